@@ -1,0 +1,62 @@
+//! # auravest-core
+//!
+//! The domain model of AuraVest: validated [`Symbol`]s and [`Currency`]
+//! codes, exact [`Money`], [`Transaction`]s, the [`Portfolio`] ledger (FIFO
+//! lots, realised and unrealised P&L, cash), [`Valuation`] at given prices,
+//! daily [`ValueSeries`] with time- and money-weighted returns, daily price
+//! data ([`PriceFrame`]) and [`PerformanceStats`] that match empyrical.
+//!
+//! Money and quantities are [`rust_decimal::Decimal`]; statistics are `f64`.
+//! This crate does no I/O: readers and writers take any `Read`/`Write`.
+//!
+//! ```
+//! use auravest_core::{io, Currency, Portfolio, PriceFrame};
+//!
+//! let tx = "date,type,symbol,quantity,price,fee,currency\n\
+//!           2024-01-02,deposit,,,2000,0,USD\n\
+//!           2024-01-02,buy,AAPL,10,100,0,USD\n";
+//! let prices = PriceFrame::from_csv("date,AAPL\n2024-01-02,100\n2024-01-03,110\n".as_bytes())?;
+//!
+//! let mut portfolio = Portfolio::new(Currency::USD);
+//! portfolio.import(io::read_transactions_csv(tx.as_bytes())?, false)?;
+//!
+//! let valuation = portfolio.valuation(&prices, "2024-01-03".parse().unwrap())?;
+//! assert_eq!(valuation.value.to_string(), "2100"); // 10 x 110 + 1000 cash
+//! assert_eq!(valuation.positions[0].unrealized_pnl.to_string(), "100");
+//!
+//! let twr = portfolio.time_weighted_return(&prices, "2024-01-02".parse().unwrap(), "2024-01-03".parse().unwrap())?;
+//! assert!((twr - 0.05).abs() < 1e-12);
+//! # Ok::<(), auravest_core::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod currency;
+mod error;
+mod instrument;
+pub mod io;
+mod money;
+mod performance;
+mod portfolio;
+mod prices;
+pub mod stats;
+mod symbol;
+mod transaction;
+mod valuation;
+
+pub use currency::Currency;
+pub use error::{Error, Result, RowError};
+pub use instrument::{AssetClass, Classification, Instrument, InstrumentTable};
+pub use money::{Money, Price, Quantity, parse_decimal};
+pub use performance::{ValuePoint, ValueSeries, xirr};
+pub use portfolio::{CashFlow, Holdings, ImportReport, Lot, Portfolio, Position};
+pub use prices::{PriceFrame, PriceSeries};
+pub use stats::{Drawdown, PerformanceStats, Returns, StatsOptions};
+pub use symbol::{MAX_SYMBOL_LEN, Symbol};
+pub use transaction::{Transaction, TransactionKind, TransactionRecord, TransactionType};
+pub use valuation::{PositionValue, Valuation, value_holdings};
+
+/// Re-exported so callers use the same date type.
+pub use chrono::NaiveDate;
+/// Re-exported so callers use the same decimal type.
+pub use rust_decimal::Decimal;

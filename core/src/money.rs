@@ -1,0 +1,220 @@
+//! Exact amounts: [`Money`], and the positive [`Quantity`] and [`Price`] of a trade.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+use crate::{Currency, Error, Result};
+
+/// An exact amount in one currency. Arithmetic never mixes currencies.
+///
+/// ```
+/// use auravest_core::{Currency, Money};
+/// use rust_decimal::Decimal;
+/// let a = Money::new(Decimal::new(1050, 2), Currency::USD);
+/// let b = Money::new(Decimal::new(25, 2), Currency::USD);
+/// assert_eq!(a.checked_add(b)?.amount(), Decimal::new(1075, 2));
+/// let eur = Money::new(Decimal::ONE, Currency::EUR);
+/// assert!(a.checked_add(eur).is_err());
+/// # Ok::<(), auravest_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Money {
+    amount: Decimal,
+    currency: Currency,
+}
+
+impl Money {
+    /// An amount in `currency`.
+    pub fn new(amount: Decimal, currency: Currency) -> Self {
+        Self { amount, currency }
+    }
+
+    /// Zero in `currency`.
+    pub fn zero(currency: Currency) -> Self {
+        Self::new(Decimal::ZERO, currency)
+    }
+
+    /// The amount.
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    /// The currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    fn same_currency(&self, other: &Self) -> Result<()> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(Error::CurrencyMismatch {
+                symbol: None,
+                expected: self.currency,
+                found: other.currency,
+            })
+        }
+    }
+
+    /// `self + other`.
+    ///
+    /// # Errors
+    /// [`Error::CurrencyMismatch`] when the currencies differ.
+    pub fn checked_add(self, other: Self) -> Result<Self> {
+        self.same_currency(&other)?;
+        Ok(Self::new(self.amount + other.amount, self.currency))
+    }
+
+    /// `self - other`.
+    ///
+    /// # Errors
+    /// [`Error::CurrencyMismatch`] when the currencies differ.
+    pub fn checked_sub(self, other: Self) -> Result<Self> {
+        self.same_currency(&other)?;
+        Ok(Self::new(self.amount - other.amount, self.currency))
+    }
+
+    /// The amount rounded to the currency's minor unit (banker's rounding).
+    pub fn rounded(self) -> Self {
+        Self::new(
+            self.amount.round_dp(self.currency.minor_units()),
+            self.currency,
+        )
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+/// Parses a decimal written in plain notation (`12`, `-0.5`, `1019.969971`).
+///
+/// # Errors
+/// [`Error::InvalidField`] naming `field` when `text` is not a finite decimal.
+pub fn parse_decimal(field: &'static str, text: &str) -> Result<Decimal> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(Error::field_error(field, "must not be empty"));
+    }
+    Decimal::from_str_exact(t)
+        .or_else(|_| Decimal::from_scientific(t))
+        .map_err(|_| Error::field_error(field, format!("{t:?} is not a decimal number")))
+}
+
+macro_rules! positive_decimal {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(Decimal);
+
+        impl $name {
+            /// Checks that `value` is strictly positive.
+            ///
+            /// # Errors
+            /// [`Error::InvalidField`] naming `field` when `value` is zero or negative.
+            pub fn new(field: &'static str, value: Decimal) -> Result<Self> {
+                if value > Decimal::ZERO {
+                    Ok(Self(value.normalize()))
+                } else {
+                    Err(Error::field_error(
+                        field,
+                        format!("{} must be greater than zero, got {value}", $what),
+                    ))
+                }
+            }
+
+            /// Parses and checks a decimal for `field`.
+            ///
+            /// # Errors
+            /// [`Error::InvalidField`] when `text` is not a decimal or not positive.
+            pub fn parse(field: &'static str, text: &str) -> Result<Self> {
+                Self::new(field, parse_decimal(field, text)?)
+            }
+
+            /// The value.
+            pub fn get(self) -> Decimal {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                Self::parse(stringify!($what), s)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = <Decimal as serde::Deserialize>::deserialize(d)?;
+                Self::new($what, v).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+positive_decimal!(
+    /// A strictly positive number of shares (fractional shares allowed), or a split ratio.
+    Quantity,
+    "quantity"
+);
+positive_decimal!(
+    /// A strictly positive price per share or cash amount.
+    Price,
+    "price"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_refuses_mixed_currencies() {
+        let usd = Money::new(Decimal::ONE, Currency::USD);
+        let eur = Money::new(Decimal::ONE, Currency::EUR);
+        assert!(matches!(
+            usd.checked_add(eur),
+            Err(Error::CurrencyMismatch { .. })
+        ));
+        assert!(matches!(
+            usd.checked_sub(eur),
+            Err(Error::CurrencyMismatch { .. })
+        ));
+        assert_eq!(usd.checked_sub(usd).unwrap(), Money::zero(Currency::USD));
+    }
+
+    #[test]
+    fn money_rounds_to_minor_units() {
+        let jpy = Money::new(Decimal::new(12345, 1), Currency::new("JPY").unwrap());
+        assert_eq!(jpy.rounded().amount(), Decimal::new(1234, 0));
+        let usd = Money::new(Decimal::new(10005, 3), Currency::USD);
+        assert_eq!(usd.rounded().amount(), Decimal::new(1000, 2));
+    }
+
+    #[test]
+    fn positive_values() {
+        assert_eq!(
+            Quantity::parse("quantity", "0.5").unwrap().get(),
+            Decimal::new(5, 1)
+        );
+        assert_eq!(
+            Price::parse("price", "1e2").unwrap().get(),
+            Decimal::new(100, 0)
+        );
+        for bad in ["0", "-1", "abc", "", "NaN", "inf"] {
+            let err = Price::parse("price", bad).unwrap_err();
+            assert_eq!(err.field(), Some("price"), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Ledger, valuation and return tests.

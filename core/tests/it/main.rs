@@ -1,0 +1,4 @@
+//! Integration tests of auravest-core.
+
+mod ledger;
+mod stats_parity;
