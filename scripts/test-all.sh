@@ -31,11 +31,25 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "pure crates pull no I/O stack"
 bash scripts/check-pure-crates.sh
 
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
 step "tests (nextest)"
-cargo nextest run --workspace --locked --profile ci
+cargo nextest run --workspace --locked --profile ci 2>&1 | tee "$logs/nextest"
 
 step "doctests"
-cargo test --workspace --doc --locked
+cargo test --workspace --doc --locked 2>&1 | tee "$logs/doc"
 
 step "benches once, in test mode"
-cargo test --workspace --benches --locked
+cargo test --workspace --benches --locked 2>&1 | tee "$logs/bench"
+
+# One closing line for the whole run.
+unit=$(sed -n 's/.* tests\{0,1\} run: \([0-9]*\) passed.*/\1/p' "$logs/nextest" | tail -n1)
+doc=$(awk '/^test result: ok\./ {n += $4} END {print n + 0}' "$logs/doc")
+benches=$(grep -c '^Success' "$logs/bench" || true)
+if [ -z "$unit" ] || [ "$unit" -eq 0 ]; then
+  echo "nextest reported no tests" >&2
+  exit 1
+fi
+echo
+echo "total: $((unit + doc + benches)) passed, 0 failed"

@@ -181,6 +181,12 @@ pub enum Error {
     /// The money-weighted return has no solution for these cash flows.
     #[error("money-weighted return: {0}")]
     NoIrr(&'static str),
+    /// An amount grew beyond what an exact decimal can hold (about 7.9e28).
+    #[error("{what} is too large to compute exactly")]
+    Overflow {
+        /// What overflowed, e.g. `value of AAPL`.
+        what: String,
+    },
     /// Reading or writing a file format failed outside any one row.
     #[error("{format}: {reason}")]
     Format {

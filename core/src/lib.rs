@@ -40,6 +40,8 @@ mod performance;
 mod portfolio;
 mod prices;
 pub mod stats;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 mod symbol;
 mod transaction;
 mod valuation;
@@ -47,7 +49,7 @@ mod valuation;
 pub use currency::Currency;
 pub use error::{Error, Result, RowError};
 pub use instrument::{AssetClass, Classification, Instrument, InstrumentTable};
-pub use money::{Money, Price, Quantity, parse_decimal};
+pub use money::{MAX_INPUT, Money, Price, Quantity, checked_mul, parse_decimal};
 pub use performance::{ValuePoint, ValueSeries, xirr};
 pub use portfolio::{CashFlow, Holdings, ImportReport, Lot, Portfolio, Position};
 pub use prices::{PriceFrame, PriceSeries};

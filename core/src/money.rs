@@ -105,6 +105,19 @@ pub fn parse_decimal(field: &'static str, text: &str) -> Result<Decimal> {
         .map_err(|_| Error::field_error(field, format!("{t:?} is not a decimal number")))
 }
 
+/// The largest quantity, price or amount a transaction may carry (10^11), so
+/// that products and sums of them always fit an exact decimal.
+pub const MAX_INPUT: Decimal = Decimal::from_parts(1_215_752_192, 23, 0, false, 0);
+
+/// `a * b`, or [`Error::Overflow`] naming `what`.
+///
+/// # Errors
+/// [`Error::Overflow`] when the product does not fit a decimal.
+pub fn checked_mul(a: Decimal, b: Decimal, what: impl FnOnce() -> String) -> Result<Decimal> {
+    a.checked_mul(b)
+        .ok_or_else(|| Error::Overflow { what: what() })
+}
+
 macro_rules! positive_decimal {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
@@ -113,12 +126,18 @@ macro_rules! positive_decimal {
         pub struct $name(Decimal);
 
         impl $name {
-            /// Checks that `value` is strictly positive.
+            /// Checks that `value` is strictly positive and at most [`MAX_INPUT`].
             ///
             /// # Errors
-            /// [`Error::InvalidField`] naming `field` when `value` is zero or negative.
+            /// [`Error::InvalidField`] naming `field` when `value` is zero, negative
+            /// or larger than [`MAX_INPUT`].
             pub fn new(field: &'static str, value: Decimal) -> Result<Self> {
-                if value > Decimal::ZERO {
+                if value > MAX_INPUT {
+                    Err(Error::field_error(
+                        field,
+                        format!("{} must be at most {MAX_INPUT}, got {value}", $what),
+                    ))
+                } else if value > Decimal::ZERO {
                     Ok(Self(value.normalize()))
                 } else {
                     Err(Error::field_error(
@@ -200,6 +219,15 @@ mod tests {
         assert_eq!(jpy.rounded().amount(), Decimal::new(1234, 0));
         let usd = Money::new(Decimal::new(10005, 3), Currency::USD);
         assert_eq!(usd.rounded().amount(), Decimal::new(1000, 2));
+    }
+
+    #[test]
+    fn max_input_is_ten_to_the_eleventh() {
+        assert_eq!(MAX_INPUT, Decimal::new(100_000_000_000, 0));
+        assert!(Quantity::new("quantity", MAX_INPUT).is_ok());
+        let err = Price::new("price", MAX_INPUT + Decimal::ONE).unwrap_err();
+        assert_eq!(err.field(), Some("price"));
+        assert!(checked_mul(Decimal::MAX, Decimal::TWO, || "x".to_owned()).is_err());
     }
 
     #[test]

@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::valuation::{FxTable, price_decimal};
-use crate::{Currency, Error, Holdings, Portfolio, PriceFrame, Result, Returns};
+use crate::{Currency, Error, Holdings, Portfolio, PriceFrame, Result, Returns, checked_mul};
 
 /// The portfolio's value at the end of one day.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -51,6 +51,12 @@ pub struct ValueSeries {
     /// Valuation points in date order. The first point's flows are part of
     /// the starting value.
     pub points: Vec<ValuePoint>,
+}
+
+fn checked_add(a: Decimal, b: Decimal, day: NaiveDate) -> Result<Decimal> {
+    a.checked_add(b).ok_or_else(|| Error::Overflow {
+        what: format!("portfolio value on {day}"),
+    })
 }
 
 fn f(d: Decimal) -> f64 {
@@ -84,17 +90,32 @@ impl ValueSeries {
 
     /// Flow-adjusted daily returns on price dates, for [`crate::PerformanceStats`].
     /// Sub-periods ending on cash-flow days without prices are compounded into
-    /// the next price date's return.
+    /// the next price date's return; those after the last price date into the
+    /// last price date's return (or, without one, a return dated on the last
+    /// point), so the returns always compound to
+    /// [`ValueSeries::time_weighted_return`].
     pub fn daily_returns(&self) -> Returns {
         let mut dates = Vec::new();
         let mut values = Vec::new();
         let mut growth = 1.0;
+        let mut pending = false;
         for (p, r) in self.points.iter().skip(1).zip(self.sub_period_returns()) {
             growth *= 1.0 + r;
+            pending = true;
             if p.price_date {
                 dates.push(p.date);
                 values.push(growth - 1.0);
                 growth = 1.0;
+                pending = false;
+            }
+        }
+        if pending {
+            match values.last_mut() {
+                Some(last) => *last = (1.0 + *last) * growth - 1.0,
+                None => {
+                    dates.extend(self.points.last().map(|p| p.date));
+                    values.push(growth - 1.0);
+                }
             }
         }
         Returns::from_parts(self.points.first().map(|p| p.date), dates, values)
@@ -234,7 +255,11 @@ impl Portfolio {
             }
             let (mut inflow, mut outflow) = (Decimal::ZERO, Decimal::ZERO);
             for flow in &holdings.flows()[seen_flows..] {
-                let amount = flow.amount.amount() * fx.rate(flow.amount.currency(), day)?;
+                let amount = checked_mul(
+                    flow.amount.amount(),
+                    fx.rate(flow.amount.currency(), day)?,
+                    || format!("cash flow on {day}"),
+                )?;
                 if amount > Decimal::ZERO {
                     inflow += amount;
                 } else {
@@ -245,7 +270,10 @@ impl Portfolio {
             let mut value = Decimal::ZERO;
             for m in holdings.cash() {
                 if !m.amount().is_zero() {
-                    value += m.amount() * fx.rate(m.currency(), day)?;
+                    let cash = checked_mul(m.amount(), fx.rate(m.currency(), day)?, || {
+                        format!("cash in {} on {day}", m.currency())
+                    })?;
+                    value = checked_add(value, cash, day)?;
                 }
             }
             for p in holdings.open_positions() {
@@ -263,8 +291,13 @@ impl Portfolio {
                         date: day,
                     }
                 })?;
-                value +=
-                    p.quantity() * price_decimal(p.symbol(), px)? * fx.rate(p.currency(), day)?;
+                let what = || format!("value of {} on {day}", p.symbol());
+                let local = checked_mul(p.quantity(), price_decimal(p.symbol(), px)?, what)?;
+                value = checked_add(
+                    value,
+                    checked_mul(local, fx.rate(p.currency(), day)?, what)?,
+                    day,
+                )?;
             }
             if points.is_empty() && value.is_zero() {
                 continue;

@@ -259,8 +259,20 @@ impl Holdings {
                 self.spend(date, ccy, fee);
             }
             TransactionKind::Split { symbol, ratio } => {
-                for lot in &mut self.existing(symbol, date)?.lots {
-                    lot.quantity *= ratio.get();
+                let position = self.existing(symbol, date)?;
+                let split: Option<Vec<Decimal>> = position
+                    .lots
+                    .iter()
+                    .map(|l| l.quantity.checked_mul(ratio.get()))
+                    .collect();
+                let Some(split) = split else {
+                    return Err(Error::field_error(
+                        "quantity",
+                        format!("a {ratio}:1 split makes the {symbol} position too large"),
+                    ));
+                };
+                for (lot, q) in position.lots.iter_mut().zip(split) {
+                    lot.quantity = q;
                 }
                 self.spend(date, ccy, fee);
             }
@@ -380,6 +392,8 @@ impl Portfolio {
         Ok(h)
     }
 
+    /// Checks what the ledger replay does not: the date, and the fee (a public
+    /// field, so it may bypass [`Transaction::with_fee`]).
     fn check_date(&self, tx: &Transaction) -> Result<()> {
         if tx.date > self.today {
             return Err(Error::FutureDate {
@@ -387,7 +401,7 @@ impl Portfolio {
                 today: self.today,
             });
         }
-        Ok(())
+        crate::transaction::check_fee(tx.fee)
     }
 
     fn replay(log: &[Transaction]) -> Result<Holdings> {
@@ -401,7 +415,8 @@ impl Portfolio {
     /// Adds one transaction after the others of its date.
     ///
     /// # Errors
-    /// [`Error::FutureDate`], [`Error::Oversold`], [`Error::InsufficientCash`],
+    /// [`Error::FutureDate`], [`Error::InvalidField`] (a negative `fee`),
+    /// [`Error::Oversold`], [`Error::InsufficientCash`],
     /// [`Error::CurrencyMismatch`] or [`Error::UnknownPosition`], naming the
     /// field; the portfolio is unchanged.
     pub fn insert(&mut self, tx: Transaction) -> Result<()> {

@@ -177,12 +177,7 @@ impl Transaction {
     /// # Errors
     /// [`Error::InvalidField`] on `fee` when it is negative.
     pub fn with_fee(mut self, fee: Decimal) -> Result<Self> {
-        if fee < Decimal::ZERO {
-            return Err(Error::field_error(
-                "fee",
-                format!("must not be negative, got {fee}"),
-            ));
-        }
+        check_fee(fee)?;
         self.fee = fee.normalize();
         Ok(self)
     }
@@ -242,6 +237,23 @@ impl Transaction {
             currency: self.currency.to_string(),
         }
     }
+}
+
+/// Checks that a fee is neither negative nor above [`crate::MAX_INPUT`].
+pub(crate) fn check_fee(fee: Decimal) -> Result<()> {
+    if fee < Decimal::ZERO {
+        return Err(Error::field_error(
+            "fee",
+            format!("must not be negative, got {fee}"),
+        ));
+    }
+    if fee > crate::MAX_INPUT {
+        return Err(Error::field_error(
+            "fee",
+            format!("must be at most {}, got {fee}", crate::MAX_INPUT),
+        ));
+    }
+    Ok(())
 }
 
 /// A transaction as one row of the transactions CSV or one object of the JSON
@@ -333,6 +345,13 @@ impl TransactionRecord {
         let fee = match present(self.fee.as_ref()) {
             None => Some(Decimal::ZERO),
             Some(f) => match parse_decimal("fee", f) {
+                Ok(v) if v > crate::MAX_INPUT => {
+                    errors.push(Error::field_error(
+                        "fee",
+                        format!("must be at most {}, got {v}", crate::MAX_INPUT),
+                    ));
+                    None
+                }
                 Ok(v) if v < Decimal::ZERO => {
                     errors.push(Error::field_error(
                         "fee",

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::{Currency, Error, Holdings, Portfolio, PriceFrame, Result, Symbol};
+use crate::{Currency, Error, Holdings, Portfolio, PriceFrame, Result, Symbol, checked_mul};
 
 /// A price as an exact decimal: the shortest decimal that reads back as the
 /// same `f64` (so the CSV text `1019.969971` becomes exactly that decimal).
@@ -163,7 +163,9 @@ pub fn value_holdings(
     let mut cash = Decimal::ZERO;
     for m in holdings.cash() {
         if !m.amount().is_zero() {
-            cash += m.amount() * fx.rate(m.currency(), as_of)?;
+            cash += checked_mul(m.amount(), fx.rate(m.currency(), as_of)?, || {
+                format!("cash in {}", m.currency())
+            })?;
         }
     }
     let mut positions = Vec::new();
@@ -178,7 +180,9 @@ pub fn value_holdings(
         let price = price_decimal(p.symbol(), price)?;
         let rate = fx.rate(p.currency(), as_of)?;
         let quantity = p.quantity();
-        let value = quantity * price * rate;
+        let what = || format!("value of {}", p.symbol());
+        let value = checked_mul(checked_mul(quantity, price, what)?, rate, what)?;
+        let cost = checked_mul(p.cost_basis(), rate, what)?;
         positions.push(PositionValue {
             symbol: p.symbol().clone(),
             currency: p.currency(),
@@ -188,11 +192,16 @@ pub fn value_holdings(
             price_date,
             value: value.normalize(),
             weight: 0.0,
-            unrealized_pnl: (value - p.cost_basis() * rate).normalize(),
-            realized_pnl: (p.realized_pnl() * rate).normalize(),
+            unrealized_pnl: (value - cost).normalize(),
+            realized_pnl: checked_mul(p.realized_pnl(), rate, what)?.normalize(),
         });
     }
-    let total: Decimal = positions.iter().map(|p| p.value).sum::<Decimal>() + cash;
+    let total = positions
+        .iter()
+        .try_fold(cash, |acc, p| acc.checked_add(p.value))
+        .ok_or_else(|| Error::Overflow {
+            what: "portfolio value".to_owned(),
+        })?;
     let total_f = total.to_f64().unwrap_or(0.0);
     for p in &mut positions {
         p.weight = if total_f > 0.0 {

@@ -2,3 +2,4 @@
 
 mod ledger;
 mod stats_parity;
+mod strategies;
