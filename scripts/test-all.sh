@@ -27,6 +27,9 @@ cargo fmt --all -- --check
 
 step "clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Each optional feature on its own, and the crates without their defaults.
+cargo clippy --locked -p auravest-core --features proptest -- -D warnings
+cargo clippy --locked -p auravest-social --features testing -- -D warnings
 
 step "pure crates pull no I/O stack"
 bash scripts/check-pure-crates.sh

@@ -5,6 +5,8 @@
 //! Python peer scripts (which read the files [`write_portfolio_files`] writes)
 //! measure identical work.
 
+pub mod optimize_fixtures;
+
 use std::io::Write as _;
 use std::path::Path;
 

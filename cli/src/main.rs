@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 mod commands;
 mod error;
 mod input;
+mod svg;
 mod table;
 
 use error::CliError;
@@ -35,6 +36,24 @@ enum Command {
     Portfolio(commands::portfolio::PortfolioCommand),
     /// Performance statistics of a price or value series.
     Stats(commands::stats::StatsArgs),
+    /// Behavioural nudges with evidence, goals, badges and a learning checklist.
+    Analyze(commands::analyze::AnalyzeArgs),
+    /// Optimise portfolio weights from a prices file.
+    Optimize(commands::optimize::OptimizeArgs),
+    /// The efficient frontier as data (and optionally an SVG chart).
+    Frontier(commands::optimize::FrontierArgs),
+    /// Whole shares for a cash amount (or a rebalance) from target weights.
+    Allocate(commands::optimize_more::AllocateArgs),
+    /// Delayed quotes (Yahoo, Alpha Vantage, Stooq or files).
+    Quote(commands::market::QuoteArgs),
+    /// Validated daily history of one symbol.
+    History(commands::market::HistoryArgs),
+    /// Fundamentals and instrument metadata of one symbol.
+    Fundamentals(commands::market::FundamentalsArgs),
+    /// Find symbols by name.
+    Search(commands::market::SearchArgs),
+    /// Fetch closes of several symbols into a prices CSV.
+    Prices(commands::market::PricesArgs),
 }
 
 /// Output format shared by every command.
@@ -53,6 +72,15 @@ fn main() -> ExitCode {
         Command::Risk(cmd) => commands::risk::run(cmd),
         Command::Portfolio(cmd) => commands::portfolio::run(cmd),
         Command::Stats(args) => commands::stats::run(&args),
+        Command::Analyze(args) => commands::analyze::run(&args),
+        Command::Optimize(args) => commands::optimize::run_optimize(&args),
+        Command::Frontier(args) => commands::optimize::run_frontier(&args),
+        Command::Allocate(args) => commands::optimize_more::run_allocate(&args),
+        Command::Quote(args) => commands::market::run_quote(&args),
+        Command::History(args) => commands::market::run_history(&args),
+        Command::Fundamentals(args) => commands::market::run_fundamentals(&args),
+        Command::Search(args) => commands::market::run_search(&args),
+        Command::Prices(args) => commands::market::run_prices(&args),
     };
     match result {
         Ok(out) => {

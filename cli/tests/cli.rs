@@ -1,61 +1,10 @@
 //! End-to-end tests of the `auravest` binary: output shapes, exit codes and
 //! error lines.
 
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod support;
 
 use serde_json::Value;
-
-fn data(name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "examples", "data", name]
-        .iter()
-        .collect();
-    p.to_string_lossy().into_owned()
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_auravest"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn run_stdin(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auravest"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn temp(contents: &str, suffix: &str) -> tempfile::NamedTempFile {
-    let mut f = tempfile::Builder::new().suffix(suffix).tempfile().unwrap();
-    f.write_all(contents.as_bytes()).unwrap();
-    f
-}
+use support::{data, json, run, run_stdin, stderr, temp};
 
 #[test]
 fn help_on_every_command() {
@@ -68,6 +17,10 @@ fn help_on_every_command() {
         vec!["portfolio", "show", "--help"],
         vec!["portfolio", "performance", "--help"],
         vec!["stats", "--help"],
+        vec!["analyze", "--help"],
+        vec!["optimize", "--help"],
+        vec!["frontier", "--help"],
+        vec!["allocate", "--help"],
     ] {
         let out = run(&args);
         assert!(out.status.success(), "{args:?}");

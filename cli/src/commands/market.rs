@@ -1,0 +1,469 @@
+//! `auravest quote | history | fundamentals | search | prices`: market data
+//! from the fallback chain (or one forced source), as tables, JSON or CSV.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use auravest_core::{NaiveDate, Symbol};
+use auravest_market::{
+    AlphaVantageSource, Chain, Error as MarketError, FileSource, HistoryRequest, HttpConfig,
+    Interval, Market, QuoteSource, StooqSource, YahooSource,
+};
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::error::CliError;
+use crate::table::render;
+use crate::{Format, print_json};
+
+/// Where the data comes from: the whole chain, or one forced source.
+#[derive(Debug, Args)]
+pub(crate) struct SourceArgs {
+    /// Force one source: `yahoo`, `alphavantage`, `stooq` or `file:DIR` (a
+    /// directory of `<SYMBOL>.csv` files and/or `prices.csv`, or one prices CSV).
+    /// Without it: Yahoo, then Alpha Vantage (with `AURAVEST_ALPHAVANTAGE_API_KEY`), then Stooq.
+    #[arg(long, value_name = "SOURCE")]
+    source: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QuoteArgs {
+    /// Symbols, e.g. AAPL VOD.L.
+    #[arg(required = true, value_name = "SYMBOL")]
+    symbols: Vec<String>,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+/// Output format of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum HistoryFormat {
+    /// CSV with a source column.
+    #[default]
+    Csv,
+    /// JSON with the dropped rows.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// Symbol.
+    #[arg(value_name = "SYMBOL")]
+    symbol: String,
+    /// First date, inclusive.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    from: NaiveDate,
+    /// Last date, inclusive.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    to: NaiveDate,
+    /// Bar size: 1d, 1wk or 1mo.
+    #[arg(long, default_value = "1d")]
+    interval: String,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: HistoryFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FundamentalsArgs {
+    /// Symbol.
+    #[arg(value_name = "SYMBOL")]
+    symbol: String,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// Name or part of one.
+    #[arg(value_name = "TEXT")]
+    text: String,
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PricesArgs {
+    /// Symbols (columns of the output).
+    #[arg(required = true, value_name = "SYMBOL")]
+    symbols: Vec<String>,
+    /// First date, inclusive.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    from: NaiveDate,
+    /// Last date, inclusive.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    to: NaiveDate,
+    /// Output prices CSV (`date,<SYMBOL>,...`).
+    #[arg(long, value_name = "FILE.csv")]
+    out: PathBuf,
+    /// Adjusted closes (splits and dividends) where the source has them.
+    #[arg(long, value_name = "true|false", default_value_t = true, action = clap::ArgAction::Set)]
+    adjusted: bool,
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+fn market_error(e: &MarketError) -> CliError {
+    match e {
+        MarketError::BadSymbol { .. } | MarketError::InvalidRequest { .. } => {
+            CliError::invalid(e.to_string())
+        }
+        _ => CliError::Unavailable(e.to_string()),
+    }
+}
+
+fn symbol(s: &str) -> Result<Symbol, CliError> {
+    Symbol::new(s).map_err(|e| CliError::invalid(format!("SYMBOL: {s}: {}", e.reason())))
+}
+
+fn symbols(list: &[String]) -> Result<Vec<Symbol>, CliError> {
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for s in list {
+        match symbol(s) {
+            Ok(sym) => out.push(sym),
+            Err(CliError::Invalid(lines)) => errors.extend(lines),
+            Err(e) => return Err(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(CliError::Invalid(errors))
+    }
+}
+
+fn market(args: &SourceArgs) -> Result<Market, CliError> {
+    let config = HttpConfig::from_env().map_err(|e| market_error(&e))?;
+    let sources: Vec<Arc<dyn QuoteSource>> = match args.source.as_deref() {
+        None => config.sources().map_err(|e| market_error(&e))?,
+        Some("yahoo") => vec![Arc::new(
+            YahooSource::new(&config).map_err(|e| market_error(&e))?,
+        )],
+        Some("alphavantage") => {
+            vec![Arc::new(
+                AlphaVantageSource::new(&config).map_err(|e| market_error(&e))?,
+            )]
+        }
+        Some("stooq") => vec![Arc::new(
+            StooqSource::new(&config).map_err(|e| market_error(&e))?,
+        )],
+        Some(other) => match other.strip_prefix("file:") {
+            Some(dir) if !dir.is_empty() => vec![Arc::new(FileSource::new(dir))],
+            _ => {
+                return Err(CliError::invalid(format!(
+                    "--source: {other:?} is not one of yahoo, alphavantage, stooq, file:DIR"
+                )));
+            }
+        },
+    };
+    Ok(Market::new(Arc::new(Chain::new(sources))))
+}
+
+fn block_on<F: Future>(f: F) -> Result<F::Output, CliError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))?;
+    Ok(rt.block_on(f))
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(String::new, |v| v.to_string())
+}
+
+pub(crate) fn run_quote(args: &QuoteArgs) -> Result<String, CliError> {
+    let syms = symbols(&args.symbols)?;
+    let market = market(&args.source)?;
+    let answers = block_on(market.quotes(&syms))?;
+    let failed = answers.iter().filter(|a| a.is_err()).count();
+    let out = if args.format == Format::Json {
+        let items: Vec<Value> = syms
+            .iter()
+            .zip(&answers)
+            .map(|(s, a)| match a {
+                Ok(q) => json!({
+                    "symbol": s,
+                    "price": q.price,
+                    "currency": q.currency,
+                    "as_of": q.market_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "fetched_at": q.fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "source": q.source,
+                    "delayed": q.delayed,
+                    "stale": q.stale,
+                }),
+                Err(e) => json!({"symbol": s, "error": e.to_string()}),
+            })
+            .collect();
+        print_json(&items)?
+    } else {
+        let rows: Vec<Vec<String>> = syms
+            .iter()
+            .zip(&answers)
+            .map(|(s, a)| match a {
+                Ok(q) => vec![
+                    s.to_string(),
+                    q.price.to_string(),
+                    q.currency.map(|c| c.to_string()).unwrap_or_default(),
+                    q.market_time.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    q.source.clone(),
+                    if q.stale {
+                        "stale"
+                    } else if q.delayed {
+                        "delayed"
+                    } else {
+                        ""
+                    }
+                    .to_owned(),
+                ],
+                Err(e) => vec![s.to_string(), format!("error: {e}")],
+            })
+            .collect();
+        render(
+            &["symbol", "price", "currency", "as of", "source", "flags"],
+            &rows,
+        )
+    };
+    if failed > 0 {
+        print!("{out}");
+        let _ = std::io::stdout().flush();
+        return Err(CliError::Unavailable(format!(
+            "{failed} of {} symbols failed",
+            syms.len()
+        )));
+    }
+    Ok(out)
+}
+
+pub(crate) fn run_history(args: &HistoryArgs) -> Result<String, CliError> {
+    let sym = symbol(&args.symbol)?;
+    let interval: Interval = args
+        .interval
+        .parse()
+        .map_err(|e: MarketError| CliError::invalid(format!("--interval: {e}")))?;
+    let req = HistoryRequest::new(sym, args.from, args.to, interval)
+        .map_err(|e| CliError::invalid(format!("--from: {e}")))?;
+    let market = market(&args.source)?;
+    let h = block_on(market.history(&req))?.map_err(|e| market_error(&e))?;
+    for f in &h.flagged {
+        eprintln!("{}: {}: flagged: {}", h.symbol, f.date, f.reason);
+    }
+    if args.format == HistoryFormat::Json {
+        let rows: Vec<Value> = h
+            .bars
+            .iter()
+            .map(|b| {
+                json!({"date": b.date.to_string(), "open": b.open, "high": b.high, "low": b.low,
+                       "close": b.close, "adj_close": b.adj_close, "volume": b.volume})
+            })
+            .collect();
+        let dropped: Vec<Value> = h
+            .dropped
+            .iter()
+            .map(|d| json!({"date": d.date.map(|d| d.to_string()), "reason": d.reason}))
+            .collect();
+        return print_json(&json!({
+            "symbol": h.symbol, "source": h.source, "rows": rows, "dropped": dropped,
+        }));
+    }
+    for d in &h.dropped {
+        let date = d.date.map_or_else(|| "?".to_owned(), |d| d.to_string());
+        eprintln!("{}: {date}: dropped: {}", h.symbol, d.reason);
+    }
+    let mut out = String::from("date,open,high,low,close,adj_close,volume,source\n");
+    for b in &h.bars {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            b.date,
+            opt(b.open),
+            opt(b.high),
+            opt(b.low),
+            b.close,
+            opt(b.adj_close),
+            b.volume.map(|v| v.to_string()).unwrap_or_default(),
+            h.source
+        ));
+    }
+    Ok(out)
+}
+
+pub(crate) fn run_fundamentals(args: &FundamentalsArgs) -> Result<String, CliError> {
+    let sym = symbol(&args.symbol)?;
+    let market = market(&args.source)?;
+    let f = block_on(market.fundamentals(&sym))?.map_err(|e| market_error(&e))?;
+    let instrument = f.to_instrument();
+    let country = f
+        .country_name
+        .as_deref()
+        .and_then(auravest_market::country_code);
+    if args.format == Format::Json {
+        return print_json(&json!({
+            "symbol": sym, "source": f.source, "name": f.name, "quote_type": f.quote_type,
+            "trailing_pe": f.trailing_pe, "forward_pe": f.forward_pe, "eps": f.eps,
+            "dividend_yield": f.dividend_yield, "market_cap": f.market_cap,
+            "sector": f.sector, "industry": f.industry, "country": country,
+            "country_name": f.country_name, "currency": f.currency, "instrument": instrument,
+        }));
+    }
+    let s = |x: &Option<String>| x.clone().unwrap_or_else(|| "n/a".to_owned());
+    let n = |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |v| v.to_string());
+    let rows = vec![
+        vec!["symbol".to_owned(), sym.to_string()],
+        vec!["source".to_owned(), f.source.clone()],
+        vec!["name".to_owned(), s(&f.name)],
+        vec!["type".to_owned(), s(&f.quote_type)],
+        vec!["P/E (trailing)".to_owned(), n(f.trailing_pe)],
+        vec!["P/E (forward)".to_owned(), n(f.forward_pe)],
+        vec!["EPS".to_owned(), n(f.eps)],
+        vec![
+            "dividend yield".to_owned(),
+            f.dividend_yield
+                .map_or_else(|| "n/a".to_owned(), crate::table::pct),
+        ],
+        vec!["market cap".to_owned(), n(f.market_cap)],
+        vec!["sector".to_owned(), s(&f.sector)],
+        vec!["industry".to_owned(), s(&f.industry)],
+        vec!["country".to_owned(), s(&f.country_name)],
+        vec![
+            "asset class".to_owned(),
+            instrument
+                .map(|i| format!("{:?}", i.asset_class).to_lowercase())
+                .unwrap_or_else(|| "unclassified".to_owned()),
+        ],
+    ];
+    Ok(render(&["field", "value"], &rows))
+}
+
+pub(crate) fn run_search(args: &SearchArgs) -> Result<String, CliError> {
+    let market = market(&args.source)?;
+    let hits = block_on(market.search(&args.text))?.map_err(|e| market_error(&e))?;
+    if args.format == Format::Json {
+        let items: Vec<Value> = hits
+            .iter()
+            .map(|h| {
+                json!({"symbol": h.symbol, "name": h.name, "exchange": h.exchange,
+                       "quote_type": h.quote_type, "source": h.source})
+            })
+            .collect();
+        return print_json(&items);
+    }
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| {
+            vec![
+                h.symbol.clone(),
+                h.name.clone().unwrap_or_default(),
+                h.exchange.clone().unwrap_or_default(),
+                h.quote_type.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok(render(&["symbol", "name", "exchange", "type"], &rows))
+}
+
+/// A one-line progress bar on standard error, drawn only on a terminal.
+fn progress_bar(done: usize, total: usize) {
+    const WIDTH: usize = 30;
+    let filled = WIDTH * done / total.max(1);
+    eprint!(
+        "\r[{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(WIDTH - filled)
+    );
+    if done == total {
+        eprintln!();
+    }
+}
+
+pub(crate) fn run_prices(args: &PricesArgs) -> Result<String, CliError> {
+    let syms = symbols(&args.symbols)?;
+    if args.from > args.to {
+        return Err(CliError::invalid(format!(
+            "--from: {} is after --to {}",
+            args.from, args.to
+        )));
+    }
+    let market = market(&args.source)?;
+    let show = syms.len() > 1 && std::io::stderr().is_terminal();
+    let answers = block_on(market.histories(
+        &syms,
+        args.from,
+        args.to,
+        Interval::Daily,
+        &|done, total| {
+            if show {
+                progress_bar(done, total);
+            }
+        },
+    ))?;
+    let mut histories = Vec::new();
+    let mut failures = Vec::new();
+    for (s, a) in syms.iter().zip(answers) {
+        match a {
+            Ok(h) => histories.push(h),
+            Err(e) => failures.push(format!("{s}: {e}")),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(CliError::Unavailable(failures.join("\n")));
+    }
+    let aligned = auravest_market::AlignedPrices::from_histories(&histories, args.adjusted);
+    for s in &aligned.unadjusted {
+        eprintln!("{s}: warning: the source has no adjusted closes; unadjusted closes used");
+    }
+    for h in &histories {
+        for d in &h.dropped {
+            let date = d.date.map_or_else(|| "?".to_owned(), |d| d.to_string());
+            eprintln!("{}: {date}: dropped: {}", h.symbol, d.reason);
+        }
+    }
+    let frame = aligned.to_price_frame().map_err(|e| market_error(&e))?;
+    let mut buf = Vec::new();
+    frame
+        .to_csv(&mut buf)
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    std::fs::write(&args.out, buf)
+        .map_err(|e| CliError::invalid(format!("{}: cannot write: {e}", args.out.display())))?;
+    let rows: Vec<Vec<String>> = histories
+        .iter()
+        .map(|h| {
+            vec![
+                h.symbol.to_string(),
+                h.source.clone(),
+                h.bars.len().to_string(),
+                h.bars
+                    .first()
+                    .map(|b| b.date.to_string())
+                    .unwrap_or_default(),
+                h.bars
+                    .last()
+                    .map(|b| b.date.to_string())
+                    .unwrap_or_default(),
+                h.dropped.len().to_string(),
+            ]
+        })
+        .collect();
+    let mut out = render(
+        &["symbol", "source", "rows", "first", "last", "dropped"],
+        &rows,
+    );
+    out.push_str(&format!(
+        "wrote {} dates x {} symbols to {}\n",
+        frame.len(),
+        frame.columns().len(),
+        args.out.display()
+    ));
+    Ok(out)
+}

@@ -1,0 +1,227 @@
+//! Alpha Vantage: `GLOBAL_QUOTE` and `TIME_SERIES_DAILY` (compact).
+//!
+//! Errors arrive as HTTP 200 with an `Error Message` (bad symbol or
+//! function), `Note` (the per-minute throttle) or `Information` (the daily
+//! quota, premium-only endpoints, the demo key) key, and every number is a string.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use auravest_core::{NaiveDate, Symbol};
+use chrono::Utc;
+use serde_json::Value;
+
+use super::{Http, HttpConfig, snippet};
+use crate::error::{Error, Result};
+use crate::source::{
+    BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, midnight_utc,
+};
+use crate::types::{History, HistoryRequest, Interval, Quote, RawBar};
+
+const NAME: &str = "alphavantage";
+
+/// Alpha Vantage. Priority 20; quotes and daily history of equities (no
+/// adjusted closes: the adjusted series is premium). Free-tier limits: 5 calls
+/// a minute, 25 a day, one at a time.
+#[derive(Debug)]
+pub struct AlphaVantageSource {
+    info: SourceInfo,
+    http: Http,
+    base: String,
+    key: Option<String>,
+}
+
+impl AlphaVantageSource {
+    /// An Alpha Vantage source at the configured host with the configured key.
+    /// Without a key every call fails with [`Error::Unauthorized`].
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] if the HTTP client cannot be built.
+    pub fn new(config: &HttpConfig) -> Result<Self> {
+        Ok(Self {
+            info: SourceInfo {
+                name: NAME.to_owned(),
+                priority: 20,
+                capabilities: Capabilities {
+                    quote: true,
+                    history: vec![Interval::Daily],
+                    events: false,
+                    adjusted: false,
+                    fundamentals: false,
+                    search: false,
+                    symbols: SymbolKinds::EQUITIES,
+                },
+                limits: RateLimits {
+                    per_second: None,
+                    per_minute: Some(5),
+                    per_day: Some(25),
+                    concurrency: Some(1),
+                },
+            },
+            http: Http::new(config, NAME)?,
+            base: config.alphavantage_base_url.clone(),
+            key: config.alphavantage_api_key.clone(),
+        })
+    }
+
+    async fn call(&self, function: &str, symbol: &str, extra: &[(&str, &str)]) -> Result<Value> {
+        let key = self.key.as_deref().ok_or_else(|| Error::Unauthorized {
+            source_name: NAME.to_owned(),
+            reason: "no API key (set AURAVEST_ALPHAVANTAGE_API_KEY)".to_owned(),
+        })?;
+        let mut q = vec![("function", function), ("symbol", symbol), ("apikey", key)];
+        q.extend_from_slice(extra);
+        let resp = self
+            .http
+            .get(&format!("{}/query", self.base), &q, None)
+            .await?;
+        resp.common_errors(NAME)?;
+        if resp.is_html() || !(200..300).contains(&resp.status) {
+            return Err(Error::unavailable(
+                NAME,
+                format!("HTTP {}: {}", resp.status, snippet(&resp.text())),
+            ));
+        }
+        let v: Value = serde_json::from_slice(&resp.body)
+            .map_err(|e| Error::invalid(NAME, format!("JSON: {e}")))?;
+        api_error(&v, symbol)?;
+        Ok(v)
+    }
+}
+
+/// The three error keys of an HTTP 200 answer.
+fn api_error(v: &Value, symbol: &str) -> Result<()> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    if let Some(msg) = text("Error Message") {
+        return Err(Error::NotFound {
+            source_name: NAME.to_owned(),
+            symbol: symbol.to_owned(),
+            reason: msg,
+        });
+    }
+    if text("Note").is_some() {
+        return Err(Error::RateLimited {
+            source_name: NAME.to_owned(),
+            retry_after: Some(Duration::from_secs(60)),
+        });
+    }
+    if let Some(msg) = text("Information") {
+        let lower = msg.to_ascii_lowercase();
+        return Err(
+            if lower.contains("rate limit")
+                || lower.contains("per day")
+                || lower.contains("requests per")
+            {
+                Error::RateLimited {
+                    source_name: NAME.to_owned(),
+                    retry_after: None,
+                }
+            } else {
+                Error::Unauthorized {
+                    source_name: NAME.to_owned(),
+                    reason: msg,
+                }
+            },
+        );
+    }
+    Ok(())
+}
+
+/// A number written as a string; unreadable text becomes NaN so validation
+/// reports the row.
+fn num(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(s.trim().trim_end_matches('%').parse().unwrap_or(f64::NAN)),
+        Value::Number(n) => n.as_f64(),
+        _ => Some(f64::NAN),
+    }
+}
+
+impl QuoteSource for AlphaVantageSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    /// Yahoo-style symbols in Alpha Vantage's format: `BRK-B` → `BRK.B`,
+    /// `VOD.L` → `VOD.LON`, `SHOP.TO` → `SHOP.TRT`, `SAP.DE` → `SAP.DEX`.
+    fn map_symbol(&self, symbol: &Symbol) -> Result<String> {
+        if !self.info.capabilities.symbols.serves(symbol) {
+            return Err(Error::unsupported(NAME, format!("symbols like {symbol}")));
+        }
+        let s = symbol.as_str();
+        for (from, to) in [(".L", ".LON"), (".TO", ".TRT"), (".DE", ".DEX")] {
+            if let Some(stem) = s.strip_suffix(from) {
+                return Ok(format!("{stem}{to}"));
+            }
+        }
+        Ok(s.replace('-', "."))
+    }
+
+    fn quote<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, Result<Quote>> {
+        Box::pin(async move {
+            let sym = self.map_symbol(symbol)?;
+            let v = self.call("GLOBAL_QUOTE", &sym, &[]).await?;
+            let q = v
+                .get("Global Quote")
+                .and_then(Value::as_object)
+                .ok_or_else(|| Error::invalid(NAME, "no \"Global Quote\" in the response"))?;
+            if q.is_empty() {
+                return Err(Error::NotFound {
+                    source_name: NAME.to_owned(),
+                    symbol: sym,
+                    reason: "empty Global Quote".to_owned(),
+                });
+            }
+            let price = num(q.get("05. price"))
+                .ok_or_else(|| Error::invalid(NAME, "\"05. price\" is missing"))?;
+            let date: NaiveDate = q
+                .get("07. latest trading day")
+                .and_then(Value::as_str)
+                .and_then(|d| d.parse().ok())
+                .ok_or_else(|| Error::invalid(NAME, "\"07. latest trading day\" is not a date"))?;
+            Ok(Quote {
+                symbol: symbol.clone(),
+                price,
+                currency: None,
+                market_time: midnight_utc(date),
+                fetched_at: Utc::now(),
+                source: NAME.to_owned(),
+                delayed: true,
+                stale: false,
+                attempts: Vec::new(),
+            })
+        })
+    }
+
+    fn history<'a>(&'a self, request: &'a HistoryRequest) -> BoxFuture<'a, Result<History>> {
+        Box::pin(async move {
+            let sym = self.map_symbol(&request.symbol)?;
+            let v = self
+                .call("TIME_SERIES_DAILY", &sym, &[("outputsize", "compact")])
+                .await?;
+            let series = v
+                .get("Time Series (Daily)")
+                .and_then(Value::as_object)
+                .ok_or_else(|| {
+                    Error::invalid(NAME, "no \"Time Series (Daily)\" in the response")
+                })?;
+            // Keys are ISO dates: a BTreeMap puts them in date order.
+            let sorted: BTreeMap<&str, &Value> =
+                series.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            let rows = sorted
+                .into_iter()
+                .map(|(d, bar)| RawBar {
+                    date: d.parse().ok(),
+                    open: num(bar.get("1. open")),
+                    high: num(bar.get("2. high")),
+                    low: num(bar.get("3. low")),
+                    close: num(bar.get("4. close")),
+                    adj_close: None,
+                    volume: num(bar.get("5. volume")),
+                })
+                .collect();
+            Ok(History::from_raw(request, NAME, None, rows, Utc::now()))
+        })
+    }
+}

@@ -1,0 +1,650 @@
+//! Yahoo Finance: the v8 chart API (history and the latest delayed price, no
+//! crumb needed), quoteSummary (fundamentals, behind the cookie and crumb
+//! handshake) and `/v1/finance/search`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use auravest_core::{NaiveDate, Symbol};
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
+
+use super::{Http, HttpConfig, Response, snippet};
+use crate::error::{Error, Result};
+use crate::source::{BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds};
+use crate::types::{
+    Dividend, Fundamentals, History, HistoryRequest, Interval, Quote, RawBar, SearchHit, Split,
+    currency_and_factor,
+};
+
+const NAME: &str = "yahoo";
+
+/// How long a cookie and crumb are reused before a fresh handshake.
+pub const CRUMB_TTL: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Debug, Clone)]
+struct Session {
+    cookie: String,
+    crumb: String,
+    obtained: Instant,
+}
+
+/// Yahoo Finance. Priority 10; quotes, daily/weekly/monthly history with
+/// splits, dividends and adjusted closes, fundamentals and search; every kind
+/// of symbol. Minor-unit listings (GBp, ZAc, ILA) come out in major units.
+#[derive(Debug)]
+pub struct YahooSource {
+    info: SourceInfo,
+    http: Http,
+    base: String,
+    cookie_url: String,
+    session: tokio::sync::Mutex<Option<Session>>,
+}
+
+// ----- wire shapes -----
+
+#[derive(Deserialize)]
+struct ChartEnvelope {
+    chart: ChartBody,
+}
+
+#[derive(Deserialize)]
+struct ChartBody {
+    result: Option<Vec<ChartResult>>,
+    error: Option<YahooError>,
+}
+
+#[derive(Deserialize)]
+struct YahooError {
+    code: Option<String>,
+    description: Option<String>,
+}
+
+impl YahooError {
+    fn text(&self) -> String {
+        format!(
+            "{}: {}",
+            self.code.as_deref().unwrap_or("error"),
+            self.description.as_deref().unwrap_or("")
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct ChartResult {
+    meta: Meta,
+    timestamp: Option<Vec<Option<i64>>>,
+    indicators: Option<Indicators>,
+    events: Option<Events>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    currency: Option<String>,
+    regular_market_price: Option<f64>,
+    regular_market_time: Option<i64>,
+    #[serde(rename = "gmtoffset")]
+    gmt_offset: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Indicators {
+    quote: Option<Vec<QuoteArrays>>,
+    adjclose: Option<Vec<AdjClose>>,
+}
+
+type Column = Option<Vec<Option<f64>>>;
+
+#[derive(Deserialize, Default)]
+struct QuoteArrays {
+    open: Column,
+    high: Column,
+    low: Column,
+    close: Column,
+    volume: Column,
+}
+
+#[derive(Deserialize)]
+struct AdjClose {
+    adjclose: Column,
+}
+
+#[derive(Deserialize)]
+struct Events {
+    dividends: Option<HashMap<String, DividendEvent>>,
+    splits: Option<HashMap<String, SplitEvent>>,
+}
+
+#[derive(Deserialize)]
+struct DividendEvent {
+    amount: f64,
+    date: i64,
+}
+
+#[derive(Deserialize)]
+struct SplitEvent {
+    date: i64,
+    numerator: f64,
+    denominator: f64,
+}
+
+#[derive(Deserialize)]
+struct SummaryEnvelope {
+    #[serde(rename = "quoteSummary")]
+    quote_summary: Option<SummaryBody>,
+    finance: Option<FinanceBody>,
+}
+
+#[derive(Deserialize)]
+struct FinanceBody {
+    error: Option<YahooError>,
+}
+
+#[derive(Deserialize)]
+struct SummaryBody {
+    result: Option<Vec<SummaryResult>>,
+    error: Option<YahooError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SummaryResult {
+    summary_detail: Option<SummaryDetail>,
+    default_key_statistics: Option<KeyStatistics>,
+    asset_profile: Option<AssetProfile>,
+    price: Option<PriceModule>,
+}
+
+/// Yahoo's `{"raw": 1.2, "fmt": "1.20"}` number (or `{}` when missing).
+#[derive(Deserialize, Default)]
+struct RawNum {
+    raw: Option<f64>,
+}
+
+fn raw(v: Option<RawNum>) -> Option<f64> {
+    v.and_then(|r| r.raw).filter(|x| x.is_finite())
+}
+
+#[derive(Deserialize)]
+struct SummaryDetail {
+    #[serde(rename = "trailingPE")]
+    trailing_pe: Option<RawNum>,
+    #[serde(rename = "forwardPE")]
+    forward_pe: Option<RawNum>,
+    #[serde(rename = "dividendYield")]
+    dividend_yield: Option<RawNum>,
+    #[serde(rename = "marketCap")]
+    market_cap: Option<RawNum>,
+    currency: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyStatistics {
+    trailing_eps: Option<RawNum>,
+}
+
+#[derive(Deserialize)]
+struct AssetProfile {
+    sector: Option<String>,
+    industry: Option<String>,
+    country: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PriceModule {
+    quote_type: Option<String>,
+    long_name: Option<String>,
+    short_name: Option<String>,
+    currency: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SearchEnvelope {
+    quotes: Option<Vec<SearchQuote>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchQuote {
+    symbol: Option<String>,
+    shortname: Option<String>,
+    longname: Option<String>,
+    exch_disp: Option<String>,
+    exchange: Option<String>,
+    quote_type: Option<String>,
+}
+
+// ----- helpers -----
+
+fn not_found(symbol: &str, reason: String) -> Error {
+    Error::NotFound {
+        source_name: NAME.to_owned(),
+        symbol: symbol.to_owned(),
+        reason,
+    }
+}
+
+fn local_date(ts: i64, offset: i64) -> Option<NaiveDate> {
+    Utc.timestamp_opt(ts + offset, 0)
+        .single()
+        .map(|t| t.date_naive())
+}
+
+fn timestamp(date: NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp())
+}
+
+/// Reads a chart response into its first result, mapping Yahoo's failure
+/// modes: 429 with a plain-text body, 404 "No data found, symbol may be
+/// delisted", HTML pages, unreadable JSON.
+fn chart_result(resp: &Response, symbol: &str) -> Result<ChartResult> {
+    resp.common_errors(NAME)?;
+    if resp.is_html() {
+        return Err(Error::unavailable(NAME, "HTML page instead of chart JSON"));
+    }
+    let env: ChartEnvelope = match serde_json::from_slice(&resp.body) {
+        Ok(env) => env,
+        Err(_) if resp.status == 404 => return Err(not_found(symbol, snippet(&resp.text()))),
+        Err(e) => {
+            return Err(Error::invalid(
+                NAME,
+                format!("HTTP {}: chart JSON: {e}", resp.status),
+            ));
+        }
+    };
+    if let Some(err) = env.chart.error {
+        let code = err.code.as_deref().unwrap_or_default();
+        return Err(
+            if resp.status == 404 || code.eq_ignore_ascii_case("Not Found") {
+                not_found(symbol, err.description.unwrap_or_else(|| code.to_owned()))
+            } else {
+                Error::invalid(NAME, err.text())
+            },
+        );
+    }
+    if resp.status == 404 {
+        return Err(not_found(symbol, "HTTP 404".to_owned()));
+    }
+    if !(200..300).contains(&resp.status) {
+        return Err(Error::invalid(NAME, format!("HTTP {}", resp.status)));
+    }
+    env.chart
+        .result
+        .and_then(|r| r.into_iter().next())
+        .ok_or_else(|| Error::NoData {
+            source_name: NAME.to_owned(),
+            symbol: symbol.to_owned(),
+        })
+}
+
+fn col(c: Option<&Vec<Option<f64>>>, i: usize) -> Option<f64> {
+    c.and_then(|v| v.get(i).copied().flatten())
+}
+
+impl YahooSource {
+    /// A Yahoo source at the configured hosts.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] if the HTTP client cannot be built.
+    pub fn new(config: &HttpConfig) -> Result<Self> {
+        Ok(Self {
+            info: SourceInfo {
+                name: NAME.to_owned(),
+                priority: 10,
+                capabilities: Capabilities {
+                    quote: true,
+                    history: vec![Interval::Daily, Interval::Weekly, Interval::Monthly],
+                    events: true,
+                    adjusted: true,
+                    fundamentals: true,
+                    search: true,
+                    symbols: SymbolKinds::ALL,
+                },
+                limits: RateLimits {
+                    per_second: Some(2),
+                    per_minute: Some(60),
+                    per_day: None,
+                    concurrency: Some(4),
+                },
+            },
+            http: Http::new(config, NAME)?,
+            base: config.yahoo_base_url.clone(),
+            cookie_url: config.yahoo_cookie_url.clone(),
+            session: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    async fn chart(&self, symbol: &str, query: &[(&str, &str)]) -> Result<ChartResult> {
+        let url = format!("{}/v8/finance/chart/{symbol}", self.base);
+        let resp = self.http.get(&url, query, None).await?;
+        chart_result(&resp, symbol)
+    }
+
+    /// The cookie and crumb, from the cache or a fresh handshake: a GET of the
+    /// cookie host for its `Set-Cookie`, then `/v1/test/getcrumb` with that
+    /// cookie for the crumb as plain text.
+    async fn session(&self, refresh: bool) -> Result<Session> {
+        let mut guard = self.session.lock().await;
+        if !refresh
+            && let Some(s) = guard.as_ref()
+            && s.obtained.elapsed() < CRUMB_TTL
+        {
+            return Ok(s.clone());
+        }
+        *guard = None;
+        let resp = self
+            .http
+            .get(&format!("{}/", self.cookie_url), &[], None)
+            .await?;
+        if resp.status == 429 {
+            resp.common_errors(NAME)?;
+        }
+        if resp.set_cookies.is_empty() {
+            return Err(Error::Unauthorized {
+                source_name: NAME.to_owned(),
+                reason: format!("no cookie from {} (HTTP {})", self.cookie_url, resp.status),
+            });
+        }
+        let cookie = resp.set_cookies.join("; ");
+        let url = format!("{}/v1/test/getcrumb", self.base);
+        let resp = self.http.get(&url, &[], Some(&cookie)).await?;
+        if resp.status == 429 || resp.status >= 500 {
+            resp.common_errors(NAME)?;
+        }
+        let crumb = resp.text().trim().to_owned();
+        if !(200..300).contains(&resp.status)
+            || crumb.is_empty()
+            || crumb.len() > 64
+            || crumb.contains(|c: char| c.is_whitespace() || c == '<' || c == '{')
+        {
+            return Err(Error::Unauthorized {
+                source_name: NAME.to_owned(),
+                reason: format!("no crumb (HTTP {}): {}", resp.status, snippet(&crumb)),
+            });
+        }
+        let s = Session {
+            cookie,
+            crumb,
+            obtained: Instant::now(),
+        };
+        *guard = Some(s.clone());
+        Ok(s)
+    }
+
+    /// GET with the crumb; on 401 (Yahoo's "Invalid Crumb") the session is
+    /// refreshed once and the call repeated.
+    async fn get_with_crumb(&self, url: &str, query: &[(&str, &str)]) -> Result<Response> {
+        for refresh in [false, true] {
+            let s = self.session(refresh).await?;
+            let mut q = query.to_vec();
+            q.push(("crumb", &s.crumb));
+            let resp = self.http.get(url, &q, Some(&s.cookie)).await?;
+            if resp.status != 401 {
+                return Ok(resp);
+            }
+        }
+        Err(Error::Unauthorized {
+            source_name: NAME.to_owned(),
+            reason: "Invalid Crumb after a fresh handshake".to_owned(),
+        })
+    }
+}
+
+fn to_time(ts: Option<i64>) -> Option<DateTime<Utc>> {
+    ts.and_then(|t| Utc.timestamp_opt(t, 0).single())
+}
+
+impl QuoteSource for YahooSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn quote<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, Result<Quote>> {
+        Box::pin(async move {
+            let sym = self.map_symbol(symbol)?;
+            let r = self
+                .chart(&sym, &[("range", "5d"), ("interval", "1d")])
+                .await?;
+            let (currency, factor) = r
+                .meta
+                .currency
+                .as_deref()
+                .and_then(currency_and_factor)
+                .map_or((None, 1.0), |(c, f)| (Some(c), f));
+            let price = r.meta.regular_market_price.ok_or_else(|| Error::NoData {
+                source_name: NAME.to_owned(),
+                symbol: sym.clone(),
+            })?;
+            let market_time = to_time(r.meta.regular_market_time)
+                .ok_or_else(|| Error::invalid(NAME, "meta.regularMarketTime is missing"))?;
+            Ok(Quote {
+                symbol: symbol.clone(),
+                price: price * factor,
+                currency,
+                market_time,
+                fetched_at: Utc::now(),
+                source: NAME.to_owned(),
+                delayed: true,
+                stale: false,
+                attempts: Vec::new(),
+            })
+        })
+    }
+
+    fn history<'a>(&'a self, request: &'a HistoryRequest) -> BoxFuture<'a, Result<History>> {
+        Box::pin(async move {
+            let sym = self.map_symbol(&request.symbol)?;
+            // A day of margin each side: bars are stamped at the local open,
+            // and dates are taken in exchange time before filtering.
+            let p1 = (timestamp(request.from) - 86_400).to_string();
+            let p2 = (timestamp(request.to) + 2 * 86_400).to_string();
+            let r = self
+                .chart(
+                    &sym,
+                    &[
+                        ("period1", &p1),
+                        ("period2", &p2),
+                        ("interval", request.interval.as_str()),
+                        ("events", "div|split"),
+                        ("includeAdjustedClose", "true"),
+                    ],
+                )
+                .await?;
+            let offset = r.meta.gmt_offset.unwrap_or(0);
+            let (currency, factor) = r
+                .meta
+                .currency
+                .as_deref()
+                .and_then(currency_and_factor)
+                .map_or((None, 1.0), |(c, f)| (Some(c), f));
+            let stamps = r.timestamp.unwrap_or_default();
+            let indicators = r.indicators;
+            let q = indicators
+                .as_ref()
+                .and_then(|i| i.quote.as_ref())
+                .and_then(|q| q.first());
+            let adj = indicators
+                .as_ref()
+                .and_then(|i| i.adjclose.as_ref())
+                .and_then(|a| a.first())
+                .and_then(|a| a.adjclose.as_ref());
+            let empty = QuoteArrays::default();
+            let q = q.unwrap_or(&empty);
+            let scale = |v: Option<f64>| v.map(|x| x * factor);
+            let rows = stamps
+                .iter()
+                .enumerate()
+                .map(|(i, ts)| RawBar {
+                    date: ts.and_then(|t| local_date(t, offset)),
+                    open: scale(col(q.open.as_ref(), i)),
+                    high: scale(col(q.high.as_ref(), i)),
+                    low: scale(col(q.low.as_ref(), i)),
+                    close: scale(col(q.close.as_ref(), i)),
+                    adj_close: scale(col(adj, i)),
+                    volume: col(q.volume.as_ref(), i),
+                })
+                .collect();
+            let mut h = History::from_raw(request, NAME, currency, rows, Utc::now());
+            let in_range = |d: &NaiveDate| (request.from..=request.to).contains(d);
+            if let Some(ev) = r.events {
+                h.dividends = ev
+                    .dividends
+                    .unwrap_or_default()
+                    .into_values()
+                    .filter_map(|d| {
+                        Some(Dividend {
+                            date: local_date(d.date, offset)?,
+                            amount: d.amount * factor,
+                        })
+                    })
+                    .filter(|d| in_range(&d.date))
+                    .collect();
+                h.dividends.sort_by_key(|d| d.date);
+                h.splits = ev
+                    .splits
+                    .unwrap_or_default()
+                    .into_values()
+                    .filter(|s| s.numerator > 0.0 && s.denominator > 0.0)
+                    .filter_map(|s| {
+                        Some(Split {
+                            date: local_date(s.date, offset)?,
+                            numerator: s.numerator,
+                            denominator: s.denominator,
+                        })
+                    })
+                    .filter(|s| in_range(&s.date))
+                    .collect();
+                h.splits.sort_by_key(|s| s.date);
+            }
+            Ok(h)
+        })
+    }
+
+    fn fundamentals<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, Result<Fundamentals>> {
+        Box::pin(async move {
+            let sym = self.map_symbol(symbol)?;
+            let url = format!("{}/v10/finance/quoteSummary/{sym}", self.base);
+            let resp = self
+                .get_with_crumb(
+                    &url,
+                    &[(
+                        "modules",
+                        "price,summaryDetail,defaultKeyStatistics,assetProfile",
+                    )],
+                )
+                .await?;
+            resp.common_errors(NAME)?;
+            if resp.is_html() {
+                return Err(Error::unavailable(
+                    NAME,
+                    "HTML page instead of quoteSummary JSON",
+                ));
+            }
+            let env: SummaryEnvelope = serde_json::from_slice(&resp.body).map_err(|e| {
+                Error::invalid(
+                    NAME,
+                    format!("HTTP {}: quoteSummary JSON: {e}", resp.status),
+                )
+            })?;
+            if let Some(err) = env.finance.and_then(|f| f.error) {
+                return Err(Error::invalid(NAME, err.text()));
+            }
+            let body = env
+                .quote_summary
+                .ok_or_else(|| Error::invalid(NAME, "no quoteSummary in the response"))?;
+            if let Some(err) = body.error {
+                return Err(
+                    if resp.status == 404 || err.code.as_deref() == Some("Not Found") {
+                        not_found(&sym, err.description.unwrap_or_default())
+                    } else {
+                        Error::invalid(NAME, err.text())
+                    },
+                );
+            }
+            let r = body
+                .result
+                .and_then(|r| r.into_iter().next())
+                .ok_or_else(|| not_found(&sym, "empty quoteSummary".to_owned()))?;
+            let detail = r.summary_detail;
+            let price = r.price;
+            let profile = r.asset_profile;
+            let currency_code = price
+                .as_ref()
+                .and_then(|p| p.currency.clone())
+                .or_else(|| detail.as_ref().and_then(|d| d.currency.clone()));
+            let (name, quote_type) = price.map_or((None, None), |p| {
+                (p.long_name.or(p.short_name), p.quote_type)
+            });
+            let (trailing_pe, forward_pe, dividend_yield, market_cap) =
+                detail.map_or((None, None, None, None), |d| {
+                    (
+                        raw(d.trailing_pe),
+                        raw(d.forward_pe),
+                        raw(d.dividend_yield),
+                        raw(d.market_cap),
+                    )
+                });
+            let (sector, industry, country_name) =
+                profile.map_or((None, None, None), |p| (p.sector, p.industry, p.country));
+            Ok(Fundamentals {
+                symbol: Some(symbol.clone()),
+                source: NAME.to_owned(),
+                name,
+                quote_type,
+                trailing_pe,
+                forward_pe,
+                eps: raw(r.default_key_statistics.and_then(|k| k.trailing_eps)),
+                dividend_yield,
+                market_cap,
+                sector,
+                industry,
+                country_name,
+                currency: currency_code
+                    .as_deref()
+                    .and_then(currency_and_factor)
+                    .map(|(c, _)| c),
+            })
+        })
+    }
+
+    fn search<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<SearchHit>>> {
+        Box::pin(async move {
+            let url = format!("{}/v1/finance/search", self.base);
+            let resp = self
+                .http
+                .get(
+                    &url,
+                    &[("q", query), ("quotesCount", "10"), ("newsCount", "0")],
+                    None,
+                )
+                .await?;
+            resp.common_errors(NAME)?;
+            if resp.is_html() || !(200..300).contains(&resp.status) {
+                return Err(Error::unavailable(
+                    NAME,
+                    format!("search: HTTP {}: {}", resp.status, snippet(&resp.text())),
+                ));
+            }
+            let env: SearchEnvelope = serde_json::from_slice(&resp.body)
+                .map_err(|e| Error::invalid(NAME, format!("search JSON: {e}")))?;
+            Ok(env
+                .quotes
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|q| {
+                    Some(SearchHit {
+                        symbol: q.symbol?,
+                        name: q.longname.or(q.shortname),
+                        exchange: q.exch_disp.or(q.exchange),
+                        quote_type: q.quote_type,
+                        source: NAME.to_owned(),
+                    })
+                })
+                .collect())
+        })
+    }
+}

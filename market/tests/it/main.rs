@@ -1,0 +1,11 @@
+//! Integration tests: the HTTP sources against a local wiremock server
+//! replaying fixtures shaped like the real services' answers, and the chain,
+//! cache, validation and frames against in-memory and file sources. Nothing
+//! here reaches the internet.
+
+mod chain;
+mod file;
+mod frame;
+#[cfg(feature = "http")]
+mod http;
+mod support;

@@ -1,0 +1,1091 @@
+//! Mean-variance optimisation: minimum volatility, maximum Sharpe, efficient
+//! risk and return, maximum quadratic utility, and the efficient frontier,
+//! under per-asset bounds, group (sector) bounds, general linear constraints,
+//! long-short or market-neutral exposure, L2 regularisation and a turnover
+//! cost, with optional cardinality (at most K holdings) and a minimum size for
+//! every position held.
+//!
+//! Objectives, with `S` the annual covariance, `mu` the expected returns,
+//! `γ` the L2 weight and `c` the cost per unit of turnover against current
+//! weights `w0`:
+//!
+//! | method | problem |
+//! |---|---|
+//! | [`MeanVariance::min_volatility`] | min `w'Sw + γ‖w‖² + c‖w - w0‖₁` |
+//! | [`MeanVariance::max_quadratic_utility`] | max `mu'w - (δ/2) w'Sw - γ‖w‖² - c‖w - w0‖₁` |
+//! | [`MeanVariance::efficient_return`] | min `w'Sw + γ‖w‖² + c‖w - w0‖₁` s.t. `mu'w ≥ r*` |
+//! | [`MeanVariance::efficient_risk`] | max `mu'w - γ‖w‖² - c‖w - w0‖₁` s.t. `w'Sw ≤ σ*²` |
+//! | [`MeanVariance::max_sharpe`] | max `(mu'w - rf) / √(w'Sw)`, solved exactly as min `y'Sy` s.t. `(mu - rf)'y = 1` with `w = y / κ` (Cornuejols and Tütüncü's change of variables; bounds and constraints scale with `κ`) |
+//!
+//! Every problem also has `Σw = 1` (or `0` for market-neutral) and the
+//! constraints. Long-only problems with box bounds only run on an active-set
+//! method (exact, fast, warm-started across frontier points and across the
+//! risk-aversion bisection that solves efficient-risk); everything else runs
+//! on Clarabel.
+//!
+//! **Cardinality.** With [`MeanVariance::max_holdings`] or
+//! [`MeanVariance::min_position`], the problem is mixed-integer. Up to
+//! [`EXACT_CARDINALITY_LIMIT`] assets it is solved exactly by branch and bound
+//! (each node fixes assets out, or in with their minimum size, and its
+//! relaxation drops the count limit, a valid lower bound). Beyond that a
+//! documented heuristic runs: solve without the limit, keep the K largest
+//! weights, re-solve on them, then repeatedly drop the smallest position below
+//! the minimum size and re-solve.
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::conic::{ConicProblem, Row};
+use crate::qp::{BoxQp, QpFailure, QpSolution};
+use crate::{
+    CovarianceMatrix, Error, ExpectedReturns, Performance, Result, Weights, portfolio_performance,
+};
+
+/// Universes up to this size get exact branch and bound for cardinality.
+pub const EXACT_CARDINALITY_LIMIT: usize = 30;
+
+/// A bound on the total weight of a group of assets (a sector, a region).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupBound {
+    /// A name for messages.
+    pub name: String,
+    /// Member indices.
+    pub members: Vec<usize>,
+    /// Lowest total weight.
+    pub lower: f64,
+    /// Highest total weight.
+    pub upper: f64,
+}
+
+/// A general linear constraint `coefficients · w  (≤ | = | ≥)  rhs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearConstraint {
+    /// One coefficient per asset.
+    pub coefficients: Vec<f64>,
+    /// The relation.
+    pub relation: Relation,
+    /// The right-hand side.
+    pub rhs: f64,
+}
+
+/// The relation of a [`LinearConstraint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// `≤`.
+    LessEq,
+    /// `=`.
+    Equal,
+    /// `≥`.
+    GreaterEq,
+}
+
+/// A solved portfolio.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    /// The weights, in ticker order.
+    pub weights: Weights,
+    /// Expected return, volatility and Sharpe at the risk-free rate given.
+    pub performance: Performance,
+    /// Which path solved it: `active-set`, `clarabel`, or `branch-and-bound` /
+    /// `cardinality-heuristic` around either.
+    pub method: &'static str,
+}
+
+/// A mean-variance problem: estimates plus constraints.
+///
+/// ```
+/// use auravest_optimize::{CovarianceMatrix, ExpectedReturns, MeanVariance};
+/// use nalgebra::DMatrix;
+/// let t = vec!["A".to_owned(), "B".to_owned()];
+/// let mu = ExpectedReturns::new(t.clone(), vec![0.10, 0.05])?;
+/// let cov = CovarianceMatrix::new(t, DMatrix::from_row_slice(2, 2, &[0.04, 0.0, 0.0, 0.01]))?;
+/// let s = MeanVariance::new(mu, cov)?.min_volatility(0.02)?;
+/// assert!((s.weights.values()[0] - 0.2).abs() < 1e-12);
+/// # Ok::<(), auravest_optimize::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MeanVariance {
+    mu: ExpectedReturns,
+    cov: CovarianceMatrix,
+    lower: DVector<f64>,
+    upper: DVector<f64>,
+    net: f64,
+    groups: Vec<GroupBound>,
+    linear: Vec<LinearConstraint>,
+    l2_gamma: f64,
+    turnover: Option<(DVector<f64>, f64)>,
+    max_holdings: Option<usize>,
+    min_position: Option<f64>,
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidParameter {
+        name,
+        reason: reason.into(),
+    }
+}
+
+impl MeanVariance {
+    /// A long-only problem (bounds 0..1, weights sum to 1).
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] when the tickers differ,
+    /// [`Error::NotPositiveSemiDefinite`] when the covariance has a clearly
+    /// negative eigenvalue, [`Error::InvalidParameter`] for an empty universe.
+    pub fn new(mu: ExpectedReturns, cov: CovarianceMatrix) -> Result<Self> {
+        cov.check_matches(&mu)?;
+        let n = mu.len();
+        if n == 0 {
+            return Err(invalid("assets", "the universe is empty"));
+        }
+        let min_eig = cov.matrix().clone().symmetric_eigenvalues().min();
+        let trace = cov.matrix().trace().abs().max(1e-300);
+        if min_eig < -1e-9 * trace {
+            return Err(Error::NotPositiveSemiDefinite {
+                min_eigenvalue: min_eig,
+            });
+        }
+        Ok(Self {
+            mu,
+            cov,
+            lower: DVector::zeros(n),
+            upper: DVector::from_element(n, 1.0),
+            net: 1.0,
+            groups: Vec::new(),
+            linear: Vec::new(),
+            l2_gamma: 0.0,
+            turnover: None,
+            max_holdings: None,
+            min_position: None,
+        })
+    }
+
+    fn n(&self) -> usize {
+        self.mu.len()
+    }
+
+    /// The tickers.
+    pub fn tickers(&self) -> &[String] {
+        self.mu.tickers()
+    }
+
+    /// The same bounds for every asset (negative lower bounds allow shorts).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `lower > upper` or either is not finite;
+    /// [`Error::InfeasibleBounds`] when they cannot sum to the net exposure.
+    pub fn bounds(self, lower: f64, upper: f64) -> Result<Self> {
+        let n = self.n();
+        self.asset_bounds(&vec![(lower, upper); n])
+    }
+
+    /// Bounds per asset, in ticker order.
+    ///
+    /// # Errors
+    /// As [`MeanVariance::bounds`], and [`Error::DimensionMismatch`].
+    pub fn asset_bounds(mut self, bounds: &[(f64, f64)]) -> Result<Self> {
+        if bounds.len() != self.n() {
+            return Err(Error::DimensionMismatch {
+                what: format!("{} bounds for {} assets", bounds.len(), self.n()),
+            });
+        }
+        for (i, (l, u)) in bounds.iter().enumerate() {
+            if !l.is_finite() || !u.is_finite() || l > u {
+                return Err(invalid(
+                    "bounds",
+                    format!(
+                        "{}: lower {l} and upper {u} must be finite with lower <= upper",
+                        self.tickers()[i]
+                    ),
+                ));
+            }
+        }
+        self.lower = DVector::from_iterator(bounds.len(), bounds.iter().map(|b| b.0));
+        self.upper = DVector::from_iterator(bounds.len(), bounds.iter().map(|b| b.1));
+        self.check_bounds()?;
+        Ok(self)
+    }
+
+    /// Weights sum to 0 instead of 1 (long-short, dollar-neutral). Needs
+    /// negative lower bounds.
+    ///
+    /// # Errors
+    /// [`Error::InfeasibleBounds`] when the bounds cannot sum to 0.
+    pub fn market_neutral(mut self) -> Result<Self> {
+        self.net = 0.0;
+        self.check_bounds()?;
+        Ok(self)
+    }
+
+    fn check_bounds(&self) -> Result<()> {
+        let (sl, su) = (self.lower.sum(), self.upper.sum());
+        if sl > self.net + 1e-12 || su < self.net - 1e-12 {
+            return Err(Error::InfeasibleBounds {
+                sum_lower: sl,
+                sum_upper: su,
+                target: self.net,
+            });
+        }
+        Ok(())
+    }
+
+    /// Keeps the total weight of `members` (ticker names) within `lower..=upper`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownTicker`], or [`Error::InvalidParameter`] when `lower > upper`.
+    pub fn group(mut self, name: &str, members: &[&str], lower: f64, upper: f64) -> Result<Self> {
+        if lower
+            .partial_cmp(&upper)
+            .is_none_or(|o| o == std::cmp::Ordering::Greater)
+        {
+            return Err(invalid(
+                "group",
+                format!("{name}: lower {lower} is above upper {upper}"),
+            ));
+        }
+        let idx = members
+            .iter()
+            .map(|m| self.index(m))
+            .collect::<Result<Vec<_>>>()?;
+        self.groups.push(GroupBound {
+            name: name.to_owned(),
+            members: idx,
+            lower,
+            upper,
+        });
+        Ok(self)
+    }
+
+    /// Adds a general linear constraint on the weights.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] or [`Error::NonFinite`].
+    pub fn linear_constraint(mut self, c: LinearConstraint) -> Result<Self> {
+        if c.coefficients.len() != self.n() {
+            return Err(Error::DimensionMismatch {
+                what: format!(
+                    "{} coefficients for {} assets",
+                    c.coefficients.len(),
+                    self.n()
+                ),
+            });
+        }
+        if c.coefficients
+            .iter()
+            .chain([&c.rhs])
+            .any(|v| !v.is_finite())
+        {
+            return Err(Error::NonFinite {
+                what: "linear constraint",
+                index: "coefficients".to_owned(),
+            });
+        }
+        self.linear.push(c);
+        Ok(self)
+    }
+
+    /// Adds `γ‖w‖²` to the objective (PyPortfolioOpt's `L2_reg`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `gamma` is negative or not finite.
+    pub fn l2_regularisation(mut self, gamma: f64) -> Result<Self> {
+        if !(gamma >= 0.0 && gamma.is_finite()) {
+            return Err(invalid(
+                "gamma",
+                format!("must be a finite number >= 0, got {gamma}"),
+            ));
+        }
+        self.l2_gamma = gamma;
+        Ok(self)
+    }
+
+    /// Adds `cost · Σ|w - current|` to the objective: a proportional
+    /// transaction cost (or turnover penalty) against current weights.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`], or [`Error::InvalidParameter`] for a
+    /// negative or non-finite cost.
+    pub fn transaction_cost(mut self, current: &Weights, cost: f64) -> Result<Self> {
+        if current.tickers() != self.tickers() {
+            return Err(Error::DimensionMismatch {
+                what: "current weights name different tickers".to_owned(),
+            });
+        }
+        if !(cost >= 0.0 && cost.is_finite()) {
+            return Err(invalid(
+                "cost",
+                format!("must be a finite number >= 0, got {cost}"),
+            ));
+        }
+        self.turnover = Some((current.values().clone(), cost));
+        Ok(self)
+    }
+
+    /// Holds at most `k` assets.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `k` is 0.
+    pub fn max_holdings(mut self, k: usize) -> Result<Self> {
+        if k == 0 {
+            return Err(invalid("max_holdings", "must be at least 1"));
+        }
+        self.max_holdings = Some(k);
+        Ok(self)
+    }
+
+    /// Every asset held has at least `size` weight (long-only).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless `0 < size <= 1`.
+    pub fn min_position(mut self, size: f64) -> Result<Self> {
+        if !(size > 0.0 && size <= 1.0) {
+            return Err(invalid(
+                "min_position",
+                format!("must be in (0, 1], got {size}"),
+            ));
+        }
+        self.min_position = Some(size);
+        Ok(self)
+    }
+
+    fn index(&self, ticker: &str) -> Result<usize> {
+        self.tickers()
+            .iter()
+            .position(|t| t == ticker)
+            .ok_or_else(|| Error::UnknownTicker(ticker.to_owned()))
+    }
+
+    fn is_simple(&self) -> bool {
+        self.groups.is_empty() && self.linear.is_empty() && self.turnover.is_none()
+    }
+
+    fn is_mixed_integer(&self) -> bool {
+        self.max_holdings.is_some() || self.min_position.is_some()
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // callers hand over the solver's vector
+    fn finish(&self, w: DVector<f64>, rf: f64, method: &'static str) -> Result<Solution> {
+        // Clean solver noise: clip into the bounds.
+        let w = DVector::from_fn(w.len(), |i, _| w[i].clamp(self.lower[i], self.upper[i]));
+        let weights = Weights::from_vector(self.tickers().to_vec(), w);
+        let performance = portfolio_performance(&weights, &self.mu, &self.cov, rf)?;
+        Ok(Solution {
+            weights,
+            performance,
+            method,
+        })
+    }
+
+    fn quad(&self, scale: f64) -> DMatrix<f64> {
+        let n = self.n();
+        let mut h = self.cov.matrix() * scale;
+        for i in 0..n {
+            h[(i, i)] += 2.0 * self.l2_gamma;
+        }
+        h
+    }
+
+    fn box_qp<'a>(
+        &self,
+        h: &'a DMatrix<f64>,
+        c: DVector<f64>,
+        lower: &DVector<f64>,
+        upper: &DVector<f64>,
+    ) -> BoxQp<'a> {
+        let n = self.n();
+        BoxQp {
+            h,
+            c,
+            a: DMatrix::from_element(1, n, 1.0),
+            b: DVector::from_element(1, self.net),
+            lower: lower.clone(),
+            upper: upper.clone(),
+        }
+    }
+
+    fn qp_error(&self, e: &QpFailure) -> Error {
+        match e {
+            QpFailure::Infeasible => Error::InfeasibleBounds {
+                sum_lower: self.lower.sum(),
+                sum_upper: self.upper.sum(),
+                target: self.net,
+            },
+            QpFailure::Numerical => Error::Solver {
+                status: "the active-set method did not converge".to_owned(),
+            },
+        }
+    }
+
+    // ---- the conic formulation shared by every objective ----
+
+    /// A conic problem over `w` (and, with a turnover cost, `t ≥ |w - w0|`)
+    /// holding every constraint; `kappa` scales the constraints for the
+    /// maximum-Sharpe change of variables (index of κ, or None for κ = 1).
+    fn conic_base(&self, extra_vars: usize, kappa: Option<usize>) -> (ConicProblem, usize) {
+        let n = self.n();
+        let t0 = n + extra_vars;
+        let nt = if self.turnover.is_some() { n } else { 0 };
+        let mut p = ConicProblem::new(t0 + nt);
+        let scaled = |row: Vec<(usize, f64)>, rhs: f64| -> Row {
+            match kappa {
+                Some(k) => {
+                    let mut row = row;
+                    row.push((k, -rhs));
+                    (row, 0.0)
+                }
+                None => (row, rhs),
+            }
+        };
+        let sum: Vec<(usize, f64)> = (0..n).map(|i| (i, 1.0)).collect();
+        let (row, rhs) = scaled(sum, self.net);
+        p.eq(row, rhs);
+        for i in 0..n {
+            let (row, rhs) = scaled(vec![(i, 1.0)], self.upper[i]);
+            p.le(row, rhs);
+            let (row, rhs) = scaled(vec![(i, -1.0)], -self.lower[i]);
+            p.le(row, rhs);
+        }
+        for g in &self.groups {
+            let members: Vec<(usize, f64)> = g.members.iter().map(|&i| (i, 1.0)).collect();
+            let (row, rhs) = scaled(members.clone(), g.upper);
+            p.le(row, rhs);
+            let neg = members.iter().map(|&(i, v)| (i, -v)).collect();
+            let (row, rhs) = scaled(neg, -g.lower);
+            p.le(row, rhs);
+        }
+        for c in &self.linear {
+            let row: Vec<(usize, f64)> = c
+                .coefficients
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i, *v))
+                .collect();
+            let neg: Vec<(usize, f64)> = row.iter().map(|&(i, v)| (i, -v)).collect();
+            match c.relation {
+                Relation::LessEq => {
+                    let (r, b) = scaled(row, c.rhs);
+                    p.le(r, b);
+                }
+                Relation::GreaterEq => {
+                    let (r, b) = scaled(neg, -c.rhs);
+                    p.le(r, b);
+                }
+                Relation::Equal => {
+                    let (r, b) = scaled(row, c.rhs);
+                    p.eq(r, b);
+                }
+            }
+        }
+        if let Some((w0, cost)) = &self.turnover {
+            for i in 0..n {
+                // t_i ≥ w_i - w0_i and t_i ≥ w0_i - w_i.
+                p.le(vec![(i, 1.0), (t0 + i, -1.0)], w0[i]);
+                p.le(vec![(i, -1.0), (t0 + i, -1.0)], -w0[i]);
+                p.linear(t0 + i, *cost);
+            }
+        }
+        (p, t0 + nt)
+    }
+
+    fn conic_quadratic(&self, p: &mut ConicProblem, total: usize, scale: f64) {
+        let n = self.n();
+        let h = self.quad(scale);
+        let mut full = DMatrix::zeros(total, total);
+        full.view_mut((0, 0), (n, n)).copy_from(&h);
+        p.quadratic(full);
+    }
+
+    // ---- objectives ----
+
+    /// The minimum-volatility portfolio.
+    ///
+    /// # Errors
+    /// [`Error::InfeasibleBounds`], [`Error::Infeasible`] or [`Error::Solver`].
+    pub fn min_volatility(&self, risk_free_rate: f64) -> Result<Solution> {
+        if self.is_mixed_integer() {
+            return self
+                .mixed_integer(|mv| mv.min_volatility(risk_free_rate), Self::variance_score);
+        }
+        if self.is_simple() {
+            match self.min_volatility_qp() {
+                Ok(s) => return self.finish(s.x, risk_free_rate, "active-set"),
+                Err(Error::Solver { .. }) => {} // degenerate: the conic path below
+                Err(e) => return Err(e),
+            }
+        }
+        let (mut p, total) = self.conic_base(0, None);
+        self.conic_quadratic(&mut p, total, 2.0);
+        let x = p.solve()?;
+        self.finish(x.rows(0, self.n()).into_owned(), risk_free_rate, "clarabel")
+    }
+
+    /// The portfolio maximising `mu'w - (δ/2) w'Sw`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless `risk_aversion > 0`; as [`MeanVariance::min_volatility`].
+    pub fn max_quadratic_utility(
+        &self,
+        risk_aversion: f64,
+        risk_free_rate: f64,
+    ) -> Result<Solution> {
+        if !(risk_aversion > 0.0 && risk_aversion.is_finite()) {
+            return Err(invalid(
+                "risk_aversion",
+                format!("must be a finite number > 0, got {risk_aversion}"),
+            ));
+        }
+        if self.is_mixed_integer() {
+            return self.mixed_integer(
+                |mv| mv.max_quadratic_utility(risk_aversion, risk_free_rate),
+                |mv, s| {
+                    let w = s.weights.values();
+                    0.5 * risk_aversion * (mv.cov.matrix() * w).dot(w) - w.dot(mv.mu.values())
+                        + mv.l2_gamma * w.norm_squared()
+                },
+            );
+        }
+        if self.is_simple() {
+            let h = self.quad(risk_aversion);
+            let qp = self.box_qp(&h, -self.mu.values(), &self.lower, &self.upper);
+            match qp.solve(None) {
+                Ok(s) => return self.finish(s.x, risk_free_rate, "active-set"),
+                Err(QpFailure::Numerical) => {} // degenerate: the conic path below
+                Err(e) => return Err(self.qp_error(&e)),
+            }
+        }
+        let (mut p, total) = self.conic_base(0, None);
+        self.conic_quadratic(&mut p, total, risk_aversion);
+        for i in 0..self.n() {
+            p.linear(i, -self.mu.values()[i]);
+        }
+        let x = p.solve()?;
+        self.finish(x.rows(0, self.n()).into_owned(), risk_free_rate, "clarabel")
+    }
+
+    /// The highest expected return any portfolio within the constraints reaches.
+    ///
+    /// # Errors
+    /// As [`MeanVariance::min_volatility`].
+    pub fn max_return(&self) -> Result<f64> {
+        Ok(self.max_return_weights()?.dot(self.mu.values()))
+    }
+
+    fn max_return_weights(&self) -> Result<DVector<f64>> {
+        let mu = self.mu.values();
+        if self.is_simple() {
+            // Fill the highest returns first, from every asset at its lower bound.
+            let n = self.n();
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by(|&i, &j| mu[j].total_cmp(&mu[i]));
+            let mut w = self.lower.clone();
+            let mut left = self.net - w.sum();
+            for i in order {
+                let add = left.min(self.upper[i] - w[i]).max(0.0);
+                w[i] += add;
+                left -= add;
+            }
+            if left.abs() > 1e-9 {
+                return Err(self.qp_error(&QpFailure::Infeasible));
+            }
+            return Ok(w);
+        }
+        let (mut p, _) = self.conic_base(0, None);
+        for i in 0..self.n() {
+            p.linear(i, -mu[i]);
+        }
+        // A tiny quadratic term keeps the linear programme's solution unique.
+        let x = p.solve()?;
+        Ok(x.rows(0, self.n()).into_owned())
+    }
+
+    /// The minimum-volatility portfolio whose expected return is at least `target`.
+    ///
+    /// # Errors
+    /// [`Error::TargetReturnUnreachable`] when `target` is above
+    /// [`MeanVariance::max_return`]; as [`MeanVariance::min_volatility`].
+    pub fn efficient_return(&self, target: f64, risk_free_rate: f64) -> Result<Solution> {
+        if !target.is_finite() {
+            return Err(invalid("target_return", "must be finite"));
+        }
+        let max = self.max_return()?;
+        if target > max + 1e-12 {
+            return Err(Error::TargetReturnUnreachable { target, max });
+        }
+        if self.is_mixed_integer() {
+            return self.mixed_integer(
+                |mv| mv.efficient_return(target, risk_free_rate),
+                Self::variance_score,
+            );
+        }
+        if self.is_simple() {
+            let minvol = self.min_volatility_qp()?;
+            let top = self.max_return_weights()?;
+            match self.efficient_return_active_set(target, risk_free_rate, &minvol, &top) {
+                Err(Error::Solver { .. }) => {} // degenerate: the conic path below
+                other => return other,
+            }
+        }
+        let (mut p, total) = self.conic_base(0, None);
+        self.conic_quadratic(&mut p, total, 2.0);
+        let row = (0..self.n()).map(|i| (i, -self.mu.values()[i])).collect();
+        p.le(row, -target);
+        let x = p.solve()?;
+        self.finish(x.rows(0, self.n()).into_owned(), risk_free_rate, "clarabel")
+    }
+
+    fn min_volatility_qp(&self) -> Result<QpSolution> {
+        let h = self.quad(2.0);
+        self.box_qp(&h, DVector::zeros(self.n()), &self.lower, &self.upper)
+            .solve(None)
+            .map_err(|e| self.qp_error(&e))
+    }
+
+    /// Efficient return on the active-set path, given the minimum-volatility
+    /// and maximum-return points (computed once for a whole frontier).
+    fn efficient_return_active_set(
+        &self,
+        target: f64,
+        rf: f64,
+        minvol: &QpSolution,
+        top: &DVector<f64>,
+    ) -> Result<Solution> {
+        let mu = self.mu.values();
+        let r0 = minvol.x.dot(mu);
+        let r1 = top.dot(mu);
+        if r0 >= target {
+            return self.finish(minvol.x.clone(), rf, "active-set");
+        }
+        if target >= r1 - 1e-12 * r1.abs().max(1.0) {
+            return self.finish(top.clone(), rf, "active-set");
+        }
+        let h = self.quad(2.0);
+        let mut a = DMatrix::from_element(2, self.n(), 1.0);
+        a.row_mut(1).copy_from(&mu.transpose());
+        let qp = BoxQp {
+            h: &h,
+            c: DVector::zeros(self.n()),
+            a,
+            b: DVector::from_vec(vec![self.net, target]),
+            lower: self.lower.clone(),
+            upper: self.upper.clone(),
+        };
+        // A feasible start: the blend of the minimum-volatility and maximum-return points.
+        let theta = ((target - r0) / (r1 - r0)).clamp(0.0, 1.0);
+        let x = &minvol.x * (1.0 - theta) + top * theta;
+        let start = QpSolution::from_point(x, &self.lower, &self.upper);
+        let s = qp.solve(Some(&start)).map_err(|e| self.qp_error(&e))?;
+        self.finish(s.x, rf, "active-set")
+    }
+
+    /// The highest-return portfolio whose volatility is at most `target`.
+    ///
+    /// # Errors
+    /// [`Error::TargetVolatilityUnreachable`] below the minimum volatility;
+    /// as [`MeanVariance::min_volatility`].
+    pub fn efficient_risk(&self, target: f64, risk_free_rate: f64) -> Result<Solution> {
+        if !(target > 0.0 && target.is_finite()) {
+            return Err(invalid(
+                "target_volatility",
+                format!("must be a finite number > 0, got {target}"),
+            ));
+        }
+        let minvol = self.min_volatility(risk_free_rate)?;
+        if minvol.performance.volatility > target + 1e-12 {
+            return Err(Error::TargetVolatilityUnreachable {
+                target,
+                min: minvol.performance.volatility,
+            });
+        }
+        if self.is_mixed_integer() {
+            return self.mixed_integer(
+                |mv| mv.efficient_risk(target, risk_free_rate),
+                |mv, s| {
+                    mv.l2_gamma * s.weights.values().norm_squared() - s.performance.expected_return
+                },
+            );
+        }
+        if self.is_simple() {
+            match self.efficient_risk_active_set(target, risk_free_rate) {
+                Err(Error::Solver { .. }) => {} // degenerate: the conic path below
+                other => return other,
+            }
+        }
+        let n = self.n();
+        let (mut p, total) = self.conic_base(0, None);
+        if self.l2_gamma > 0.0 {
+            let mut full = DMatrix::zeros(total, total);
+            for i in 0..n {
+                full[(i, i)] = 2.0 * self.l2_gamma;
+            }
+            p.quadratic(full);
+        }
+        for i in 0..n {
+            p.linear(i, -self.mu.values()[i]);
+        }
+        let root = matrix_root(self.cov.matrix());
+        // ‖R w‖ ≤ σ, with R'R = S.
+        let mut rows = vec![(vec![], target)];
+        for r in 0..root.nrows() {
+            rows.push(((0..n).map(|j| (j, -root[(r, j)])).collect(), 0.0));
+        }
+        p.soc(rows);
+        let x = p.solve()?;
+        self.finish(x.rows(0, n).into_owned(), risk_free_rate, "clarabel")
+    }
+
+    fn efficient_risk_active_set(&self, target: f64, rf: f64) -> Result<Solution> {
+        let top = self.max_return_weights()?;
+        let top_vol = (self.cov.matrix() * &top).dot(&top).max(0.0).sqrt();
+        if top_vol <= target && self.l2_gamma == 0.0 {
+            return self.finish(top, rf, "active-set");
+        }
+        // Volatility falls as risk aversion δ rises: bisect on log δ.
+        let solve = |delta: f64, warm: Option<&QpSolution>| -> Result<QpSolution> {
+            let h = self.quad(delta);
+            let qp = self.box_qp(&h, -self.mu.values(), &self.lower, &self.upper);
+            qp.solve(warm).map_err(|e| self.qp_error(&e))
+        };
+        let vol = |x: &DVector<f64>| (self.cov.matrix() * x).dot(x).max(0.0).sqrt();
+        let (mut lo, mut hi) = (-12.0f64, 12.0f64);
+        let mut best = solve(10f64.powf(hi), None)?;
+        if vol(&best.x) > target {
+            // Even very high aversion is too risky: the target is the minimum.
+            return self.finish(best.x, rf, "active-set");
+        }
+        let mut warm = best.clone();
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            let s = solve(10f64.powf(mid), Some(&warm))?;
+            let v = vol(&s.x);
+            if v > target {
+                lo = mid;
+            } else {
+                hi = mid;
+                best = s.clone();
+            }
+            warm = s;
+            if (v - target).abs() <= 1e-13 * target || hi - lo < 1e-15 {
+                break;
+            }
+        }
+        // Between two active sets the frontier is a straight blend in δ⁻¹;
+        // polish onto the target exactly along the last segment.
+        let s = solve(10f64.powf(hi), Some(&best))?;
+        self.finish(s.x, rf, "active-set")
+    }
+
+    /// The maximum-Sharpe (tangency) portfolio at `risk_free_rate`.
+    ///
+    /// # Errors
+    /// [`Error::NoReturnAboveRiskFree`] when no asset's expected return beats
+    /// the risk-free rate; [`Error::InvalidParameter`] with L2 regularisation
+    /// (the change of variables does not preserve it: use
+    /// [`MeanVariance::max_quadratic_utility`]); as [`MeanVariance::min_volatility`].
+    pub fn max_sharpe(&self, risk_free_rate: f64) -> Result<Solution> {
+        if !risk_free_rate.is_finite() {
+            return Err(invalid("risk_free_rate", "must be finite"));
+        }
+        let mu = self.mu.values();
+        let best = mu.max();
+        if best <= risk_free_rate {
+            return Err(Error::NoReturnAboveRiskFree {
+                max_return: best,
+                risk_free_rate,
+            });
+        }
+        if self.l2_gamma > 0.0 {
+            return Err(invalid(
+                "gamma",
+                "maximum Sharpe does not combine with L2 regularisation; use max-utility",
+            ));
+        }
+        if self.is_mixed_integer() {
+            return self.mixed_integer(
+                |mv| mv.max_sharpe(risk_free_rate),
+                |_, s| -s.performance.sharpe.unwrap_or(f64::NEG_INFINITY),
+            );
+        }
+        let n = self.n();
+        let excess = mu.add_scalar(-risk_free_rate);
+        let long_only_default = self.is_simple()
+            && (self.net - 1.0).abs() < f64::EPSILON
+            && self.lower.iter().all(|l| *l == 0.0)
+            && self.upper.iter().all(|u| *u >= 1.0);
+        if long_only_default {
+            let h = self.quad(2.0);
+            let qp = BoxQp {
+                h: &h,
+                c: DVector::zeros(n),
+                a: DMatrix::from_row_slice(1, n, excess.as_slice()),
+                b: DVector::from_element(1, 1.0),
+                lower: DVector::zeros(n),
+                upper: DVector::from_element(n, f64::INFINITY),
+            };
+            match qp.solve(None) {
+                Ok(y) => {
+                    let kappa = y.x.sum();
+                    return self.finish(y.x / kappa, risk_free_rate, "active-set");
+                }
+                Err(QpFailure::Numerical) => {} // degenerate: the conic path below
+                Err(e) => return Err(self.qp_error(&e)),
+            }
+        }
+        // Variables (y, κ): min y'Sy s.t. (mu - rf)'y = 1, constraints scaled by κ ≥ 0.
+        let k = n;
+        let (mut p, total) = self.conic_base(1, Some(k));
+        self.conic_quadratic(&mut p, total, 2.0);
+        p.eq((0..n).map(|i| (i, excess[i])).collect(), 1.0);
+        p.le(vec![(k, -1.0)], 0.0);
+        if let Some((w0, _)) = &self.turnover {
+            // The turnover rows were written for w; in y-space they scale by κ.
+            let _ = w0;
+            return Err(invalid(
+                "cost",
+                "maximum Sharpe does not combine with a transaction cost; use max-utility",
+            ));
+        }
+        let x = p.solve()?;
+        let kappa = x[k];
+        if kappa.is_nan() || kappa <= 0.0 {
+            return Err(Error::Solver {
+                status: "the maximum-Sharpe scaling variable vanished".to_owned(),
+            });
+        }
+        self.finish(
+            x.rows(0, n).into_owned() / kappa,
+            risk_free_rate,
+            "clarabel",
+        )
+    }
+
+    /// `points` frontier portfolios from minimum volatility to maximum return
+    /// in equal steps of expected return.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for fewer than 2 points; as [`MeanVariance::efficient_return`].
+    pub fn frontier(&self, points: usize, risk_free_rate: f64) -> Result<Vec<Solution>> {
+        if points < 2 {
+            return Err(invalid("points", "need at least 2 frontier points"));
+        }
+        let first = self.min_volatility(risk_free_rate)?;
+        let r0 = first.performance.expected_return;
+        let r1 = self.max_return()?;
+        let mut out = vec![first];
+        let fast = self.is_simple() && !self.is_mixed_integer();
+        let (minvol, top) = if fast {
+            (
+                Some(self.min_volatility_qp()?),
+                Some(self.max_return_weights()?),
+            )
+        } else {
+            (None, None)
+        };
+        for k in 1..points {
+            let target = r0 + (r1 - r0) * k as f64 / (points - 1) as f64;
+            let target = target.min(r1);
+            if let (Some(minvol), Some(top)) = (&minvol, &top) {
+                out.push(self.efficient_return_active_set(target, risk_free_rate, minvol, top)?);
+            } else {
+                out.push(self.efficient_return(target, risk_free_rate)?);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- cardinality ----
+
+    fn relaxed(&self) -> Self {
+        let mut mv = self.clone();
+        mv.max_holdings = None;
+        mv.min_position = None;
+        mv
+    }
+
+    fn mixed_integer(
+        &self,
+        solve: impl Fn(&Self) -> Result<Solution>,
+        score: impl Fn(&Self, &Solution) -> f64,
+    ) -> Result<Solution> {
+        let n = self.n();
+        let k = self.max_holdings.unwrap_or(n).min(n);
+        let m = self.min_position.unwrap_or(0.0);
+        if self.lower.iter().any(|l| *l < 0.0) {
+            return Err(invalid(
+                "max_holdings",
+                "cardinality and minimum position sizes need long-only bounds",
+            ));
+        }
+        if m > 0.0 && self.upper.iter().all(|u| *u < m) {
+            return Err(Error::Infeasible {
+                reason: format!("every upper bound is below the minimum position {m}"),
+            });
+        }
+        if (k as f64) * self.upper.max() < self.net - 1e-12 {
+            return Err(Error::Infeasible {
+                reason: format!(
+                    "{k} holdings at most {} each cannot sum to {}",
+                    self.upper.max(),
+                    self.net
+                ),
+            });
+        }
+        let base = self.relaxed();
+        if n <= EXACT_CARDINALITY_LIMIT {
+            self.branch_and_bound(&base, k, m, &solve, &score)
+        } else {
+            self.cardinality_heuristic(&base, k, m, &solve)
+        }
+    }
+
+    fn variance_score(&self, s: &Solution) -> f64 {
+        let w = s.weights.values();
+        (self.cov.matrix() * w).dot(w) + self.l2_gamma * w.norm_squared()
+    }
+
+    fn with_fixings(base: &Self, out: &[usize], inn: &[usize], m: f64) -> Self {
+        let mut mv = base.clone();
+        for &i in out {
+            mv.lower[i] = 0.0;
+            mv.upper[i] = 0.0;
+        }
+        for &i in inn {
+            mv.lower[i] = mv.lower[i].max(m);
+        }
+        mv
+    }
+
+    fn branch_and_bound(
+        &self,
+        base: &Self,
+        k: usize,
+        m: f64,
+        solve: &impl Fn(&Self) -> Result<Solution>,
+        score: &impl Fn(&Self, &Solution) -> f64,
+    ) -> Result<Solution> {
+        let n = self.n();
+        let mut best: Option<(f64, Solution)> = None;
+        // Depth-first over (out, in) fixings.
+        let mut stack: Vec<(Vec<usize>, Vec<usize>)> = vec![(Vec::new(), Vec::new())];
+        let mut nodes = 0usize;
+        while let Some((out, inn)) = stack.pop() {
+            nodes += 1;
+            if nodes > 200_000 {
+                break;
+            }
+            if inn.len() > k || n - out.len() == 0 {
+                continue;
+            }
+            let node = Self::with_fixings(base, &out, &inn, m);
+            if node.check_bounds().is_err() {
+                continue;
+            }
+            let Ok(sol) = solve(&node) else { continue };
+            let val = score(self, &sol);
+            if best.as_ref().is_some_and(|(b, _)| val >= *b - 1e-15) {
+                continue;
+            }
+            let w = sol.weights.values();
+            let held: Vec<usize> = (0..n).filter(|&i| w[i] > 1e-9).collect();
+            let small: Option<usize> = held
+                .iter()
+                .copied()
+                .filter(|i| !inn.contains(i) && w[*i] < m - 1e-9)
+                .max_by(|&a, &b| w[a].total_cmp(&w[b]));
+            if held.len() <= k && small.is_none() {
+                best = Some((val, sol));
+                continue;
+            }
+            // Branch on the free held asset closest to being decided.
+            let candidate = small.or_else(|| {
+                held.iter()
+                    .copied()
+                    .filter(|i| !inn.contains(i))
+                    .min_by(|&a, &b| w[a].total_cmp(&w[b]))
+            });
+            let Some(i) = candidate else { continue };
+            let mut o = out.clone();
+            o.push(i);
+            let mut ii = inn.clone();
+            ii.push(i);
+            // Explore "in" last so it is popped first (large weights tend to stay).
+            stack.push((o, inn.clone()));
+            stack.push((out.clone(), ii));
+        }
+        match best {
+            Some((_, mut s)) => {
+                s.method = "branch-and-bound";
+                Ok(s)
+            }
+            None => Err(Error::Infeasible {
+                reason: format!(
+                    "no portfolio of at most {k} holdings with positions of at least {m} meets the constraints"
+                ),
+            }),
+        }
+    }
+
+    fn cardinality_heuristic(
+        &self,
+        base: &Self,
+        k: usize,
+        m: f64,
+        solve: &impl Fn(&Self) -> Result<Solution>,
+    ) -> Result<Solution> {
+        let n = self.n();
+        let mut sol = solve(base)?;
+        let mut out: Vec<usize> = Vec::new();
+        loop {
+            let w = sol.weights.values();
+            let mut held: Vec<usize> = (0..n)
+                .filter(|&i| w[i] > 1e-9 && !out.contains(&i))
+                .collect();
+            held.sort_by(|&a, &b| w[b].total_cmp(&w[a]));
+            let mut changed = false;
+            if held.len() > k {
+                out.extend(held.drain(k..));
+                changed = true;
+            } else if let Some(&smallest) = held.iter().rev().find(|&&i| w[i] < m - 1e-9) {
+                out.push(smallest);
+                changed = true;
+            }
+            if !changed {
+                sol.method = "cardinality-heuristic";
+                return Ok(sol);
+            }
+            let node = Self::with_fixings(base, &out, &[], 0.0);
+            node.check_bounds().map_err(|_| Error::Infeasible {
+                reason: format!(
+                    "the heuristic could not keep {k} holdings of at least {m} within the bounds"
+                ),
+            })?;
+            sol = solve(&node)?;
+        }
+    }
+}
+
+impl QpSolution {
+    pub(crate) fn from_point(x: DVector<f64>, lower: &DVector<f64>, upper: &DVector<f64>) -> Self {
+        let status = (0..x.len())
+            .map(|i| {
+                if x[i] <= lower[i] {
+                    crate::qp::Status::Lower
+                } else if x[i] >= upper[i] {
+                    crate::qp::Status::Upper
+                } else {
+                    crate::qp::Status::Free
+                }
+            })
+            .collect();
+        Self { x, status }
+    }
+}
+
+/// A matrix `R` with `R'R = S` (Cholesky when positive definite, else the
+/// symmetric square root from the eigendecomposition).
+pub(crate) fn matrix_root(s: &DMatrix<f64>) -> DMatrix<f64> {
+    if let Some(ch) = s.clone().cholesky() {
+        return ch.l().transpose();
+    }
+    let eig = s.clone().symmetric_eigen();
+    let d = DMatrix::from_diagonal(&eig.eigenvalues.map(|v| v.max(0.0).sqrt()));
+    &d * eig.eigenvectors.transpose()
+}

@@ -1,0 +1,8 @@
+//! Integration tests of auravest-optimize.
+mod allocation;
+mod black_litterman;
+mod estimators;
+mod hrp;
+mod mean_variance;
+mod profile;
+mod tail_risk;

@@ -1,0 +1,223 @@
+//! What members see. Every type here is safe to serialise and send to the
+//! member it was built for: none holds the author of an anonymous post,
+//! anyone's holdings, or any amount of money.
+
+use auravest_core::{Decimal, Symbol};
+use chrono::{DateTime, Utc};
+
+use crate::feed::Cursor;
+use crate::guidelines::PinnedMessage;
+use crate::ids::{AuditId, PostId, UserId};
+use crate::model::{PeriodReturn, PostStatus, PrivacySettings, Sentiment};
+use crate::moderation::{FlagReason, Role};
+use crate::performance::{PerformanceShare, Period};
+
+/// A member as others see them: id and alias.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Member {
+    /// The member's id.
+    pub id: UserId,
+    /// The current alias.
+    pub alias: String,
+}
+
+/// Who a post is shown under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Author {
+    /// Under the member's alias.
+    Member {
+        /// The member's id.
+        id: UserId,
+        /// The current alias.
+        alias: String,
+    },
+    /// As anonymous: nothing about the author.
+    Anonymous,
+}
+
+/// A post or comment as one viewer sees it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PostView {
+    /// The post's id.
+    pub id: PostId,
+    /// Who it is shown under.
+    pub author: Author,
+    /// The viewer wrote it (only ever true for the author's own view).
+    pub mine: bool,
+    /// For a comment, the top-level post.
+    pub thread: Option<PostId>,
+    /// For a reply, the comment it answers.
+    pub reply_to: Option<PostId>,
+    /// The text as written.
+    pub text: String,
+    /// The text rendered to safe HTML.
+    pub html: String,
+    /// The bullish or bearish tag.
+    pub sentiment: Option<Sentiment>,
+    /// Distinct tickers.
+    pub cashtags: Vec<Symbol>,
+    /// For a performance post, its share (percentages only).
+    pub performance: Option<PerformanceShare>,
+    /// When it was posted.
+    pub created_at: DateTime<Utc>,
+    /// Likes now.
+    pub likes: u32,
+    /// Visible comments now (for a top-level post).
+    pub comments: u32,
+    /// The viewer likes it.
+    pub liked: bool,
+    /// A comment marked helpful by the thread's author.
+    pub helpful: bool,
+    /// Always `visible` for other members; the author also sees `hidden` and `removed`.
+    pub status: PostStatus,
+}
+
+/// What only the member sees on their own profile.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OwnProfile {
+    /// Privacy settings.
+    pub settings: PrivacySettings,
+    /// Holdings (tickers only).
+    pub holdings: Vec<Symbol>,
+    /// Every recorded return, shared or not.
+    pub returns: Vec<PeriodReturn>,
+    /// Warnings received.
+    pub warnings: u32,
+}
+
+/// A member's profile as one viewer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProfileView {
+    /// The member.
+    pub member: Member,
+    /// The role (moderators and admins show a badge).
+    pub role: Role,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+    /// Followers.
+    pub followers: usize,
+    /// Members followed.
+    pub following: usize,
+    /// Visible top-level posts under the alias (anonymous posts are not counted).
+    pub posts: usize,
+    /// Recorded percentage returns, when the member shares performance.
+    pub performance: Option<Vec<PeriodReturn>>,
+    /// The viewer follows this member.
+    pub followed_by_viewer: bool,
+    /// Present only on the member's own profile.
+    pub own: Option<OwnProfile>,
+}
+
+/// One row of the helpful-contributors leaderboard.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContributorEntry {
+    /// 1-based rank.
+    pub rank: usize,
+    /// The member.
+    pub member: Member,
+    /// `likes_received + answer_weight × answers`.
+    pub score: u64,
+    /// Likes on their non-anonymous posts and comments in the window.
+    pub likes_received: u64,
+    /// Their comments marked helpful by the thread's author in the window.
+    pub answers: u64,
+}
+
+/// One row of the opt-in top-performers list: a percentage, never an amount.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PerformerEntry {
+    /// 1-based rank.
+    pub rank: usize,
+    /// The member.
+    pub member: Member,
+    /// The period.
+    pub period: Period,
+    /// The return in percent.
+    pub return_pct: Decimal,
+}
+
+/// A ticker mentioned unusually often.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrendingTicker {
+    /// The ticker.
+    pub symbol: Symbol,
+    /// Mentions in the window (capped per author).
+    pub mentions: u32,
+    /// Distinct authors who mentioned it in the window.
+    pub authors: u32,
+    /// Mean mentions per window over the baseline.
+    pub baseline_mean: f64,
+    /// Standard deviation of mentions per window over the baseline.
+    pub baseline_sd: f64,
+    /// `(mentions − mean) / max(sd, floor)`.
+    pub z_score: f64,
+}
+
+/// A ticker held by opted-in members.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HeldSymbol {
+    /// The ticker.
+    pub symbol: Symbol,
+    /// Opted-in members holding it.
+    pub holders: usize,
+    /// `holders` as a share of all opted-in members, 0–1.
+    pub share: f64,
+}
+
+/// How many open flags gave one reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReasonCount {
+    /// The reason.
+    pub reason: FlagReason,
+    /// Open flags giving it.
+    pub count: usize,
+}
+
+/// A flagged post in the moderators' review queue. Anonymous posts stay
+/// anonymous here; [`crate::Community::reveal_author`] shows the author and is audited.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct QueueItem {
+    /// The post.
+    pub post: PostView,
+    /// Open flags.
+    pub flags: usize,
+    /// Open flags by reason.
+    pub reasons: Vec<ReasonCount>,
+    /// The first open flag's time.
+    pub first_flagged_at: DateTime<Utc>,
+}
+
+/// The result of [`crate::Community::reveal_author`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RevealedAuthor {
+    /// The post.
+    pub post: PostId,
+    /// Its author.
+    pub author: Member,
+    /// Whether the post is anonymous.
+    pub anonymous: bool,
+    /// The audit entry this access made.
+    pub audit: AuditId,
+}
+
+/// The result of a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FlagOutcome {
+    /// A new flag was recorded (`false` when this member already had an open flag on the post).
+    pub recorded: bool,
+    /// The post is now hidden pending review.
+    pub hidden: bool,
+}
+
+/// One page of a feed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Page<T> {
+    /// The items, in feed order.
+    pub items: Vec<T>,
+    /// The cursor of the next page; `None` on the last page.
+    pub next: Option<Cursor>,
+    /// The pinned welcome message, on the first page of the public feed.
+    #[serde(skip_deserializing)]
+    pub pinned: Option<PinnedMessage>,
+}

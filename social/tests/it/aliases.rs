@@ -1,0 +1,316 @@
+//! Aliases: the random default, the change rules and their bad inputs.
+
+use auravest_social::{
+    Alias, AliasPolicy, AliasProblem, Community, Config, DEFAULT_ALIAS_PREFIX, Error, MemoryStore,
+    ModAction, Role, seeded_rng,
+};
+use chrono::TimeDelta;
+use proptest::prelude::*;
+
+use crate::support::{community, staff, t};
+
+fn problem(result: Result<Alias, Error>) -> AliasProblem {
+    match result {
+        Err(Error::InvalidAlias { reason }) => reason,
+        other => panic!("expected an alias problem, got {other:?}"),
+    }
+}
+
+#[test]
+fn default_aliases_look_like_investor_and_four_digits_and_are_unique() {
+    let (community, users) = community(300);
+    let mut seen = std::collections::HashSet::new();
+    for user in users {
+        let alias = community.profile(None, user).unwrap().member.alias;
+        let digits = alias.strip_prefix(DEFAULT_ALIAS_PREFIX).expect("prefix");
+        assert!(
+            digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()),
+            "{alias}"
+        );
+        assert!(seen.insert(alias.to_lowercase()), "duplicate {alias}");
+    }
+}
+
+#[test]
+fn default_alias_draws_widen_until_the_space_is_exhausted() {
+    // A generator stuck on one value forces every fallback tier in turn.
+    let mut community = Community::in_memory();
+    let mut stuck = || 0u64;
+    let mut aliases = Vec::new();
+    for _ in 0..7 {
+        let id = community.register(t(0), &mut stuck).unwrap();
+        aliases.push(community.profile(None, id).unwrap().member.alias);
+    }
+    assert_eq!(
+        aliases,
+        [
+            "Investor1000",
+            "Investor10000",
+            "Investor100000",
+            "InvestorA100000",
+            "InvestorAA100000",
+            "InvestorAAA100000",
+            "InvestorAAAA100000"
+        ]
+    );
+    assert_eq!(
+        community.register(t(0), &mut stuck),
+        Err(Error::AliasSpaceExhausted)
+    );
+}
+
+#[test]
+fn good_aliases_are_accepted_as_written() {
+    let policy = AliasPolicy::default();
+    for good in [
+        "Ann",
+        "Dividend_Dan",
+        "value_investor_2024",
+        "Q3Earnings",
+        "x_y",
+        "Bogleheads_Fan_1",
+    ] {
+        assert_eq!(policy.check(good).unwrap().as_str(), good);
+    }
+}
+
+#[test]
+fn every_alias_rule_refuses_its_bad_inputs() {
+    let policy = AliasPolicy::default();
+    let cases: &[(&str, AliasProblem)] = &[
+        ("Al", AliasProblem::TooShort { min: 3 }),
+        ("", AliasProblem::TooShort { min: 3 }),
+        (
+            "A_very_long_alias_name_x",
+            AliasProblem::TooLong { max: 20 },
+        ),
+        ("2Fast", AliasProblem::MustStartWithLetter),
+        ("_under", AliasProblem::MustStartWithLetter),
+        ("Ann Lee", AliasProblem::BadCharacter { found: ' ' }),
+        ("Ann-Lee", AliasProblem::BadCharacter { found: '-' }),
+        ("Renée", AliasProblem::BadCharacter { found: 'é' }),
+        ("Ann<b>", AliasProblem::BadCharacter { found: '<' }),
+        ("ann@example.com", AliasProblem::LooksLikeEmail),
+        ("ann@", AliasProblem::LooksLikeEmail),
+        ("ann_gmail", AliasProblem::LooksLikeEmail),
+        ("HotmailUser", AliasProblem::LooksLikeEmail),
+        ("bob_at_mail_dot_com", AliasProblem::LooksLikeEmail),
+        ("5551234567", AliasProblem::LooksLikePhoneNumber),
+        ("call_555_123_4567", AliasProblem::LooksLikePhoneNumber),
+        ("+44 20 7946 0958", AliasProblem::LooksLikePhoneNumber),
+        ("Tel0207946095", AliasProblem::LooksLikePhoneNumber),
+        ("Investor1234567", AliasProblem::LooksLikePhoneNumber),
+        ("https://x.org", AliasProblem::LooksLikeLink),
+        ("http_deals", AliasProblem::LooksLikeLink),
+        ("www_stocks", AliasProblem::LooksLikeLink),
+        ("stocks.io", AliasProblem::LooksLikeLink),
+        ("bestpicks_com", AliasProblem::LooksLikeLink),
+        ("picksdotcom", AliasProblem::LooksLikeLink),
+        (
+            "TheAdmin",
+            AliasProblem::BlockedWord {
+                word: "admin".to_owned(),
+            },
+        ),
+        (
+            "x_4dm1n",
+            AliasProblem::BlockedWord {
+                word: "admin".to_owned(),
+            },
+        ),
+        (
+            "Mod3rat0r",
+            AliasProblem::BlockedWord {
+                word: "moderator".to_owned(),
+            },
+        ),
+        (
+            "AuraVest_Team",
+            AliasProblem::BlockedWord {
+                word: "auravest".to_owned(),
+            },
+        ),
+        (
+            "m_o_r_o_n",
+            AliasProblem::BlockedWord {
+                word: "moron".to_owned(),
+            },
+        ),
+        ("anonymous", AliasProblem::Reserved),
+        ("Anon", AliasProblem::Reserved),
+        ("SYSTEM", AliasProblem::Reserved),
+        ("Sy5tem", AliasProblem::Reserved),
+    ];
+    for (alias, expected) in cases {
+        assert_eq!(&problem(policy.check(alias)), expected, "{alias:?}");
+    }
+    // Messages name the rule.
+    let err = policy.check("ann@example.com").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid alias: must not contain an e-mail address"
+    );
+    assert_eq!(err.field(), Some("alias"));
+}
+
+#[test]
+fn the_word_lists_are_configurable() {
+    let mut policy = AliasPolicy::default();
+    assert!(policy.check("BearMarket").is_ok());
+    policy.blocked_words.push("bear".to_owned());
+    policy.reserved.push("bull".to_owned());
+    assert_eq!(
+        problem(policy.check("BearMarket")),
+        AliasProblem::BlockedWord {
+            word: "bear".to_owned()
+        }
+    );
+    assert_eq!(problem(policy.check("BULL")), AliasProblem::Reserved);
+    assert!(
+        policy.check("Bullish_Ben").is_ok(),
+        "reserved names are whole aliases only"
+    );
+    let config = Config {
+        alias: policy.clone(),
+        ..Config::default()
+    };
+    policy.blocked_words.clear();
+    assert!(policy.check("TheAdmin").is_ok());
+
+    let mut community = Community::new(MemoryStore::new(), config);
+    let id = community.register(t(0), &mut seeded_rng(1)).unwrap();
+    assert!(matches!(
+        community.change_alias(id, "BearMarket", t(0)),
+        Err(Error::InvalidAlias { .. })
+    ));
+}
+
+#[test]
+fn alias_changes_are_unique_without_case_and_rate_limited() {
+    let (mut c, u) = community(2);
+    let alias = c.change_alias(u[0], "Dividend_Ann", t(0)).unwrap();
+    assert_eq!(alias.as_str(), "Dividend_Ann");
+    assert_eq!(
+        c.profile_by_alias(None, "dividend_ann").unwrap().member.id,
+        u[0]
+    );
+    assert_eq!(
+        c.change_alias(u[1], "DIVIDEND_ANN", t(0)),
+        Err(Error::AliasTaken {
+            alias: "DIVIDEND_ANN".to_owned()
+        })
+    );
+    // The cooldown: 30 days after the last change.
+    let soon = t(0) + TimeDelta::days(29);
+    match c.change_alias(u[0], "Dividend_Annie", soon) {
+        Err(Error::RateLimited {
+            retry_after,
+            limit: 1,
+            window: "alias change",
+        }) => {
+            assert_eq!(retry_after, TimeDelta::days(1));
+        }
+        other => panic!("{other:?}"),
+    }
+    let later = t(0) + TimeDelta::days(30);
+    c.change_alias(u[0], "DIVIDEND_ANN", later)
+        .expect("a change of case is allowed");
+    assert_eq!(c.profile(None, u[0]).unwrap().member.alias, "DIVIDEND_ANN");
+    // The old alias is free for others once changed.
+    c.change_alias(u[1], "Growth_Gus", t(0)).unwrap();
+    assert!(c.profile_by_alias(None, "Dividend_Ann").is_ok());
+    assert!(matches!(
+        c.profile_by_alias(None, "Nobody_Else"),
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[test]
+fn suspended_members_cannot_change_alias() {
+    let (mut c, u) = community(1);
+    let moderator = staff(&mut c, Role::Moderator, 99);
+    c.moderate(
+        moderator,
+        ModAction::Suspend {
+            user: u[0],
+            until: t(3600),
+        },
+        "spam wave",
+        t(0),
+    )
+    .unwrap();
+    assert_eq!(
+        c.change_alias(u[0], "Fresh_Start", t(10)),
+        Err(Error::AccountRestricted {
+            until: Some(t(3600))
+        })
+    );
+    assert!(
+        c.change_alias(u[0], "Fresh_Start", t(3600)).is_ok(),
+        "the suspension has ended"
+    );
+}
+
+#[test]
+fn stored_aliases_are_checked_when_read_back() {
+    let ok: Alias = serde_json::from_str("\"Dividend_Dan\"").unwrap();
+    assert_eq!(ok.as_str(), "Dividend_Dan");
+    for bad in ["\"ann@example.com\"", "\"5551234567\"", "\"a b\"", "\"x\""] {
+        assert!(serde_json::from_str::<Alias>(bad).is_err(), "{bad}");
+    }
+}
+
+/// An independent reading of "contains an e-mail address or phone number".
+fn has_contact(alias: &str) -> bool {
+    let digits = alias.chars().filter(char::is_ascii_digit).count();
+    alias.contains('@') || digits >= 7 || alias.contains("://") || alias.contains('.')
+}
+
+fn email() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z]{1,8}@[a-z]{1,8}\\.(com|org|net|io)",
+        "[a-z]{1,6}(_at_|at)(gmail|yahoo|hotmail|outlook)(_dot_|dot)?(com)?",
+        "[a-z]{1,6}_at_[a-z]{2,6}_dot_[a-z]{2,3}",
+    ]
+}
+
+fn phone() -> impl Strategy<Value = String> {
+    (
+        prop::option::of(Just("+")),
+        prop::collection::vec("[0-9]{2,4}", 3..5),
+        "[ ._-]?",
+    )
+        .prop_map(|(plus, groups, sep)| format!("{}{}", plus.unwrap_or(""), groups.join(&sep)))
+        .prop_filter("a phone number has at least 7 digits", |p| {
+            p.chars().filter(char::is_ascii_digit).count() >= 7
+        })
+}
+
+proptest! {
+    #[test]
+    fn an_accepted_alias_never_holds_an_email_or_phone_number(candidate in "[A-Za-z0-9_@.+ -]{0,24}") {
+        if let Ok(alias) = AliasPolicy::default().check(&candidate) {
+            prop_assert!(!has_contact(alias.as_str()), "{alias}");
+        }
+    }
+
+    #[test]
+    fn aliases_with_an_email_or_phone_number_are_refused(
+        prefix in "[A-Za-z]{0,5}",
+        contact in prop_oneof![email(), phone()],
+        suffix in "[A-Za-z_]{0,4}",
+    ) {
+        let candidate = format!("{prefix}{contact}{suffix}");
+        prop_assert!(AliasPolicy::default().check(&candidate).is_err(), "{candidate}");
+    }
+
+    #[test]
+    fn default_aliases_always_pass_the_rules(seed in any::<u64>(), digits in 4u32..=6, letters in 0u32..=4) {
+        let policy = AliasPolicy::default();
+        let mut rng = seeded_rng(seed);
+        if let Ok(alias) = policy.random_default(&mut rng, digits, letters) {
+            prop_assert!(!has_contact(alias.as_str()));
+            prop_assert!(policy.check(alias.as_str()).is_ok());
+        }
+    }
+}
