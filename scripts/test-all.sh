@@ -30,6 +30,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # Each optional feature on its own, and the crates without their defaults.
 cargo clippy --locked -p auravest-core --features proptest -- -D warnings
 cargo clippy --locked -p auravest-social --features testing -- -D warnings
+cargo clippy --locked -p auravest-market --no-default-features --all-targets -- -D warnings
 
 step "pure crates pull no I/O stack"
 bash scripts/check-pure-crates.sh

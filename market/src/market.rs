@@ -80,8 +80,7 @@ where
             .entry(key.clone())
             .or_insert_with(|| Arc::new(OnceCell::new())),
     );
-    let out = fetch().await;
-    let _ = &cell;
+    let out = cell.get_or_init(fetch).await.clone();
     let mut m = map.lock().unwrap_or_else(PoisonError::into_inner);
     if m.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
         m.remove(key);
