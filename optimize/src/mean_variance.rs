@@ -35,7 +35,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::conic::{ConicProblem, Row};
-use crate::qp::{BoxQp, QpFailure, QpSolution};
+use crate::qp::{BoxQp, QpFailure, QpSolution, Status};
 use crate::{
     CovarianceMatrix, Error, ExpectedReturns, Performance, Result, Weights, portfolio_performance,
 };
@@ -751,13 +751,36 @@ impl MeanVariance {
             // Even very high aversion is too risky: the target is the minimum.
             return self.finish(best.x, rf, "active-set");
         }
+        // Walk the active sets: on the current one, jump to the risk aversion
+        // that hits the target; when the solve there keeps the same active
+        // set, that point is the answer. A few jumps usually suffice; if the
+        // walk stalls, bisection below finishes the job.
+        if self.l2_gamma <= 0.0 {
+            #[allow(clippy::redundant_clone)] // `best` seeds the bisection below
+            let mut at = best.clone();
+            for _ in 0..32 {
+                let Some((x, t)) = self.on_segment(&at, target) else {
+                    break;
+                };
+                if !(t > 0.0 && t.is_finite()) {
+                    break;
+                }
+                let next = solve(1.0 / t, Some(&at))?;
+                if next.status == at.status {
+                    return self.finish(x, rf, "active-set");
+                }
+                at = next;
+            }
+        }
         let mut warm = best.clone();
+        let mut low_status: Option<Vec<Status>> = None;
         for _ in 0..200 {
             let mid = 0.5 * (lo + hi);
             let s = solve(10f64.powf(mid), Some(&warm))?;
             let v = vol(&s.x);
             if v > target {
                 lo = mid;
+                low_status = Some(s.status.clone());
             } else {
                 hi = mid;
                 best = s.clone();
@@ -766,11 +789,73 @@ impl MeanVariance {
             if (v - target).abs() <= 1e-13 * target || hi - lo < 1e-15 {
                 break;
             }
+            // Both ends of the bracket share an active set: the solution is
+            // affine in 1/δ on it, so solve for the target exactly.
+            let same_set = low_status.as_deref() == Some(best.status.as_slice());
+            if let Some((x, _)) = same_set.then(|| self.on_segment(&best, target)).flatten() {
+                return self.finish(x, rf, "active-set");
+            }
         }
-        // Between two active sets the frontier is a straight blend in δ⁻¹;
-        // polish onto the target exactly along the last segment.
         let s = solve(10f64.powf(hi), Some(&best))?;
         self.finish(s.x, rf, "active-set")
+    }
+
+    /// On the active set of `at`, the optimal weights of `½w'Sw - t·mu'w` are
+    /// `u + t·v`; returns the point of that line whose volatility is `target`
+    /// and its `t`, if the point stays within the bounds.
+    fn on_segment(&self, at: &QpSolution, target: f64) -> Option<(DVector<f64>, f64)> {
+        let n = self.n();
+        let free: Vec<usize> = (0..n).filter(|&i| at.status[i] == Status::Free).collect();
+        let k = free.len();
+        if k == 0 {
+            return None;
+        }
+        let s = self.cov.matrix();
+        let mu = self.mu.values();
+        let mut fixed = at.x.clone();
+        for &i in &free {
+            fixed[i] = 0.0;
+        }
+        let sfix = s * &fixed;
+        let mut kkt = DMatrix::zeros(k + 1, k + 1);
+        for (a, &i) in free.iter().enumerate() {
+            for (b, &j) in free.iter().enumerate() {
+                kkt[(a, b)] = s[(i, j)];
+            }
+            kkt[(a, k)] = 1.0;
+            kkt[(k, a)] = 1.0;
+        }
+        let lu = kkt.lu();
+        let mut rhs_u = DVector::zeros(k + 1);
+        let mut rhs_v = DVector::zeros(k + 1);
+        for (a, &i) in free.iter().enumerate() {
+            rhs_u[a] = -sfix[i];
+            rhs_v[a] = mu[i];
+        }
+        rhs_u[k] = self.net - fixed.sum();
+        let su = lu.solve(&rhs_u)?;
+        let sv = lu.solve(&rhs_v)?;
+        let mut u = fixed;
+        let mut v = DVector::zeros(n);
+        for (a, &i) in free.iter().enumerate() {
+            u[i] = su[a];
+            v[i] = sv[a];
+        }
+        let (su_, sv_) = (s * &u, s * &v);
+        let (qa, qb, qc) = (sv_.dot(&v), su_.dot(&v), su_.dot(&u) - target * target);
+        if qa <= 0.0 {
+            return None;
+        }
+        let disc = qb * qb - qa * qc;
+        if disc < 0.0 {
+            return None;
+        }
+        // Volatility rises with t beyond the segment's minimum: take the larger root.
+        let t = (-qb + disc.sqrt()) / qa;
+        let x = &u + &v * t;
+        let tol = 1e-9;
+        let inside = (0..n).all(|i| x[i] >= self.lower[i] - tol && x[i] <= self.upper[i] + tol);
+        inside.then_some((x, t))
     }
 
     /// The maximum-Sharpe (tangency) portfolio at `risk_free_rate`.
@@ -1067,11 +1152,11 @@ impl QpSolution {
         let status = (0..x.len())
             .map(|i| {
                 if x[i] <= lower[i] {
-                    crate::qp::Status::Lower
+                    Status::Lower
                 } else if x[i] >= upper[i] {
-                    crate::qp::Status::Upper
+                    Status::Upper
                 } else {
-                    crate::qp::Status::Free
+                    Status::Free
                 }
             })
             .collect();
