@@ -883,6 +883,13 @@ impl MeanVariance {
                 "maximum Sharpe does not combine with L2 regularisation; use max-utility",
             ));
         }
+        if self.turnover.is_some() {
+            // The turnover rows are written for w; the change of variables would scale them by κ.
+            return Err(invalid(
+                "cost",
+                "maximum Sharpe does not combine with a transaction cost; use max-utility",
+            ));
+        }
         if self.is_mixed_integer() {
             return self.mixed_integer(
                 |mv| mv.max_sharpe(risk_free_rate),
@@ -920,14 +927,6 @@ impl MeanVariance {
         self.conic_quadratic(&mut p, total, 2.0);
         p.eq((0..n).map(|i| (i, excess[i])).collect(), 1.0);
         p.le(vec![(k, -1.0)], 0.0);
-        if let Some((w0, _)) = &self.turnover {
-            // The turnover rows were written for w; in y-space they scale by κ.
-            let _ = w0;
-            return Err(invalid(
-                "cost",
-                "maximum Sharpe does not combine with a transaction cost; use max-utility",
-            ));
-        }
         let x = p.solve()?;
         let kappa = x[k];
         if kappa.is_nan() || kappa <= 0.0 {

@@ -99,14 +99,12 @@ fn sleeve(
     let max_ret = mv.max_return()?;
     let best = mv.efficient_return(max_ret, rf)?;
     let (sol, note) = if best.performance.volatility <= target {
-        (
-            best,
-            format!(
-                "its highest-return mix has {:.1}% volatility, below the {:.0}% target, so it takes that mix",
-                best_vol(&mv, rf)? * 100.0,
-                target * 100.0
-            ),
-        )
+        let note = format!(
+            "its highest-return mix has {:.1}% volatility, below the {:.0}% target, so it takes that mix",
+            best.performance.volatility * 100.0,
+            target * 100.0
+        );
+        (best, note)
     } else {
         let s = mv.efficient_risk(target, rf)?;
         let note = format!(
@@ -127,13 +125,6 @@ fn sleeve(
         .unwrap_or_default()
     );
     Ok((sol.weights.values().clone(), text))
-}
-
-fn best_vol(mv: &MeanVariance, rf: f64) -> Result<f64> {
-    Ok(mv
-        .efficient_return(mv.max_return()?, rf)?
-        .performance
-        .volatility)
 }
 
 /// Builds the recommended portfolio for `category` from a universe's

@@ -346,7 +346,6 @@ pub(crate) fn run_frontier(a: &FrontierArgs) -> Result<String, CliError> {
         std::fs::write(path, crate::svg::frontier_chart(&xy))
             .map_err(|err| CliError::invalid(format!("{}: cannot write: {err}", path.display())))?;
     }
-    let _ = e.policy;
     if a.est.format == Format::Json {
         let pts: Vec<_> = points
             .iter()
