@@ -5,9 +5,18 @@
 #
 #   benches/compare_optimize.sh          # uses .venv-peer, created on first use
 #   PEER_PYTHON=/path/to/python benches/compare_optimize.sh
+#   benches/compare_optimize.sh efficient_risk   # one case only
+#
+# Build output goes to $CARGO_TARGET_DIR when it is set (else target/).
+# The peer's BLAS runs on one thread, as ours does: on a busy machine a
+# threaded OpenBLAS can spend 10x longer in one small SVD than the whole
+# solve takes (set PEER_BLAS_THREADS to change it).
 set -euo pipefail
+export OPENBLAS_NUM_THREADS=${PEER_BLAS_THREADS:-1} OMP_NUM_THREADS=${PEER_BLAS_THREADS:-1} MKL_NUM_THREADS=${PEER_BLAS_THREADS:-1}
 cd "$(dirname "$0")/.."
-data=target/bench-data/optimize
+case_filter=${1:-}
+target_dir=${CARGO_TARGET_DIR:-target}
+data=$target_dir/bench-data/optimize
 py=${PEER_PYTHON:-}
 if [ -z "$py" ]; then
   if [ ! -x .venv-peer/bin/python ] || ! .venv-peer/bin/python -c 'import pypfopt' 2>/dev/null; then
@@ -17,15 +26,16 @@ if [ -z "$py" ]; then
   py=.venv-peer/bin/python
 fi
 cargo build -q --release -p auravest-benches --bin gen_optimize_data
-target/release/gen_optimize_data "$data" >/dev/null
-peer1=$("$py" benches/peer/pypfopt_optimize.py "$data" 7)
-cargo bench -q -p auravest-benches --bench optimize -- --noplot >/dev/null
-peer2=$("$py" benches/peer/pypfopt_optimize.py "$data" 7)
-python3 - "$peer1" "$peer2" <<'PY'
+"$target_dir"/release/gen_optimize_data "$data" >/dev/null
+peer1=$("$py" benches/peer/pypfopt_optimize.py "$data" 7 $case_filter)
+cargo bench -q -p auravest-benches --bench optimize -- --noplot ${case_filter:+"optimize/$case_filter/"} >/dev/null
+peer2=$("$py" benches/peer/pypfopt_optimize.py "$data" 7 $case_filter)
+python3 - "$peer1" "$peer2" "$target_dir" "${case_filter:-*}" <<'PY'
 import glob, json, os, sys
 p1, p2 = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+target_dir, case_glob = sys.argv[3], sys.argv[4]
 print(f"{'case':<22}{'auravest ms':>12}{'pypfopt clarabel ms':>21}{'ratio':>8}{'pypfopt default ms':>20}{'ratio':>8}")
-for est in sorted(glob.glob("target/criterion/optimize/*/*/new/estimates.json")):
+for est in sorted(glob.glob(f"{target_dir}/criterion/optimize/{case_glob}/*/new/estimates.json")):
     parts = est.split(os.sep)
     case, n = parts[-4], parts[-3]
     ours = json.load(open(est))["median"]["point_estimate"] / 1e6

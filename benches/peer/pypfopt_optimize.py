@@ -9,7 +9,8 @@ mean_historical_return) from the returns in memory. Prints one JSON
 object: median milliseconds per case, plus the weights' performance so the
 caller can check both sides agree.
 
-Usage: python pypfopt_optimize.py DIR [REPEATS]
+Usage: python pypfopt_optimize.py DIR [REPEATS] [CASE]
+(CASE, e.g. efficient_risk, times that case only.)
 """
 import json
 import statistics
@@ -35,6 +36,7 @@ def timed(fn, repeats):
 def main():
     root = sys.argv[1]
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+    only = sys.argv[3] if len(sys.argv) > 3 else None
     result = {}
     for name in ("shared20", "syn100", "syn500"):
         d = f"{root}/{name}"
@@ -51,6 +53,8 @@ def main():
             "efficient_risk": lambda ef: ef.efficient_risk(target_volatility=target),
         }
         for case, call in cases.items():
+            if only and case != only:
+                continue
             for solver in ("CLARABEL", None):
                 def run(call=call, solver=solver):
                     ef = EfficientFrontier(mu, S, solver=solver)
@@ -64,8 +68,9 @@ def main():
                     continue
                 perf = ef.portfolio_performance(risk_free_rate=0.02)
                 result[key] = {"ms": ms, "return": perf[0], "volatility": perf[1]}
-        ms, _ = timed(lambda: HRPOpt(rets).optimize(linkage_method="single"), max(3, repeats // 2))
-        result[f"hrp/{n}/default"] = {"ms": ms}
+        if not only or only == "hrp":
+            ms, _ = timed(lambda: HRPOpt(rets).optimize(linkage_method="single"), max(3, repeats // 2))
+            result[f"hrp/{n}/default"] = {"ms": ms}
         if name != "shared20":
             est = {
                 "sample_cov": lambda: risk_models.sample_cov(rets, returns_data=True),
@@ -73,6 +78,8 @@ def main():
                 "mean_historical": lambda: expected_returns.mean_historical_return(rets, returns_data=True),
             }
             for case, fn in est.items():
+                if only and case != only:
+                    continue
                 ms, _ = timed(fn, repeats)
                 result[f"{case}/{n}/default"] = {"ms": ms}
     print(json.dumps(result))

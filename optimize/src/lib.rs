@@ -45,6 +45,7 @@
 pub mod allocation;
 pub mod black_litterman;
 mod conic;
+mod critical_line;
 mod error;
 pub mod expected_returns;
 pub mod hrp;

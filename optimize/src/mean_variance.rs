@@ -19,9 +19,13 @@
 //!
 //! Every problem also has `Σw = 1` (or `0` for market-neutral) and the
 //! constraints. Long-only problems with box bounds only run on an active-set
-//! method (exact, fast, warm-started across frontier points and across the
-//! risk-aversion bisection that solves efficient-risk); everything else runs
-//! on Clarabel.
+//! method (exact, fast, warm-started across frontier points); everything else
+//! runs on Clarabel. Efficient risk on those problems walks the critical line
+//! down from the maximum-return portfolio (the frontier is piecewise linear
+//! in `1/δ`, so the segment holding the target is found and solved exactly);
+//! with L2 regularisation, or where that walk cannot decide (ties in expected
+//! return at the top, a singular covariance block), a bisection on the risk
+//! aversion `δ` over warm-started active-set solves takes over.
 //!
 //! **Cardinality.** With [`MeanVariance::max_holdings`] or
 //! [`MeanVariance::min_position`], the problem is mixed-integer. Up to
@@ -35,6 +39,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::conic::{ConicProblem, Row};
+use crate::critical_line::Path;
 use crate::qp::{BoxQp, QpFailure, QpSolution, Status};
 use crate::{
     CovarianceMatrix, Error, ExpectedReturns, Performance, Result, Weights, portfolio_performance,
@@ -572,21 +577,7 @@ impl MeanVariance {
     fn max_return_weights(&self) -> Result<DVector<f64>> {
         let mu = self.mu.values();
         if self.is_simple() {
-            // Fill the highest returns first, from every asset at its lower bound.
-            let n = self.n();
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&i, &j| mu[j].total_cmp(&mu[i]));
-            let mut w = self.lower.clone();
-            let mut left = self.net - w.sum();
-            for i in order {
-                let add = left.min(self.upper[i] - w[i]).max(0.0);
-                w[i] += add;
-                left -= add;
-            }
-            if left.abs() > 1e-9 {
-                return Err(self.qp_error(&QpFailure::Infeasible));
-            }
-            return Ok(w);
+            return Ok(self.max_return_fill()?.0);
         }
         let (mut p, _) = self.conic_base(0, None);
         for i in 0..self.n() {
@@ -595,6 +586,31 @@ impl MeanVariance {
         // A tiny quadratic term keeps the linear programme's solution unique.
         let x = p.solve()?;
         Ok(x.rows(0, self.n()).into_owned())
+    }
+
+    /// The maximum-return vertex under box bounds: every asset at its lower
+    /// bound, then the highest returns filled first. Also returns the last
+    /// asset that received weight (the partly filled one), if any did.
+    fn max_return_fill(&self) -> Result<(DVector<f64>, Option<usize>)> {
+        let mu = self.mu.values();
+        let n = self.n();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&i, &j| mu[j].total_cmp(&mu[i]));
+        let mut w = self.lower.clone();
+        let mut left = self.net - w.sum();
+        let mut last = None;
+        for i in order {
+            let add = left.min(self.upper[i] - w[i]).max(0.0);
+            if add > 0.0 {
+                last = Some(i);
+            }
+            w[i] += add;
+            left -= add;
+        }
+        if left.abs() > 1e-9 {
+            return Err(self.qp_error(&QpFailure::Infeasible));
+        }
+        Ok((w, last))
     }
 
     /// The minimum-volatility portfolio whose expected return is at least `target`.
@@ -688,6 +704,13 @@ impl MeanVariance {
                 format!("must be a finite number > 0, got {target}"),
             ));
         }
+        if self.is_simple()
+            && !self.is_mixed_integer()
+            && self.l2_gamma == 0.0
+            && let Some(s) = self.efficient_risk_critical_line(target, risk_free_rate)?
+        {
+            return Ok(s);
+        }
         let minvol = self.min_volatility(risk_free_rate)?;
         if minvol.performance.volatility > target + 1e-12 {
             return Err(Error::TargetVolatilityUnreachable {
@@ -730,6 +753,35 @@ impl MeanVariance {
         p.soc(rows);
         let x = p.solve()?;
         self.finish(x.rows(0, n).into_owned(), risk_free_rate, "clarabel")
+    }
+
+    /// Efficient risk by the critical-line walk from the maximum-return
+    /// vertex (see [`crate::critical_line`]); `None` when the walk cannot
+    /// decide or the target is below the minimum volatility, and the general
+    /// path (which reports that error) should run instead.
+    fn efficient_risk_critical_line(&self, target: f64, rf: f64) -> Result<Option<Solution>> {
+        let Ok((top, last)) = self.max_return_fill() else {
+            return Ok(None);
+        };
+        let s = self.cov.matrix();
+        let top_vol = (s * &top).dot(&top).max(0.0).sqrt();
+        if top_vol <= target {
+            return self.finish(top, rf, "active-set").map(Some);
+        }
+        let Some(entry) = last else {
+            return Ok(None);
+        };
+        let path = Path {
+            s,
+            mu: self.mu.values(),
+            lower: &self.lower,
+            upper: &self.upper,
+            net: self.net,
+        };
+        match path.max_return_at_volatility(&top, entry, target) {
+            Some((x, _)) => self.finish(x, rf, "active-set").map(Some),
+            None => Ok(None),
+        }
     }
 
     fn efficient_risk_active_set(&self, target: f64, rf: f64) -> Result<Solution> {
@@ -789,9 +841,11 @@ impl MeanVariance {
             if (v - target).abs() <= 1e-13 * target || hi - lo < 1e-15 {
                 break;
             }
-            // Both ends of the bracket share an active set: the solution is
-            // affine in 1/δ on it, so solve for the target exactly.
-            let same_set = low_status.as_deref() == Some(best.status.as_slice());
+            // Both ends of the bracket share an active set: without L2 the
+            // solution is affine in 1/δ on it, so solve for the target
+            // exactly. (With L2 it is not: the bisection runs to the end.)
+            let same_set =
+                self.l2_gamma == 0.0 && low_status.as_deref() == Some(best.status.as_slice());
             if let Some((x, _)) = same_set.then(|| self.on_segment(&best, target)).flatten() {
                 return self.finish(x, rf, "active-set");
             }
@@ -1172,4 +1226,215 @@ pub(crate) fn matrix_root(s: &DMatrix<f64>) -> DMatrix<f64> {
     let eig = s.clone().symmetric_eigen();
     let d = DMatrix::from_diagonal(&eig.eigenvalues.map(|v| v.max(0.0).sqrt()));
     &d * eig.eigenvectors.transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic factor-model problem: `n` assets, two factors.
+    fn problem(n: usize, seed: u64) -> MeanVariance {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let loadings: Vec<(f64, f64)> =
+            (0..n).map(|_| (0.6 + 0.8 * next(), next() - 0.5)).collect();
+        let s = DMatrix::from_fn(n, n, |i, j| {
+            let (a, b) = (loadings[i], loadings[j]);
+            0.03 * a.0 * b.0 + 0.01 * a.1 * b.1
+        }) + DMatrix::from_diagonal(&DVector::from_fn(n, |_, _| 0.01 + 0.05 * next()));
+        let t: Vec<String> = (0..n).map(|i| format!("A{i}")).collect();
+        let mu: Vec<f64> = (0..n).map(|_| -0.02 + 0.25 * next()).collect();
+        let mu = ExpectedReturns::new(t.clone(), mu).unwrap();
+        let cov = CovarianceMatrix::new(t, s).unwrap();
+        MeanVariance::new(mu, cov).unwrap()
+    }
+
+    /// The same problem on Clarabel (an inactive constraint forces it).
+    fn conic(mv: &MeanVariance) -> MeanVariance {
+        mv.clone()
+            .linear_constraint(LinearConstraint {
+                coefficients: vec![0.0; mv.n()],
+                relation: Relation::LessEq,
+                rhs: 1.0,
+            })
+            .unwrap()
+    }
+
+    fn vol(mv: &MeanVariance, w: &DVector<f64>) -> f64 {
+        (mv.cov.matrix() * w).dot(w).sqrt()
+    }
+
+    /// The critical line must take the problem (no fallback) and agree with
+    /// the risk-aversion walk and with Clarabel.
+    fn check_critical_line(mv: &MeanVariance, target: f64) {
+        let fast = mv
+            .efficient_risk_critical_line(target, 0.02)
+            .unwrap()
+            .expect("the critical line decides");
+        let walk = mv.efficient_risk_active_set(target, 0.02).unwrap();
+        let w = fast.weights.values();
+        let d = (w - walk.weights.values()).amax();
+        assert!(d < 1e-8, "critical line vs walk: {d}");
+        assert!((fast.performance.volatility - target).abs() < 1e-12 * target.max(1.0));
+        assert!((w.sum() - mv.net).abs() < 1e-12);
+        assert!((0..mv.n()).all(|i| w[i] >= mv.lower[i] && w[i] <= mv.upper[i]));
+        let cl = match conic(mv).efficient_risk(target, 0.02) {
+            Ok(cl) => cl,
+            // Clarabel's own minimum volatility is a little less exact.
+            Err(Error::TargetVolatilityUnreachable { min, .. }) if min - target < 1e-8 => return,
+            Err(e) => panic!("clarabel: {e:?}"),
+        };
+        assert_eq!(cl.method, "clarabel");
+        let r = fast.performance.expected_return;
+        assert!(
+            r >= cl.performance.expected_return - 1e-7,
+            "{r} vs clarabel"
+        );
+        assert!((w - cl.weights.values()).amax() < 1e-4);
+    }
+
+    #[test]
+    fn critical_line_matches_the_walk_and_clarabel_across_bounds() {
+        for seed in 0..6u64 {
+            for n in [2usize, 5, 12, 40] {
+                let base = problem(n, seed);
+                let hi = (2.5 / n as f64).max(0.6);
+                let bounded = [
+                    base.clone(),
+                    base.clone().bounds(0.0, hi).unwrap(),
+                    base.clone().bounds(0.01, hi).unwrap(),
+                    base.clone().bounds(-0.3, 1.0).unwrap(),
+                    base.clone()
+                        .asset_bounds(
+                            &(0..n)
+                                .map(|i| (0.002 * (i % 3) as f64, 0.5 + 0.1 * (i % 4) as f64))
+                                .collect::<Vec<_>>(),
+                        )
+                        .unwrap(),
+                ];
+                for mv in bounded {
+                    let lo = mv.min_volatility(0.02).unwrap().performance.volatility;
+                    let top = mv.max_return_weights().unwrap();
+                    let hi_vol = vol(&mv, &top);
+                    for f in [0.02, 0.3, 0.7, 0.98] {
+                        check_critical_line(&mv, lo + f * (hi_vol - lo));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn critical_line_keeps_pinned_assets_where_they_are() {
+        let mv = problem(8, 2);
+        let mut bounds = vec![(0.0, 0.6); 8];
+        bounds[1] = (0.15, 0.15);
+        bounds[4] = (0.0, 0.0);
+        let mv = mv.asset_bounds(&bounds).unwrap();
+        let lo = mv.min_volatility(0.02).unwrap().performance.volatility;
+        let top = mv.max_return_weights().unwrap();
+        let hi = vol(&mv, &top);
+        for f in [0.1, 0.5, 0.9] {
+            check_critical_line(&mv, lo + f * (hi - lo));
+        }
+        let s = mv.efficient_risk(lo + 0.5 * (hi - lo), 0.02).unwrap();
+        assert_eq!((s.weights.values()[1], s.weights.values()[4]), (0.15, 0.0));
+    }
+
+    #[test]
+    fn critical_line_handles_market_neutral_books() {
+        let mv = problem(10, 3)
+            .bounds(-0.4, 0.4)
+            .unwrap()
+            .market_neutral()
+            .unwrap();
+        let top = mv.max_return_weights().unwrap();
+        let hi = vol(&mv, &top);
+        for f in [0.1, 0.5, 0.9] {
+            check_critical_line(&mv, f * hi);
+        }
+    }
+
+    #[test]
+    fn targets_at_the_ends_of_the_frontier() {
+        let mv = problem(15, 11).bounds(0.0, 0.3).unwrap();
+        let minvol = mv.min_volatility(0.02).unwrap();
+        let lo = minvol.performance.volatility;
+        // At the minimum volatility: the minimum-volatility portfolio, still
+        // on the critical line (the walk ends there, at t = 0).
+        assert!(mv.efficient_risk_critical_line(lo, 0.02).unwrap().is_some());
+        let at = mv.efficient_risk(lo, 0.02).unwrap();
+        assert!((at.weights.values() - minvol.weights.values()).amax() < 1e-6);
+        assert!(at.performance.volatility <= lo + 1e-12);
+        // Just below it: unreachable, naming the minimum.
+        match mv.efficient_risk(lo * (1.0 - 1e-6), 0.02) {
+            Err(Error::TargetVolatilityUnreachable { min, .. }) => {
+                assert!((min - lo).abs() < 1e-15)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            mv.efficient_risk_critical_line(lo * 0.5, 0.02)
+                .unwrap()
+                .is_none()
+        );
+        // At or above the maximum-return portfolio's volatility: that portfolio.
+        let top = mv.max_return_weights().unwrap();
+        let hi = vol(&mv, &top);
+        for target in [hi, 1.5 * hi] {
+            let s = mv.efficient_risk(target, 0.02).unwrap();
+            assert_eq!(s.weights.values(), &top);
+        }
+        // Just below it: the last segment, entered from the top vertex.
+        check_critical_line(&mv, hi * (1.0 - 1e-9));
+    }
+
+    #[test]
+    fn ties_at_the_top_fall_back_to_the_general_path() {
+        // Two assets share the highest return: the vertex the fill picks is
+        // not the limit of the frontier, so the walk declines.
+        let t: Vec<String> = ["A", "B", "C"].iter().map(|s| (*s).to_owned()).collect();
+        let mu = ExpectedReturns::new(t.clone(), vec![0.12, 0.12, 0.05]).unwrap();
+        let s = DMatrix::from_row_slice(3, 3, &[0.09, 0.0, 0.0, 0.0, 0.04, 0.0, 0.0, 0.0, 0.01]);
+        let mv = MeanVariance::new(mu, CovarianceMatrix::new(t, s).unwrap()).unwrap();
+        assert!(
+            mv.efficient_risk_critical_line(0.12, 0.02)
+                .unwrap()
+                .is_none()
+        );
+        let s = mv.efficient_risk(0.12, 0.02).unwrap();
+        let c = conic(&mv).efficient_risk(0.12, 0.02).unwrap();
+        assert_eq!(s.method, "active-set");
+        assert!((s.weights.values() - c.weights.values()).amax() < 1e-5);
+        assert!((s.performance.volatility - 0.12).abs() < 1e-9);
+    }
+
+    #[test]
+    fn l2_regularisation_takes_the_risk_aversion_walk() {
+        // A light penalty leaves the volatility limit binding; a heavy one
+        // spreads the weights so far that it no longer binds.
+        for (gamma, binds) in [(0.05, true), (1.0, false)] {
+            let mv = problem(12, 5).bounds(0.0, 0.4).unwrap();
+            let mv = mv.l2_regularisation(gamma).unwrap();
+            let lo = mv.min_volatility(0.02).unwrap().performance.volatility;
+            let target = lo * 1.15;
+            let s = mv.efficient_risk(target, 0.02).unwrap();
+            let c = conic(&mv).efficient_risk(target, 0.02).unwrap();
+            assert_eq!((s.method, c.method), ("active-set", "clarabel"));
+            assert!((s.weights.values() - c.weights.values()).amax() < 1e-6);
+            // The objective, mu'w - γ‖w‖², at least matches Clarabel's.
+            let objective = |s: &Solution| {
+                s.performance.expected_return - gamma * s.weights.values().norm_squared()
+            };
+            assert!(objective(&s) >= objective(&c) - 1e-9);
+            let v = s.performance.volatility;
+            assert_eq!((v - target).abs() < 1e-9, binds, "{v} vs {target}");
+            assert!(v <= target + 1e-9);
+        }
+    }
 }

@@ -94,7 +94,7 @@ impl BoxQp<'_> {
         let max_iter = 20 * n + 200;
         // The Cholesky factor of the free block, kept up to date; None when
         // the free block is singular (then each step solves the KKT system whole).
-        let mut factor = Some(FreeFactor::new(n));
+        let mut factor = Some(FreeFactor::with_capacity(n.min(32)));
         for (i, st) in status.iter().enumerate() {
             if *st == Status::Free && factor.as_mut().is_some_and(|f| !f.add(self.h, i)) {
                 factor = None;
@@ -381,101 +381,144 @@ pub(crate) fn fill_to_target(
 
 /// A Cholesky factor `L L' = H_FF` of the free block, updated as variables
 /// enter and leave the free set (O(k²) per change instead of O(k³)).
+///
+/// `L` is stored row by row in a square buffer whose side grows on demand, so
+/// a factor for a few free variables of a large universe stays small.
 #[derive(Debug)]
-struct FreeFactor {
-    free: Vec<usize>,
-    l: DMatrix<f64>,
+pub(crate) struct FreeFactor {
+    /// The free variables, in factor order.
+    pub(crate) free: Vec<usize>,
+    /// The buffer's side: `L[i][j]` sits at `i * cap + j`.
+    cap: usize,
+    l: Vec<f64>,
 }
 
 impl FreeFactor {
-    fn new(n: usize) -> Self {
+    /// An empty factor with room for `cap` free variables before it grows.
+    pub(crate) fn with_capacity(cap: usize) -> Self {
+        let cap = cap.max(1);
         Self {
-            free: Vec::with_capacity(n),
-            l: DMatrix::zeros(n, n),
+            free: Vec::with_capacity(cap),
+            cap,
+            l: vec![0.0; cap * cap],
         }
     }
 
-    fn k(&self) -> usize {
+    pub(crate) fn k(&self) -> usize {
         self.free.len()
+    }
+
+    fn row(&self, i: usize) -> &[f64] {
+        &self.l[i * self.cap..i * self.cap + i + 1]
+    }
+
+    fn at(&self, i: usize, j: usize) -> f64 {
+        self.l[i * self.cap + j]
+    }
+
+    fn set(&mut self, i: usize, j: usize, v: f64) {
+        self.l[i * self.cap + j] = v;
+    }
+
+    fn grow(&mut self) {
+        let cap = 2 * self.cap;
+        let mut l = vec![0.0; cap * cap];
+        for i in 0..self.k() {
+            l[i * cap..i * cap + i + 1].copy_from_slice(self.row(i));
+        }
+        self.cap = cap;
+        self.l = l;
     }
 
     /// Solves `L y = v` in place (first k entries).
     fn forward(&self, v: &mut [f64]) {
-        let k = self.k();
-        for i in 0..k {
-            let s = v[i] - (0..i).map(|j| self.l[(i, j)] * v[j]).sum::<f64>();
-            v[i] = s / self.l[(i, i)];
+        for i in 0..self.k() {
+            let r = self.row(i);
+            let s = v[i] - r[..i].iter().zip(&v[..i]).map(|(a, b)| a * b).sum::<f64>();
+            v[i] = s / r[i];
         }
     }
 
-    /// Solves `L' x = v` in place.
+    /// Solves `L' x = v` in place, a row of `L` at a time.
     fn backward(&self, v: &mut [f64]) {
-        let k = self.k();
-        for i in (0..k).rev() {
-            let s = v[i] - (i + 1..k).map(|j| self.l[(j, i)] * v[j]).sum::<f64>();
-            v[i] = s / self.l[(i, i)];
+        for i in (0..self.k()).rev() {
+            let r = self.row(i);
+            let xi = v[i] / r[i];
+            v[i] = xi;
+            for (vj, lij) in v[..i].iter_mut().zip(&r[..i]) {
+                *vj -= lij * xi;
+            }
         }
     }
 
     /// `H_FF⁻¹ v`.
-    fn solve(&self, v: &mut [f64]) {
+    pub(crate) fn solve(&self, v: &mut [f64]) {
         self.forward(v);
         self.backward(v);
     }
 
     /// Adds variable `j`; false when `H_FF` would stop being positive definite.
-    fn add(&mut self, h: &DMatrix<f64>, j: usize) -> bool {
+    pub(crate) fn add(&mut self, h: &DMatrix<f64>, j: usize) -> bool {
         let k = self.k();
-        let mut y: Vec<f64> = self.free.iter().map(|&i| h[(i, j)]).collect();
+        let col = h.column(j);
+        let mut y: Vec<f64> = self.free.iter().map(|&i| col[i]).collect();
         self.forward(&mut y);
         let d = h[(j, j)] - y.iter().map(|v| v * v).sum::<f64>();
         if d.is_nan() || d <= 1e-14 * h[(j, j)].abs().max(1e-300) {
             return false;
         }
-        for (c, v) in y.iter().enumerate() {
-            self.l[(k, c)] = *v;
+        if k == self.cap {
+            self.grow();
         }
-        self.l[(k, k)] = d.sqrt();
+        let at = k * self.cap;
+        self.l[at..at + k].copy_from_slice(&y);
+        self.l[at + k] = d.sqrt();
         self.free.push(j);
         true
     }
 
     /// Removes the variable at position `pos` of the free list.
-    fn remove(&mut self, pos: usize) {
+    pub(crate) fn remove(&mut self, pos: usize) {
         let k = self.k();
+        let cap = self.cap;
         // Drop row `pos`, shift the rows below up: the block below is then
         // upper Hessenberg in columns pos.., which Givens rotations on column
         // pairs make lower triangular again.
         for r in pos..k - 1 {
-            for c in 0..k {
-                self.l[(r, c)] = self.l[(r + 1, c)];
-            }
+            self.l
+                .copy_within((r + 1) * cap..(r + 1) * cap + r + 2, r * cap);
         }
-        for c in 0..k {
-            self.l[(k - 1, c)] = 0.0;
-        }
+        self.l[(k - 1) * cap..k * cap].fill(0.0);
         for c in pos..k - 1 {
             // Zero l[c, c+1] by rotating columns c and c+1.
-            let a = self.l[(c, c)];
-            let b = self.l[(c, c + 1)];
+            let a = self.at(c, c);
+            let b = self.at(c, c + 1);
             let r = a.hypot(b);
             let (cs, sn) = if r == 0.0 { (1.0, 0.0) } else { (a / r, b / r) };
             for row in c..k - 1 {
-                let x = self.l[(row, c)];
-                let y = self.l[(row, c + 1)];
-                self.l[(row, c)] = cs * x + sn * y;
-                self.l[(row, c + 1)] = -sn * x + cs * y;
+                let x = self.at(row, c);
+                let y = self.at(row, c + 1);
+                self.set(row, c, cs * x + sn * y);
+                self.set(row, c + 1, -sn * x + cs * y);
             }
-            if self.l[(c, c)] < 0.0 {
+            if self.at(c, c) < 0.0 {
                 for row in c..k - 1 {
-                    self.l[(row, c)] = -self.l[(row, c)];
+                    let v = self.at(row, c);
+                    self.set(row, c, -v);
                 }
             }
         }
         for r in 0..k {
-            self.l[(r, k - 1)] = 0.0;
+            self.set(r, k - 1, 0.0);
         }
         self.free.remove(pos);
+    }
+
+    /// `L` as a dense k x k matrix (for tests).
+    #[cfg(test)]
+    fn dense(&self) -> DMatrix<f64> {
+        let k = self.k();
+        DMatrix::from_fn(k, k, |i, j| if j <= i { self.at(i, j) } else { 0.0 })
     }
 }
 
@@ -500,14 +543,14 @@ mod tests {
         let n = 6;
         let x = DMatrix::from_fn(n + 3, n, |i, j| ((i * 7 + j * 3) % 11) as f64 - 5.0);
         let h = x.transpose() * &x + DMatrix::identity(n, n);
-        let mut f = FreeFactor::new(n);
+        // Capacity 2 makes the factor grow twice on the way.
+        let mut f = FreeFactor::with_capacity(2);
         for j in [0, 2, 3, 5, 1] {
             assert!(f.add(&h, j));
         }
         f.remove(1); // drops variable 2
         f.remove(3); // drops variable 1
-        let k = f.k();
-        let l = f.l.view((0, 0), (k, k)).into_owned();
+        let l = f.dense();
         let rebuilt = &l * l.transpose();
         for (a, &i) in f.free.iter().enumerate() {
             for (b, &j) in f.free.iter().enumerate() {
