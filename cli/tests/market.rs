@@ -333,6 +333,8 @@ fn prices_warns_when_adjusted_closes_are_missing_and_fails_on_unknown_symbols() 
     let out = run_offline(&ok);
     assert!(out.status.success(), "stderr: {}", stderr(&out));
     assert!(stderr(&out).contains("AAPL: warning: the source has no adjusted closes"));
+    // Off a terminal the bar is not drawn unless asked for.
+    assert!(!stderr(&out).contains("1/1"), "{}", stderr(&out));
 
     let bad = [
         "prices",
@@ -352,6 +354,48 @@ fn prices_warns_when_adjusted_closes_are_missing_and_fails_on_unknown_symbols() 
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("NOPE"), "{}", stderr(&out));
     assert!(!out_path.exists(), "no partial file");
+}
+
+#[test]
+fn prices_draws_a_progress_bar_per_symbol_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.csv");
+    let src = format!("file:{}", examples_data());
+    let out = run_offline(&[
+        "prices",
+        "AAPL",
+        "SPY",
+        "JPM",
+        "SPY",
+        "--from",
+        "2015-01-02",
+        "--to",
+        "2015-01-09",
+        "--out",
+        p.to_str().unwrap(),
+        "--source",
+        &src,
+        "--progress",
+        "always",
+    ]);
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    // Three distinct symbols (SPY asked twice is fetched once): frames 1/3, 2/3, 3/3.
+    let frames: Vec<&str> = err
+        .split('\r')
+        .filter(|f| f.starts_with('['))
+        .map(|f| f.lines().next().unwrap_or_default())
+        .collect();
+    assert_eq!(frames.len(), 3, "{err:?}");
+    assert!(
+        frames[0].ends_with("] 1/3") && frames[0].contains(&"#".repeat(10)),
+        "{err:?}"
+    );
+    assert!(
+        frames[2].ends_with("] 3/3") && frames[2].contains(&"#".repeat(30)),
+        "{err:?}"
+    );
+    assert!(err.contains("3/3\n"), "the bar ends its line: {err:?}");
 }
 
 #[test]

@@ -11,13 +11,15 @@ use crate::source::{
 };
 use crate::types::{History, HistoryRequest, Interval, Quote, RawBar};
 
-/// Daily prices from files. Given a directory, it reads `DIR/<SYMBOL>.csv`
-/// (`date,open,high,low,close,adj_close,volume`; only `date` and `close` are
-/// required, extra columns are ignored) and, for symbols without their own
-/// file, the column `<SYMBOL>` of `DIR/prices.csv` in core's prices layout.
-/// Given a file, it reads that prices CSV. Parquet is not read (see the
-/// crate README). Files are read on each call; put a [`Market`](crate::Market)
-/// in front for caching.
+/// Daily prices from files. Given a directory, it reads `DIR/<SYMBOL>.csv` or
+/// `DIR/<SYMBOL>.parquet` (`date,open,high,low,close,adj_close,volume`; only
+/// `date` and `close` are required, extra columns are ignored, names are
+/// matched without regard to case) and, for symbols without their own file,
+/// the column `<SYMBOL>` of `DIR/prices.csv` in core's prices layout. Given a
+/// file, it reads that prices CSV. Parquet needs the `parquet` feature (on by
+/// default); a date column may be a Parquet date or `YYYY-MM-DD` text, and
+/// numbers any integer or float type. Files are read on each call; put a
+/// [`Market`](crate::Market) in front for caching.
 #[derive(Debug, Clone)]
 pub struct FileSource {
     info: SourceInfo,
@@ -81,6 +83,10 @@ impl FileSource {
                 if p.is_file() {
                     return parse_ohlcv(&Self::read(&p)?, &p);
                 }
+                let p = self.path.join(format!("{name}.parquet"));
+                if p.is_file() {
+                    return parse_parquet(&p);
+                }
             }
             let p = self.path.join("prices.csv");
             if p.is_file() {
@@ -88,7 +94,10 @@ impl FileSource {
             }
             Err(Self::not_found(
                 symbol,
-                format!("no {symbol}.csv or prices.csv in {}", self.path.display()),
+                format!(
+                    "no {symbol}.csv, {symbol}.parquet or prices.csv in {}",
+                    self.path.display()
+                ),
             ))
         } else {
             self.prices_column(&self.path, symbol)
@@ -161,6 +170,107 @@ fn parse_ohlcv(bytes: &[u8], path: &Path) -> Result<Vec<RawBar>> {
         });
     }
     Ok(rows)
+}
+
+/// Reads a per-symbol Parquet file into raw bars.
+#[cfg(feature = "parquet")]
+fn parse_parquet(path: &Path) -> Result<Vec<RawBar>> {
+    use polars::prelude::{Column, DataType};
+    use polars_io::SerReader as _;
+    use polars_io::parquet::read::ParquetReader;
+
+    let file_err = |reason: String| Error::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| file_err(e.to_string()))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| file_err(format!("not a readable Parquet file: {e}")))?;
+    let find = |names: &[&str]| -> Option<&Column> {
+        df.columns().iter().find(|c| {
+            let n = c
+                .name()
+                .as_str()
+                .to_ascii_lowercase()
+                .replace([' ', '-'], "_");
+            names.contains(&n.as_str())
+        })
+    };
+    let numbers = |names: &[&str]| -> Result<Option<Vec<Option<f64>>>> {
+        let Some(col) = find(names) else {
+            return Ok(None);
+        };
+        let cast = col.cast(&DataType::Float64).map_err(|_| {
+            file_err(format!(
+                "column {} has type {}, expected a number",
+                col.name(),
+                col.dtype()
+            ))
+        })?;
+        let values = cast
+            .f64()
+            .map_err(|e| file_err(e.to_string()))?
+            .iter()
+            .collect();
+        Ok(Some(values))
+    };
+    let date_col = find(&["date"]).ok_or_else(|| file_err("no date column".to_owned()))?;
+    let dates: Vec<Option<NaiveDate>> = match date_col.dtype() {
+        DataType::Date => {
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)
+                .ok_or_else(|| file_err("calendar error".to_owned()))?;
+            date_col
+                .cast(&DataType::Int32)
+                .map_err(|e| file_err(e.to_string()))?
+                .i32()
+                .map_err(|e| file_err(e.to_string()))?
+                .iter()
+                .map(|d| d.and_then(|d| epoch.checked_add_signed(chrono::Duration::days(d.into()))))
+                .collect()
+        }
+        DataType::String => date_col
+            .str()
+            .map_err(|e| file_err(e.to_string()))?
+            .iter()
+            .map(|s| s.and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()))
+            .collect(),
+        other => {
+            return Err(file_err(format!(
+                "column {} has type {other}, expected a date or YYYY-MM-DD text",
+                date_col.name()
+            )));
+        }
+    };
+    let close = numbers(&["close"])?.ok_or_else(|| file_err("no close column".to_owned()))?;
+    let open = numbers(&["open"])?;
+    let high = numbers(&["high"])?;
+    let low = numbers(&["low"])?;
+    let adj = numbers(&["adj_close", "adjclose", "adjusted_close"])?;
+    let volume = numbers(&["volume"])?;
+    let at = |v: &Option<Vec<Option<f64>>>, i: usize| v.as_ref().and_then(|v| v[i]);
+    Ok(dates
+        .into_iter()
+        .enumerate()
+        .map(|(i, date)| RawBar {
+            date,
+            open: at(&open, i),
+            high: at(&high, i),
+            low: at(&low, i),
+            close: close[i],
+            adj_close: at(&adj, i),
+            volume: at(&volume, i),
+        })
+        .collect())
+}
+
+/// Without the `parquet` feature a Parquet file is a typed error, not a skip.
+#[cfg(not(feature = "parquet"))]
+fn parse_parquet(path: &Path) -> Result<Vec<RawBar>> {
+    Err(Error::File {
+        path: path.display().to_string(),
+        reason: "this build has no Parquet support (enable the `parquet` feature)".to_owned(),
+    })
 }
 
 impl QuoteSource for FileSource {

@@ -111,8 +111,23 @@ pub(crate) struct PricesArgs {
     /// Adjusted closes (splits and dividends) where the source has them.
     #[arg(long, value_name = "true|false", default_value_t = true, action = clap::ArgAction::Set)]
     adjusted: bool,
+    /// Progress bar on standard error: `auto` draws it when standard error is
+    /// a terminal and more than one symbol is fetched.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    progress: Progress,
     #[command(flatten)]
     source: SourceArgs,
+}
+
+/// When `prices` draws its progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Progress {
+    /// On a terminal, for more than one symbol.
+    Auto,
+    /// Always (for logs and tests).
+    Always,
+    /// Never.
+    Never,
 }
 
 fn market_error(e: &MarketError) -> CliError {
@@ -146,6 +161,15 @@ fn symbols(list: &[String]) -> Result<Vec<Symbol>, CliError> {
 }
 
 fn market(args: &SourceArgs) -> Result<Market, CliError> {
+    market_with_fallback(args, None)
+}
+
+/// The market of `args`; without `--source`, `fallback` (a prices file) is
+/// added after the network sources so that offline questions still work.
+pub(crate) fn market_with_fallback(
+    args: &SourceArgs,
+    fallback: Option<&std::path::Path>,
+) -> Result<Market, CliError> {
     let config = HttpConfig::from_env().map_err(|e| market_error(&e))?;
     let sources: Vec<Arc<dyn QuoteSource>> = match args.source.as_deref() {
         None => config.sources().map_err(|e| market_error(&e))?,
@@ -169,10 +193,14 @@ fn market(args: &SourceArgs) -> Result<Market, CliError> {
             }
         },
     };
+    let mut sources = sources;
+    if let (None, Some(f)) = (args.source.as_deref(), fallback) {
+        sources.push(Arc::new(FileSource::new(f)));
+    }
     Ok(Market::new(Arc::new(Chain::new(sources))))
 }
 
-fn block_on<F: Future>(f: F) -> Result<F::Output, CliError> {
+pub(crate) fn block_on<F: Future>(f: F) -> Result<F::Output, CliError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -373,18 +401,18 @@ pub(crate) fn run_search(args: &SearchArgs) -> Result<String, CliError> {
     Ok(render(&["symbol", "name", "exchange", "type"], &rows))
 }
 
-/// A one-line progress bar on standard error, drawn only on a terminal.
-fn progress_bar(done: usize, total: usize) {
+/// One frame of the progress bar: `\r[####------] done/total`, with a
+/// newline after the last.
+pub(crate) fn progress_frame(done: usize, total: usize) -> String {
     const WIDTH: usize = 30;
-    let filled = WIDTH * done / total.max(1);
-    eprint!(
-        "\r[{}{}] {done}/{total}",
+    let total = total.max(1);
+    let filled = WIDTH * done.min(total) / total;
+    let end = if done >= total { "\n" } else { "" };
+    format!(
+        "\r[{}{}] {done}/{total}{end}",
         "#".repeat(filled),
         "-".repeat(WIDTH - filled)
-    );
-    if done == total {
-        eprintln!();
-    }
+    )
 }
 
 pub(crate) fn run_prices(args: &PricesArgs) -> Result<String, CliError> {
@@ -396,7 +424,11 @@ pub(crate) fn run_prices(args: &PricesArgs) -> Result<String, CliError> {
         )));
     }
     let market = market(&args.source)?;
-    let show = syms.len() > 1 && std::io::stderr().is_terminal();
+    let show = match args.progress {
+        Progress::Always => true,
+        Progress::Never => false,
+        Progress::Auto => syms.len() > 1 && std::io::stderr().is_terminal(),
+    };
     let answers = block_on(market.histories(
         &syms,
         args.from,
@@ -404,7 +436,7 @@ pub(crate) fn run_prices(args: &PricesArgs) -> Result<String, CliError> {
         Interval::Daily,
         &|done, total| {
             if show {
-                progress_bar(done, total);
+                eprint!("{}", progress_frame(done, total));
             }
         },
     ))?;
@@ -466,4 +498,24 @@ pub(crate) fn run_prices(args: &PricesArgs) -> Result<String, CliError> {
         args.out.display()
     ));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_frame;
+
+    #[test]
+    fn progress_frames_fill_and_end_with_a_newline() {
+        assert_eq!(progress_frame(0, 4), format!("\r[{}] 0/4", "-".repeat(30)));
+        assert_eq!(
+            progress_frame(1, 4),
+            format!("\r[{}{}] 1/4", "#".repeat(7), "-".repeat(23))
+        );
+        assert_eq!(
+            progress_frame(4, 4),
+            format!("\r[{}] 4/4\n", "#".repeat(30))
+        );
+        // A zero total never divides by zero.
+        assert!(progress_frame(0, 0).ends_with("0/1\n"));
+    }
 }

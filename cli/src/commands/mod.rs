@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub(crate) mod ai;
 pub(crate) mod analyze;
 pub(crate) mod market;
 pub(crate) mod optimize;

@@ -64,3 +64,186 @@ async fn file_source_is_the_offline_fallback() {
     assert_eq!(q.source, "file");
     assert_eq!(q.attempts[0].source, "network");
 }
+
+#[cfg(feature = "parquet")]
+mod parquet {
+    use auravest_market::{Chain, Error, FileSource, HistoryRequest, MemorySource, QuoteSource};
+    use polars::prelude::*;
+    use polars_io::parquet::write::{ParquetCompression, ParquetWriter};
+    use std::sync::Arc;
+
+    use crate::support::{close_to, date, sym};
+
+    fn write(dir: &std::path::Path, name: &str, df: &mut DataFrame, c: ParquetCompression) {
+        let file = std::fs::File::create(dir.join(name)).unwrap();
+        ParquetWriter::new(file)
+            .with_compression(c)
+            .finish(df)
+            .unwrap();
+    }
+
+    fn days(dates: &[&str]) -> Column {
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let d: Vec<i32> = dates
+            .iter()
+            .map(|s| (date(s) - epoch).num_days() as i32)
+            .collect();
+        Series::new("date".into(), d)
+            .cast(&DataType::Date)
+            .unwrap()
+            .into_column()
+    }
+
+    #[tokio::test]
+    async fn reads_ohlcv_parquet_with_date_and_text_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        // Date-typed dates, zstd, integer volume, mixed-case headers.
+        let mut a = DataFrame::new(
+            3,
+            vec![
+                days(&["2024-01-02", "2024-01-03", "2024-01-04"]),
+                Column::new("Open".into(), [10.0, 10.5, 10.9]),
+                Column::new("High".into(), [11.0, 11.0, 11.5]),
+                Column::new("Low".into(), [9.5, 10.1, 10.6]),
+                Column::new("Close".into(), [10.5, 10.9, 11.2]),
+                Column::new("Adj Close".into(), [10.4, 10.8, 11.1]),
+                Column::new("Volume".into(), [1000_i64, 1500, 900]),
+            ],
+        )
+        .unwrap();
+        write(
+            dir.path(),
+            "ABC.parquet",
+            &mut a,
+            ParquetCompression::Zstd(None),
+        );
+        // Text dates, snappy, f32 closes, a null close and an inverted bar.
+        let mut b = DataFrame::new(
+            4,
+            vec![
+                Column::new(
+                    "date".into(),
+                    ["2024-02-01", "2024-02-02", "2024-02-05", "2024-02-06"],
+                ),
+                Column::new(
+                    "high".into(),
+                    [Some(5.0_f32), Some(4.0), Some(5.2), Some(5.3)],
+                ),
+                Column::new(
+                    "low".into(),
+                    [Some(4.5_f32), Some(4.9), Some(4.8), Some(4.9)],
+                ),
+                Column::new(
+                    "close".into(),
+                    [Some(4.75_f32), Some(4.5), None, Some(5.25)],
+                ),
+            ],
+        )
+        .unwrap();
+        write(
+            dir.path(),
+            "xyz.parquet",
+            &mut b,
+            ParquetCompression::Snappy,
+        );
+
+        let src = FileSource::new(dir.path());
+        let req =
+            HistoryRequest::daily(sym("ABC"), date("2024-01-01"), date("2024-01-31")).unwrap();
+        let h = src.history(&req).await.unwrap();
+        assert_eq!(h.source, "file");
+        let closes: Vec<f64> = h.bars.iter().map(|b| b.close).collect();
+        assert_eq!(closes, [10.5, 10.9, 11.2]);
+        assert_eq!(h.bars[1].date, date("2024-01-03"));
+        assert_eq!(h.bars[2].adj_close, Some(11.1));
+        assert_eq!(h.bars[1].volume, Some(1500));
+        assert!(h.dropped.is_empty());
+
+        // Lower-case file name found for an upper-case symbol.
+        let req =
+            HistoryRequest::daily(sym("XYZ"), date("2024-02-01"), date("2024-02-29")).unwrap();
+        let h = src.history(&req).await.unwrap();
+        let dates: Vec<_> = h.bars.iter().map(|b| b.date).collect();
+        assert_eq!(dates, [date("2024-02-01"), date("2024-02-06")]);
+        assert_eq!(h.dropped.len(), 2);
+        assert_eq!(h.dropped[0].date, Some(date("2024-02-02")));
+        assert!(
+            h.dropped[0].reason.contains("below low"),
+            "{}",
+            h.dropped[0].reason
+        );
+        assert_eq!(h.dropped[1].date, Some(date("2024-02-05")));
+        let q = src.quote(&sym("XYZ")).await.unwrap();
+        assert!(close_to(q.price, 5.25));
+    }
+
+    #[tokio::test]
+    async fn bad_parquet_files_are_typed_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("BAD.parquet"), b"PAR1 but not really").unwrap();
+        let mut no_close = DataFrame::new(
+            1,
+            vec![days(&["2024-01-02"]), Column::new("open".into(), [1.0])],
+        )
+        .unwrap();
+        write(
+            dir.path(),
+            "NOCLOSE.parquet",
+            &mut no_close,
+            ParquetCompression::Uncompressed,
+        );
+        let mut int_dates = DataFrame::new(
+            1,
+            vec![
+                Column::new("date".into(), [20240102_i64]),
+                Column::new("close".into(), [1.0]),
+            ],
+        )
+        .unwrap();
+        write(
+            dir.path(),
+            "INTDATE.parquet",
+            &mut int_dates,
+            ParquetCompression::Lz4Raw,
+        );
+        let mut text_close = DataFrame::new(
+            1,
+            vec![days(&["2024-01-02"]), Column::new("close".into(), ["1.0"])],
+        )
+        .unwrap();
+        write(
+            dir.path(),
+            "TEXT.parquet",
+            &mut text_close,
+            ParquetCompression::Uncompressed,
+        );
+
+        let src = FileSource::new(dir.path());
+        let cases = [
+            ("BAD", "not a readable Parquet file"),
+            ("NOCLOSE", "no close column"),
+            ("INTDATE", "expected a date or YYYY-MM-DD text"),
+            ("TEXT", "expected a number"),
+        ];
+        for (symbol, needle) in cases {
+            let e = src.quote(&sym(symbol)).await.unwrap_err();
+            match &e {
+                Error::File { path, reason } => {
+                    assert!(path.ends_with(&format!("{symbol}.parquet")), "{path}");
+                    assert!(reason.contains(needle), "{symbol}: {reason}");
+                }
+                other => panic!("{symbol}: expected a file error, got {other:?}"),
+            }
+        }
+
+        // A broken file moves the chain on to the next source.
+        let backup = MemorySource::new("backup", 50).with_closes("BAD", &[("2024-01-02", 42.0)]);
+        let chain = Chain::new(vec![
+            Arc::new(FileSource::new(dir.path())),
+            Arc::new(backup),
+        ]);
+        let q = chain.quote(&sym("BAD")).await.unwrap();
+        assert_eq!(q.source, "backup");
+        assert_eq!(q.attempts[0].source, "file");
+    }
+}

@@ -1,0 +1,91 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the assistant, each variant saying what
+/// and where.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A knowledge-base article could not be parsed.
+    #[error("{path}:{line}: {reason}")]
+    Article {
+        /// The article file (or its id for built-in articles).
+        path: String,
+        /// 1-based line of the problem.
+        line: usize,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {reason}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's message.
+        reason: String,
+    },
+    /// Model weights or the tokenizer are missing or unreadable.
+    #[error("model {model}: {reason}")]
+    Model {
+        /// Which model.
+        model: String,
+        /// What went wrong and what to run.
+        reason: String,
+    },
+    /// A vector of the wrong length, or a non-finite value.
+    #[error("vector: {reason}")]
+    Vector {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The vector index failed.
+    #[error("index: {reason}")]
+    Index {
+        /// The index library's message.
+        reason: String,
+    },
+    /// A caller-supplied value was invalid.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The offending field or argument.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// The daily usage limit is reached.
+    #[error("limit reached: {used} of {limit} {what} used today")]
+    LimitReached {
+        /// What is metered.
+        what: String,
+        /// Used today.
+        used: u32,
+        /// The daily limit.
+        limit: u32,
+    },
+    /// An unknown answer id (for feedback).
+    #[error("answer {0}: not found")]
+    UnknownAnswer(String),
+    /// The evaluation set is malformed.
+    #[error("evaluation set: {0}")]
+    Eval(String),
+}
+
+impl Error {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, e: &std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// `Result` with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

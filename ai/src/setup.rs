@@ -1,0 +1,231 @@
+//! Putting an assistant together: the knowledge base, the best embedder
+//! installed (MiniLM when its weights are found, else the hashing
+//! embedder), and a vector index loaded from disk when it matches the
+//! knowledge base's content hash, rebuilt and saved otherwise.
+
+use std::path::{Path, PathBuf};
+
+use crate::assistant::{Assistant, AssistantConfig};
+use crate::embed::{Embedder, HashEmbedder};
+use crate::error::Result;
+use crate::index::{BruteForceIndex, VectorIndex};
+use crate::kb::{Chunk, ChunkOptions, KnowledgeBase};
+use crate::retrieve::Retriever;
+
+/// Where the knowledge base comes from and where its index is kept.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// A folder of articles; `None` for the built-in knowledge base.
+    pub kb_dir: Option<PathBuf>,
+    /// Where the index is saved; `None` for `KB_DIR/.index`, or
+    /// `$AURAVEST_INDEX_DIR`, or `$HOME/.cache/auravest/index` for the
+    /// built-in knowledge base.
+    pub index_dir: Option<PathBuf>,
+    /// Use the hashing embedder even when MiniLM is installed (tests).
+    pub hash_embedder: bool,
+    /// Rebuild the index even when the saved one matches.
+    pub rebuild: bool,
+    /// Assistant settings.
+    pub config: AssistantConfig,
+}
+
+/// What [`Setup::build`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupReport {
+    /// The embedder's model id.
+    pub embedder: String,
+    /// Why MiniLM was not used, when it was not.
+    pub embedder_note: Option<String>,
+    /// Chunks indexed.
+    pub chunks: usize,
+    /// The knowledge base's content hash.
+    pub kb_hash: String,
+    /// The index file, when one was loaded or saved.
+    pub index_path: Option<PathBuf>,
+    /// Was the index loaded from disk (rather than built)?
+    pub loaded: bool,
+}
+
+fn default_embedder(force_hash: bool) -> (Box<dyn Embedder>, Option<String>) {
+    if force_hash {
+        return (
+            Box::new(HashEmbedder::default()),
+            Some("the hashing embedder was asked for".to_owned()),
+        );
+    }
+    #[cfg(feature = "minilm")]
+    {
+        match crate::minilm::MiniLm::load_default() {
+            Ok(m) => (Box::new(m), None),
+            Err(e) => (Box::new(HashEmbedder::default()), Some(e.to_string())),
+        }
+    }
+    #[cfg(not(feature = "minilm"))]
+    {
+        (
+            Box::new(HashEmbedder::default()),
+            Some("built without the `minilm` feature".to_owned()),
+        )
+    }
+}
+
+/// Embeds `chunks` in batches of 32, calling `progress(done, total)`.
+///
+/// # Errors
+/// The embedder's error.
+pub fn embed_chunks(
+    embedder: &dyn Embedder,
+    chunks: &[Chunk],
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<Vec<f32>>> {
+    let texts: Vec<String> = chunks.iter().map(Chunk::search_text).collect();
+    let mut out = Vec::with_capacity(texts.len());
+    for batch in texts.chunks(32) {
+        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+        out.extend(embedder.embed(&refs)?);
+        progress(out.len(), texts.len());
+    }
+    Ok(out)
+}
+
+impl Setup {
+    fn index_dir(&self) -> Option<PathBuf> {
+        if let Some(d) = &self.index_dir {
+            return Some(d.clone());
+        }
+        if let Some(kb) = &self.kb_dir {
+            return Some(kb.join(".index"));
+        }
+        if let Some(d) = std::env::var_os("AURAVEST_INDEX_DIR") {
+            return Some(PathBuf::from(d));
+        }
+        std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/auravest/index"))
+    }
+
+    /// Builds the assistant, loading or rebuilding the index; `progress`
+    /// is called while chunks are embedded.
+    ///
+    /// # Errors
+    /// A knowledge-base, embedder or index error. A saved index that cannot
+    /// be written is not an error (the assistant works from memory).
+    pub fn build(&self, progress: &dyn Fn(usize, usize)) -> Result<(Assistant, SetupReport)> {
+        let kb = match &self.kb_dir {
+            Some(d) => KnowledgeBase::from_dir(d)?,
+            None => KnowledgeBase::builtin()?,
+        };
+        let (embedder, note) = default_embedder(self.hash_embedder);
+        let chunks = kb.chunks(ChunkOptions::default());
+        let stamp = format!(
+            "{}:{}:{}",
+            embedder.model_id(),
+            kb.content_hash(),
+            chunks.len()
+        );
+        let mut report = SetupReport {
+            embedder: embedder.model_id().to_owned(),
+            embedder_note: note,
+            chunks: chunks.len(),
+            kb_hash: kb.content_hash().to_owned(),
+            index_path: None,
+            loaded: false,
+        };
+        let index: Box<dyn VectorIndex> =
+            self.index(&*embedder, &chunks, &stamp, progress, &mut report)?;
+        let retriever = Retriever::from_parts(chunks, embedder, index);
+        let assistant = Assistant::with_stores(
+            kb,
+            retriever,
+            self.config,
+            std::sync::Arc::new(crate::store::MemoryUsage::default()),
+            std::sync::Arc::new(crate::store::MemoryAudit::default()),
+            std::sync::Arc::new(crate::store::MemoryFeedback::default()),
+        )?;
+        Ok((assistant, report))
+    }
+
+    #[cfg(feature = "usearch")]
+    fn index(
+        &self,
+        embedder: &dyn Embedder,
+        chunks: &[Chunk],
+        stamp: &str,
+        progress: &dyn Fn(usize, usize),
+        report: &mut SetupReport,
+    ) -> Result<Box<dyn VectorIndex>> {
+        use crate::usearch_index::{UsearchIndex, UsearchOptions};
+        let dim = embedder.dim();
+        let path = self.index_dir().map(|d| {
+            let model: String = embedder
+                .model_id()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            d.join(format!("kb-{model}.usearch"))
+        });
+        if let Some(p) = &path
+            && !self.rebuild
+            && UsearchIndex::read_info(p).is_ok_and(|i| i.metadata == stamp && i.dim == dim)
+            && let Ok(idx) = UsearchIndex::load(p, dim)
+        {
+            report.index_path = Some(p.clone());
+            report.loaded = true;
+            return Ok(Box::new(idx));
+        }
+        // A knowledge base is small: exact search is both exact and fast.
+        let mut idx = UsearchIndex::with_options(
+            dim,
+            UsearchOptions::default().exact(chunks.len() <= 20_000),
+        )?;
+        idx.set_metadata(stamp);
+        for (c, v) in chunks.iter().zip(embed_chunks(embedder, chunks, progress)?) {
+            idx.add(c.key, &v)?;
+        }
+        if let Some(p) = &path
+            && p.parent()
+                .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+            && idx.save(p).is_ok()
+        {
+            report.index_path = Some(p.clone());
+        }
+        Ok(Box::new(idx))
+    }
+
+    #[cfg(not(feature = "usearch"))]
+    fn index(
+        &self,
+        embedder: &dyn Embedder,
+        chunks: &[Chunk],
+        _stamp: &str,
+        progress: &dyn Fn(usize, usize),
+        _report: &mut SetupReport,
+    ) -> Result<Box<dyn VectorIndex>> {
+        let _ = self.index_dir();
+        let mut idx = BruteForceIndex::new(embedder.dim());
+        for (c, v) in chunks.iter().zip(embed_chunks(embedder, chunks, progress)?) {
+            idx.add(c.key, &v)?;
+        }
+        Ok(Box::new(idx))
+    }
+}
+
+/// An exact in-memory retriever over `kb` with `embedder` (tests, benches).
+///
+/// # Errors
+/// The embedder's error.
+pub fn memory_retriever(kb: &KnowledgeBase, embedder: Box<dyn Embedder>) -> Result<Retriever> {
+    let chunks = kb.chunks(ChunkOptions::default());
+    let mut idx = BruteForceIndex::new(embedder.dim());
+    for (c, v) in chunks
+        .iter()
+        .zip(embed_chunks(&*embedder, &chunks, &|_, _| {})?)
+    {
+        idx.add(c.key, &v)?;
+    }
+    Ok(Retriever::from_parts(chunks, embedder, Box::new(idx)))
+}

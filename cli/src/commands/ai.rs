@@ -1,0 +1,233 @@
+//! `auravest ask`, `auravest eval` and `auravest kb build`: the grounded
+//! assistant from the shell.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+
+use auravest_ai::setup::{Setup, SetupReport};
+use auravest_ai::{Answer, Assistant, PortfolioContext, ToolContext};
+use auravest_core::{Currency, NaiveDate};
+use clap::{Args, Subcommand};
+
+use crate::commands::market::{SourceArgs, block_on, market_with_fallback, progress_frame};
+use crate::commands::portfolio::load;
+use crate::error::CliError;
+use crate::{Format, input, print_json};
+
+/// Where the knowledge base and its index are.
+#[derive(Debug, Args)]
+pub(crate) struct KbArgs {
+    /// A folder of knowledge-base articles (default: the built-in knowledge base).
+    #[arg(long, value_name = "DIR")]
+    kb: Option<PathBuf>,
+    /// Where the vector index is saved (default: DIR/.index, or
+    /// $AURAVEST_INDEX_DIR, or ~/.cache/auravest/index).
+    #[arg(long, value_name = "DIR")]
+    index_dir: Option<PathBuf>,
+    /// Use the deterministic hashing embedder instead of MiniLM.
+    #[arg(long)]
+    hash_embedder: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AskArgs {
+    /// The question.
+    #[arg(value_name = "QUESTION")]
+    question: String,
+    /// Your transactions, for questions about your portfolio.
+    #[arg(long, value_name = "FILE.csv", requires = "prices")]
+    transactions: Option<PathBuf>,
+    /// Daily closes of your holdings (also the offline price source).
+    #[arg(long, value_name = "FILE.csv")]
+    prices: Option<PathBuf>,
+    /// Treat this date as today for price history (default: the last date of
+    /// --prices, else today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<NaiveDate>,
+    /// Base currency of the portfolio.
+    #[arg(long, value_name = "CODE", default_value = "USD")]
+    base_currency: String,
+    #[command(flatten)]
+    kb: KbArgs,
+    #[command(flatten)]
+    source: SourceArgs,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// The question set (default: the one shipped with the ai crate).
+    #[arg(long, value_name = "FILE.json")]
+    set: Option<PathBuf>,
+    /// The folder the set's data paths are relative to (the workspace root).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
+    /// Exit with code 1 when a target is missed (recall@3 >= 0.9, tool and
+    /// refusal accuracy >= 0.95, no invented numbers).
+    #[arg(long)]
+    check: bool,
+    #[command(flatten)]
+    kb: KbArgs,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KbCommand {
+    /// Re-embed the knowledge base and save its vector index.
+    Build(KbArgs),
+}
+
+fn setup(kb: &KbArgs, rebuild: bool) -> Result<(Assistant, SetupReport), CliError> {
+    let s = Setup {
+        kb_dir: kb.kb.clone(),
+        index_dir: kb.index_dir.clone(),
+        hash_embedder: kb.hash_embedder,
+        rebuild,
+        ..Setup::default()
+    };
+    let show = std::io::stderr().is_terminal();
+    let (a, report) = s
+        .build(&|done, total| {
+            if show {
+                eprint!("{}", progress_frame(done, total));
+            }
+        })
+        .map_err(|e| ai_error(&e))?;
+    if let Some(note) = &report.embedder_note {
+        eprintln!("note: using the {} embedder: {note}", report.embedder);
+    }
+    Ok((a, report))
+}
+
+fn ai_error(e: &auravest_ai::Error) -> CliError {
+    match e {
+        auravest_ai::Error::Invalid { .. }
+        | auravest_ai::Error::Article { .. }
+        | auravest_ai::Error::Eval(_) => CliError::invalid(e.to_string()),
+        auravest_ai::Error::LimitReached { .. } => CliError::Unavailable(e.to_string()),
+        _ => CliError::Internal(e.to_string()),
+    }
+}
+
+pub(crate) fn run_ask(args: &AskArgs) -> Result<String, CliError> {
+    if args.question.trim().is_empty() {
+        return Err(CliError::invalid("QUESTION: is empty".to_owned()));
+    }
+    let portfolio = match (&args.transactions, &args.prices) {
+        (Some(t), Some(p)) => {
+            let base = Currency::new(&args.base_currency)
+                .map_err(|e| CliError::invalid(format!("--base-currency: {e}")))?;
+            Some(PortfolioContext {
+                portfolio: load(t, base, false)?,
+                prices: input::prices(p)?,
+                risk_profile: None,
+                prices_source: format!("file:{}", p.display()),
+            })
+        }
+        _ => None,
+    };
+    let as_of = match (&args.as_of, &args.prices) {
+        (Some(d), _) => Some(*d),
+        (None, Some(p)) => input::prices(p)?.dates().last().copied(),
+        _ => None,
+    };
+    let market = market_with_fallback(&args.source, args.prices.as_deref())?;
+    let (assistant, _) = setup(&args.kb, false)?;
+    let tools = ToolContext {
+        market: Some(&market),
+        portfolio: portfolio.as_ref(),
+        kb: assistant.kb(),
+        as_of,
+    };
+    let answer =
+        block_on(assistant.ask("cli", &args.question, &tools))?.map_err(|e| ai_error(&e))?;
+    if args.format == Format::Json {
+        return print_json(&answer);
+    }
+    Ok(render(&answer))
+}
+
+fn render(a: &Answer) -> String {
+    let mut out = format!("{}\n", a.answer);
+    if !a.citations.is_empty() {
+        out.push_str("\nSources:\n");
+        for (i, c) in a.citations.iter().enumerate() {
+            out.push_str(&format!("[{}] {} — {}\n", i + 1, c.title, c.heading));
+        }
+    }
+    out
+}
+
+pub(crate) fn run_eval(args: &EvalArgs) -> Result<String, CliError> {
+    let (assistant, _) = setup(&args.kb, false)?;
+    let json = match &args.set {
+        Some(p) => String::from_utf8(input::read(p)?)
+            .map_err(|_| CliError::invalid(format!("{}: not UTF-8", p.display())))?,
+        None => auravest_ai::eval::BUILTIN_SET.to_owned(),
+    };
+    let set = auravest_ai::eval::EvalSet::parse(&json, assistant.kb()).map_err(|e| ai_error(&e))?;
+    let report = block_on(auravest_ai::eval::run(&set, &assistant, &args.root))?
+        .map_err(|e| ai_error(&e))?;
+    let missed = report.recall_at_3 < 0.9
+        || report.tool_accuracy < 0.95
+        || report.refusal_accuracy < 0.95
+        || report.invented_numbers > 0;
+    let out = if args.format == Format::Json {
+        print_json(&report)?
+    } else {
+        let mut s = format!(
+            "cases {}  embedder {}  model {}\nrecall@3 {:.3}  MRR {:.3}  tools {:.3}  refusals {:.3}  figures {:.3}  invented numbers {}  write-tool calls {}\nquestions sharing no word with their article's title: {:.1}%\n",
+            report.cases,
+            report.embedder,
+            report.model,
+            report.recall_at_3,
+            report.mrr,
+            report.tool_accuracy,
+            report.refusal_accuracy,
+            report.figure_accuracy,
+            report.invented_numbers,
+            report.write_tool_calls,
+            report.no_shared_title_word_share * 100.0
+        );
+        for f in &report.failures {
+            s.push_str(&format!(
+                "FAIL {} ({}): retrieved {:?} tools {:?} refused {} missing {:?} invented {:?}\n",
+                f.id,
+                f.category,
+                f.retrieved,
+                f.tools,
+                f.refused,
+                f.missing_figures,
+                f.invented_numbers
+            ));
+        }
+        s
+    };
+    if args.check && missed {
+        print!("{out}");
+        return Err(CliError::invalid(
+            "eval: a target was missed (see above)".to_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+pub(crate) fn run_kb(cmd: &KbCommand) -> Result<String, CliError> {
+    match cmd {
+        KbCommand::Build(args) => {
+            let (_, report) = setup(args, true)?;
+            Ok(format!(
+                "embedded {} chunks with {}; index {}\nknowledge base {}\n",
+                report.chunks,
+                report.embedder,
+                report.index_path.as_ref().map_or_else(
+                    || "(kept in memory)".to_owned(),
+                    |p| p.display().to_string()
+                ),
+                &report.kb_hash[..12.min(report.kb_hash.len())]
+            ))
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! `auravest ask`, `eval` and `kb build` end to end, offline: prices come
+//! from the sample data, market hosts point at an unroutable address, and the
+//! deterministic embedder keeps these tests quick (the ai crate's own tests
+//! run the evaluation with the real MiniLM weights).
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::{data, stderr};
+
+fn run(args: &[&str], index_dir: &std::path::Path) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auravest"));
+    for v in [
+        "AURAVEST_YAHOO_BASE_URL",
+        "AURAVEST_YAHOO_COOKIE_URL",
+        "AURAVEST_ALPHAVANTAGE_BASE_URL",
+        "AURAVEST_STOOQ_BASE_URL",
+    ] {
+        cmd.env(v, "http://127.0.0.1:9");
+    }
+    cmd.env_remove("AURAVEST_ALPHAVANTAGE_API_KEY");
+    cmd.env("AURAVEST_INDEX_DIR", index_dir);
+    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    cmd.args(args).output().expect("binary runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(out.status.success(), "stderr: {}", stderr(out));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn ask_answers_with_tools_citations_and_the_disclaimer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, px) = (data("transactions.csv"), data("prices.csv"));
+    let out = run(
+        &[
+            "ask",
+            "What's AAPL trading at?",
+            "--transactions",
+            &tx,
+            "--prices",
+            &px,
+            "--hash-embedder",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let v = json(&out);
+    for k in [
+        "id",
+        "answer",
+        "citations",
+        "tools",
+        "refused",
+        "model",
+        "disclaimer",
+    ] {
+        assert!(v.get(k).is_some(), "no {k}: {v}");
+    }
+    assert_eq!(v["model"], "none");
+    assert_eq!(v["refused"], false);
+    assert_eq!(v["tools"][0]["name"], "get_stock_price");
+    let result = &v["tools"][0]["result"];
+    assert_eq!(result["source"], "file");
+    assert_eq!(result["as_of"], "2018-04-11");
+    // The sample prices end in 2018: the quote is flagged stale, and the answer says so.
+    assert_eq!(result["stale"], true);
+    let answer = v["answer"].as_str().unwrap();
+    assert!(
+        answer.contains("172.44") && answer.contains("stale") && answer.contains("[1]"),
+        "{v}"
+    );
+    assert_eq!(v["citations"][0]["id"], "tool:get_stock_price");
+    assert!(
+        v["disclaimer"]
+            .as_str()
+            .unwrap()
+            .contains("not financial advice")
+    );
+    assert!(
+        stderr(&out).contains("hashing embedder"),
+        "the fallback is announced"
+    );
+
+    let text = run(
+        &[
+            "ask",
+            "How does dollar-cost averaging work?",
+            "--hash-embedder",
+        ],
+        dir.path(),
+    );
+    assert!(text.status.success(), "{}", stderr(&text));
+    let s = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        s.contains("[1]") && s.contains("Sources:") && s.contains("not financial advice"),
+        "{s}"
+    );
+
+    let refused = json(&run(
+        &[
+            "ask",
+            "Give me a recipe for banana bread.",
+            "--hash-embedder",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(refused["refused"], true);
+    assert!(refused["tools"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn ask_rejects_bad_input_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["ask", "  ", "--hash-embedder"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("QUESTION: is empty"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        &["ask", "hi", "--transactions", &data("transactions.csv")],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "--transactions needs --prices");
+    let long = "a".repeat(2001);
+    let out = run(&["ask", &long, "--hash-embedder"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("question: is 2001 characters"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        &["ask", "hi", "--kb", "/nonexistent/kb", "--hash-embedder"],
+        dir.path(),
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("/nonexistent/kb"), "{}", stderr(&out));
+}
+
+#[test]
+fn eval_reports_every_metric_and_kb_build_saves_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(&run(
+        &["eval", "--hash-embedder", "--format", "json"],
+        dir.path(),
+    ));
+    for k in [
+        "cases",
+        "recall_at_3",
+        "mrr",
+        "tool_accuracy",
+        "refusal_accuracy",
+        "figure_accuracy",
+        "invented_numbers",
+        "write_tool_calls",
+        "no_shared_title_word_share",
+        "failures",
+    ] {
+        assert!(v.get(k).is_some(), "no {k}: {v}");
+    }
+    assert_eq!(v["cases"], 118);
+    assert_eq!(v["embedder"], "hash-384");
+    assert_eq!(v["invented_numbers"], 0, "{v}");
+    assert_eq!(v["write_tool_calls"], 0);
+    // --check exits 1 exactly when a target is missed.
+    let missed = v["recall_at_3"].as_f64().unwrap() < 0.9
+        || v["tool_accuracy"].as_f64().unwrap() < 0.95
+        || v["refusal_accuracy"].as_f64().unwrap() < 0.95;
+    let checked = run(&["eval", "--hash-embedder", "--check"], dir.path());
+    assert_eq!(
+        checked.status.code(),
+        Some(if missed { 1 } else { 0 }),
+        "{}",
+        stderr(&checked)
+    );
+
+    let out = run(
+        &[
+            "kb",
+            "build",
+            "--hash-embedder",
+            "--index-dir",
+            dir.path().join("idx").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("chunks with hash-384"), "{s}");
+    assert!(
+        dir.path().join("idx").join("kb-hash-384.usearch").is_file(),
+        "{s}"
+    );
+}
