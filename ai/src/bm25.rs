@@ -83,11 +83,19 @@ impl Bm25 {
     /// matched. Unknown query terms count in the denominator, so a query
     /// about something absent from the corpus scores low everywhere.
     pub fn search(&self, query: &str) -> Vec<(u64, f32)> {
+        self.search_top(query, usize::MAX)
+    }
+
+    /// The `k` best of [`Bm25::search`], best first (ties by key). Scores
+    /// accumulate in a dense array and only the top `k` are sorted, so a
+    /// common query word over a large corpus stays cheap.
+    pub fn search_top(&self, query: &str, k: usize) -> Vec<(u64, f32)> {
         let mut terms = content_terms(query);
         terms.sort();
         terms.dedup();
         let Bm25Params { k1, b } = self.params;
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        let mut scores = vec![0f32; self.lengths.len()];
+        let mut touched: Vec<u32> = Vec::new();
         let mut ceiling = 0.0f32;
         let unseen_idf = self.idf(0);
         for t in &terms {
@@ -101,17 +109,26 @@ impl Bm25 {
                 let tf = f32::from(tf);
                 let len = self.lengths[doc as usize] as f32;
                 let s = idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len / self.avg_len));
-                *scores.entry(doc).or_default() += s;
+                let slot = &mut scores[doc as usize];
+                if *slot <= 0.0 {
+                    touched.push(doc);
+                }
+                *slot += s;
             }
         }
-        if ceiling <= 0.0 {
+        if ceiling <= 0.0 || touched.is_empty() || k == 0 {
             return Vec::new();
         }
-        let mut out: Vec<(u64, f32)> = scores
+        let mut out: Vec<(u64, f32)> = touched
             .into_iter()
-            .map(|(d, s)| (u64::from(d), (s / ceiling).min(1.0)))
+            .map(|d| (u64::from(d), (scores[d as usize] / ceiling).min(1.0)))
             .collect();
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if out.len() > k {
+            out.select_nth_unstable_by(k - 1, order);
+            out.truncate(k);
+        }
+        out.sort_by(order);
         out
     }
 }

@@ -210,7 +210,7 @@ impl Retriever {
         for hit in self.index.search(vector, c.candidates)? {
             fused.entry(hit.key).or_default().0 = hit.score;
         }
-        for (key, s) in self.bm25.search(query).into_iter().take(c.candidates) {
+        for (key, s) in self.bm25.search_top(query, c.candidates) {
             fused.entry(key).or_default().1 = s;
         }
         let mut passages: Vec<Passage> = fused

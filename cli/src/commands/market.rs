@@ -405,8 +405,12 @@ pub(crate) fn run_search(args: &SearchArgs) -> Result<String, CliError> {
 /// newline after the last.
 pub(crate) fn progress_frame(done: usize, total: usize) -> String {
     const WIDTH: usize = 30;
-    let total = total.max(1);
-    let filled = WIDTH * done.min(total) / total;
+    // Nothing to do counts as done (and never divides by zero).
+    let filled = if total == 0 {
+        WIDTH
+    } else {
+        WIDTH * done.min(total) / total
+    };
     let end = if done >= total { "\n" } else { "" };
     format!(
         "\r[{}{}] {done}/{total}{end}",
@@ -516,6 +520,9 @@ mod tests {
             format!("\r[{}] 4/4\n", "#".repeat(30))
         );
         // A zero total never divides by zero.
-        assert!(progress_frame(0, 0).ends_with("0/1\n"));
+        assert_eq!(
+            progress_frame(0, 0),
+            format!("\r[{}] 0/0\n", "#".repeat(30))
+        );
     }
 }

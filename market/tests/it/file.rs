@@ -207,8 +207,11 @@ mod parquet {
             ParquetCompression::Lz4Raw,
         );
         let mut text_close = DataFrame::new(
-            1,
-            vec![days(&["2024-01-02"]), Column::new("close".into(), ["1.0"])],
+            2,
+            vec![
+                days(&["2024-01-02", "2024-01-03"]),
+                Column::new("close".into(), ["1.5", "abc"]),
+            ],
         )
         .unwrap();
         write(
@@ -223,7 +226,6 @@ mod parquet {
             ("BAD", "not a readable Parquet file"),
             ("NOCLOSE", "no close column"),
             ("INTDATE", "expected a date or YYYY-MM-DD text"),
-            ("TEXT", "expected a number"),
         ];
         for (symbol, needle) in cases {
             let e = src.quote(&sym(symbol)).await.unwrap_err();
@@ -235,6 +237,16 @@ mod parquet {
                 other => panic!("{symbol}: expected a file error, got {other:?}"),
             }
         }
+
+        // Numbers written as text are read like the CSV reader reads them; a
+        // row whose close is not a number is dropped and reported.
+        let req =
+            HistoryRequest::daily(sym("TEXT"), date("2024-01-01"), date("2024-01-31")).unwrap();
+        let h = src.history(&req).await.unwrap();
+        assert_eq!(h.bars.len(), 1);
+        assert!(close_to(h.bars[0].close, 1.5));
+        assert_eq!(h.dropped.len(), 1);
+        assert_eq!(h.dropped[0].date, Some(date("2024-01-03")));
 
         // A broken file moves the chain on to the next source.
         let backup = MemorySource::new("backup", 50).with_closes("BAD", &[("2024-01-02", 42.0)]);
