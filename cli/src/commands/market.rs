@@ -406,11 +406,9 @@ pub(crate) fn run_search(args: &SearchArgs) -> Result<String, CliError> {
 pub(crate) fn progress_frame(done: usize, total: usize) -> String {
     const WIDTH: usize = 30;
     // Nothing to do counts as done (and never divides by zero).
-    let filled = if total == 0 {
-        WIDTH
-    } else {
-        WIDTH * done.min(total) / total
-    };
+    let filled = (WIDTH * done.min(total))
+        .checked_div(total)
+        .unwrap_or(WIDTH);
     let end = if done >= total { "\n" } else { "" };
     format!(
         "\r[{}{}] {done}/{total}{end}",
