@@ -28,6 +28,10 @@ use crate::tools::{PortfolioContext, Range, ToolCall, ToolContext, ToolName, Too
 /// The model name of the extractive composer.
 pub const MODEL_NONE: &str = "none";
 
+/// What advice requests get as general education when their own retrieval
+/// finds nothing relevant.
+const EDUCATION_QUERY: &str = "diversification asset allocation risk and return time horizon";
+
 /// The longest question accepted, in characters.
 pub const MAX_QUESTION_CHARS: usize = 2000;
 
@@ -129,6 +133,8 @@ pub struct Assistant {
     kb: KnowledgeBase,
     retriever: Retriever,
     scope: ScopeGuard,
+    /// The general-education query's vector, embedded once.
+    education: Vec<f32>,
     config: AssistantConfig,
     usage: Arc<dyn UsageMeter>,
     audit: Arc<dyn AuditLog>,
@@ -190,10 +196,12 @@ impl Assistant {
         feedback: Arc<dyn FeedbackStore>,
     ) -> Result<Self> {
         let scope = ScopeGuard::new(retriever.embedder())?;
+        let education = retriever.embedder().embed_one(EDUCATION_QUERY)?;
         Ok(Self {
             kb,
             retriever,
             scope,
+            education,
             config,
             usage,
             audit,
@@ -383,8 +391,9 @@ impl Assistant {
             let edu = if retrieval.relevant && !plan.injection {
                 retrieval.clone()
             } else {
-                self.retriever.search(
-                    "diversification asset allocation risk and return time horizon",
+                self.retriever.search_vector(
+                    EDUCATION_QUERY,
+                    &self.education,
                     self.config.retrieve,
                 )?
             };

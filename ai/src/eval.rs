@@ -223,18 +223,12 @@ pub fn invented_numbers(answer: &Answer) -> Vec<String> {
         }
     }
     body = cleaned;
-    let sources: Vec<f64> = answer
-        .grounding
+    let grounding: Vec<String> = answer.grounding.iter().flat_map(|g| numbers(g)).collect();
+    let sources: Vec<f64> = grounding
         .iter()
-        .flat_map(|g| numbers(g))
         .filter_map(|n| n.parse::<f64>().ok())
         .collect();
-    let source_strings: BTreeSet<String> = answer
-        .grounding
-        .iter()
-        .flat_map(|g| numbers(g))
-        .map(|n| canonical_number(&n))
-        .collect();
+    let source_strings: BTreeSet<String> = grounding.iter().map(|n| canonical_number(n)).collect();
     let mut out = Vec::new();
     for n in numbers(&body) {
         if source_strings.contains(&canonical_number(&n)) {

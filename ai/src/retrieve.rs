@@ -121,15 +121,9 @@ impl Retriever {
         mut index: Box<dyn VectorIndex>,
         progress: &dyn Fn(usize, usize),
     ) -> Result<Self> {
-        const BATCH: usize = 32;
-        let texts: Vec<String> = chunks.iter().map(Chunk::search_text).collect();
-        for (b, batch) in texts.chunks(BATCH).enumerate() {
-            let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
-            let vectors = embedder.embed(&refs)?;
-            for (i, v) in vectors.iter().enumerate() {
-                index.add(chunks[b * BATCH + i].key, v)?;
-            }
-            progress((b * BATCH + batch.len()).min(texts.len()), texts.len());
+        let vectors = crate::setup::embed_chunks(&*embedder, &chunks, progress)?;
+        for (c, v) in chunks.iter().zip(&vectors) {
+            index.add(c.key, v)?;
         }
         Ok(Self::from_parts(chunks, embedder, index))
     }
