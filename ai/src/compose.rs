@@ -32,10 +32,15 @@ pub struct Composition {
     pub citations: Vec<Citation>,
     /// Sentences of passages skipped because they read like instructions.
     pub dropped_instructions: usize,
+    /// The full text behind each citation (the passage, or the tool fact),
+    /// in citation order: what a model may draft from.
+    pub sources: Vec<String>,
+    /// Lines holding tool facts (they come first).
+    pub tool_lines: usize,
 }
 
 impl Composition {
-    fn cite(&mut self, c: Citation) -> usize {
+    fn cite(&mut self, c: Citation, source: &str) -> usize {
         if let Some(i) = self
             .citations
             .iter()
@@ -45,22 +50,31 @@ impl Composition {
                 let s = format!("{} {}", self.citations[i].snippet, c.snippet);
                 self.citations[i].snippet = s;
             }
+            if !self.sources[i].contains(source) {
+                let s = format!("{} {source}", self.sources[i]);
+                self.sources[i] = s;
+            }
             return i + 1;
         }
         self.citations.push(c);
+        self.sources.push(source.to_owned());
         self.citations.len()
     }
 
     /// Adds each fact of a tool output, cited.
     pub fn add_tool(&mut self, out: &ToolOutput) {
         for fact in &out.facts {
-            let n = self.cite(Citation {
-                id: format!("tool:{}", out.name),
-                title: out.label.clone(),
-                heading: out.name.to_string(),
-                snippet: fact.clone(),
-            });
+            let n = self.cite(
+                Citation {
+                    id: format!("tool:{}", out.name),
+                    title: out.label.clone(),
+                    heading: out.name.to_string(),
+                    snippet: fact.clone(),
+                },
+                fact,
+            );
             self.lines.push(format!("{fact} [{n}]"));
+            self.tool_lines = self.lines.len();
         }
     }
 
@@ -117,12 +131,15 @@ impl Composition {
                 .map(|(_, s)| s.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            let n = self.cite(Citation {
-                id: p.chunk.article_id.clone(),
-                title: p.chunk.title.clone(),
-                heading: p.chunk.heading.clone(),
-                snippet: snippet.clone(),
-            });
+            let n = self.cite(
+                Citation {
+                    id: p.chunk.article_id.clone(),
+                    title: p.chunk.title.clone(),
+                    heading: p.chunk.heading.clone(),
+                    snippet: snippet.clone(),
+                },
+                &p.chunk.text,
+            );
             self.lines.push(format!("{snippet} [{n}]"));
             used_articles.push(&p.chunk.article_id);
         }

@@ -33,6 +33,16 @@ pub enum Error {
         /// What went wrong and what to run.
         reason: String,
     },
+    /// A language-model service failed or answered with something unusable.
+    #[error("{backend}: {reason}")]
+    Backend {
+        /// Which backend (e.g. `openai:<model> at <url>`).
+        backend: String,
+        /// What went wrong, with the HTTP status when there was one.
+        reason: String,
+        /// Would the same request be worth retrying (timeouts, 429, 5xx)?
+        retryable: bool,
+    },
     /// A vector of the wrong length, or a non-finite value.
     #[error("vector: {reason}")]
     Vector {

@@ -93,8 +93,24 @@ impl EvalSet {
         Ok(set)
     }
 
-    /// The share of cases with expected articles whose question shares no
-    /// content word with any expected article's title.
+    /// `n` cases spread evenly over the set (all of them when `n` is 0 or
+    /// not smaller than the set), for a quicker run with a slow model.
+    pub fn sample(&self, n: usize) -> Self {
+        let total = self.cases.len();
+        let cases = if n == 0 || n >= total {
+            self.cases.clone()
+        } else {
+            // Evenly spaced, so every category is represented in proportion.
+            (0..n).map(|i| self.cases[i * total / n].clone()).collect()
+        };
+        Self {
+            cases,
+            ..self.clone()
+        }
+    }
+
+    /// Share of retrieval cases whose question shares no content word with
+    /// the title of any expected article.
     pub fn no_shared_title_word_share(&self, kb: &KnowledgeBase) -> f64 {
         let content = |s: &str| -> BTreeSet<String> {
             words(s)
@@ -146,6 +162,9 @@ pub struct CaseResult {
     pub missing_figures: Vec<String>,
     /// Figures in the answer found in no passage or tool result.
     pub invented_numbers: Vec<String>,
+    /// What the checks did with the model's draft (`None` without a model
+    /// or when the question was declined).
+    pub draft: Option<crate::llm::verify::DraftOutcome>,
     /// The answer text.
     pub answer: String,
 }
@@ -186,8 +205,23 @@ pub struct EvalReport {
     pub write_tool_calls: usize,
     /// Share of retrieval cases sharing no content word with the title.
     pub no_shared_title_word_share: f64,
+    /// What became of the model's drafts (all zero without a model).
+    pub drafts: DraftShares,
     /// Cases that failed a check.
     pub failures: Vec<CaseResult>,
+}
+
+/// Counts and shares of generated drafts by outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct DraftShares {
+    /// Answers drafted by a model.
+    pub drafted: usize,
+    /// Share shown as generated.
+    pub accepted: f64,
+    /// Share shown with sentences dropped or citations added.
+    pub repaired: f64,
+    /// Share replaced by the extractive answer.
+    pub replaced: f64,
 }
 
 /// Figures of `answer` not grounded in its passages or tool results.
@@ -197,58 +231,8 @@ pub struct EvalReport {
 /// percentage of a fraction (0.2345 grounds "23.45"). Citation markers and
 /// the disclaimer are not figures.
 pub fn invented_numbers(answer: &Answer) -> Vec<String> {
-    let mut body = answer.answer.replace(&answer.disclaimer, "");
-    // Drop citation markers [n].
-    let mut cleaned = String::with_capacity(body.len());
-    let mut chars = body.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '[' {
-            let mut inner = String::new();
-            while let Some(&d) = chars.peek() {
-                if d.is_ascii_digit() {
-                    inner.push(d);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            if chars.peek() == Some(&']') && !inner.is_empty() {
-                chars.next();
-                continue;
-            }
-            cleaned.push('[');
-            cleaned.push_str(&inner);
-        } else {
-            cleaned.push(c);
-        }
-    }
-    body = cleaned;
-    let grounding: Vec<String> = answer.grounding.iter().flat_map(|g| numbers(g)).collect();
-    let sources: Vec<f64> = grounding
-        .iter()
-        .filter_map(|n| n.parse::<f64>().ok())
-        .collect();
-    let source_strings: BTreeSet<String> = grounding.iter().map(|n| canonical_number(n)).collect();
-    let mut out = Vec::new();
-    for n in numbers(&body) {
-        if source_strings.contains(&canonical_number(&n)) {
-            continue;
-        }
-        let Ok(v) = n.parse::<f64>() else {
-            out.push(n);
-            continue;
-        };
-        let decimals = n.split_once('.').map_or(0, |(_, f)| f.len());
-        let scale = 10f64.powi(i32::try_from(decimals).unwrap_or(6));
-        let round = |x: f64| (x.abs() * scale).round() / scale;
-        let hit = sources.iter().any(|s| {
-            (round(*s) - v).abs() < 0.5 / scale || (round(s * 100.0) - v).abs() < 0.5 / scale
-        });
-        if !hit {
-            out.push(n);
-        }
-    }
-    out
+    let body = answer.answer.replace(&answer.disclaimer, "");
+    crate::llm::verify::unsupported_numbers(&body, &answer.grounding)
 }
 
 /// Loads the set's sample portfolio and prices (paths relative to `root`).
@@ -334,6 +318,7 @@ pub async fn run(set: &EvalSet, assistant: &Assistant, root: &Path) -> Result<Ev
             refusal_ok: a.refused == c.must_refuse,
             missing_figures: missing,
             invented_numbers: invented_numbers(&a),
+            draft: a.draft,
             answer: a.answer.clone(),
         });
     }
@@ -342,9 +327,19 @@ pub async fn run(set: &EvalSet, assistant: &Assistant, root: &Path) -> Result<Ev
         v.iter().filter(|x| **x).count() as f64 / v.len().max(1) as f64
     };
     let rr: Vec<f64> = results.iter().filter_map(|r| r.reciprocal_rank).collect();
+    let drafted: Vec<_> = results.iter().filter_map(|r| r.draft).collect();
+    let draft_share =
+        |o| drafted.iter().filter(|d| **d == o).count() as f64 / drafted.len().max(1) as f64;
+    use crate::llm::verify::DraftOutcome;
+    let drafts = DraftShares {
+        drafted: drafted.len(),
+        accepted: draft_share(DraftOutcome::Accepted),
+        repaired: draft_share(DraftOutcome::Repaired),
+        replaced: draft_share(DraftOutcome::Replaced),
+    };
     Ok(EvalReport {
         cases: results.len(),
-        model: crate::assistant::MODEL_NONE.to_owned(),
+        model: assistant.model_id(),
         embedder: assistant.retriever().embedder().model_id().to_owned(),
         recall_at_3: share(&|r| r.hit_at_3),
         mrr: rr.iter().sum::<f64>() / rr.len().max(1) as f64,
@@ -358,6 +353,7 @@ pub async fn run(set: &EvalSet, assistant: &Assistant, root: &Path) -> Result<Ev
         invented_numbers: results.iter().map(|r| r.invented_numbers.len()).sum(),
         write_tool_calls: writes,
         no_shared_title_word_share: set.no_shared_title_word_share(kb),
+        drafts,
         failures: results.into_iter().filter(|r| !r.passed()).collect(),
     })
 }

@@ -75,6 +75,13 @@ pub enum Verdict {
     NeedsPortfolio,
     /// Instruction-like text inside a retrieved passage was dropped.
     PassageInstructionDropped,
+    /// Sentences of a generated draft failed the checks and were dropped:
+    /// how many.
+    DraftSentencesDropped(usize),
+    /// A generated draft told the reader to buy or sell: dropped.
+    DraftAdviceDropped,
+    /// The language model failed; the extractive answer is shown.
+    ModelFailed(String),
 }
 
 /// The off-topic anchors, embedded once.

@@ -17,6 +17,9 @@
 //!   user's portfolio, and the rules that pick them.
 //! - [`guard`], [`compose`] and [`assistant`]: guardrails, the extractive
 //!   answer composer and the orchestration with metering, audit and feedback.
+//! - [`llm`]: text generation behind the [`llm::LanguageModel`] trait (Gemma 3
+//!   270M on candle, or an OpenAI-compatible server), completion-style
+//!   prompts, and the checks a draft must pass before it is shown.
 //! - [`eval`]: the offline evaluation.
 
 pub mod assistant;
@@ -28,6 +31,7 @@ pub mod eval;
 pub mod guard;
 pub mod index;
 pub mod kb;
+pub mod llm;
 #[cfg(feature = "minilm")]
 pub mod minilm;
 pub mod retrieve;
@@ -39,7 +43,7 @@ pub mod tools;
 #[cfg(feature = "usearch")]
 pub mod usearch_index;
 
-pub use assistant::{Answer, Assistant, AssistantConfig, Insight};
+pub use assistant::{Answer, Assistant, AssistantConfig, Insight, PortfolioSummary};
 pub use embed::{Embedder, HashEmbedder};
 pub use error::{Error, Result};
 pub use index::{BruteForceIndex, VectorHit, VectorIndex};

@@ -22,6 +22,10 @@ fn run(args: &[&str], index_dir: &std::path::Path) -> Output {
     }
     cmd.env_remove("AURAVEST_ALPHAVANTAGE_API_KEY");
     cmd.env("AURAVEST_INDEX_DIR", index_dir);
+    // No language model unless a test asks for one: the default looks for
+    // the Gemma weights here, and finds none.
+    cmd.env_remove("AURAVEST_GEMMA_GGUF");
+    cmd.env("AURAVEST_MODELS_DIR", index_dir);
     cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     cmd.args(args).output().expect("binary runs")
 }
@@ -200,5 +204,129 @@ fn eval_reports_every_metric_and_kb_build_saves_the_index() {
     assert!(
         dir.path().join("idx").join("kb-hash-384.usearch").is_file(),
         "{s}"
+    );
+}
+
+#[test]
+fn without_model_weights_answers_are_extractive_and_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "ask",
+            "What is diversification?",
+            "--hash-embedder",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let v = json(&out);
+    assert_eq!(v["model"], "none");
+    assert!(v["draft"].is_null());
+    assert!(
+        stderr(&out).contains("answering without a language model"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("scripts/fetch-models.sh"));
+    // Asking for the local model explicitly, without its weights, fails
+    // with the same hint.
+    let out = run(
+        &[
+            "ask",
+            "What is diversification?",
+            "--hash-embedder",
+            "--model",
+            "local",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("scripts/fetch-models.sh"),
+        "{}",
+        stderr(&out)
+    );
+    // A bad model name is a usage error.
+    let out = run(&["ask", "q", "--model", "gpt"], dir.path());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--model"), "{}", stderr(&out));
+}
+
+#[test]
+fn openai_backend_configuration_errors_name_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auravest"));
+    cmd.env("AURAVEST_INDEX_DIR", dir.path())
+        .env("AURAVEST_OPENAI_BASE_URL", "not a url")
+        .args([
+            "ask",
+            "What is diversification?",
+            "--hash-embedder",
+            "--model",
+            "openai",
+        ]);
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("AURAVEST_OPENAI_BASE_URL"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// With the real Gemma weights (`bash scripts/fetch-models.sh`): the answer
+/// names the model and what the checks did with its draft, and `--stream`
+/// shows the draft first. Runs in the single-threaded LLM test group.
+#[test]
+fn local_model_drafts_streams_and_reports_the_check() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let gguf = std::env::var("AURAVEST_GEMMA_GGUF").unwrap_or_else(|_| {
+        format!("{home}/.cache/auravest/models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf")
+    });
+    if !std::path::Path::new(&gguf).is_file() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs the Gemma weights: run bash scripts/fetch-models.sh"
+        );
+        eprintln!("skipped: no Gemma weights at {gguf}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auravest"));
+    cmd.env("AURAVEST_INDEX_DIR", dir.path())
+        .env("AURAVEST_GEMMA_GGUF", &gguf)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args([
+            "ask",
+            "What does a P/E ratio tell me?",
+            "--hash-embedder",
+            "--model",
+            "local",
+            "--stream",
+            "--format",
+            "json",
+        ]);
+    let out = cmd.output().unwrap();
+    let v = json(&out);
+    assert_eq!(v["model"], "gemma-3-270m-q4_k_m");
+    let draft = v["draft"].as_str().unwrap();
+    assert!(
+        ["accepted", "repaired", "replaced"].contains(&draft),
+        "{draft}"
+    );
+    // The streamed draft went to stderr, followed by the verdict.
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "--- draft {draft}; the checked answer follows ---"
+        )),
+        "{err}"
+    );
+    assert!(
+        v["answer"]
+            .as_str()
+            .unwrap()
+            .ends_with("not financial advice.")
     );
 }

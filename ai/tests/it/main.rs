@@ -3,11 +3,20 @@
 //! tests use the real weights and library.
 
 mod assistant;
+mod assistant_llm;
 #[cfg(feature = "minilm")]
 mod eval_minilm;
+#[cfg(feature = "gemma")]
+mod gemma;
+#[cfg(feature = "gemma")]
+mod gemma_real;
+#[cfg(feature = "gemma")]
+mod gguf_tokenizer;
 mod kb;
 #[cfg(feature = "minilm")]
 mod minilm;
+#[cfg(feature = "openai")]
+mod openai;
 #[cfg(feature = "usearch")]
 mod setup;
 mod support;

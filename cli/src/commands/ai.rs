@@ -1,8 +1,13 @@
 //! `auravest ask`, `auravest eval` and `auravest kb build`: the grounded
 //! assistant from the shell.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use auravest_ai::llm::LanguageModel;
+use auravest_ai::llm::local::LocalGemma;
+use auravest_ai::llm::openai::{OpenAiBackend, OpenAiConfig};
 
 use auravest_ai::setup::{Setup, SetupReport};
 use auravest_ai::{Answer, Assistant, PortfolioContext, ToolContext};
@@ -29,6 +34,46 @@ pub(crate) struct KbArgs {
     hash_embedder: bool,
 }
 
+/// Which language model drafts answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ModelChoice {
+    /// Gemma 3 270M on this machine's CPU (weights from `bash scripts/fetch-models.sh`).
+    Local,
+    /// An OpenAI-compatible server: AURAVEST_OPENAI_BASE_URL, AURAVEST_OPENAI_MODEL,
+    /// AURAVEST_OPENAI_API_KEY (or OPENAI_API_KEY).
+    Openai,
+    /// No model: the extractive answer only.
+    None,
+}
+
+/// Loads the chosen model; `None` for no model. Without a choice: the local
+/// model when its weights are found, else none (with a note on stderr).
+fn language_model(choice: Option<ModelChoice>) -> Result<Option<Arc<dyn LanguageModel>>, CliError> {
+    match choice {
+        Some(ModelChoice::None) => Ok(None),
+        Some(ModelChoice::Local) => {
+            let m = LocalGemma::load_default().map_err(|e| CliError::Unavailable(e.to_string()))?;
+            Ok(Some(Arc::new(m)))
+        }
+        Some(ModelChoice::Openai) => {
+            let cfg = OpenAiConfig::from_env().map_err(|e| ai_error(&e))?;
+            let m = OpenAiBackend::new(cfg).map_err(|e| ai_error(&e))?;
+            Ok(Some(Arc::new(m)))
+        }
+        None => match LocalGemma::locate() {
+            Ok(path) => {
+                let m = LocalGemma::load(&path, auravest_ai::llm::gemma3::LoadOptions::default())
+                    .map_err(|e| CliError::Unavailable(e.to_string()))?;
+                Ok(Some(Arc::new(m)))
+            }
+            Err(e) => {
+                eprintln!("note: answering without a language model: {e}");
+                Ok(None)
+            }
+        },
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct AskArgs {
     /// The question.
@@ -51,6 +96,14 @@ pub(crate) struct AskArgs {
     kb: KbArgs,
     #[command(flatten)]
     source: SourceArgs,
+    /// The model that drafts the answer (default: local when its weights are
+    /// installed, else none).
+    #[arg(long, value_enum)]
+    model: Option<ModelChoice>,
+    /// Show the model's draft as it is written (on stderr with --format
+    /// json); the checked answer follows.
+    #[arg(long)]
+    stream: bool,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -67,6 +120,12 @@ pub(crate) struct EvalArgs {
     /// refusal accuracy >= 0.95, no invented numbers).
     #[arg(long)]
     check: bool,
+    /// The model that drafts the answers (default: none).
+    #[arg(long, value_enum, default_value = "none")]
+    model: ModelChoice,
+    /// Run only this many cases, spread evenly over the set (0: all).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    limit: usize,
     #[command(flatten)]
     kb: KbArgs,
     #[arg(long, value_enum, default_value_t)]
@@ -135,15 +194,53 @@ pub(crate) fn run_ask(args: &AskArgs) -> Result<String, CliError> {
     };
     let market = market_with_fallback(&args.source, args.prices.as_deref())?;
     let (assistant, _) = setup(&args.kb, false)?;
+    let assistant = match language_model(args.model)? {
+        Some(m) => assistant.with_model(m),
+        None => assistant,
+    };
     let tools = ToolContext {
         market: Some(&market),
         portfolio: portfolio.as_ref(),
         kb: assistant.kb(),
         as_of,
     };
-    let answer =
-        block_on(assistant.ask("cli", &args.question, &tools))?.map_err(|e| ai_error(&e))?;
-    if args.format == Format::Json {
+    let json = args.format == Format::Json;
+    let stream = args.stream;
+    let mut streamed = false;
+    let mut sink = |piece: &str| {
+        if !stream {
+            return;
+        }
+        streamed = true;
+        if json {
+            eprint!("{piece}");
+            let _ = std::io::stderr().flush();
+        } else {
+            print!("{piece}");
+            let _ = std::io::stdout().flush();
+        }
+    };
+    let answer = block_on(assistant.ask_streaming(
+        "cli",
+        &args.question,
+        &tools,
+        chrono::Utc::now(),
+        &auravest_ai::llm::CancelToken::new(),
+        &mut sink,
+    ))?
+    .map_err(|e| ai_error(&e))?;
+    if streamed {
+        let note = format!(
+            "\n--- draft {}; the checked answer follows ---\n",
+            answer.draft.map_or("not used", |d| d.as_str())
+        );
+        if json {
+            eprint!("{note}");
+        } else {
+            print!("{note}");
+        }
+    }
+    if json {
         return print_json(&answer);
     }
     Ok(render(&answer))
@@ -162,12 +259,18 @@ fn render(a: &Answer) -> String {
 
 pub(crate) fn run_eval(args: &EvalArgs) -> Result<String, CliError> {
     let (assistant, _) = setup(&args.kb, false)?;
+    let assistant = match language_model(Some(args.model))? {
+        Some(m) => assistant.with_model(m),
+        None => assistant,
+    };
     let json = match &args.set {
         Some(p) => String::from_utf8(input::read(p)?)
             .map_err(|_| CliError::invalid(format!("{}: not UTF-8", p.display())))?,
         None => auravest_ai::eval::BUILTIN_SET.to_owned(),
     };
-    let set = auravest_ai::eval::EvalSet::parse(&json, assistant.kb()).map_err(|e| ai_error(&e))?;
+    let set = auravest_ai::eval::EvalSet::parse(&json, assistant.kb())
+        .map_err(|e| ai_error(&e))?
+        .sample(args.limit);
     let report = block_on(auravest_ai::eval::run(&set, &assistant, &args.root))?
         .map_err(|e| ai_error(&e))?;
     let missed = report.recall_at_3 < 0.9
@@ -191,6 +294,15 @@ pub(crate) fn run_eval(args: &EvalArgs) -> Result<String, CliError> {
             report.write_tool_calls,
             report.no_shared_title_word_share * 100.0
         );
+        if report.drafts.drafted > 0 {
+            s.push_str(&format!(
+                "drafts {}: accepted {:.1}%  repaired {:.1}%  replaced {:.1}%\n",
+                report.drafts.drafted,
+                report.drafts.accepted * 100.0,
+                report.drafts.repaired * 100.0,
+                report.drafts.replaced * 100.0
+            ));
+        }
         for f in &report.failures {
             s.push_str(&format!(
                 "FAIL {} ({}): retrieved {:?} tools {:?} refused {} missing {:?} invented {:?}\n",

@@ -1,0 +1,274 @@
+//! The assistant with a drafting model: every draft is checked against the
+//! sources before it is shown, failures fall back to the extractive answer,
+//! and the answer says which happened. The model here is scripted so that
+//! each outcome is produced on purpose.
+
+use std::sync::{Arc, Mutex};
+
+use auravest_ai::guard::{DISCLAIMER, Verdict};
+use auravest_ai::llm::verify::DraftOutcome;
+use auravest_ai::llm::{
+    BoxFuture, CancelToken, FinishReason, GenerateRequest, Generation, LanguageModel, TokenSink,
+};
+use auravest_ai::{Error, ToolContext};
+use chrono::Utc;
+
+use crate::support::{hash_assistant, market, portfolio};
+
+/// What the scripted model writes, given the numbered sources of the prompt.
+type Script = dyn Fn(&[String]) -> Result<String, String> + Send + Sync;
+
+struct Scripted {
+    script: Box<Script>,
+    prompts: Mutex<Vec<GenerateRequest>>,
+}
+
+impl Scripted {
+    fn new(f: impl Fn(&[String]) -> Result<String, String> + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(Self {
+            script: Box::new(f),
+            prompts: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn calls(&self) -> usize {
+        self.prompts.lock().unwrap().len()
+    }
+}
+
+/// The texts of the real sources in a prompt (after the worked example):
+/// lines `[n] label: text` following the last `Sources:` line.
+fn sources_of(prompt: &str) -> Vec<String> {
+    let last = prompt.rfind("Sources:\n").unwrap();
+    prompt[last..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with('['))
+        .map(|l| l.split_once(": ").unwrap().1.to_owned())
+        .collect()
+}
+
+fn first_sentence(s: &str) -> String {
+    let end = s.find(". ").map_or(s.len(), |i| i + 1);
+    s[..end].trim_end_matches('.').to_owned()
+}
+
+impl LanguageModel for Scripted {
+    fn id(&self) -> String {
+        "scripted".to_owned()
+    }
+
+    fn generate<'a>(
+        &'a self,
+        request: &'a GenerateRequest,
+        _cancel: &'a CancelToken,
+        on_text: &'a mut TokenSink<'_>,
+    ) -> BoxFuture<'a, auravest_ai::Result<Generation>> {
+        Box::pin(async move {
+            self.prompts.lock().unwrap().push(request.clone());
+            let text =
+                (self.script)(&sources_of(&request.prompt)).map_err(|reason| Error::Backend {
+                    backend: "scripted".to_owned(),
+                    reason,
+                    retryable: false,
+                })?;
+            // Stream it word by word.
+            for (i, w) in text.split(' ').enumerate() {
+                if i > 0 {
+                    on_text(" ");
+                }
+                on_text(w);
+            }
+            Ok(Generation {
+                text,
+                finish: FinishReason::Stop,
+                prompt_tokens: 100,
+                generated_tokens: 20,
+            })
+        })
+    }
+}
+
+fn tools<'a>(
+    m: &'a auravest_market::Market,
+    kb: &'a auravest_ai::KnowledgeBase,
+) -> ToolContext<'a> {
+    ToolContext {
+        market: Some(m),
+        portfolio: None,
+        kb,
+        as_of: Some("2018-04-11".parse().unwrap()),
+    }
+}
+
+const QUESTION: &str = "Why does diversification reduce risk?";
+
+#[tokio::test]
+async fn a_faithful_cited_draft_is_shown_as_written() {
+    let model = Scripted::new(|s| Ok(format!("{} [1].", first_sentence(&s[0]))));
+    let a = hash_assistant().with_model(model.clone());
+    let m = market();
+    let mut streamed = String::new();
+    let ans = a
+        .ask_streaming(
+            "u",
+            QUESTION,
+            &tools(&m, a.kb()),
+            Utc::now(),
+            &CancelToken::new(),
+            &mut |p| streamed.push_str(p),
+        )
+        .await
+        .unwrap();
+    assert_eq!(model.calls(), 1);
+    assert_eq!(ans.draft, Some(DraftOutcome::Accepted), "{ans:#?}");
+    assert_eq!(ans.model, "scripted");
+    let draft = streamed.clone();
+    assert!(ans.answer.starts_with(&draft), "{}", ans.answer);
+    assert!(ans.answer.ends_with(DISCLAIMER));
+    let json = serde_json::to_value(&ans).unwrap();
+    assert_eq!(json["draft"], "accepted");
+    assert_eq!(json["model"], "scripted");
+    // The prompt is completion-style: the sources, the question, "Answer:".
+    let req = model.prompts.lock().unwrap()[0].clone();
+    assert!(
+        req.prompt
+            .ends_with(&format!("Question: {QUESTION}\nAnswer:"))
+    );
+    assert!(req.stop.contains(&"\n".to_owned()));
+}
+
+#[tokio::test]
+async fn sentences_with_invented_figures_are_dropped() {
+    let model = Scripted::new(|s| {
+        Ok(format!(
+            "{} [1]. Spreading money over 37 funds cuts risk by 84% [1].",
+            first_sentence(&s[0])
+        ))
+    });
+    let a = hash_assistant().with_model(model);
+    let m = market();
+    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    assert_eq!(ans.draft, Some(DraftOutcome::Repaired));
+    assert!(!ans.answer.contains("84"), "{}", ans.answer);
+    assert!(!ans.answer.contains("37"));
+    assert!(ans.guardrails.contains(&Verdict::DraftSentencesDropped(1)));
+    assert!(auravest_ai::eval::invented_numbers(&ans).is_empty());
+}
+
+#[tokio::test]
+async fn an_unsupported_draft_or_a_failing_model_gives_the_extractive_answer() {
+    let plain = hash_assistant();
+    let m = market();
+    let extractive = plain
+        .ask("u", QUESTION, &tools(&m, plain.kb()))
+        .await
+        .unwrap();
+    assert_eq!(extractive.draft, None);
+    assert_eq!(extractive.model, "none");
+
+    let off =
+        Scripted::new(|_| Ok("Bananas ripen faster next to apples in a paper bag.".to_owned()));
+    let a = hash_assistant().with_model(off);
+    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    assert_eq!(ans.draft, Some(DraftOutcome::Replaced));
+    assert_eq!(ans.answer, extractive.answer);
+    assert_eq!(ans.model, "scripted");
+
+    let advice = Scripted::new(|s| {
+        Ok(format!(
+            "You should buy index funds now. {} [1].",
+            first_sentence(&s[0])
+        ))
+    });
+    let a = hash_assistant().with_model(advice);
+    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    assert!(
+        ans.guardrails.contains(&Verdict::DraftAdviceDropped),
+        "{:?}",
+        ans.guardrails
+    );
+    assert!(!ans.answer.contains("You should buy"));
+
+    let failing = Scripted::new(|_| Err("connection refused".to_owned()));
+    let a = hash_assistant().with_model(failing);
+    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    assert_eq!(ans.draft, Some(DraftOutcome::Replaced));
+    assert_eq!(ans.answer, extractive.answer);
+    assert!(
+        ans.guardrails
+            .iter()
+            .any(|v| matches!(v, Verdict::ModelFailed(r) if r.contains("connection refused")))
+    );
+}
+
+#[tokio::test]
+async fn declined_questions_never_reach_the_model() {
+    let model = Scripted::new(|_| Ok("Anything at all.".to_owned()));
+    let a = hash_assistant().with_model(model.clone());
+    let m = market();
+    for q in [
+        "What exactly should I buy with $10k?",
+        "What is the best recipe for banana bread?",
+    ] {
+        let ans = a.ask("u", q, &tools(&m, a.kb())).await.unwrap();
+        assert!(ans.refused, "{q}");
+        assert_eq!(ans.draft, None);
+        assert_eq!(ans.model, "none");
+    }
+    assert_eq!(model.calls(), 0);
+}
+
+#[tokio::test]
+async fn tool_figures_stay_exact_beside_the_draft() {
+    let model = Scripted::new(|s| Ok(format!("{} [1].", first_sentence(&s[0]))));
+    let a = hash_assistant().with_model(model);
+    let m = market();
+    let ans = a
+        .ask(
+            "u",
+            "What was the closing price of AAPL?",
+            &tools(&m, a.kb()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ans.tools.len(), 1);
+    assert!(ans.draft.is_some());
+    // The tool's own fact line comes first, unchanged.
+    let fact = &ans.citations[0].snippet;
+    assert!(ans.answer.starts_with(fact.as_str()), "{}", ans.answer);
+    assert!(auravest_ai::eval::invented_numbers(&ans).is_empty());
+}
+
+#[tokio::test]
+async fn the_portfolio_summary_is_drafted_and_checked_or_extractive() {
+    let ctx = portfolio();
+    let m = market();
+    let plain = hash_assistant();
+    let t = ToolContext {
+        portfolio: Some(&ctx),
+        ..tools(&m, plain.kb())
+    };
+    let s = plain.summary(&t).await.unwrap();
+    assert_eq!(s.draft, None);
+    assert_eq!(s.model, "none");
+    assert_eq!(s.sources.len(), 5);
+    assert!(s.text.contains("[5]") && s.text.ends_with(DISCLAIMER));
+
+    let model = Scripted::new(|s| Ok(format!("{} [1].", first_sentence(&s[0]))));
+    let a = hash_assistant().with_model(model);
+    let t = ToolContext {
+        portfolio: Some(&ctx),
+        ..tools(&m, a.kb())
+    };
+    let s = a.summary(&t).await.unwrap();
+    assert!(
+        matches!(
+            s.draft,
+            Some(DraftOutcome::Accepted | DraftOutcome::Repaired)
+        ),
+        "{s:#?}"
+    );
+    assert_eq!(s.model, "scripted");
+    assert!(!s.text.contains("[5]"));
+}
