@@ -555,7 +555,29 @@ impl Assistant {
                 // Tool figures stay exactly as the tools gave them; the
                 // draft follows.
                 let mut lines: Vec<String> = comp.lines[..comp.tool_lines].to_vec();
+                // A ticker the draft brings up that the question did not
+                // goes through the advice guard, as a ticker in a question
+                // does.
+                let mentioned =
+                    crate::router::plan(&checked.0.text, &known, tools.portfolio.is_some());
+                let new: Vec<String> = mentioned
+                    .tickers
+                    .iter()
+                    .filter(|t| !plan.tickers.contains(t))
+                    .cloned()
+                    .collect();
                 lines.push(checked.0.text);
+                if !new.is_empty() {
+                    let p = Plan {
+                        tickers: new,
+                        side: Some("buy"),
+                        ..mentioned
+                    };
+                    for line in self.advice_guard(&p, tools) {
+                        verdicts.push(Verdict::AdviceGuard(line.clone()));
+                        lines.push(line);
+                    }
+                }
                 text = format!("{}\n\n{DISCLAIMER}", lines.join("\n\n"));
             }
         }

@@ -272,3 +272,51 @@ async fn the_portfolio_summary_is_drafted_and_checked_or_extractive() {
     assert_eq!(s.model, "scripted");
     assert!(!s.text.contains("[5]"));
 }
+
+/// A ticker the draft brings up (and the question did not) goes through the
+/// bias crate's advice guard, like a ticker in a question.
+#[tokio::test]
+async fn tickers_in_a_draft_pass_through_the_advice_guard() {
+    let ctx = portfolio();
+    let m = market();
+    let plain = hash_assistant();
+    let t = ToolContext {
+        portfolio: Some(&ctx),
+        ..tools(&m, plain.kb())
+    };
+    // The holdings for which buying more raises a conflict.
+    let mut flagged = None;
+    for sym in ctx.prices.columns() {
+        let q = format!("Should I buy more {sym}?");
+        let a = plain.ask("u", &q, &t).await.unwrap();
+        let lines: Vec<String> = a
+            .guardrails
+            .iter()
+            .filter_map(|v| match v {
+                Verdict::AdviceGuard(l) => Some(l.clone()),
+                _ => None,
+            })
+            .collect();
+        if !lines.is_empty() {
+            flagged = Some((sym.to_string(), lines));
+            break;
+        }
+    }
+    let (sym, lines) = flagged.expect("the sample portfolio has a holding the guard flags");
+    let s2 = sym.clone();
+    let model = Scripted::new(move |s| Ok(format!("{} like {s2} [1].", first_sentence(&s[0]))));
+    let a = hash_assistant().with_model(model);
+    let t = ToolContext {
+        portfolio: Some(&ctx),
+        ..tools(&m, a.kb())
+    };
+    let ans = a.ask("u", QUESTION, &t).await.unwrap();
+    assert!(ans.answer.contains(&sym), "{}", ans.answer);
+    for l in &lines {
+        assert!(
+            ans.guardrails.contains(&Verdict::AdviceGuard(l.clone())),
+            "{l}"
+        );
+        assert!(ans.answer.contains(l.as_str()));
+    }
+}

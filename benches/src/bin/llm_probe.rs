@@ -1,0 +1,451 @@
+//! One side of the local-model comparison (`benches/compare_llm.sh` runs
+//! it): loads Gemma 3 270M in a fresh process and prints one JSON line.
+//!
+//! ```text
+//! llm_probe ours|upstream [--prompt-tokens N] [--decode N] [--rag-tokens N] [--profile-output]
+//! ```
+//!
+//! - `ours` is `auravest_ai::llm::gemma3::Gemma3`; `upstream` is candle's
+//!   `quantized_gemma3::ModelWeights`. Both read the same GGUF file and use
+//!   the tokenizer built from it.
+//! - Load: the GGUF header, the tokenizer and the weights, timed apart, and
+//!   their total.
+//! - Peak RSS (`VmHWM` in `/proc/self/status`, MB of 10^6 bytes) after the
+//!   load, after the answer run and at the end.
+//! - A short warm-up (a one-line question and 4 tokens), then the answer run:
+//!   a retrieval-augmented prompt of at most `--prompt-tokens` tokens
+//!   (default 300), prefilled at once, then `--decode` tokens (default 64).
+//!   Its wall time from text to text (tokenizing, prefill, decoding, turning
+//!   the tokens back into text) is the end-to-end figure.
+//! - The RAG run: the same with eight knowledge-base passages, cut to at
+//!   most `--rag-tokens` tokens (default 1,300; 0 skips it).
+//! - `--profile-output` adds the time of the tied output projection for
+//!   one token, the largest matmul of a decoding step, as a share of the
+//!   step (see [`profile_output`]).
+//!
+//! Both sides decode greedily with the same loop and always generate the
+//! full count (an end-of-text token does not stop them), so they do the
+//! same work. The product path (`LocalGemma::generate_blocking`, with its
+//! sampler and stop handling) is timed by the `llm_gemma` bench.
+//!
+//! The prompts are built as in `benches/llm_gemma.rs`: the question and the
+//! passage selection must stay the same in both files.
+
+use std::error::Error as StdError;
+use std::fs::File;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use auravest_ai::bm25::{Bm25, Bm25Params};
+use auravest_ai::llm::gemma3::{Gemma3, KvCache, LoadOptions};
+use auravest_ai::llm::gguf_tokenizer::tokenizer_from_gguf;
+use auravest_ai::llm::local::LocalGemma;
+use auravest_ai::llm::prompt::{MAX_SOURCE_CHARS, Source, answer_request};
+use auravest_ai::{ChunkOptions, KnowledgeBase};
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor, gguf_file};
+use candle_core::{Device, Module, Tensor};
+use candle_transformers::models::quantized_gemma3::ModelWeights;
+use serde_json::{Value, json};
+use tokenizers::Tokenizer;
+
+type Result<T> = std::result::Result<T, Box<dyn StdError + Send + Sync>>;
+
+/// The question of both prompts (the same as the bench's).
+const QUESTION: &str =
+    "How is a stock's price-to-earnings ratio worked out, and what does a high one tell me?";
+/// Passages of the RAG prompt.
+const RAG_PASSAGES: usize = 8;
+/// The warm-up prompt.
+const WARM_UP: &str = "Question: What is a stock?\nAnswer:";
+
+/// A model that runs a prompt, then one token at a time.
+trait Engine {
+    /// Forgets the context and runs `ids`; the logits of the last one.
+    fn prefill(&mut self, ids: &[u32]) -> Result<Vec<f32>>;
+    /// Runs one more token; its logits.
+    fn step(&mut self, id: u32) -> Result<Vec<f32>>;
+}
+
+struct Ours {
+    model: Gemma3,
+    cache: KvCache,
+}
+
+impl Engine for Ours {
+    fn prefill(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
+        self.cache = self.model.new_cache();
+        Ok(self.model.forward(ids, &mut self.cache, false)?)
+    }
+
+    fn step(&mut self, id: u32) -> Result<Vec<f32>> {
+        Ok(self.model.forward(&[id], &mut self.cache, false)?)
+    }
+}
+
+struct Upstream {
+    model: ModelWeights,
+    /// Tokens in its cache; position 0 resets it.
+    pos: usize,
+}
+
+impl Upstream {
+    fn run(&mut self, ids: &[u32], pos: usize) -> Result<Vec<f32>> {
+        let x = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
+        let logits = self.model.forward(&x, pos)?;
+        self.pos = pos + ids.len();
+        Ok(logits.squeeze(0)?.to_vec1::<f32>()?)
+    }
+}
+
+impl Engine for Upstream {
+    fn prefill(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
+        self.run(ids, 0)
+    }
+
+    fn step(&mut self, id: u32) -> Result<Vec<f32>> {
+        self.run(&[id], self.pos)
+    }
+}
+
+fn argmax(logits: &[f32]) -> u32 {
+    let mut best = 0;
+    for (i, v) in logits.iter().enumerate() {
+        if *v > logits[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+/// The token ids of `text` as the model sees it (`<bos>` first).
+fn encode(tok: &Tokenizer, text: &str) -> Result<Vec<u32>> {
+    Ok(tok.encode(text, true)?.get_ids().to_vec())
+}
+
+/// Knowledge-base passages for [`QUESTION`], best first: the 16 best BM25
+/// chunks, each followed by the chunks after it in its article up to the
+/// prompt's 900-character limit per source (as a retriever that widens its
+/// hits would), so that eight of them can fill 1,300 tokens.
+fn ranked_passages() -> Result<Vec<Source>> {
+    let kb = KnowledgeBase::builtin()?;
+    let chunks = kb.chunks(ChunkOptions {
+        overlap_sentences: 0,
+        ..ChunkOptions::default()
+    });
+    let texts: Vec<String> = chunks.iter().map(|c| c.search_text()).collect();
+    let bm25 = Bm25::new(texts.iter().map(String::as_str), Bm25Params::default());
+    let passages = bm25
+        .search_top(QUESTION, 16)
+        .into_iter()
+        .map(|(key, _)| {
+            let first = &chunks[key as usize];
+            let mut text = first.text.clone();
+            for next in chunks[key as usize + 1..]
+                .iter()
+                .take_while(|c| c.article_id == first.article_id)
+            {
+                if text.len() >= MAX_SOURCE_CHARS {
+                    break;
+                }
+                text.push(' ');
+                text.push_str(&next.text);
+            }
+            Source {
+                label: format!("{} - {}", first.title, first.heading),
+                text,
+            }
+        })
+        .collect();
+    Ok(passages)
+}
+
+fn first_words(text: &str, n: usize) -> String {
+    text.split_whitespace()
+        .take(n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The answer prompt over `sources`, each cut to the largest common number
+/// of words that keeps it within `target` tokens; its text and ids.
+fn sized_prompt(tok: &Tokenizer, sources: &[Source], target: usize) -> Result<(String, Vec<u32>)> {
+    let build = |words: usize| -> Result<(String, Vec<u32>)> {
+        let cut: Vec<Source> = sources
+            .iter()
+            .map(|s| Source {
+                label: s.label.clone(),
+                text: first_words(&s.text, words),
+            })
+            .collect();
+        let text = answer_request(QUESTION, &cut).completion_text();
+        let ids = encode(tok, &text)?;
+        Ok((text, ids))
+    };
+    let mut hi = sources
+        .iter()
+        .map(|s| s.text.split_whitespace().count())
+        .max()
+        .unwrap_or(0);
+    let full = build(hi)?;
+    if full.1.len() <= target {
+        return Ok(full);
+    }
+    let mut lo = 0;
+    // Invariant: `lo` words fit (or is 0), `hi` words do not.
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if build(mid)?.1.len() <= target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    build(lo)
+}
+
+/// The answer prompt of at most `target` tokens: as few of the best
+/// passages as reach `target`, cut to fit.
+fn answer_prompt(tok: &Tokenizer, ranked: &[Source], target: usize) -> Result<(String, Vec<u32>)> {
+    let mut n = 1;
+    while n < ranked.len() && sized_prompt(tok, &ranked[..n], usize::MAX)?.1.len() < target {
+        n += 1;
+    }
+    sized_prompt(tok, &ranked[..n], target)
+}
+
+struct Run {
+    prompt_tokens: usize,
+    encode: Duration,
+    prefill: Duration,
+    decode_tokens: usize,
+    decode: Duration,
+    total: Duration,
+    text: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        let s = |d: Duration| d.as_secs_f64();
+        json!({
+            "prompt_tokens": self.prompt_tokens,
+            "encode_s": s(self.encode),
+            "prefill_s": s(self.prefill),
+            "prefill_tok_s": self.prompt_tokens as f64 / s(self.prefill),
+            "decode_tokens": self.decode_tokens,
+            "decode_s": s(self.decode),
+            "decode_tok_s": self.decode_tokens as f64 / s(self.decode),
+            "total_s": s(self.total),
+            "text": self.text,
+        })
+    }
+}
+
+/// Text in, text out: tokenize, prefill, `decode` greedy tokens (each run
+/// through the model, as a generator must before choosing the next one),
+/// turn them back into text.
+fn answer(engine: &mut dyn Engine, tok: &Tokenizer, text: &str, decode: usize) -> Result<Run> {
+    let start = Instant::now();
+    let ids = encode(tok, text)?;
+    let encode_time = start.elapsed();
+    let t = Instant::now();
+    let mut logits = engine.prefill(&ids)?;
+    let prefill = t.elapsed();
+    let t = Instant::now();
+    let mut out = Vec::with_capacity(decode);
+    for _ in 0..decode {
+        let next = argmax(&logits);
+        out.push(next);
+        logits = engine.step(next)?;
+    }
+    let decode_time = t.elapsed();
+    let text = tok.decode(&out, false)?;
+    Ok(Run {
+        prompt_tokens: ids.len(),
+        encode: encode_time,
+        prefill,
+        decode_tokens: out.len(),
+        decode: decode_time,
+        total: start.elapsed(),
+        text,
+    })
+}
+
+/// Peak resident set size so far, in MB (10^6 bytes).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0 / 1e6)
+}
+
+/// Times the tied output projection (the embedding table, vocabulary ×
+/// hidden) for one token, as the file stores it (Q8_0) and requantised to
+/// Q4_0 (K-quants need rows of 256 values; these have 640), against
+/// `decode_s`, the seconds per decoded token of the answer run. Runs after
+/// every other figure, since it holds a second copy of the table.
+fn profile_output(path: &std::path::Path, decode_s: f64) -> Result<Value> {
+    let dev = Device::Cpu;
+    let mut file = File::open(path)?;
+    let content = gguf_file::Content::read(&mut file)?;
+    let table = content.tensor(&mut file, "token_embd.weight", &dev)?;
+    let hidden = table.shape().dims()[1];
+    let x = Tensor::randn(0f32, 1f32, (1, 1, hidden), &dev)?;
+    let mut out = Vec::new();
+    for dtype in [table.dtype(), GgmlDType::Q4_0] {
+        let w = if dtype == table.dtype() {
+            content.tensor(&mut file, "token_embd.weight", &dev)?
+        } else {
+            QTensor::quantize(&table.dequantize(&dev)?, dtype)?
+        };
+        let mb = w.storage_size_in_bytes() as f64 / 1e6;
+        let mm = QMatMul::from_qtensor(w)?;
+        mm.forward(&x)?;
+        let reps = 50;
+        let t = Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(mm.forward(&x)?);
+        }
+        let s = t.elapsed().as_secs_f64() / f64::from(reps);
+        out.push(json!({
+            "dtype": format!("{dtype:?}"),
+            "mb": mb,
+            "ms_per_token": s * 1e3,
+            "share_of_decode_step": s / decode_s,
+        }));
+    }
+    Ok(json!({ "decode_ms_per_token": decode_s * 1e3, "variants": out }))
+}
+
+struct Args {
+    side: String,
+    prompt_tokens: usize,
+    decode: usize,
+    rag_tokens: usize,
+    profile_output: bool,
+}
+
+fn parse_args() -> std::result::Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let side = args.next().unwrap_or_default();
+    if side != "ours" && side != "upstream" {
+        return Err(format!(
+            "the first argument must be ours or upstream, not {side:?}"
+        ));
+    }
+    let mut a = Args {
+        side,
+        prompt_tokens: 300,
+        decode: 64,
+        rag_tokens: 1300,
+        profile_output: false,
+    };
+    while let Some(flag) = args.next() {
+        if flag == "--profile-output" {
+            a.profile_output = true;
+            continue;
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let n: usize = value
+            .parse()
+            .map_err(|_| format!("{flag}: not a number: {value}"))?;
+        match flag.as_str() {
+            "--prompt-tokens" => a.prompt_tokens = n,
+            "--decode" => a.decode = n,
+            "--rag-tokens" => a.rag_tokens = n,
+            _ => return Err(format!("unknown option {flag}")),
+        }
+    }
+    if a.decode == 0 || a.prompt_tokens == 0 {
+        return Err("--prompt-tokens and --decode must be at least 1".to_owned());
+    }
+    Ok(a)
+}
+
+fn probe(args: &Args) -> Result<Value> {
+    let path = LocalGemma::locate()?;
+    let start = Instant::now();
+    let mut file = File::open(&path)?;
+    let content = gguf_file::Content::read(&mut file)?;
+    let header = start.elapsed();
+    let t = Instant::now();
+    let (tok, _vocab) = tokenizer_from_gguf(&content)?;
+    let tokenizer = t.elapsed();
+    let t = Instant::now();
+    let mut engine: Box<dyn Engine> = if args.side == "ours" {
+        let model = Gemma3::load(&content, &mut file, LoadOptions::default())?;
+        let cache = model.new_cache();
+        Box::new(Ours { model, cache })
+    } else {
+        let model = ModelWeights::from_gguf(content, &mut file, &Device::Cpu)?;
+        Box::new(Upstream { model, pos: 0 })
+    };
+    let weights = t.elapsed();
+    let load = start.elapsed();
+    let rss_load = peak_rss_mb();
+
+    let warm = answer(&mut *engine, &tok, WARM_UP, 4)?;
+    let ranked = ranked_passages()?;
+    let (text, ids) = answer_prompt(&tok, &ranked, args.prompt_tokens)?;
+    if ids.len() > args.prompt_tokens {
+        return Err(format!(
+            "--prompt-tokens {}: the shortest answer prompt is {} tokens",
+            args.prompt_tokens,
+            ids.len()
+        )
+        .into());
+    }
+    let run = answer(&mut *engine, &tok, &text, args.decode)?;
+    let rss_run = peak_rss_mb();
+    let rag = if args.rag_tokens > 0 {
+        let n = RAG_PASSAGES.min(ranked.len());
+        let (text, _) = sized_prompt(&tok, &ranked[..n], args.rag_tokens)?;
+        Some(answer(&mut *engine, &tok, &text, args.decode)?)
+    } else {
+        None
+    };
+    let rss_end = peak_rss_mb();
+    let output = if args.profile_output {
+        let per_token = run.decode.as_secs_f64() / run.decode_tokens as f64;
+        Some(profile_output(&path, per_token)?)
+    } else {
+        None
+    };
+    Ok(json!({
+        "side": args.side,
+        "threads": std::thread::available_parallelism().map_or(0, usize::from),
+        "header_s": header.as_secs_f64(),
+        "tokenizer_s": tokenizer.as_secs_f64(),
+        "weights_s": weights.as_secs_f64(),
+        "load_s": load.as_secs_f64(),
+        "rss_load_mb": rss_load,
+        "rss_run_mb": rss_run,
+        "rss_peak_mb": rss_end,
+        "warmup_s": warm.total.as_secs_f64(),
+        "answer": run.json(),
+        "rag": rag.as_ref().map(Run::json),
+        "output_projection": output,
+    }))
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("llm_probe: {e}");
+            eprintln!(
+                "usage: llm_probe ours|upstream [--prompt-tokens N] [--decode N] [--rag-tokens N] [--profile-output]"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match probe(&args) {
+        Ok(v) => {
+            println!("{v}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("llm_probe: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
