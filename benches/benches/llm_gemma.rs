@@ -31,23 +31,20 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use auravest_ai::bm25::{Bm25, Bm25Params};
 use auravest_ai::llm::gemma3::LoadOptions;
 use auravest_ai::llm::local::{LocalGemma, Timings};
-use auravest_ai::llm::prompt::{MAX_SOURCE_CHARS, Source, answer_request, stops};
+use auravest_ai::llm::prompt::stops;
+use auravest_ai::llm::sampling::argmax;
 use auravest_ai::llm::{CancelToken, GenerateRequest, Generation};
-use auravest_ai::{ChunkOptions, KnowledgeBase};
+use auravest_benches::llm::{
+    RAG_PASSAGES, Upstream, answer_prompt, ranked_passages, sized_request,
+};
+use candle_core::Device;
 use candle_core::quantized::gguf_file;
-use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_gemma3::ModelWeights;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_main};
 
-/// The question of both prompts (the same as `src/bin/llm_probe.rs`).
-const QUESTION: &str =
-    "How is a stock's price-to-earnings ratio worked out, and what does a high one tell me?";
-/// Passages of the RAG prompt.
-const RAG_PASSAGES: usize = 8;
 /// Tokens of the short prompt (at most) and of the RAG prompt (about).
 const SHORT_TOKENS: usize = 300;
 const RAG_TOKENS: usize = 1300;
@@ -78,150 +75,36 @@ fn load_ours() -> Option<(LocalGemma, PathBuf)> {
     Some((m, path))
 }
 
-/// Candle's model, with the position its cache has reached.
-struct Upstream {
-    model: ModelWeights,
-    pos: usize,
+/// Candle's model, loaded from `path`.
+fn load_upstream(path: &Path) -> Upstream {
+    let t = Instant::now();
+    let mut f = std::fs::File::open(path).expect("open the GGUF file");
+    let content = gguf_file::Content::read(&mut f).expect("GGUF header");
+    let model = ModelWeights::from_gguf(content, &mut f, &Device::Cpu).expect("upstream load");
+    println!("upstream: loaded in {:.2} s", t.elapsed().as_secs_f64());
+    Upstream::new(model)
 }
 
-impl Upstream {
-    fn load(path: &Path) -> Self {
-        let t = Instant::now();
-        let mut f = std::fs::File::open(path).expect("open the GGUF file");
-        let content = gguf_file::Content::read(&mut f).expect("GGUF header");
-        let model = ModelWeights::from_gguf(content, &mut f, &Device::Cpu).expect("upstream load");
-        println!("upstream: loaded in {:.2} s", t.elapsed().as_secs_f64());
-        Self { model, pos: 0 }
+/// Prefills `ids` on a cold cache, then generates `n` greedy tokens; the
+/// tokens and the decode time.
+fn upstream_generate(up: &mut Upstream, ids: &[u32], n: usize) -> (Vec<u32>, Duration) {
+    let mut logits = up.prefill(ids).expect("upstream forward");
+    let t = Instant::now();
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let next = argmax(&logits).expect("upstream gives logits to choose from");
+        out.push(next);
+        logits = up.step(next).expect("upstream forward");
     }
-
-    /// Runs `ids` at `pos` (0 resets the cache); the last position's logits.
-    fn run(&mut self, ids: &[u32], pos: usize) -> Vec<f32> {
-        let x = Tensor::new(ids, &Device::Cpu)
-            .and_then(|t| t.unsqueeze(0))
-            .expect("ids tensor");
-        let logits = self.model.forward(&x, pos).expect("upstream forward");
-        self.pos = pos + ids.len();
-        logits
-            .squeeze(0)
-            .and_then(|l| l.to_vec1::<f32>())
-            .expect("logits")
-    }
-
-    /// Prefills `ids` on a cold cache, then generates `n` greedy tokens;
-    /// the tokens and the decode time.
-    fn generate(&mut self, ids: &[u32], n: usize) -> (Vec<u32>, Duration) {
-        let mut logits = self.run(ids, 0);
-        let t = Instant::now();
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            let next = argmax(&logits);
-            out.push(next);
-            logits = self.run(&[next], self.pos);
-        }
-        (out, t.elapsed())
-    }
+    (out, t.elapsed())
 }
 
-fn argmax(logits: &[f32]) -> u32 {
-    let mut best = 0;
-    for (i, v) in logits.iter().enumerate() {
-        if *v > logits[best] {
-            best = i;
-        }
-    }
-    best as u32
-}
-
-/// Knowledge-base passages for [`QUESTION`], best first: the 16 best BM25
-/// chunks, each followed by the chunks after it in its article up to the
-/// prompt's 900-character limit per source (as a retriever that widens its
-/// hits would), so that eight of them can fill 1,300 tokens.
-fn ranked_passages() -> Vec<Source> {
-    let kb = KnowledgeBase::builtin().expect("the shipped knowledge base parses");
-    let chunks = kb.chunks(ChunkOptions {
-        overlap_sentences: 0,
-        ..ChunkOptions::default()
-    });
-    let texts: Vec<String> = chunks.iter().map(|c| c.search_text()).collect();
-    let bm25 = Bm25::new(texts.iter().map(String::as_str), Bm25Params::default());
-    bm25.search_top(QUESTION, 16)
-        .into_iter()
-        .map(|(key, _)| {
-            let first = &chunks[key as usize];
-            let mut text = first.text.clone();
-            for next in chunks[key as usize + 1..]
-                .iter()
-                .take_while(|c| c.article_id == first.article_id)
-            {
-                if text.len() >= MAX_SOURCE_CHARS {
-                    break;
-                }
-                text.push(' ');
-                text.push_str(&next.text);
-            }
-            Source {
-                label: format!("{} - {}", first.title, first.heading),
-                text,
-            }
-        })
-        .collect()
-}
-
-fn first_words(text: &str, n: usize) -> String {
-    text.split_whitespace()
-        .take(n)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The answer request over `sources`, each cut to the largest common number
-/// of words that keeps the prompt within `target` tokens, with no stop
-/// sequence and [`ANSWER_TOKENS`] tokens; and its prompt's ids.
-fn sized_request(m: &LocalGemma, sources: &[Source], target: usize) -> (GenerateRequest, Vec<u32>) {
-    let build = |words: usize| {
-        let cut: Vec<Source> = sources
-            .iter()
-            .map(|s| Source {
-                label: s.label.clone(),
-                text: first_words(&s.text, words),
-            })
-            .collect();
-        let mut req = answer_request(QUESTION, &cut);
-        req.stop.clear();
-        req.max_tokens = ANSWER_TOKENS;
-        let ids = m.encode(&req.completion_text()).expect("encode");
-        (req, ids)
-    };
-    let mut hi = sources
-        .iter()
-        .map(|s| s.text.split_whitespace().count())
-        .max()
-        .unwrap_or(0);
-    let full = build(hi);
-    if full.1.len() <= target {
-        return full;
-    }
-    let mut lo = 0;
-    // Invariant: `lo` words fit (or is 0), `hi` words do not.
-    while hi - lo > 1 {
-        let mid = (lo + hi) / 2;
-        if build(mid).1.len() <= target {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    build(lo)
-}
-
-/// The answer request of at most `target` tokens: as few of the best
-/// passages as reach `target`, cut to fit.
-fn answer_prompt(m: &LocalGemma, ranked: &[Source], target: usize) -> (GenerateRequest, Vec<u32>) {
-    let mut n = 1;
-    while n < ranked.len() && sized_request(m, &ranked[..n], usize::MAX).1.len() < target {
-        n += 1;
-    }
-    sized_request(m, &ranked[..n], target)
+/// `req` with no stop sequence and [`ANSWER_TOKENS`] tokens, so that its
+/// answer runs its full length.
+fn full_length(mut req: GenerateRequest) -> GenerateRequest {
+    req.stop.clear();
+    req.max_tokens = ANSWER_TOKENS;
+    req
 }
 
 /// Runs `req` on a cold cache through the product path; the generation's
@@ -263,9 +146,12 @@ fn bench(c: &mut Criterion) {
         return;
     };
     // The prompts are checked in test mode too.
-    let ranked = ranked_passages();
-    let (short, short_ids) = answer_prompt(&m, &ranked, SHORT_TOKENS);
-    let (rag, rag_ids) = sized_request(&m, &ranked[..RAG_PASSAGES.min(ranked.len())], RAG_TOKENS);
+    let ranked = ranked_passages().expect("the shipped knowledge base parses");
+    let encode = |text: &str| m.encode(text);
+    let (short, short_ids) = answer_prompt(&ranked, SHORT_TOKENS, encode).expect("encode");
+    let rag_sources = &ranked[..RAG_PASSAGES.min(ranked.len())];
+    let (rag, rag_ids) = sized_request(rag_sources, RAG_TOKENS, encode).expect("encode");
+    let (short, rag) = (full_length(short), full_length(rag));
     assert!(
         short_ids.len() <= SHORT_TOKENS && short_ids.len() >= SHORT_TOKENS - 20,
         "{} tokens",
@@ -320,8 +206,8 @@ fn bench(c: &mut Criterion) {
     }
     let (n_decode, n_short, n_rag) = (counts[0], counts[1], counts[2]);
 
-    let mut up = Upstream::load(&path);
-    let (toks, d) = up.generate(&decode_ids, ANSWER_TOKENS);
+    let mut up = load_upstream(&path);
+    let (toks, d) = upstream_generate(&mut up, &decode_ids, ANSWER_TOKENS);
     println!(
         "upstream, decode after a short prompt: {} tokens in {:.3} s ({:.1} tok/s): {:?}",
         toks.len(),
@@ -341,7 +227,9 @@ fn bench(c: &mut Criterion) {
                 .expect("forward")
         })
     });
-    g.bench_function("upstream", |b| b.iter(|| up.run(black_box(&short_ids), 0)));
+    g.bench_function("upstream", |b| {
+        b.iter(|| up.prefill(black_box(&short_ids)).expect("upstream forward"))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("llm_decode_64");
@@ -358,7 +246,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("upstream", |b| {
         b.iter_custom(|iters| {
             (0..iters)
-                .map(|_| up.generate(&decode_ids, ANSWER_TOKENS).1)
+                .map(|_| upstream_generate(&mut up, &decode_ids, ANSWER_TOKENS).1)
                 .sum()
         })
     });
@@ -382,7 +270,7 @@ fn bench(c: &mut Criterion) {
     for _ in 0..2 {
         let t = Instant::now();
         let ids = m.encode(&rag.completion_text()).expect("encode");
-        let (toks, decode) = up.generate(&ids, ANSWER_TOKENS);
+        let (toks, decode) = upstream_generate(&mut up, &ids, ANSWER_TOKENS);
         let text = m.tokenizer().decode(&toks, false).expect("decode");
         let total = t.elapsed();
         println!(

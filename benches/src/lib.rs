@@ -4,39 +4,42 @@
 //! transaction log over it, the same every run, so the Rust benches and the
 //! Python peer scripts (which read the files [`write_portfolio_files`] writes)
 //! measure identical work.
+//!
+//! [`llm`] holds what the local-model comparison's `llm_gemma` bench and
+//! `llm_probe` binary share: the prompts and the way candle's model is run.
 
+pub mod llm;
 pub mod optimize_fixtures;
 
 use std::io::Write as _;
 use std::path::Path;
 
+use auravest_ai::llm::sampling::Rng;
 use auravest_core::{
     Currency, NaiveDate, PerformanceStats, Portfolio, PriceFrame, Returns, StatsOptions, Symbol,
     Transaction, TransactionRecord, io,
 };
 
-/// A small deterministic generator (SplitMix64), so fixtures need no RNG crate.
+/// A small deterministic generator (SplitMix64, the LLM sampler's [`Rng`])
+/// with a normal draw, so fixtures need no RNG crate. Its numbers are the
+/// benches' inputs: a test pins them.
 #[derive(Debug, Clone)]
-pub struct SplitMix(u64);
+pub struct SplitMix(Rng);
 
 impl SplitMix {
     /// Seeds the generator.
     pub fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(Rng::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in [0, 1).
     pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_f64()
     }
 
     /// Standard normal (Box-Muller).
@@ -260,4 +263,26 @@ pub fn write_portfolio_files(
     let mut tx = Vec::new();
     io::write_transactions_csv(&mut tx, txs).map_err(std::io::Error::other)?;
     std::fs::File::create(dir.join("transactions.csv"))?.write_all(&tx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generator stays SplitMix64: its numbers are every bench's inputs.
+    #[test]
+    fn split_mix_gives_the_reference_numbers() {
+        // The first output for seed 1234567 in the reference implementation
+        // (Vigna, splitmix64.c).
+        let mut rng = SplitMix::new(1_234_567);
+        assert_eq!(rng.next_u64(), 6_457_827_717_110_365_317);
+        let mut rng = SplitMix::new(42);
+        assert_eq!(rng.next_u64(), 13_679_457_532_755_275_413);
+        assert_eq!(rng.next_u64(), 2_949_826_092_126_892_291);
+        let mut rng = SplitMix::new(1_234_567);
+        assert_eq!(
+            rng.uniform().to_bits(),
+            0.350_079_542_021_408_1_f64.to_bits()
+        );
+    }
 }

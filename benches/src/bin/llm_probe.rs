@@ -28,20 +28,21 @@
 //! same work. The product path (`LocalGemma::generate_blocking`, with its
 //! sampler and stop handling) is timed by the `llm_gemma` bench.
 //!
-//! The prompts are built as in `benches/llm_gemma.rs`: the question and the
-//! passage selection must stay the same in both files.
+//! The prompts and the way candle's model is run are the `llm_gemma`
+//! bench's, from `auravest_benches::llm`.
 
 use std::error::Error as StdError;
 use std::fs::File;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use auravest_ai::bm25::{Bm25, Bm25Params};
 use auravest_ai::llm::gemma3::{Gemma3, KvCache, LoadOptions};
 use auravest_ai::llm::gguf_tokenizer::tokenizer_from_gguf;
 use auravest_ai::llm::local::LocalGemma;
-use auravest_ai::llm::prompt::{MAX_SOURCE_CHARS, Source, answer_request};
-use auravest_ai::{ChunkOptions, KnowledgeBase};
+use auravest_ai::llm::sampling::argmax;
+use auravest_benches::llm::{
+    RAG_PASSAGES, Upstream, answer_prompt, ranked_passages, sized_request,
+};
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor, gguf_file};
 use candle_core::{Device, Module, Tensor};
 use candle_transformers::models::quantized_gemma3::ModelWeights;
@@ -50,11 +51,6 @@ use tokenizers::Tokenizer;
 
 type Result<T> = std::result::Result<T, Box<dyn StdError + Send + Sync>>;
 
-/// The question of both prompts (the same as the bench's).
-const QUESTION: &str =
-    "How is a stock's price-to-earnings ratio worked out, and what does a high one tell me?";
-/// Passages of the RAG prompt.
-const RAG_PASSAGES: usize = 8;
 /// The warm-up prompt.
 const WARM_UP: &str = "Question: What is a stock?\nAnswer:";
 
@@ -82,135 +78,20 @@ impl Engine for Ours {
     }
 }
 
-struct Upstream {
-    model: ModelWeights,
-    /// Tokens in its cache; position 0 resets it.
-    pos: usize,
-}
-
-impl Upstream {
-    fn run(&mut self, ids: &[u32], pos: usize) -> Result<Vec<f32>> {
-        let x = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
-        let logits = self.model.forward(&x, pos)?;
-        self.pos = pos + ids.len();
-        Ok(logits.squeeze(0)?.to_vec1::<f32>()?)
-    }
-}
-
+/// Through the inherent methods of the same names.
 impl Engine for Upstream {
     fn prefill(&mut self, ids: &[u32]) -> Result<Vec<f32>> {
-        self.run(ids, 0)
+        Ok(Upstream::prefill(self, ids)?)
     }
 
     fn step(&mut self, id: u32) -> Result<Vec<f32>> {
-        self.run(&[id], self.pos)
+        Ok(Upstream::step(self, id)?)
     }
-}
-
-fn argmax(logits: &[f32]) -> u32 {
-    let mut best = 0;
-    for (i, v) in logits.iter().enumerate() {
-        if *v > logits[best] {
-            best = i;
-        }
-    }
-    best as u32
 }
 
 /// The token ids of `text` as the model sees it (`<bos>` first).
 fn encode(tok: &Tokenizer, text: &str) -> Result<Vec<u32>> {
     Ok(tok.encode(text, true)?.get_ids().to_vec())
-}
-
-/// Knowledge-base passages for [`QUESTION`], best first: the 16 best BM25
-/// chunks, each followed by the chunks after it in its article up to the
-/// prompt's 900-character limit per source (as a retriever that widens its
-/// hits would), so that eight of them can fill 1,300 tokens.
-fn ranked_passages() -> Result<Vec<Source>> {
-    let kb = KnowledgeBase::builtin()?;
-    let chunks = kb.chunks(ChunkOptions {
-        overlap_sentences: 0,
-        ..ChunkOptions::default()
-    });
-    let texts: Vec<String> = chunks.iter().map(|c| c.search_text()).collect();
-    let bm25 = Bm25::new(texts.iter().map(String::as_str), Bm25Params::default());
-    let passages = bm25
-        .search_top(QUESTION, 16)
-        .into_iter()
-        .map(|(key, _)| {
-            let first = &chunks[key as usize];
-            let mut text = first.text.clone();
-            for next in chunks[key as usize + 1..]
-                .iter()
-                .take_while(|c| c.article_id == first.article_id)
-            {
-                if text.len() >= MAX_SOURCE_CHARS {
-                    break;
-                }
-                text.push(' ');
-                text.push_str(&next.text);
-            }
-            Source {
-                label: format!("{} - {}", first.title, first.heading),
-                text,
-            }
-        })
-        .collect();
-    Ok(passages)
-}
-
-fn first_words(text: &str, n: usize) -> String {
-    text.split_whitespace()
-        .take(n)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The answer prompt over `sources`, each cut to the largest common number
-/// of words that keeps it within `target` tokens; its text and ids.
-fn sized_prompt(tok: &Tokenizer, sources: &[Source], target: usize) -> Result<(String, Vec<u32>)> {
-    let build = |words: usize| -> Result<(String, Vec<u32>)> {
-        let cut: Vec<Source> = sources
-            .iter()
-            .map(|s| Source {
-                label: s.label.clone(),
-                text: first_words(&s.text, words),
-            })
-            .collect();
-        let text = answer_request(QUESTION, &cut).completion_text();
-        let ids = encode(tok, &text)?;
-        Ok((text, ids))
-    };
-    let mut hi = sources
-        .iter()
-        .map(|s| s.text.split_whitespace().count())
-        .max()
-        .unwrap_or(0);
-    let full = build(hi)?;
-    if full.1.len() <= target {
-        return Ok(full);
-    }
-    let mut lo = 0;
-    // Invariant: `lo` words fit (or is 0), `hi` words do not.
-    while hi - lo > 1 {
-        let mid = (lo + hi) / 2;
-        if build(mid)?.1.len() <= target {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    build(lo)
-}
-
-/// The answer prompt of at most `target` tokens: as few of the best
-/// passages as reach `target`, cut to fit.
-fn answer_prompt(tok: &Tokenizer, ranked: &[Source], target: usize) -> Result<(String, Vec<u32>)> {
-    let mut n = 1;
-    while n < ranked.len() && sized_prompt(tok, &ranked[..n], usize::MAX)?.1.len() < target {
-        n += 1;
-    }
-    sized_prompt(tok, &ranked[..n], target)
 }
 
 struct Run {
@@ -253,7 +134,7 @@ fn answer(engine: &mut dyn Engine, tok: &Tokenizer, text: &str, decode: usize) -
     let t = Instant::now();
     let mut out = Vec::with_capacity(decode);
     for _ in 0..decode {
-        let next = argmax(&logits);
+        let next = argmax(&logits).ok_or("the model gave no logits to choose from")?;
         out.push(next);
         logits = engine.step(next)?;
     }
@@ -377,7 +258,7 @@ fn probe(args: &Args) -> Result<Value> {
         Box::new(Ours { model, cache })
     } else {
         let model = ModelWeights::from_gguf(content, &mut file, &Device::Cpu)?;
-        Box::new(Upstream { model, pos: 0 })
+        Box::new(Upstream::new(model))
     };
     let weights = t.elapsed();
     let load = start.elapsed();
@@ -385,7 +266,8 @@ fn probe(args: &Args) -> Result<Value> {
 
     let warm = answer(&mut *engine, &tok, WARM_UP, 4)?;
     let ranked = ranked_passages()?;
-    let (text, ids) = answer_prompt(&tok, &ranked, args.prompt_tokens)?;
+    let ids_of = |text: &str| encode(&tok, text);
+    let (req, ids) = answer_prompt(&ranked, args.prompt_tokens, ids_of)?;
     if ids.len() > args.prompt_tokens {
         return Err(format!(
             "--prompt-tokens {}: the shortest answer prompt is {} tokens",
@@ -394,11 +276,12 @@ fn probe(args: &Args) -> Result<Value> {
         )
         .into());
     }
-    let run = answer(&mut *engine, &tok, &text, args.decode)?;
+    let run = answer(&mut *engine, &tok, &req.completion_text(), args.decode)?;
     let rss_run = peak_rss_mb();
     let rag = if args.rag_tokens > 0 {
         let n = RAG_PASSAGES.min(ranked.len());
-        let (text, _) = sized_prompt(&tok, &ranked[..n], args.rag_tokens)?;
+        let (req, _) = sized_request(&ranked[..n], args.rag_tokens, ids_of)?;
+        let text = req.completion_text();
         Some(answer(&mut *engine, &tok, &text, args.decode)?)
     } else {
         None
