@@ -13,9 +13,10 @@
 //! - it does not tell the reader to buy or sell something.
 //!
 //! A sentence that cites no source but is supported by one gets that
-//! source's marker. A draft whose every sentence passes is *accepted*; one
-//! that keeps at least one sentence is *repaired*; one that keeps none is
-//! *replaced* by the extractive answer.
+//! source's marker (the only change an accepted draft may get). A draft
+//! whose every sentence passes is *accepted*; one that keeps at least one
+//! sentence is *repaired*; one that keeps none is *replaced* by the
+//! extractive answer.
 
 use std::collections::BTreeSet;
 
@@ -39,9 +40,9 @@ pub const COVERAGE_THRESHOLD: f32 = 0.6;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DraftOutcome {
-    /// Shown as generated.
+    /// Shown as generated (with a marker added to an uncited sentence).
     Accepted,
-    /// Shown with unsupported sentences dropped (or citations added).
+    /// Shown with the sentences that failed the checks dropped.
     Repaired,
     /// Not shown: the extractive answer is shown instead.
     Replaced,
@@ -323,7 +324,6 @@ pub fn verify(
                     None => format!("{s} [{n}]"),
                 };
                 kept.push(with);
-                changed = true;
             } else {
                 kept.push(sentence.clone());
             }
@@ -409,7 +409,7 @@ mod tests {
         // Supported but uncited: kept with the marker added.
         let v =
             check("The price-to-earnings ratio divides the share price by the earnings per share.");
-        assert_eq!(v.outcome, DraftOutcome::Repaired);
+        assert_eq!(v.outcome, DraftOutcome::Accepted);
         assert!(v.text.ends_with("[1]."), "{}", v.text);
         // A marker pointing nowhere.
         let v = check("AAPL closed at $172.50 on 2018-04-11 [7].");
