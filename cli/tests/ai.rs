@@ -330,3 +330,110 @@ fn local_model_drafts_streams_and_reports_the_check() {
             .ends_with("not financial advice.")
     );
 }
+
+/// `--model openai` against a local server shaped like the chat-completions
+/// API: the streamed draft reaches stderr, the answer names the model, and
+/// a draft the sources support is shown while one they do not is replaced.
+#[test]
+fn openai_model_drafts_through_a_compatible_server() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sse = |text: &str| {
+        let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+            serde_json::json!({
+                "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1_764_000_000,
+                "model": "test-model",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]
+            })
+        };
+        let mut body = String::new();
+        for (i, w) in text.split_inclusive(' ').enumerate() {
+            let delta = if i == 0 {
+                serde_json::json!({"role": "assistant", "content": w})
+            } else {
+                serde_json::json!({"content": w})
+            };
+            body.push_str(&format!(
+                "data: {}\n\n",
+                chunk(delta, serde_json::Value::Null)
+            ));
+        }
+        body.push_str(&format!(
+            "data: {}\n\ndata: [DONE]\n\n",
+            chunk(serde_json::json!({}), serde_json::json!("stop"))
+        ));
+        ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")
+    };
+    let ask = |server: &MockServer| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_auravest"));
+        cmd.env("AURAVEST_INDEX_DIR", dir.path())
+            .env("AURAVEST_OPENAI_BASE_URL", format!("{}/v1", server.uri()))
+            .env("AURAVEST_OPENAI_MODEL", "test-model")
+            .env("AURAVEST_OPENAI_API_KEY", "sk-test")
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .args([
+                "ask",
+                "What does diversification mean?",
+                "--hash-embedder",
+                "--model",
+                "openai",
+                "--stream",
+                "--format",
+                "json",
+            ]);
+        cmd.output().unwrap()
+    };
+    // A sentence of the knowledge base's "Diversification - Key points",
+    // the passage retrieved for this question.
+    let faithful =
+        "Diversification spreads money across holdings, sectors, countries and asset classes.";
+    for (draft, want) in [
+        (faithful, "accepted"),
+        (
+            "The moon is made of green cheese and orbits Mars.",
+            "replaced",
+        ),
+    ] {
+        let server = rt.block_on(MockServer::start());
+        rt.block_on(
+            Mock::given(method("POST"))
+                .and(path("/v1/chat/completions"))
+                .and(header("authorization", "Bearer sk-test"))
+                .respond_with(sse(draft))
+                .expect(1)
+                .mount(&server),
+        );
+        let out = ask(&server);
+        let v = json(&out);
+        assert_eq!(v["model"], "openai:test-model");
+        assert_eq!(v["draft"], want, "{v:#}");
+        let err = stderr(&out);
+        assert!(err.contains(draft), "{err}");
+        let answer = v["answer"].as_str().unwrap();
+        assert!(answer.contains("spreads money across holdings"), "{answer}");
+        if want == "replaced" {
+            assert!(!answer.contains("green cheese"));
+        }
+        // The request carried the question and the grounded sources.
+        let reqs = rt.block_on(server.received_requests()).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
+        assert_eq!(body["model"], "test-model");
+        let user = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["role"] == "user")
+            .unwrap()["content"]
+            .as_str()
+            .unwrap();
+        assert!(user.ends_with("Question: What does diversification mean?\nAnswer:"));
+        assert!(user.contains("[1] "));
+    }
+}

@@ -320,3 +320,46 @@ async fn tickers_in_a_draft_pass_through_the_advice_guard() {
         assert!(ans.answer.contains(l.as_str()));
     }
 }
+
+/// Model tokens are metered with the question, and the audit record names
+/// the model.
+#[tokio::test]
+async fn model_tokens_are_metered_and_the_model_audited() {
+    use auravest_ai::setup::memory_retriever;
+    use auravest_ai::store::{MemoryAudit, MemoryFeedback, MemoryUsage};
+    use auravest_ai::{Assistant, AssistantConfig, HashEmbedder};
+
+    let kb = crate::support::kb();
+    let r = memory_retriever(&kb, Box::new(HashEmbedder::default())).unwrap();
+    let usage = Arc::new(MemoryUsage::default());
+    let audit = Arc::new(MemoryAudit::default());
+    let a = Assistant::with_stores(
+        kb,
+        r,
+        AssistantConfig::default(),
+        usage.clone(),
+        audit.clone(),
+        Arc::new(MemoryFeedback::default()),
+    )
+    .unwrap()
+    .with_model(Scripted::new(|s| {
+        Ok(format!("{} [1].", first_sentence(&s[0])))
+    }));
+    let m = market();
+    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    let events = usage.events();
+    assert_eq!(events.len(), 1);
+    // The scripted model reports 100 prompt and 20 generated tokens.
+    assert_eq!(events[0].tokens, 120);
+    let rec = auravest_ai::store::AuditLog::get(audit.as_ref(), &ans.id).unwrap();
+    assert_eq!(rec.model, "scripted");
+    // A declined question uses no model tokens.
+    a.ask(
+        "u",
+        "What is the best recipe for banana bread?",
+        &tools(&m, a.kb()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(usage.events()[1].tokens, 0);
+}
