@@ -345,7 +345,7 @@ fn openai_model_drafts_through_a_compatible_server() {
         .build()
         .unwrap();
     let sse = |text: &str| {
-        let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+        let chunk = |delta: Value, finish: Value| {
             serde_json::json!({
                 "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1_764_000_000,
                 "model": "test-model",
@@ -359,10 +359,7 @@ fn openai_model_drafts_through_a_compatible_server() {
             } else {
                 serde_json::json!({"content": w})
             };
-            body.push_str(&format!(
-                "data: {}\n\n",
-                chunk(delta, serde_json::Value::Null)
-            ));
+            body.push_str(&format!("data: {}\n\n", chunk(delta, Value::Null)));
         }
         body.push_str(&format!(
             "data: {}\n\ndata: [DONE]\n\n",
