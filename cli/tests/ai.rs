@@ -420,7 +420,7 @@ fn openai_model_drafts_through_a_compatible_server() {
         }
         // The request carried the question and the grounded sources.
         let reqs = rt.block_on(server.received_requests()).unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
+        let body: Value = serde_json::from_slice(&reqs[0].body).unwrap();
         assert_eq!(body["model"], "test-model");
         let user = body["messages"]
             .as_array()
