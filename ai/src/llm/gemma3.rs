@@ -528,9 +528,12 @@ impl Gemma3 {
         let ids = Tensor::new(tokens, &self.device)?;
         let mut x = self.embed.embedding(&ids)?.unsqueeze(0)?;
         x = (x * (self.cfg.hidden as f64).sqrt())?;
+        // Every local layer holds the same positions, and so does every
+        // global one: each kind's mask is built once per call.
+        let mut masks = Masks::default();
         for (layer, slot) in self.layers.iter().zip(kv.iter_mut()) {
             let h = layer.attn_norm.forward(&x)?;
-            let h = self.attention(layer, &h, start, slot)?;
+            let h = self.attention(layer, &h, start, slot, &mut masks)?;
             let h = layer.post_attn_norm.forward(&h)?;
             x = (x + h)?;
             let h = layer.ffn_norm.forward(&x)?;
@@ -552,6 +555,7 @@ impl Gemma3 {
         x: &Tensor,
         start: usize,
         slot: &mut Option<(Tensor, Tensor)>,
+        masks: &mut Masks,
     ) -> candle_core::Result<Tensor> {
         let cfg = &self.cfg;
         let (b, seq, _) = x.dims3()?;
@@ -593,11 +597,19 @@ impl Gemma3 {
         let scale = 1.0 / (hd as f64).sqrt();
         let scores = (q.matmul(&k.t()?)? * scale)?;
         let scores = scores.reshape((b, nh, seq, total))?;
-        let window = layer.local.then_some(cfg.sliding_window);
-        let scores = match mask(seq, total, start, first, window, &self.device)? {
-            Some(m) => scores.broadcast_add(&m)?,
+        let kind = &mut masks.0[usize::from(layer.local)];
+        let built = match kind.take() {
+            Some((t, m)) if t == total => m,
+            _ => {
+                let window = layer.local.then_some(cfg.sliding_window);
+                mask(seq, total, start, first, window, &self.device)?
+            }
+        };
+        let scores = match &built {
+            Some(m) => scores.broadcast_add(m)?,
             None => scores,
         };
+        *kind = Some((total, built));
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let probs = probs.reshape((b, nkv, group * seq, total))?;
         let out = probs.matmul(&v)?.reshape((b, nh, seq, hd))?;
@@ -605,6 +617,11 @@ impl Gemma3 {
         layer.wo.forward(&out)
     }
 }
+
+/// The attention masks of one forward call, by layer kind (global, local),
+/// with the number of key positions each was built for.
+#[derive(Default)]
+struct Masks([Option<(usize, Option<Tensor>)>; 2]);
 
 /// The additive mask (0 or −∞) of queries at `start..start + seq` over keys
 /// at `first..first + total`: causal, and within `window` positions for

@@ -201,6 +201,23 @@ pub trait LanguageModel: Send + Sync {
     ) -> BoxFuture<'a, Result<Generation>>;
 }
 
+/// A borrowed model is a model too (e.g. one loaded once for a whole
+/// program and shared as `&'static`).
+impl<M: LanguageModel + ?Sized> LanguageModel for &M {
+    fn id(&self) -> String {
+        (**self).id()
+    }
+
+    fn generate<'a>(
+        &'a self,
+        request: &'a GenerateRequest,
+        cancel: &'a CancelToken,
+        on_text: &'a mut TokenSink<'_>,
+    ) -> BoxFuture<'a, Result<Generation>> {
+        (**self).generate(request, cancel, on_text)
+    }
+}
+
 /// Holds back text that could be the start of a stop sequence, and finds the
 /// first complete one. Backends feed it decoded pieces; it returns what can
 /// safely be shown.

@@ -37,6 +37,9 @@ pub const MAX_SOURCE_CHARS: usize = 900;
 /// Generated answers stop at this many tokens.
 pub const ANSWER_TOKENS: usize = 96;
 
+/// Generated portfolio summaries stop at this many tokens.
+pub const SUMMARY_TOKENS: usize = 128;
+
 /// Where an answer ends.
 pub fn stops() -> Vec<String> {
     vec![
@@ -91,9 +94,7 @@ pub fn summary_request(sources: &[Source]) -> GenerateRequest {
         "{EXAMPLE}\n{}Question: In two sentences, how does my portfolio look?\nAnswer:",
         sources_block(sources)
     );
-    let mut r = GenerateRequest::new(INSTRUCTIONS, prompt, ANSWER_TOKENS).with_stop(stops());
-    r.max_tokens = 128;
-    r
+    GenerateRequest::new(INSTRUCTIONS, prompt, SUMMARY_TOKENS).with_stop(stops())
 }
 
 #[cfg(test)]

@@ -151,37 +151,58 @@ pub fn strip_markers(text: &str) -> (String, Vec<usize>) {
     (tidy, markers)
 }
 
-/// The numbers of `text` (markers excluded) that appear in none of
-/// `sources`, comparing canonical forms, values rounded to the digits
-/// written, and fractions written as percentages.
-pub fn unsupported_numbers(text: &str, sources: &[String]) -> Vec<String> {
-    let (body, _) = strip_markers(text);
-    let grounding: Vec<String> = sources.iter().flat_map(|g| numbers(g)).collect();
-    let values: Vec<f64> = grounding
-        .iter()
-        .filter_map(|n| n.parse::<f64>().ok())
-        .collect();
-    let canonical: BTreeSet<String> = grounding.iter().map(|n| canonical_number(n)).collect();
-    let mut out = Vec::new();
-    for n in numbers(&body) {
-        if canonical.contains(&canonical_number(&n)) {
-            continue;
-        }
-        let Ok(v) = n.parse::<f64>() else {
-            out.push(n);
-            continue;
-        };
-        let decimals = n.split_once('.').map_or(0, |(_, f)| f.len());
-        let scale = 10f64.powi(i32::try_from(decimals).unwrap_or(6));
-        let round = |x: f64| (x.abs() * scale).round() / scale;
-        let hit = values.iter().any(|s| {
-            (round(*s) - v).abs() < 0.5 / scale || (round(s * 100.0) - v).abs() < 0.5 / scale
-        });
-        if !hit {
-            out.push(n);
+/// The numbers of a set of sources, ready to check figures against.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    canonical: BTreeSet<String>,
+    values: Vec<f64>,
+}
+
+impl Figures {
+    /// Every number written in `sources`.
+    pub fn new(sources: &[String]) -> Self {
+        let grounding: Vec<String> = sources.iter().flat_map(|g| numbers(g)).collect();
+        Self {
+            values: grounding
+                .iter()
+                .filter_map(|n| n.parse::<f64>().ok())
+                .collect(),
+            canonical: grounding.iter().map(|n| canonical_number(n)).collect(),
         }
     }
-    out
+
+    /// The numbers of `text` (markers excluded) that appear in none of the
+    /// sources, comparing canonical forms, values rounded to the digits
+    /// written, and fractions written as percentages.
+    pub fn unsupported(&self, text: &str) -> Vec<String> {
+        let (body, _) = strip_markers(text);
+        let mut out = Vec::new();
+        for n in numbers(&body) {
+            if self.canonical.contains(&canonical_number(&n)) {
+                continue;
+            }
+            let Ok(v) = n.parse::<f64>() else {
+                out.push(n);
+                continue;
+            };
+            let decimals = n.split_once('.').map_or(0, |(_, f)| f.len());
+            let scale = 10f64.powi(i32::try_from(decimals).unwrap_or(6));
+            let round = |x: f64| (x.abs() * scale).round() / scale;
+            let hit = self.values.iter().any(|s| {
+                (round(*s) - v).abs() < 0.5 / scale || (round(s * 100.0) - v).abs() < 0.5 / scale
+            });
+            if !hit {
+                out.push(n);
+            }
+        }
+        out
+    }
+}
+
+/// The numbers of `text` (markers excluded) that appear in none of
+/// `sources` (see [`Figures::unsupported`]).
+pub fn unsupported_numbers(text: &str, sources: &[String]) -> Vec<String> {
+    Figures::new(sources).unsupported(text)
 }
 
 /// Does `sentence` tell the reader to trade?
@@ -246,9 +267,15 @@ pub fn verify(
         embedder.embed(&texts)?
     };
     let (dv, sv) = vectors.split_at(bodies.len().min(vectors.len()));
+    // What the sources hold, worked out once for every sentence.
+    let figures = Figures::new(sources);
+    let source_terms: Vec<BTreeSet<String>> = sources
+        .iter()
+        .map(|t| content_terms(t).into_iter().collect())
+        .collect();
     let mut checks = Vec::new();
     let mut kept: Vec<String> = Vec::new();
-    let mut changed = false;
+    let mut dropped = false;
     for (k, (sentence, (body, markers))) in drafted.iter().zip(&bodies).enumerate() {
         let mut problems = Vec::new();
         for &m in markers {
@@ -256,7 +283,7 @@ pub fn verify(
                 problems.push(Problem::BadCitation { marker: m });
             }
         }
-        let nums = unsupported_numbers(body, sources);
+        let nums = figures.unsupported(body);
         if !nums.is_empty() {
             problems.push(Problem::UnsupportedNumbers { numbers: nums });
         }
@@ -291,20 +318,17 @@ pub fn verify(
             } else {
                 cited.clone()
             };
-            let source_terms: BTreeSet<String> = against
-                .iter()
-                .filter_map(|n| sources.get(n - 1))
-                .flat_map(|t| content_terms(t))
-                .collect();
+            let covered = |t: &String| {
+                against
+                    .iter()
+                    .filter_map(|n| source_terms.get(n - 1))
+                    .any(|terms| terms.contains(t))
+            };
             let terms: BTreeSet<String> = content_terms(body)
                 .into_iter()
                 .filter(|t| !t.chars().all(|c| c.is_ascii_digit()))
                 .collect();
-            let missing: Vec<String> = terms
-                .iter()
-                .filter(|t| !source_terms.contains(*t))
-                .cloned()
-                .collect();
+            let missing: Vec<String> = terms.iter().filter(|t| !covered(t)).cloned().collect();
             let coverage = if terms.is_empty() {
                 1.0
             } else {
@@ -328,7 +352,7 @@ pub fn verify(
                 kept.push(sentence.clone());
             }
         } else {
-            changed = true;
+            dropped = true;
         }
         checks.push(SentenceCheck {
             sentence: sentence.clone(),
@@ -339,7 +363,7 @@ pub fn verify(
     }
     let outcome = if kept.is_empty() {
         DraftOutcome::Replaced
-    } else if changed {
+    } else if dropped {
         DraftOutcome::Repaired
     } else {
         DraftOutcome::Accepted

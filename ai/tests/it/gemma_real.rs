@@ -13,9 +13,7 @@ use auravest_ai::KnowledgeBase;
 use auravest_ai::eval::run;
 use auravest_ai::llm::gemma3::{Gemma3, KvCache};
 use auravest_ai::llm::local::LocalGemma;
-use auravest_ai::llm::{
-    BoxFuture, CancelToken, FinishReason, GenerateRequest, Generation, LanguageModel, TokenSink,
-};
+use auravest_ai::llm::{CancelToken, FinishReason, GenerateRequest};
 use auravest_ai::setup::Setup;
 
 pub(crate) fn model() -> Option<&'static LocalGemma> {
@@ -150,24 +148,6 @@ fn runs_single_threaded_under_nextest() {
     assert_eq!(std::env::var("RAYON_NUM_THREADS").as_deref(), Ok("1"));
 }
 
-/// The local model as a shared [`LanguageModel`] for the assistant.
-struct Shared(&'static LocalGemma);
-
-impl LanguageModel for Shared {
-    fn id(&self) -> String {
-        self.0.id()
-    }
-
-    fn generate<'a>(
-        &'a self,
-        request: &'a GenerateRequest,
-        cancel: &'a CancelToken,
-        on_text: &'a mut TokenSink<'_>,
-    ) -> BoxFuture<'a, auravest_ai::Result<Generation>> {
-        self.0.generate(request, cancel, on_text)
-    }
-}
-
 /// Twenty questions of the evaluation set, spread over its categories,
 /// answered with Gemma drafting and MiniLM checking: the retrieval, tool and
 /// refusal targets still hold, and no shown answer holds a number that is in
@@ -183,7 +163,7 @@ fn evaluation_subset_with_the_local_model_invents_no_numbers() {
         return;
     }
     let (assistant, _) = Setup::default().build(&|_, _| {}).unwrap();
-    let assistant = assistant.with_model(Arc::new(Shared(m)));
+    let assistant = assistant.with_model(Arc::new(m));
     let subset = crate::support::set().sample(20);
     assert_eq!(subset.cases.len(), 20);
     let started = std::time::Instant::now();
