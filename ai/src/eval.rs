@@ -169,6 +169,24 @@ pub struct CaseResult {
     pub answer: String,
 }
 
+/// One line: `id (category): retrieved [..] tools [..] refused .. missing
+/// [..] invented [..]`.
+impl std::fmt::Display for CaseResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): retrieved {:?} tools {:?} refused {} missing {:?} invented {:?}",
+            self.id,
+            self.category,
+            self.retrieved,
+            self.tools,
+            self.refused,
+            self.missing_figures,
+            self.invented_numbers
+        )
+    }
+}
+
 impl CaseResult {
     /// Did every check pass?
     pub fn passed(&self) -> bool {

@@ -65,18 +65,6 @@ const SENTENCES: [&str; 32] = [
     "Recency bias overweights what happened lately.",
 ];
 
-/// Seeded random unit vectors: Gaussian coordinates, normalised.
-fn unit_vectors(rng: &mut SplitMix, n: usize) -> Vec<Vec<f32>> {
-    (0..n)
-        .map(|_| {
-            let mut v: Vec<f32> = (0..DIM).map(|_| rng.normal() as f32).collect();
-            let norm = dot(&v, &v).sqrt();
-            v.iter_mut().for_each(|x| *x /= norm);
-            v
-        })
-        .collect()
-}
-
 fn load_minilm() -> Option<MiniLm> {
     match MiniLm::load_default() {
         Ok(m) => Some(m),
@@ -140,8 +128,8 @@ fn corpus_size() -> usize {
 fn bench_index(c: &mut Criterion) {
     let mut rng = SplitMix::new(SEED);
     let n = corpus_size();
-    let corpus = unit_vectors(&mut rng, n);
-    let queries = unit_vectors(&mut rng, QUERIES);
+    let corpus = rng.unit_vectors(n, DIM);
+    let queries = rng.unit_vectors(QUERIES, DIM);
 
     // One usearch index serves both modes: graph search, then exact scan.
     let mut usearch = build_usearch(&corpus, UsearchOptions::default());

@@ -48,6 +48,19 @@ impl SplitMix {
         let u2 = self.uniform();
         (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
     }
+
+    /// `n` random unit vectors of `dim` dimensions: Gaussian coordinates,
+    /// normalised (the vector-index benches and their peer's data).
+    pub fn unit_vectors(&mut self, n: usize, dim: usize) -> Vec<Vec<f32>> {
+        (0..n)
+            .map(|_| {
+                let mut v: Vec<f32> = (0..dim).map(|_| self.normal() as f32).collect();
+                let norm = auravest_ai::embed::dot(&v, &v).sqrt();
+                v.iter_mut().for_each(|x| *x /= norm);
+                v
+            })
+            .collect()
+    }
 }
 
 /// Weekdays from `start`, `n` of them.

@@ -89,13 +89,15 @@ impl LanguageModel for Scripted {
     }
 }
 
+/// Tools over the sample prices at the evaluation date, with `portfolio`.
 fn tools<'a>(
     m: &'a auravest_market::Market,
     kb: &'a auravest_ai::KnowledgeBase,
+    portfolio: Option<&'a auravest_ai::PortfolioContext>,
 ) -> ToolContext<'a> {
     ToolContext {
         market: Some(m),
-        portfolio: None,
+        portfolio,
         kb,
         as_of: Some("2018-04-11".parse().unwrap()),
     }
@@ -113,7 +115,7 @@ async fn a_faithful_cited_draft_is_shown_as_written() {
         .ask_streaming(
             "u",
             QUESTION,
-            &tools(&m, a.kb()),
+            &tools(&m, a.kb(), None),
             Utc::now(),
             &CancelToken::new(),
             &mut |p| streamed.push_str(p),
@@ -148,7 +150,10 @@ async fn sentences_with_invented_figures_are_dropped() {
     });
     let a = hash_assistant().with_model(model);
     let m = market();
-    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    let ans = a
+        .ask("u", QUESTION, &tools(&m, a.kb(), None))
+        .await
+        .unwrap();
     assert_eq!(ans.draft, Some(DraftOutcome::Repaired));
     assert!(!ans.answer.contains("84"), "{}", ans.answer);
     assert!(!ans.answer.contains("37"));
@@ -161,7 +166,7 @@ async fn an_unsupported_draft_or_a_failing_model_gives_the_extractive_answer() {
     let plain = hash_assistant();
     let m = market();
     let extractive = plain
-        .ask("u", QUESTION, &tools(&m, plain.kb()))
+        .ask("u", QUESTION, &tools(&m, plain.kb(), None))
         .await
         .unwrap();
     assert_eq!(extractive.draft, None);
@@ -170,7 +175,10 @@ async fn an_unsupported_draft_or_a_failing_model_gives_the_extractive_answer() {
     let off =
         Scripted::new(|_| Ok("Bananas ripen faster next to apples in a paper bag.".to_owned()));
     let a = hash_assistant().with_model(off);
-    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    let ans = a
+        .ask("u", QUESTION, &tools(&m, a.kb(), None))
+        .await
+        .unwrap();
     assert_eq!(ans.draft, Some(DraftOutcome::Replaced));
     assert_eq!(ans.answer, extractive.answer);
     assert_eq!(ans.model, "scripted");
@@ -182,7 +190,10 @@ async fn an_unsupported_draft_or_a_failing_model_gives_the_extractive_answer() {
         ))
     });
     let a = hash_assistant().with_model(advice);
-    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    let ans = a
+        .ask("u", QUESTION, &tools(&m, a.kb(), None))
+        .await
+        .unwrap();
     assert!(
         ans.guardrails.contains(&Verdict::DraftAdviceDropped),
         "{:?}",
@@ -192,7 +203,10 @@ async fn an_unsupported_draft_or_a_failing_model_gives_the_extractive_answer() {
 
     let failing = Scripted::new(|_| Err("connection refused".to_owned()));
     let a = hash_assistant().with_model(failing);
-    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    let ans = a
+        .ask("u", QUESTION, &tools(&m, a.kb(), None))
+        .await
+        .unwrap();
     assert_eq!(ans.draft, Some(DraftOutcome::Replaced));
     assert_eq!(ans.answer, extractive.answer);
     assert!(
@@ -211,7 +225,7 @@ async fn declined_questions_never_reach_the_model() {
         "What exactly should I buy with $10k?",
         "What is the best recipe for banana bread?",
     ] {
-        let ans = a.ask("u", q, &tools(&m, a.kb())).await.unwrap();
+        let ans = a.ask("u", q, &tools(&m, a.kb(), None)).await.unwrap();
         assert!(ans.refused, "{q}");
         assert_eq!(ans.draft, None);
         assert_eq!(ans.model, "none");
@@ -228,7 +242,7 @@ async fn tool_figures_stay_exact_beside_the_draft() {
         .ask(
             "u",
             "What was the closing price of AAPL?",
-            &tools(&m, a.kb()),
+            &tools(&m, a.kb(), None),
         )
         .await
         .unwrap();
@@ -245,10 +259,7 @@ async fn the_portfolio_summary_is_drafted_and_checked_or_extractive() {
     let ctx = portfolio();
     let m = market();
     let plain = hash_assistant();
-    let t = ToolContext {
-        portfolio: Some(&ctx),
-        ..tools(&m, plain.kb())
-    };
+    let t = tools(&m, plain.kb(), Some(&ctx));
     let s = plain.summary(&t).await.unwrap();
     assert_eq!(s.draft, None);
     assert_eq!(s.model, "none");
@@ -257,10 +268,7 @@ async fn the_portfolio_summary_is_drafted_and_checked_or_extractive() {
 
     let model = Scripted::new(|s| Ok(format!("{} [1].", first_sentence(&s[0]))));
     let a = hash_assistant().with_model(model);
-    let t = ToolContext {
-        portfolio: Some(&ctx),
-        ..tools(&m, a.kb())
-    };
+    let t = tools(&m, a.kb(), Some(&ctx));
     let s = a.summary(&t).await.unwrap();
     assert!(
         matches!(
@@ -280,10 +288,7 @@ async fn tickers_in_a_draft_pass_through_the_advice_guard() {
     let ctx = portfolio();
     let m = market();
     let plain = hash_assistant();
-    let t = ToolContext {
-        portfolio: Some(&ctx),
-        ..tools(&m, plain.kb())
-    };
+    let t = tools(&m, plain.kb(), Some(&ctx));
     // The holdings for which buying more raises a conflict.
     let mut flagged = None;
     for sym in ctx.prices.columns() {
@@ -306,10 +311,7 @@ async fn tickers_in_a_draft_pass_through_the_advice_guard() {
     let s2 = sym.clone();
     let model = Scripted::new(move |s| Ok(format!("{} like {s2} [1].", first_sentence(&s[0]))));
     let a = hash_assistant().with_model(model);
-    let t = ToolContext {
-        portfolio: Some(&ctx),
-        ..tools(&m, a.kb())
-    };
+    let t = tools(&m, a.kb(), Some(&ctx));
     let ans = a.ask("u", QUESTION, &t).await.unwrap();
     assert!(ans.answer.contains(&sym), "{}", ans.answer);
     for l in &lines {
@@ -346,7 +348,10 @@ async fn model_tokens_are_metered_and_the_model_audited() {
         Ok(format!("{} [1].", first_sentence(&s[0])))
     }));
     let m = market();
-    let ans = a.ask("u", QUESTION, &tools(&m, a.kb())).await.unwrap();
+    let ans = a
+        .ask("u", QUESTION, &tools(&m, a.kb(), None))
+        .await
+        .unwrap();
     let events = usage.events();
     assert_eq!(events.len(), 1);
     // The scripted model reports 100 prompt and 20 generated tokens.
@@ -357,7 +362,7 @@ async fn model_tokens_are_metered_and_the_model_audited() {
     a.ask(
         "u",
         "What is the best recipe for banana bread?",
-        &tools(&m, a.kb()),
+        &tools(&m, a.kb(), None),
     )
     .await
     .unwrap();

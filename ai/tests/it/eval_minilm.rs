@@ -49,22 +49,7 @@ async fn offline_evaluation_meets_its_targets_with_minilm() {
         r.cases,
         t1.elapsed().as_secs_f64()
     );
-    let failures: Vec<String> = r
-        .failures
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {:?} {:?} refused={} missing={:?} invented={:?}",
-                f.id,
-                f.category,
-                f.retrieved,
-                f.tools,
-                f.refused,
-                f.missing_figures,
-                f.invented_numbers
-            )
-        })
-        .collect();
+    let failures: Vec<String> = r.failures.iter().map(ToString::to_string).collect();
     let summary = format!(
         "recall@3 {} mrr {} tools {} refusals {} figures {} invented {}\n{}",
         r.recall_at_3,

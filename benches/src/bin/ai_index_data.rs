@@ -13,7 +13,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use auravest_ai::embed::dot;
 use auravest_ai::{BruteForceIndex, UsearchIndex, UsearchOptions, VectorIndex};
 use auravest_benches::SplitMix;
 use serde_json::{Map, Value, json};
@@ -24,19 +23,6 @@ const QUERIES: usize = 200;
 const K: usize = 10;
 /// The same seed as `benches/ai_embed_index.rs`.
 const SEED: u64 = 2026;
-
-/// Seeded random unit vectors: Gaussian coordinates, normalised (the same
-/// generator as the bench).
-fn unit_vectors(rng: &mut SplitMix, n: usize) -> Vec<Vec<f32>> {
-    (0..n)
-        .map(|_| {
-            let mut v: Vec<f32> = (0..DIM).map(|_| rng.normal() as f32).collect();
-            let norm = dot(&v, &v).sqrt();
-            v.iter_mut().for_each(|x| *x /= norm);
-            v
-        })
-        .collect()
-}
 
 fn write_f32(path: &Path, vectors: &[Vec<f32>]) -> std::io::Result<()> {
     let bytes: Vec<u8> = vectors
@@ -69,8 +55,8 @@ fn read_f32(path: &Path) -> std::io::Result<Vec<Vec<f32>>> {
 fn write(dir: &Path) -> std::io::Result<String> {
     std::fs::create_dir_all(dir)?;
     let mut rng = SplitMix::new(SEED);
-    let corpus = unit_vectors(&mut rng, CORPUS);
-    let queries = unit_vectors(&mut rng, QUERIES);
+    let corpus = rng.unit_vectors(CORPUS, DIM);
+    let queries = rng.unit_vectors(QUERIES, DIM);
     write_f32(&dir.join("base.f32"), &corpus)?;
     write_f32(&dir.join("queries.f32"), &queries)?;
     let meta = json!({

@@ -304,16 +304,7 @@ pub(crate) fn run_eval(args: &EvalArgs) -> Result<String, CliError> {
             ));
         }
         for f in &report.failures {
-            s.push_str(&format!(
-                "FAIL {} ({}): retrieved {:?} tools {:?} refused {} missing {:?} invented {:?}\n",
-                f.id,
-                f.category,
-                f.retrieved,
-                f.tools,
-                f.refused,
-                f.missing_figures,
-                f.invented_numbers
-            ));
+            s.push_str(&format!("FAIL {f}\n"));
         }
         s
     };
