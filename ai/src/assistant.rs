@@ -578,7 +578,7 @@ impl Assistant {
                         lines.push(line);
                     }
                 }
-                text = format!("{}\n\n{DISCLAIMER}", lines.join("\n\n"));
+                text = crate::compose::render(&lines, DISCLAIMER);
             }
         }
         Ok(Answer {
@@ -905,7 +905,7 @@ impl Assistant {
             }
         }
         Ok(PortfolioSummary {
-            text: format!("{body}\n\n{DISCLAIMER}"),
+            text: crate::compose::render(&[body], DISCLAIMER),
             sources: insight.sections,
             model: if draft.is_some() {
                 self.model_id()

@@ -147,11 +147,16 @@ impl Composition {
 
     /// The body: one paragraph per line, then the disclaimer.
     pub fn render(&self, disclaimer: &str) -> String {
-        let mut out = self.lines.join("\n\n");
-        if !out.is_empty() {
-            out.push_str("\n\n");
-        }
-        out.push_str(disclaimer);
-        out
+        render(&self.lines, disclaimer)
     }
+}
+
+/// Paragraphs separated by blank lines, then the disclaimer.
+pub fn render(paragraphs: &[String], disclaimer: &str) -> String {
+    let mut out = paragraphs.join("\n\n");
+    if !out.is_empty() {
+        out.push_str("\n\n");
+    }
+    out.push_str(disclaimer);
+    out
 }

@@ -228,6 +228,23 @@ impl LocalGemma {
         })
     }
 
+    /// Runs `tokens` after what the session's cache holds and returns the
+    /// logits of the last one; on failure the session is forgotten, so its
+    /// tokens and cache never disagree.
+    fn advance(&self, session: &mut Session, tokens: &[u32]) -> Result<Vec<f32>> {
+        match self.model.forward(tokens, &mut session.cache, false) {
+            Ok(logits) => {
+                session.tokens.extend_from_slice(tokens);
+                Ok(logits)
+            }
+            Err(e) => {
+                session.cache.clear();
+                session.tokens.clear();
+                Err(e)
+            }
+        }
+    }
+
     /// Generates on the calling thread (the [`LanguageModel`] future does
     /// the same; a server should call this from a blocking task).
     ///
@@ -273,18 +290,7 @@ impl LocalGemma {
             ..Timings::default()
         };
         let started = Instant::now();
-        let result = self
-            .model
-            .forward(&ids[reused..], &mut session.cache, false);
-        let mut logits = match result {
-            Ok(l) => l,
-            Err(e) => {
-                session.cache.clear();
-                session.tokens.clear();
-                return Err(e);
-            }
-        };
-        session.tokens.clone_from(&ids);
+        let mut logits = self.advance(session, &ids[reused..])?;
         timings.prefill = started.elapsed();
         let started = Instant::now();
         let mut sampler = Sampler::new(request.sampling);
@@ -328,24 +334,12 @@ impl LocalGemma {
                 finish = FinishReason::Cancelled;
                 break;
             }
-            if let Err(e) = self
-                .model
-                .forward(&[next], &mut session.cache, false)
-                .map(|l| {
-                    logits = l;
-                })
-            {
-                session.cache.clear();
-                session.tokens.clear();
-                return Err(e);
-            }
-            session.tokens.push(next);
+            logits = self.advance(session, &[next])?;
         }
-        if finish != FinishReason::Stop || !stops.stopped() {
-            let rest = stops.finish();
-            if !rest.is_empty() {
-                on_text(&rest);
-            }
+        // Text held back as a possible stop sequence that never completed.
+        let rest = stops.finish();
+        if !rest.is_empty() {
+            on_text(&rest);
         }
         timings.decode_tokens = generated.len();
         timings.decode = started.elapsed();

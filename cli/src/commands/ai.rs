@@ -49,23 +49,22 @@ pub(crate) enum ModelChoice {
 /// Loads the chosen model; `None` for no model. Without a choice: the local
 /// model when its weights are found, else none (with a note on stderr).
 fn language_model(choice: Option<ModelChoice>) -> Result<Option<Arc<dyn LanguageModel>>, CliError> {
+    let unavailable = |e: auravest_ai::Error| CliError::Unavailable(e.to_string());
+    let local = |path: PathBuf| -> Result<Option<Arc<dyn LanguageModel>>, CliError> {
+        let m = LocalGemma::load(&path, auravest_ai::llm::gemma3::LoadOptions::default())
+            .map_err(unavailable)?;
+        Ok(Some(Arc::new(m)))
+    };
     match choice {
         Some(ModelChoice::None) => Ok(None),
-        Some(ModelChoice::Local) => {
-            let m = LocalGemma::load_default().map_err(|e| CliError::Unavailable(e.to_string()))?;
-            Ok(Some(Arc::new(m)))
-        }
+        Some(ModelChoice::Local) => local(LocalGemma::locate().map_err(unavailable)?),
         Some(ModelChoice::Openai) => {
             let cfg = OpenAiConfig::from_env().map_err(|e| ai_error(&e))?;
             let m = OpenAiBackend::new(cfg).map_err(|e| ai_error(&e))?;
             Ok(Some(Arc::new(m)))
         }
         None => match LocalGemma::locate() {
-            Ok(path) => {
-                let m = LocalGemma::load(&path, auravest_ai::llm::gemma3::LoadOptions::default())
-                    .map_err(|e| CliError::Unavailable(e.to_string()))?;
-                Ok(Some(Arc::new(m)))
-            }
+            Ok(path) => local(path),
             Err(e) => {
                 eprintln!("note: answering without a language model: {e}");
                 Ok(None)
