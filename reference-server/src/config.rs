@@ -1,0 +1,552 @@
+//! Settings, read from the environment (every one has a default), and the
+//! secrets: from the environment, else generated once into
+//! `<data dir>/secrets.toml` (mode 0600).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use rand::RngCore as _;
+
+/// A setting that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// An environment variable had a value we cannot use.
+    #[error("{name}: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The data folder or secrets file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Per-key request budgets (`AURAVEST_RATE_LIMIT_*`), each per minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Every request, per client IP (`AURAVEST_RATE_LIMIT_IP_PER_MINUTE`).
+    pub ip_per_minute: u32,
+    /// Authenticated requests, per user (`AURAVEST_RATE_LIMIT_USER_PER_MINUTE`).
+    pub user_per_minute: u32,
+    /// Login, registration and token refresh, per IP (`AURAVEST_RATE_LIMIT_AUTH_PER_MINUTE`).
+    pub auth_per_minute: u32,
+    /// Manual price refreshes, per user (`AURAVEST_RATE_LIMIT_REFRESH_PER_MINUTE`).
+    pub refresh_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            ip_per_minute: 600,
+            user_per_minute: 300,
+            auth_per_minute: 10,
+            refresh_per_minute: 2,
+        }
+    }
+}
+
+/// The 32-byte keys the server needs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secrets {
+    /// Signs access tokens (HS256) (`AURAVEST_JWT_SECRET`).
+    pub jwt: [u8; 32],
+    /// Encrypts emails, AES-256-GCM (`AURAVEST_ENCRYPTION_KEY`).
+    pub encryption: [u8; 32],
+    /// Keys the lookup and audit hashes, HMAC-SHA-256 (`AURAVEST_HASH_KEY`).
+    pub hash: [u8; 32],
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets { .. }")
+    }
+}
+
+impl Secrets {
+    /// Fresh random keys.
+    pub fn generate() -> Self {
+        let mut rng = rand::rngs::OsRng;
+        let mut s = Self {
+            jwt: [0; 32],
+            encryption: [0; 32],
+            hash: [0; 32],
+        };
+        rng.fill_bytes(&mut s.jwt);
+        rng.fill_bytes(&mut s.encryption);
+        rng.fill_bytes(&mut s.hash);
+        s
+    }
+}
+
+/// Where the secrets came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretsOrigin {
+    /// All three from the environment.
+    Environment,
+    /// Read from this file.
+    File(PathBuf),
+    /// Generated into this file now.
+    Generated(PathBuf),
+}
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `AURAVEST_ADDR` (default `127.0.0.1:8080`; port 0 picks one).
+    pub addr: SocketAddr,
+    /// `AURAVEST_DATA_DIR` (default `./data`): the SQLite file, the secrets and the sample prices.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: `postgres://…` or `sqlite://…`; default `sqlite://<data dir>/auravest.db`.
+    pub database_url: String,
+    /// `REDIS_URL`: shares the quote cache, request coalescing and rate limits between replicas.
+    pub redis_url: Option<String>,
+    /// Request budgets.
+    pub rate_limits: RateLimits,
+    /// `AURAVEST_AI_DAILY_LIMIT` (default 5): AI questions per user per day.
+    pub ai_daily_limit: u32,
+    /// `AURAVEST_BODY_LIMIT_BYTES` (default 1 MiB).
+    pub body_limit: usize,
+    /// `AURAVEST_ACCESS_TOKEN_TTL_SECS` (default 900).
+    pub access_ttl: Duration,
+    /// `AURAVEST_REFRESH_TOKEN_TTL_DAYS` (default 30).
+    pub refresh_ttl: Duration,
+    /// `AURAVEST_LOGIN_MAX_FAILURES` (default 5) before the account locks.
+    pub login_max_failures: u32,
+    /// `AURAVEST_LOGIN_LOCK_SECS` (default 900): how long it stays locked.
+    pub login_lock: Duration,
+    /// `AURAVEST_TLS_CERT` and `AURAVEST_TLS_KEY` (PEM): serve HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// `AURAVEST_CORS_ORIGINS` (comma-separated); empty means CORS off.
+    pub cors_origins: Vec<String>,
+    /// `AURAVEST_METRICS_PUBLIC` (default true): `/metrics` without authentication.
+    pub metrics_public: bool,
+    /// `AURAVEST_REFRESH_INTERVAL_SECS` (default 900): price refresh interval in market hours.
+    pub refresh_interval: Duration,
+    /// `AURAVEST_REFRESHER` (default true): run the background price refresher.
+    pub refresher: bool,
+    /// `AURAVEST_MARKET_SOURCES` (default `network,sample`): `network` is the
+    /// market crate's HTTP chain (its own `AURAVEST_YAHOO_BASE_URL` etc.),
+    /// `sample` the prices the project ships, `file:DIR` a folder of CSVs.
+    pub market_sources: Vec<String>,
+    /// `AURAVEST_SECURE_COOKIES` (default: on when TLS is on): `Secure` on cookies.
+    pub secure_cookies: bool,
+    /// `AURAVEST_AI` (default true): load the assistant (knowledge base and index).
+    pub ai: bool,
+    /// `AURAVEST_AI_EMBEDDER` (`minilm`, the default when its weights are
+    /// installed, or `hash`): the assistant's embedder.
+    pub ai_hash_embedder: bool,
+    /// The keys.
+    pub secrets: Secrets,
+    /// Where the keys came from.
+    pub secrets_origin: SecretsOrigin,
+}
+
+fn parse<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match lookup(name) {
+        None => Ok(default),
+        Some(v) if v.trim().is_empty() => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: format!("{v:?}: {e}"),
+        }),
+    }
+}
+
+fn key(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<[u8; 32]>, ConfigError> {
+    lookup(name)
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| decode_key(name, v.trim()))
+        .transpose()
+}
+
+fn decode_key(name: &'static str, v: &str) -> Result<[u8; 32], ConfigError> {
+    let bytes = B64.decode(v).map_err(|e| ConfigError::Invalid {
+        name,
+        reason: format!("not base64: {e}"),
+    })?;
+    bytes.try_into().map_err(|b: Vec<u8>| ConfigError::Invalid {
+        name,
+        reason: format!("must be 32 bytes of base64, got {} bytes", b.len()),
+    })
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    ///
+    /// # Errors
+    /// A variable with an unusable value, or an unreadable secrets file.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the settings through `lookup` (tests pass a map).
+    ///
+    /// # Errors
+    /// A variable with an unusable value, or an unreadable secrets file.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let data_dir: PathBuf = parse(&lookup, "AURAVEST_DATA_DIR", PathBuf::from("data"))?;
+        let addr = parse(
+            &lookup,
+            "AURAVEST_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+        )?;
+        let database_url = lookup("DATABASE_URL")
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("auravest.db").display()));
+        let defaults = RateLimits::default();
+        let rate_limits = RateLimits {
+            ip_per_minute: parse(
+                &lookup,
+                "AURAVEST_RATE_LIMIT_IP_PER_MINUTE",
+                defaults.ip_per_minute,
+            )?,
+            user_per_minute: parse(
+                &lookup,
+                "AURAVEST_RATE_LIMIT_USER_PER_MINUTE",
+                defaults.user_per_minute,
+            )?,
+            auth_per_minute: parse(
+                &lookup,
+                "AURAVEST_RATE_LIMIT_AUTH_PER_MINUTE",
+                defaults.auth_per_minute,
+            )?,
+            refresh_per_minute: parse(
+                &lookup,
+                "AURAVEST_RATE_LIMIT_REFRESH_PER_MINUTE",
+                defaults.refresh_per_minute,
+            )?,
+        };
+        for (name, v) in [
+            (
+                "AURAVEST_RATE_LIMIT_IP_PER_MINUTE",
+                rate_limits.ip_per_minute,
+            ),
+            (
+                "AURAVEST_RATE_LIMIT_USER_PER_MINUTE",
+                rate_limits.user_per_minute,
+            ),
+            (
+                "AURAVEST_RATE_LIMIT_AUTH_PER_MINUTE",
+                rate_limits.auth_per_minute,
+            ),
+            (
+                "AURAVEST_RATE_LIMIT_REFRESH_PER_MINUTE",
+                rate_limits.refresh_per_minute,
+            ),
+        ] {
+            if v == 0 {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be at least 1".to_owned(),
+                });
+            }
+        }
+        let cert: Option<PathBuf> = lookup("AURAVEST_TLS_CERT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let key_path: Option<PathBuf> = lookup("AURAVEST_TLS_KEY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let tls = match (cert, key_path) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid {
+                    name: "AURAVEST_TLS_KEY",
+                    reason: "AURAVEST_TLS_CERT is set but the key is not".to_owned(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "AURAVEST_TLS_CERT",
+                    reason: "AURAVEST_TLS_KEY is set but the certificate is not".to_owned(),
+                });
+            }
+        };
+        let list = |name: &str, default: &str| -> Vec<String> {
+            lookup(name)
+                .unwrap_or_else(|| default.to_owned())
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let market_sources = list("AURAVEST_MARKET_SOURCES", "network,sample");
+        for s in &market_sources {
+            if !(s == "network"
+                || s == "sample"
+                || s.strip_prefix("file:").is_some_and(|d| !d.is_empty()))
+            {
+                return Err(ConfigError::Invalid {
+                    name: "AURAVEST_MARKET_SOURCES",
+                    reason: format!("{s:?} is not one of network, sample, file:DIR"),
+                });
+            }
+        }
+        let ai_hash_embedder = match lookup("AURAVEST_AI_EMBEDDER").as_deref().map(str::trim) {
+            None | Some("" | "minilm") => false,
+            Some("hash") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "AURAVEST_AI_EMBEDDER",
+                    reason: format!("{other:?} is not one of minilm, hash"),
+                });
+            }
+        };
+        let (secrets, secrets_origin) = load_secrets(&lookup, &data_dir)?;
+        let tls_on = tls.is_some();
+        Ok(Self {
+            addr,
+            database_url,
+            redis_url: lookup("REDIS_URL").filter(|v| !v.trim().is_empty()),
+            rate_limits,
+            ai_daily_limit: parse(&lookup, "AURAVEST_AI_DAILY_LIMIT", 5)?,
+            body_limit: parse(&lookup, "AURAVEST_BODY_LIMIT_BYTES", 1 << 20)?,
+            access_ttl: Duration::from_secs(parse(&lookup, "AURAVEST_ACCESS_TOKEN_TTL_SECS", 900)?),
+            refresh_ttl: Duration::from_secs(
+                86_400 * parse::<u64>(&lookup, "AURAVEST_REFRESH_TOKEN_TTL_DAYS", 30)?,
+            ),
+            login_max_failures: parse(&lookup, "AURAVEST_LOGIN_MAX_FAILURES", 5)?,
+            login_lock: Duration::from_secs(parse(&lookup, "AURAVEST_LOGIN_LOCK_SECS", 900)?),
+            tls,
+            cors_origins: list("AURAVEST_CORS_ORIGINS", ""),
+            metrics_public: parse(&lookup, "AURAVEST_METRICS_PUBLIC", true)?,
+            refresh_interval: Duration::from_secs(
+                parse(&lookup, "AURAVEST_REFRESH_INTERVAL_SECS", 900)?.max(1),
+            ),
+            refresher: parse(&lookup, "AURAVEST_REFRESHER", true)?,
+            market_sources,
+            secure_cookies: parse(&lookup, "AURAVEST_SECURE_COOKIES", tls_on)?,
+            ai: parse(&lookup, "AURAVEST_AI", true)?,
+            ai_hash_embedder,
+            secrets,
+            secrets_origin,
+            data_dir,
+        })
+    }
+}
+
+/// The secrets: all from the environment, else the file, else generated.
+fn load_secrets(
+    lookup: &impl Fn(&str) -> Option<String>,
+    data_dir: &Path,
+) -> Result<(Secrets, SecretsOrigin), ConfigError> {
+    let env = (
+        key(lookup, "AURAVEST_JWT_SECRET")?,
+        key(lookup, "AURAVEST_ENCRYPTION_KEY")?,
+        key(lookup, "AURAVEST_HASH_KEY")?,
+    );
+    match env {
+        (Some(jwt), Some(encryption), Some(hash)) => {
+            return Ok((
+                Secrets {
+                    jwt,
+                    encryption,
+                    hash,
+                },
+                SecretsOrigin::Environment,
+            ));
+        }
+        (None, None, None) => {}
+        _ => {
+            return Err(ConfigError::Invalid {
+                name: "AURAVEST_JWT_SECRET",
+                reason: "set all three of AURAVEST_JWT_SECRET, AURAVEST_ENCRYPTION_KEY and AURAVEST_HASH_KEY, or none".to_owned(),
+            });
+        }
+    }
+    let path = data_dir.join("secrets.toml");
+    let io = |source| ConfigError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok((parse_secrets_file(&text)?, SecretsOrigin::File(path))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir).map_err(io)?;
+            let secrets = Secrets::generate();
+            let text = format!(
+                "# Generated by auravest-server on first start. Keep private; production\n\
+                 # should set AURAVEST_JWT_SECRET, AURAVEST_ENCRYPTION_KEY and AURAVEST_HASH_KEY.\n\
+                 jwt_secret = \"{}\"\nencryption_key = \"{}\"\nhash_key = \"{}\"\n",
+                B64.encode(secrets.jwt),
+                B64.encode(secrets.encryption),
+                B64.encode(secrets.hash)
+            );
+            write_private(&path, &text).map_err(io)?;
+            Ok((secrets, SecretsOrigin::Generated(path)))
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+fn parse_secrets_file(text: &str) -> Result<Secrets, ConfigError> {
+    let mut jwt = None;
+    let mut encryption = None;
+    let mut hash = None;
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(ConfigError::Invalid {
+                name: "secrets.toml",
+                reason: format!("not `key = \"value\"`: {line:?}"),
+            });
+        };
+        let v = v.trim().trim_matches('"');
+        match k.trim() {
+            "jwt_secret" => jwt = Some(decode_key("secrets.toml jwt_secret", v)?),
+            "encryption_key" => encryption = Some(decode_key("secrets.toml encryption_key", v)?),
+            "hash_key" => hash = Some(decode_key("secrets.toml hash_key", v)?),
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "secrets.toml",
+                    reason: format!("unknown key {other:?}"),
+                });
+            }
+        }
+    }
+    match (jwt, encryption, hash) {
+        (Some(jwt), Some(encryption), Some(hash)) => Ok(Secrets {
+            jwt,
+            encryption,
+            hash,
+        }),
+        _ => Err(ConfigError::Invalid {
+            name: "secrets.toml",
+            reason: "needs jwt_secret, encryption_key and hash_key".to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)], dir: &Path) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        map.insert("AURAVEST_DATA_DIR".to_owned(), dir.display().to_string());
+        Config::from_lookup(move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_generated_secrets_are_kept_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(&[], dir.path()).unwrap();
+        assert_eq!(c.addr, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert!(c.database_url.starts_with("sqlite://"));
+        assert!(c.cors_origins.is_empty());
+        assert_eq!(c.rate_limits, RateLimits::default());
+        let path = dir.path().join("secrets.toml");
+        assert_eq!(c.secrets_origin, SecretsOrigin::Generated(path.clone()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = config(&[], dir.path()).unwrap();
+        assert_eq!(again.secrets, c.secrets);
+        assert_eq!(again.secrets_origin, SecretsOrigin::File(path));
+        assert!(!format!("{:?}", c.secrets).contains(&B64.encode(c.secrets.jwt)));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        for (vars, name) in [
+            (vec![("AURAVEST_ADDR", "nowhere")], "AURAVEST_ADDR"),
+            (
+                vec![("AURAVEST_RATE_LIMIT_IP_PER_MINUTE", "0")],
+                "AURAVEST_RATE_LIMIT_IP_PER_MINUTE",
+            ),
+            (
+                vec![("AURAVEST_RATE_LIMIT_USER_PER_MINUTE", "-3")],
+                "AURAVEST_RATE_LIMIT_USER_PER_MINUTE",
+            ),
+            (vec![("AURAVEST_TLS_CERT", "/x.pem")], "AURAVEST_TLS_KEY"),
+            (
+                vec![("AURAVEST_JWT_SECRET", "c2hvcnQ=")],
+                "AURAVEST_JWT_SECRET",
+            ),
+            (
+                vec![("AURAVEST_MARKET_SOURCES", "network,ftp")],
+                "AURAVEST_MARKET_SOURCES",
+            ),
+        ] {
+            let err = config(&vars, dir.path()).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_from_the_environment_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = B64.encode([7u8; 32]);
+        let c = config(
+            &[
+                ("AURAVEST_JWT_SECRET", &k),
+                ("AURAVEST_ENCRYPTION_KEY", &k),
+                ("AURAVEST_HASH_KEY", &k),
+            ],
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(c.secrets_origin, SecretsOrigin::Environment);
+        assert_eq!(c.secrets.jwt, [7u8; 32]);
+        assert!(!dir.path().join("secrets.toml").exists());
+    }
+
+    #[test]
+    fn a_damaged_secrets_file_is_an_error_not_a_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secrets.toml"), "jwt_secret = \"abc\"\n").unwrap();
+        let err = config(&[], dir.path()).unwrap_err();
+        assert!(err.to_string().contains("secrets.toml"), "{err}");
+    }
+}

@@ -1,0 +1,230 @@
+//! One error type for every handler, rendered as
+//! `{"error": {"code", "message", "fields"?}}`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// The error codes the API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400/413/422: the request was malformed or a field was invalid.
+    ValidationFailed,
+    /// 401: no valid credentials.
+    Unauthenticated,
+    /// 403: authenticated but not allowed.
+    Forbidden,
+    /// 404: no such resource (or not the caller's).
+    NotFound,
+    /// 409: clashes with what is stored.
+    Conflict,
+    /// 429: too many requests; see `Retry-After`.
+    RateLimited,
+    /// 500/503: our fault or a dependency's; details are in the server log.
+    Internal,
+}
+
+/// The error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The error itself.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable code.
+    pub code: ErrorCode,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// JSON path → reason, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// A handler error.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A field (or the body) was invalid: JSON path → reason.
+    #[error("validation failed: {message}")]
+    Validation {
+        /// Summary.
+        message: String,
+        /// JSON path → reason.
+        fields: BTreeMap<String, String>,
+    },
+    /// No valid credentials.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    /// Not allowed.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Nothing there (or not the caller's).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Clashes with stored state.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Too many requests; retry after this long.
+    #[error("rate limited")]
+    RateLimited(Duration),
+    /// Body too large.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// A dependency is unavailable.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: logged, answered with a generic message.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// One invalid field.
+    pub fn field(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        let path = path.into();
+        let reason = reason.into();
+        Self::Validation {
+            message: format!("{path}: {reason}"),
+            fields: BTreeMap::from([(path, reason)]),
+        }
+    }
+
+    /// Several invalid fields.
+    pub fn fields(fields: BTreeMap<String, String>) -> Self {
+        let message = fields
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self::Validation { message, fields }
+    }
+
+    /// A 404 for a kind of resource.
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(format!("no such {what}"))
+    }
+
+    /// An internal error from anything displayable.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+
+    /// The HTTP status.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Validation { .. } => ErrorCode::ValidationFailed,
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::PayloadTooLarge => ErrorCode::ValidationFailed,
+            Self::Unavailable(_) | Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
+            e => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let (message, fields) = match &self {
+            Self::Validation { message, fields } => (message.clone(), Some(fields.clone())),
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                (
+                    "internal error; the server log has the details".to_owned(),
+                    None,
+                )
+            }
+            Self::RateLimited(after) => (
+                format!("too many requests; retry in {} s", retry_secs(*after)),
+                None,
+            ),
+            Self::PayloadTooLarge => ("the request body is too large".to_owned(), None),
+            Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::Unavailable(m) => (m.clone(), None),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                fields,
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Self::RateLimited(after) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_secs(after)));
+        }
+        response
+    }
+}
+
+/// Whole seconds to wait, at least one.
+fn retry_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0).max(u64::from(d.as_secs() == 0))
+}
+
+/// Result of a handler.
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_rounds_up_and_is_at_least_one_second() {
+        assert_eq!(retry_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_secs(Duration::from_secs(0)), 1);
+        assert_eq!(retry_secs(Duration::from_secs(3)), 3);
+        assert_eq!(retry_secs(Duration::from_millis(3_200)), 4);
+    }
+
+    #[test]
+    fn store_conflicts_become_409_and_the_rest_500() {
+        let e: AppError = StoreError::Conflict("email").into();
+        assert_eq!(e.status_code(), StatusCode::CONFLICT);
+        let e: AppError = StoreError::Corrupt {
+            what: "x",
+            reason: "y".to_owned(),
+        }
+        .into();
+        assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -1,0 +1,293 @@
+//! The assistant: questions (metered per day), the portfolio summary
+//! (cached per portfolio and day), feedback on answers, and the learning
+//! checklist.
+
+use std::collections::BTreeSet;
+
+use auravest_ai::{PortfolioContext, ToolContext};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Duration as Days, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::routes::ApiJson;
+use crate::routes::portfolios::{self, Loaded};
+use crate::state::AppState;
+use crate::store::{AuditAction, AuditEntry};
+
+/// The usage kind AI questions are metered under.
+pub const AI_QUESTIONS: &str = "ai_questions";
+
+/// A question.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskBody {
+    /// The question.
+    pub question: String,
+    /// One of the user's portfolios, for the portfolio tools.
+    #[serde(default)]
+    pub portfolio_id: Option<Uuid>,
+}
+
+/// Feedback on an answer.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackBody {
+    /// `helpful`, `wrong` or `biased`.
+    pub kind: String,
+}
+
+/// An answer with the day's usage.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AskView {
+    /// The answer (`auravest_ai::Answer`): text with `[n]` markers, citations,
+    /// tools called, guardrail verdicts and the disclaimer.
+    #[schema(value_type = Object)]
+    pub answer: Value,
+    /// Questions used today, this one included.
+    pub used: i64,
+    /// The daily limit.
+    pub limit: u32,
+}
+
+fn assistant(state: &AppState) -> AppResult<&auravest_ai::Assistant> {
+    if !state.assistant.enabled() {
+        return Err(AppError::Unavailable(
+            "the assistant is turned off on this server (AURAVEST_AI=false)".to_owned(),
+        ));
+    }
+    state.assistant.get().ok_or_else(|| {
+        AppError::Unavailable(
+            "the assistant is still loading its knowledge base; try again shortly".to_owned(),
+        )
+    })
+}
+
+async fn context(state: &AppState, user: Uuid, loaded: &Loaded) -> AppResult<PortfolioContext> {
+    let (_, priced) = portfolios::analysis_of(state, user, loaded).await?;
+    let sources: BTreeSet<String> = priced.sources.values().map(|s| s.source.clone()).collect();
+    Ok(PortfolioContext {
+        portfolio: loaded.portfolio.clone(),
+        prices: priced.frame,
+        risk_profile: portfolios::risk_profile_of(state, user).await?,
+        prices_source: sources.into_iter().collect::<Vec<_>>().join(", "),
+    })
+}
+
+fn ai_error(e: auravest_ai::Error) -> AppError {
+    match e {
+        auravest_ai::Error::Invalid { field, reason } => AppError::field(field, reason),
+        e => AppError::internal(e),
+    }
+}
+
+/// Seconds until the next UTC midnight, when the daily count resets.
+fn until_midnight() -> std::time::Duration {
+    let now = Utc::now();
+    let next = (now.date_naive() + Days::days(1))
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    (next - now).to_std().unwrap_or_default()
+}
+
+/// Asks the assistant (metered: `AURAVEST_AI_DAILY_LIMIT` questions per user and day).
+#[utoipa::path(post, path = "/api/v1/ask", tag = "assistant", request_body = AskBody,
+    responses((status = 200, body = AskView), (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn ask(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<AskBody>,
+) -> AppResult<Json<AskView>> {
+    let assistant = assistant(&state)?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let limit = state.config.ai_daily_limit;
+    let used = state
+        .store
+        .usage(user.id, today)
+        .await?
+        .get(AI_QUESTIONS)
+        .copied()
+        .unwrap_or(0);
+    if used >= i64::from(limit) {
+        return Err(AppError::RateLimited(until_midnight()));
+    }
+    let loaded = match body.portfolio_id {
+        Some(id) => Some(
+            portfolios::load(&state, user.id, id)
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound(_) => AppError::field("portfolio_id", "no such portfolio"),
+                    e => e,
+                })?,
+        ),
+        None => None,
+    };
+    let ctx = match &loaded {
+        Some(l) => Some(context(&state, user.id, l).await?),
+        None => None,
+    };
+    let market = state.prices.market();
+    let tools = ToolContext {
+        market: Some(market.as_ref()),
+        portfolio: ctx.as_ref(),
+        kb: assistant.kb(),
+        as_of: ctx.as_ref().and_then(|c| c.prices.dates().last().copied()),
+    };
+    let subject = user.audit_subject.to_string();
+    let answer = assistant
+        .ask_at(&subject, &body.question, &tools, now)
+        .await
+        .map_err(ai_error)?;
+    let answer_id = Uuid::parse_str(&answer.id).map_err(AppError::internal)?;
+    state.store.record_answer(answer_id, user.id, now).await?;
+    let used = state
+        .store
+        .increment_usage(user.id, today, AI_QUESTIONS)
+        .await?;
+    state
+        .store
+        .audit(&AuditEntry {
+            at: now,
+            action: AuditAction::AiAnswer,
+            subject: Some(user.audit_subject),
+            object: Some(state.keys.object_hash(answer_id)),
+            detail: json!({
+                "refused": answer.refused,
+                "model": answer.model,
+                "citations": answer.citations.len(),
+                "tools": answer.tools.len(),
+            }),
+        })
+        .await?;
+    Ok(Json(AskView {
+        answer: serde_json::to_value(&answer).map_err(AppError::internal)?,
+        used,
+        limit,
+    }))
+}
+
+/// A written summary of the portfolio's insight, cached per portfolio and day.
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}/summary", tag = "assistant",
+    responses((status = 200, description = "`auravest_ai::PortfolioSummary` plus `cached`", body = Object),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn summary(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Value>> {
+    let assistant = assistant(&state)?;
+    let loaded = portfolios::load(&state, user.id, id).await?;
+    let today = Utc::now().date_naive();
+    if let Some(mut hit) = state.store.cached_summary(id, today).await? {
+        if let Value::Object(m) = &mut hit {
+            m.insert("cached".to_owned(), Value::Bool(true));
+        }
+        return Ok(Json(hit));
+    }
+    let ctx = context(&state, user.id, &loaded).await?;
+    let market = state.prices.market();
+    let tools = ToolContext {
+        market: Some(market.as_ref()),
+        portfolio: Some(&ctx),
+        kb: assistant.kb(),
+        as_of: ctx.prices.dates().last().copied(),
+    };
+    let s = assistant.summary(&tools).await.map_err(ai_error)?;
+    let mut value = serde_json::to_value(&s).map_err(AppError::internal)?;
+    state.store.put_summary(id, today, &value).await?;
+    state
+        .store
+        .audit(&AuditEntry {
+            at: Utc::now(),
+            action: AuditAction::AiSummary,
+            subject: Some(user.audit_subject),
+            object: Some(state.keys.object_hash(id)),
+            detail: json!({"model": s.model, "sections": s.sources.len()}),
+        })
+        .await?;
+    if let Value::Object(m) = &mut value {
+        m.insert("cached".to_owned(), Value::Bool(false));
+    }
+    Ok(Json(value))
+}
+
+/// Rates one of the user's answers (a second rating replaces the first).
+#[utoipa::path(post, path = "/api/v1/answers/{id}/feedback", tag = "assistant", request_body = FeedbackBody,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn feedback(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<FeedbackBody>,
+) -> AppResult<StatusCode> {
+    let kind: auravest_ai::FeedbackKind = body.kind.parse().map_err(|_| {
+        AppError::field(
+            "kind",
+            format!("{:?} is not one of helpful, wrong, biased", body.kind),
+        )
+    })?;
+    let name = serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| body.kind.clone());
+    if state.store.put_feedback(user.id, id, &name).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::not_found("answer"))
+    }
+}
+
+/// The learning checklist for the user's experience (from the risk profile
+/// and the first transaction of any portfolio).
+#[utoipa::path(get, path = "/api/v1/checklist", tag = "assistant",
+    responses((status = 200, description = "`[auravest_bias::ChecklistItem]`", body = Vec<Object>)),
+    security(("bearer" = [])))]
+pub async fn checklist(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<Value>>> {
+    let profile = portfolios::risk_profile_of(&state, user.id).await?;
+    let mut first = None;
+    for p in state.store.portfolios(user.id).await? {
+        let rows = state.store.transactions(p.id).await?;
+        let d = rows
+            .iter()
+            .filter_map(|r| chrono::NaiveDate::parse_from_str(&r.record.date, "%Y-%m-%d").ok())
+            .min();
+        first = match (first, d) {
+            (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
+            (a, b) => a.or(b),
+        };
+    }
+    let experience =
+        auravest_bias::Experience::assess(profile.as_ref(), first, Utc::now().date_naive());
+    let items = auravest_bias::learning_checklist(experience, &BTreeSet::new());
+    Ok(Json(
+        items
+            .iter()
+            .filter_map(|i| serde_json::to_value(i).ok())
+            .collect(),
+    ))
+}
+
+/// `/ask`, `/portfolios/{id}/summary`, `/answers/{id}/feedback`, `/checklist`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ask", post(ask))
+        .route("/portfolios/{id}/summary", get(summary))
+        .route("/answers/{id}/feedback", post(feedback))
+        .route("/checklist", get(checklist))
+}

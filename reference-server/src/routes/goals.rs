@@ -1,0 +1,324 @@
+//! Goals with their progress, and badges.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::routes::ApiJson;
+use crate::state::AppState;
+use crate::store::{GoalInput, GoalRecord};
+
+/// Longest goal name.
+pub const MAX_GOAL_NAME_CHARS: usize = 80;
+/// Most goals per user.
+pub const MAX_GOALS: usize = 50;
+
+/// A goal as sent.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalBody {
+    /// What the money is for.
+    pub name: String,
+    /// Amount to reach (decimal string).
+    pub target: String,
+    /// Deadline (`YYYY-MM-DD`); none for a target value without one.
+    #[serde(default)]
+    pub by: Option<String>,
+    /// Money added each month (decimal string).
+    #[serde(default)]
+    pub monthly_contribution: Option<String>,
+    /// Expected annual return as a fraction (e.g. 0.04).
+    #[serde(default)]
+    pub expected_return: Option<f64>,
+}
+
+/// A goal with its progress.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GoalView {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Target (decimal string).
+    pub target: String,
+    /// Deadline.
+    pub by: Option<String>,
+    /// Monthly contribution (decimal string).
+    pub monthly_contribution: Option<String>,
+    /// Expected annual return.
+    pub expected_return: Option<f64>,
+    /// Progress against the value of all the user's portfolios
+    /// (`auravest_bias::GoalProgress`), when they could be valued.
+    #[schema(value_type = Object)]
+    pub progress: Option<Value>,
+}
+
+fn decimal(path: &'static str, v: &str) -> AppResult<Decimal> {
+    auravest_core::parse_decimal(path, v).map_err(|e| AppError::field(path, e.to_string()))
+}
+
+fn validate(body: &GoalBody) -> AppResult<GoalInput> {
+    let name = body.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(AppError::field("name", "is empty"));
+    }
+    if name.chars().count() > MAX_GOAL_NAME_CHARS {
+        return Err(AppError::field(
+            "name",
+            format!("longer than {MAX_GOAL_NAME_CHARS} characters"),
+        ));
+    }
+    let target = decimal("target", &body.target)?;
+    if target <= Decimal::ZERO {
+        return Err(AppError::field("target", "must be more than 0"));
+    }
+    let by = body
+        .by
+        .as_deref()
+        .map(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|e| AppError::field("by", format!("{s:?} is not a YYYY-MM-DD date: {e}")))
+        })
+        .transpose()?;
+    if let Some(d) = by
+        && d <= Utc::now().date_naive()
+    {
+        return Err(AppError::field("by", format!("{d} is not in the future")));
+    }
+    let monthly = body
+        .monthly_contribution
+        .as_deref()
+        .map(|m| decimal("monthly_contribution", m))
+        .transpose()?;
+    if monthly.is_some_and(|m| m < Decimal::ZERO) {
+        return Err(AppError::field(
+            "monthly_contribution",
+            "must not be negative",
+        ));
+    }
+    if let Some(r) = body.expected_return
+        && !(r.is_finite() && (-0.5..=0.5).contains(&r))
+    {
+        return Err(AppError::field(
+            "expected_return",
+            format!("{r} must be a fraction between -0.5 and 0.5"),
+        ));
+    }
+    Ok(GoalInput {
+        name,
+        target: target.normalize().to_string(),
+        by,
+        monthly_contribution: monthly.map(|m| m.normalize().to_string()),
+        expected_return: body.expected_return,
+    })
+}
+
+/// Stored goals as the SDK's goals.
+pub(crate) fn sdk_goals(records: &[GoalRecord]) -> AppResult<Vec<auravest_bias::Goal>> {
+    records
+        .iter()
+        .map(|g| {
+            Ok(auravest_bias::Goal {
+                name: g.name.clone(),
+                target: decimal("target", &g.target)?,
+                by: g.by,
+                monthly_contribution: g
+                    .monthly_contribution
+                    .as_deref()
+                    .map(|m| decimal("monthly_contribution", m))
+                    .transpose()?
+                    .unwrap_or_default(),
+                expected_return: g.expected_return,
+            })
+        })
+        .collect()
+}
+
+/// The value of all the user's portfolios in their base currencies (only
+/// portfolios that can be valued count), for goal progress.
+async fn total_value(state: &AppState, user: Uuid) -> Option<Decimal> {
+    let mut total = Decimal::ZERO;
+    for p in state.store.portfolios(user).await.ok()? {
+        let loaded = crate::routes::portfolios::load(state, user, p.id)
+            .await
+            .ok()?;
+        if loaded.rows.is_empty() {
+            continue;
+        }
+        let v = crate::routes::portfolios::valuation_of(state, &loaded)
+            .await
+            .ok()?;
+        total += auravest_core::parse_decimal("value", &v.value).ok()?;
+    }
+    Some(total)
+}
+
+async fn views(state: &AppState, user: Uuid, records: Vec<GoalRecord>) -> AppResult<Vec<GoalView>> {
+    let goals = sdk_goals(&records)?;
+    let progress: Vec<Option<Value>> = match total_value(state, user).await {
+        Some(value) => auravest_bias::evaluate_goals(
+            &goals,
+            value,
+            Utc::now().date_naive(),
+            &auravest_bias::config::GoalsConfig::default(),
+        )
+        .map(|ps| ps.iter().map(|p| serde_json::to_value(p).ok()).collect())
+        .unwrap_or_else(|_| vec![None; goals.len()]),
+        None => vec![None; goals.len()],
+    };
+    Ok(records
+        .into_iter()
+        .zip(progress)
+        .map(|(g, progress)| GoalView {
+            id: g.id,
+            name: g.name,
+            target: g.target,
+            by: g.by.map(|d| d.to_string()),
+            monthly_contribution: g.monthly_contribution,
+            expected_return: g.expected_return,
+            progress,
+        })
+        .collect())
+}
+
+/// The user's goals with progress.
+#[utoipa::path(get, path = "/api/v1/goals", tag = "goals",
+    responses((status = 200, body = [GoalView])), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Vec<GoalView>>> {
+    let records = state.store.goals(user.id).await?;
+    Ok(Json(views(&state, user.id, records).await?))
+}
+
+/// Creates a goal.
+#[utoipa::path(post, path = "/api/v1/goals", tag = "goals", request_body = GoalBody,
+    responses((status = 201, body = GoalView), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<GoalBody>,
+) -> AppResult<(StatusCode, Json<GoalView>)> {
+    let input = validate(&body)?;
+    if state.store.goals(user.id).await?.len() >= MAX_GOALS {
+        return Err(AppError::Conflict(format!("at most {MAX_GOALS} goals")));
+    }
+    let record = GoalRecord {
+        id: Uuid::new_v4(),
+        user_id: user.id,
+        name: input.name,
+        target: input.target,
+        by: input.by,
+        monthly_contribution: input.monthly_contribution,
+        expected_return: input.expected_return,
+        created_at: Utc::now(),
+    };
+    state.store.create_goal(&record).await?;
+    let mut v = views(&state, user.id, vec![record]).await?;
+    let view = v
+        .pop()
+        .ok_or_else(|| AppError::Internal("no goal view".to_owned()))?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One goal.
+#[utoipa::path(get, path = "/api/v1/goals/{id}", tag = "goals",
+    responses((status = 200, body = GoalView), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<GoalView>> {
+    let g = state
+        .store
+        .goal(user.id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("goal"))?;
+    let mut v = views(&state, user.id, vec![g]).await?;
+    v.pop().map(Json).ok_or_else(|| AppError::not_found("goal"))
+}
+
+/// Replaces a goal.
+#[utoipa::path(put, path = "/api/v1/goals/{id}", tag = "goals", request_body = GoalBody,
+    responses((status = 200, body = GoalView), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<GoalBody>,
+) -> AppResult<Json<GoalView>> {
+    let input = validate(&body)?;
+    let g = state
+        .store
+        .update_goal(user.id, id, &input)
+        .await?
+        .ok_or_else(|| AppError::not_found("goal"))?;
+    let mut v = views(&state, user.id, vec![g]).await?;
+    v.pop().map(Json).ok_or_else(|| AppError::not_found("goal"))
+}
+
+/// Deletes a goal.
+#[utoipa::path(delete, path = "/api/v1/goals/{id}", tag = "goals",
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    if state.store.delete_goal(user.id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::not_found("goal"))
+    }
+}
+
+/// Every badge, earned or not, from the user's portfolios, goals and risk profile.
+#[utoipa::path(get, path = "/api/v1/badges", tag = "goals",
+    responses((status = 200, description = "`[auravest_bias::Badge]`", body = Vec<Object>)),
+    security(("bearer" = [])))]
+pub async fn badges(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Vec<Value>>> {
+    let profile = crate::routes::portfolios::risk_profile_of(&state, user.id).await?;
+    let mut badges = auravest_bias::award_badges(&auravest_bias::BadgeFacts {
+        risk_profile: profile.is_some(),
+        ..auravest_bias::BadgeFacts::default()
+    });
+    // A badge earned in any portfolio is earned.
+    for p in state.store.portfolios(user.id).await? {
+        let loaded = crate::routes::portfolios::load(&state, user.id, p.id).await?;
+        if loaded.rows.is_empty() {
+            continue;
+        }
+        if let Ok((analysis, _)) =
+            crate::routes::portfolios::analysis_of(&state, user.id, &loaded).await
+        {
+            for (mine, theirs) in badges.iter_mut().zip(&analysis.badges) {
+                mine.earned |= theirs.id == mine.id && theirs.earned;
+            }
+        }
+    }
+    Ok(Json(
+        badges
+            .iter()
+            .filter_map(|b| serde_json::to_value(b).ok())
+            .collect(),
+    ))
+}
+
+/// `/goals`, `/badges`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/goals", get(list).post(create))
+        .route("/goals/{id}", get(get_one).put(update).delete(delete))
+        .route("/badges", get(badges))
+}

@@ -1,0 +1,261 @@
+//! Delayed quotes and daily history through the market crate's chain,
+//! cache and fallback.
+
+use auravest_core::Symbol;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{Duration as Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Most symbols per quotes request.
+pub const MAX_SYMBOLS: usize = 25;
+/// Longest history one request may ask for, in days.
+pub const MAX_HISTORY_DAYS: i64 = 366 * 20;
+
+/// `?symbols=AAPL,MSFT`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QuotesParams {
+    /// Comma-separated tickers (at most 25).
+    pub symbols: Option<String>,
+}
+
+/// `?from=&to=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct HistoryParams {
+    /// First day (`YYYY-MM-DD`); default a year before `to`.
+    pub from: Option<String>,
+    /// Last day (`YYYY-MM-DD`); default today.
+    pub to: Option<String>,
+}
+
+/// A delayed quote.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuoteView {
+    /// Ticker.
+    pub symbol: String,
+    /// Last price (decimal string).
+    pub price: String,
+    /// Currency, when the source says.
+    pub currency: Option<String>,
+    /// Market time of the price (RFC 3339).
+    pub market_time: String,
+    /// Source.
+    pub source: String,
+    /// Not real time.
+    pub delayed: bool,
+    /// Older than the staleness window, or served from an expired cache entry.
+    pub stale: bool,
+    /// Seconds since the market time.
+    pub age_seconds: i64,
+}
+
+/// A symbol no source could price.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuoteError {
+    /// Ticker.
+    pub symbol: String,
+    /// `not_found` or `unavailable`.
+    pub code: &'static str,
+    /// What the sources said.
+    pub reason: String,
+}
+
+/// Quotes and the symbols that failed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuotesView {
+    /// Priced symbols, in the order asked.
+    pub quotes: Vec<QuoteView>,
+    /// Symbols no source could price.
+    pub errors: Vec<QuoteError>,
+}
+
+/// One daily bar.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BarView {
+    /// Day.
+    pub date: String,
+    /// Close (decimal string).
+    pub close: String,
+    /// Adjusted close (decimal string), when the source gives it.
+    pub adj_close: Option<String>,
+    /// Volume.
+    pub volume: Option<u64>,
+}
+
+/// Daily history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryView {
+    /// Ticker.
+    pub symbol: String,
+    /// Source.
+    pub source: String,
+    /// Currency, when the source says.
+    pub currency: Option<String>,
+    /// First day asked.
+    pub from: String,
+    /// Last day asked.
+    pub to: String,
+    /// Bars, oldest first.
+    pub bars: Vec<BarView>,
+}
+
+/// An f64 price as a decimal string without float noise.
+pub fn price_text(p: f64) -> String {
+    rust_decimal::Decimal::from_f64_retain(p)
+        .map(|d| d.round_dp(6).normalize().to_string())
+        .unwrap_or_else(|| p.to_string())
+}
+
+fn symbols(raw: Option<&str>) -> AppResult<Vec<Symbol>> {
+    let raw = raw.unwrap_or("").trim();
+    if raw.is_empty() {
+        return Err(AppError::field(
+            "symbols",
+            "give at least one ticker, e.g. ?symbols=AAPL,MSFT",
+        ));
+    }
+    let parts: Vec<&str> = raw.split(',').map(str::trim).collect();
+    if parts.len() > MAX_SYMBOLS {
+        return Err(AppError::field(
+            "symbols",
+            format!("{} tickers; at most {MAX_SYMBOLS}", parts.len()),
+        ));
+    }
+    let mut out: Vec<Symbol> = Vec::with_capacity(parts.len());
+    for (i, p) in parts.iter().enumerate() {
+        let s =
+            Symbol::new(p).map_err(|e| AppError::field(format!("symbols[{i}]"), e.to_string()))?;
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+fn market_error(symbol: &str, e: &auravest_market::Error) -> AppError {
+    if e.is_not_found() {
+        AppError::NotFound(format!("{symbol}: {e}"))
+    } else if matches!(e.class(), auravest_market::ErrorClass::Stop) {
+        AppError::field("symbol", e.to_string())
+    } else {
+        AppError::Unavailable(format!("{symbol}: no data source answered: {e}"))
+    }
+}
+
+/// Delayed quotes.
+#[utoipa::path(get, path = "/api/v1/quotes", tag = "market", params(QuotesParams),
+    responses((status = 200, body = QuotesView), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn quotes(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Query(params): Query<QuotesParams>,
+) -> AppResult<Json<QuotesView>> {
+    let symbols = symbols(params.symbols.as_deref())?;
+    let now = Utc::now();
+    let mut out = QuotesView {
+        quotes: Vec::new(),
+        errors: Vec::new(),
+    };
+    for (symbol, result) in state.prices.quotes(&symbols).await {
+        match result {
+            Ok(q) => out.quotes.push(QuoteView {
+                symbol: symbol.to_string(),
+                price: price_text(q.price),
+                currency: q.currency.map(|c| c.to_string()),
+                market_time: q.market_time.to_rfc3339(),
+                source: q.source,
+                delayed: q.delayed,
+                stale: q.stale,
+                age_seconds: (now - q.market_time).num_seconds().max(0),
+            }),
+            Err(e) => out.errors.push(QuoteError {
+                symbol: symbol.to_string(),
+                code: if e.is_not_found() {
+                    "not_found"
+                } else {
+                    "unavailable"
+                },
+                reason: e.to_string(),
+            }),
+        }
+    }
+    Ok(Json(out))
+}
+
+fn date(path: &str, v: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|e| AppError::field(path, format!("{v:?} is not a YYYY-MM-DD date: {e}")))
+}
+
+/// Daily history.
+#[utoipa::path(get, path = "/api/v1/symbols/{symbol}/history", tag = "market", params(HistoryParams),
+    responses((status = 200, body = HistoryView), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn history(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Path(symbol): Path<String>,
+    Query(params): Query<HistoryParams>,
+) -> AppResult<Json<HistoryView>> {
+    let sym = Symbol::new(&symbol).map_err(|e| AppError::field("symbol", e.to_string()))?;
+    let to = params
+        .to
+        .as_deref()
+        .map(|v| date("to", v))
+        .transpose()?
+        .unwrap_or_else(|| Utc::now().date_naive());
+    let from = params
+        .from
+        .as_deref()
+        .map(|v| date("from", v))
+        .transpose()?
+        .unwrap_or(to - Days::days(365));
+    if from > to {
+        return Err(AppError::field(
+            "from",
+            format!("{from} is after to ({to})"),
+        ));
+    }
+    if (to - from).num_days() > MAX_HISTORY_DAYS {
+        return Err(AppError::field(
+            "from",
+            format!("at most {MAX_HISTORY_DAYS} days per request"),
+        ));
+    }
+    let h = state
+        .prices
+        .history(&sym, from, to)
+        .await
+        .map_err(|e| market_error(sym.as_str(), &e))?;
+    Ok(Json(HistoryView {
+        symbol: sym.to_string(),
+        source: h.source,
+        currency: h.currency.map(|c| c.to_string()),
+        from: from.to_string(),
+        to: to.to_string(),
+        bars: h
+            .bars
+            .iter()
+            .map(|b| BarView {
+                date: b.date.to_string(),
+                close: price_text(b.close),
+                adj_close: b.adj_close.map(price_text),
+                volume: b.volume,
+            })
+            .collect(),
+    }))
+}
+
+/// `/quotes`, `/symbols/{symbol}/history`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/quotes", get(quotes))
+        .route("/symbols/{symbol}/history", get(history))
+}

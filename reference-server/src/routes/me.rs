@@ -1,0 +1,507 @@
+//! The caller's own account: profile, settings, usage, the data export and
+//! account deletion.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::AppendHeaders;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::{AuthUser, clear_cookies, json_body};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{AuditAction, AuditEntry, ProfilePatch, Role, UserRecord};
+
+/// Every dashboard widget the app knows.
+pub const WIDGETS: &[&str] = &[
+    "valuation",
+    "allocation",
+    "performance",
+    "nudges",
+    "goals",
+    "badges",
+    "assistant",
+    "community",
+];
+
+/// The dashboard of a new account.
+pub const DEFAULT_DASHBOARD: &[&str] =
+    &["valuation", "allocation", "performance", "nudges", "goals"];
+
+/// The ways performance can be shown to others.
+pub const DISPLAY_MODES: &[&str] = &["percent", "hidden"];
+
+/// The usage kind of AI questions, limited per day.
+pub const AI_QUESTIONS: &str = "ai_questions";
+
+/// The caller's profile.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MeResponse {
+    /// User id.
+    pub id: Uuid,
+    /// Email address (decrypted).
+    pub email: String,
+    /// Public pseudonym.
+    pub alias: String,
+    /// Role.
+    pub role: Role,
+    /// `percent` or `hidden`.
+    pub display_mode: String,
+    /// Whether percentages are shared with the community.
+    pub share_performance: bool,
+    /// Dashboard widgets in display order.
+    pub dashboard: Vec<String>,
+    /// The terms version accepted.
+    pub terms_version: String,
+    /// When the account was created (RFC 3339).
+    pub created_at: String,
+}
+
+/// `PATCH /me`: only the fields given change.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    /// 3 to 30 of `a-z 0-9 _ -`, starting with a letter; unique.
+    pub alias: Option<String>,
+    /// `percent` or `hidden`.
+    pub display_mode: Option<String>,
+    /// Share percentages with the community.
+    pub share_performance: Option<bool>,
+    /// Widgets in display order, each at most once (see [`WIDGETS`]).
+    pub dashboard: Option<Vec<String>>,
+}
+
+/// One stored risk profile in the export.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportRiskProfile {
+    /// The answers as submitted.
+    #[schema(value_type = Object)]
+    pub answers: Value,
+    /// The scored profile.
+    #[schema(value_type = Object)]
+    pub profile: Value,
+    /// When it was stored (RFC 3339).
+    pub created_at: String,
+}
+
+/// One portfolio in the export.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportPortfolio {
+    /// Portfolio id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Base currency.
+    pub currency: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// The transactions in stored order, each with its `id`.
+    #[schema(value_type = Vec<Object>)]
+    pub transactions: Vec<Value>,
+    /// The same transactions in the transactions CSV format
+    /// (`date,type,symbol,quantity,price,fee,currency`), ready to import.
+    pub transactions_csv: String,
+}
+
+/// One goal in the export.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportGoal {
+    /// Goal id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Target value (decimal string).
+    pub target: String,
+    /// Deadline (`YYYY-MM-DD`).
+    pub by: Option<String>,
+    /// Monthly contribution (decimal string).
+    pub monthly_contribution: Option<String>,
+    /// Expected annual return as a fraction.
+    pub expected_return: Option<f64>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+}
+
+/// Feedback given on an AI answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportFeedback {
+    /// The answer.
+    pub answer_id: Uuid,
+    /// The feedback kind.
+    pub kind: String,
+}
+
+/// Everything stored about the caller.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportResponse {
+    /// When the export was made (RFC 3339).
+    pub exported_at: String,
+    /// The profile.
+    pub account: MeResponse,
+    /// When the terms were accepted (RFC 3339).
+    pub terms_accepted_at: String,
+    /// Risk profiles, oldest first.
+    pub risk_profiles: Vec<ExportRiskProfile>,
+    /// Portfolios with their transactions.
+    pub portfolios: Vec<ExportPortfolio>,
+    /// Goals.
+    pub goals: Vec<ExportGoal>,
+    /// Usage counts: day → kind → count.
+    pub usage: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Feedback on AI answers.
+    pub feedback: Vec<ExportFeedback>,
+}
+
+/// One kind of usage today.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UsageCount {
+    /// Events today.
+    pub used: i64,
+    /// The daily limit, for limited kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Today's usage.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UsageResponse {
+    /// The day (UTC, `YYYY-MM-DD`).
+    pub day: String,
+    /// Kind → count (and limit). `ai_questions` is always present.
+    pub usage: BTreeMap<String, UsageCount>,
+}
+
+fn me_response(state: &AppState, u: &UserRecord) -> AppResult<MeResponse> {
+    Ok(MeResponse {
+        id: u.id,
+        email: state.keys.decrypt_email(&u.email_enc)?,
+        alias: u.alias.clone(),
+        role: u.role,
+        display_mode: u.display_mode.clone(),
+        share_performance: u.share_performance,
+        dashboard: u.dashboard.clone(),
+        terms_version: u.terms_version.clone(),
+        created_at: u.created_at.to_rfc3339(),
+    })
+}
+
+async fn load(state: &AppState, user: &AuthUser) -> AppResult<UserRecord> {
+    state
+        .store
+        .user(user.id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_owned()))
+}
+
+/// Checks an alias: 3 to 30 of `a-z 0-9 _ -`, starting with a letter.
+///
+/// # Errors
+/// Why it is refused.
+pub fn check_alias(alias: &str) -> Result<(), String> {
+    let n = alias.chars().count();
+    if !(3..=30).contains(&n) {
+        return Err(format!("must be 3 to 30 characters, got {n}"));
+    }
+    if !alias.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("must start with a lowercase letter".to_owned());
+    }
+    if !alias
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return Err("may hold only a-z, 0-9, _ and -".to_owned());
+    }
+    Ok(())
+}
+
+/// Checks a dashboard layout; the errors name the element (`dashboard[i]`).
+fn check_dashboard(widgets: &[String], fields: &mut BTreeMap<String, String>) {
+    let mut seen = HashSet::new();
+    for (i, w) in widgets.iter().enumerate() {
+        if !WIDGETS.contains(&w.as_str()) {
+            fields.insert(
+                format!("dashboard[{i}]"),
+                format!("{w:?} is not one of {}", WIDGETS.join(", ")),
+            );
+        } else if !seen.insert(w.as_str()) {
+            fields.insert(format!("dashboard[{i}]"), format!("{w:?} appears twice"));
+        }
+    }
+}
+
+/// The caller's profile.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me",
+    responses((status = 200, body = MeResponse), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<MeResponse>> {
+    let u = load(&state, &user).await?;
+    Ok(Json(me_response(&state, &u)?))
+}
+
+/// Changes the alias, display mode, sharing choice or dashboard.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me",
+    request_body = MePatch,
+    responses(
+        (status = 200, body = MeResponse),
+        (status = 409, description = "The alias is taken", body = crate::error::ErrorBody),
+        (status = 422, description = "A field is invalid or unknown (named in `fields`)",
+            body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+    body: Result<Json<Value>, JsonRejection>,
+) -> AppResult<Json<MeResponse>> {
+    let req: MePatch = json_body(body)?;
+    let mut fields = BTreeMap::new();
+    if let Some(Err(r)) = req.alias.as_deref().map(check_alias) {
+        fields.insert("alias".to_owned(), r);
+    }
+    if let Some(m) = &req.display_mode
+        && !DISPLAY_MODES.contains(&m.as_str())
+    {
+        fields.insert(
+            "display_mode".to_owned(),
+            format!("{m:?} is not one of {}", DISPLAY_MODES.join(", ")),
+        );
+    }
+    if let Some(d) = &req.dashboard {
+        check_dashboard(d, &mut fields);
+    }
+    if !fields.is_empty() {
+        return Err(AppError::fields(fields));
+    }
+    let patch = ProfilePatch {
+        alias: req.alias,
+        display_mode: req.display_mode,
+        share_performance: req.share_performance,
+        dashboard: req.dashboard,
+    };
+    let updated = state
+        .store
+        .update_profile(user.id, &patch)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(_) => {
+                AppError::Conflict("this alias is taken".to_owned())
+            }
+            e => e.into(),
+        })?
+        .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_owned()))?;
+    Ok(Json(me_response(&state, &updated)?))
+}
+
+/// Everything stored about the caller, as JSON (transactions also as CSV).
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "me",
+    responses((status = 200, body = ExportResponse), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<ExportResponse>> {
+    let data = state
+        .store
+        .user_data(user.id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_owned()))?;
+    let mut portfolios = Vec::with_capacity(data.portfolios.len());
+    let mut n_transactions = 0;
+    for (p, rows) in &data.portfolios {
+        n_transactions += rows.len();
+        let mut transactions = Vec::with_capacity(rows.len());
+        let mut txs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut v = serde_json::to_value(&row.record).map_err(AppError::internal)?;
+            if let Value::Object(map) = &mut v {
+                map.insert("id".to_owned(), Value::String(row.id.to_string()));
+            }
+            transactions.push(v);
+            txs.push(row.record.validate().map_err(|e| {
+                AppError::internal(format!("stored transaction {} is invalid: {e:?}", row.id))
+            })?);
+        }
+        let mut csv = Vec::new();
+        auravest_core::io::write_transactions_csv(&mut csv, &txs).map_err(AppError::internal)?;
+        portfolios.push(ExportPortfolio {
+            id: p.id,
+            name: p.name.clone(),
+            currency: p.currency.clone(),
+            created_at: p.created_at.to_rfc3339(),
+            transactions,
+            transactions_csv: String::from_utf8(csv).map_err(AppError::internal)?,
+        });
+    }
+    let response = ExportResponse {
+        exported_at: Utc::now().to_rfc3339(),
+        account: me_response(&state, &data.user)?,
+        terms_accepted_at: data.user.terms_accepted_at.to_rfc3339(),
+        risk_profiles: data
+            .risk_profiles
+            .iter()
+            .map(|r| ExportRiskProfile {
+                answers: r.answers.clone(),
+                profile: r.profile.clone(),
+                created_at: r.created_at.to_rfc3339(),
+            })
+            .collect(),
+        portfolios,
+        goals: data
+            .goals
+            .iter()
+            .map(|g| ExportGoal {
+                id: g.id,
+                name: g.name.clone(),
+                target: g.target.clone(),
+                by: g.by.map(|d| d.to_string()),
+                monthly_contribution: g.monthly_contribution.clone(),
+                expected_return: g.expected_return,
+                created_at: g.created_at.to_rfc3339(),
+            })
+            .collect(),
+        usage: data
+            .usage
+            .iter()
+            .map(|(day, kinds)| (day.to_string(), kinds.clone()))
+            .collect(),
+        feedback: data
+            .feedback
+            .iter()
+            .map(|(answer_id, kind)| ExportFeedback {
+                answer_id: *answer_id,
+                kind: kind.clone(),
+            })
+            .collect(),
+    };
+    state
+        .store
+        .audit(&AuditEntry {
+            at: Utc::now(),
+            action: AuditAction::Export,
+            subject: Some(user.audit_subject),
+            object: None,
+            detail: serde_json::json!({
+                "portfolios": response.portfolios.len(),
+                "transactions": n_transactions,
+                "goals": response.goals.len(),
+            }),
+        })
+        .await?;
+    Ok(Json(response))
+}
+
+/// Deletes the account and everything stored about it. `posts` says what
+/// happens to the user's community posts: `delete` or `anonymize`.
+#[utoipa::path(delete, path = "/api/v1/me", tag = "me",
+    params(("posts" = String, Query, description = "`delete` or `anonymize` (required)")),
+    responses(
+        (status = 204, description = "Deleted; the cookies are cleared"),
+        (status = 422, description = "`posts` missing or not one of the choices",
+            body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> AppResult<(StatusCode, AppendHeaders<[(HeaderName, HeaderValue); 3]>)> {
+    let posts = match params.get("posts").map(String::as_str) {
+        Some(p @ ("delete" | "anonymize")) => p,
+        Some(other) => {
+            return Err(AppError::field(
+                "posts",
+                format!("{other:?} is not one of delete, anonymize"),
+            ));
+        }
+        None => return Err(AppError::field("posts", "is required: delete or anonymize")),
+    };
+    // Audited first: the subject mapping goes with the account.
+    state
+        .store
+        .audit(&AuditEntry {
+            at: Utc::now(),
+            action: AuditAction::Deletion,
+            subject: Some(user.audit_subject),
+            object: None,
+            detail: serde_json::json!({"posts": posts}),
+        })
+        .await?;
+    if !state.store.delete_user(user.id).await? {
+        return Err(AppError::Unauthenticated(
+            "the account no longer exists".to_owned(),
+        ));
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        clear_cookies(state.config.secure_cookies),
+    ))
+}
+
+/// Today's usage counts (UTC day), with the AI question limit.
+#[utoipa::path(get, path = "/api/v1/me/usage", tag = "me",
+    responses((status = 200, body = UsageResponse), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn usage(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<UsageResponse>> {
+    let day = Utc::now().date_naive();
+    let counts = state.store.usage(user.id, day).await?;
+    let mut usage: BTreeMap<String, UsageCount> = counts
+        .into_iter()
+        .map(|(kind, used)| (kind, UsageCount { used, limit: None }))
+        .collect();
+    usage
+        .entry(AI_QUESTIONS.to_owned())
+        .or_insert(UsageCount {
+            used: 0,
+            limit: None,
+        })
+        .limit = Some(state.config.ai_daily_limit);
+    Ok(Json(UsageResponse {
+        day: day.to_string(),
+        usage,
+    }))
+}
+
+/// `/me...`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(get_me).patch(patch_me).delete(delete_me))
+        .route("/me/export", get(export))
+        .route("/me/usage", get(usage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_follow_the_rules() {
+        for ok in ["ana", "ana_b-2", "investor-abc123", &"a".repeat(30)] {
+            assert!(check_alias(ok).is_ok(), "{ok}");
+        }
+        for bad in ["an", "2ana", "_ana", "Ana", "ana b", "anä", &"a".repeat(31)] {
+            assert!(check_alias(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dashboards_name_unknown_and_repeated_widgets() {
+        let mut f = BTreeMap::new();
+        check_dashboard(
+            &["goals".to_owned(), "stocks".to_owned(), "goals".to_owned()],
+            &mut f,
+        );
+        assert_eq!(
+            f.keys().collect::<Vec<_>>(),
+            ["dashboard[1]", "dashboard[2]"]
+        );
+        assert!(DEFAULT_DASHBOARD.iter().all(|w| WIDGETS.contains(w)));
+    }
+}

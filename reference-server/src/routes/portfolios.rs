@@ -1,0 +1,1336 @@
+//! Portfolios, their transactions and what the SDK computes from them:
+//! valuation, performance, insights (nudges, the recommended allocation,
+//! a rebalancing suggestion) and a manual price refresh.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use auravest_core::{
+    AssetClass, Classification, Currency, InstrumentTable, Portfolio, PriceFrame, RowError, Symbol,
+    TransactionRecord,
+};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::{Duration as Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::routes::legal::DISCLAIMER;
+use crate::routes::{ApiJson, goals};
+use crate::state::AppState;
+use crate::store::{AuditAction, AuditEntry, PortfolioRecord, TransactionRow};
+
+/// Longest portfolio name.
+pub const MAX_NAME_CHARS: usize = 80;
+/// Most transactions one import may carry.
+pub const MAX_IMPORT_ROWS: usize = 10_000;
+/// The benchmark performance and insights compare against.
+pub const BENCHMARK: &str = "SPY";
+
+/// A new portfolio.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPortfolio {
+    /// Name, unique among the user's portfolios.
+    pub name: String,
+    /// Base currency (ISO 4217); default USD.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// A rename.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortfolioPatch {
+    /// New name.
+    pub name: String,
+}
+
+/// A portfolio.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PortfolioView {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Base currency.
+    pub currency: String,
+    /// Created (RFC 3339).
+    pub created_at: String,
+}
+
+impl From<PortfolioRecord> for PortfolioView {
+    fn from(p: PortfolioRecord) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            currency: p.currency,
+            created_at: p.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A transaction: the foundation's CSV row as JSON plus its id.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TransactionView {
+    /// Id.
+    pub id: Uuid,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// buy, sell, dividend, split, deposit, withdrawal or fee.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Ticker.
+    pub symbol: Option<String>,
+    /// Shares or split ratio (decimal string).
+    pub quantity: Option<String>,
+    /// Price or amount (decimal string).
+    pub price: Option<String>,
+    /// Fee (decimal string).
+    pub fee: Option<String>,
+    /// ISO 4217.
+    pub currency: String,
+}
+
+impl From<TransactionRow> for TransactionView {
+    fn from(r: TransactionRow) -> Self {
+        let t = r.record;
+        Self {
+            id: r.id,
+            date: t.date,
+            kind: t.kind,
+            symbol: t.symbol,
+            quantity: t.quantity,
+            price: t.price,
+            fee: t.fee,
+            currency: t.currency,
+        }
+    }
+}
+
+/// The import's answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    /// Rows stored.
+    pub imported: usize,
+    /// Rows refused, with the line (1 is the header) and field.
+    pub errors: Vec<ImportError>,
+}
+
+/// One refused row.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportError {
+    /// Line in the file (the header is line 1).
+    pub line: usize,
+    /// Column.
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// `?skip_invalid=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ImportParams {
+    /// Store the good rows and list the bad ones (default false: all or nothing).
+    #[serde(default)]
+    pub skip_invalid: bool,
+}
+
+/// `?range=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RangeParams {
+    /// `1m`, `3m`, `ytd`, `1y` or `max` (default `1y`).
+    pub range: Option<String>,
+}
+
+// --- loading ------------------------------------------------------------
+
+/// A portfolio with its stored rows and the SDK's ledger built from them.
+pub(crate) struct Loaded {
+    pub(crate) record: PortfolioRecord,
+    pub(crate) rows: Vec<TransactionRow>,
+    pub(crate) portfolio: Portfolio,
+}
+
+fn currency(code: &str, path: &str) -> AppResult<Currency> {
+    Currency::new(code).map_err(|e| AppError::field(path, e.to_string()))
+}
+
+/// Builds the ledger from rows; `Err` lists each bad row by its position.
+fn ledger<'a>(
+    base: Currency,
+    rows: impl IntoIterator<Item = &'a TransactionRecord>,
+) -> Result<Portfolio, Vec<RowError>> {
+    let parsed: Vec<_> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (i, auravest_core::Transaction::try_from(r)))
+        .collect();
+    let mut p = Portfolio::new(base);
+    match p.import(parsed, false) {
+        Ok(_) => Ok(p),
+        Err(auravest_core::Error::Import { errors }) => Err(errors),
+        Err(e) => Err(vec![RowError {
+            line: 0,
+            field: "transactions".to_owned(),
+            reason: e.to_string(),
+        }]),
+    }
+}
+
+/// Loads one of the user's portfolios (404 when it is not theirs).
+pub(crate) async fn load(state: &AppState, user: Uuid, id: Uuid) -> AppResult<Loaded> {
+    let record = state
+        .store
+        .portfolio(user, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("portfolio"))?;
+    let rows = state.store.transactions(id).await?;
+    let base = currency(&record.currency, "currency")?;
+    let portfolio = ledger(base, rows.iter().map(|r| &r.record)).map_err(|errors| {
+        AppError::Internal(format!(
+            "stored transactions of portfolio {id} no longer form a valid ledger: {}",
+            errors.first().map(ToString::to_string).unwrap_or_default()
+        ))
+    })?;
+    Ok(Loaded {
+        record,
+        rows,
+        portfolio,
+    })
+}
+
+/// Every symbol the ledger ever held.
+pub(crate) fn symbols_of(p: &Portfolio) -> Vec<String> {
+    let set: BTreeSet<String> = p
+        .holdings()
+        .positions()
+        .map(|pos| pos.symbol().to_string())
+        .collect();
+    set.into_iter().collect()
+}
+
+/// Prices for `symbols` from `from` on, from the store, fetching (and
+/// storing) symbols the store has never priced. Returns the frame and, per
+/// symbol, the source and when it was fetched.
+pub(crate) async fn prices_for(
+    state: &AppState,
+    symbols: &[String],
+    lookback_days: i64,
+    since: Option<&Portfolio>,
+) -> AppResult<Priced> {
+    let known = state.store.last_prices(symbols).await?;
+    let have: BTreeSet<&str> = known.iter().map(|p| p.symbol.as_str()).collect();
+    let missing: Vec<String> = symbols
+        .iter()
+        .filter(|s| !have.contains(s.as_str()))
+        .cloned()
+        .collect();
+    let mut last = known;
+    if !missing.is_empty() {
+        state.prices.refresh(&missing).await;
+        last = state.store.last_prices(symbols).await?;
+    }
+    let as_of = last
+        .iter()
+        .map(|p| p.as_of)
+        .max()
+        .unwrap_or_else(|| Utc::now().date_naive());
+    let from = as_of - Days::days(lookback_days);
+    let mut closes = state.store.closes(symbols, Some(from), Some(as_of)).await?;
+    // The refresher keeps about a year; older ranges are fetched once and stored.
+    let mut earliest: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+    for c in &closes {
+        earliest.entry(c.symbol.as_str()).or_insert(c.date);
+    }
+    let mut backfill = Vec::new();
+    for sym in symbols {
+        let need = since
+            .and_then(|p| first_use(p, sym))
+            .map_or(from, |d| d.max(from));
+        let have = earliest.get(sym.as_str()).copied();
+        if have.is_none_or(|d| d > need + Days::days(BACKFILL_SLACK_DAYS)) && need < as_of {
+            backfill.push((sym.clone(), need));
+        }
+    }
+    if !backfill.is_empty() {
+        let mut stored = Vec::new();
+        for (sym, need) in &backfill {
+            let Ok(symbol) = Symbol::new(sym) else {
+                continue;
+            };
+            if let Ok(h) = state.prices.history(&symbol, *need, as_of).await {
+                stored.extend(h.bars.iter().map(|b| crate::store::DailyClose {
+                    symbol: sym.clone(),
+                    date: b.date,
+                    close: b.close.to_string(),
+                }));
+            }
+        }
+        if !stored.is_empty() {
+            state.store.upsert_closes(&stored).await?;
+            closes = state.store.closes(symbols, Some(from), Some(as_of)).await?;
+        }
+    }
+    let mut dates: BTreeSet<NaiveDate> = BTreeSet::new();
+    let mut by_symbol: BTreeMap<String, BTreeMap<NaiveDate, f64>> = BTreeMap::new();
+    for c in closes {
+        let v: f64 = c.close.parse().map_err(|_| {
+            AppError::Internal(format!(
+                "stored close of {} on {} is not a number",
+                c.symbol, c.date
+            ))
+        })?;
+        dates.insert(c.date);
+        by_symbol.entry(c.symbol).or_default().insert(c.date, v);
+    }
+    let dates: Vec<NaiveDate> = dates.into_iter().collect();
+    let mut columns = Vec::new();
+    for (sym, series) in &by_symbol {
+        let symbol = Symbol::new(sym).map_err(AppError::internal)?;
+        columns.push((
+            symbol,
+            dates.iter().map(|d| series.get(d).copied()).collect(),
+        ));
+    }
+    let frame = PriceFrame::new(dates, columns).map_err(AppError::internal)?;
+    let sources = last
+        .into_iter()
+        .map(|p| {
+            (
+                p.symbol.clone(),
+                PriceSource {
+                    source: p.source,
+                    as_of: p.as_of.to_string(),
+                    fetched_at: p.fetched_at.to_rfc3339(),
+                    age_seconds: (Utc::now() - p.fetched_at).num_seconds().max(0),
+                },
+            )
+        })
+        .collect();
+    Ok(Priced {
+        frame,
+        as_of,
+        sources,
+    })
+}
+
+/// Stored closes may start this many days after the day asked for
+/// (weekends and holidays) before the range is fetched again.
+const BACKFILL_SLACK_DAYS: i64 = 7;
+
+/// The first day the ledger mentions `symbol`.
+fn first_use(p: &Portfolio, symbol: &str) -> Option<NaiveDate> {
+    p.transactions()
+        .iter()
+        .find(|t| t.symbol().is_some_and(|s| s.as_str() == symbol))
+        .map(|t| t.date)
+}
+
+/// Prices and where they came from.
+pub(crate) struct Priced {
+    pub(crate) frame: PriceFrame,
+    pub(crate) as_of: NaiveDate,
+    pub(crate) sources: BTreeMap<String, PriceSource>,
+}
+
+/// Where a symbol's price came from.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PriceSource {
+    /// Source name.
+    pub source: String,
+    /// The trading day of the last price.
+    pub as_of: String,
+    /// When it was fetched (RFC 3339).
+    pub fetched_at: String,
+    /// Seconds since it was fetched.
+    pub age_seconds: i64,
+}
+
+/// A valuation error from the SDK, said plainly.
+fn priced_error(e: &auravest_core::Error) -> AppError {
+    match e {
+        auravest_core::Error::MissingPrice { .. } | auravest_core::Error::MissingFx { .. } => {
+            AppError::Unavailable(format!("{e}; no data source had it"))
+        }
+        _ => AppError::internal(e),
+    }
+}
+
+// --- portfolios -------------------------------------------------------------
+
+/// The user's portfolios.
+#[utoipa::path(get, path = "/api/v1/portfolios", tag = "portfolios",
+    responses((status = 200, body = [PortfolioView])), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<PortfolioView>>> {
+    let list = state.store.portfolios(user.id).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+fn check_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::field("name", "is empty"));
+    }
+    let n = name.chars().count();
+    if n > MAX_NAME_CHARS {
+        return Err(AppError::field(
+            "name",
+            format!("is {n} characters; at most {MAX_NAME_CHARS}"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::field("name", "contains control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates a portfolio.
+#[utoipa::path(post, path = "/api/v1/portfolios", tag = "portfolios", request_body = NewPortfolio,
+    responses((status = 201, body = PortfolioView), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<NewPortfolio>,
+) -> AppResult<(StatusCode, Json<PortfolioView>)> {
+    let name = check_name(&body.name)?;
+    let code = body.currency.as_deref().unwrap_or("USD");
+    let currency = currency(code, "currency")?;
+    let record = PortfolioRecord {
+        id: Uuid::new_v4(),
+        user_id: user.id,
+        name,
+        currency: currency.to_string(),
+        created_at: Utc::now(),
+    };
+    state.store.create_portfolio(&record).await?;
+    Ok((StatusCode::CREATED, Json(record.into())))
+}
+
+/// One portfolio.
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}", tag = "portfolios",
+    responses((status = 200, body = PortfolioView), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<PortfolioView>> {
+    let p = state
+        .store
+        .portfolio(user.id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("portfolio"))?;
+    Ok(Json(p.into()))
+}
+
+/// Renames a portfolio.
+#[utoipa::path(patch, path = "/api/v1/portfolios/{id}", tag = "portfolios", request_body = PortfolioPatch,
+    responses((status = 200, body = PortfolioView), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn rename(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<PortfolioPatch>,
+) -> AppResult<Json<PortfolioView>> {
+    let name = check_name(&body.name)?;
+    let p = state
+        .store
+        .rename_portfolio(user.id, id, &name)
+        .await?
+        .ok_or_else(|| AppError::not_found("portfolio"))?;
+    Ok(Json(p.into()))
+}
+
+/// Deletes a portfolio and its transactions.
+#[utoipa::path(delete, path = "/api/v1/portfolios/{id}", tag = "portfolios",
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    if state.store.delete_portfolio(user.id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::not_found("portfolio"))
+    }
+}
+
+// --- transactions -------------------------------------------------------------
+
+/// A transaction as sent: the CSV row's fields (numbers may be strings or JSON numbers).
+pub type TransactionInput = TransactionRecord;
+
+/// The portfolio's transactions, by date.
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}/transactions", tag = "transactions",
+    responses((status = 200, body = [TransactionView]), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn transactions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Vec<TransactionView>>> {
+    let loaded = load(&state, user.id, id).await?;
+    Ok(Json(loaded.rows.into_iter().map(Into::into).collect()))
+}
+
+fn row_fields(errors: &[RowError], prefix: &str) -> AppError {
+    let fields = errors
+        .iter()
+        .map(|e| (format!("{prefix}{}", e.field), e.reason.clone()))
+        .collect();
+    AppError::fields(fields)
+}
+
+fn parse_record(body: Value) -> AppResult<TransactionRecord> {
+    if !body.is_object() {
+        return Err(AppError::field("$", "expected a JSON object"));
+    }
+    if let Some(obj) = body.as_object() {
+        for k in obj.keys() {
+            if !auravest_core::io::TRANSACTION_COLUMNS.contains(&k.as_str()) {
+                return Err(AppError::field(
+                    k.clone(),
+                    format!(
+                        "unknown field; expected {}",
+                        auravest_core::io::TRANSACTION_COLUMNS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    serde_json::from_value(body).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.starts_with("missing field"))
+            .unwrap_or("$")
+            .to_owned();
+        AppError::field(field, msg)
+    })
+}
+
+/// Adds a transaction; the whole ledger is checked (e.g. no selling shares
+/// not held) and nothing is stored when it fails.
+#[utoipa::path(post, path = "/api/v1/portfolios/{id}/transactions", tag = "transactions",
+    request_body(content = Object, description = "`{date, type, symbol?, quantity?, price?, fee?, currency}`"),
+    responses((status = 201, body = TransactionView), (status = 422, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_transaction(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<(StatusCode, Json<TransactionView>)> {
+    let loaded = load(&state, user.id, id).await?;
+    let record = parse_record(body)?;
+    let all = loaded
+        .rows
+        .iter()
+        .map(|r| &r.record)
+        .chain(std::iter::once(&record));
+    if let Err(errors) = ledger(loaded.portfolio.base_currency(), all) {
+        let new_row = loaded.rows.len();
+        let mine: Vec<RowError> = errors
+            .iter()
+            .filter(|e| e.line == new_row)
+            .cloned()
+            .collect();
+        return Err(row_fields(
+            if mine.is_empty() { &errors } else { &mine },
+            "",
+        ));
+    }
+    let mut stored = state
+        .store
+        .insert_transactions(id, std::slice::from_ref(&record))
+        .await?;
+    let row = stored
+        .pop()
+        .ok_or_else(|| AppError::Internal("insert returned no row".to_owned()))?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// Replaces a transaction (checked against the whole ledger).
+#[utoipa::path(put, path = "/api/v1/portfolios/{id}/transactions/{tx}", tag = "transactions",
+    request_body(content = Object, description = "`{date, type, symbol?, quantity?, price?, fee?, currency}`"),
+    responses((status = 200, body = TransactionView), (status = 422, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn edit_transaction(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, tx)): Path<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<Json<TransactionView>> {
+    let loaded = load(&state, user.id, id).await?;
+    let Some(pos) = loaded.rows.iter().position(|r| r.id == tx) else {
+        return Err(AppError::not_found("transaction"));
+    };
+    let record = parse_record(body)?;
+    let all = loaded
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| if i == pos { &record } else { &r.record });
+    if let Err(errors) = ledger(loaded.portfolio.base_currency(), all) {
+        return Err(row_fields(&errors, ""));
+    }
+    let row = state
+        .store
+        .update_transaction(id, tx, &record)
+        .await?
+        .ok_or_else(|| AppError::not_found("transaction"))?;
+    Ok(Json(row.into()))
+}
+
+/// Deletes a transaction, unless the rest would no longer be valid (e.g.
+/// deleting a buy that a later sale needs).
+#[utoipa::path(delete, path = "/api/v1/portfolios/{id}/transactions/{tx}", tag = "transactions",
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_transaction(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, tx)): Path<(Uuid, Uuid)>,
+) -> AppResult<StatusCode> {
+    let loaded = load(&state, user.id, id).await?;
+    if !loaded.rows.iter().any(|r| r.id == tx) {
+        return Err(AppError::not_found("transaction"));
+    }
+    let rest = loaded.rows.iter().filter(|r| r.id != tx).map(|r| &r.record);
+    if let Err(errors) = ledger(loaded.portfolio.base_currency(), rest) {
+        return Err(AppError::Conflict(format!(
+            "deleting it would leave the ledger invalid: {}",
+            errors.first().map(ToString::to_string).unwrap_or_default()
+        )));
+    }
+    if state.store.delete_transaction(id, tx).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::not_found("transaction"))
+    }
+}
+
+/// Imports a transactions CSV (`date,type,symbol,quantity,price,fee,currency`).
+/// Without `skip_invalid`, one bad row refuses the whole file (422 with
+/// every bad row); with it, the good rows are stored and the bad ones listed.
+#[utoipa::path(post, path = "/api/v1/portfolios/{id}/transactions/import", tag = "transactions",
+    params(ImportParams),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportResult), (status = 422, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn import(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(params): Query<ImportParams>,
+    headers: HeaderMap,
+    body: String,
+) -> AppResult<Json<ImportResult>> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.starts_with("text/csv") {
+        return Err(AppError::field("content-type", "must be text/csv"));
+    }
+    let loaded = load(&state, user.id, id).await?;
+    let parsed = auravest_core::io::read_transactions_csv(body.as_bytes())
+        .map_err(|e| AppError::field("csv", e.to_string()))?;
+    if parsed.len() > MAX_IMPORT_ROWS {
+        return Err(AppError::field(
+            "csv",
+            format!(
+                "{} rows; at most {MAX_IMPORT_ROWS} per import",
+                parsed.len()
+            ),
+        ));
+    }
+    // Records to store, in file order, keyed by their line.
+    let mut lines: BTreeMap<usize, TransactionRecord> = BTreeMap::new();
+    let mut rows = Vec::with_capacity(parsed.len());
+    for (line, r) in parsed {
+        if let Ok(tx) = &r {
+            lines.insert(line, TransactionRecord::from(tx));
+        }
+        rows.push((line, r));
+    }
+    let mut work = loaded.portfolio.clone();
+    let report = match work.import(rows, params.skip_invalid) {
+        Ok(r) => r,
+        Err(auravest_core::Error::Import { errors }) => {
+            let fields = errors
+                .iter()
+                .map(|e| (format!("line {}.{}", e.line, e.field), e.reason.clone()))
+                .collect();
+            return Err(AppError::fields(fields));
+        }
+        Err(e) => return Err(AppError::field("csv", e.to_string())),
+    };
+    let refused: BTreeSet<usize> = report.skipped.iter().map(|e| e.line).collect();
+    let good: Vec<TransactionRecord> = lines
+        .into_iter()
+        .filter(|(line, _)| !refused.contains(line))
+        .map(|(_, r)| r)
+        .collect();
+    state.store.insert_transactions(id, &good).await?;
+    Ok(Json(ImportResult {
+        imported: good.len(),
+        errors: report
+            .skipped
+            .into_iter()
+            .map(|e| ImportError {
+                line: e.line,
+                field: e.field,
+                reason: e.reason,
+            })
+            .collect(),
+    }))
+}
+
+// --- valuation --------------------------------------------------------------
+
+/// A position in the valuation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PositionView {
+    /// Ticker.
+    pub symbol: String,
+    /// Asset class, when the instrument is known.
+    pub asset_class: Option<String>,
+    /// Shares (decimal string).
+    pub quantity: String,
+    /// Average cost per share (decimal string).
+    pub avg_cost: String,
+    /// Price used (decimal string).
+    pub price: String,
+    /// Day of that price.
+    pub price_date: String,
+    /// Value in the base currency (decimal string).
+    pub value: String,
+    /// Fraction of the portfolio.
+    pub weight: f64,
+    /// Change since the previous close in the base currency (decimal string).
+    pub day_change: Option<String>,
+    /// Unrealised gain (decimal string).
+    pub unrealized_pnl: String,
+    /// Realised gain (decimal string).
+    pub realized_pnl: String,
+}
+
+/// A valuation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ValuationView {
+    /// Portfolio.
+    pub portfolio_id: Uuid,
+    /// The price date valued at.
+    pub as_of: String,
+    /// Base currency.
+    pub currency: String,
+    /// Total value, cash included (decimal string).
+    pub value: String,
+    /// Cash (decimal string).
+    pub cash: String,
+    /// Change since the previous close (decimal string).
+    pub day_change: String,
+    /// Value plus withdrawals less deposits: gain since the start (decimal string).
+    pub total_return: String,
+    /// Total return over net deposits, as a fraction (null without deposits).
+    pub total_return_pct: Option<f64>,
+    /// Positions.
+    pub positions: Vec<PositionView>,
+    /// Fraction by holding (and `CASH`).
+    pub allocation_by_holding: BTreeMap<String, f64>,
+    /// Fraction by asset class.
+    pub allocation_by_asset_class: BTreeMap<String, f64>,
+    /// Where each price came from and how old it is.
+    pub prices: BTreeMap<String, PriceSource>,
+}
+
+fn class_name(c: AssetClass) -> String {
+    serde_json::to_value(c)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{c:?}").to_lowercase())
+}
+
+/// Values the portfolio at the latest prices.
+pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult<ValuationView> {
+    let symbols = symbols_of(&loaded.portfolio);
+    let priced = prices_for(state, &symbols, 14, Some(&loaded.portfolio)).await?;
+    let v = loaded
+        .portfolio
+        .valuation(&priced.frame, priced.as_of)
+        .map_err(|e| priced_error(&e))?;
+    let prev_day = priced
+        .frame
+        .dates()
+        .iter()
+        .rev()
+        .find(|d| **d < priced.as_of)
+        .copied();
+    let instruments = InstrumentTable::shipped();
+    let mut by_class: BTreeMap<String, f64> = BTreeMap::new();
+    let mut by_holding: BTreeMap<String, f64> = BTreeMap::new();
+    let mut day_total = rust_decimal::Decimal::ZERO;
+    let mut positions = Vec::new();
+    for p in &v.positions {
+        let class = match instruments.classify(&p.symbol) {
+            Classification::Known(i) => Some(class_name(i.asset_class)),
+            Classification::Unclassified => {
+                // Shares the shipped table does not list are equities unless told otherwise.
+                Some("equity".to_owned())
+            }
+        };
+        *by_class
+            .entry(class.clone().unwrap_or_default())
+            .or_default() += p.weight;
+        by_holding.insert(p.symbol.to_string(), p.weight);
+        let day_change = prev_day.and_then(|d| {
+            let idx = priced.frame.column_index(p.symbol.as_str())?;
+            let (_, prev) = priced.frame.last_price(idx, d)?;
+            let prev = rust_decimal::Decimal::try_from(prev).ok()?;
+            let change = (p.price - prev) * p.quantity;
+            // Convert at the position's own value / price ratio (FX included).
+            let fx = if p.price.is_zero() {
+                rust_decimal::Decimal::ONE
+            } else {
+                p.value / (p.price * p.quantity)
+            };
+            Some((change * fx).round_dp(2))
+        });
+        if let Some(c) = day_change {
+            day_total += c;
+        }
+        positions.push(PositionView {
+            symbol: p.symbol.to_string(),
+            asset_class: class,
+            quantity: p.quantity.normalize().to_string(),
+            avg_cost: p.avg_cost.round_dp(4).normalize().to_string(),
+            price: p.price.normalize().to_string(),
+            price_date: p.price_date.to_string(),
+            value: p.value.round_dp(2).to_string(),
+            weight: p.weight,
+            day_change: day_change.map(|d| d.to_string()),
+            unrealized_pnl: p.unrealized_pnl.round_dp(2).to_string(),
+            realized_pnl: p.realized_pnl.round_dp(2).to_string(),
+        });
+    }
+    let cash_weight = if v.value.is_zero() {
+        0.0
+    } else {
+        (v.cash / v.value).try_into().unwrap_or(0.0)
+    };
+    if !v.cash.is_zero() {
+        by_holding.insert("CASH".to_owned(), cash_weight);
+        *by_class.entry("cash".to_owned()).or_default() += cash_weight;
+    }
+    // Net deposits: money in less money out, from the ledger's cash flows
+    // (flows in other currencies convert at the valuation's own FX rates
+    // only through the cash balance, so they are left out here).
+    let base = loaded.portfolio.base_currency();
+    let net_in: rust_decimal::Decimal = loaded
+        .portfolio
+        .holdings()
+        .flows()
+        .iter()
+        .filter(|f| f.amount.currency() == base)
+        .map(|f| f.amount.amount())
+        .sum();
+    let total_return = v.value - net_in;
+    let total_return_pct = if net_in > rust_decimal::Decimal::ZERO {
+        (total_return / net_in).try_into().ok()
+    } else {
+        None
+    };
+    Ok(ValuationView {
+        portfolio_id: loaded.record.id,
+        as_of: v.as_of.to_string(),
+        currency: v.base_currency.to_string(),
+        value: v.value.round_dp(2).to_string(),
+        cash: v.cash.round_dp(2).to_string(),
+        day_change: day_total.round_dp(2).to_string(),
+        total_return: total_return.round_dp(2).to_string(),
+        total_return_pct,
+        positions,
+        allocation_by_holding: by_holding,
+        allocation_by_asset_class: by_class,
+        prices: priced
+            .sources
+            .into_iter()
+            .filter(|(s, _)| symbols.contains(s))
+            .collect(),
+    })
+}
+
+/// The portfolio valued at the latest prices.
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}/valuation", tag = "portfolios",
+    responses((status = 200, body = ValuationView), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn valuation(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<ValuationView>> {
+    let loaded = load(&state, user.id, id).await?;
+    Ok(Json(valuation_of(&state, &loaded).await?))
+}
+
+// --- performance ------------------------------------------------------------
+
+/// Performance over a range.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PerformanceView {
+    /// `1m`, `3m`, `ytd`, `1y` or `max`.
+    pub range: String,
+    /// First day.
+    pub from: String,
+    /// Last day (the latest price date).
+    pub to: String,
+    /// Time-weighted return (fraction).
+    pub twr: f64,
+    /// Money-weighted return (annualised IRR, fraction); null when it has no solution.
+    pub mwr: Option<f64>,
+    /// The benchmark's return over the same days (fraction), when priced.
+    pub benchmark: Option<BenchmarkView>,
+    /// Daily values.
+    pub values: Vec<ValuePointView>,
+}
+
+/// A benchmark's return.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BenchmarkView {
+    /// Ticker.
+    pub symbol: String,
+    /// Return over the range (fraction).
+    pub total_return: f64,
+}
+
+/// One day's value.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ValuePointView {
+    /// Day.
+    pub date: String,
+    /// Value (decimal string).
+    pub value: String,
+}
+
+/// The start of a range ending at `end`.
+pub fn range_start(range: &str, end: NaiveDate, first: NaiveDate) -> AppResult<NaiveDate> {
+    use chrono::Datelike as _;
+    let start = match range {
+        "1m" => end.checked_sub_months(chrono::Months::new(1)),
+        "3m" => end.checked_sub_months(chrono::Months::new(3)),
+        "1y" => end.checked_sub_months(chrono::Months::new(12)),
+        "ytd" => NaiveDate::from_ymd_opt(end.year(), 1, 1),
+        "max" => Some(first),
+        other => {
+            return Err(AppError::field(
+                "range",
+                format!("{other:?} is not one of 1m, 3m, ytd, 1y, max"),
+            ));
+        }
+    };
+    Ok(start.unwrap_or(first).max(first))
+}
+
+/// Value series, TWR and MWR over a range, against the benchmark.
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}/performance", tag = "portfolios",
+    params(RangeParams),
+    responses((status = 200, body = PerformanceView), (status = 422, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn performance(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(params): Query<RangeParams>,
+) -> AppResult<Json<PerformanceView>> {
+    let range = params.range.unwrap_or_else(|| "1y".to_owned());
+    // Check the range before touching the store.
+    let today = Utc::now().date_naive();
+    range_start(&range, today, today - Days::days(36_500))?;
+    let loaded = load(&state, user.id, id).await?;
+    let Some(first) = loaded.portfolio.transactions().first().map(|t| t.date) else {
+        return Err(AppError::field(
+            "transactions",
+            "the portfolio has no transactions yet",
+        ));
+    };
+    let mut symbols = symbols_of(&loaded.portfolio);
+    symbols.push(BENCHMARK.to_owned());
+    symbols.sort();
+    symbols.dedup();
+    let lookback = (Utc::now().date_naive() - first).num_days() + 14;
+    let priced = prices_for(&state, &symbols, lookback, Some(&loaded.portfolio)).await?;
+    let end = priced.as_of;
+    let start = range_start(&range, end, first)?;
+    let series = loaded
+        .portfolio
+        .value_series(&priced.frame, start, end)
+        .map_err(|e| match e {
+            auravest_core::Error::InvalidPeriod { .. } => AppError::field("range", format!("{e}")),
+            e => priced_error(&e),
+        })?;
+    let twr = series.time_weighted_return();
+    let mwr = series
+        .money_weighted_return()
+        .ok()
+        .filter(|x| x.is_finite());
+    let from = series.points.first().map_or(start, |p| p.date);
+    let benchmark = priced.frame.column_index(BENCHMARK).and_then(|idx| {
+        let (_, a) = priced.frame.last_price(idx, from)?;
+        let (_, b) = priced.frame.last_price(idx, end)?;
+        (a > 0.0).then(|| BenchmarkView {
+            symbol: BENCHMARK.to_owned(),
+            total_return: b / a - 1.0,
+        })
+    });
+    Ok(Json(PerformanceView {
+        range,
+        from: from.to_string(),
+        to: end.to_string(),
+        twr,
+        mwr,
+        benchmark,
+        values: series
+            .points
+            .iter()
+            .map(|p| ValuePointView {
+                date: p.date.to_string(),
+                value: p.value.round_dp(2).to_string(),
+            })
+            .collect(),
+    }))
+}
+
+// --- insights ---------------------------------------------------------------
+
+/// Nudges, the recommended allocation and a rebalancing suggestion.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InsightsView {
+    /// The price date.
+    pub as_of: String,
+    /// Today's nudges, most severe first (`auravest_bias::Nudge`).
+    #[schema(value_type = Vec<Object>)]
+    pub nudges: Vec<Value>,
+    /// Progress of each goal.
+    #[schema(value_type = Vec<Object>)]
+    pub goals: Vec<Value>,
+    /// The recommended allocation for the user's risk profile; null until
+    /// the questionnaire is taken (see `recommendation_note`).
+    #[schema(value_type = Object)]
+    pub recommendation: Option<Value>,
+    /// Why there is no recommendation, when there is none.
+    pub recommendation_note: Option<String>,
+    /// Shares to buy (+) or sell (-) to move toward the recommendation.
+    #[schema(value_type = Object)]
+    pub rebalancing: Option<Value>,
+    /// The disclaimer.
+    pub disclaimer: &'static str,
+}
+
+/// The user's current risk profile, if any.
+pub(crate) async fn risk_profile_of(
+    state: &AppState,
+    user: Uuid,
+) -> AppResult<Option<auravest_risk::RiskProfile>> {
+    let Some(r) = state.store.latest_risk(user).await? else {
+        return Ok(None);
+    };
+    serde_json::from_value(r.profile)
+        .map(Some)
+        .map_err(AppError::internal)
+}
+
+fn recommendation(
+    profile: &auravest_risk::RiskProfile,
+    frame: &PriceFrame,
+    held: &[String],
+    instruments: &InstrumentTable,
+) -> Result<auravest_optimize::Recommendation, String> {
+    let cols: Vec<(Symbol, Vec<Option<f64>>)> = held
+        .iter()
+        .filter_map(|s| {
+            let col = frame.column(s)?;
+            Some((Symbol::new(s).ok()?, col.to_vec()))
+        })
+        .collect();
+    if cols.is_empty() {
+        return Err("no priced holdings to optimise".to_owned());
+    }
+    let sub = PriceFrame::new(frame.dates().to_vec(), cols).map_err(|e| e.to_string())?;
+    let returns = auravest_optimize::ReturnMatrix::from_prices(&sub).map_err(|e| e.to_string())?;
+    let mu = auravest_optimize::expected_returns::mean_historical(&returns, true)
+        .map_err(|e| e.to_string())?;
+    let (cov, _) = auravest_optimize::risk_models::ledoit_wolf(
+        &returns,
+        auravest_optimize::risk_models::ShrinkageTarget::default(),
+        auravest_optimize::MissingData::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    let bonds: Vec<&str> = held
+        .iter()
+        .filter(|s| {
+            Symbol::new(s).is_ok_and(|sym| {
+                matches!(instruments.classify(&sym), Classification::Known(i) if i.asset_class == AssetClass::Bond)
+            })
+        })
+        .map(String::as_str)
+        .collect();
+    auravest_optimize::recommend(profile.category, &mu, &cov, &bonds, 0.02)
+        .map_err(|e| e.to_string())
+}
+
+/// The bias crate's analysis of a portfolio over its whole history of
+/// prices (nudges, goals, badges, checklist), and the prices it used.
+pub(crate) async fn analysis_of(
+    state: &AppState,
+    user: Uuid,
+    loaded: &Loaded,
+) -> AppResult<(auravest_bias::Analysis, Priced)> {
+    let mut symbols = symbols_of(&loaded.portfolio);
+    symbols.push(BENCHMARK.to_owned());
+    symbols.sort();
+    symbols.dedup();
+    // The detectors look back over the whole ledger (sales, drawdowns held).
+    let lookback = loaded
+        .portfolio
+        .transactions()
+        .first()
+        .map_or(400, |t| (Utc::now().date_naive() - t.date).num_days() + 14);
+    let priced = prices_for(state, &symbols, lookback, Some(&loaded.portfolio)).await?;
+    let profile = risk_profile_of(state, user).await?;
+    let goals = goals::sdk_goals(&state.store.goals(user).await?)?;
+    let instruments = InstrumentTable::shipped();
+    let benchmark = priced.frame.column_index(BENCHMARK).map(|_| BENCHMARK);
+    let input = auravest_bias::AnalysisInput {
+        instruments: Some(&instruments),
+        risk_profile: profile.as_ref(),
+        goals: &goals,
+        benchmark,
+        ..auravest_bias::AnalysisInput::new(&loaded.portfolio, &priced.frame, priced.as_of)
+    };
+    let analysis =
+        auravest_bias::analyze(&input, &auravest_bias::Config::default()).map_err(|e| match e {
+            auravest_bias::Error::Core(e) => priced_error(&e),
+            e => AppError::internal(e),
+        })?;
+    Ok((analysis, priced))
+}
+
+/// Builds the insights (also used by the summary).
+pub(crate) async fn insights_of(
+    state: &AppState,
+    user: &AuthUser,
+    loaded: &Loaded,
+) -> AppResult<InsightsView> {
+    let (analysis, priced) = analysis_of(state, user.id, loaded).await?;
+    let profile = risk_profile_of(state, user.id).await?;
+    let instruments = InstrumentTable::shipped();
+    let open: Vec<String> = loaded
+        .portfolio
+        .holdings()
+        .open_positions()
+        .map(|p| p.symbol().to_string())
+        .collect();
+    let (recommendation_json, note, rebalancing) = match &profile {
+        None => (
+            None,
+            Some("take the risk questionnaire (POST /api/v1/risk/answers) to get a recommended allocation".to_owned()),
+            None,
+        ),
+        Some(profile) => match recommendation(profile, &priced.frame, &open, &instruments) {
+            Err(reason) => (None, Some(format!("no recommendation: {reason}")), None),
+            Ok(rec) => {
+                let rebalance = rebalance(&rec, &priced.frame, &analysis.valuation);
+                (
+                    Some(json!({
+                        "category": profile.category.to_string(),
+                        "split": rec.allocation,
+                        "weights": rec.weights.to_map(),
+                        "expected_return": rec.performance.expected_return,
+                        "volatility": rec.performance.volatility,
+                        "reasoning": rec.reasoning,
+                        "disclaimer": DISCLAIMER,
+                    })),
+                    None,
+                    rebalance,
+                )
+            }
+        },
+    };
+    let now = Utc::now();
+    let object = Some(state.keys.object_hash(loaded.record.id));
+    state
+        .store
+        .audit(&AuditEntry {
+            at: now,
+            action: AuditAction::NudgesShown,
+            subject: Some(user.audit_subject),
+            object: object.clone(),
+            detail: json!({"nudges": analysis.nudges.len(),
+                "kinds": analysis.nudges.iter().map(|n| n.kind.to_string()).collect::<Vec<_>>()}),
+        })
+        .await?;
+    if recommendation_json.is_some() {
+        state
+            .store
+            .audit(&AuditEntry {
+                at: now,
+                action: AuditAction::RecommendationShown,
+                subject: Some(user.audit_subject),
+                object,
+                detail: json!({"category": profile.as_ref().map(|p| p.category.to_string())}),
+            })
+            .await?;
+    }
+    let with_disclaimer = |v: Value| {
+        let mut v = v;
+        if let Value::Object(m) = &mut v {
+            m.insert("disclaimer".to_owned(), Value::from(DISCLAIMER));
+        }
+        v
+    };
+    Ok(InsightsView {
+        as_of: priced.as_of.to_string(),
+        nudges: analysis
+            .nudges
+            .iter()
+            .filter_map(|n| serde_json::to_value(n).ok())
+            .map(with_disclaimer)
+            .collect(),
+        goals: analysis
+            .goals
+            .iter()
+            .filter_map(|g| serde_json::to_value(g).ok())
+            .collect(),
+        recommendation: recommendation_json,
+        recommendation_note: note,
+        rebalancing,
+        disclaimer: DISCLAIMER,
+    })
+}
+
+/// Shares to trade toward the recommendation; cash is its own line.
+fn rebalance(
+    rec: &auravest_optimize::Recommendation,
+    frame: &PriceFrame,
+    valuation: &auravest_core::Valuation,
+) -> Option<Value> {
+    let mut prices = auravest_optimize::allocation::latest_prices(frame);
+    prices.insert(auravest_optimize::CASH.to_owned(), 1.0);
+    let holdings: BTreeMap<String, i64> = valuation
+        .positions
+        .iter()
+        .filter_map(|p| {
+            let q: i64 = p.quantity.trunc().try_into().ok()?;
+            Some((p.symbol.to_string(), q))
+        })
+        .collect();
+    let cash: f64 = valuation.cash.try_into().ok()?;
+    let plan = auravest_optimize::allocation::rebalance(
+        &rec.weights,
+        &prices,
+        &holdings,
+        cash.max(0.0),
+        &auravest_optimize::allocation::RebalanceOptions::default(),
+    )
+    .ok()?;
+    let trades: BTreeMap<&String, &i64> = plan
+        .trades
+        .iter()
+        .filter(|(t, n)| t.as_str() != auravest_optimize::CASH && **n != 0)
+        .collect();
+    Some(json!({
+        "trades": trades,
+        "target_cash": plan.shares.get(auravest_optimize::CASH).copied().unwrap_or(0) as f64 + plan.leftover,
+        "disclaimer": DISCLAIMER,
+    }))
+}
+
+/// Nudges, the recommended allocation for the user's risk profile and a
+/// rebalancing suggestion in shares, each with the disclaimer.
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}/insights", tag = "portfolios",
+    responses((status = 200, body = InsightsView), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn insights(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<InsightsView>> {
+    let loaded = load(&state, user.id, id).await?;
+    Ok(Json(insights_of(&state, &user, &loaded).await?))
+}
+
+/// What a manual refresh did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefreshView {
+    /// The refresh report.
+    #[schema(value_type = Object)]
+    pub report: Value,
+}
+
+/// Refreshes the portfolio's prices now (rate-limited per user).
+#[utoipa::path(post, path = "/api/v1/portfolios/{id}/refresh", tag = "portfolios",
+    responses((status = 200, body = RefreshView), (status = 429, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<RefreshView>> {
+    let loaded = load(&state, user.id, id).await?;
+    state
+        .limiter
+        .hit(
+            &format!("refresh:{}", user.id),
+            state.config.rate_limits.refresh_per_minute,
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .map_err(AppError::RateLimited)?;
+    let report = state.prices.refresh(&symbols_of(&loaded.portfolio)).await;
+    Ok(Json(RefreshView {
+        report: serde_json::to_value(&report).map_err(AppError::internal)?,
+    }))
+}
+
+/// `/portfolios/...`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/portfolios", get(list).post(create))
+        .route(
+            "/portfolios/{id}",
+            get(get_one).patch(rename).delete(delete),
+        )
+        .route(
+            "/portfolios/{id}/transactions",
+            get(transactions).post(add_transaction),
+        )
+        .route("/portfolios/{id}/transactions/import", post(import))
+        .route(
+            "/portfolios/{id}/transactions/{tx}",
+            put(edit_transaction).delete(delete_transaction),
+        )
+        .route("/portfolios/{id}/valuation", get(valuation))
+        .route("/portfolios/{id}/performance", get(performance))
+        .route("/portfolios/{id}/insights", get(insights))
+        .route("/portfolios/{id}/refresh", post(refresh))
+}

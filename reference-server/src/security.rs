@@ -1,0 +1,202 @@
+//! The layers every response goes through: request ids, one tracing span per
+//! request, security headers, CORS (only when origins are configured) and
+//! the request body limit with our JSON 413.
+//!
+//! The span carries the request id, method, matched route template, status
+//! and latency; never the raw path, the query string, headers or bodies,
+//! which can hold tokens or personal data.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, HttpBody as _};
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use futures_util::StreamExt as _;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::config::Config;
+use crate::error::AppError;
+
+/// The Content-Security-Policy: the API serves JSON, so nothing may be
+/// loaded, framed or embedded from anywhere else.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'";
+
+/// Strict-Transport-Security, sent only when the server itself speaks TLS.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
+
+/// The request id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Adds the layers to `router` (outermost first): request id, tracing span,
+/// security headers, CORS, the 413 mapping and the body limit
+/// (`config.body_limit`, for extractors too).
+pub fn layers(router: Router, config: &Config) -> Router {
+    let limit = config.body_limit;
+    // Innermost: the limit for extractors (replacing axum's 2 MB default)
+    // and for bodies that announce their length.
+    let mut router = router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(
+            move |req: Request<Body>, next: Next| limit_body(limit, req, next),
+        ))
+        .layer(axum::middleware::map_response(json_413));
+    if let Some(cors) = cors(&config.cors_origins) {
+        router = router.layer(cors);
+    }
+    let mut router = router
+        .layer(header_layer(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
+        .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_layer(header::REFERRER_POLICY, "no-referrer"));
+    if config.tls.is_some() {
+        router = router.layer(header_layer(
+            header::STRICT_TRANSPORT_SECURITY,
+            STRICT_TRANSPORT_SECURITY,
+        ));
+    }
+    router
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_span)
+                .on_response(on_response),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+}
+
+/// A CORS layer allowing exactly `origins` with credentials; `None` when the
+/// list is empty (CORS off: browsers then refuse cross-origin reads).
+/// Origins that are not valid header values are skipped with a warning.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let values: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| {
+            HeaderValue::from_str(o.trim_end_matches('/'))
+                .inspect_err(|_| tracing::warn!(origin = %o, "CORS: not a valid origin; skipped"))
+                .ok()
+        })
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(values))
+            .allow_credentials(true)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+            .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// The body limit. A `Content-Length` over it is refused at once; a body
+/// without one is counted as it streams, and once it passes the limit the
+/// handler's answer, whatever its extractor made of the failed read, is
+/// replaced by our 413.
+async fn limit_body(limit: usize, req: Request<Body>, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > u64::try_from(limit).unwrap_or(u64::MAX) => {
+            return AppError::PayloadTooLarge.into_response();
+        }
+        // The server stops reading at the announced length.
+        Some(_) => return next.run(req).await,
+        None if req.body().is_end_stream() => return next.run(req).await,
+        None => {}
+    }
+    let over = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&over);
+    let (parts, body) = req.into_parts();
+    let mut seen = 0usize;
+    let counted = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > limit {
+            flag.store(true, Ordering::Relaxed);
+            return Err(axum::Error::new(std::io::Error::other(
+                "request body over the limit",
+            )));
+        }
+        Ok(chunk)
+    });
+    let res = next
+        .run(Request::from_parts(parts, Body::from_stream(counted)))
+        .await;
+    if over.load(Ordering::Relaxed) {
+        AppError::PayloadTooLarge.into_response()
+    } else {
+        res
+    }
+}
+
+/// Replaces a 413 that is not already ours (tower-http's limit, axum's
+/// extractor rejection) with the JSON error body.
+async fn json_413(res: Response) -> Response {
+    let ours = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !ours {
+        AppError::PayloadTooLarge.into_response()
+    } else {
+        res
+    }
+}
+
+fn make_span<B>(req: &Request<B>) -> Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        route = %route,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+fn on_response<B>(res: &Response<B>, latency: Duration, span: &Span) {
+    let status = res.status().as_u16();
+    let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    span.record("status", status);
+    span.record("latency_ms", latency_ms);
+    tracing::info!(status, latency_ms, "answered");
+}

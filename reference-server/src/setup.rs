@@ -1,0 +1,271 @@
+//! Putting the server together from its [`Config`]: the store and its
+//! migrations, Redis, the limiter, the market chain, the assistant, and the
+//! demo account.
+
+use std::sync::Arc;
+
+use auravest_ai::setup::Setup;
+use auravest_ai::{Assistant, AssistantConfig};
+
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::limits::{Limiter, MemoryLimiter, RedisLimiter};
+use crate::metrics::Metrics;
+use crate::prices::{PriceService, market_from_config};
+use crate::state::{AppState, AssistantSlot, Inner};
+use crate::store::{Store, sql};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The database could not be opened or migrated.
+    #[error("database ({url}): {source}")]
+    Store {
+        /// The URL, without its password.
+        url: String,
+        /// The error.
+        source: crate::store::StoreError,
+    },
+    /// Redis could not be reached.
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// The market data sources could not be built.
+    #[error("market data: {0}")]
+    Market(String),
+    /// The assistant could not be built.
+    #[error("assistant: {0}")]
+    Assistant(String),
+    /// The demo account could not be created.
+    #[error("demo account: {0}")]
+    Demo(String),
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Opens the store named by the configuration and runs its migrations.
+///
+/// # Errors
+/// [`SetupError::Store`] when it cannot be opened or migrated.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, SetupError> {
+    let err = |source| SetupError::Store {
+        url: redact_url(&config.database_url),
+        source,
+    };
+    let store = sql::connect_url(&config.database_url).await.map_err(err)?;
+    store.migrate().await.map_err(err)?;
+    Ok(store)
+}
+
+/// Builds the assistant over the built-in knowledge base (blocking: the
+/// first start embeds the articles; later starts load the saved index).
+///
+/// # Errors
+/// [`SetupError::Assistant`] when the knowledge base or index fails.
+pub fn assistant(config: &Config) -> Result<Assistant, SetupError> {
+    let setup = Setup {
+        index_dir: Some(config.data_dir.join("ai-index")),
+        hash_embedder: config.ai_hash_embedder,
+        config: AssistantConfig {
+            // The server meters questions in its own store, across replicas.
+            daily_question_limit: None,
+            ..AssistantConfig::default()
+        },
+        ..Setup::default()
+    };
+    let (assistant, report) = setup
+        .build(&|_, _| {})
+        .map_err(|e| SetupError::Assistant(e.to_string()))?;
+    tracing::info!(
+        embedder = %report.embedder,
+        chunks = report.chunks,
+        note = report.embedder_note.as_deref().unwrap_or(""),
+        "assistant ready"
+    );
+    Ok(assistant)
+}
+
+/// Builds the whole state.
+///
+/// # Errors
+/// Any part that cannot be built.
+pub async fn state(config: Config) -> Result<AppState, SetupError> {
+    let store = open_store(&config).await?;
+    state_with_store(config, store).await
+}
+
+/// As [`state`], but the assistant loads in the background: the server
+/// answers at once, and `/ask` says the assistant is starting until it is
+/// ready.
+///
+/// # Errors
+/// As [`state`].
+pub async fn state_loading_assistant(config: Config) -> Result<AppState, SetupError> {
+    let store = open_store(&config).await?;
+    build(config, store, true).await
+}
+
+/// Builds the state over an already migrated store (tests pass their own).
+///
+/// # Errors
+/// Redis, the market chain or the assistant failing to build.
+pub async fn state_with_store(
+    config: Config,
+    store: Arc<dyn Store>,
+) -> Result<AppState, SetupError> {
+    build(config, store, false).await
+}
+
+async fn build(
+    config: Config,
+    store: Arc<dyn Store>,
+    background_assistant: bool,
+) -> Result<AppState, SetupError> {
+    let redis = match &config.redis_url {
+        Some(url) => Some(crate::prices::connect_redis(url).await?),
+        None => None,
+    };
+    let limiter: Arc<dyn Limiter> = match &redis {
+        Some(conn) => Arc::new(RedisLimiter::new(conn.clone())),
+        None => Arc::new(MemoryLimiter::new()),
+    };
+    let metrics = Metrics::new();
+    let market = market_from_config(&config).map_err(|e| SetupError::Market(e.to_string()))?;
+    let prices = PriceService::new(market, Arc::clone(&store), redis, metrics.clone());
+    let assistant = if !config.ai {
+        AssistantSlot::disabled()
+    } else if background_assistant {
+        let slot = AssistantSlot::pending();
+        let (c, s) = (config.clone(), slot.clone());
+        tokio::task::spawn_blocking(move || match assistant(&c) {
+            Ok(a) => s.set(a),
+            Err(e) => {
+                tracing::error!(error = %e, "the assistant could not be built; /ask answers 503")
+            }
+        });
+        slot
+    } else {
+        let c = config.clone();
+        let built = tokio::task::spawn_blocking(move || assistant(&c))
+            .await
+            .map_err(|e| SetupError::Assistant(e.to_string()))??;
+        AssistantSlot::ready(built)
+    };
+    Ok(AppState::new(Inner {
+        keys: Keys::new(&config.secrets),
+        config,
+        store,
+        limiter,
+        metrics,
+        prices,
+        assistant,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/auravest"),
+            "postgres://app:***@db:5432/auravest"
+        );
+        assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(
+            redact_url("sqlite://data/auravest.db"),
+            "sqlite://data/auravest.db"
+        );
+    }
+}
+
+/// The demo account's email.
+pub const DEMO_EMAIL: &str = "demo@auravest.example";
+/// The demo account's password (printed at start-up with `--demo`).
+pub const DEMO_PASSWORD: &str = "demo-garden-lantern-2026";
+/// The demo portfolio's transactions: the sample the project ships.
+const DEMO_TRANSACTIONS: &str = include_str!("../../examples/data/transactions.csv");
+
+/// The demo login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoLogin {
+    /// Email.
+    pub email: &'static str,
+    /// Password.
+    pub password: &'static str,
+    /// The account was created now (false: it was already there).
+    pub created: bool,
+}
+
+/// Creates the demo user with the sample portfolio, unless it exists.
+///
+/// # Errors
+/// The store failing, or the sample not importing.
+pub async fn seed_demo(state: &AppState) -> Result<DemoLogin, SetupError> {
+    let login = |created| DemoLogin {
+        email: DEMO_EMAIL,
+        password: DEMO_PASSWORD,
+        created,
+    };
+    let hash = state.keys.email_hash(DEMO_EMAIL);
+    let demo_err = |e: crate::error::AppError| SetupError::Demo(e.to_string());
+    if state
+        .store
+        .user_by_email_hash(&hash)
+        .await
+        .map_err(|e| demo_err(e.into()))?
+        .is_some()
+    {
+        return Ok(login(false));
+    }
+    let user = crate::auth::create_account(
+        state.store.as_ref(),
+        &state.keys,
+        DEMO_EMAIL,
+        DEMO_PASSWORD,
+        crate::routes::legal::TERMS_VERSION,
+    )
+    .await
+    .map_err(demo_err)?;
+    let portfolio = crate::store::PortfolioRecord {
+        id: uuid::Uuid::new_v4(),
+        user_id: user.id,
+        name: "Demo portfolio".to_owned(),
+        currency: "USD".to_owned(),
+        created_at: chrono::Utc::now(),
+    };
+    state
+        .store
+        .create_portfolio(&portfolio)
+        .await
+        .map_err(|e| demo_err(e.into()))?;
+    let rows = auravest_core::io::read_transactions_csv(DEMO_TRANSACTIONS.as_bytes())
+        .map_err(|e| SetupError::Demo(e.to_string()))?;
+    let records: Vec<auravest_core::TransactionRecord> = rows
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(auravest_core::TransactionRecord::from))
+        .collect();
+    if records.len() != rows.len() {
+        return Err(SetupError::Demo(
+            "the shipped sample transactions do not all parse".to_owned(),
+        ));
+    }
+    state
+        .store
+        .insert_transactions(portfolio.id, &records)
+        .await
+        .map_err(|e| demo_err(e.into()))?;
+    Ok(login(true))
+}

@@ -1,0 +1,548 @@
+//! Storage behind one trait, [`Store`], with a SQLite and a PostgreSQL
+//! implementation. The same SQL runs on both (numbered `$n` placeholders,
+//! `RETURNING`, `ON CONFLICT`); each backend has its own migrations folder.
+//!
+//! Every method that touches a user's resource takes the owner's id, so a
+//! handler cannot read another user's row by guessing its id: the store
+//! answers `None` exactly as if the row did not exist.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub mod postgres;
+pub mod sql;
+pub mod sqlite;
+
+/// What a store call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; names what clashed (e.g. `email`).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The database refused or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The migrations failed.
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back (corrupt row).
+    #[error("stored value {what}: {reason}")]
+    Corrupt {
+        /// The column or value.
+        what: &'static str,
+        /// Why it could not be read.
+        reason: String,
+    },
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user's role. Ordered: each role can do what the ones before it can.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// An investor.
+    User,
+    /// Can moderate the community.
+    Moderator,
+    /// Can do everything, including granting roles.
+    Admin,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Moderator => "moderator",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(Self::User),
+            "moderator" => Some(Self::Moderator),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A stored user. The email is held encrypted (`email_enc`) with a keyed
+/// hash (`email_hash`) for lookups; the store never sees the plain address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    /// The user id.
+    pub id: Uuid,
+    /// Keyed hash of the normalised email (hex), unique.
+    pub email_hash: String,
+    /// AES-256-GCM nonce + ciphertext of the email.
+    pub email_enc: Vec<u8>,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Public pseudonym, unique.
+    pub alias: String,
+    /// How the user's performance is shown to others (`percent` or `hidden`).
+    pub display_mode: String,
+    /// Whether percentages are shared with the community.
+    pub share_performance: bool,
+    /// Dashboard widgets in display order.
+    pub dashboard: Vec<String>,
+    /// The terms version the user accepted.
+    pub terms_version: String,
+    /// When the user accepted it.
+    pub terms_accepted_at: DateTime<Utc>,
+    /// Failed logins since the last success.
+    pub failed_logins: i32,
+    /// No login is accepted before this instant.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Opaque id the audit log knows this user by.
+    pub audit_subject: Uuid,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A change to the profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfilePatch {
+    /// New alias.
+    pub alias: Option<String>,
+    /// New display mode.
+    pub display_mode: Option<String>,
+    /// New sharing choice.
+    pub share_performance: Option<bool>,
+    /// New dashboard layout.
+    pub dashboard: Option<Vec<String>>,
+}
+
+/// A refresh token as stored: only its SHA-256 hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshRecord {
+    /// SHA-256 of the token (hex), unique.
+    pub token_hash: String,
+    /// Owner.
+    pub user_id: Uuid,
+    /// All tokens rotated from one login share a family; reuse of a
+    /// rotated token revokes the whole family.
+    pub family: Uuid,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What rotating a refresh token found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rotation {
+    /// The old token was live: it is revoked and the new one stored.
+    Rotated {
+        /// The owner.
+        user_id: Uuid,
+    },
+    /// The old token had already been rotated or revoked: the family is now revoked.
+    Reused,
+    /// No such token, or it has expired.
+    Invalid,
+}
+
+/// A stored risk profile (one row per change; the latest is current).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskRecord {
+    /// Row id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// The answers as submitted (`auravest_risk::Answers` JSON).
+    pub answers: serde_json::Value,
+    /// The scored profile (`auravest_risk::RiskProfile` JSON).
+    pub profile: serde_json::Value,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A portfolio.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortfolioRecord {
+    /// Portfolio id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Name, unique per owner.
+    pub name: String,
+    /// Base currency (ISO 4217).
+    pub currency: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A transaction: the foundation's CSV row (all text, validated by the SDK
+/// before it is stored) plus its id. `seq` orders same-day rows as entered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransactionRow {
+    /// Transaction id.
+    pub id: Uuid,
+    /// Portfolio.
+    pub portfolio_id: Uuid,
+    /// Insertion order within the portfolio.
+    pub seq: i64,
+    /// The row.
+    pub record: auravest_core::TransactionRecord,
+}
+
+/// A savings goal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoalRecord {
+    /// Goal id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Target value (decimal string).
+    pub target: String,
+    /// Deadline.
+    pub by: Option<NaiveDate>,
+    /// Monthly contribution (decimal string).
+    pub monthly_contribution: Option<String>,
+    /// Expected annual return as a fraction.
+    pub expected_return: Option<f64>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The fields of a goal a user sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoalInput {
+    /// Name.
+    pub name: String,
+    /// Target value (decimal string).
+    pub target: String,
+    /// Deadline.
+    pub by: Option<NaiveDate>,
+    /// Monthly contribution (decimal string).
+    pub monthly_contribution: Option<String>,
+    /// Expected annual return as a fraction.
+    pub expected_return: Option<f64>,
+}
+
+/// The last price of a symbol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastPrice {
+    /// Ticker.
+    pub symbol: String,
+    /// Price (decimal string).
+    pub price: String,
+    /// Currency (ISO 4217).
+    pub currency: String,
+    /// The trading day the price belongs to.
+    pub as_of: NaiveDate,
+    /// Name of the source that gave it.
+    pub source: String,
+    /// When it was fetched.
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// One daily close.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailyClose {
+    /// Ticker.
+    pub symbol: String,
+    /// Day.
+    pub date: NaiveDate,
+    /// Close (decimal string).
+    pub close: String,
+}
+
+/// What an audit row records. Never free text: only these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// An account was created.
+    Register,
+    /// Terms accepted.
+    Consent,
+    /// A successful login.
+    Login,
+    /// A failed login.
+    LoginFailed,
+    /// A logout.
+    Logout,
+    /// A risk profile stored.
+    RiskProfileChanged,
+    /// A recommendation shown.
+    RecommendationShown,
+    /// Nudges shown.
+    NudgesShown,
+    /// An AI answer given.
+    AiAnswer,
+    /// An AI summary given.
+    AiSummary,
+    /// Data exported.
+    Export,
+    /// Account deleted.
+    Deletion,
+    /// A moderation action.
+    Moderation,
+    /// An admin action (e.g. a role granted).
+    Admin,
+}
+
+impl AuditAction {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Consent => "consent",
+            Self::Login => "login",
+            Self::LoginFailed => "login_failed",
+            Self::Logout => "logout",
+            Self::RiskProfileChanged => "risk_profile_changed",
+            Self::RecommendationShown => "recommendation_shown",
+            Self::NudgesShown => "nudges_shown",
+            Self::AiAnswer => "ai_answer",
+            Self::AiSummary => "ai_summary",
+            Self::Export => "export",
+            Self::Deletion => "deletion",
+            Self::Moderation => "moderation",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// An audit row to append. `subject` is the user's opaque audit subject
+/// (never the user id); `object` a keyed hash of what was acted on;
+/// `detail` holds only codes and numbers (e.g. `{"nudges": 3}`), never text
+/// a user typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What.
+    pub action: AuditAction,
+    /// Who (opaque audit subject), if anyone.
+    pub subject: Option<Uuid>,
+    /// Keyed hash (hex) of the object acted on, if any.
+    pub object: Option<String>,
+    /// Codes and numbers only.
+    pub detail: serde_json::Value,
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    /// Sequence number.
+    pub id: i64,
+    /// The entry.
+    pub entry: AuditEntry,
+}
+
+/// Everything stored about one user, for the export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserData {
+    /// The account.
+    pub user: UserRecord,
+    /// Risk profiles, oldest first.
+    pub risk_profiles: Vec<RiskRecord>,
+    /// Portfolios with their transactions.
+    pub portfolios: Vec<(PortfolioRecord, Vec<TransactionRow>)>,
+    /// Goals.
+    pub goals: Vec<GoalRecord>,
+    /// Usage counts: day → kind → count.
+    pub usage: BTreeMap<NaiveDate, BTreeMap<String, i64>>,
+    /// Feedback given on AI answers: (answer id, kind).
+    pub feedback: Vec<(Uuid, String)>,
+}
+
+/// A held leader lock; dropping it (or calling `release`) lets another
+/// replica take the role.
+#[async_trait]
+pub trait LeaderLock: Send {
+    /// Gives the lock back.
+    async fn release(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// The server's storage.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Runs the migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// A round trip to the database.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- users -----------------------------------------------------------
+    /// Creates a user, its consent and its audit subject in one transaction.
+    /// Fails with `Conflict("email")` or `Conflict("alias")`.
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
+    /// A user by id.
+    async fn user(&self, id: Uuid) -> StoreResult<Option<UserRecord>>;
+    /// A user by the keyed hash of the email.
+    async fn user_by_email_hash(&self, email_hash: &str) -> StoreResult<Option<UserRecord>>;
+    /// Applies a profile change; `None` when the user does not exist.
+    /// Fails with `Conflict("alias")`.
+    async fn update_profile(
+        &self,
+        id: Uuid,
+        patch: &ProfilePatch,
+    ) -> StoreResult<Option<UserRecord>>;
+    /// Counts one failed login and sets the lock; returns the new count.
+    async fn record_login_failure(
+        &self,
+        id: Uuid,
+        locked_until: Option<DateTime<Utc>>,
+    ) -> StoreResult<i32>;
+    /// Clears the failed-login count and lock.
+    async fn clear_login_failures(&self, id: Uuid) -> StoreResult<()>;
+    /// Sets a role; false when the user does not exist.
+    async fn set_role(&self, id: Uuid, role: Role) -> StoreResult<bool>;
+    /// Everything stored about a user.
+    async fn user_data(&self, id: Uuid) -> StoreResult<Option<UserData>>;
+    /// Hard-deletes the user and everything personal (portfolios,
+    /// transactions, goals, risk profiles, tokens, usage, feedback, answer
+    /// ownership, summary cache and the audit-subject mapping) in one
+    /// transaction. False when the user does not exist.
+    async fn delete_user(&self, id: Uuid) -> StoreResult<bool>;
+
+    // --- refresh tokens --------------------------------------------------
+    /// Stores a new refresh token.
+    async fn insert_refresh(&self, token: &RefreshRecord) -> StoreResult<()>;
+    /// Atomically revokes `old_hash` and stores `new` when `old_hash` is live;
+    /// revokes the family when it was already used.
+    async fn rotate_refresh(
+        &self,
+        old_hash: &str,
+        new: &RefreshRecord,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Rotation>;
+    /// Revokes one token (logout); false when unknown.
+    async fn revoke_refresh(&self, token_hash: &str) -> StoreResult<bool>;
+
+    // --- risk ------------------------------------------------------------
+    /// Stores a new risk profile (the history keeps the old ones).
+    async fn insert_risk(&self, record: &RiskRecord) -> StoreResult<()>;
+    /// The current profile.
+    async fn latest_risk(&self, user_id: Uuid) -> StoreResult<Option<RiskRecord>>;
+    /// Every profile, oldest first.
+    async fn risk_history(&self, user_id: Uuid) -> StoreResult<Vec<RiskRecord>>;
+
+    // --- portfolios ------------------------------------------------------
+    /// Creates a portfolio. Fails with `Conflict("name")`.
+    async fn create_portfolio(&self, p: &PortfolioRecord) -> StoreResult<()>;
+    /// The owner's portfolios, oldest first.
+    async fn portfolios(&self, user_id: Uuid) -> StoreResult<Vec<PortfolioRecord>>;
+    /// One of the owner's portfolios.
+    async fn portfolio(&self, user_id: Uuid, id: Uuid) -> StoreResult<Option<PortfolioRecord>>;
+    /// Renames; `None` when not the owner's. Fails with `Conflict("name")`.
+    async fn rename_portfolio(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        name: &str,
+    ) -> StoreResult<Option<PortfolioRecord>>;
+    /// Deletes a portfolio and its transactions; false when not the owner's.
+    async fn delete_portfolio(&self, user_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// The portfolio's transactions in stored order (date, then seq).
+    async fn transactions(&self, portfolio_id: Uuid) -> StoreResult<Vec<TransactionRow>>;
+    /// Appends rows in one transaction, returning them with ids and seqs.
+    async fn insert_transactions(
+        &self,
+        portfolio_id: Uuid,
+        rows: &[auravest_core::TransactionRecord],
+    ) -> StoreResult<Vec<TransactionRow>>;
+    /// Replaces one row; `None` when it is not in the portfolio.
+    async fn update_transaction(
+        &self,
+        portfolio_id: Uuid,
+        id: Uuid,
+        record: &auravest_core::TransactionRecord,
+    ) -> StoreResult<Option<TransactionRow>>;
+    /// Deletes one row; false when it is not in the portfolio.
+    async fn delete_transaction(&self, portfolio_id: Uuid, id: Uuid) -> StoreResult<bool>;
+
+    // --- goals -----------------------------------------------------------
+    /// Creates a goal.
+    async fn create_goal(&self, goal: &GoalRecord) -> StoreResult<()>;
+    /// The owner's goals, oldest first.
+    async fn goals(&self, user_id: Uuid) -> StoreResult<Vec<GoalRecord>>;
+    /// One of the owner's goals.
+    async fn goal(&self, user_id: Uuid, id: Uuid) -> StoreResult<Option<GoalRecord>>;
+    /// Replaces a goal's fields; `None` when not the owner's.
+    async fn update_goal(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        input: &GoalInput,
+    ) -> StoreResult<Option<GoalRecord>>;
+    /// Deletes a goal; false when not the owner's.
+    async fn delete_goal(&self, user_id: Uuid, id: Uuid) -> StoreResult<bool>;
+
+    // --- prices ----------------------------------------------------------
+    /// Every distinct symbol in any portfolio's transactions, sorted.
+    async fn held_symbols(&self) -> StoreResult<Vec<String>>;
+    /// Inserts or replaces last prices.
+    async fn upsert_last_prices(&self, prices: &[LastPrice]) -> StoreResult<()>;
+    /// Last prices of these symbols (missing ones are absent).
+    async fn last_prices(&self, symbols: &[String]) -> StoreResult<Vec<LastPrice>>;
+    /// Inserts or replaces daily closes.
+    async fn upsert_closes(&self, closes: &[DailyClose]) -> StoreResult<()>;
+    /// Daily closes of these symbols between the dates (inclusive), by date.
+    async fn closes(
+        &self,
+        symbols: &[String],
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> StoreResult<Vec<DailyClose>>;
+
+    // --- usage -----------------------------------------------------------
+    /// Adds one event of `kind` for the user on `day`; returns the new count.
+    async fn increment_usage(&self, user_id: Uuid, day: NaiveDate, kind: &str) -> StoreResult<i64>;
+    /// Counts per kind for the user on `day`.
+    async fn usage(&self, user_id: Uuid, day: NaiveDate) -> StoreResult<BTreeMap<String, i64>>;
+
+    // --- AI answers ------------------------------------------------------
+    /// Records who an answer was given to.
+    async fn record_answer(
+        &self,
+        answer_id: Uuid,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Stores feedback on one of the user's answers; false when the answer
+    /// is not the user's. One feedback per answer: a second one replaces it.
+    async fn put_feedback(&self, user_id: Uuid, answer_id: Uuid, kind: &str) -> StoreResult<bool>;
+    /// A cached portfolio summary for a day.
+    async fn cached_summary(
+        &self,
+        portfolio_id: Uuid,
+        day: NaiveDate,
+    ) -> StoreResult<Option<serde_json::Value>>;
+    /// Caches a portfolio summary for a day.
+    async fn put_summary(
+        &self,
+        portfolio_id: Uuid,
+        day: NaiveDate,
+        summary: &serde_json::Value,
+    ) -> StoreResult<()>;
+
+    // --- audit -----------------------------------------------------------
+    /// Appends an audit row.
+    async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// The most recent audit rows, newest first.
+    async fn audit_rows(&self, limit: i64) -> StoreResult<Vec<AuditRow>>;
+
+    // --- jobs ------------------------------------------------------------
+    /// Tries to become the one replica that runs the price refresher
+    /// (a PostgreSQL advisory lock; on SQLite, a lock row with an expiry).
+    /// `None` when another replica holds it.
+    async fn try_leader_lock(&self, name: &str) -> StoreResult<Option<Box<dyn LeaderLock>>>;
+}

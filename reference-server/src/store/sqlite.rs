@@ -1,0 +1,181 @@
+//! The SQLite store: one database file in WAL mode, foreign keys on.
+//!
+//! The SQL is shared with PostgreSQL (`sql.rs`); what is SQLite's own is
+//! connecting and the leader lock, a row in `leader_locks` with an expiry.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::{LeaderLock, StoreError, StoreResult};
+
+/// How long a leader lock row lasts without renewal: a holder that dies
+/// without releasing it blocks the role for at most this long.
+const LEASE: Duration = Duration::from_secs(10 * 60);
+/// How often a live holder renews its lease.
+const RENEW_EVERY: Duration = Duration::from_secs(60);
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite has one writer at a time; a few connections serve the readers.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// The store on a SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (and creates, with its folder, if missing) the database at a
+    /// `sqlite:` URL, e.g. `sqlite://data/auravest.db` or `sqlite::memory:`.
+    /// Runs no migrations.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Database`] when the URL is malformed, the folder cannot
+    /// be created or the database cannot be opened.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory
+            && let Some(folder) = options.get_filename().parent()
+            && !folder.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(folder)
+                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        let mut pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS);
+        if in_memory {
+            // An in-memory database lives only while a connection is open.
+            pool = pool
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        Ok(Self {
+            pool: pool.connect_with(options).await?,
+        })
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Takes the lock row `name` when it is absent or its lease has run out,
+    /// and keeps renewing it until the guard is released or dropped.
+    async fn leader_lock(&self, name: &str) -> StoreResult<Option<Box<dyn LeaderLock>>> {
+        let holder = Uuid::new_v4();
+        let now = Utc::now().timestamp_millis();
+        let taken = sqlx::query(
+            "INSERT INTO leader_locks (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+             expires_at = excluded.expires_at WHERE leader_locks.expires_at <= $4",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(now + lease_millis())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if taken.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let renew = tokio::spawn(renew(self.pool.clone(), name.to_owned(), holder));
+        Ok(Some(Box::new(SqliteLeader {
+            pool: self.pool.clone(),
+            name: name.to_owned(),
+            holder,
+            renew,
+            released: false,
+        })))
+    }
+}
+
+super::sql::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", "./migrations/sqlite");
+
+fn lease_millis() -> i64 {
+    i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Extends the lease while the holder still has it.
+async fn renew(pool: SqlitePool, name: String, holder: Uuid) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let renewed =
+            sqlx::query("UPDATE leader_locks SET expires_at = $3 WHERE name = $1 AND holder = $2")
+                .bind(&name)
+                .bind(holder)
+                .bind(Utc::now().timestamp_millis() + lease_millis())
+                .execute(&pool)
+                .await;
+        match renewed {
+            Ok(done) if done.rows_affected() == 0 => {
+                tracing::warn!(lock = %name, "leader lock lost");
+                return;
+            }
+            Ok(_) => {}
+            // A busy database: the lease has time left, try again later.
+            Err(e) => tracing::warn!(lock = %name, error = %e, "leader lock not renewed"),
+        }
+    }
+}
+
+async fn delete_lock(pool: &SqlitePool, name: &str, holder: Uuid) -> StoreResult<()> {
+    sqlx::query("DELETE FROM leader_locks WHERE name = $1 AND holder = $2")
+        .bind(name)
+        .bind(holder)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// A held lock row.
+struct SqliteLeader {
+    pool: SqlitePool,
+    name: String,
+    holder: Uuid,
+    renew: JoinHandle<()>,
+    released: bool,
+}
+
+#[async_trait]
+impl LeaderLock for SqliteLeader {
+    async fn release(mut self: Box<Self>) -> StoreResult<()> {
+        self.renew.abort();
+        self.released = true;
+        delete_lock(&self.pool, &self.name, self.holder).await
+    }
+}
+
+impl Drop for SqliteLeader {
+    fn drop(&mut self) {
+        self.renew.abort();
+        if self.released {
+            return;
+        }
+        // Dropped without `release`: give the row back in the background
+        // (when no runtime is left, the lease runs out by itself).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let pool = self.pool.clone();
+            let name = std::mem::take(&mut self.name);
+            let holder = self.holder;
+            runtime.spawn(async move {
+                if let Err(e) = delete_lock(&pool, &name, holder).await {
+                    tracing::warn!(lock = %name, error = %e, "leader lock not released");
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the reference server: the HTTP API through
+//! `app(state)` with tower's `oneshot`, the store conformance suite on
+//! SQLite and PostgreSQL, and the jobs.
+
+mod support;
+
+mod api;
+mod auth;
+mod idor;
+mod me;
+mod ops;
+mod refresher;
+mod shared;
+mod store;

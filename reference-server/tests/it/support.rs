@@ -1,0 +1,185 @@
+//! Test harness: an app over a fresh data folder, and request helpers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use auravest_reference_server::routes::legal::TERMS_VERSION;
+use auravest_reference_server::store::Store;
+use auravest_reference_server::{AppState, Config, setup};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt as _;
+
+/// A password that passes the policy.
+pub(crate) const PASSWORD: &str = "plum-kettle-harbour-47";
+
+/// Settings for [`app_with`].
+#[derive(Default)]
+pub(crate) struct TestOptions {
+    /// Environment-style settings, over the test defaults.
+    pub(crate) vars: Vec<(String, String)>,
+    /// A store to use instead of a fresh SQLite file.
+    pub(crate) store: Option<Arc<dyn Store>>,
+    /// Load the assistant (hashing embedder).
+    pub(crate) ai: bool,
+}
+
+impl TestOptions {
+    /// With one more setting.
+    pub(crate) fn var(mut self, k: &str, v: &str) -> Self {
+        self.vars.push((k.to_owned(), v.to_owned()));
+        self
+    }
+}
+
+/// An app under test.
+pub(crate) struct TestApp {
+    pub(crate) router: Router,
+    pub(crate) state: AppState,
+    /// Kept so the data folder lives as long as the app.
+    pub(crate) _dir: TempDir,
+}
+
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub(crate) struct TestUser {
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) access: String,
+    pub(crate) refresh: String,
+}
+
+/// An app on a fresh SQLite file with the shipped sample prices.
+pub(crate) async fn app() -> TestApp {
+    app_with(TestOptions::default()).await
+}
+
+/// An app with settings.
+pub(crate) async fn app_with(opts: TestOptions) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut vars: HashMap<String, String> = HashMap::from([
+        (
+            "AURAVEST_DATA_DIR".to_owned(),
+            dir.path().display().to_string(),
+        ),
+        ("AURAVEST_MARKET_SOURCES".to_owned(), "sample".to_owned()),
+        ("AURAVEST_AI".to_owned(), opts.ai.to_string()),
+        ("AURAVEST_AI_EMBEDDER".to_owned(), "hash".to_owned()),
+        ("AURAVEST_REFRESHER".to_owned(), "false".to_owned()),
+    ]);
+    vars.extend(opts.vars);
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+    let state = match opts.store {
+        Some(store) => setup::state_with_store(config, store).await,
+        None => setup::state(config).await,
+    }
+    .expect("test state");
+    TestApp {
+        router: auravest_reference_server::app(state.clone()),
+        state,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Sends a request; the body is parsed as JSON when it is JSON, else
+    /// given as a string.
+    pub(crate) async fn call(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("infallible service");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let is_json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else if is_json {
+            serde_json::from_slice(&bytes).expect("JSON body")
+        } else {
+            Value::String(String::from_utf8_lossy(&bytes).into_owned())
+        };
+        (status, headers, body)
+    }
+
+    /// A JSON request (no body when `body` is null).
+    pub(crate) async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let (s, _, b) = self.call(request(method, path, token, body)).await;
+        (s, b)
+    }
+
+    /// A `text/csv` POST.
+    pub(crate) async fn csv(&self, path: &str, token: &str, text: &str) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::CONTENT_TYPE, "text/csv")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(text.to_owned()))
+            .expect("request");
+        let (s, _, b) = self.call(req).await;
+        (s, b)
+    }
+
+    /// Registers and logs in a user.
+    pub(crate) async fn user(&self, email: &str) -> TestUser {
+        let (s, b) = self
+            .json(
+                "POST",
+                "/api/v1/auth/register",
+                None,
+                json!({"email": email, "password": PASSWORD, "accepted_terms_version": TERMS_VERSION}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "register {email}: {b}");
+        let id = b["id"].as_str().expect("id").to_owned();
+        let (s, b) = self
+            .json(
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "login {email}: {b}");
+        TestUser {
+            id,
+            email: email.to_owned(),
+            access: b["access_token"].as_str().expect("access").to_owned(),
+            refresh: b["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+}
+
+/// Builds a request with an optional bearer token and JSON body.
+// By value: every caller builds the body with `json!` in the call.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn request(method: &str, path: &str, token: Option<&str>, body: Value) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    if body.is_null() {
+        b.body(Body::empty()).expect("request")
+    } else {
+        b.header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    }
+}
