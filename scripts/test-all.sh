@@ -69,6 +69,9 @@ trap 'rm -rf "$logs"' EXIT
 step "tests (nextest)"
 cargo nextest run --workspace --locked --profile ci 2>&1 | tee "$logs/nextest"
 
+step "web UI in headless Chromium (playwright-core)"
+bash reference-server/web/run-ui-tests.sh 2>&1 | tee "$logs/ui"
+
 step "doctests"
 cargo test --workspace --doc --locked 2>&1 | tee "$logs/doc"
 
@@ -79,9 +82,14 @@ cargo test --workspace --benches --locked 2>&1 | tee "$logs/bench"
 unit=$(sed -n 's/.* tests\{0,1\} run: \([0-9]*\) passed.*/\1/p' "$logs/nextest" | tail -n1)
 doc=$(awk '/^test result: ok\./ {n += $4} END {print n + 0}' "$logs/doc")
 benches=$(grep -c '^Success' "$logs/bench" || true)
+ui=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$logs/ui" | tail -n1)
 if [ -z "$unit" ] || [ "$unit" -eq 0 ]; then
   echo "nextest reported no tests" >&2
   exit 1
 fi
 echo
-echo "total: $((unit + doc + benches)) passed, 0 failed"
+if [ -z "$ui" ] || [ "$ui" -eq 0 ]; then
+  echo "the browser tests reported no passes" >&2
+  exit 1
+fi
+echo "total: $((unit + doc + benches + ui)) passed, 0 failed"

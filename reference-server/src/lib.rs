@@ -18,6 +18,7 @@ pub mod refresher;
 pub mod routes;
 pub mod security;
 pub mod setup;
+pub mod social_store;
 pub mod state;
 pub mod store;
 

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{ai, goals, legal, market, me, portfolios, risk};
+use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -26,6 +26,12 @@ use crate::routes::{ai, goals, legal, market, me, portfolios, risk};
         goals::list, goals::create, goals::get_one, goals::update, goals::delete, goals::badges,
         market::quotes, market::history,
         ai::ask, ai::summary, ai::feedback, ai::checklist,
+        community::create_post, community::get_post, community::delete_post,
+        community::create_comment, community::list_comments, community::like, community::unlike,
+        community::flag, community::feed, community::symbol_posts, community::trending_tickers,
+        community::profile, community::follow, community::unfollow, community::notifications,
+        community::mark_read, community::moderation_queue, community::remove_post,
+        community::restore_post,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::ErrorCode)),
     modifiers(&Bearer),
@@ -39,6 +45,7 @@ use crate::routes::{ai, goals, legal, market, me, portfolios, risk};
         (name = "market", description = "Delayed quotes and history"),
         (name = "assistant", description = "The AI assistant and learning"),
         (name = "legal", description = "Terms, privacy and About our AI"),
+        (name = "community", description = "Posts, cashtags, feeds, follows, notifications and moderation"),
     )
 )]
 pub struct ApiDoc;

@@ -268,6 +268,9 @@ pub struct PriceService {
     redis: Option<redis::aio::ConnectionManager>,
     metrics: Metrics,
     namespace: String,
+    /// Per symbol, the earliest day a backfill was already tried from, so
+    /// a source without older data is not asked again on every request.
+    backfilled: Arc<std::sync::Mutex<std::collections::HashMap<String, NaiveDate>>>,
 }
 
 impl std::fmt::Debug for PriceService {
@@ -303,7 +306,58 @@ impl PriceService {
             redis,
             metrics,
             namespace: "auravest".to_owned(),
+            backfilled: Arc::default(),
         }
+    }
+
+    /// Fetches and stores the daily closes of each `(symbol, from)` from
+    /// `from` to `to`, skipping symbols already backfilled from that day or
+    /// earlier (whether or not the source had the data). Returns whether
+    /// anything was stored.
+    ///
+    /// # Errors
+    /// The store refusing the closes; a source failing only skips its symbol.
+    pub async fn backfill(
+        &self,
+        wanted: &[(String, NaiveDate)],
+        to: NaiveDate,
+    ) -> Result<bool, crate::store::StoreError> {
+        let todo: Vec<(String, NaiveDate)> = {
+            let mut tried = self
+                .backfilled
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut todo = Vec::new();
+            for (sym, from) in wanted {
+                if tried.get(sym).is_none_or(|t| from < t) {
+                    tried.insert(sym.clone(), *from);
+                    todo.push((sym.clone(), *from));
+                }
+            }
+            todo
+        };
+        let mut closes = Vec::new();
+        for (sym, from) in &todo {
+            let Ok(symbol) = sym.parse::<Symbol>() else {
+                continue;
+            };
+            let Ok(request) = HistoryRequest::daily(symbol, *from, to) else {
+                continue;
+            };
+            match self.market.history(&request).await {
+                Ok(h) => closes.extend(h.bars.iter().map(|b| DailyClose {
+                    symbol: sym.clone(),
+                    date: b.date,
+                    close: b.close.to_string(),
+                })),
+                Err(e) => tracing::warn!(symbol = %sym, error = %e, "backfill failed"),
+            }
+        }
+        if closes.is_empty() {
+            return Ok(false);
+        }
+        self.store.upsert_closes(&closes).await?;
+        Ok(true)
     }
 
     /// Uses `<namespace>:quote:<SYMBOL>` keys instead of `auravest:…`

@@ -431,6 +431,9 @@ pub async fn delete_me(
             detail: serde_json::json!({"posts": posts}),
         })
         .await?;
+    let choice = crate::social_store::PostsChoice::parse(posts)
+        .ok_or_else(|| AppError::field("posts", "is not one of delete, anonymize"))?;
+    crate::routes::community::delete_member(&state, user.id, choice).await?;
     if !state.store.delete_user(user.id).await? {
         return Err(AppError::Unauthenticated(
             "the account no longer exists".to_owned(),

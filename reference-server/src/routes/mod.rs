@@ -7,6 +7,7 @@ use axum::middleware;
 use crate::state::AppState;
 
 pub mod ai;
+pub mod community;
 pub mod goals;
 pub mod legal;
 pub mod market;
@@ -14,6 +15,7 @@ pub mod me;
 pub mod ops;
 pub mod portfolios;
 pub mod risk;
+pub mod web;
 
 /// The whole application: routes, then (outermost last) metrics, the
 /// per-IP limit and the security layers.
@@ -28,10 +30,12 @@ pub fn app(state: AppState) -> Router {
         .merge(goals::router())
         .merge(market::router())
         .merge(ai::router())
+        .merge(community::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::serve));
     let router = Router::new()
         .nest("/api/v1", api)
         .merge(ops::router())
+        .merge(web::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -247,34 +247,21 @@ pub(crate) async fn prices_for(
     for c in &closes {
         earliest.entry(c.symbol.as_str()).or_insert(c.date);
     }
+    let ledger_start = since
+        .and_then(|p| p.transactions().first())
+        .map_or(from, |t| t.date.max(from));
     let mut backfill = Vec::new();
     for sym in symbols {
         let need = since
             .and_then(|p| first_use(p, sym))
-            .map_or(from, |d| d.max(from));
+            .map_or(ledger_start, |d| d.max(from));
         let have = earliest.get(sym.as_str()).copied();
         if have.is_none_or(|d| d > need + Days::days(BACKFILL_SLACK_DAYS)) && need < as_of {
             backfill.push((sym.clone(), need));
         }
     }
-    if !backfill.is_empty() {
-        let mut stored = Vec::new();
-        for (sym, need) in &backfill {
-            let Ok(symbol) = Symbol::new(sym) else {
-                continue;
-            };
-            if let Ok(h) = state.prices.history(&symbol, *need, as_of).await {
-                stored.extend(h.bars.iter().map(|b| crate::store::DailyClose {
-                    symbol: sym.clone(),
-                    date: b.date,
-                    close: b.close.to_string(),
-                }));
-            }
-        }
-        if !stored.is_empty() {
-            state.store.upsert_closes(&stored).await?;
-            closes = state.store.closes(symbols, Some(from), Some(as_of)).await?;
-        }
+    if !backfill.is_empty() && state.prices.backfill(&backfill, as_of).await? {
+        closes = state.store.closes(symbols, Some(from), Some(as_of)).await?;
     }
     let mut dates: BTreeSet<NaiveDate> = BTreeSet::new();
     let mut by_symbol: BTreeMap<String, BTreeMap<NaiveDate, f64>> = BTreeMap::new();
@@ -1152,7 +1139,7 @@ pub(crate) async fn insights_of(
     let (recommendation_json, note, rebalancing) = match &profile {
         None => (
             None,
-            Some("take the risk questionnaire (POST /api/v1/risk/answers) to get a recommended allocation".to_owned()),
+            Some("take the risk questionnaire to get a recommended allocation".to_owned()),
             None,
         ),
         Some(profile) => match recommendation(profile, &priced.frame, &open, &instruments) {

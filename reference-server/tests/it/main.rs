@@ -6,9 +6,11 @@ mod support;
 
 mod api;
 mod auth;
+mod binary;
 mod idor;
 mod me;
 mod ops;
 mod refresher;
 mod shared;
+mod social;
 mod store;

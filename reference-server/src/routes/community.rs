@@ -1,0 +1,937 @@
+//! The community under `/api/v1/community`: posts with cashtags, comments,
+//! likes, the home feed, ticker streams, trending tickers, follows, member
+//! profiles, flags, notifications and moderation.
+//!
+//! Every rule is `auravest_social::Community`'s; its data lives in the
+//! server's database through [`SqlSocialStore`]. That store blocks on the
+//! runtime, so every handler reaches the community through
+//! [`with_community`] / `with_member`, which run it in `spawn_blocking`.
+//!
+//! Our users act through community members, created on their first
+//! community request and mapped in `social_accounts`. At each request the
+//! member is brought in step with our account: its role (our role is the
+//! authority, already audited when granted), its `share_performance`
+//! setting, and its alias (ours with `-` read as `_`; changed through the
+//! community's alias change, so its cooldown applies and a change refused
+//! by the cooldown is retried on later requests; an alias the community's
+//! rules refuse leaves the member's alias as it was).
+
+use std::str::FromStr;
+
+use auravest_social::{
+    Alias, AliasPolicy, CommentOrder, Community, Config, Cursor, Draft, Error, FlagReason,
+    ModAction, NotificationId, PageRequest, PostId, PrivacySettings, Store, Symbol, UserId,
+};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::routes::ApiJson;
+use crate::social_store::{PostsChoice, SqlSocialStore};
+use crate::state::AppState;
+use crate::store::{AuditAction, AuditEntry, Role};
+
+/// The community over the server's database.
+pub type ServerCommunity = Community<SqlSocialStore>;
+
+/// `POST /community/posts` and `POST /community/posts/{id}/comments`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftIn {
+    /// The text (posts at most 1000 characters, comments 500), with
+    /// `$TICKER` cashtags and `@alias` mentions.
+    pub text: String,
+    /// `bullish` or `bearish`.
+    pub sentiment: Option<SentimentIn>,
+    /// Post without showing the alias.
+    #[serde(default)]
+    pub anonymous: bool,
+    /// The author saw the money amounts the text mentions and posts anyway
+    /// (without it such a text is refused with 422 on `text`).
+    #[serde(default)]
+    pub confirm_amounts: bool,
+}
+
+/// A sentiment tag.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SentimentIn {
+    /// Expects the price to rise.
+    Bullish,
+    /// Expects the price to fall.
+    Bearish,
+}
+
+/// `POST /community/posts/{id}/flags`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagIn {
+    /// `spam`, `harassment`, `personal_information`, `manipulation`,
+    /// `misinformation`, `off_topic` or `other`.
+    pub reason: String,
+    /// What is wrong (required for `other`, 1–500 characters).
+    pub note: Option<String>,
+}
+
+/// `POST /community/notifications/read`: `ids`, or `all`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkReadIn {
+    /// Notification ids (`n3`).
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Mark every notification read.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// A moderator's reason.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonIn {
+    /// Why (1–500 characters; kept in the community's moderation audit,
+    /// never in our audit log).
+    pub reason: String,
+}
+
+/// `?cursor=&limit=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    /// The previous page's `next`.
+    pub cursor: Option<String>,
+    /// Items per page, 1–100 (default 20).
+    pub limit: Option<String>,
+}
+
+/// `?cursor=&limit=&order=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CommentParams {
+    /// The previous page's `next`.
+    pub cursor: Option<String>,
+    /// Items per page, 1–100 (default 20).
+    pub limit: Option<String>,
+    /// `oldest` (default) or `best`.
+    pub order: Option<String>,
+}
+
+/// `?unread=true`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct NotificationParams {
+    /// Only unread notifications (`true` or `false`).
+    pub unread: Option<String>,
+}
+
+/// Whether the caller follows a member now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FollowView {
+    /// Following after the request.
+    pub following: bool,
+    /// Whether the request changed anything.
+    pub changed: bool,
+}
+
+/// Notifications, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NotificationsView {
+    /// The notifications (`auravest_social::NotificationView`).
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<auravest_social::NotificationView>,
+    /// Unread notifications in all.
+    pub unread: usize,
+}
+
+/// How many notifications changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MarkedView {
+    /// Notifications marked read.
+    pub marked: usize,
+}
+
+/// A moderator action taken.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ModerationView {
+    /// The community's audit entry (`a1`).
+    pub audit: String,
+    /// The post (`p42`).
+    pub post: String,
+    /// Its status now (`visible`, `hidden`, `removed`, `deleted`).
+    #[schema(value_type = String)]
+    pub status: Value,
+}
+
+// --- running the community --------------------------------------------------
+
+/// Runs `f` on the community in `spawn_blocking` (the store blocks on the
+/// runtime, see [`SqlSocialStore`]) and maps its errors. Every use of the
+/// community goes through here.
+///
+/// # Errors
+/// The community's errors as [`AppError`]s (see `social_error`); the
+/// database's as internal errors.
+pub async fn with_community<T, F>(state: &AppState, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut ServerCommunity) -> Result<T, Error> + Send + 'static,
+{
+    let store = SqlSocialStore::open(state).await?;
+    let mut community = Community::new(store, Config::default());
+    tokio::task::spawn_blocking(move || f(&mut community))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| social_error(&e))
+}
+
+/// What the member of a user is kept in step with.
+struct Account {
+    user: Uuid,
+    alias: String,
+    role: auravest_social::Role,
+    share_performance: bool,
+}
+
+/// As [`with_community`], with the caller's member (created on first use
+/// and brought in step with the account).
+async fn with_member<T, F>(state: &AppState, user: &AuthUser, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut ServerCommunity, UserId) -> Result<T, Error> + Send + 'static,
+{
+    let record = state
+        .store
+        .user(user.id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_owned()))?;
+    let account = Account {
+        user: user.id,
+        alias: record.alias,
+        role: social_role(record.role),
+        share_performance: record.share_performance,
+    };
+    let now = Utc::now();
+    let seed: u64 = rand::random();
+    with_community(state, move |c| {
+        let me = member(c, &account, now, seed)?;
+        f(c, me)
+    })
+    .await
+}
+
+fn social_role(role: Role) -> auravest_social::Role {
+    match role {
+        Role::User => auravest_social::Role::User,
+        Role::Moderator => auravest_social::Role::Moderator,
+        Role::Admin => auravest_social::Role::Admin,
+    }
+}
+
+/// Our alias as a community alias: `-` read as `_`, cut to the community's
+/// length; `None` when the community's rules refuse it.
+fn community_alias(ours: &str, policy: &AliasPolicy) -> Option<Alias> {
+    let candidate: String = ours
+        .chars()
+        .map(|c| if c == '-' { '_' } else { c })
+        .take(auravest_social::MAX_ALIAS_LEN)
+        .collect();
+    policy.check(&candidate).ok()
+}
+
+/// The account's member, created when missing, then brought in step.
+fn member(
+    c: &mut ServerCommunity,
+    account: &Account,
+    now: DateTime<Utc>,
+    seed: u64,
+) -> Result<UserId, Error> {
+    let mut store = c.store().clone();
+    let (id, synced) = match store.account(account.user)? {
+        Some(found) => found,
+        None => {
+            let created = match community_alias(&account.alias, &c.config().alias) {
+                Some(alias) => match store.insert_user(auravest_social::NewUser {
+                    alias,
+                    role: account.role,
+                    joined_at: now,
+                }) {
+                    Ok(user) => Some(user.id),
+                    Err(Error::AliasTaken { .. }) => None,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let id = match created {
+                Some(id) => id,
+                None => {
+                    c.register_with_role(account.role, now, &mut auravest_social::seeded_rng(seed))?
+                }
+            };
+            if store.link(account.user, id, &account.alias)? {
+                (id, account.alias.clone())
+            } else {
+                // A concurrent first request linked another member: use that one.
+                store.discard_member(id)?;
+                store.account(account.user)?.ok_or_else(|| Error::Storage {
+                    backend: "sql",
+                    detail: "the member mapping vanished".to_owned(),
+                })?
+            }
+        }
+    };
+    let mut record = member_record(c, id)?;
+    if record.role != account.role {
+        record.role = account.role;
+        store.update_user(&record)?;
+    }
+    if record.settings.share_performance != account.share_performance {
+        c.update_settings(
+            id,
+            PrivacySettings {
+                share_performance: account.share_performance,
+                ..record.settings
+            },
+        )?;
+    }
+    if synced != account.alias {
+        match community_alias(&account.alias, &c.config().alias) {
+            Some(alias) if alias.key() == record.alias.key() => {
+                store.set_synced_alias(account.user, &account.alias)?;
+            }
+            Some(alias) => match c.change_alias(id, alias.as_str(), now) {
+                Ok(_) | Err(Error::InvalidAlias { .. } | Error::AliasTaken { .. }) => {
+                    store.set_synced_alias(account.user, &account.alias)?;
+                }
+                // The cooldown or a suspension: try again on a later request.
+                Err(Error::RateLimited { .. } | Error::AccountRestricted { .. }) => {}
+                Err(e) => return Err(e),
+            },
+            None => store.set_synced_alias(account.user, &account.alias)?,
+        }
+    }
+    Ok(id)
+}
+
+/// A member as stored.
+fn member_record(c: &ServerCommunity, id: UserId) -> Result<auravest_social::User, Error> {
+    c.store().user(id)?.ok_or_else(|| Error::NotFound {
+        entity: auravest_social::Entity::User,
+        id: id.to_string(),
+    })
+}
+
+/// The community's errors as ours: rule violations on a field are 422s
+/// naming it, `not found` 404, role and restriction refusals 403, rate
+/// limits 429, taken aliases 409, storage failures 500.
+fn social_error(e: &Error) -> AppError {
+    match e {
+        Error::NotFound { entity, .. } => AppError::NotFound(format!("no such {entity}")),
+        Error::Forbidden { .. } | Error::AccountRestricted { .. } => {
+            AppError::Forbidden(e.to_string())
+        }
+        Error::PerformanceSharingOff => AppError::Forbidden(e.to_string()),
+        Error::RateLimited { retry_after, .. } => AppError::RateLimited(
+            retry_after
+                .to_std()
+                .unwrap_or(std::time::Duration::from_secs(1)),
+        ),
+        Error::AliasTaken { .. } => AppError::Conflict(e.to_string()),
+        Error::SelfAction { .. } => AppError::field("id", e.to_string()),
+        Error::Core(_) => AppError::field("symbol", e.to_string()),
+        Error::Storage { .. } | Error::AliasSpaceExhausted => AppError::internal(e),
+        _ => match e.field() {
+            Some(field) => AppError::field(field, e.to_string()),
+            None => AppError::internal(e),
+        },
+    }
+}
+
+// --- input -----------------------------------------------------------------
+
+fn post_id(raw: &str) -> AppResult<PostId> {
+    PostId::from_str(raw).map_err(|_| AppError::field("id", "expected a post id like p42"))
+}
+
+fn page(cursor: Option<&str>, limit: Option<&str>) -> AppResult<PageRequest> {
+    let limit = match limit {
+        None => auravest_social::DEFAULT_PAGE_SIZE,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=auravest_social::MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| {
+                AppError::field(
+                    "limit",
+                    format!("must be 1-{}", auravest_social::MAX_PAGE_SIZE),
+                )
+            })?,
+    };
+    let cursor = cursor
+        .map(Cursor::from_str)
+        .transpose()
+        .map_err(|e| AppError::field("cursor", e.to_string()))?;
+    Ok(PageRequest { cursor, limit })
+}
+
+fn draft(body: DraftIn) -> Draft {
+    Draft {
+        text: body.text,
+        sentiment: body.sentiment.map(|s| match s {
+            SentimentIn::Bullish => auravest_social::Sentiment::Bullish,
+            SentimentIn::Bearish => auravest_social::Sentiment::Bearish,
+        }),
+        anonymous: body.anonymous,
+        confirm_amounts: body.confirm_amounts,
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> AppResult<Json<Value>> {
+    serde_json::to_value(value)
+        .map(Json)
+        .map_err(AppError::internal)
+}
+
+// --- posts -----------------------------------------------------------------
+
+/// Publishes a post. Money amounts in the text need `confirm_amounts`.
+#[utoipa::path(post, path = "/api/v1/community/posts", tag = "community",
+    request_body = DraftIn,
+    responses(
+        (status = 201, description = "The post (`auravest_social::PostView`)", body = Object),
+        (status = 422, description = "`text` empty, too long, with unconfirmed amounts or spam; \
+            `sentiment` unknown", body = crate::error::ErrorBody),
+        (status = 429, description = "Posting too fast", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_post(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<DraftIn>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let view = with_member(&state, &user, move |c, me| {
+        let id = c.post(me, draft(body), Utc::now())?;
+        c.view_post(Some(me), id)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, to_json(&view)?))
+}
+
+/// One post (hidden and removed ones only for their author).
+#[utoipa::path(get, path = "/api/v1/community/posts/{id}", tag = "community",
+    params(("id" = String, Path, description = "Post id (`p42`)")),
+    responses((status = 200, description = "`auravest_social::PostView`", body = Object),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_post(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let id = post_id(&id)?;
+    let view = with_member(&state, &user, move |c, me| c.view_post(Some(me), id)).await?;
+    to_json(&view)
+}
+
+/// Deletes one of the caller's posts; another member's post answers 404.
+#[utoipa::path(delete, path = "/api/v1/community/posts/{id}", tag = "community",
+    params(("id" = String, Path, description = "Post id (`p42`)")),
+    responses((status = 204, description = "Deleted"),
+        (status = 404, description = "No such post, or not the caller's", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_post(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    let id = post_id(&id)?;
+    with_member(&state, &user, move |c, me| c.delete_post(me, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Comments on a post, or replies to a comment.
+#[utoipa::path(post, path = "/api/v1/community/posts/{id}/comments", tag = "community",
+    params(("id" = String, Path, description = "Post or comment id (`p42`)")),
+    request_body = DraftIn,
+    responses(
+        (status = 201, description = "The comment (`auravest_social::PostView`)", body = Object),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_comment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DraftIn>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let on = post_id(&id)?;
+    let view = with_member(&state, &user, move |c, me| {
+        let id = c.comment(me, on, draft(body), Utc::now())?;
+        c.view_post(Some(me), id)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, to_json(&view)?))
+}
+
+/// A post's comments, oldest or best first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/community/posts/{id}/comments", tag = "community",
+    params(("id" = String, Path, description = "Post id (`p42`)"), CommentParams),
+    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_comments(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Query(params): Query<CommentParams>,
+) -> AppResult<Json<Value>> {
+    let id = post_id(&id)?;
+    let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
+    let order = match params.order.as_deref() {
+        None | Some("oldest") => CommentOrder::Oldest,
+        Some("best") => CommentOrder::Best,
+        Some(other) => {
+            return Err(AppError::field(
+                "order",
+                format!("{other:?} is not one of oldest, best"),
+            ));
+        }
+    };
+    let page = with_member(&state, &user, move |c, me| {
+        c.comments(id, order, Some(me), &req, Utc::now())
+    })
+    .await?;
+    to_json(&page)
+}
+
+/// Likes a post (liking twice changes nothing).
+#[utoipa::path(put, path = "/api/v1/community/posts/{id}/like", tag = "community",
+    params(("id" = String, Path, description = "Post id (`p42`)")),
+    responses((status = 200, description = "The post with its like count", body = Object),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "Own post", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn like(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let id = post_id(&id)?;
+    let view = with_member(&state, &user, move |c, me| {
+        c.like(me, id, Utc::now())?;
+        c.view_post(Some(me), id)
+    })
+    .await?;
+    to_json(&view)
+}
+
+/// Withdraws a like.
+#[utoipa::path(delete, path = "/api/v1/community/posts/{id}/like", tag = "community",
+    params(("id" = String, Path, description = "Post id (`p42`)")),
+    responses((status = 200, description = "The post with its like count", body = Object),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unlike(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let id = post_id(&id)?;
+    let view = with_member(&state, &user, move |c, me| {
+        c.unlike(me, id, Utc::now())?;
+        c.view_post(Some(me), id)
+    })
+    .await?;
+    to_json(&view)
+}
+
+/// Flags a post; enough distinct flags hide it until a moderator reviews it.
+#[utoipa::path(post, path = "/api/v1/community/posts/{id}/flags", tag = "community",
+    params(("id" = String, Path, description = "Post id (`p42`)")),
+    request_body = FlagIn,
+    responses((status = 200, description = "`auravest_social::FlagOutcome`", body = Object),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "`reason` unknown, `note` missing or too long",
+            body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn flag(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<FlagIn>,
+) -> AppResult<Json<Value>> {
+    let id = post_id(&id)?;
+    let reason = match body.reason.as_str() {
+        "spam" => FlagReason::Spam,
+        "harassment" => FlagReason::Harassment,
+        "personal_information" => FlagReason::PersonalInformation,
+        "manipulation" => FlagReason::Manipulation,
+        "misinformation" => FlagReason::Misinformation,
+        "off_topic" => FlagReason::OffTopic,
+        "other" => FlagReason::Other {
+            note: body
+                .note
+                .ok_or_else(|| AppError::field("note", "is required for `other`"))?,
+        },
+        other => {
+            return Err(AppError::field(
+                "reason",
+                format!(
+                    "{other:?} is not one of spam, harassment, personal_information, \
+                     manipulation, misinformation, off_topic, other"
+                ),
+            ));
+        }
+    };
+    let outcome = with_member(&state, &user, move |c, me| {
+        c.flag(me, id, reason, Utc::now())
+    })
+    .await?;
+    to_json(&outcome)
+}
+
+// --- feeds -------------------------------------------------------------------
+
+/// The home feed: posts of the members the caller follows, newest first.
+#[utoipa::path(get, path = "/api/v1/community/feed", tag = "community",
+    params(PageParams),
+    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+        (status = 422, description = "`cursor` or `limit` invalid", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn feed(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(params): Query<PageParams>,
+) -> AppResult<Json<Value>> {
+    let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
+    let page = with_member(&state, &user, move |c, me| {
+        c.following_feed(me, &req, Utc::now())
+    })
+    .await?;
+    to_json(&page)
+}
+
+/// Posts that tag a ticker, newest first.
+#[utoipa::path(get, path = "/api/v1/community/symbols/{symbol}/posts", tag = "community",
+    params(("symbol" = String, Path, description = "Ticker (`AAPL`)"), PageParams),
+    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+        (status = 422, description = "`symbol`, `cursor` or `limit` invalid",
+            body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn symbol_posts(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(symbol): Path<String>,
+    Query(params): Query<PageParams>,
+) -> AppResult<Json<Value>> {
+    let symbol = Symbol::new(&symbol).map_err(|e| AppError::field("symbol", e.to_string()))?;
+    let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
+    let page = with_member(&state, &user, move |c, me| {
+        c.symbol_feed(&symbol, Some(me), &req, Utc::now())
+    })
+    .await?;
+    to_json(&page)
+}
+
+/// Tickers talked about unusually often today.
+#[utoipa::path(get, path = "/api/v1/community/trending/tickers", tag = "community",
+    responses((status = 200, description = "`Vec<auravest_social::TrendingTicker>`", body = Object)),
+    security(("bearer" = [])))]
+pub async fn trending_tickers(
+    State(state): State<AppState>,
+    _user: AuthUser,
+) -> AppResult<Json<Value>> {
+    let list = with_community(&state, |c| c.trending_tickers(Utc::now())).await?;
+    to_json(&list)
+}
+
+// --- members -------------------------------------------------------------------
+
+/// A member's profile: alias, counts, and percentage returns only when the
+/// member shares them. Never an amount of money.
+#[utoipa::path(get, path = "/api/v1/community/members/{alias}", tag = "community",
+    params(("alias" = String, Path, description = "The member's community alias")),
+    responses((status = 200, description = "`auravest_social::ProfileView`", body = Object),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn profile(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(alias): Path<String>,
+) -> AppResult<Json<Value>> {
+    let view = with_member(&state, &user, move |c, me| {
+        c.profile_by_alias(Some(me), &alias)
+    })
+    .await?;
+    to_json(&view)
+}
+
+fn member_by_alias(c: &ServerCommunity, alias: &str) -> Result<UserId, Error> {
+    c.store()
+        .user_by_alias(alias)?
+        .map(|u| u.id)
+        .ok_or_else(|| Error::NotFound {
+            entity: auravest_social::Entity::User,
+            id: alias.to_owned(),
+        })
+}
+
+/// Follows a member.
+#[utoipa::path(put, path = "/api/v1/community/members/{alias}/follow", tag = "community",
+    params(("alias" = String, Path, description = "The member's community alias")),
+    responses((status = 200, body = FollowView), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "Oneself", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn follow(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(alias): Path<String>,
+) -> AppResult<Json<FollowView>> {
+    let changed = with_member(&state, &user, move |c, me| {
+        let target = member_by_alias(c, &alias)?;
+        c.follow(me, target, Utc::now())
+    })
+    .await?;
+    Ok(Json(FollowView {
+        following: true,
+        changed,
+    }))
+}
+
+/// Stops following a member.
+#[utoipa::path(delete, path = "/api/v1/community/members/{alias}/follow", tag = "community",
+    params(("alias" = String, Path, description = "The member's community alias")),
+    responses((status = 200, body = FollowView), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unfollow(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(alias): Path<String>,
+) -> AppResult<Json<FollowView>> {
+    let changed = with_member(&state, &user, move |c, me| {
+        let target = member_by_alias(c, &alias)?;
+        c.unfollow(me, target)
+    })
+    .await?;
+    Ok(Json(FollowView {
+        following: false,
+        changed,
+    }))
+}
+
+// --- notifications -------------------------------------------------------------
+
+/// The caller's notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/community/notifications", tag = "community",
+    params(NotificationParams),
+    responses((status = 200, body = NotificationsView),
+        (status = 422, description = "`unread` not true or false", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn notifications(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(params): Query<NotificationParams>,
+) -> AppResult<Json<NotificationsView>> {
+    let unread_only = match params.unread.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(AppError::field(
+                "unread",
+                format!("{other:?} is not true or false"),
+            ));
+        }
+    };
+    let view = with_member(&state, &user, move |c, me| {
+        Ok(NotificationsView {
+            items: c.notifications(me, unread_only)?,
+            unread: c.unread_count(me)?,
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// Marks notifications read: the ones listed in `ids`, or `all`.
+#[utoipa::path(post, path = "/api/v1/community/notifications/read", tag = "community",
+    request_body = MarkReadIn,
+    responses((status = 200, body = MarkedView),
+        (status = 422, description = "An id is malformed (`ids[i]`)", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<MarkReadIn>,
+) -> AppResult<Json<MarkedView>> {
+    let ids = body
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            NotificationId::from_str(raw)
+                .map_err(|_| AppError::field(format!("ids[{i}]"), "expected an id like n3"))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let all = body.all;
+    let marked = with_member(&state, &user, move |c, me| {
+        if all {
+            c.mark_all_read(me)
+        } else {
+            c.mark_read(me, &ids)
+        }
+    })
+    .await?;
+    Ok(Json(MarkedView { marked }))
+}
+
+// --- moderation -------------------------------------------------------------------
+
+/// Posts with open flags, most flagged first (moderators).
+#[utoipa::path(get, path = "/api/v1/community/moderation/flags", tag = "community",
+    responses((status = 200, description = "`Vec<auravest_social::QueueItem>`", body = Object),
+        (status = 403, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn moderation_queue(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Value>> {
+    user.require(Role::Moderator)?;
+    let queue = with_member(&state, &user, move |c, me| c.review_queue(me, Utc::now())).await?;
+    to_json(&queue)
+}
+
+/// Takes a post down (moderators).
+#[utoipa::path(post, path = "/api/v1/community/moderation/posts/{id}/remove", tag = "community",
+    params(("id" = String, Path, description = "Post id (`p42`)")),
+    request_body = ReasonIn,
+    responses((status = 200, body = ModerationView), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "`reason` empty or too long", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn remove_post(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReasonIn>,
+) -> AppResult<Json<ModerationView>> {
+    moderate(&state, &user, &id, body.reason, true).await
+}
+
+/// Puts a hidden or removed post back, closing its flags (moderators).
+#[utoipa::path(post, path = "/api/v1/community/moderation/posts/{id}/restore", tag = "community",
+    params(("id" = String, Path, description = "Post id (`p42`)")),
+    request_body = ReasonIn,
+    responses((status = 200, body = ModerationView), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "`reason` empty or too long", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn restore_post(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReasonIn>,
+) -> AppResult<Json<ModerationView>> {
+    moderate(&state, &user, &id, body.reason, false).await
+}
+
+/// A post's id as our audit log's object: a UUID made from the number, hashed.
+fn post_object(state: &AppState, post: PostId) -> String {
+    // "social" in ASCII, so post objects never collide with our own UUIDs' hashes.
+    state
+        .keys
+        .object_hash(Uuid::from_u64_pair(0x736f_6369_616c, post.get()))
+}
+
+async fn moderate(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    reason: String,
+    remove: bool,
+) -> AppResult<Json<ModerationView>> {
+    user.require(Role::Moderator)?;
+    let post = post_id(id)?;
+    let action = if remove {
+        ModAction::RemovePost { post }
+    } else {
+        ModAction::RestorePost { post }
+    };
+    let (audit, status) = with_member(state, user, move |c, me| {
+        let audit = c.moderate(me, action, &reason, Utc::now())?;
+        let status = c.store().post(post)?.map(|p| p.status);
+        Ok((audit, status))
+    })
+    .await?;
+    state
+        .store
+        .audit(&AuditEntry {
+            at: Utc::now(),
+            action: AuditAction::Moderation,
+            subject: Some(user.audit_subject),
+            object: Some(post_object(state, post)),
+            detail: serde_json::json!({
+                "action": if remove { "remove_post" } else { "restore_post" },
+                "community_audit": audit.get(),
+            }),
+        })
+        .await?;
+    Ok(Json(ModerationView {
+        audit: audit.to_string(),
+        post: post.to_string(),
+        status: status.map_or(Value::Null, |s| {
+            serde_json::to_value(s).unwrap_or(Value::Null)
+        }),
+    }))
+}
+
+// --- account deletion --------------------------------------------------------------
+
+/// Removes the user's community member before the account is deleted:
+/// their posts and comments deleted (text erased) or anonymised (kept,
+/// shown as anonymous, linked to no one), and their likes, flags, follows,
+/// notifications and member mapping removed. Nothing to do for a user who
+/// never used the community. The crate has no rule for leaving members, so
+/// this is the server's (`SqlSocialStore::erase_member`).
+///
+/// # Errors
+/// Database failures, as internal errors.
+pub async fn delete_member(state: &AppState, user: Uuid, posts: PostsChoice) -> AppResult<()> {
+    let store = SqlSocialStore::open(state).await?;
+    tokio::task::spawn_blocking(move || store.erase_member(user, posts))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| social_error(&e))?;
+    Ok(())
+}
+
+/// The community routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/community/posts", post(create_post))
+        .route("/community/posts/{id}", get(get_post).delete(delete_post))
+        .route(
+            "/community/posts/{id}/comments",
+            post(create_comment).get(list_comments),
+        )
+        .route("/community/posts/{id}/like", put(like).delete(unlike))
+        .route("/community/posts/{id}/flags", post(flag))
+        .route("/community/feed", get(feed))
+        .route("/community/symbols/{symbol}/posts", get(symbol_posts))
+        .route("/community/trending/tickers", get(trending_tickers))
+        .route("/community/members/{alias}", get(profile))
+        .route(
+            "/community/members/{alias}/follow",
+            put(follow).delete(unfollow),
+        )
+        .route("/community/notifications", get(notifications))
+        .route("/community/notifications/read", post(mark_read))
+        .route("/community/moderation/flags", get(moderation_queue))
+        .route("/community/moderation/posts/{id}/remove", post(remove_post))
+        .route(
+            "/community/moderation/posts/{id}/restore",
+            post(restore_post),
+        )
+}

@@ -1,0 +1,430 @@
+// Account views: log in, register, the risk questionnaire, goals and
+// badges, the assistant and the profile (export, deletion).
+
+import {
+  h, replace, field, formError, clearErrors, showErrors, status, section,
+  disclaimer, busy, money, pct,
+} from './dom.js';
+import { get, post, patch, del, ApiError } from './api.js';
+
+const WIDGETS = ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'badges', 'assistant', 'community'];
+
+function input(name, type, attrs = {}) {
+  return h('input', { name, type, ...attrs });
+}
+
+function values(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+// --- log in / register ---------------------------------------------------
+
+/** The login form. */
+export function loginView(ctx) {
+  const form = h('form', { class: 'stack', novalidate: true, 'aria-label': 'Log in' },
+    formError(),
+    field('Email', input('email', 'email', { autocomplete: 'username', required: true })),
+    field('Password', input('password', 'password', { autocomplete: 'current-password', required: true })),
+    h('button', { type: 'submit', class: 'primary', text: 'Log in' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = values(form);
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        await post('/auth/login', { email: v.email, password: v.password }, { noRefresh: true });
+        await ctx.signedIn();
+      } catch (e) {
+        showErrors(form, e);
+      }
+    });
+  });
+  return h('div', { class: 'narrow' },
+    h('h1', { text: 'Log in' }),
+    h('div', { class: 'card' }, form),
+    h('p', {}, 'New to AuraVest? ', h('a', { href: '#/register', text: 'Create an account' })));
+}
+
+/** Registration, showing the terms to accept. */
+export async function registerView(ctx) {
+  const legal = await get('/legal', { noRefresh: true });
+  const terms = h('div', { class: 'terms', tabindex: '0', role: 'region', 'aria-label': `Terms of use, version ${legal.terms_version}` },
+    h('p', { class: 'pre', text: legal.terms }));
+  const privacy = h('details', {}, h('summary', { text: 'Privacy policy' }), h('p', { class: 'pre', text: legal.privacy }));
+  const about = h('details', {}, h('summary', { text: 'About our AI' }), h('p', { class: 'pre', text: legal.about_ai }));
+  const form = h('form', { class: 'stack', novalidate: true, 'aria-label': 'Create an account' },
+    formError(),
+    field('Email', input('email', 'email', { autocomplete: 'username', required: true })),
+    field('Password', input('password', 'password', { autocomplete: 'new-password', required: true, minlength: 12 }),
+      'At least 12 characters, and not a common password.'),
+    h('h2', { text: 'Terms of use' }),
+    terms, privacy, about,
+    field(`I have read and accept the terms of use (version ${legal.terms_version})`,
+      input('accepted_terms_version', 'checkbox', { value: legal.terms_version })),
+    h('button', { type: 'submit', class: 'primary', text: 'Create account' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = values(form);
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        const body = { email: v.email, password: v.password, accepted_terms_version: v.accepted_terms_version || '' };
+        await post('/auth/register', body, { noRefresh: true });
+        await post('/auth/login', { email: v.email, password: v.password }, { noRefresh: true });
+        status('Welcome to AuraVest.');
+        await ctx.signedIn();
+      } catch (e) {
+        showErrors(form, e);
+      }
+    });
+  });
+  return h('div', { class: 'narrow' },
+    h('h1', { text: 'Create an account' }),
+    h('div', { class: 'card' }, form),
+    h('p', {}, 'Already have an account? ', h('a', { href: '#/login', text: 'Log in' })),
+    disclaimer(legal.disclaimer));
+}
+
+// --- risk ----------------------------------------------------------------
+
+function profileSummary(stored) {
+  const p = stored.profile || {};
+  const a = p.allocation || {};
+  return h('div', { class: 'risk-result', dataset: { riskResult: '' } },
+    h('p', { class: 'big' }, 'Your risk category: ', h('strong', { dataset: { riskCategory: '' }, text: String(p.category || '—') })),
+    h('p', { text: `Score ${p.score ?? '—'}, capacity ${p.capacity_score ?? '—'}${(p.capped_by || []).length ? ` (capped by ${p.capped_by.join(', ')})` : ''}.` }),
+    h('p', { text: `Model allocation: ${pct(a.stocks, 0)} stocks, ${pct(a.bonds, 0)} bonds, ${pct(a.cash, 0)} cash.` }),
+    p.rationale ? h('p', { text: p.rationale }) : null,
+    h('p', { class: 'muted', text: `Taken ${new Date(stored.created_at).toLocaleString()}` }),
+    disclaimer(stored.disclaimer));
+}
+
+/** The risk questionnaire and the current profile. */
+export async function riskView() {
+  const [q, history] = await Promise.all([get('/risk/questionnaire'), get('/risk/profile')]);
+  const current = h('div', { dataset: { riskCurrent: '' } },
+    history.current ? profileSummary(history.current) : h('p', { text: 'You have not taken the questionnaire yet.' }));
+  const prev = (history.current && history.current.answers && history.current.answers.answers) || {};
+  const form = h('form', { class: 'stack', 'aria-label': 'Risk questionnaire' }, formError());
+  q.questions.forEach((question, qi) => {
+    const legendId = `q-${question.id}`;
+    const fs = h('fieldset', { class: 'question', 'aria-describedby': `${legendId}-error` },
+      h('legend', { id: legendId, text: `${qi + 1}. ${question.text}` }));
+    question.options.forEach((opt, i) => {
+      const id = `${legendId}-${i}`;
+      fs.appendChild(h('div', { class: 'option' },
+        h('input', { type: 'radio', id, name: question.id, value: String(i), required: true, checked: prev[question.id] === i }),
+        h('label', { for: id, text: opt.text })));
+    });
+    fs.appendChild(h('p', { class: 'field-error', id: `${legendId}-error`, dataset: { errorFor: `answers.${question.id}` } }));
+    form.appendChild(fs);
+  });
+  form.appendChild(h('button', { type: 'submit', class: 'primary', text: 'Save my answers' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const answers = {};
+    for (const question of q.questions) {
+      const checked = form.querySelector(`input[name="${CSS.escape(question.id)}"]:checked`);
+      if (checked) answers[question.id] = Number(checked.value);
+    }
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        const stored = await post('/risk/answers', { version: q.version, answers });
+        replace(current, profileSummary(stored));
+        status(`Saved: your risk category is ${stored.profile.category}.`);
+        current.scrollIntoView({ block: 'start' });
+      } catch (e) {
+        showErrors(form, e);
+      }
+    });
+  });
+  return h('div', {},
+    h('h1', { text: 'Risk profile' }),
+    section('Your profile', {}, current),
+    section(`Questionnaire (version ${q.version})`, {},
+      h('p', { class: 'muted', text: 'Answer every question; your answers decide the risk category used for recommendations.' }),
+      form));
+}
+
+// --- goals and badges ----------------------------------------------------
+
+function goalItem(goal, onDelete) {
+  const p = goal.progress;
+  const done = p ? Number(p.progress) : null;
+  return h('li', { class: 'goal', dataset: { goal: goal.name } },
+    h('div', { class: 'goal-head' },
+      h('h3', { text: goal.name }),
+      h('button', { type: 'button', class: 'danger small', 'aria-label': `Delete goal ${goal.name}`, text: 'Delete', onclick: onDelete })),
+    h('p', { text: `Target ${money(goal.target)}${goal.by ? ` by ${goal.by}` : ''}${goal.monthly_contribution ? `, ${money(goal.monthly_contribution)} a month` : ''}` }),
+    p ? [
+      h('div', { class: 'progress-row' },
+        h('progress', { max: '1', value: String(Math.min(1, Math.max(0, done))), 'aria-label': `Progress toward ${goal.name}` }),
+        h('span', { text: pct(done, 0) })),
+      h('p', { class: p.on_track ? 'gain' : 'loss', text: p.on_track ? 'On track' : 'Not on track' }),
+      p.projected_value ? h('p', { class: 'muted', text: `Projected at the deadline: ${money(p.projected_value)}` }) : null,
+      p.required_monthly_contribution ? h('p', { class: 'muted', text: `Monthly contribution needed: ${money(p.required_monthly_contribution)}` }) : null,
+      p.projected_date ? h('p', { class: 'muted', text: `Projected to be reached by ${p.projected_date}` }) : null,
+    ] : h('p', { class: 'muted', text: 'Progress shows once a portfolio has transactions.' }));
+}
+
+/** Goals (list with progress, create, delete) and badges. */
+export async function goalsView(ctx) {
+  const list = h('ul', { class: 'goals', 'aria-live': 'polite' });
+  const badgesEl = h('ul', { class: 'badges' });
+  async function reload() {
+    const [goals, badges] = await Promise.all([get('/goals'), get('/badges')]);
+    replace(list, goals.length
+      ? goals.map((g) => goalItem(g, async () => {
+        try {
+          await del(`/goals/${g.id}`);
+          status(`Deleted the goal ${g.name}.`);
+          await reload();
+        } catch (e) {
+          status(e.message);
+        }
+      }))
+      : h('li', { class: 'muted', text: 'No goals yet.' }));
+    replace(badgesEl, badges.map((b) => h('li', { class: b.earned ? 'badge earned' : 'badge' },
+      h('span', { class: 'badge-mark', 'aria-hidden': 'true', text: b.earned ? '★' : '☆' }),
+      h('span', {}, h('strong', { text: b.title }), h('br'), h('span', { class: 'muted', text: b.rule })),
+      h('span', { class: 'visually-hidden', text: b.earned ? ' (earned)' : ' (not earned yet)' }))));
+  }
+  await reload();
+  const form = h('form', { class: 'stack grid-form', novalidate: true, 'aria-label': 'New goal' },
+    formError(),
+    field('Name', input('name', 'text', { required: true, maxlength: 80 })),
+    field('Target amount', input('target', 'text', { inputmode: 'decimal', required: true })),
+    field('By (optional)', input('by', 'date')),
+    field('Monthly contribution (optional)', input('monthly_contribution', 'text', { inputmode: 'decimal' })),
+    field('Expected annual return, % (optional)', input('expected_return', 'text', { inputmode: 'decimal' }), 'For example 5 for 5% a year.'),
+    h('button', { type: 'submit', class: 'primary', text: 'Add goal' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = values(form);
+    const body = { name: v.name, target: v.target };
+    if (v.by) body.by = v.by;
+    if (v.monthly_contribution) body.monthly_contribution = v.monthly_contribution;
+    if (v.expected_return) {
+      const r = Number(v.expected_return);
+      if (Number.isNaN(r)) {
+        showErrors(form, new ApiError(422, 'validation_failed', 'not a number', { expected_return: 'must be a number' }));
+        return;
+      }
+      body.expected_return = r / 100;
+    }
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        await post('/goals', body);
+        form.reset();
+        status(`Added the goal ${body.name}.`);
+        await reload();
+      } catch (e) {
+        showErrors(form, e);
+      }
+    });
+  });
+  void ctx;
+  return h('div', {},
+    h('h1', { text: 'Goals and badges' }),
+    section('Your goals', {}, list),
+    section('Add a goal', {}, form),
+    section('Badges', {}, badgesEl));
+}
+
+// --- assistant -----------------------------------------------------------
+
+function usageText(used, limit) {
+  return `${used}/${limit} AI questions today`;
+}
+
+function answerView(a) {
+  const feedback = h('div', { class: 'feedback', role: 'group', 'aria-label': 'Rate this answer' });
+  for (const [kind, label] of [['helpful', 'Helpful'], ['wrong', 'Wrong'], ['biased', 'Biased']]) {
+    feedback.appendChild(h('button', {
+      type: 'button',
+      class: 'small',
+      text: label,
+      onclick: async (ev) => {
+        const chosen = ev.currentTarget;
+        try {
+          await post(`/answers/${a.id}/feedback`, { kind });
+          for (const b of feedback.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b === chosen));
+          status('Thanks for your feedback.');
+        } catch (e) {
+          status(e.message);
+        }
+      },
+    }));
+  }
+  let text = a.answer || '';
+  if (a.disclaimer && text.trimEnd().endsWith(a.disclaimer)) text = text.trimEnd().slice(0, -a.disclaimer.length).trimEnd();
+  return h('article', { class: 'answer', dataset: { answer: a.id } },
+    h('h3', { text: a.refused ? 'The assistant declined this question' : 'Answer' }),
+    h('p', { class: 'pre', text }),
+    a.citations && a.citations.length ? [
+      h('h4', { text: 'Sources' }),
+      h('ol', { class: 'citations', dataset: { citations: '' } },
+        a.citations.map((c) => h('li', {},
+          h('strong', { text: c.title }), c.heading && c.heading !== c.title ? ` — ${c.heading}` : '',
+          c.snippet ? h('blockquote', { text: c.snippet }) : null))),
+    ] : h('p', { class: 'muted', text: 'No sources were cited.' }),
+    disclaimer(a.disclaimer),
+    h('p', { class: 'muted', text: 'Was this answer useful?' }),
+    feedback);
+}
+
+/** Ask the assistant. */
+export async function assistantView() {
+  const [usage, portfolios] = await Promise.all([get('/me/usage'), get('/portfolios')]);
+  const ai = usage.usage.ai_questions || { used: 0, limit: 5 };
+  const usageEl = h('p', { class: 'usage', dataset: { usage: '' }, 'aria-live': 'polite', text: usageText(ai.used, ai.limit) });
+  const answerEl = h('div', { 'aria-live': 'polite' });
+  const select = h('select', { name: 'portfolio_id' },
+    h('option', { value: '', text: 'No portfolio (general question)' }),
+    portfolios.map((p) => h('option', { value: p.id, text: p.name })));
+  const form = h('form', { class: 'stack', novalidate: true, 'aria-label': 'Ask the assistant' },
+    formError(),
+    field('Your question', h('textarea', { name: 'question', rows: '3', required: true, maxlength: 1000 }),
+      'For example: What is diversification? The assistant explains; it does not tell you what to buy or sell.'),
+    field('About a portfolio (optional)', select),
+    h('button', { type: 'submit', class: 'primary', text: 'Ask' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = values(form);
+    const body = { question: v.question };
+    if (v.portfolio_id) body.portfolio_id = v.portfolio_id;
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        replace(answerEl, h('p', { class: 'muted', text: 'Thinking…' }));
+        const r = await post('/ask', body);
+        usageEl.textContent = usageText(r.used, r.limit);
+        replace(answerEl, answerView(r.answer));
+      } catch (e) {
+        replace(answerEl);
+        if (e instanceof ApiError && e.status === 429) e.message = `You have used today's AI questions. ${e.message}`;
+        showErrors(form, e);
+      }
+    });
+  });
+  return h('div', {},
+    h('h1', { text: 'Ask the assistant' }),
+    section('Question', {}, usageEl, form),
+    answerEl);
+}
+
+// --- profile -------------------------------------------------------------
+
+function download(name, data) {
+  const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** The profile: settings, export, deletion. */
+export async function profileView(ctx) {
+  const me = await get('/me');
+  ctx.setMe(me);
+  const facts = h('dl', { class: 'facts' },
+    h('dt', { text: 'Email' }), h('dd', { dataset: { email: '' }, text: me.email }),
+    h('dt', { text: 'Role' }), h('dd', { text: me.role }),
+    h('dt', { text: 'Terms accepted' }), h('dd', { text: `version ${me.terms_version}` }),
+    h('dt', { text: 'Member since' }), h('dd', { text: new Date(me.created_at).toLocaleDateString() }));
+  const dash = h('fieldset', { class: 'widgets', 'aria-describedby': 'dashboard-error' }, h('legend', { text: 'Dashboard widgets' }),
+    WIDGETS.map((w) => h('div', { class: 'option' },
+      h('input', { type: 'checkbox', id: `w-${w}`, name: 'dashboard', value: w, checked: me.dashboard.includes(w) }),
+      h('label', { for: `w-${w}`, text: w }))),
+    h('p', { class: 'field-error', id: 'dashboard-error', dataset: { errorFor: 'dashboard' } }));
+  const form = h('form', { class: 'stack', novalidate: true, 'aria-label': 'Profile settings' },
+    formError(),
+    field('Alias (shown in the community)', input('alias', 'text', { value: me.alias, required: true, maxlength: 30 }),
+      '3 to 30 characters: a-z, 0-9, _ and -, starting with a letter.'),
+    field('Show my performance as', h('select', { name: 'display_mode' },
+      ['percent', 'hidden'].map((m) => h('option', { value: m, text: m === 'percent' ? 'Percentages' : 'Hidden', selected: me.display_mode === m })))),
+    field('Share my performance with the community', input('share_performance', 'checkbox', { checked: me.share_performance })),
+    dash,
+    h('button', { type: 'submit', class: 'primary', text: 'Save profile' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const body = {
+      alias: fd.get('alias'),
+      display_mode: fd.get('display_mode'),
+      share_performance: form.querySelector('[name=share_performance]').checked,
+      dashboard: fd.getAll('dashboard'),
+    };
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        const updated = await patch('/me', body);
+        ctx.setMe(updated);
+        status('Profile saved.');
+      } catch (e) {
+        const fields = {};
+        for (const [k, v] of Object.entries(e.fields || {})) fields[k.startsWith('dashboard') ? 'dashboard' : k] = v;
+        showErrors(form, e.fields ? Object.assign(e, { fields }) : e);
+      }
+    });
+  });
+
+  const exportBtn = h('button', { type: 'button', text: 'Download my data (JSON)' });
+  exportBtn.addEventListener('click', () => busy(exportBtn, async () => {
+    try {
+      const data = await get('/me/export');
+      download(`auravest-export-${new Date().toISOString().slice(0, 10)}.json`, data);
+      status('Your export is downloading.');
+    } catch (e) {
+      status(e.message);
+    }
+  }));
+
+  const confirmBox = h('div', { class: 'stack danger-zone', hidden: true });
+  const delForm = h('form', { class: 'stack', novalidate: true, 'aria-label': 'Delete account' },
+    formError(),
+    h('fieldset', {}, h('legend', { text: 'Your community posts' }),
+      h('div', { class: 'option' }, h('input', { type: 'radio', id: 'posts-delete', name: 'posts', value: 'delete', checked: true }), h('label', { for: 'posts-delete', text: 'Delete them' })),
+      h('div', { class: 'option' }, h('input', { type: 'radio', id: 'posts-anon', name: 'posts', value: 'anonymize' }), h('label', { for: 'posts-anon', text: 'Keep them, anonymised' })),
+      h('p', { class: 'field-error', dataset: { errorFor: 'posts' } })),
+    field('I understand that deleting my account removes all my data for good', input('confirm', 'checkbox', { required: true })),
+    h('button', { type: 'submit', class: 'danger', text: 'Delete my account permanently' }));
+  confirmBox.appendChild(delForm);
+  const startDelete = h('button', { type: 'button', class: 'danger', 'aria-expanded': 'false', text: 'Delete my account…' });
+  startDelete.addEventListener('click', () => {
+    confirmBox.hidden = !confirmBox.hidden;
+    startDelete.setAttribute('aria-expanded', String(!confirmBox.hidden));
+  });
+  delForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(delForm);
+    if (!fd.get('confirm')) {
+      showErrors(delForm, new ApiError(422, 'validation_failed', 'please confirm', { confirm: 'tick this box to confirm' }));
+      return;
+    }
+    await busy(delForm.querySelector('button[type=submit]'), async () => {
+      try {
+        await del(`/me?posts=${encodeURIComponent(fd.get('posts'))}`);
+        ctx.signedOut('Your account has been deleted.');
+      } catch (e) {
+        showErrors(delForm, e);
+      }
+    });
+  });
+  const logout = h('button', { type: 'button', text: 'Log out' });
+  logout.addEventListener('click', () => document.getElementById('logout').click());
+
+  return h('div', {},
+    h('h1', { text: 'Profile' }),
+    section('Account', {}, facts, logout),
+    section('Settings', {}, form),
+    section('Your data', {},
+      h('p', { text: 'Download everything AuraVest holds about you as JSON.' }), exportBtn),
+    section('Delete account', { class: 'card danger-card' },
+      h('p', { text: 'Deleting your account removes your portfolios, goals, risk answers and usage for good.' }),
+      startDelete, confirmBox));
+}

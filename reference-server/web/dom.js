@@ -1,0 +1,198 @@
+// Small DOM helpers shared by the views: element building, formatting,
+// form field errors and the status line. No innerHTML anywhere: text from
+// the API is always set as text.
+
+/**
+ * Builds an element. `attrs` keys: `class`, `text`, `on<Event>` (a listener),
+ * `dataset` (an object), booleans (set when true) and plain attributes.
+ * Children may be nodes, strings, numbers, arrays, or null (skipped).
+ */
+export function h(tag, attrs = {}, ...children) {
+  const svg = ['svg', 'polyline', 'line', 'text', 'g', 'title', 'rect', 'circle', 'path'].includes(tag);
+  const el = svg
+    ? document.createElementNS('http://www.w3.org/2000/svg', tag)
+    : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') el.setAttribute('class', v);
+    else if (k === 'text') el.textContent = String(v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
+    else if (k === 'value' && !svg) el.value = v;
+    else if (k === 'checked' && !svg) el.checked = Boolean(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+/** Replaces the children of `el`. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+let uid = 0;
+/** A unique element id with a readable prefix. */
+export function newId(prefix) {
+  uid += 1;
+  return `${prefix}-${uid}`;
+}
+
+/**
+ * A labelled form field: the label, the control, a hint and a slot for the
+ * field's error (`data-error-for`), wired with aria-describedby.
+ */
+export function field(label, control, hint) {
+  const id = control.id || newId(control.name || 'field');
+  control.id = id;
+  const errId = `${id}-error`;
+  const described = [errId];
+  let hintEl = null;
+  if (hint) {
+    hintEl = h('p', { class: 'hint', id: `${id}-hint`, text: hint });
+    described.push(hintEl.id);
+  }
+  control.setAttribute('aria-describedby', described.join(' '));
+  const isCheck = control.type === 'checkbox';
+  return h('div', { class: isCheck ? 'field check' : 'field' },
+    isCheck ? null : h('label', { for: id, text: label }),
+    control,
+    isCheck ? h('label', { for: id, text: label }) : null,
+    hintEl,
+    h('p', { class: 'field-error', id: errId, dataset: { errorFor: control.name || '' } }));
+}
+
+/** The box at the top of a form that shows errors not tied to one field. */
+export function formError() {
+  return h('div', { class: 'form-error', role: 'alert', dataset: { formError: '' } });
+}
+
+/** Clears the errors a form shows. */
+export function clearErrors(form) {
+  for (const p of form.querySelectorAll('.field-error')) p.textContent = '';
+  for (const c of form.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
+  const box = form.querySelector('[data-form-error]');
+  if (box) box.replaceChildren();
+}
+
+/**
+ * Shows an API error in `form`: each named field next to its control (by
+ * `name`, or through `aliases` mapping API field names to control names),
+ * the rest in the form's error box. Focuses the first invalid control.
+ */
+export function showErrors(form, err, aliases = {}) {
+  clearErrors(form);
+  const box = form.querySelector('[data-form-error]');
+  const rest = [];
+  let first = null;
+  const fields = (err && err.fields) || {};
+  for (const [name, reason] of Object.entries(fields)) {
+    const target = aliases[name] || name;
+    const slot = form.querySelector(`.field-error[data-error-for="${CSS.escape(target)}"]`);
+    const control = form.querySelector(`[name="${CSS.escape(target)}"]`);
+    if (slot) {
+      slot.textContent = reason;
+      if (control) {
+        control.setAttribute('aria-invalid', 'true');
+        first = first || control;
+      }
+    } else {
+      rest.push(`${name}: ${reason}`);
+    }
+  }
+  if (!Object.keys(fields).length) rest.push(err && err.message ? err.message : String(err));
+  if (box && rest.length) {
+    box.replaceChildren(...rest.map((t) => h('p', { text: t })));
+  }
+  if (first) first.focus();
+  else if (box && rest.length) box.focus?.();
+}
+
+/** Sets the polite status line (and clears it after a while). */
+let statusTimer = null;
+export function status(text) {
+  const el = document.getElementById('status');
+  if (!el) return;
+  el.textContent = text;
+  clearTimeout(statusTimer);
+  if (text) statusTimer = setTimeout(() => { el.textContent = ''; }, 6000);
+}
+
+/** A number as money in `currency`, or the raw text when it is not a number. */
+export function money(value, currency = 'USD') {
+  const n = Number(value);
+  if (value === null || value === undefined || value === '' || Number.isNaN(n)) return '—';
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(n);
+  } catch {
+    return `${n.toFixed(2)} ${currency}`;
+  }
+}
+
+/** A signed amount of money (a `+` for gains). */
+export function signedMoney(value, currency) {
+  const n = Number(value);
+  const text = money(value, currency);
+  return n > 0 ? `+${text}` : text;
+}
+
+/** A fraction as a percentage (0.1234 → 12.34%). */
+export function pct(fraction, digits = 2) {
+  if (fraction === null || fraction === undefined || Number.isNaN(Number(fraction))) return '—';
+  return `${(Number(fraction) * 100).toFixed(digits)}%`;
+}
+
+/** The class for a signed number (gain, loss or none). */
+export function signClass(value) {
+  const n = Number(value);
+  if (n > 0) return 'gain';
+  if (n < 0) return 'loss';
+  return '';
+}
+
+/** A duration in seconds, in words ("3 h", "2 d"). */
+export function age(seconds) {
+  const s = Number(seconds);
+  if (Number.isNaN(s)) return '—';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
+/** A section with a heading (h2 by default) and content. */
+export function section(title, attrs, ...children) {
+  const id = newId('sec');
+  return h('section', { class: 'card', 'aria-labelledby': id, ...attrs },
+    h('h2', { id, text: title }), ...children);
+}
+
+/** The disclaimer paragraph. */
+export function disclaimer(text) {
+  return h('p', { class: 'disclaimer', dataset: { disclaimer: '' } }, h('strong', { text: 'Disclaimer: ' }), text);
+}
+
+/** A submit button that shows it is busy while `work` runs. */
+export async function busy(button, work) {
+  const old = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    button.textContent = old;
+  }
+}

@@ -1,0 +1,435 @@
+// The web UI in a real headless Chromium, against the real server binary.
+//
+// Run with `node --test tests/` from reference-server/web (see
+// run-ui-tests.sh). Environment:
+//   AURAVEST_SERVER_BIN  the server binary (default
+//                        $CARGO_TARGET_DIR/debug/auravest-server, or
+//                        ../../target/debug/auravest-server without it)
+//   CHROMIUM             the browser (default /usr/bin/chromium)
+//   UI_SCREENSHOT        where the portfolio screenshot goes
+//                        (default /tmp/auravest-ui-portfolio.png)
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SERVER_BIN = process.env.AURAVEST_SERVER_BIN
+  || (process.env.CARGO_TARGET_DIR
+    ? path.join(process.env.CARGO_TARGET_DIR, 'debug', 'auravest-server')
+    : path.resolve(here, '../../../target/debug/auravest-server'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SCREENSHOT = process.env.UI_SCREENSHOT || '/tmp/auravest-ui-portfolio.png';
+const STEP_TIMEOUT = 15_000;
+// Our flags; Playwright adds a fresh temporary --user-data-dir of its own
+// for every launch (it refuses one in `args`) and removes it on close.
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** Starts the server with `--demo`; resolves with its address and the demo login. */
+function startServer(dataDir) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SERVER_BIN, ['--demo'], {
+      env: {
+        ...process.env,
+        AURAVEST_ADDR: '127.0.0.1:0',
+        AURAVEST_DATA_DIR: dataDir,
+        AURAVEST_MARKET_SOURCES: 'sample',
+        AURAVEST_AI_EMBEDDER: 'hash',
+        AURAVEST_REFRESHER: 'false',
+        AURAVEST_LOG: process.env.AURAVEST_LOG || 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start within 60 s\nstdout:\n${out}\nstderr:\n${err}`));
+    }, 60_000);
+    child.stderr.on('data', (d) => { err = (err + d).slice(-20_000); });
+    child.stdout.on('data', (d) => {
+      out += d;
+      const addr = /listening on (http:\/\/\S+)/.exec(out);
+      const demo = /demo login: (\S+) \/ (\S+)/.exec(out);
+      if (addr && demo) {
+        clearTimeout(timer);
+        resolve({ child, base: addr[1], email: demo[1], password: demo[2], stderr: () => err });
+      }
+    });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code}\nstdout:\n${out}\nstderr:\n${err}`));
+    });
+  });
+}
+
+/** Problems seen in the browser: console errors, page errors, CSP violations, HTTP errors. */
+class Watch {
+  constructor() {
+    this.consoleErrors = [];
+    this.pageErrors = [];
+    this.csp = [];
+    this.httpErrors = [];
+    // HTTP errors a step provokes on purpose: [{status, path: RegExp, seen}].
+    this.expected = [];
+  }
+
+  expect(status, pathRe) {
+    this.expected.push({ status, path: pathRe, seen: 0 });
+  }
+
+  async attach(context) {
+    await context.exposeFunction('__auravestCspViolation', (v) => { this.csp.push(v); });
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.__auravestCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile}:${e.lineNumber}`);
+      });
+    });
+    context.on('page', (page) => this.attachPage(page));
+  }
+
+  attachPage(page) {
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') this.consoleErrors.push(msg.text());
+    });
+    page.on('pageerror', (e) => this.pageErrors.push(String(e && e.stack ? e.stack : e)));
+    page.on('response', (r) => {
+      if (r.status() >= 400) {
+        const url = new URL(r.url());
+        this.httpErrors.push({ status: r.status(), path: url.pathname, method: r.request().method() });
+      }
+    });
+  }
+
+  /** Fails on anything not expected. */
+  check() {
+    const unexpectedHttp = this.httpErrors.filter((e) => {
+      const allow = this.expected.find((x) => x.status === e.status && x.path.test(e.path));
+      if (allow) allow.seen += 1;
+      return !allow;
+    });
+    const expectedStatuses = new Set(this.httpErrors
+      .filter((e) => !unexpectedHttp.includes(e))
+      .map((e) => e.status));
+    // Chromium logs every 4xx answer as "Failed to load resource"; those of
+    // the errors provoked on purpose are fine, nothing else is.
+    const consoleErrors = this.consoleErrors.filter((t) => {
+      const m = /Failed to load resource: the server responded with a status of (\d+)/.exec(t);
+      return !(m && expectedStatuses.has(Number(m[1])));
+    });
+    assert.deepEqual(this.csp, [], 'no CSP violations');
+    assert.deepEqual(this.pageErrors, [], 'no uncaught page errors');
+    assert.deepEqual(consoleErrors, [], 'no console errors');
+    assert.deepEqual(unexpectedHttp, [], 'no unexpected HTTP errors');
+    for (const x of this.expected) assert.ok(x.seen > 0, `the expected ${x.status} on ${x.path} happened`);
+  }
+}
+
+describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
+  let server;
+  let dataDir;
+  let browser;
+  let context;
+  let page;
+  let portfolioUrl;
+  const watch = new Watch();
+
+  before(async () => {
+    assert.ok(existsSync(SERVER_BIN), `server binary ${SERVER_BIN} (build it, or set AURAVEST_SERVER_BIN)`);
+    assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+    dataDir = mkdtempSync(path.join(tmpdir(), 'auravest-ui-'));
+    server = await startServer(dataDir);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 30_000,
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    await watch.attach(context);
+    page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+  });
+
+  after(async () => {
+    try {
+      if (browser) await browser.close();
+    } finally {
+      if (server) {
+        server.child.removeAllListeners('exit');
+        server.child.kill('SIGTERM');
+        await new Promise((r) => {
+          const t = setTimeout(() => { server.child.kill('SIGKILL'); r(); }, 10_000);
+          server.child.once('exit', () => { clearTimeout(t); r(); });
+        });
+      }
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves the page and assets with types, cache headers and the CSP', async () => {
+    const index = await fetch(`${server.base}/`);
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get('content-type'), /^text\/html/);
+    assert.match(index.headers.get('content-security-policy'), /default-src 'self'/);
+    const etag = index.headers.get('etag');
+    assert.ok(etag, 'an ETag');
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    const again = await fetch(`${server.base}/`, { headers: { 'If-None-Match': etag } });
+    assert.equal(again.status, 304);
+    const js = await fetch(`${server.base}/assets/app.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type'), /^text\/javascript/);
+    const css = await fetch(`${server.base}/assets/style.css`);
+    assert.match(css.headers.get('content-type'), /^text\/css/);
+    const missing = await fetch(`${server.base}/assets/nope.js`);
+    assert.equal(missing.status, 404);
+  });
+
+  it('logs in as the demo user', async () => {
+    await page.goto(`${server.base}/`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByLabel('Email').fill(server.email);
+    await page.getByLabel('Password').fill(server.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Your portfolios' }).waitFor();
+    const cookies = await context.cookies();
+    const names = cookies.map((c) => c.name);
+    assert.ok(names.includes('auravest_access') && names.includes('auravest_csrf'), names.join(','));
+    assert.ok(cookies.find((c) => c.name === 'auravest_access').httpOnly, 'the access cookie is HttpOnly');
+    assert.equal(await page.evaluate(() => document.cookie.includes('auravest_access')), false);
+  });
+
+  it('refreshes the session once when the access cookie is gone', async () => {
+    watch.expect(401, /^\/api\/v1\/me$/);
+    const before = (await context.cookies()).find((c) => c.name === 'auravest_csrf').value;
+    await context.clearCookies({ name: 'auravest_access' });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your portfolios' }).waitFor();
+    const cookies = await context.cookies();
+    assert.ok(cookies.some((c) => c.name === 'auravest_access'), 'a new access cookie');
+    assert.notEqual(cookies.find((c) => c.name === 'auravest_csrf').value, before, 'a rotated CSRF cookie');
+  });
+
+  it('opens the demo portfolio and shows its valuation', async () => {
+    await page.getByRole('link', { name: /Demo portfolio/ }).click();
+    await page.getByRole('heading', { name: 'Demo portfolio', level: 1 }).waitFor();
+    portfolioUrl = page.url();
+    assert.match(portfolioUrl, /#\/portfolios\/[0-9a-f-]{36}$/);
+    const aapl = page.locator('[data-valuation] tr[data-symbol="AAPL"]');
+    await aapl.waitFor();
+    assert.match(await aapl.innerText(), /AAPL/);
+    const value = page.locator('[data-valuation] .stat', { hasText: 'Value' }).locator('.stat-value');
+    assert.match(await value.innerText(), /\$\s?\d{1,3}(,\d{3})*\.\d\d/);
+    assert.match(await page.locator('[data-valuation]').innerText(), /Day change[\s\S]*Total return/);
+    assert.match(await page.locator('[data-allocation]').innerText(), /equity: \d/);
+    assert.match(await page.locator('[data-valuation] .sources').innerText(), /AAPL file, as of \d{4}-\d\d-\d\d/);
+  });
+
+  it('switches the performance range', async () => {
+    await page.locator('[data-performance] div[data-range="1y"]').waitFor();
+    await page.getByRole('button', { name: '3 months' }).click();
+    const perf = page.locator('[data-performance] div[data-range="3m"]');
+    await perf.waitFor();
+    assert.equal(await page.getByRole('button', { name: '3 months' }).getAttribute('aria-pressed'), 'true');
+    const text = await perf.innerText();
+    assert.match(text, /Time-weighted return\s+-?\d+\.\d\d%/);
+    assert.match(text, /Benchmark \(SPY\)\s+-?\d+\.\d\d%/);
+    assert.ok(await perf.locator('svg.chart polyline').count() === 1, 'a line chart');
+    await page.getByRole('button', { name: 'Max' }).click();
+    await page.locator('[data-performance] div[data-range="max"]').waitFor();
+  });
+
+  it('shows insights before the questionnaire with a link to it', async () => {
+    const insights = page.locator('[data-insights]');
+    await insights.locator('[data-disclaimer]').waitFor();
+    assert.match(await insights.innerText(), /What you could do:/);
+    await insights.getByRole('link', { name: 'risk questionnaire' }).waitFor();
+  });
+
+  it('takes the risk questionnaire', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Risk profile' }).click();
+    await page.getByRole('heading', { name: 'Risk profile', level: 1 }).waitFor();
+    const questions = page.locator('form[aria-label="Risk questionnaire"] fieldset');
+    await questions.first().waitFor();
+    const n = await questions.count();
+    assert.ok(n >= 5, `${n} questions`);
+    for (let i = 0; i < n; i += 1) {
+      const options = questions.nth(i).getByRole('radio');
+      const k = await options.count();
+      await options.nth(Math.floor(k / 2)).check();
+    }
+    await page.getByRole('button', { name: 'Save my answers' }).click();
+    const category = page.locator('[data-risk-result] [data-risk-category]');
+    await category.waitFor();
+    assert.match(await category.innerText(), /\w+/);
+    assert.match(await page.locator('[data-risk-result]').innerText(), /stocks/);
+  });
+
+  it('shows the recommendation and rebalancing in insights with the disclaimer', async () => {
+    await page.goto(portfolioUrl);
+    const rec = page.locator('[data-insights] [data-recommendation]');
+    await rec.waitFor();
+    assert.match(await rec.innerText(), /\d+% stocks · \d+% bonds · \d+% cash/);
+    assert.match(await page.locator('[data-insights] [data-disclaimer]').innerText(), /not financial advice/);
+    await page.locator('[data-insights] [data-trades]').waitFor();
+    await page.locator('[data-valuation] tr[data-symbol="AAPL"]').waitFor();
+    await page.locator('[data-performance] svg.chart').waitFor();
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it('stays usable at phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone screen`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('shows the field error of a bad transaction', async () => {
+    watch.expect(422, /\/transactions$/);
+    const form = page.locator('form[aria-label="Add a transaction"]');
+    await form.getByLabel('Type').selectOption('sell');
+    await form.getByLabel('Symbol').fill('AAPL');
+    await form.getByLabel('Quantity').fill('100000');
+    await form.getByLabel('Price or amount').fill('10');
+    await form.getByRole('button', { name: 'Add transaction' }).click();
+    const err = form.locator('.field-error[data-error-for="quantity"]');
+    await err.filter({ hasText: /only \d+ held/ }).waitFor();
+    assert.equal(await form.getByLabel('Quantity').getAttribute('aria-invalid'), 'true');
+  });
+
+  it('shows the per-line errors of a bad CSV import', async () => {
+    watch.expect(422, /\/transactions\/import$/);
+    const form = page.locator('form[aria-label="Import a CSV"]');
+    await form.getByLabel('Or paste the CSV').fill(
+      'date,type,symbol,quantity,price,fee,currency\n2018-04-02,buy,AAPL,x,10,0,USD\n2018-04-03,sell,PFE,9999,10,0,USD\n',
+    );
+    await form.getByRole('button', { name: 'Import' }).click();
+    const lines = form.locator('[data-line-errors] li');
+    await lines.nth(1).waitFor();
+    assert.match(await lines.nth(0).innerText(), /Line 2, quantity: .*not a decimal/);
+    assert.match(await lines.nth(1).innerText(), /Line 3, quantity: .*only 200 held/);
+  });
+
+  it('adds a goal and shows badges', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Goals' }).click();
+    await page.getByRole('heading', { name: 'Goals and badges', level: 1 }).waitFor();
+    const form = page.locator('form[aria-label="New goal"]');
+    await form.getByLabel('Name').fill('House deposit');
+    await form.getByLabel('Target amount').fill('250000');
+    await form.getByLabel('By (optional)').fill(`${new Date().getFullYear() + 6}-06-30`);
+    await form.getByLabel('Monthly contribution (optional)').fill('500');
+    await form.getByRole('button', { name: 'Add goal' }).click();
+    const goal = page.locator('li[data-goal="House deposit"]');
+    await goal.waitFor();
+    await goal.locator('progress').waitFor();
+    assert.match(await goal.innerText(), /(On track|Not on track)/);
+    assert.match(await page.locator('.badge.earned').first().innerText(), /\w/);
+    assert.match(await page.locator('.badges').innerText(), /Risk quiz completed/);
+  });
+
+  it('asks the assistant and shows citations, the disclaimer and the usage', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Assistant' }).click();
+    await page.getByRole('heading', { name: 'Ask the assistant', level: 1 }).waitFor();
+    const usage = page.locator('[data-usage]');
+    assert.match(await usage.innerText(), /^0\/5 AI questions today$/);
+    await page.getByLabel('Your question').fill('What is diversification and why does it matter?');
+    await page.getByLabel('About a portfolio (optional)').selectOption({ label: 'Demo portfolio' });
+    await page.getByRole('button', { name: 'Ask' }).click();
+    await page.locator('[data-citations] li').first().waitFor({ timeout: 30_000 });
+    const answer = page.locator('article[data-answer]');
+    assert.match(await answer.locator('[data-disclaimer]').innerText(), /not financial advice/);
+    await usage.filter({ hasText: '1/5 AI questions today' }).waitFor();
+    await answer.getByRole('button', { name: 'Helpful' }).click();
+    await answer.locator('button[aria-pressed="true"]', { hasText: 'Helpful' }).waitFor();
+  });
+
+  it('logs out', async () => {
+    await page.getByRole('button', { name: 'Log out' }).first().click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    const names = (await context.cookies()).map((c) => c.name);
+    assert.ok(!names.includes('auravest_access') && !names.includes('auravest_csrf'), names.join(','));
+    await page.goto(portfolioUrl);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  });
+
+  it('registers a second user in a fresh context who cannot see the demo portfolio', async () => {
+    watch.expect(422, /\/auth\/register$/);
+    watch.expect(404, /\/portfolios\/[0-9a-f-]{36}$/);
+    watch.expect(422, /^\/api\/v1\/me$/);
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await watch.attach(other);
+    try {
+      const p2 = await other.newPage();
+      p2.setDefaultTimeout(STEP_TIMEOUT);
+      await p2.goto(`${server.base}/#/register`);
+      await p2.getByRole('heading', { name: 'Create an account' }).waitFor();
+      await p2.getByRole('region', { name: /Terms of use/ }).waitFor();
+      const email = `second-${Date.now()}@example.org`;
+      await p2.getByLabel('Email').fill(email);
+      await p2.getByLabel('Password').fill('violet-harbour-kettle-93');
+      // Without accepting the terms: the API's error shows at the checkbox.
+      await p2.getByRole('button', { name: 'Create account' }).click();
+      await p2.locator('.field-error[data-error-for="accepted_terms_version"]').filter({ hasText: /required/ }).waitFor();
+      await p2.getByLabel(/I have read and accept the terms/).check();
+      await p2.getByRole('button', { name: 'Create account' }).click();
+      await p2.getByRole('heading', { name: 'Your portfolios' }).waitFor();
+      await p2.locator('[data-portfolios][data-empty]').waitFor();
+      assert.equal(await p2.getByText('Demo portfolio').count(), 0);
+      await p2.goto(portfolioUrl);
+      await p2.getByRole('heading', { name: 'Portfolio not found' }).waitFor();
+
+      // Their own, empty portfolio.
+      await p2.getByRole('link', { name: 'Back to your portfolios' }).click();
+      await p2.getByLabel('Portfolio name').fill('Second savings');
+      await p2.getByRole('button', { name: 'Create portfolio' }).click();
+      await p2.getByRole('heading', { name: 'Second savings', level: 1 }).waitFor();
+      await p2.locator('[data-valuation]').filter({ hasText: 'No positions yet' }).waitFor();
+      await p2.locator('[data-performance]').filter({ hasText: 'Add a transaction to see performance.' }).waitFor();
+      await p2.locator('[data-insights] [data-disclaimer]').waitFor();
+
+      // Profile: a bad alias shows its error, the export downloads JSON,
+      // and deleting the account signs out.
+      await p2.getByRole('navigation').getByRole('link', { name: 'Profile', exact: true }).click();
+      await p2.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
+      assert.equal(await p2.locator('[data-email]').innerText(), email);
+      const settings = p2.locator('form[aria-label="Profile settings"]');
+      await settings.getByLabel(/^Alias/).fill('Not Valid');
+      await settings.getByRole('button', { name: 'Save profile' }).click();
+      await settings.locator('.field-error[data-error-for="alias"]').filter({ hasText: /lowercase|may hold/ }).waitFor();
+      await settings.getByLabel(/^Alias/).fill(`second_${Date.now() % 100000}`);
+      await settings.getByRole('button', { name: 'Save profile' }).click();
+      await p2.locator('#status').filter({ hasText: 'Profile saved.' }).waitFor();
+      const [download] = await Promise.all([
+        p2.waitForEvent('download'),
+        p2.getByRole('button', { name: 'Download my data (JSON)' }).click(),
+      ]);
+      assert.match(download.suggestedFilename(), /^auravest-export-\d{4}-\d\d-\d\d\.json$/);
+      const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+      assert.equal(exported.account.email, email);
+      assert.deepEqual(exported.portfolios.map((x) => x.name), ['Second savings']);
+      const confirmDelete = p2.getByRole('button', { name: 'Delete my account permanently' });
+      assert.equal(await confirmDelete.isVisible(), false);
+      await p2.getByRole('button', { name: 'Delete my account…' }).click();
+      await p2.getByLabel(/I understand that deleting my account/).check();
+      await confirmDelete.click();
+      await p2.getByRole('heading', { name: 'Log in' }).waitFor();
+      await p2.locator('#status').filter({ hasText: 'deleted' }).waitFor();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('saw no console errors, page errors or CSP violations', () => {
+    watch.check();
+  });
+});
