@@ -271,7 +271,20 @@ pub struct PriceService {
     /// Per symbol, the earliest day a backfill was already tried from, so
     /// a source without older data is not asked again on every request.
     backfilled: Arc<std::sync::Mutex<std::collections::HashMap<String, NaiveDate>>>,
+    /// Each symbol's stored closes, read once and kept for [`SERIES_TTL`]
+    /// (dropped at once when this process stores new closes).
+    series: Arc<std::sync::Mutex<SeriesCache>>,
 }
+
+/// Symbol → when its closes were read, and the closes.
+type SeriesCache = std::collections::HashMap<String, (Instant, Arc<Series>)>;
+
+/// A symbol's stored daily closes, oldest first.
+pub type Series = Vec<(NaiveDate, f64)>;
+
+/// How long a symbol's stored closes are served from memory before they are
+/// read again (another replica's refresher may have added some).
+pub const SERIES_TTL: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for PriceService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -307,6 +320,70 @@ impl PriceService {
             metrics,
             namespace: "auravest".to_owned(),
             backfilled: Arc::default(),
+            series: Arc::default(),
+        }
+    }
+
+    /// The stored closes of each symbol (symbols without any are absent),
+    /// from memory when read in the last [`SERIES_TTL`].
+    ///
+    /// # Errors
+    /// The store failing.
+    pub async fn stored_series(
+        &self,
+        symbols: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Arc<Series>>, crate::store::StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut missing = Vec::new();
+        {
+            let cache = self
+                .series
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for sym in symbols {
+                match cache.get(sym) {
+                    Some((at, s)) if at.elapsed() < SERIES_TTL => {
+                        out.insert(sym.clone(), Arc::clone(s));
+                    }
+                    _ => missing.push(sym.clone()),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let mut read: std::collections::BTreeMap<String, Series> =
+            std::collections::BTreeMap::new();
+        for c in self.store.closes(&missing, None, None).await? {
+            match c.close.parse::<f64>() {
+                Ok(v) if v.is_finite() => read.entry(c.symbol).or_default().push((c.date, v)),
+                _ => {
+                    tracing::warn!(symbol = %c.symbol, date = %c.date, "stored close is not a number; skipped")
+                }
+            }
+        }
+        let now = Instant::now();
+        let mut cache = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (sym, mut s) in read {
+            s.sort_by_key(|(d, _)| *d);
+            let s = Arc::new(s);
+            cache.insert(sym.clone(), (now, Arc::clone(&s)));
+            out.insert(sym, s);
+        }
+        Ok(out)
+    }
+
+    /// Forgets the cached closes of these symbols (after storing new ones).
+    fn forget_series(&self, symbols: impl IntoIterator<Item = String>) {
+        let mut cache = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for s in symbols {
+            cache.remove(&s);
         }
     }
 
@@ -357,6 +434,7 @@ impl PriceService {
             return Ok(false);
         }
         self.store.upsert_closes(&closes).await?;
+        self.forget_series(todo.into_iter().map(|(s, _)| s));
         Ok(true)
     }
 
@@ -773,6 +851,7 @@ impl PriceService {
             .upsert_closes(&closes)
             .await
             .map_err(|e| e.to_string())?;
+        self.forget_series([symbol.to_string()]);
         Ok(closes.len())
     }
 }

@@ -241,12 +241,8 @@ pub(crate) async fn prices_for(
         .max()
         .unwrap_or_else(|| Utc::now().date_naive());
     let from = as_of - Days::days(lookback_days);
-    let mut closes = state.store.closes(symbols, Some(from), Some(as_of)).await?;
+    let mut series = state.prices.stored_series(symbols).await?;
     // The refresher keeps about a year; older ranges are fetched once and stored.
-    let mut earliest: BTreeMap<&str, NaiveDate> = BTreeMap::new();
-    for c in &closes {
-        earliest.entry(c.symbol.as_str()).or_insert(c.date);
-    }
     let ledger_start = since
         .and_then(|p| p.transactions().first())
         .map_or(from, |t| t.date.max(from));
@@ -255,25 +251,23 @@ pub(crate) async fn prices_for(
         let need = since
             .and_then(|p| first_use(p, sym))
             .map_or(ledger_start, |d| d.max(from));
-        let have = earliest.get(sym.as_str()).copied();
+        let have = series.get(sym).and_then(|s| s.first()).map(|(d, _)| *d);
         if have.is_none_or(|d| d > need + Days::days(BACKFILL_SLACK_DAYS)) && need < as_of {
             backfill.push((sym.clone(), need));
         }
     }
     if !backfill.is_empty() && state.prices.backfill(&backfill, as_of).await? {
-        closes = state.store.closes(symbols, Some(from), Some(as_of)).await?;
+        series = state.prices.stored_series(symbols).await?;
     }
     let mut dates: BTreeSet<NaiveDate> = BTreeSet::new();
-    let mut by_symbol: BTreeMap<String, BTreeMap<NaiveDate, f64>> = BTreeMap::new();
-    for c in closes {
-        let v: f64 = c.close.parse().map_err(|_| {
-            AppError::Internal(format!(
-                "stored close of {} on {} is not a number",
-                c.symbol, c.date
-            ))
-        })?;
-        dates.insert(c.date);
-        by_symbol.entry(c.symbol).or_default().insert(c.date, v);
+    let mut by_symbol: BTreeMap<&str, BTreeMap<NaiveDate, f64>> = BTreeMap::new();
+    for (sym, s) in &series {
+        let in_range = s.iter().filter(|(d, _)| *d >= from && *d <= as_of);
+        let col = by_symbol.entry(sym.as_str()).or_default();
+        for (d, v) in in_range {
+            dates.insert(*d);
+            col.insert(*d, *v);
+        }
     }
     let dates: Vec<NaiveDate> = dates.into_iter().collect();
     let mut columns = Vec::new();
