@@ -12,10 +12,9 @@ use auravest_reference_server::store::sqlite::SqliteStore;
 use auravest_reference_server::store::{AuditAction, Role, Store};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::support::{TestApp, TestOptions, TestUser, app, app_with};
+use crate::support::{TestApp, TestDatabase, TestOptions, TestUser, app, app_with};
 
 // --- databases ----------------------------------------------------------------
 
@@ -26,78 +25,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a runtime")
-}
-
-/// A PostgreSQL database of its own on the server `DATABASE_URL` names,
-/// dropped (`WITH (FORCE)`) on drop.
-struct PgDatabase {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    /// `None` (after a note) without `DATABASE_URL`, except under `CI=true`.
-    async fn create() -> Option<Self> {
-        let admin = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "CI=true but DATABASE_URL is unset: the PostgreSQL community tests cannot run"
-                );
-                eprintln!("skipped: set DATABASE_URL to run the PostgreSQL community tests");
-                return None;
-            }
-        };
-        let name = format!("auravest_social_{}", Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(&admin)
-            .await
-            .expect("connect to DATABASE_URL");
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create the test database");
-        conn.close().await.ok();
-        let url = with_database(&admin, &name);
-        Some(Self { admin, name, url })
-    }
-}
-
-/// `url` with its database path replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let host = base.find("://").map_or(0, |i| i + 3);
-    let path = base[host..].find('/').map_or(base.len(), |i| host + i);
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    format!("{}/{name}{query}", &base[..path])
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin = std::mem::take(&mut self.admin);
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let mut conn = PgConnection::connect(&admin).await.ok()?;
-                let done = sqlx::raw_sql(&sql).execute(&mut conn).await.ok();
-                conn.close().await.ok();
-                done
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(_))) {
-            eprintln!("could not drop the test database {}", self.name);
-        }
-    }
 }
 
 // --- the conformance suite ----------------------------------------------------------
@@ -120,7 +47,7 @@ fn on_sqlite(check: fn(SqlSocialStore)) {
 fn on_postgres(check: fn(SqlSocialStore)) {
     let rt = runtime();
     let Some((db, pool)) = rt.block_on(async {
-        let db = PgDatabase::create().await?;
+        let db = TestDatabase::create("community").await?;
         let store = PostgresStore::connect(&db.url)
             .await
             .expect("open PostgreSQL");
@@ -865,7 +792,7 @@ mod api {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn delete_member_on_postgres() {
-        let Some(db) = PgDatabase::create().await else {
+        let Some(db) = TestDatabase::create("community").await else {
             return;
         };
         let store = PostgresStore::connect(&db.url).await.expect("PostgreSQL");

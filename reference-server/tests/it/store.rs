@@ -23,7 +23,9 @@ use auravest_reference_server::store::{
 };
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use serde_json::json;
-use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
+
+use crate::support::TestDatabase;
+use sqlx::{PgPool, SqlitePool};
 use tempfile::TempDir;
 use uuid::Uuid;
 
@@ -33,7 +35,7 @@ use uuid::Uuid;
 /// the PostgreSQL database, dropped (`WITH (FORCE)`) when the guard goes.
 pub(crate) struct Guard {
     _dir: Option<TempDir>,
-    _database: Option<PgDatabase>,
+    _database: Option<TestDatabase>,
 }
 
 /// A migrated store on a fresh SQLite file (in a folder that does not exist
@@ -129,32 +131,12 @@ async fn sqlite_db() -> (Db, Guard) {
 }
 
 async fn postgres_db() -> Option<(Db, Guard)> {
-    let admin = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI=true but DATABASE_URL is unset: the PostgreSQL store tests cannot run \
-                 (set DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test)"
-            );
-            eprintln!("skipped: set DATABASE_URL to run the PostgreSQL store tests");
-            return None;
-        }
-    };
-    let name = format!("auravest_test_{}", Uuid::new_v4().simple());
-    let mut conn = PgConnection::connect(&admin)
-        .await
-        .expect("connect to DATABASE_URL");
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create the test database");
-    conn.close().await.ok();
+    let database = TestDatabase::create("store").await?;
+    let url = database.url.clone();
     // From here on, a panic drops the database with the guard.
-    let url = with_database(&admin, &name);
     let guard = Guard {
         _dir: None,
-        _database: Some(PgDatabase { admin, name }),
+        _database: Some(database),
     };
     let store = PostgresStore::connect(&url)
         .await
@@ -169,53 +151,6 @@ async fn postgres_db() -> Option<(Db, Guard)> {
         },
         guard,
     ))
-}
-
-/// `url` with its database path replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, ""), |(base, query)| (base, query));
-    let host = base.find("://").map_or(0, |i| i + 3);
-    let path = base[host..].find('/').map_or(base.len(), |i| host + i);
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    format!("{}/{name}{query}", &base[..path])
-}
-
-/// A PostgreSQL test database, dropped on drop (best effort).
-struct PgDatabase {
-    admin: String,
-    name: String,
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin = std::mem::take(&mut self.admin);
-        let name = std::mem::take(&mut self.name);
-        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        // Drop cannot await, and the test's runtime may be the current
-        // thread: the statement runs on a thread with a runtime of its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let mut conn = PgConnection::connect(&admin).await.ok()?;
-                let done = sqlx::raw_sql(&sql).execute(&mut conn).await.ok();
-                conn.close().await.ok();
-                done
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(_))) {
-            eprintln!("could not drop the test database {name}");
-        }
-    }
 }
 
 /// Writes a `#[tokio::test]` per backend for each conformance test:
@@ -1550,6 +1485,6 @@ fn test_database_urls() {
         ("postgresql://host:5432", "postgresql://host:5432/x"),
     ];
     for (url, expected) in cases {
-        assert_eq!(with_database(url, "x"), expected);
+        assert_eq!(crate::support::with_database(url, "x"), expected);
     }
 }

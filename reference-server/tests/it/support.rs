@@ -183,3 +183,87 @@ pub(crate) fn request(method: &str, path: &str, token: Option<&str>, body: Value
             .expect("request")
     }
 }
+
+/// A PostgreSQL database of its own on the server `DATABASE_URL` names,
+/// dropped (`WITH (FORCE)`, best effort) on drop, so parallel tests never
+/// share state and no run depends on what an earlier one left.
+pub(crate) struct TestDatabase {
+    admin: String,
+    name: String,
+    /// The URL of the new database.
+    pub(crate) url: String,
+}
+
+impl TestDatabase {
+    /// `None` (after a note on stderr) without `DATABASE_URL`.
+    ///
+    /// # Panics
+    /// When `DATABASE_URL` is unset under `CI=true` (a skipped check cannot
+    /// fail), or the server refuses.
+    pub(crate) async fn create(what: &str) -> Option<Self> {
+        use sqlx::Connection as _;
+        let admin = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "CI=true but DATABASE_URL is unset: the PostgreSQL {what} tests cannot run \
+                     (set DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test)"
+                );
+                eprintln!("skipped: set DATABASE_URL to run the PostgreSQL {what} tests");
+                return None;
+            }
+        };
+        let name = format!("auravest_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to DATABASE_URL");
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        conn.close().await.ok();
+        let url = with_database(&admin, &name);
+        Some(Self { admin, name, url })
+    }
+}
+
+/// `url` with its database path replaced by `name`.
+pub(crate) fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let host = base.find("://").map_or(0, |i| i + 3);
+    let path = base[host..].find('/').map_or(base.len(), |i| host + i);
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{}/{name}{query}", &base[..path])
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        use sqlx::Connection as _;
+        let admin = std::mem::take(&mut self.admin);
+        let name = std::mem::take(&mut self.name);
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        // Drop cannot await, and the test's runtime may be the current
+        // thread: the statement runs on a thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                let done = sqlx::raw_sql(&sql).execute(&mut conn).await.ok();
+                conn.close().await.ok();
+                done
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("could not drop the test database {name}");
+        }
+    }
+}
