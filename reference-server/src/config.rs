@@ -99,6 +99,32 @@ pub enum SecretsOrigin {
     Generated(PathBuf),
 }
 
+/// The names of the market crate's HTTP settings the server passes on.
+pub const MARKET_VARS: [&str; 5] = [
+    "AURAVEST_YAHOO_BASE_URL",
+    "AURAVEST_YAHOO_COOKIE_URL",
+    "AURAVEST_ALPHAVANTAGE_BASE_URL",
+    "AURAVEST_ALPHAVANTAGE_API_KEY",
+    "AURAVEST_STOOQ_BASE_URL",
+];
+
+/// The market crate's HTTP settings, by name.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MarketVars(std::collections::BTreeMap<String, String>);
+
+impl MarketVars {
+    /// The value of one setting.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+impl std::fmt::Debug for MarketVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
 /// The server's settings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -138,6 +164,14 @@ pub struct Config {
     /// market crate's HTTP chain (its own `AURAVEST_YAHOO_BASE_URL` etc.),
     /// `sample` the prices the project ships, `file:DIR` a folder of CSVs.
     pub market_sources: Vec<String>,
+    /// The market crate's HTTP settings as given (`AURAVEST_YAHOO_BASE_URL`,
+    /// `AURAVEST_YAHOO_COOKIE_URL`, `AURAVEST_ALPHAVANTAGE_BASE_URL`,
+    /// `AURAVEST_ALPHAVANTAGE_API_KEY`, `AURAVEST_STOOQ_BASE_URL`); the key is
+    /// never printed (`Config`'s `Debug` shows only the names).
+    pub market_vars: MarketVars,
+    /// `AURAVEST_REDIS_NAMESPACE` (default `auravest`): the prefix of every
+    /// Redis key, so several deployments can share one Redis.
+    pub redis_namespace: String,
     /// `AURAVEST_SECURE_COOKIES` (default: on when TLS is on): `Secure` on cookies.
     pub secure_cookies: bool,
     /// `AURAVEST_AI` (default true): load the assistant (knowledge base and index).
@@ -313,6 +347,25 @@ impl Config {
                 });
             }
         };
+        let market_vars = MarketVars(
+            MARKET_VARS
+                .iter()
+                .filter_map(|k| lookup(k).map(|v| ((*k).to_owned(), v)))
+                .collect(),
+        );
+        let redis_namespace = lookup("AURAVEST_REDIS_NAMESPACE")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "auravest".to_owned());
+        if redis_namespace
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(ConfigError::Invalid {
+                name: "AURAVEST_REDIS_NAMESPACE",
+                reason: "must not contain spaces or control characters".to_owned(),
+            });
+        }
         let (secrets, secrets_origin) = load_secrets(&lookup, &data_dir)?;
         let tls_on = tls.is_some();
         Ok(Self {
@@ -337,6 +390,8 @@ impl Config {
             refresher: parse(&lookup, "AURAVEST_REFRESHER", true)?,
             market_sources,
             secure_cookies: parse(&lookup, "AURAVEST_SECURE_COOKIES", tls_on)?,
+            market_vars,
+            redis_namespace,
             ai: parse(&lookup, "AURAVEST_AI", true)?,
             ai_hash_embedder,
             secrets,
@@ -518,6 +573,10 @@ mod tests {
                 vec![("AURAVEST_MARKET_SOURCES", "network,ftp")],
                 "AURAVEST_MARKET_SOURCES",
             ),
+            (
+                vec![("AURAVEST_REDIS_NAMESPACE", "two words")],
+                "AURAVEST_REDIS_NAMESPACE",
+            ),
         ] {
             let err = config(&vars, dir.path()).unwrap_err();
             assert!(err.to_string().starts_with(name), "{err}");
@@ -548,5 +607,29 @@ mod tests {
         std::fs::write(dir.path().join("secrets.toml"), "jwt_secret = \"abc\"\n").unwrap();
         let err = config(&[], dir.path()).unwrap_err();
         assert!(err.to_string().contains("secrets.toml"), "{err}");
+    }
+
+    #[test]
+    fn market_settings_are_read_once_and_the_key_is_not_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(
+            &[
+                ("AURAVEST_YAHOO_BASE_URL", "http://127.0.0.1:9"),
+                ("AURAVEST_ALPHAVANTAGE_API_KEY", "very-secret-key"),
+                ("AURAVEST_REDIS_NAMESPACE", " staging "),
+            ],
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.market_vars.get("AURAVEST_YAHOO_BASE_URL").as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        assert_eq!(c.market_vars.get("AURAVEST_STOOQ_BASE_URL"), None);
+        assert_eq!(c.redis_namespace, "staging");
+        let shown = format!("{c:?}");
+        assert!(shown.contains("AURAVEST_ALPHAVANTAGE_API_KEY"), "{shown}");
+        assert!(!shown.contains("very-secret-key"), "{shown}");
+        assert_eq!(config(&[], dir.path()).unwrap().redis_namespace, "auravest");
     }
 }

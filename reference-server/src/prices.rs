@@ -85,12 +85,12 @@ pub enum SourcesError {
 }
 
 /// The market chain from `config.market_sources`, with the HTTP sources'
-/// settings (`AURAVEST_YAHOO_BASE_URL`, ...) from the process environment.
+/// settings (`AURAVEST_YAHOO_BASE_URL`, ...) as the configuration read them.
 ///
 /// # Errors
 /// See [`market_from_lookup`].
 pub fn market_from_config(config: &Config) -> Result<Arc<Market>, SourcesError> {
-    market_from_lookup(config, |k| std::env::var(k).ok())
+    market_from_lookup(config, |k| config.market_vars.get(k))
 }
 
 /// The market chain from `config.market_sources`, reading the HTTP sources'

@@ -137,12 +137,16 @@ async fn build(
         None => None,
     };
     let limiter: Arc<dyn Limiter> = match &redis {
-        Some(conn) => Arc::new(RedisLimiter::new(conn.clone())),
+        Some(conn) => Arc::new(RedisLimiter::with_prefix(
+            conn.clone(),
+            &format!("{}:rl:", config.redis_namespace),
+        )),
         None => Arc::new(MemoryLimiter::new()),
     };
     let metrics = Metrics::new();
     let market = market_from_config(&config).map_err(|e| SetupError::Market(e.to_string()))?;
-    let prices = PriceService::new(market, Arc::clone(&store), redis, metrics.clone());
+    let prices = PriceService::new(market, Arc::clone(&store), redis, metrics.clone())
+        .with_namespace(&config.redis_namespace);
     let assistant = if !config.ai {
         AssistantSlot::disabled()
     } else if background_assistant {

@@ -5,9 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auravest_reference_server::Config;
 use auravest_reference_server::metrics::Metrics;
-use auravest_reference_server::prices::{PriceService, connect_redis, market_from_lookup};
+use auravest_reference_server::prices::connect_redis;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
@@ -139,6 +138,9 @@ fn yahoo_chart() -> Vec<u8> {
     std::fs::read(path).expect("the market crate's Yahoo fixture")
 }
 
+/// One set of keys for both instances, as replicas share them.
+const KEY: &str = "c2hhcmVkLWtleXMtZm9yLXR3by1yZXBsaWNhcy0zMiE=";
+
 #[tokio::test]
 async fn two_app_instances_make_one_upstream_call_for_a_quote_asked_of_both_at_once() {
     let Some(redis) = redis_url().await else {
@@ -154,38 +156,46 @@ async fn two_app_instances_make_one_upstream_call_for_a_quote_asked_of_both_at_o
         )
         .mount(&upstream)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let vars = [
-        ("AURAVEST_DATA_DIR", dir.path().display().to_string()),
-        ("AURAVEST_MARKET_SOURCES", "network".to_owned()),
-        ("AURAVEST_YAHOO_BASE_URL", upstream.uri()),
-        ("AURAVEST_YAHOO_COOKIE_URL", upstream.uri()),
-        ("AURAVEST_STOOQ_BASE_URL", upstream.uri()),
-    ];
-    let lookup = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-    let config = Config::from_lookup(lookup).unwrap();
-    let host = app_with(TestOptions::default()).await;
-    // One namespace per run: nothing an earlier run cached is seen.
-    let ns = format!("auravest-test:{}", uuid::Uuid::new_v4());
-    let instance = || async {
-        let metrics = Metrics::new();
-        let service = PriceService::new(
-            market_from_lookup(&config, lookup).unwrap(),
-            Arc::clone(&host.state.store),
-            Some(connect_redis(&redis).await.unwrap()),
-            metrics.clone(),
-        )
-        .with_namespace(&ns);
-        (service, metrics)
+    // Two full app instances over one database and one Redis, with their
+    // own markets pointed at the mock; a namespace of their own so nothing
+    // an earlier run cached is seen.
+    let ns = format!("auravest-test-{}", uuid::Uuid::new_v4().simple());
+    let opts = |store: Option<Arc<dyn auravest_reference_server::store::Store>>| {
+        TestOptions {
+            store,
+            ..TestOptions::default()
+        }
+        .var("REDIS_URL", &redis)
+        .var("AURAVEST_REDIS_NAMESPACE", &ns)
+        .var("AURAVEST_MARKET_SOURCES", "network")
+        .var("AURAVEST_YAHOO_BASE_URL", &upstream.uri())
+        .var("AURAVEST_YAHOO_COOKIE_URL", &upstream.uri())
+        .var("AURAVEST_STOOQ_BASE_URL", &upstream.uri())
+        .var("AURAVEST_JWT_SECRET", KEY)
+        .var("AURAVEST_ENCRYPTION_KEY", KEY)
+        .var("AURAVEST_HASH_KEY", KEY)
     };
-    let (a, ma) = instance().await;
-    let (b, mb) = instance().await;
-    let aapl = "AAPL".parse().unwrap();
-    let (qa, qb) = tokio::join!(a.quote(&aapl), b.quote(&aapl));
-    let (qa, qb) = (qa.unwrap(), qb.unwrap());
-    assert_eq!(qa.source, "yahoo");
-    assert!((qa.price - 185.56).abs() < 1e-9);
-    assert!((qb.price - qa.price).abs() < 1e-9);
+    let a = app_with(opts(None)).await;
+    let b = app_with(opts(Some(Arc::clone(&a.state.store)))).await;
+    let alice = a.user("quotes-a@example.com").await;
+    let ((sa, qa), (sb, qb)) = tokio::join!(
+        a.json(
+            "GET",
+            "/api/v1/quotes?symbols=AAPL",
+            Some(&alice.access),
+            Value::Null
+        ),
+        b.json(
+            "GET",
+            "/api/v1/quotes?symbols=AAPL",
+            Some(&alice.access),
+            Value::Null
+        ),
+    );
+    assert_eq!((sa, sb), (StatusCode::OK, StatusCode::OK), "{qa} {qb}");
+    assert_eq!(qa["quotes"][0]["source"], "yahoo", "{qa}");
+    assert_eq!(qa["quotes"][0]["price"], "185.56", "{qa}");
+    assert_eq!(qb["quotes"][0]["price"], qa["quotes"][0]["price"]);
     let charts = upstream
         .received_requests()
         .await
@@ -206,11 +216,12 @@ async fn two_app_instances_make_one_upstream_call_for_a_quote_asked_of_both_at_o
         };
         (get("hit"), get("miss"))
     };
-    let (ha, sa) = counts(&ma);
-    let (hb, sb) = counts(&mb);
-    assert_eq!((ha + hb, sa + sb), (1, 1), "one miss, one hit");
+    let (ha, ma) = counts(&a.state.metrics);
+    let (hb, mb) = counts(&b.state.metrics);
+    assert_eq!((ha + hb, ma + mb), (1, 1), "one miss, one hit");
     // Later asks are answered from the shared cache.
-    let batch = b.quotes(&[aapl.clone(), aapl]).await;
+    let aapl: auravest_core::Symbol = "AAPL".parse().unwrap();
+    let batch = b.state.prices.quotes(&[aapl.clone(), aapl]).await;
     assert_eq!(batch.len(), 2);
     assert!(batch.iter().all(|(_, q)| q.is_ok()));
     assert_eq!(upstream.received_requests().await.unwrap().len(), charts);
