@@ -31,7 +31,8 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         community::flag, community::feed, community::symbol_posts, community::trending_tickers,
         community::profile, community::follow, community::unfollow, community::notifications,
         community::mark_read, community::moderation_queue, community::remove_post,
-        community::restore_post,
+        community::restore_post, community::share_performance, community::top_performers,
+        community::top_contributors,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::ErrorCode)),
     modifiers(&Bearer),
@@ -45,7 +46,7 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         (name = "market", description = "Delayed quotes and history"),
         (name = "assistant", description = "The AI assistant and learning"),
         (name = "legal", description = "Terms, privacy and About our AI"),
-        (name = "community", description = "Posts, cashtags, feeds, follows, notifications and moderation"),
+        (name = "community", description = "Posts, cashtags, feeds, follows, performance shares, leaderboards, notifications and moderation"),
     )
 )]
 pub struct ApiDoc;

@@ -270,7 +270,9 @@ pub struct PriceService {
     namespace: String,
     /// Per symbol, the earliest day a backfill was already tried from, so
     /// a source without older data is not asked again on every request.
-    backfilled: Arc<std::sync::Mutex<std::collections::HashMap<String, NaiveDate>>>,
+    /// Held for a whole backfill, so a request that finds its symbols being
+    /// backfilled waits for the closes instead of reading too few.
+    backfilled: Arc<tokio::sync::Mutex<std::collections::HashMap<String, NaiveDate>>>,
     /// Each symbol's stored closes, read once and kept for [`SERIES_TTL`]
     /// (dropped at once when this process stores new closes).
     series: Arc<std::sync::Mutex<SeriesCache>>,
@@ -389,32 +391,33 @@ impl PriceService {
 
     /// Fetches and stores the daily closes of each `(symbol, from)` from
     /// `from` to `to`, skipping symbols already backfilled from that day or
-    /// earlier (whether or not the source had the data). Returns whether
-    /// anything was stored.
+    /// earlier (whether or not the source had the data). Backfills run one
+    /// at a time: a caller whose symbols another caller is backfilling waits
+    /// for it. Returns whether the stored closes of `wanted` may have changed
+    /// since the caller read them: closes were stored now, or a symbol was
+    /// skipped because it was backfilled earlier (perhaps while the caller
+    /// was reading).
     ///
     /// # Errors
-    /// The store refusing the closes; a source failing only skips its symbol.
+    /// The store refusing the closes (the symbols may then be tried again);
+    /// a source failing only skips its symbol.
     pub async fn backfill(
         &self,
         wanted: &[(String, NaiveDate)],
         to: NaiveDate,
     ) -> Result<bool, crate::store::StoreError> {
-        let todo: Vec<(String, NaiveDate)> = {
-            let mut tried = self
-                .backfilled
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let mut todo = Vec::new();
-            for (sym, from) in wanted {
-                if tried.get(sym).is_none_or(|t| from < t) {
-                    tried.insert(sym.clone(), *from);
-                    todo.push((sym.clone(), *from));
-                }
+        let mut tried = self.backfilled.lock().await;
+        let mut todo = Vec::new();
+        let mut skipped = false;
+        for (sym, from) in wanted {
+            if tried.get(sym).is_none_or(|t| from < t) {
+                todo.push((sym.clone(), *from, tried.insert(sym.clone(), *from)));
+            } else {
+                skipped = true;
             }
-            todo
-        };
+        }
         let mut closes = Vec::new();
-        for (sym, from) in &todo {
+        for (sym, from, _) in &todo {
             let Ok(symbol) = sym.parse::<Symbol>() else {
                 continue;
             };
@@ -431,10 +434,18 @@ impl PriceService {
             }
         }
         if closes.is_empty() {
-            return Ok(false);
+            return Ok(skipped);
         }
-        self.store.upsert_closes(&closes).await?;
-        self.forget_series(todo.into_iter().map(|(s, _)| s));
+        if let Err(e) = self.store.upsert_closes(&closes).await {
+            for (sym, _, before) in todo {
+                match before {
+                    Some(day) => tried.insert(sym, day),
+                    None => tried.remove(&sym),
+                };
+            }
+            return Err(e);
+        }
+        self.forget_series(todo.into_iter().map(|(s, _, _)| s));
         Ok(true)
     }
 

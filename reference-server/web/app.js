@@ -7,6 +7,7 @@ import {
   loginView, registerView, riskView, goalsView, assistantView, profileView,
 } from './account.js';
 import { portfoliosView, portfolioView } from './portfolio.js';
+import { communityView } from './community.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -23,6 +24,7 @@ const ROUTES = [
   { re: /^#\/goals$/, view: goalsView, auth: true, title: 'Goals and badges', nav: 'goals' },
   { re: /^#\/assistant$/, view: assistantView, auth: true, title: 'Assistant', nav: 'assistant' },
   { re: /^#\/profile$/, view: profileView, auth: true, title: 'Profile', nav: 'profile' },
+  { re: /^#\/community$/, view: communityView, auth: true, title: 'Community', nav: 'community' },
   { re: /^#\/?(portfolios)?$/, view: portfoliosView, auth: true, title: 'Portfolios', nav: 'portfolios' },
 ];
 

@@ -7,8 +7,10 @@
 
 use std::fmt;
 
+use std::str::FromStr;
+
 use auravest_core::Decimal;
-use chrono::Month;
+use chrono::{Month, NaiveDate};
 
 use crate::{Error, Result};
 
@@ -94,6 +96,62 @@ impl Period {
             ));
         }
         Ok(self)
+    }
+}
+
+impl Period {
+    /// The first day of the period.
+    ///
+    /// # Errors
+    /// As [`Period::validate`].
+    pub fn first_day(self) -> Result<NaiveDate> {
+        let (year, month) = match self.validate()? {
+            Self::Month { year, month } => (year, month),
+            Self::Year { year } => (year, 1),
+        };
+        NaiveDate::from_ymd_opt(year, month, 1)
+            .ok_or_else(|| Error::invalid("period", format!("{self} has no first day")))
+    }
+
+    /// The last day of the period.
+    ///
+    /// # Errors
+    /// As [`Period::validate`].
+    pub fn last_day(self) -> Result<NaiveDate> {
+        let next = match self.validate()? {
+            Self::Month { year, month: 12 } | Self::Year { year } => {
+                NaiveDate::from_ymd_opt(year + 1, 1, 1)
+            }
+            Self::Month { year, month } => NaiveDate::from_ymd_opt(year, month + 1, 1),
+        };
+        next.and_then(|d| d.pred_opt())
+            .ok_or_else(|| Error::invalid("period", format!("{self} has no last day")))
+    }
+}
+
+impl FromStr for Period {
+    type Err = Error;
+
+    /// `2024-07` (a month) or `2024` (a year), validated.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::invalid(
+                "period",
+                format!("{s:?} is not a month (YYYY-MM) or a year (YYYY)"),
+            )
+        };
+        let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+        let period = match s.split_once('-') {
+            Some((y, m)) if digits(y, 4) && digits(m, 2) => Self::Month {
+                year: y.parse().map_err(|_| bad())?,
+                month: m.parse().map_err(|_| bad())?,
+            },
+            None if digits(s, 4) => Self::Year {
+                year: s.parse().map_err(|_| bad())?,
+            },
+            _ => return Err(bad()),
+        };
+        period.validate()
     }
 }
 
@@ -268,5 +326,47 @@ mod tests {
             "December 2024"
         );
         assert_eq!(Period::Year { year: 2023 }.to_string(), "2023");
+    }
+
+    #[test]
+    fn periods_parse_and_know_their_days() {
+        let july: Period = "2024-07".parse().unwrap();
+        assert_eq!(
+            july,
+            Period::Month {
+                year: 2024,
+                month: 7
+            }
+        );
+        assert_eq!(july.first_day().unwrap().to_string(), "2024-07-01");
+        assert_eq!(july.last_day().unwrap().to_string(), "2024-07-31");
+        let feb: Period = "2024-02".parse().unwrap();
+        assert_eq!(feb.last_day().unwrap().to_string(), "2024-02-29");
+        let dec: Period = "2023-12".parse().unwrap();
+        assert_eq!(dec.last_day().unwrap().to_string(), "2023-12-31");
+        let year: Period = "2023".parse().unwrap();
+        assert_eq!(year, Period::Year { year: 2023 });
+        assert_eq!(year.first_day().unwrap().to_string(), "2023-01-01");
+        assert_eq!(year.last_day().unwrap().to_string(), "2023-12-31");
+        for bad in [
+            "",
+            "2024-7",
+            "2024-13",
+            "2024-00",
+            "24-07",
+            "2024/07",
+            "1800",
+            "2024-07-01",
+            "２０２４",
+        ] {
+            let err = bad.parse::<Period>().unwrap_err();
+            assert_eq!(err.field(), Some("period"), "{bad:?}: {err}");
+        }
+        let invalid = Period::Month {
+            year: 2024,
+            month: 13,
+        };
+        assert!(invalid.first_day().is_err());
+        assert!(invalid.last_day().is_err());
     }
 }

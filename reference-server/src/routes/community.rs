@@ -1,6 +1,8 @@
 //! The community under `/api/v1/community`: posts with cashtags, comments,
 //! likes, the home feed, ticker streams, trending tickers, follows, member
-//! profiles, flags, notifications and moderation.
+//! profiles, performance shares (a portfolio's return over a month or a
+//! year, in percent only), the top performers and contributors, flags,
+//! notifications and moderation.
 //!
 //! Every rule is `auravest_social::Community`'s; its data lives in the
 //! server's database through [`SqlSocialStore`]. That store blocks on the
@@ -19,8 +21,9 @@
 use std::str::FromStr;
 
 use auravest_social::{
-    Alias, AliasPolicy, CommentOrder, Community, Config, Cursor, Draft, Error, FlagReason,
-    ModAction, NotificationId, PageRequest, PostId, PrivacySettings, Store, Symbol, UserId,
+    Alias, AliasPolicy, CommentOrder, Community, Config, Cursor, Decimal, Draft, Error, FlagReason,
+    ModAction, NotificationId, PageRequest, PerformanceShare, Period, PostId, PrivacySettings,
+    RiskBand, Store, Symbol, UserId,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -33,7 +36,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
-use crate::routes::ApiJson;
+use crate::routes::{ApiJson, portfolios};
 use crate::social_store::{PostsChoice, SqlSocialStore};
 use crate::state::AppState;
 use crate::store::{AuditAction, AuditEntry, Role};
@@ -99,6 +102,44 @@ pub struct ReasonIn {
     /// Why (1–500 characters; kept in the community's moderation audit,
     /// never in our audit log).
     pub reason: String,
+}
+
+/// `POST /community/performance`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceIn {
+    /// One of the caller's portfolios.
+    pub portfolio_id: Uuid,
+    /// `YYYY-MM` (a month) or `YYYY` (a year) that is over.
+    pub period: String,
+    /// Post without the alias; the figure is then not put on the profile.
+    #[serde(default)]
+    pub anonymous: bool,
+    /// Name the risk band of the caller's risk profile (default true).
+    #[serde(default = "yes")]
+    pub include_risk: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `?period=&limit=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PerformersParams {
+    /// `YYYY-MM` (a month) or `YYYY` (a year).
+    pub period: Option<String>,
+    /// Entries, 1–100 (default 20).
+    pub limit: Option<String>,
+}
+
+/// `?days=&limit=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ContributorsParams {
+    /// The window, in days up to now: 1–365 (default 30).
+    pub days: Option<String>,
+    /// Entries, 1–100 (default 20).
+    pub limit: Option<String>,
 }
 
 /// `?cursor=&limit=`.
@@ -356,9 +397,10 @@ fn post_id(raw: &str) -> AppResult<PostId> {
     PostId::from_str(raw).map_err(|_| AppError::field("id", "expected a post id like p42"))
 }
 
-fn page(cursor: Option<&str>, limit: Option<&str>) -> AppResult<PageRequest> {
-    let limit = match limit {
-        None => auravest_social::DEFAULT_PAGE_SIZE,
+/// `?limit=`: 1 to the community's page size, by default its default.
+fn limit(raw: Option<&str>) -> AppResult<usize> {
+    match raw {
+        None => Ok(auravest_social::DEFAULT_PAGE_SIZE),
         Some(l) => l
             .parse::<usize>()
             .ok()
@@ -368,8 +410,17 @@ fn page(cursor: Option<&str>, limit: Option<&str>) -> AppResult<PageRequest> {
                     "limit",
                     format!("must be 1-{}", auravest_social::MAX_PAGE_SIZE),
                 )
-            })?,
-    };
+            }),
+    }
+}
+
+/// `YYYY-MM` or `YYYY`.
+fn period(raw: &str) -> AppResult<Period> {
+    Period::from_str(raw.trim()).map_err(|e| social_error(&e))
+}
+
+fn page(cursor: Option<&str>, limit_raw: Option<&str>) -> AppResult<PageRequest> {
+    let limit = limit(limit_raw)?;
     let cursor = cursor
         .map(Cursor::from_str)
         .transpose()
@@ -648,6 +699,124 @@ pub async fn trending_tickers(
     to_json(&list)
 }
 
+// --- performance ---------------------------------------------------------------
+
+/// The band a risk category is shown as.
+fn band(category: auravest_risk::RiskCategory) -> RiskBand {
+    use auravest_risk::RiskCategory as C;
+    match category {
+        C::Conservative => RiskBand::Conservative,
+        C::ModeratelyConservative => RiskBand::ModeratelyConservative,
+        C::Moderate => RiskBand::Moderate,
+        C::Growth => RiskBand::Growth,
+        C::Aggressive => RiskBand::Aggressive,
+    }
+}
+
+/// Posts the time-weighted return of one of the caller's portfolios over a
+/// month or a year that is over, in percent only (rounded to 0.1), with the
+/// band of the caller's risk profile unless `include_risk` is false. Under
+/// the alias it needs `share_performance` on and also puts the figure on the
+/// caller's profile and in the top performers; an anonymous share does
+/// neither, and is refused when the same figure is already on the profile.
+#[utoipa::path(post, path = "/api/v1/community/performance", tag = "community",
+    request_body = PerformanceIn,
+    responses(
+        (status = 201, description = "The post (`auravest_social::PostView`)", body = Object),
+        (status = 403, description = "`share_performance` is off (and the share is not anonymous)",
+            body = crate::error::ErrorBody),
+        (status = 404, description = "No such portfolio of the caller's", body = crate::error::ErrorBody),
+        (status = 422, description = "`period` malformed, not over, not priced or before the \
+            portfolio; `portfolio_id` without transactions; `anonymous` for a figure on the profile",
+            body = crate::error::ErrorBody),
+        (status = 429, description = "Posting too fast", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn share_performance(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<PerformanceIn>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let period = period(&body.period)?;
+    let days = (|| Ok::<_, Error>((period.first_day()?, period.last_day()?)))()
+        .map_err(|e| social_error(&e))?;
+    let twr = portfolios::period_return(&state, user.id, body.portfolio_id, days.0, days.1).await?;
+    let return_pct = Decimal::from_f64_retain(twr * 100.0).ok_or_else(|| {
+        AppError::field(
+            "period",
+            "the portfolio's return over the period is not a number",
+        )
+    })?;
+    let risk = if body.include_risk {
+        portfolios::risk_profile_of(&state, user.id)
+            .await?
+            .map(|p| band(p.category))
+    } else {
+        None
+    };
+    let share = PerformanceShare::new(period, return_pct, risk).map_err(|e| social_error(&e))?;
+    let anonymous = body.anonymous;
+    let view = with_member(&state, &user, move |c, me| {
+        let id = c.share_performance(me, &share, anonymous, Utc::now())?;
+        if !anonymous {
+            c.record_return(me, share.period, share.return_pct)?;
+        }
+        c.view_post(Some(me), id)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, to_json(&view)?))
+}
+
+/// The members who share their performance, by their return over a period
+/// (percent only), highest first.
+#[utoipa::path(get, path = "/api/v1/community/leaderboards/performers", tag = "community",
+    params(PerformersParams),
+    responses((status = 200, description = "`Vec<auravest_social::PerformerEntry>`", body = Object),
+        (status = 422, description = "`period` missing or malformed, `limit` invalid",
+            body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn top_performers(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Query(params): Query<PerformersParams>,
+) -> AppResult<Json<Value>> {
+    let raw = params
+        .period
+        .ok_or_else(|| AppError::field("period", "is required: YYYY-MM or YYYY"))?;
+    let period = period(&raw)?;
+    let limit = limit(params.limit.as_deref())?;
+    let list = with_community(&state, move |c| c.top_performers(period, limit)).await?;
+    to_json(&list)
+}
+
+/// The most helpful members over the last `days`: likes received plus
+/// answers marked helpful (anonymous posts never count; wealth plays no part).
+#[utoipa::path(get, path = "/api/v1/community/leaderboards/contributors", tag = "community",
+    params(ContributorsParams),
+    responses((status = 200, description = "`Vec<auravest_social::ContributorEntry>`", body = Object),
+        (status = 422, description = "`days` or `limit` invalid", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn top_contributors(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Query(params): Query<ContributorsParams>,
+) -> AppResult<Json<Value>> {
+    let days = match params.days.as_deref() {
+        None => 30,
+        Some(d) => d
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=365).contains(n))
+            .ok_or_else(|| AppError::field("days", "must be 1-365"))?,
+    };
+    let limit = limit(params.limit.as_deref())?;
+    let now = Utc::now();
+    let list = with_community(&state, move |c| {
+        c.top_contributors(now - chrono::Duration::days(days), now, limit)
+    })
+    .await?;
+    to_json(&list)
+}
+
 // --- members -------------------------------------------------------------------
 
 /// A member's profile: alias, counts, and percentage returns only when the
@@ -921,6 +1090,12 @@ pub fn router() -> Router<AppState> {
         .route("/community/feed", get(feed))
         .route("/community/symbols/{symbol}/posts", get(symbol_posts))
         .route("/community/trending/tickers", get(trending_tickers))
+        .route("/community/performance", post(share_performance))
+        .route("/community/leaderboards/performers", get(top_performers))
+        .route(
+            "/community/leaderboards/contributors",
+            get(top_contributors),
+        )
         .route("/community/members/{alias}", get(profile))
         .route(
             "/community/members/{alias}/follow",

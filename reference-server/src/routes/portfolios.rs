@@ -1000,6 +1000,68 @@ pub async fn performance(
     }))
 }
 
+/// Stored prices may end this many days before a period's last day (a
+/// weekend and a holiday) and still price its close.
+const PERIOD_END_SLACK_DAYS: i64 = 4;
+
+/// The time-weighted return (a fraction) of one of the user's portfolios
+/// from the close before `first` (or its first transaction, when later) to
+/// the close on or before `last`.
+///
+/// # Errors
+/// 404 when the portfolio is not the user's; 422 on `period` when it is
+/// not over, ends before the portfolio's first transaction or after the
+/// stored prices, and on `portfolio_id` when there are no transactions.
+pub(crate) async fn period_return(
+    state: &AppState,
+    user: Uuid,
+    id: Uuid,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> AppResult<f64> {
+    let today = Utc::now().date_naive();
+    if last >= today {
+        return Err(AppError::field(
+            "period",
+            format!("it ends on {last}, which is not over yet"),
+        ));
+    }
+    let loaded = load(state, user, id).await?;
+    let Some(opened) = loaded.portfolio.transactions().first().map(|t| t.date) else {
+        return Err(AppError::field(
+            "portfolio_id",
+            "the portfolio has no transactions yet",
+        ));
+    };
+    if opened > last {
+        return Err(AppError::field(
+            "period",
+            format!("it ends on {last}, before the portfolio's first transaction ({opened})"),
+        ));
+    }
+    let start = (first - Days::days(1)).max(opened);
+    let symbols = symbols_of(&loaded.portfolio);
+    let lookback = (today - start).num_days() + 14;
+    let priced = prices_for(state, &symbols, lookback, Some(&loaded.portfolio)).await?;
+    if !symbols.is_empty() && priced.as_of + Days::days(PERIOD_END_SLACK_DAYS) < last {
+        return Err(AppError::field(
+            "period",
+            format!(
+                "prices run only to {}; the period ends on {last}",
+                priced.as_of
+            ),
+        ));
+    }
+    let series = loaded
+        .portfolio
+        .value_series(&priced.frame, start, last)
+        .map_err(|e| match e {
+            auravest_core::Error::InvalidPeriod { .. } => AppError::field("period", format!("{e}")),
+            e => priced_error(&e),
+        })?;
+    Ok(series.time_weighted_return())
+}
+
 // --- insights ---------------------------------------------------------------
 
 /// Nudges, the recommended allocation and a rebalancing suggestion.

@@ -75,6 +75,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../../web/account.js"),
     },
     Asset {
+        name: "community.js",
+        content_type: JS,
+        body: include_str!("../../web/community.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: SVG,
         body: include_str!("../../web/favicon.svg"),

@@ -5,72 +5,13 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestOptions, TestUser, app, app_with};
-
-const SAMPLE_CSV: &str = include_str!("../../../examples/data/transactions.csv");
-
-async fn portfolio(app: &TestApp, user: &TestUser, name: &str) -> String {
-    let (s, b) = app
-        .json(
-            "POST",
-            "/api/v1/portfolios",
-            Some(&user.access),
-            json!({"name": name}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    b["id"].as_str().unwrap().to_owned()
-}
-
-async fn sample_portfolio(app: &TestApp, user: &TestUser) -> String {
-    let id = portfolio(app, user, "Sample").await;
-    let (s, b) = app
-        .csv(
-            &format!("/api/v1/portfolios/{id}/transactions/import"),
-            &user.access,
-            SAMPLE_CSV,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b["imported"], 15);
-    id
-}
+use crate::support::{TestOptions, app, app_with, portfolio, sample_portfolio, take_questionnaire};
 
 fn field(b: &Value) -> Vec<String> {
     b["error"]["fields"]
         .as_object()
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default()
-}
-
-async fn take_questionnaire(app: &TestApp, user: &TestUser, option: usize) -> Value {
-    let (s, q) = app
-        .json(
-            "GET",
-            "/api/v1/risk/questionnaire",
-            Some(&user.access),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    let mut answers = serde_json::Map::new();
-    for question in q["questions"].as_array().unwrap() {
-        let n = question["options"].as_array().unwrap().len();
-        answers.insert(
-            question["id"].as_str().unwrap().to_owned(),
-            json!(option.min(n - 1)),
-        );
-    }
-    let (s, b) = app
-        .json(
-            "POST",
-            "/api/v1/risk/answers",
-            Some(&user.access),
-            json!({"version": q["version"], "answers": answers}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    b
 }
 
 #[tokio::test]

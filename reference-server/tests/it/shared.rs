@@ -138,14 +138,9 @@ fn yahoo_chart() -> Vec<u8> {
     std::fs::read(path).expect("the market crate's Yahoo fixture")
 }
 
-/// One set of keys for both instances, as replicas share them.
-const KEY: &str = "c2hhcmVkLWtleXMtZm9yLXR3by1yZXBsaWNhcy0zMiE=";
-
-#[tokio::test]
-async fn two_app_instances_make_one_upstream_call_for_a_quote_asked_of_both_at_once() {
-    let Some(redis) = redis_url().await else {
-        return;
-    };
+/// A Yahoo chart endpoint that answers the fixture after 300 ms, so
+/// concurrent callers overlap.
+async fn slow_yahoo() -> MockServer {
     let upstream = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path_regex("^/v8/finance/chart/"))
@@ -156,6 +151,18 @@ async fn two_app_instances_make_one_upstream_call_for_a_quote_asked_of_both_at_o
         )
         .mount(&upstream)
         .await;
+    upstream
+}
+
+/// One set of keys for both instances, as replicas share them.
+const KEY: &str = "c2hhcmVkLWtleXMtZm9yLXR3by1yZXBsaWNhcy0zMiE=";
+
+#[tokio::test]
+async fn two_app_instances_make_one_upstream_call_for_a_quote_asked_of_both_at_once() {
+    let Some(redis) = redis_url().await else {
+        return;
+    };
+    let upstream = slow_yahoo().await;
     // Two full app instances over one database and one Redis, with their
     // own markets pointed at the mock; a namespace of their own so nothing
     // an earlier run cached is seen.
@@ -225,4 +232,42 @@ async fn two_app_instances_make_one_upstream_call_for_a_quote_asked_of_both_at_o
     assert_eq!(batch.len(), 2);
     assert!(batch.iter().all(|(_, q)| q.is_ok()));
     assert_eq!(upstream.received_requests().await.unwrap().len(), charts);
+}
+
+#[tokio::test]
+async fn a_request_waits_for_a_backfill_in_flight_instead_of_reading_too_few_closes() {
+    let upstream = slow_yahoo().await;
+    let app = app_with(
+        TestOptions::default()
+            .var("AURAVEST_MARKET_SOURCES", "network")
+            .var("AURAVEST_YAHOO_BASE_URL", &upstream.uri())
+            .var("AURAVEST_YAHOO_COOKIE_URL", &upstream.uri())
+            .var("AURAVEST_STOOQ_BASE_URL", &upstream.uri()),
+    )
+    .await;
+    let prices = &app.state.prices;
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let wanted = [("AAPL".to_owned(), day("2024-01-01"))];
+    let to = day("2024-01-31");
+    let symbols = ["AAPL".to_owned()];
+    // The second caller has read the (empty) stored closes and asks for the
+    // backfill while the first one's is still on the wire.
+    let (first, (second, seen)) = tokio::join!(prices.backfill(&wanted, to), async {
+        let before = prices.stored_series(&symbols).await.unwrap();
+        assert!(before.get("AAPL").is_none_or(|s| s.is_empty()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let again = prices.backfill(&wanted, to).await;
+        (again, prices.stored_series(&symbols).await.unwrap())
+    });
+    assert!(first.unwrap(), "the first caller stored closes");
+    assert!(second.unwrap(), "the second is told to read again");
+    assert_eq!(seen["AAPL"].len(), 5, "and finds every close: {seen:?}");
+    let charts = upstream
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().starts_with("/v8/finance/chart/"))
+        .count();
+    assert_eq!(charts, 1, "one upstream call");
 }

@@ -14,7 +14,10 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{TestApp, TestDatabase, TestOptions, TestUser, app, app_with};
+use crate::support::{
+    TestApp, TestDatabase, TestOptions, TestUser, app, app_with, portfolio, sample_portfolio,
+    take_questionnaire,
+};
 
 // --- databases ----------------------------------------------------------------
 
@@ -588,6 +591,225 @@ mod api {
         }
         let (s, _) = get(&t, &ann, "/api/v1/community/members/Nobody_Here").await;
         assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+
+    /// A percentage in a view: the crate writes decimals as strings.
+    fn pct(v: &Value) -> f64 {
+        v.as_str()
+            .map_or_else(|| v.as_f64(), |s| s.parse().ok())
+            .unwrap_or_else(|| panic!("not a percentage: {v}"))
+    }
+
+    /// The portfolio's value on the last day on or before `day`, from its
+    /// `max` performance series.
+    fn value_on(series: &Value, day: &str) -> f64 {
+        series["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|p| p["date"].as_str().unwrap() <= day)
+            .map(|p| p["value"].as_str().unwrap().parse().unwrap())
+            .unwrap_or_else(|| panic!("no value on or before {day}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_portfolio_return_is_shared_in_percent_and_ranks_its_member() {
+        let t = app().await;
+        let ann = t.user("ann@example.com").await;
+        let bob = t.user("bob@example.com").await;
+        let ann_alias = alias(&t, &ann).await;
+        let id = sample_portfolio(&t, &ann).await;
+        let empty = portfolio(&t, &ann, "Empty").await;
+        let bobs = sample_portfolio(&t, &bob).await;
+        let profile = take_questionnaire(&t, &ann, 2).await;
+        let band = match profile["profile"]["category"].as_str().unwrap() {
+            "conservative" => "Conservative",
+            "moderately_conservative" => "Moderately Conservative",
+            "moderate" => "Moderate",
+            "growth" => "Growth",
+            "aggressive" => "Aggressive",
+            other => panic!("unknown category {other}"),
+        };
+        let share = |body: Value| {
+            let t = &t;
+            let token = ann.access.clone();
+            async move {
+                t.json("POST", "/api/v1/community/performance", Some(&token), body)
+                    .await
+            }
+        };
+        let posts_of_ann = || async {
+            let (_, p) = get(&t, &ann, &format!("/api/v1/community/members/{ann_alias}")).await;
+            p["posts"].as_u64().unwrap()
+        };
+
+        // Not sharing yet: refused, nothing posted.
+        let (s, b) = share(json!({"portfolio_id": id, "period": "2018-03"})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+        // Bad input names the field and posts nothing.
+        let (s, _) = t
+            .json(
+                "PATCH",
+                "/api/v1/me",
+                Some(&ann.access),
+                json!({"share_performance": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        for (body, field) in [
+            (json!({"portfolio_id": id, "period": "2018-13"}), "period"),
+            (
+                json!({"portfolio_id": id, "period": "March 2018"}),
+                "period",
+            ),
+            (json!({"portfolio_id": id, "period": "2099-01"}), "period"),
+            (json!({"portfolio_id": id, "period": "2014-12"}), "period"),
+            (json!({"portfolio_id": id, "period": "2018-04"}), "period"),
+            (json!({"portfolio_id": id, "period": "2018"}), "period"),
+            (
+                json!({"portfolio_id": empty, "period": "2017"}),
+                "portfolio_id",
+            ),
+            (
+                json!({"portfolio_id": "not-a-uuid", "period": "2017"}),
+                "portfolio_id",
+            ),
+            (
+                json!({"portfolio_id": id, "period": "2017", "amount": "100"}),
+                "amount",
+            ),
+            (json!({"portfolio_id": id}), "period"),
+        ] {
+            let (s, b) = share(body.clone()).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {b}");
+            assert!(
+                fields(&b).iter().any(|f| f.contains(field)),
+                "{body}: {field} in {b}"
+            );
+        }
+        let (s, b) = share(json!({"portfolio_id": bobs, "period": "2017"})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another user's portfolio: {b}");
+        assert_eq!(posts_of_ann().await, 0);
+
+        // March 2018 had no deposits or withdrawals: the return is the
+        // change in value from the February close to the March close.
+        let (s, series) = get(
+            &t,
+            &ann,
+            &format!("/api/v1/portfolios/{id}/performance?range=max"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{series}");
+        let expected =
+            (value_on(&series, "2018-03-31") / value_on(&series, "2018-02-28") - 1.0) * 100.0;
+        let (s, post) = share(json!({"portfolio_id": id, "period": "2018-03"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{post}");
+        let got = pct(&post["performance"]["return_pct"]);
+        assert!((got - expected).abs() <= 0.05 + 1e-9, "{got} vs {expected}");
+        assert_eq!(
+            post["text"].as_str().unwrap(),
+            format!("{got:+.1}% in March 2018 with a {band} risk portfolio")
+        );
+        assert_eq!(post["author"]["alias"], ann_alias.as_str());
+        let mut all = Vec::new();
+        keys(&post, &mut all);
+        for money in ["value", "amount", "balance", "total", "price", "currency"] {
+            assert!(!all.iter().any(|k| k.contains(money)), "{money} in {post}");
+        }
+        // `cashtags` is the only key that mentions cash.
+        assert!(
+            all.iter().all(|k| !k.contains("cash") || k == "cashtags"),
+            "{post}"
+        );
+
+        // On Ann's profile and at the top of the month's board.
+        let (_, seen) = get(&t, &bob, &format!("/api/v1/community/members/{ann_alias}")).await;
+        let perf = seen["performance"].as_array().expect("shared");
+        assert_eq!(perf.len(), 1, "{seen}");
+        assert_eq!(
+            perf[0]["period"],
+            json!({"kind": "month", "year": 2018, "month": 3})
+        );
+        assert!((pct(&perf[0]["return_pct"]) - got).abs() < 1e-9);
+        let (s, board) = get(
+            &t,
+            &bob,
+            "/api/v1/community/leaderboards/performers?period=2018-03",
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{board}");
+        let board = board.as_array().unwrap();
+        assert_eq!(board.len(), 1);
+        assert_eq!(board[0]["rank"], 1);
+        assert_eq!(board[0]["member"]["alias"], ann_alias.as_str());
+
+        // The same figure anonymously would point at Ann: refused.
+        let (s, b) =
+            share(json!({"portfolio_id": id, "period": "2018-03", "anonymous": true})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(fields(&b), ["anonymous"]);
+        // Another year anonymously, without the risk band: posted, kept off
+        // the profile and the board.
+        let (s, anon) = share(json!({
+            "portfolio_id": id, "period": "2017", "anonymous": true, "include_risk": false
+        }))
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{anon}");
+        assert_eq!(anon["author"], json!({"kind": "anonymous"}));
+        let text = anon["text"].as_str().unwrap();
+        assert!(text.ends_with("% in 2017"), "{text}");
+        let (_, seen) = get(&t, &bob, &format!("/api/v1/community/members/{ann_alias}")).await;
+        assert_eq!(seen["performance"].as_array().unwrap().len(), 1, "{seen}");
+        let (_, board) = get(
+            &t,
+            &bob,
+            "/api/v1/community/leaderboards/performers?period=2017",
+        )
+        .await;
+        assert_eq!(board, json!([]));
+
+        // Bob likes the named share: Ann leads the contributors.
+        let like = format!(
+            "/api/v1/community/posts/{}/like",
+            post["id"].as_str().unwrap()
+        );
+        let (s, b) = t.json("PUT", &like, Some(&bob.access), Value::Null).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, top) = get(
+            &t,
+            &bob,
+            "/api/v1/community/leaderboards/contributors?days=7",
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{top}");
+        assert_eq!(top[0]["member"]["alias"], ann_alias.as_str(), "{top}");
+        assert_eq!(top[0]["likes_received"], 1, "{top}");
+
+        for (path, field) in [
+            ("/api/v1/community/leaderboards/performers", "period"),
+            (
+                "/api/v1/community/leaderboards/performers?period=2018-3",
+                "period",
+            ),
+            (
+                "/api/v1/community/leaderboards/performers?period=2018-03&limit=0",
+                "limit",
+            ),
+            ("/api/v1/community/leaderboards/contributors?days=0", "days"),
+            (
+                "/api/v1/community/leaderboards/contributors?days=400",
+                "days",
+            ),
+            (
+                "/api/v1/community/leaderboards/contributors?limit=x",
+                "limit",
+            ),
+        ] {
+            let (s, b) = get(&t, &bob, path).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {b}");
+            assert_eq!(fields(&b), [field], "{path}: {b}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -267,3 +267,66 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// The sample transactions the project ships.
+pub(crate) const SAMPLE_CSV: &str = include_str!("../../../examples/data/transactions.csv");
+
+/// Creates an empty portfolio; returns its id.
+pub(crate) async fn portfolio(app: &TestApp, user: &TestUser, name: &str) -> String {
+    let (s, b) = app
+        .json(
+            "POST",
+            "/api/v1/portfolios",
+            Some(&user.access),
+            json!({"name": name}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b["id"].as_str().unwrap().to_owned()
+}
+
+/// A portfolio holding the sample transactions; returns its id.
+pub(crate) async fn sample_portfolio(app: &TestApp, user: &TestUser) -> String {
+    let id = portfolio(app, user, "Sample").await;
+    let (s, b) = app
+        .csv(
+            &format!("/api/v1/portfolios/{id}/transactions/import"),
+            &user.access,
+            SAMPLE_CSV,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["imported"], 15);
+    id
+}
+
+/// Answers every question with option `option` (or the last one).
+pub(crate) async fn take_questionnaire(app: &TestApp, user: &TestUser, option: usize) -> Value {
+    let (s, q) = app
+        .json(
+            "GET",
+            "/api/v1/risk/questionnaire",
+            Some(&user.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let mut answers = serde_json::Map::new();
+    for question in q["questions"].as_array().unwrap() {
+        let n = question["options"].as_array().unwrap().len();
+        answers.insert(
+            question["id"].as_str().unwrap().to_owned(),
+            json!(option.min(n - 1)),
+        );
+    }
+    let (s, b) = app
+        .json(
+            "POST",
+            "/api/v1/risk/answers",
+            Some(&user.access),
+            json!({"version": q["version"], "answers": answers}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b
+}

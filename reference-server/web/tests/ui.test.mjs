@@ -353,6 +353,49 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await answer.locator('button[aria-pressed="true"]', { hasText: 'Helpful' }).waitFor();
   });
 
+  it('posts in the community, finds the post by its ticker and shares a return in percent', async () => {
+    watch.expect(403, /^\/api\/v1\/community\/performance$/);
+    await page.getByRole('navigation').getByRole('link', { name: 'Community' }).click();
+    await page.getByRole('heading', { name: 'Community', level: 1 }).waitFor();
+    await page.locator('[data-stream]').filter({ hasText: 'Nothing yet' }).waitFor();
+    await page.locator('[data-sharing-off]').waitFor();
+
+    const form = page.locator('form[aria-label="New post"]');
+    await form.getByLabel('Your post').fill('Watching $AAPL into the earnings call');
+    await form.getByLabel('Sentiment').selectOption('bullish');
+    await form.getByRole('button', { name: 'Post' }).click();
+    const latest = page.locator('[data-latest] article[data-post]');
+    await latest.filter({ hasText: 'earnings call' }).waitFor();
+    assert.match(await latest.innerText(), /bullish/i);
+    assert.equal(await latest.getByRole('button', { name: 'Like' }).count(), 0, 'no like button on your own post');
+    assert.equal(await form.getByLabel('Your post').inputValue(), '', 'the form is cleared');
+
+    const tickers = page.locator('form[aria-label="Posts about a ticker"]');
+    await tickers.getByLabel('Ticker').fill('aapl');
+    await tickers.getByRole('button', { name: 'Show posts' }).click();
+    await page.getByRole('heading', { name: 'Posts about $AAPL' }).waitFor();
+    await page.locator('[data-stream] article[data-post]', { hasText: 'earnings call' }).waitFor();
+
+    // Sharing is off for the demo user: under the alias it is refused with
+    // a way out; anonymously it posts the percentage and nothing else.
+    const share = page.locator('form[aria-label="Share performance"]');
+    await share.getByLabel('Portfolio').selectOption({ label: 'Demo portfolio' });
+    await share.getByLabel('Month').fill('2018-03');
+    await share.getByRole('button', { name: 'Share' }).click();
+    await share.locator('[data-form-error]').filter({ hasText: /Share my performance/ }).waitFor();
+    await share.getByLabel('Share anonymously').check();
+    await share.getByRole('button', { name: 'Share' }).click();
+    const shared = latest.filter({ hasText: /[+-]\d+\.\d% in March 2018 with an? [A-Za-z ]+ risk portfolio/ });
+    await shared.waitFor();
+    assert.equal(await shared.locator('[data-author]').innerText(), 'Anonymous');
+    assert.doesNotMatch(await shared.innerText(), /\$\s?\d/, 'no amount of money');
+
+    const board = page.locator('form[aria-label="Top performers"]');
+    await board.getByLabel('Month').fill('2018-03');
+    await board.getByRole('button', { name: 'Show' }).click();
+    await page.locator('[data-performers]').filter({ hasText: 'No one has shared a return' }).waitFor();
+  });
+
   it('logs out', async () => {
     await page.getByRole('button', { name: 'Log out' }).first().click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();

@@ -1,0 +1,249 @@
+// The community view: write a post, share a portfolio's return in percent,
+// read the followed members' feed or a ticker's stream, trending tickers
+// and the two leaderboards. Texts from the API are always set as text.
+
+import {
+  h, replace, field, formError, clearErrors, showErrors, status, section, busy,
+} from './dom.js';
+import { get, post, put, del, ApiError } from './api.js';
+
+function values(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+/** The last complete month as `YYYY-MM`. */
+function lastMonth() {
+  const d = new Date();
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() - 1);
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+function authorName(author) {
+  return author && author.kind === 'member' ? author.alias : 'Anonymous';
+}
+
+function when(instant) {
+  const d = new Date(instant);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleString();
+}
+
+/** One post, with a like button on other members' posts. */
+function postView(p, onChange) {
+  const likes = h('span', { class: 'muted small', dataset: { likes: '' }, text: `${p.likes} ${p.likes === 1 ? 'like' : 'likes'}` });
+  let liked = Boolean(p.liked);
+  const like = p.mine ? null : h('button', {
+    type: 'button',
+    class: 'small',
+    'aria-pressed': String(liked),
+    text: 'Like',
+    onclick: async (ev) => {
+      const button = ev.currentTarget;
+      await busy(button, async () => {
+        try {
+          const path = `/community/posts/${encodeURIComponent(p.id)}/like`;
+          const view = liked ? await del(path) : await put(path);
+          liked = Boolean(view.liked);
+          button.setAttribute('aria-pressed', String(liked));
+          likes.textContent = `${view.likes} ${view.likes === 1 ? 'like' : 'likes'}`;
+          if (onChange) onChange(view);
+        } catch (e) {
+          status(e.message);
+        }
+      });
+    },
+  });
+  return h('article', { class: 'post card', dataset: { post: p.id } },
+    h('header', { class: 'post-head' },
+      h('strong', { dataset: { author: '' }, text: authorName(p.author) }),
+      p.mine ? h('span', { class: 'pill', text: 'you' }) : null,
+      p.sentiment ? h('span', { class: `pill ${p.sentiment === 'bullish' ? 'gain' : 'loss'}`, text: p.sentiment }) : null,
+      h('time', { class: 'muted small', datetime: p.created_at, text: when(p.created_at) })),
+    h('p', { class: 'pre post-text', text: p.text }),
+    p.cashtags && p.cashtags.length
+      ? h('p', { class: 'small muted', text: p.cashtags.map((t) => `$${t}`).join(' ') })
+      : null,
+    h('footer', { class: 'post-foot' }, like, likes,
+      h('span', { class: 'muted small', text: `${p.comments} ${p.comments === 1 ? 'comment' : 'comments'}` })));
+}
+
+function postList(items, empty) {
+  if (!items.length) return h('p', { class: 'empty', text: empty });
+  return h('div', { class: 'posts' }, items.map((p) => postView(p)));
+}
+
+/** The community page. */
+export async function communityView(ctx) {
+  const [portfolios, trending] = await Promise.all([
+    get('/portfolios'),
+    get('/community/trending/tickers'),
+  ]);
+  const me = ctx.me;
+
+  // The stream: the feed, or one ticker's posts.
+  const streamTitle = h('h2', { id: 'stream-title', text: 'From members you follow' });
+  const stream = h('div', { dataset: { stream: '' }, 'aria-live': 'polite' });
+  async function showFeed() {
+    streamTitle.textContent = 'From members you follow';
+    const page = await get('/community/feed');
+    replace(stream, postList(page.items, 'Nothing yet: follow members to see their posts here.'));
+  }
+  async function showTicker(symbol) {
+    const page = await get(`/community/symbols/${encodeURIComponent(symbol)}/posts`);
+    streamTitle.textContent = `Posts about $${symbol.toUpperCase()}`;
+    replace(stream, postList(page.items, `No posts about $${symbol.toUpperCase()} yet.`));
+  }
+  const tickerForm = h('form', { class: 'inline-form stack', novalidate: true, 'aria-label': 'Posts about a ticker' },
+    formError(),
+    field('Ticker', h('input', { name: 'symbol', type: 'text', required: true, autocapitalize: 'characters', placeholder: 'AAPL', maxlength: 12 })),
+    h('button', { type: 'submit', text: 'Show posts' }));
+  tickerForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const symbol = String(values(tickerForm).symbol || '').trim().replace(/^\$/, '');
+    await busy(tickerForm.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(tickerForm);
+        if (!symbol) throw new ApiError(422, 'validation_failed', 'Enter a ticker.', { symbol: 'Enter a ticker, like AAPL.' });
+        await showTicker(symbol);
+      } catch (e) {
+        showErrors(tickerForm, e);
+      }
+    });
+  });
+  const feedButton = h('button', { type: 'button', text: 'Following', onclick: () => showFeed().catch((e) => status(e.message)) });
+
+  // Writing a post.
+  const latest = h('div', { dataset: { latest: '' }, 'aria-live': 'polite' });
+  const postForm = h('form', { class: 'stack', novalidate: true, 'aria-label': 'New post' },
+    formError(),
+    field('Your post', h('textarea', { name: 'text', rows: '3', required: true, maxlength: 1000 }),
+      'Tag tickers with $, like $AAPL. Share ideas and percentages, not amounts of money.'),
+    field('Sentiment', h('select', { name: 'sentiment' },
+      h('option', { value: '', text: 'None' }),
+      h('option', { value: 'bullish', text: 'Bullish' }),
+      h('option', { value: 'bearish', text: 'Bearish' }))),
+    field('Post anonymously', h('input', { name: 'anonymous', type: 'checkbox' })),
+    field('Post even though it mentions amounts of money', h('input', { name: 'confirm_amounts', type: 'checkbox' })),
+    h('button', { type: 'submit', class: 'primary', text: 'Post' }));
+  postForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = values(postForm);
+    const body = {
+      text: v.text || '',
+      anonymous: postForm.querySelector('[name=anonymous]').checked,
+      confirm_amounts: postForm.querySelector('[name=confirm_amounts]').checked,
+    };
+    if (v.sentiment) body.sentiment = v.sentiment;
+    await busy(postForm.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(postForm);
+        const view = await post('/community/posts', body);
+        postForm.reset();
+        replace(latest, h('h3', { text: 'Just posted' }), postView(view));
+        status('Posted.');
+      } catch (e) {
+        showErrors(postForm, e);
+      }
+    });
+  });
+
+  // Sharing a return.
+  const hasPortfolios = portfolios.length > 0;
+  const shareForm = h('form', { class: 'stack', novalidate: true, 'aria-label': 'Share performance' },
+    formError(),
+    field('Portfolio', h('select', { name: 'portfolio_id', disabled: !hasPortfolios },
+      portfolios.map((p) => h('option', { value: p.id, text: p.name })))),
+    field('Month', h('input', { name: 'period', type: 'month', required: true, value: lastMonth() }),
+      'A month that is over. Only the percentage return is shared, never an amount.'),
+    field('Share anonymously', h('input', { name: 'anonymous', type: 'checkbox' })),
+    field('Name my risk profile', h('input', { name: 'include_risk', type: 'checkbox', checked: true })),
+    h('button', { type: 'submit', class: 'primary', text: 'Share', disabled: !hasPortfolios }));
+  shareForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = values(shareForm);
+    const body = {
+      portfolio_id: v.portfolio_id,
+      period: v.period || '',
+      anonymous: shareForm.querySelector('[name=anonymous]').checked,
+      include_risk: shareForm.querySelector('[name=include_risk]').checked,
+    };
+    await busy(shareForm.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(shareForm);
+        const view = await post('/community/performance', body);
+        replace(latest, h('h3', { text: 'Just posted' }), postView(view));
+        status('Shared.');
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 403) {
+          e.message = `${e.message}. Turn on "Share my performance" in your profile, or share anonymously.`;
+        }
+        showErrors(shareForm, e);
+      }
+    });
+  });
+  const sharingNote = me && !me.share_performance
+    ? h('p', { class: 'hint', dataset: { sharingOff: '' }, text: 'Your performance is private: shares under your alias need "Share my performance" on in your profile. Anonymous shares are always possible and never show on your profile.' })
+    : null;
+
+  // Trending tickers.
+  const trendingList = trending.length
+    ? h('ul', { class: 'tickers' }, trending.map((t) => h('li', {},
+      h('button', {
+        type: 'button',
+        class: 'small',
+        text: `$${t.symbol}`,
+        onclick: () => showTicker(t.symbol).catch((e) => status(e.message)),
+      }),
+      ` ${t.mentions} ${t.mentions === 1 ? 'mention' : 'mentions'}`)))
+    : h('p', { class: 'empty', text: 'No ticker is unusually busy today.' });
+
+  // Leaderboards.
+  const performers = h('div', { dataset: { performers: '' }, 'aria-live': 'polite' });
+  const boardForm = h('form', { class: 'inline-form stack', novalidate: true, 'aria-label': 'Top performers' },
+    formError(),
+    field('Month', h('input', { name: 'period', type: 'month', required: true, value: lastMonth() })),
+    h('button', { type: 'submit', text: 'Show' }));
+  async function showPerformers(period) {
+    const rows = await get(`/community/leaderboards/performers?period=${encodeURIComponent(period)}`);
+    replace(performers, rows.length
+      ? h('ol', {}, rows.map((r) => h('li', {}, h('strong', { text: r.member.alias }), ` ${Number(r.return_pct) > 0 ? '+' : ''}${Number(r.return_pct).toFixed(1)}%`)))
+      : h('p', { class: 'empty', text: 'No one has shared a return for this period yet.' }));
+  }
+  boardForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    await busy(boardForm.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(boardForm);
+        await showPerformers(values(boardForm).period || '');
+      } catch (e) {
+        showErrors(boardForm, e);
+      }
+    });
+  });
+  const contributors = h('div', { dataset: { contributors: '' } });
+  const [top] = await Promise.all([
+    get('/community/leaderboards/contributors?days=30'),
+    showFeed(),
+    showPerformers(lastMonth()),
+  ]);
+  replace(contributors, top.length
+    ? h('ol', {}, top.map((r) => h('li', {}, h('strong', { text: r.member.alias }), ` ${r.likes_received} likes, ${r.answers} helpful answers`)))
+    : h('p', { class: 'empty', text: 'No likes or helpful answers in the last 30 days.' }));
+
+  return h('div', {},
+    h('h1', { text: 'Community' }),
+    h('p', { class: 'muted', text: 'Members appear under their alias. Returns are shown in percent only; amounts of money never leave your account.' }),
+    h('div', { class: 'two-col' },
+      section('Write a post', {}, postForm),
+      section('Share your performance', {}, sharingNote, shareForm)),
+    latest,
+    h('section', { class: 'card', 'aria-labelledby': 'stream-title' },
+      streamTitle,
+      h('div', { class: 'segmented', role: 'group', 'aria-label': 'Posts to show' }, feedButton),
+      tickerForm,
+      stream),
+    h('div', { class: 'two-col' },
+      section('Trending tickers', {}, trendingList),
+      section('Top contributors, last 30 days', {}, contributors)),
+    section('Top performers', {}, boardForm, performers));
+}
