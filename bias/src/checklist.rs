@@ -150,3 +150,30 @@ pub fn learning_checklist(
         })
         .collect()
 }
+
+/// Whether `id` names an item of either checklist (the basics or the
+/// challenges), so progress can be kept for any item whatever the
+/// investor's experience is today.
+pub fn is_checklist_item(id: &str) -> bool {
+    BASICS
+        .iter()
+        .chain(CHALLENGES.iter())
+        .any(|(item, _, _)| *item == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_of_both_lists_are_known_and_nothing_else() {
+        for experience in [Experience::Novice, Experience::Experienced] {
+            for item in learning_checklist(experience, &BTreeSet::new()) {
+                assert!(is_checklist_item(item.id), "{}", item.id);
+            }
+        }
+        for unknown in ["", "Compounding", "compounding ", "sharpe", "x"] {
+            assert!(!is_checklist_item(unknown), "{unknown:?}");
+        }
+    }
+}

@@ -113,7 +113,7 @@ pub use cash::cash_drag;
 pub use chasing::performance_chasing;
 pub use checklist::{
     ChecklistItem, EXPERIENCED_MIN_HISTORY_DAYS, EXPERIENCED_MIN_SCORE, Experience,
-    learning_checklist,
+    is_checklist_item, learning_checklist,
 };
 pub use concentration::concentration;
 pub use config::Config;

@@ -25,7 +25,7 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         portfolios::performance, portfolios::insights, portfolios::refresh,
         goals::list, goals::create, goals::get_one, goals::update, goals::delete, goals::badges,
         market::quotes, market::history,
-        ai::ask, ai::summary, ai::feedback, ai::checklist,
+        ai::ask, ai::summary, ai::feedback, ai::checklist, ai::check_item, ai::uncheck_item,
         community::create_post, community::get_post, community::delete_post,
         community::create_comment, community::list_comments, community::like, community::unlike,
         community::flag, community::feed, community::symbol_posts, community::trending_tickers,

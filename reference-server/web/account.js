@@ -5,7 +5,7 @@ import {
   h, replace, field, formError, clearErrors, showErrors, status, section,
   disclaimer, busy, money, pct,
 } from './dom.js';
-import { get, post, patch, del, ApiError } from './api.js';
+import { get, post, put, patch, del, ApiError } from './api.js';
 
 const WIDGETS = ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'badges', 'assistant', 'community'];
 
@@ -169,11 +169,50 @@ function goalItem(goal, onDelete) {
 }
 
 /** Goals (list with progress, create, delete) and badges. */
+/** The learning checklist: one checkbox per item, saved as it is ticked. */
+function checklistView(items, onChange) {
+  return h('ul', { class: 'checklist' }, items.map((item) => {
+    const id = `check-${item.id}`;
+    const box = h('input', { type: 'checkbox', id, name: item.id, checked: item.done, 'aria-describedby': `${id}-lesson` });
+    box.addEventListener('change', async () => {
+      box.disabled = true;
+      try {
+        const path = `/checklist/${encodeURIComponent(item.id)}`;
+        const list = box.checked ? await put(path) : await del(path);
+        status(box.checked ? `Marked "${item.title}" done.` : `Marked "${item.title}" not done.`);
+        await onChange(list);
+      } catch (e) {
+        box.checked = !box.checked;
+        status(e.message);
+      } finally {
+        box.disabled = false;
+      }
+    });
+    return h('li', { dataset: { item: item.id } },
+      box,
+      h('label', { for: id }, h('strong', { text: item.title })),
+      h('p', { class: 'hint', id: `${id}-lesson`, text: item.lesson }));
+  }));
+}
+
 export async function goalsView(ctx) {
   const list = h('ul', { class: 'goals', 'aria-live': 'polite' });
   const badgesEl = h('ul', { class: 'badges' });
+  const checklistEl = h('div', { dataset: { checklist: '' } });
+  async function showChecklist(items) {
+    replace(checklistEl, checklistView(items, async () => {
+      replace(badgesEl, ...badgeItems(await get('/badges')));
+    }));
+  }
+  function badgeItems(badges) {
+    return badges.map((b) => h('li', { class: b.earned ? 'badge earned' : 'badge', dataset: { badge: b.id } },
+      h('span', { class: 'badge-mark', 'aria-hidden': 'true', text: b.earned ? '★' : '☆' }),
+      h('span', {}, h('strong', { text: b.title }), h('br'), h('span', { class: 'muted', text: b.rule })),
+      h('span', { class: 'visually-hidden', text: b.earned ? ' (earned)' : ' (not earned yet)' })));
+  }
   async function reload() {
-    const [goals, badges] = await Promise.all([get('/goals'), get('/badges')]);
+    const [goals, badges, checklist] = await Promise.all([get('/goals'), get('/badges'), get('/checklist')]);
+    await showChecklist(checklist);
     replace(list, goals.length
       ? goals.map((g) => goalItem(g, async () => {
         try {
@@ -185,10 +224,7 @@ export async function goalsView(ctx) {
         }
       }))
       : h('li', { class: 'muted', text: 'No goals yet.' }));
-    replace(badgesEl, badges.map((b) => h('li', { class: b.earned ? 'badge earned' : 'badge' },
-      h('span', { class: 'badge-mark', 'aria-hidden': 'true', text: b.earned ? '★' : '☆' }),
-      h('span', {}, h('strong', { text: b.title }), h('br'), h('span', { class: 'muted', text: b.rule })),
-      h('span', { class: 'visually-hidden', text: b.earned ? ' (earned)' : ' (not earned yet)' }))));
+    replace(badgesEl, ...badgeItems(badges));
   }
   await reload();
   const form = h('form', { class: 'stack grid-form', novalidate: true, 'aria-label': 'New goal' },
@@ -230,6 +266,7 @@ export async function goalsView(ctx) {
     h('h1', { text: 'Goals and badges' }),
     section('Your goals', {}, list),
     section('Add a goal', {}, form),
+    section('Learning checklist', {}, h('p', { class: 'muted', text: 'Five ideas worth knowing. Tick each one when you have it.' }), checklistEl),
     section('Badges', {}, badgesEl));
 }
 

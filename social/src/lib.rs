@@ -144,8 +144,8 @@ pub use render::{Format, escape_html, render_html};
 pub use store::{Level, Order, PostQuery, Reactions, Scope, Store};
 pub use text::{Cashtag, Entities, Link, Mention, Span, cashtags, entities, links, mentions};
 pub use views::{
-    Author, ContributorEntry, FlagOutcome, HeldSymbol, Member, OwnProfile, Page, PerformerEntry,
-    PostView, ProfileView, QueueItem, ReasonCount, RevealedAuthor, TrendingTicker,
+    Author, ContributorEntry, FlagOutcome, HeldSymbol, Member, MemberExport, OwnProfile, Page,
+    PerformerEntry, PostView, ProfileView, QueueItem, ReasonCount, RevealedAuthor, TrendingTicker,
 };
 pub use wealth::{AmountCue, WealthWarning, wealth_warnings};
 

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use crate::feed::Cursor;
 use crate::guidelines::PinnedMessage;
 use crate::ids::{AuditId, PostId, UserId};
-use crate::model::{PeriodReturn, PostStatus, PrivacySettings, Sentiment};
+use crate::model::{PeriodReturn, Post, PostStatus, PrivacySettings, Sentiment, User};
 use crate::moderation::{FlagReason, Role};
+use crate::notification::NotificationView;
 use crate::performance::{PerformanceShare, Period};
 
 /// A member as others see them: id and alias.
@@ -220,4 +221,21 @@ pub struct Page<T> {
     /// The pinned welcome message, on the first page of the public feed.
     #[serde(skip_deserializing)]
     pub pinned: Option<PinnedMessage>,
+}
+
+/// Everything the community stores about one member, for that member:
+/// [`crate::Community::export_member`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MemberExport {
+    /// The member's record: alias, role, standing, settings, holdings,
+    /// recorded returns and warnings.
+    pub member: User,
+    /// Every post and comment they wrote, oldest first.
+    pub posts: Vec<Post>,
+    /// The members they follow.
+    pub following: Vec<Member>,
+    /// How many members follow them.
+    pub followers: usize,
+    /// Their notifications, newest first.
+    pub notifications: Vec<NotificationView>,
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use auravest_ai::{PortfolioContext, ToolContext};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{Duration as Days, Utc};
 use serde::{Deserialize, Serialize};
@@ -250,18 +250,16 @@ pub async fn feedback(
     }
 }
 
-/// The learning checklist for the user's experience (from the risk profile
-/// and the first transaction of any portfolio).
-#[utoipa::path(get, path = "/api/v1/checklist", tag = "assistant",
-    responses((status = 200, description = "`[auravest_bias::ChecklistItem]`", body = Vec<Object>)),
-    security(("bearer" = [])))]
-pub async fn checklist(
-    State(state): State<AppState>,
-    user: AuthUser,
-) -> AppResult<Json<Vec<Value>>> {
-    let profile = portfolios::risk_profile_of(&state, user.id).await?;
+/// The user's learning checklist: the five items for their experience
+/// (from the risk profile and the first transaction of any portfolio), each
+/// marked done when the user said so.
+pub(crate) async fn checklist_items(
+    state: &AppState,
+    user: Uuid,
+) -> AppResult<Vec<auravest_bias::ChecklistItem>> {
+    let profile = portfolios::risk_profile_of(state, user).await?;
     let mut first = None;
-    for p in state.store.portfolios(user.id).await? {
+    for p in state.store.portfolios(user).await? {
         let rows = state.store.transactions(p.id).await?;
         let d = rows
             .iter()
@@ -274,20 +272,84 @@ pub async fn checklist(
     }
     let experience =
         auravest_bias::Experience::assess(profile.as_ref(), first, Utc::now().date_naive());
-    let items = auravest_bias::learning_checklist(experience, &BTreeSet::new());
-    Ok(Json(
+    let done: BTreeSet<String> = state
+        .store
+        .checklist_done(user)
+        .await?
+        .into_keys()
+        .collect();
+    Ok(auravest_bias::learning_checklist(experience, &done))
+}
+
+fn checklist_json(items: &[auravest_bias::ChecklistItem]) -> Json<Vec<Value>> {
+    Json(
         items
             .iter()
             .filter_map(|i| serde_json::to_value(i).ok())
             .collect(),
-    ))
+    )
 }
 
-/// `/ask`, `/portfolios/{id}/summary`, `/answers/{id}/feedback`, `/checklist`.
+/// The learning checklist for the user's experience (from the risk profile
+/// and the first transaction of any portfolio), with what they marked done.
+#[utoipa::path(get, path = "/api/v1/checklist", tag = "assistant",
+    responses((status = 200, description = "`[auravest_bias::ChecklistItem]`", body = Vec<Object>)),
+    security(("bearer" = [])))]
+pub async fn checklist(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<Value>>> {
+    Ok(checklist_json(&checklist_items(&state, user.id).await?))
+}
+
+/// Marks a checklist item done (again changes nothing); answers the checklist.
+#[utoipa::path(put, path = "/api/v1/checklist/{item}", tag = "assistant",
+    params(("item" = String, Path, description = "Item id (`compounding`)")),
+    responses((status = 200, description = "`[auravest_bias::ChecklistItem]`", body = Vec<Object>),
+        (status = 404, description = "No such item", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn check_item(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(item): Path<String>,
+) -> AppResult<Json<Vec<Value>>> {
+    set_item(&state, user.id, &item, Some(Utc::now())).await
+}
+
+/// Marks a checklist item not done; answers the checklist.
+#[utoipa::path(delete, path = "/api/v1/checklist/{item}", tag = "assistant",
+    params(("item" = String, Path, description = "Item id (`compounding`)")),
+    responses((status = 200, description = "`[auravest_bias::ChecklistItem]`", body = Vec<Object>),
+        (status = 404, description = "No such item", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn uncheck_item(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(item): Path<String>,
+) -> AppResult<Json<Vec<Value>>> {
+    set_item(&state, user.id, &item, None).await
+}
+
+async fn set_item(
+    state: &AppState,
+    user: Uuid,
+    item: &str,
+    done_at: Option<chrono::DateTime<Utc>>,
+) -> AppResult<Json<Vec<Value>>> {
+    if !auravest_bias::is_checklist_item(item) {
+        return Err(AppError::not_found("checklist item"));
+    }
+    state.store.set_checklist_item(user, item, done_at).await?;
+    Ok(checklist_json(&checklist_items(state, user).await?))
+}
+
+/// `/ask`, `/portfolios/{id}/summary`, `/answers/{id}/feedback`, `/checklist`,
+/// `/checklist/{item}`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/ask", post(ask))
         .route("/portfolios/{id}/summary", get(summary))
         .route("/answers/{id}/feedback", post(feedback))
         .route("/checklist", get(checklist))
+        .route("/checklist/{item}", put(check_item).delete(uncheck_item))
 }

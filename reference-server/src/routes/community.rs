@@ -1076,6 +1076,49 @@ pub async fn delete_member(state: &AppState, user: Uuid, posts: PostsChoice) -> 
     Ok(())
 }
 
+/// Everything the community holds about a user, for the data export;
+/// `None` when they never took part (no member is created for asking).
+///
+/// # Errors
+/// The database's, as internal errors.
+pub async fn member_export(
+    state: &AppState,
+    user: Uuid,
+) -> AppResult<Option<auravest_social::MemberExport>> {
+    let store = SqlSocialStore::open(state).await?;
+    tokio::task::spawn_blocking(move || {
+        let Some((id, _)) = store.account(user)? else {
+            return Ok(None);
+        };
+        Community::new(store, Config::default())
+            .export_member(id)
+            .map(Some)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(|e| social_error(&e))
+}
+
+/// Whether the user wrote any post or comment (any status, anonymous ones
+/// included), for the first-post badge; no member is created for asking.
+///
+/// # Errors
+/// The database's, as internal errors.
+pub async fn has_posted(state: &AppState, user: Uuid) -> AppResult<bool> {
+    let store = SqlSocialStore::open(state).await?;
+    tokio::task::spawn_blocking(move || {
+        let Some((id, _)) = store.account(user)? else {
+            return Ok(false);
+        };
+        let mut query = auravest_social::PostQuery::new(auravest_social::Scope::Authors(vec![id]));
+        query.limit = Some(1);
+        Ok(!store.query_posts(&query)?.is_empty())
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(|e: Error| social_error(&e))
+}
+
 /// The community routes.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -289,8 +289,13 @@ pub async fn delete(
     security(("bearer" = [])))]
 pub async fn badges(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Vec<Value>>> {
     let profile = crate::routes::portfolios::risk_profile_of(&state, user.id).await?;
+    let checklist = crate::routes::ai::checklist_items(&state, user.id).await?;
+    let posted = crate::routes::community::has_posted(&state, user.id).await?;
     let mut badges = auravest_bias::award_badges(&auravest_bias::BadgeFacts {
         risk_profile: profile.is_some(),
+        checklist_finished: !checklist.is_empty() && checklist.iter().all(|i| i.done),
+        // Whether there is one is all the badge asks.
+        community_posts: u32::from(posted),
         ..auravest_bias::BadgeFacts::default()
     });
     // A badge earned in any portfolio is earned.

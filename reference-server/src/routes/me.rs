@@ -157,6 +157,13 @@ pub struct ExportResponse {
     pub usage: BTreeMap<String, BTreeMap<String, i64>>,
     /// Feedback on AI answers.
     pub feedback: Vec<ExportFeedback>,
+    /// Learning checklist items marked done: item → when (RFC 3339).
+    pub checklist: BTreeMap<String, String>,
+    /// The community's record of the caller (`auravest_social::MemberExport`:
+    /// the member, every post and comment, follows, notifications); null
+    /// when they never took part.
+    #[schema(value_type = Object)]
+    pub community: Option<auravest_social::MemberExport>,
 }
 
 /// One kind of usage today.
@@ -378,6 +385,12 @@ pub async fn export(
                 kind: kind.clone(),
             })
             .collect(),
+        checklist: data
+            .checklist
+            .iter()
+            .map(|(item, at)| (item.clone(), at.to_rfc3339()))
+            .collect(),
+        community: crate::routes::community::member_export(&state, user.id).await?,
     };
     state
         .store

@@ -360,6 +360,8 @@ pub struct UserData {
     pub usage: BTreeMap<NaiveDate, BTreeMap<String, i64>>,
     /// Feedback given on AI answers: (answer id, kind).
     pub feedback: Vec<(Uuid, String)>,
+    /// Learning checklist items marked done: item → when.
+    pub checklist: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// A held leader lock; dropping it (or calling `release`) lets another
@@ -409,7 +411,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user_data(&self, id: Uuid) -> StoreResult<Option<UserData>>;
     /// Hard-deletes the user and everything personal (portfolios,
     /// transactions, goals, risk profiles, tokens, usage, feedback, answer
-    /// ownership, summary cache and the audit-subject mapping) in one
+    /// ownership, checklist progress, summary cache and the audit-subject
+    /// mapping) in one
     /// transaction. False when the user does not exist.
     async fn delete_user(&self, id: Uuid) -> StoreResult<bool>;
 
@@ -533,6 +536,19 @@ pub trait Store: Send + Sync + 'static {
         day: NaiveDate,
         summary: &serde_json::Value,
     ) -> StoreResult<()>;
+
+    // --- learning checklist ------------------------------------------------
+    /// The checklist items the user marked done, with when.
+    async fn checklist_done(&self, user_id: Uuid) -> StoreResult<BTreeMap<String, DateTime<Utc>>>;
+    /// Marks an item done at `done_at` (an item already done keeps its
+    /// first time) or, with `None`, not done. Returns whether anything
+    /// changed.
+    async fn set_checklist_item(
+        &self,
+        user_id: Uuid,
+        item: &str,
+        done_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool>;
 
     // --- audit -----------------------------------------------------------
     /// Appends an audit row.

@@ -417,6 +417,7 @@ macro_rules! impl_store {
                         .map(|row| Ok((row.try_get("answer_id")?, row.try_get("kind")?)))
                         .collect::<StoreResult<Vec<(Uuid, String)>>>()?;
                     feedback.sort();
+                    let checklist = self.checklist_done(id).await?;
                     Ok(Some(UserData {
                         user,
                         risk_profiles,
@@ -424,15 +425,17 @@ macro_rules! impl_store {
                         goals,
                         usage,
                         feedback,
+                        checklist,
                     }))
                 }
 
                 async fn delete_user(&self, id: Uuid) -> StoreResult<bool> {
                     // Children first, so the result does not rest on the
                     // foreign keys' cascades alone.
-                    const STATEMENTS: [&str; 11] = [
+                    const STATEMENTS: [&str; 12] = [
                         "DELETE FROM feedback WHERE answer_id IN \
                          (SELECT id FROM answers WHERE user_id = $1)",
+                        "DELETE FROM checklist_done WHERE user_id = $1",
                         "DELETE FROM answers WHERE user_id = $1",
                         "DELETE FROM summaries WHERE portfolio_id IN \
                          (SELECT id FROM portfolios WHERE user_id = $1)",
@@ -1052,6 +1055,54 @@ macro_rules! impl_store {
                     .bind(kind)
                     .execute(&self.pool)
                     .await?;
+                    Ok(done.rows_affected() > 0)
+                }
+
+                // --- learning checklist ----------------------------------------
+
+                async fn checklist_done(
+                    &self,
+                    user_id: Uuid,
+                ) -> StoreResult<BTreeMap<String, DateTime<Utc>>> {
+                    let rows = sqlx::query(
+                        "SELECT item, done_at FROM checklist_done WHERE user_id = $1",
+                    )
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.iter()
+                        .map(|row| Ok((row.try_get("item")?, row.try_get("done_at")?)))
+                        .collect()
+                }
+
+                async fn set_checklist_item(
+                    &self,
+                    user_id: Uuid,
+                    item: &str,
+                    done_at: Option<DateTime<Utc>>,
+                ) -> StoreResult<bool> {
+                    let done = match done_at {
+                        Some(at) => {
+                            sqlx::query(
+                                "INSERT INTO checklist_done (user_id, item, done_at) \
+                                 VALUES ($1, $2, $3) ON CONFLICT (user_id, item) DO NOTHING",
+                            )
+                            .bind(user_id)
+                            .bind(item)
+                            .bind(micros(at))
+                            .execute(&self.pool)
+                            .await?
+                        }
+                        None => {
+                            sqlx::query(
+                                "DELETE FROM checklist_done WHERE user_id = $1 AND item = $2",
+                            )
+                            .bind(user_id)
+                            .bind(item)
+                            .execute(&self.pool)
+                            .await?
+                        }
+                    };
                     Ok(done.rows_affected() > 0)
                 }
 

@@ -5,7 +5,9 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestOptions, app, app_with, portfolio, sample_portfolio, take_questionnaire};
+use crate::support::{
+    TestApp, TestOptions, TestUser, app, app_with, portfolio, sample_portfolio, take_questionnaire,
+};
 
 fn field(b: &Value) -> Vec<String> {
     b["error"]["fields"]
@@ -759,6 +761,126 @@ async fn the_assistant_answers_meters_and_takes_feedback() {
             .filter(|r| r.entry.action.as_str() == "ai_answer")
             .count(),
         2
+    );
+}
+
+/// The ids of the badges `user` has earned.
+async fn earned(app: &TestApp, user: &TestUser) -> Vec<String> {
+    let (s, badges) = app
+        .json("GET", "/api/v1/badges", Some(&user.access), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{badges}");
+    badges
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["earned"] == true)
+        .map(|b| b["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checklist_progress_is_kept_and_earns_badges_with_a_first_post() {
+    let app = app().await;
+    let u = app.user("learner@example.com").await;
+    let other = app.user("other-learner@example.com").await;
+    let (s, list) = app
+        .json("GET", "/api/v1/checklist", Some(&u.access), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 5);
+    assert!(list.as_array().unwrap().iter().all(|i| i["done"] == false));
+    let done = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["done"] == true)
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let path = |id: &str| format!("/api/v1/checklist/{id}");
+    for _ in 0..2 {
+        let (s, list) = app
+            .json("PUT", &path(&ids[0]), Some(&u.access), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        assert_eq!(done(&list), [ids[0].clone()], "marking twice is once");
+    }
+    for bad in ["not_an_item", "COMPOUNDING", "%20"] {
+        let (s, b) = app
+            .json("PUT", &path(bad), Some(&u.access), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{bad}: {b}");
+        let (s, _) = app
+            .json("DELETE", &path(bad), Some(&u.access), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{bad}");
+    }
+    let (s, _) = app.json("PUT", &path(&ids[1]), None, Value::Null).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (_, theirs) = app
+        .json("GET", "/api/v1/checklist", Some(&other.access), Value::Null)
+        .await;
+    assert!(done(&theirs).is_empty(), "another user's list is theirs");
+
+    assert!(
+        !earned(&app, &u)
+            .await
+            .contains(&"learning_checklist_finished".to_owned())
+    );
+    for id in &ids {
+        let (s, _) = app
+            .json("PUT", &path(id), Some(&u.access), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    assert!(
+        earned(&app, &u)
+            .await
+            .contains(&"learning_checklist_finished".to_owned())
+    );
+    let (s, list) = app
+        .json("DELETE", &path(&ids[2]), Some(&u.access), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(done(&list).len(), 4);
+    assert!(!done(&list).contains(&ids[2]));
+    assert!(
+        !earned(&app, &u)
+            .await
+            .contains(&"learning_checklist_finished".to_owned())
+    );
+
+    assert!(
+        !earned(&app, &u)
+            .await
+            .contains(&"first_community_post".to_owned())
+    );
+    let (s, b) = app
+        .json(
+            "POST",
+            "/api/v1/community/posts",
+            Some(&u.access),
+            json!({"text": "Learning about index funds", "anonymous": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert!(
+        earned(&app, &u)
+            .await
+            .contains(&"first_community_post".to_owned())
+    );
+    assert!(
+        !earned(&app, &other)
+            .await
+            .contains(&"first_community_post".to_owned())
     );
 }
 

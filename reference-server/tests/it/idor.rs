@@ -5,7 +5,9 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestOptions, app_with};
+use auravest_reference_server::store::sql::connect_url;
+
+use crate::support::{TestApp, TestDatabase, TestOptions, app_with};
 
 const CSV: &str = "date,type,symbol,quantity,price,fee,currency\n2017-01-03,deposit,,,10000,0,USD\n2017-01-04,buy,AAPL,10,116,1,USD\n";
 
@@ -173,7 +175,7 @@ async fn matrix(app: TestApp) {
     let (s, export) = app
         .json("GET", "/api/v1/me/export", Some(&b.access), Value::Null)
         .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::OK, "{export}");
     let text = export.to_string();
     for secret in [pid.as_str(), &gid, &tx, &aid, &a.id, &a.email, "Alice's"] {
         assert!(!text.contains(secret), "B's export reveals {secret}");
@@ -241,18 +243,25 @@ async fn user_b_cannot_reach_user_a_on_sqlite() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_b_cannot_reach_user_a_on_postgres() {
-    let Some((store, _guard)) = crate::store::postgres_store().await else {
+    let Some(db) = TestDatabase::create("idor").await else {
         return;
     };
+    // The whole server on the database: the store and the community both.
+    let store = connect_url(&db.url).await.expect("PostgreSQL");
+    store.migrate().await.expect("migrate");
     matrix(
-        app_with(TestOptions {
-            ai: true,
-            store: Some(store),
-            ..TestOptions::default()
-        })
+        app_with(
+            TestOptions {
+                ai: true,
+                store: Some(store),
+                ..TestOptions::default()
+            }
+            .var("DATABASE_URL", &db.url),
+        )
         .await,
     )
     .await;
+    drop(db);
 }

@@ -96,6 +96,21 @@ async fn seed(t: &TestApp, u: &TestUser, tag: &str) -> Uuid {
         .increment_usage(user_id, now.date_naive(), "ai_questions")
         .await
         .unwrap();
+    assert!(
+        store
+            .set_checklist_item(user_id, "compounding", Some(now))
+            .await
+            .unwrap()
+    );
+    let (s, b) = t
+        .json(
+            "POST",
+            "/api/v1/community/posts",
+            Some(&u.access),
+            json!({"text": format!("{tag}-post about $KO")}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
     pid
 }
 
@@ -208,7 +223,7 @@ async fn a_taken_alias_is_a_conflict() {
     assert_eq!(body["error"]["code"], "conflict");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_holds_everything_of_the_caller_and_nothing_of_others() {
     let t = app().await;
     let a = t.user("ana@example.org").await;
@@ -243,9 +258,19 @@ async fn export_holds_everything_of_the_caller_and_nothing_of_others() {
     assert_eq!(e["feedback"][0]["kind"], "helpful");
     let today = Utc::now().date_naive().to_string();
     assert_eq!(e["usage"][today.as_str()]["ai_questions"], 1);
+    assert!(e["checklist"]["compounding"].is_string(), "{e}");
+    let community = &e["community"];
+    assert_eq!(
+        community["posts"].as_array().unwrap().len(),
+        1,
+        "{community}"
+    );
+    assert_eq!(community["posts"][0]["text"], "ana-post about $KO");
+    assert!(community["member"]["alias"].is_string(), "{community}");
     let text = e.to_string();
     for other in [
         "ben-portfolio",
+        "ben-post",
         "ben-goal",
         "ben@example.org",
         "\"ben\"",
@@ -257,7 +282,7 @@ async fn export_holds_everything_of_the_caller_and_nothing_of_others() {
     assert!(rows.contains("Export"), "{rows}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletion_removes_the_account_and_leaves_no_identity_in_the_audit_log() {
     let t = app().await;
     let u = t.user("ana@example.org").await;

@@ -207,6 +207,7 @@ conformance!(
     held_symbols_sorted_distinct,
     usage_counts,
     feedback_only_on_own_answers,
+    checklist_progress,
     summaries_cache,
     audit_append_and_read,
     audit_log_refuses_update_and_delete,
@@ -1086,6 +1087,69 @@ async fn feedback_only_on_own_answers(db: &Db) {
     assert_eq!(db.raw.count_all("feedback").await, 1);
 }
 
+async fn checklist_progress(db: &Db) {
+    let u = stored_user(db, "a").await;
+    let other = stored_user(db, "b").await;
+    assert!(db.store.checklist_done(u.id).await.unwrap().is_empty());
+    let first = now();
+    assert!(
+        db.store
+            .set_checklist_item(u.id, "compounding", Some(first))
+            .await
+            .unwrap()
+    );
+    // Marking it again keeps the first time.
+    let later = first + TimeDelta::hours(1);
+    assert!(
+        !db.store
+            .set_checklist_item(u.id, "compounding", Some(later))
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .set_checklist_item(u.id, "fees", Some(later))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.store.checklist_done(u.id).await.unwrap(),
+        BTreeMap::from([
+            ("compounding".to_owned(), first),
+            ("fees".to_owned(), later)
+        ])
+    );
+    assert!(db.store.checklist_done(other.id).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .set_checklist_item(u.id, "fees", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .set_checklist_item(u.id, "fees", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .set_checklist_item(other.id, "compounding", None)
+            .await
+            .unwrap(),
+        "another user's item is not touched"
+    );
+    assert_eq!(db.store.checklist_done(u.id).await.unwrap().len(), 1);
+    // An unknown user stores nothing.
+    assert!(
+        db.store
+            .set_checklist_item(Uuid::new_v4(), "fees", Some(first))
+            .await
+            .is_err()
+    );
+    assert_eq!(db.raw.count_all("checklist_done").await, 1);
+}
+
 async fn summaries_cache(db: &Db) {
     let u = stored_user(db, "a").await;
     let p = stored_portfolio(db, u.id, "Main").await;
@@ -1201,6 +1265,12 @@ async fn everything(db: &Db, u: &UserRecord) -> PortfolioRecord {
     let answer = Uuid::new_v4();
     db.store.record_answer(answer, u.id, now()).await.unwrap();
     assert!(db.store.put_feedback(u.id, answer, "up").await.unwrap());
+    assert!(
+        db.store
+            .set_checklist_item(u.id, "compounding", Some(now()))
+            .await
+            .unwrap()
+    );
     db.store
         .audit(&audit_entry(AuditAction::Login, Some(u.audit_subject), 1))
         .await
@@ -1238,6 +1308,7 @@ async fn user_data_exports_everything(db: &Db) {
     assert_eq!(data.usage, usage);
     assert_eq!(data.feedback.len(), 1);
     assert_eq!(data.feedback[0].1, "up");
+    assert_eq!(data.checklist.keys().collect::<Vec<_>>(), ["compounding"]);
 }
 
 async fn delete_user_removes_personal_rows(db: &Db) {
@@ -1276,6 +1347,7 @@ async fn delete_user_removes_personal_rows(db: &Db) {
         ("goals", "user_id"),
         ("usage_counts", "user_id"),
         ("answers", "user_id"),
+        ("checklist_done", "user_id"),
     ] {
         assert_eq!(
             db.raw.count(table, column, u.id).await,

@@ -337,6 +337,26 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     assert.match(await page.locator('.badges').innerText(), /Risk quiz completed/);
   });
 
+  it('keeps the learning checklist and awards its badge', async () => {
+    const boxes = page.locator('[data-checklist]').getByRole('checkbox');
+    assert.equal(await boxes.count(), 5);
+    const finished = page.locator('.badge.earned[data-badge="learning_checklist_finished"]');
+    assert.equal(await finished.count(), 0);
+    for (let i = 0; i < 5; i += 1) {
+      await boxes.nth(i).check();
+      await page.locator('#status').filter({ hasText: 'done.' }).waitFor();
+      await page.waitForFunction((n) => !document.querySelectorAll('[data-checklist] input')[n].disabled, i);
+    }
+    await finished.waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Goals and badges', level: 1 }).waitFor();
+    await page.locator('[data-checklist] input').first().waitFor();
+    for (let i = 0; i < 5; i += 1) assert.equal(await boxes.nth(i).isChecked(), true, `item ${i} kept`);
+    await boxes.nth(2).uncheck();
+    await page.locator('#status').filter({ hasText: 'not done.' }).waitFor();
+    await page.locator('.badge[data-badge="learning_checklist_finished"]:not(.earned)').waitFor();
+  });
+
   it('asks the assistant and shows citations, the disclaimer and the usage', async () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Assistant' }).click();
     await page.getByRole('heading', { name: 'Ask the assistant', level: 1 }).waitFor();

@@ -15,7 +15,7 @@ use crate::notification::NotificationKind;
 use crate::performance::{PerformanceShare, Period, checked_percent};
 use crate::store::{Level, Order, PostQuery, Scope, Store};
 use crate::text;
-use crate::views::{Author, Member, OwnProfile, PostView, ProfileView};
+use crate::views::{Author, Member, MemberExport, OwnProfile, PostView, ProfileView};
 use crate::wealth::wealth_warnings;
 use crate::{Error, Result};
 
@@ -715,5 +715,29 @@ impl<S: Store> Community<S> {
             .into_iter()
             .map(|id| self.member(id))
             .collect()
+    }
+
+    /// Everything the community stores about a member, for the member
+    /// (a data export): their record with settings, holdings and returns,
+    /// every post and comment they wrote (anonymous, hidden, removed and
+    /// deleted ones included, oldest first), the members they follow, how
+    /// many follow them (not who: that is the followers' data) and their
+    /// notifications.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown member.
+    pub fn export_member(&self, user: UserId) -> Result<MemberExport> {
+        let record = self.user_required(user)?;
+        let mut posts = self
+            .store
+            .query_posts(&PostQuery::new(Scope::Authors(vec![user])))?;
+        posts.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(MemberExport {
+            following: self.following(user)?,
+            followers: self.store.followers(user)?.len(),
+            notifications: self.notifications(user, false)?,
+            member: record,
+            posts,
+        })
     }
 }

@@ -406,3 +406,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_member_export_holds_everything_of_theirs_and_nothing_of_others() {
+    let (mut c, u) = community_with(relaxed(), &["Ann_A", "Bob_B", "Cy_C"], 3);
+    let (ann, bob, cy) = (u[0], u[1], u[2]);
+    let signed = c.post(ann, Draft::new("Holding $KO"), t(0)).unwrap();
+    let hidden = c
+        .post(ann, Draft::new("Quiet thoughts on $PEP").anonymous(), t(10))
+        .unwrap();
+    let gone = c.post(ann, Draft::new("Deleted later"), t(20)).unwrap();
+    c.delete_post(ann, gone).unwrap();
+    let comment = c
+        .comment(ann, signed, Draft::new("Adding a note"), t(30))
+        .unwrap();
+    c.post(bob, Draft::new("Hello @Ann_A"), t(40)).unwrap();
+    c.post(cy, Draft::new("Cy's own post"), t(50)).unwrap();
+    c.follow(ann, bob, t(60)).unwrap();
+    c.follow(cy, ann, t(60)).unwrap();
+    c.follow(bob, ann, t(60)).unwrap();
+    c.record_return(ann, Period::Year { year: 2024 }, Decimal::from(7))
+        .unwrap();
+
+    let export = c.export_member(ann).unwrap();
+    assert_eq!(export.member.id, ann);
+    assert_eq!(export.member.alias.as_str(), "Ann_A");
+    assert_eq!(export.member.returns.len(), 1);
+    let ids: Vec<PostId> = export.posts.iter().map(|p| p.id).collect();
+    assert_eq!(ids, [signed, hidden, gone, comment], "oldest first");
+    assert!(export.posts.iter().all(|p| p.author == ann));
+    assert!(export.posts[1].anonymous, "anonymous posts are theirs too");
+    let aliases: Vec<&str> = export.following.iter().map(|m| m.alias.as_str()).collect();
+    assert_eq!(aliases, ["Bob_B"]);
+    assert_eq!(export.followers, 2, "a count, not who");
+    assert_eq!(export.notifications.len(), 3, "{:?}", export.notifications);
+    // Who followed is in the notifications they were sent; nothing Cy
+    // wrote is.
+    let json = serde_json::to_string(&export).unwrap();
+    assert!(!json.contains("Cy's own post"), "{json}");
+    assert!(c.export_member(UserId::new(999)).is_err());
+}
