@@ -67,6 +67,13 @@ function postView(p, onChange) {
       h('span', { class: 'muted small', text: `${p.comments} ${p.comments === 1 ? 'comment' : 'comments'}` })));
 }
 
+/** The community's pinned welcome message with its guidelines. */
+function pinnedView(pinned) {
+  return h('details', { class: 'pinned', dataset: { pinned: '' } },
+    h('summary', { text: pinned.text }),
+    h('ul', {}, (pinned.guidelines || []).map((g) => h('li', {}, h('strong', { text: g.title }), ` ${g.text}`))));
+}
+
 function postList(items, empty) {
   if (!items.length) return h('p', { class: 'empty', text: empty });
   return h('div', { class: 'posts' }, items.map((p) => postView(p)));
@@ -80,18 +87,39 @@ export async function communityView(ctx) {
   ]);
   const me = ctx.me;
 
-  // The stream: the feed, or one ticker's posts.
-  const streamTitle = h('h2', { id: 'stream-title', text: 'From members you follow' });
+  // The stream: everyone's latest or trending posts, the followed members'
+  // posts, or one ticker's posts.
+  const streamTitle = h('h2', { id: 'stream-title', text: 'Latest posts' });
   const stream = h('div', { dataset: { stream: '' }, 'aria-live': 'polite' });
-  async function showFeed() {
-    streamTitle.textContent = 'From members you follow';
-    const page = await get('/community/feed');
-    replace(stream, postList(page.items, 'Nothing yet: follow members to see their posts here.'));
+  const STREAMS = {
+    latest: { title: 'Latest posts', path: '/community/posts', empty: 'No posts yet: be the first.' },
+    trending: { title: 'Trending posts', path: '/community/posts?sort=trending', empty: 'Nothing is trending yet.' },
+    following: { title: 'From members you follow', path: '/community/feed', empty: 'Nothing yet: follow members to see their posts here.' },
+  };
+  const streamButtons = {};
+  function press(which) {
+    for (const [k, b] of Object.entries(streamButtons)) b.setAttribute('aria-pressed', String(k === which));
+  }
+  async function showStream(which) {
+    const s = STREAMS[which];
+    const page = await get(s.path);
+    press(which);
+    streamTitle.textContent = s.title;
+    replace(stream, page.pinned ? pinnedView(page.pinned) : null, postList(page.items, s.empty));
   }
   async function showTicker(symbol) {
     const page = await get(`/community/symbols/${encodeURIComponent(symbol)}/posts`);
+    press(null);
     streamTitle.textContent = `Posts about $${symbol.toUpperCase()}`;
     replace(stream, postList(page.items, `No posts about $${symbol.toUpperCase()} yet.`));
+  }
+  for (const [which, label] of [['latest', 'Latest'], ['trending', 'Trending'], ['following', 'Following']]) {
+    streamButtons[which] = h('button', {
+      type: 'button',
+      'aria-pressed': 'false',
+      text: label,
+      onclick: () => showStream(which).catch((e) => status(e.message)),
+    });
   }
   const tickerForm = h('form', { class: 'inline-form stack', novalidate: true, 'aria-label': 'Posts about a ticker' },
     formError(),
@@ -110,7 +138,6 @@ export async function communityView(ctx) {
       }
     });
   });
-  const feedButton = h('button', { type: 'button', text: 'Following', onclick: () => showFeed().catch((e) => status(e.message)) });
 
   // Writing a post.
   const latest = h('div', { dataset: { latest: '' }, 'aria-live': 'polite' });
@@ -141,6 +168,7 @@ export async function communityView(ctx) {
         postForm.reset();
         replace(latest, h('h3', { text: 'Just posted' }), postView(view));
         status('Posted.');
+        if (streamButtons.latest.getAttribute('aria-pressed') === 'true') await showStream('latest');
       } catch (e) {
         showErrors(postForm, e);
       }
@@ -173,6 +201,7 @@ export async function communityView(ctx) {
         const view = await post('/community/performance', body);
         replace(latest, h('h3', { text: 'Just posted' }), postView(view));
         status('Shared.');
+        if (streamButtons.latest.getAttribute('aria-pressed') === 'true') await showStream('latest');
       } catch (e) {
         if (e instanceof ApiError && e.status === 403) {
           e.message = `${e.message}. Turn on "Share my performance" in your profile, or share anonymously.`;
@@ -223,7 +252,7 @@ export async function communityView(ctx) {
   const contributors = h('div', { dataset: { contributors: '' } });
   const [top] = await Promise.all([
     get('/community/leaderboards/contributors?days=30'),
-    showFeed(),
+    showStream('latest'),
     showPerformers(lastMonth()),
   ]);
   replace(contributors, top.length
@@ -239,7 +268,7 @@ export async function communityView(ctx) {
     latest,
     h('section', { class: 'card', 'aria-labelledby': 'stream-title' },
       streamTitle,
-      h('div', { class: 'segmented', role: 'group', 'aria-label': 'Posts to show' }, feedButton),
+      h('div', { class: 'segmented', role: 'group', 'aria-label': 'Posts to show' }, Object.values(streamButtons)),
       tickerForm,
       stream),
     h('div', { class: 'two-col' },

@@ -151,6 +151,17 @@ pub struct PageParams {
     pub limit: Option<String>,
 }
 
+/// `?sort=&cursor=&limit=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PostsParams {
+    /// `latest` (default: newest first) or `trending` (ranked by likes and age).
+    pub sort: Option<String>,
+    /// The previous page's `next`.
+    pub cursor: Option<String>,
+    /// Items per page, 1–100 (default 20).
+    pub limit: Option<String>,
+}
+
 /// `?cursor=&limit=&order=`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct CommentParams {
@@ -526,6 +537,41 @@ pub async fn create_comment(
     Ok((StatusCode::CREATED, to_json(&view)?))
 }
 
+/// Every member's posts: the newest first, or the trending ones. The first
+/// page of `latest` carries the pinned welcome message.
+#[utoipa::path(get, path = "/api/v1/community/posts", tag = "community",
+    params(PostsParams),
+    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+        (status = 422, description = "`sort`, `cursor` or `limit` invalid",
+            body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_posts(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(params): Query<PostsParams>,
+) -> AppResult<Json<Value>> {
+    let trending = match params.sort.as_deref() {
+        None | Some("latest") => false,
+        Some("trending") => true,
+        Some(other) => {
+            return Err(AppError::field(
+                "sort",
+                format!("{other:?} is not one of latest, trending"),
+            ));
+        }
+    };
+    let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
+    let page = with_member(&state, &user, move |c, me| {
+        if trending {
+            c.trending_feed(Some(me), &req, Utc::now())
+        } else {
+            c.public_feed(Some(me), &req, Utc::now())
+        }
+    })
+    .await?;
+    to_json(&page)
+}
+
 /// A post's comments, oldest or best first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/community/posts/{id}/comments", tag = "community",
     params(("id" = String, Path, description = "Post id (`p42`)"), CommentParams),
@@ -593,6 +639,53 @@ pub async fn unlike(
     let id = post_id(&id)?;
     let view = with_member(&state, &user, move |c, me| {
         c.unlike(me, id, Utc::now())?;
+        c.view_post(Some(me), id)
+    })
+    .await?;
+    to_json(&view)
+}
+
+/// Marks a comment in the caller's thread helpful (it then counts as an
+/// answer on the contributors board).
+#[utoipa::path(put, path = "/api/v1/community/posts/{id}/helpful", tag = "community",
+    params(("id" = String, Path, description = "Comment id (`p42`)")),
+    responses((status = 200, description = "The comment (`auravest_social::PostView`)", body = Object),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "Not a comment, not in the caller's thread, or the \
+            caller's own comment", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn mark_helpful(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    set_helpful(&state, &user, &id, true).await
+}
+
+/// Withdraws the helpful mark of a comment in the caller's thread.
+#[utoipa::path(delete, path = "/api/v1/community/posts/{id}/helpful", tag = "community",
+    params(("id" = String, Path, description = "Comment id (`p42`)")),
+    responses((status = 200, description = "The comment (`auravest_social::PostView`)", body = Object),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unmark_helpful(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    set_helpful(&state, &user, &id, false).await
+}
+
+async fn set_helpful(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    helpful: bool,
+) -> AppResult<Json<Value>> {
+    let id = post_id(id)?;
+    let view = with_member(state, user, move |c, me| {
+        c.mark_helpful(me, id, helpful, Utc::now())?;
         c.view_post(Some(me), id)
     })
     .await?;
@@ -836,6 +929,29 @@ pub async fn profile(
     })
     .await?;
     to_json(&view)
+}
+
+/// A member's top-level posts, newest first (their anonymous ones only
+/// for themselves).
+#[utoipa::path(get, path = "/api/v1/community/members/{alias}/posts", tag = "community",
+    params(("alias" = String, Path, description = "The member's community alias"), PageParams),
+    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "`cursor` or `limit` invalid", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn member_posts(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(alias): Path<String>,
+    Query(params): Query<PageParams>,
+) -> AppResult<Json<Value>> {
+    let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
+    let page = with_member(&state, &user, move |c, me| {
+        let author = member_by_alias(c, &alias)?;
+        c.author_feed(author, Some(me), &req, Utc::now())
+    })
+    .await?;
+    to_json(&page)
 }
 
 fn member_by_alias(c: &ServerCommunity, alias: &str) -> Result<UserId, Error> {
@@ -1122,13 +1238,17 @@ pub async fn has_posted(state: &AppState, user: Uuid) -> AppResult<bool> {
 /// The community routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/community/posts", post(create_post))
+        .route("/community/posts", post(create_post).get(list_posts))
         .route("/community/posts/{id}", get(get_post).delete(delete_post))
         .route(
             "/community/posts/{id}/comments",
             post(create_comment).get(list_comments),
         )
         .route("/community/posts/{id}/like", put(like).delete(unlike))
+        .route(
+            "/community/posts/{id}/helpful",
+            put(mark_helpful).delete(unmark_helpful),
+        )
         .route("/community/posts/{id}/flags", post(flag))
         .route("/community/feed", get(feed))
         .route("/community/symbols/{symbol}/posts", get(symbol_posts))
@@ -1140,6 +1260,7 @@ pub fn router() -> Router<AppState> {
             get(top_contributors),
         )
         .route("/community/members/{alias}", get(profile))
+        .route("/community/members/{alias}/posts", get(member_posts))
         .route(
             "/community/members/{alias}/follow",
             put(follow).delete(unfollow),

@@ -222,6 +222,123 @@ mod api {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn everyones_posts_a_members_posts_and_helpful_answers() {
+        let t = app().await;
+        let ann = t.user("ann@example.com").await;
+        let bob = t.user("bob@example.com").await;
+        let (ann_alias, bob_alias) = (alias(&t, &ann).await, alias(&t, &bob).await);
+        let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+        let question = id(&create(&t, &ann, json!({"text": "Are index funds enough?"})).await);
+        let msft = id(&create(&t, &bob, json!({"text": "Reading about $MSFT"})).await);
+        let anon = id(&create(
+            &t,
+            &ann,
+            json!({"text": "A quiet thought", "anonymous": true}),
+        )
+        .await);
+
+        let (s, latest) = get(&t, &bob, "/api/v1/community/posts").await;
+        assert_eq!(s, StatusCode::OK, "{latest}");
+        assert_eq!(
+            ids(&latest),
+            [anon.as_str(), msft.as_str(), question.as_str()]
+        );
+        assert_eq!(latest["items"][0]["author"], json!({"kind": "anonymous"}));
+        let (_, first) = get(&t, &bob, "/api/v1/community/posts?sort=latest&limit=2").await;
+        assert_eq!(ids(&first), [anon.as_str(), msft.as_str()]);
+        let next = first["next"]
+            .as_str()
+            .expect("a next cursor")
+            .replace('~', "%7E");
+        let (s, rest) = get(
+            &t,
+            &bob,
+            &format!("/api/v1/community/posts?limit=2&cursor={next}"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{rest}");
+        assert_eq!(ids(&rest), [question.as_str()]);
+        let (s, trending) = get(&t, &bob, "/api/v1/community/posts?sort=trending").await;
+        assert_eq!(s, StatusCode::OK, "{trending}");
+        let mut ranked = ids(&trending);
+        ranked.sort();
+        let mut all = vec![anon.clone(), msft.clone(), question.clone()];
+        all.sort();
+        assert_eq!(ranked, all, "today's posts all trend: {trending}");
+        for (path, field) in [
+            ("/api/v1/community/posts?sort=best", "sort"),
+            ("/api/v1/community/posts?limit=0", "limit"),
+            ("/api/v1/community/posts?cursor=nonsense", "cursor"),
+        ] {
+            let (s, b) = get(&t, &bob, path).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {b}");
+            assert_eq!(fields(&b), [field], "{path}: {b}");
+        }
+
+        // A member's posts: their anonymous ones only for themselves.
+        let anns = format!("/api/v1/community/members/{ann_alias}/posts");
+        let (s, seen) = get(&t, &bob, &anns).await;
+        assert_eq!(s, StatusCode::OK, "{seen}");
+        assert_eq!(ids(&seen), [question.as_str()]);
+        let (_, own) = get(&t, &ann, &anns).await;
+        assert_eq!(ids(&own), [anon.as_str(), question.as_str()]);
+        let (s, _) = get(&t, &ann, "/api/v1/community/members/Nobody_Here/posts").await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // Bob answers Ann's question; only Ann may mark the answer helpful.
+        let (s, answer) = t
+            .json(
+                "POST",
+                &format!("/api/v1/community/posts/{question}/comments"),
+                Some(&bob.access),
+                json!({"text": "Mostly, if the fees are low."}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{answer}");
+        let helpful = format!("/api/v1/community/posts/{}/helpful", id(&answer));
+        let (s, b) = t
+            .json("PUT", &helpful, Some(&bob.access), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not his thread: {b}");
+        let (s, b) = t
+            .json("PUT", &helpful, Some(&ann.access), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["helpful"], true, "{b}");
+        let (_, top) = get(&t, &ann, "/api/v1/community/leaderboards/contributors").await;
+        let bobs = top
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["member"]["alias"] == bob_alias.as_str())
+            .unwrap_or_else(|| panic!("Bob on the board: {top}"));
+        assert_eq!(bobs["answers"], 1, "{top}");
+        let on_post = format!("/api/v1/community/posts/{question}/helpful");
+        let (s, b) = t
+            .json("PUT", &on_post, Some(&ann.access), Value::Null)
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a post is no answer: {b}"
+        );
+        let (s, b) = t
+            .json("DELETE", &helpful, Some(&ann.access), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["helpful"], false, "{b}");
+        let (s, _) = t
+            .json(
+                "PUT",
+                "/api/v1/community/posts/p999/helpful",
+                Some(&ann.access),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn likes_count_once_and_can_be_withdrawn() {
         let t = app().await;
         let ann = t.user("ann@example.com").await;

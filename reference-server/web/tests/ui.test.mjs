@@ -36,9 +36,14 @@ const CHROMIUM_ARGS = [
 /** Starts the server with `--demo`; resolves with its address and the demo login. */
 function startServer(dataDir) {
   return new Promise((resolve, reject) => {
+    // The main job on its own SQLite file: nothing from the environment
+    // (CI exports DATABASE_URL and REDIS_URL for the Rust tests) may point
+    // it at shared state an earlier run left behind.
+    const inherited = Object.fromEntries(Object.entries(process.env)
+      .filter(([k]) => !['DATABASE_URL', 'REDIS_URL'].includes(k) && !k.startsWith('AURAVEST_')));
     const child = spawn(SERVER_BIN, ['--demo'], {
       env: {
-        ...process.env,
+        ...inherited,
         AURAVEST_ADDR: '127.0.0.1:0',
         AURAVEST_DATA_DIR: dataDir,
         AURAVEST_MARKET_SOURCES: 'sample',
@@ -177,6 +182,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
   });
 
   it('serves the page and assets with types, cache headers and the CSP', async () => {
+    assert.ok(existsSync(path.join(dataDir, 'auravest.db')), 'the server keeps its data in its own SQLite file');
     const index = await fetch(`${server.base}/`);
     assert.equal(index.status, 200);
     assert.match(index.headers.get('content-type'), /^text\/html/);
@@ -377,7 +383,8 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     watch.expect(403, /^\/api\/v1\/community\/performance$/);
     await page.getByRole('navigation').getByRole('link', { name: 'Community' }).click();
     await page.getByRole('heading', { name: 'Community', level: 1 }).waitFor();
-    await page.locator('[data-stream]').filter({ hasText: 'Nothing yet' }).waitFor();
+    await page.locator('[data-stream]').filter({ hasText: 'No posts yet' }).waitFor();
+    await page.locator('[data-stream] [data-pinned]').waitFor();
     await page.locator('[data-sharing-off]').waitFor();
 
     const form = page.locator('form[aria-label="New post"]');
@@ -389,6 +396,13 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     assert.match(await latest.innerText(), /bullish/i);
     assert.equal(await latest.getByRole('button', { name: 'Like' }).count(), 0, 'no like button on your own post');
     assert.equal(await form.getByLabel('Your post').inputValue(), '', 'the form is cleared');
+    await page.locator('[data-stream] article[data-post]', { hasText: 'earnings call' }).waitFor();
+    const streams = page.getByRole('group', { name: 'Posts to show' });
+    await streams.getByRole('button', { name: 'Following' }).click();
+    await page.locator('[data-stream]').filter({ hasText: 'Nothing yet' }).waitFor();
+    assert.equal(await streams.getByRole('button', { name: 'Following' }).getAttribute('aria-pressed'), 'true');
+    await streams.getByRole('button', { name: 'Trending' }).click();
+    await page.getByRole('heading', { name: 'Trending posts' }).waitFor();
 
     const tickers = page.locator('form[aria-label="Posts about a ticker"]');
     await tickers.getByLabel('Ticker').fill('aapl');
