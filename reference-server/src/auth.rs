@@ -527,6 +527,7 @@ pub async fn create_account(
         alias: new_alias(),
         display_mode: "percent".to_owned(),
         share_performance: false,
+        count_holdings: false,
         dashboard: crate::routes::me::DEFAULT_DASHBOARD
             .iter()
             .map(|w| (*w).to_owned())

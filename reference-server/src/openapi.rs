@@ -33,7 +33,7 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         community::mark_read, community::moderation_queue, community::remove_post,
         community::restore_post, community::share_performance, community::top_performers,
         community::top_contributors, community::list_posts, community::mark_helpful,
-        community::unmark_helpful, community::member_posts,
+        community::unmark_helpful, community::member_posts, community::most_held,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::ErrorCode)),
     modifiers(&Bearer),

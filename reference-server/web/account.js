@@ -385,6 +385,8 @@ export async function profileView(ctx) {
     field('Show my performance as', h('select', { name: 'display_mode' },
       ['percent', 'hidden'].map((m) => h('option', { value: m, text: m === 'percent' ? 'Percentages' : 'Hidden', selected: me.display_mode === m })))),
     field('Share my performance with the community', input('share_performance', 'checkbox', { checked: me.share_performance })),
+    field('Count my holdings in the community\'s "most held" list', input('count_holdings', 'checkbox', { checked: me.count_holdings }),
+      'Tickers only, counted with at least two other members; never shown as yours.'),
     dash,
     h('button', { type: 'submit', class: 'primary', text: 'Save profile' }));
   form.addEventListener('submit', async (ev) => {
@@ -394,6 +396,7 @@ export async function profileView(ctx) {
       alias: fd.get('alias'),
       display_mode: fd.get('display_mode'),
       share_performance: form.querySelector('[name=share_performance]').checked,
+      count_holdings: form.querySelector('[name=count_holdings]').checked,
       dashboard: fd.getAll('dashboard'),
     };
     await busy(form.querySelector('button[type=submit]'), async () => {

@@ -81,9 +81,10 @@ function postList(items, empty) {
 
 /** The community page. */
 export async function communityView(ctx) {
-  const [portfolios, trending] = await Promise.all([
+  const [portfolios, trending, held] = await Promise.all([
     get('/portfolios'),
     get('/community/trending/tickers'),
+    get('/community/most-held'),
   ]);
   const me = ctx.me;
 
@@ -226,6 +227,12 @@ export async function communityView(ctx) {
       ` ${t.mentions} ${t.mentions === 1 ? 'mention' : 'mentions'}`)))
     : h('p', { class: 'empty', text: 'No ticker is unusually busy today.' });
 
+  // Most held, by members who let their holdings be counted.
+  const heldList = held.length
+    ? h('ol', { dataset: { mostHeld: '' } }, held.map((x) => h('li', {},
+      h('strong', { text: `$${x.symbol}` }), ` held by ${Math.round(x.share * 100)}% of counting members`)))
+    : h('p', { class: 'empty', dataset: { mostHeld: '' }, text: 'Too few members count their holdings yet.' });
+
   // Leaderboards.
   const performers = h('div', { dataset: { performers: '' }, 'aria-live': 'polite' });
   const boardForm = h('form', { class: 'inline-form stack', novalidate: true, 'aria-label': 'Top performers' },
@@ -273,6 +280,7 @@ export async function communityView(ctx) {
       stream),
     h('div', { class: 'two-col' },
       section('Trending tickers', {}, trendingList),
-      section('Top contributors, last 30 days', {}, contributors)),
+      section('Most held', {}, heldList)),
+    section('Top contributors, last 30 days', {}, contributors),
     section('Top performers', {}, boardForm, performers));
 }

@@ -13,7 +13,8 @@
 //! community request and mapped in `social_accounts`. At each request the
 //! member is brought in step with our account: its role (our role is the
 //! authority, already audited when granted), its `share_performance`
-//! setting, and its alias (ours with `-` read as `_`; changed through the
+//! setting, its holdings (the tickers held now, kept only while the user's
+//! `count_holdings` is on, and counted only in "most held"), and its alias (ours with `-` read as `_`; changed through the
 //! community's alias change, so its cooldown applies and a change refused
 //! by the cooldown is retried on later requests; an alias the community's
 //! rules refuse leaves the member's alias as it was).
@@ -246,6 +247,8 @@ struct Account {
     alias: String,
     role: auravest_social::Role,
     share_performance: bool,
+    /// The held tickers when the user lets the community count them.
+    holdings: Option<Vec<Symbol>>,
 }
 
 /// As [`with_community`], with the caller's member (created on first use
@@ -260,11 +263,17 @@ where
         .user(user.id)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_owned()))?;
+    let holdings = if record.count_holdings {
+        Some(portfolios::held_now(state, user.id).await?)
+    } else {
+        None
+    };
     let account = Account {
         user: user.id,
         alias: record.alias,
         role: social_role(record.role),
         share_performance: record.share_performance,
+        holdings,
     };
     let now = Utc::now();
     let seed: u64 = rand::random();
@@ -340,14 +349,17 @@ fn member(
         record.role = account.role;
         store.update_user(&record)?;
     }
-    if record.settings.share_performance != account.share_performance {
-        c.update_settings(
-            id,
-            PrivacySettings {
-                share_performance: account.share_performance,
-                ..record.settings
-            },
-        )?;
+    let settings = PrivacySettings {
+        share_performance: account.share_performance,
+        count_holdings_in_aggregates: account.holdings.is_some(),
+    };
+    if record.settings != settings {
+        c.update_settings(id, settings)?;
+    }
+    // Holdings are kept only while the user lets them be counted.
+    let holdings = account.holdings.as_deref().unwrap_or_default();
+    if record.holdings != holdings {
+        c.set_holdings(id, holdings)?;
     }
     if synced != account.alias {
         match community_alias(&account.alias, &c.config().alias) {
@@ -910,6 +922,23 @@ pub async fn top_contributors(
     to_json(&list)
 }
 
+/// The tickers most held by members who let their holdings be counted
+/// (a ticker needs three such holders; never who holds what).
+#[utoipa::path(get, path = "/api/v1/community/most-held", tag = "community",
+    params(("limit" = Option<String>, Query, description = "Entries, 1–100 (default 20)")),
+    responses((status = 200, description = "`Vec<auravest_social::HeldSymbol>`", body = Object),
+        (status = 422, description = "`limit` invalid", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn most_held(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(params): Query<PageParams>,
+) -> AppResult<Json<Value>> {
+    let limit = limit(params.limit.as_deref())?;
+    let list = with_member(&state, &user, move |c, _me| c.most_held(limit)).await?;
+    to_json(&list)
+}
+
 // --- members -------------------------------------------------------------------
 
 /// A member's profile: alias, counts, and percentage returns only when the
@@ -1254,6 +1283,7 @@ pub fn router() -> Router<AppState> {
         .route("/community/symbols/{symbol}/posts", get(symbol_posts))
         .route("/community/trending/tickers", get(trending_tickers))
         .route("/community/performance", post(share_performance))
+        .route("/community/most-held", get(most_held))
         .route("/community/leaderboards/performers", get(top_performers))
         .route(
             "/community/leaderboards/contributors",

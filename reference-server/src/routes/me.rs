@@ -56,6 +56,9 @@ pub struct MeResponse {
     pub display_mode: String,
     /// Whether percentages are shared with the community.
     pub share_performance: bool,
+    /// Whether the community counts the user's holdings (tickers only, never
+    /// shown as theirs) in its "most held" list.
+    pub count_holdings: bool,
     /// Dashboard widgets in display order.
     pub dashboard: Vec<String>,
     /// The terms version accepted.
@@ -74,6 +77,8 @@ pub struct MePatch {
     pub display_mode: Option<String>,
     /// Share percentages with the community.
     pub share_performance: Option<bool>,
+    /// Let the community count the held tickers in its "most held" list.
+    pub count_holdings: Option<bool>,
     /// Widgets in display order, each at most once (see [`WIDGETS`]).
     pub dashboard: Option<Vec<String>>,
 }
@@ -193,6 +198,7 @@ fn me_response(state: &AppState, u: &UserRecord) -> AppResult<MeResponse> {
         role: u.role,
         display_mode: u.display_mode.clone(),
         share_performance: u.share_performance,
+        count_holdings: u.count_holdings,
         dashboard: u.dashboard.clone(),
         terms_version: u.terms_version.clone(),
         created_at: u.created_at.to_rfc3339(),
@@ -289,6 +295,7 @@ pub async fn patch_me(
         alias: req.alias,
         display_mode: req.display_mode,
         share_performance: req.share_performance,
+        count_holdings: req.count_holdings,
         dashboard: req.dashboard,
     };
     let updated = state

@@ -204,6 +204,22 @@ pub(crate) async fn load(state: &AppState, user: Uuid, id: Uuid) -> AppResult<Lo
     })
 }
 
+/// The tickers the user holds now across their portfolios, sorted.
+pub(crate) async fn held_now(state: &AppState, user: Uuid) -> AppResult<Vec<Symbol>> {
+    let mut out = BTreeSet::new();
+    for p in state.store.portfolios(user).await? {
+        let loaded = load(state, user, p.id).await?;
+        out.extend(
+            loaded
+                .portfolio
+                .holdings()
+                .open_positions()
+                .map(|pos| pos.symbol().clone()),
+        );
+    }
+    Ok(out.into_iter().collect())
+}
+
 /// Every symbol the ledger ever held.
 pub(crate) fn symbols_of(p: &Portfolio) -> Vec<String> {
     let set: BTreeSet<String> = p

@@ -97,6 +97,9 @@ pub struct UserRecord {
     pub display_mode: String,
     /// Whether percentages are shared with the community.
     pub share_performance: bool,
+    /// Whether the community may count the user's holdings (tickers only)
+    /// in its "most held" list.
+    pub count_holdings: bool,
     /// Dashboard widgets in display order.
     pub dashboard: Vec<String>,
     /// The terms version the user accepted.
@@ -122,6 +125,8 @@ pub struct ProfilePatch {
     pub display_mode: Option<String>,
     /// New sharing choice.
     pub share_performance: Option<bool>,
+    /// New choice on counting holdings in the community's aggregates.
+    pub count_holdings: Option<bool>,
     /// New dashboard layout.
     pub dashboard: Option<Vec<String>>,
 }

@@ -109,7 +109,7 @@ macro_rules! impl_store {
 
             const USER_SELECT: &str = "SELECT u.id, u.email_hash, u.email_enc, \
                 u.password_hash, u.role, u.alias, u.display_mode, u.share_performance, \
-                u.dashboard, u.terms_version, u.terms_accepted_at, u.failed_logins, \
+                u.count_holdings, u.dashboard, u.terms_version, u.terms_accepted_at, u.failed_logins, \
                 u.locked_until, u.created_at, s.subject \
                 FROM users u JOIN audit_subjects s ON s.user_id = u.id";
             const RISK_COLUMNS: &str = "id, user_id, answers, profile, created_at";
@@ -136,6 +136,7 @@ macro_rules! impl_store {
                     alias: row.try_get("alias")?,
                     display_mode: row.try_get("display_mode")?,
                     share_performance: row.try_get("share_performance")?,
+                    count_holdings: row.try_get("count_holdings")?,
                     dashboard,
                     terms_version: row.try_get("terms_version")?,
                     terms_accepted_at: row.try_get("terms_accepted_at")?,
@@ -263,8 +264,10 @@ macro_rules! impl_store {
                     sqlx::query(
                         "INSERT INTO users (id, email_hash, email_enc, password_hash, role, \
                          alias, display_mode, share_performance, dashboard, terms_version, \
-                         terms_accepted_at, failed_logins, locked_until, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                         terms_accepted_at, failed_logins, locked_until, created_at, \
+                         count_holdings) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                         $15)",
                     )
                     .bind(user.id)
                     .bind(&user.email_hash)
@@ -280,6 +283,7 @@ macro_rules! impl_store {
                     .bind(user.failed_logins)
                     .bind(user.locked_until.map(micros))
                     .bind(micros(user.created_at))
+                    .bind(user.count_holdings)
                     .execute(&mut *tx)
                     .await
                     .map_err(conflict)?;
@@ -327,13 +331,15 @@ macro_rules! impl_store {
                         "UPDATE users SET alias = COALESCE($2, alias), \
                          display_mode = COALESCE($3, display_mode), \
                          share_performance = COALESCE($4, share_performance), \
-                         dashboard = COALESCE($5, dashboard) WHERE id = $1",
+                         dashboard = COALESCE($5, dashboard), \
+                         count_holdings = COALESCE($6, count_holdings) WHERE id = $1",
                     )
                     .bind(id)
                     .bind(patch.alias.as_deref())
                     .bind(patch.display_mode.as_deref())
                     .bind(patch.share_performance)
                     .bind(patch.dashboard.as_ref().map(Json))
+                    .bind(patch.count_holdings)
                     .execute(&mut *tx)
                     .await
                     .map_err(conflict)?;

@@ -30,6 +30,7 @@ async fn seed_holdings(store: &dyn Store, symbols: &[&str]) {
             alias: format!("holder-{}", &id.simple().to_string()[..8]),
             display_mode: "percent".to_owned(),
             share_performance: false,
+            count_holdings: false,
             dashboard: Vec::new(),
             terms_version: "test".to_owned(),
             terms_accepted_at: now,

@@ -339,6 +339,120 @@ mod api {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn most_held_counts_only_members_who_let_it_and_never_says_who() {
+        let t = app().await;
+        let mut users = Vec::new();
+        for name in ["ann", "bob", "cy", "dee"] {
+            let u = t.user(&format!("{name}@example.com")).await;
+            sample_portfolio(&t, &u).await;
+            users.push(u);
+        }
+        let count = |u: &TestUser, on: bool| {
+            let token = u.access.clone();
+            let t = &t;
+            async move {
+                let (s, b) = t
+                    .json(
+                        "PATCH",
+                        "/api/v1/me",
+                        Some(&token),
+                        json!({"count_holdings": on}),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+                assert_eq!(b["count_holdings"], on);
+            }
+        };
+        let most_held = |u: &TestUser| {
+            let token = u.access.clone();
+            let t = &t;
+            async move {
+                let (s, b) = t
+                    .json(
+                        "GET",
+                        "/api/v1/community/most-held",
+                        Some(&token),
+                        Value::Null,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+                b
+            }
+        };
+        let own_holdings = |u: &TestUser| {
+            let u = u.clone();
+            let t = &t;
+            async move {
+                let a = alias(t, &u).await;
+                let (_, p) = get(t, &u, &format!("/api/v1/community/members/{a}")).await;
+                p["own"]["holdings"].clone()
+            }
+        };
+
+        // Off by default: nothing is kept.
+        assert_eq!(most_held(&users[0]).await, json!([]));
+        assert_eq!(own_holdings(&users[0]).await, json!([]));
+        // Two who count are too few to show anything.
+        for u in &users[..2] {
+            count(u, true).await;
+            most_held(u).await;
+        }
+        assert_eq!(most_held(&users[3]).await, json!([]));
+        assert_eq!(
+            own_holdings(&users[0]).await,
+            json!(["AAPL", "AMZN", "GOOG", "JPM", "PFE"]),
+            "the tickers held now: XOM was sold"
+        );
+        // A third makes every held ticker count, as a share of the three.
+        count(&users[2], true).await;
+        let list = most_held(&users[2]).await;
+        let symbols: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["symbol"].as_str().unwrap())
+            .collect();
+        assert_eq!(symbols, ["AAPL", "AMZN", "GOOG", "JPM", "PFE"], "{list}");
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["holders"] == 3 && e["share"] == 1.0),
+            "{list}"
+        );
+        let mut keys_seen = Vec::new();
+        keys(&list, &mut keys_seen);
+        assert!(
+            keys_seen
+                .iter()
+                .all(|k| ["symbol", "holders", "share"].contains(&k.as_str())),
+            "no member in the list: {list}"
+        );
+        assert_eq!(
+            own_holdings(&users[3]).await,
+            json!([]),
+            "Dee never opted in"
+        );
+        // Turning it off forgets the holdings and drops below three.
+        count(&users[1], false).await;
+        assert_eq!(own_holdings(&users[1]).await, json!([]));
+        assert_eq!(most_held(&users[0]).await, json!([]));
+        let (s, b) = get(&t, &users[0], "/api/v1/community/most-held?limit=0").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(fields(&b), ["limit"]);
+        let (s, b) = t
+            .json(
+                "PATCH",
+                "/api/v1/me",
+                Some(&users[0].access),
+                json!({"count_holdings": "yes"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(fields(&b), ["count_holdings"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn likes_count_once_and_can_be_withdrawn() {
         let t = app().await;
         let ann = t.user("ann@example.com").await;

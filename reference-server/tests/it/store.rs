@@ -240,6 +240,7 @@ fn user(tag: &str) -> UserRecord {
         alias: format!("alias-{tag}"),
         display_mode: "percent".to_owned(),
         share_performance: false,
+        count_holdings: false,
         dashboard: vec!["allocation".to_owned(), "performance".to_owned()],
         terms_version: "2025-01".to_owned(),
         terms_accepted_at: now(),
@@ -406,6 +407,7 @@ async fn profile_patch(db: &Db) {
         alias: Some("new-alias".to_owned()),
         display_mode: None,
         share_performance: Some(true),
+        count_holdings: Some(true),
         dashboard: Some(vec!["goals".to_owned()]),
     };
     let updated = db
@@ -417,6 +419,7 @@ async fn profile_patch(db: &Db) {
     let expected = UserRecord {
         alias: "new-alias".to_owned(),
         share_performance: true,
+        count_holdings: true,
         dashboard: vec!["goals".to_owned()],
         ..u.clone()
     };

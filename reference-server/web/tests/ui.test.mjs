@@ -386,6 +386,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await page.locator('[data-stream]').filter({ hasText: 'No posts yet' }).waitFor();
     await page.locator('[data-stream] [data-pinned]').waitFor();
     await page.locator('[data-sharing-off]').waitFor();
+    await page.locator('[data-most-held]').filter({ hasText: 'Too few members' }).waitFor();
 
     const form = page.locator('form[aria-label="New post"]');
     await form.getByLabel('Your post').fill('Watching $AAPL into the earnings call');
