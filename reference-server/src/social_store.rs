@@ -980,6 +980,19 @@ impl Store for SqlSocialStore {
             .collect())
     }
 
+    fn liked_posts(&self, user: UserId) -> Result<Vec<PostId>> {
+        on_pool!(self, p => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT post_id FROM social_likes \
+                 WHERE member_id = $1 AND unliked_seq IS NULL ORDER BY post_id",
+            )
+            .bind(sql_id(user.get()))
+            .fetch_all(p)
+            .await?;
+            ids.into_iter().map(|id| Ok(PostId::new(raw_id(id)?))).collect()
+        })
+    }
+
     fn reactions(&self, posts: &[PostId], at_seq: u64) -> Result<Vec<Reactions>> {
         if posts.is_empty() {
             return Ok(Vec::new());
@@ -1047,6 +1060,19 @@ impl Store for SqlSocialStore {
                 format!("SELECT {FLAG_COLUMNS} FROM social_flags WHERE post_id = $1 ORDER BY seq, id");
             let rows: Vec<FlagRow> = sqlx::query_as(&sql)
                 .bind(sql_id(post.get()))
+                .fetch_all(p)
+                .await?;
+            rows.into_iter().map(flag_of).collect()
+        })
+    }
+
+    fn flags_by(&self, reporter: UserId) -> Result<Vec<Flag>> {
+        on_pool!(self, p => {
+            let sql = format!(
+                "SELECT {FLAG_COLUMNS} FROM social_flags WHERE reporter_id = $1 ORDER BY seq, id"
+            );
+            let rows: Vec<FlagRow> = sqlx::query_as(&sql)
+                .bind(sql_id(reporter.get()))
                 .fetch_all(p)
                 .await?;
             rows.into_iter().map(flag_of).collect()

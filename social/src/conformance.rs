@@ -393,6 +393,17 @@ pub fn likes<S: Store>(mut store: S) {
     assert_eq!(likes(&store, removed), [1, 0]);
     assert_eq!(likes(&store, now), [2, 0]);
     assert_eq!(store.likes_of(b, &[p]).unwrap(), [true]);
+    assert!(store.insert_like(q, b).unwrap());
+    assert_eq!(store.liked_posts(b).unwrap(), [p, q]);
+    assert!(store.remove_like(p, b).unwrap());
+    assert_eq!(
+        store.liked_posts(b).unwrap(),
+        [q],
+        "withdrawn likes are gone"
+    );
+    assert_eq!(store.liked_posts(a).unwrap(), [p]);
+    let c = user(&mut store, "Author_C");
+    assert!(store.liked_posts(c).unwrap().is_empty());
 }
 
 /// Flags: one open flag per reporter and post, reviews close them with one
@@ -459,6 +470,14 @@ pub fn flags<S: Store>(mut store: S) {
     assert_eq!(flags(&store, reviewed), 0);
     assert_eq!(flags(&store, store.event_seq().unwrap()), 1);
     assert!(store.flags(PostId::new(99)).unwrap().is_empty());
+    let by_b = store.flags_by(b).unwrap();
+    assert_eq!(by_b.len(), 2, "the reviewed flag and the new one");
+    assert!(by_b.iter().all(|f| f.reporter == b && f.post == p));
+    assert!(by_b[0].seq < by_b[1].seq, "oldest first");
+    assert_eq!(by_b[0].reviewed_seq, Some(reviewed));
+    assert_eq!(by_b[1].reviewed_seq, None);
+    assert_eq!(store.flags_by(c).unwrap().len(), 1);
+    assert!(store.flags_by(a).unwrap().is_empty());
 }
 
 /// Follows: idempotent, both directions listed, removable.

@@ -383,6 +383,17 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
+    fn liked_posts(&self, user: UserId) -> Result<Vec<PostId>> {
+        let mut out: Vec<PostId> = self
+            .active_likes
+            .iter()
+            .filter(|(_, u)| *u == user)
+            .map(|(p, _)| *p)
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     fn likes_of(&self, user: UserId, posts: &[PostId]) -> Result<Vec<bool>> {
         Ok(posts
             .iter()
@@ -434,6 +445,18 @@ impl Store for MemoryStore {
 
     fn flags(&self, post: PostId) -> Result<Vec<Flag>> {
         Ok(self.flags.get(&post).cloned().unwrap_or_default())
+    }
+
+    fn flags_by(&self, reporter: UserId) -> Result<Vec<Flag>> {
+        let mut out: Vec<Flag> = self
+            .flags
+            .values()
+            .flatten()
+            .filter(|f| f.reporter == reporter)
+            .cloned()
+            .collect();
+        out.sort_by_key(|f| (f.seq, f.post));
+        Ok(out)
     }
 
     fn open_flags(&self) -> Result<Vec<Flag>> {

@@ -220,6 +220,11 @@ pub trait Store {
     /// # Errors
     /// Backend failures only.
     fn likes_of(&self, user: UserId, posts: &[PostId]) -> Result<Vec<bool>>;
+    /// Every post the member likes now, by post id.
+    ///
+    /// # Errors
+    /// Backend failures only.
+    fn liked_posts(&self, user: UserId) -> Result<Vec<PostId>>;
     /// Likes and open flags of each post as of event `at_seq`, in the order given.
     ///
     /// # Errors
@@ -236,6 +241,11 @@ pub trait Store {
     /// # Errors
     /// Backend failures only.
     fn flags(&self, post: PostId) -> Result<Vec<Flag>>;
+    /// Every flag the member filed, open and reviewed, oldest first.
+    ///
+    /// # Errors
+    /// Backend failures only.
+    fn flags_by(&self, reporter: UserId) -> Result<Vec<Flag>>;
     /// Every open flag, oldest first.
     ///
     /// # Errors

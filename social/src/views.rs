@@ -9,7 +9,7 @@ use crate::feed::Cursor;
 use crate::guidelines::PinnedMessage;
 use crate::ids::{AuditId, PostId, UserId};
 use crate::model::{PeriodReturn, Post, PostStatus, PrivacySettings, Sentiment, User};
-use crate::moderation::{FlagReason, Role};
+use crate::moderation::{Flag, FlagReason, Role};
 use crate::notification::NotificationView;
 use crate::performance::{PerformanceShare, Period};
 
@@ -232,6 +232,10 @@ pub struct MemberExport {
     pub member: User,
     /// Every post and comment they wrote, oldest first.
     pub posts: Vec<Post>,
+    /// The posts they like now, by id.
+    pub likes: Vec<PostId>,
+    /// The flags they filed, oldest first.
+    pub flags: Vec<Flag>,
     /// The members they follow.
     pub following: Vec<Member>,
     /// How many members follow them.

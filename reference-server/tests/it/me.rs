@@ -230,6 +230,31 @@ async fn export_holds_everything_of_the_caller_and_nothing_of_others() {
     let b = t.user("ben@example.org").await;
     let pid = seed(&t, &a, "ana").await;
     seed(&t, &b, "ben").await;
+    // Ana likes Ben's post: her like is hers to export, his text is not.
+    let (_, feed) = t
+        .json(
+            "GET",
+            "/api/v1/community/symbols/KO/posts",
+            Some(&a.access),
+            Value::Null,
+        )
+        .await;
+    let bens = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["text"] == "ben-post about $KO")
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .expect("Ben's post");
+    let (s, _) = t
+        .json(
+            "PUT",
+            &format!("/api/v1/community/posts/{bens}/like"),
+            Some(&a.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (s, e) = t
         .json("GET", "/api/v1/me/export", Some(&a.access), Value::Null)
         .await;
@@ -267,6 +292,8 @@ async fn export_holds_everything_of_the_caller_and_nothing_of_others() {
     );
     assert_eq!(community["posts"][0]["text"], "ana-post about $KO");
     assert!(community["member"]["alias"].is_string(), "{community}");
+    assert_eq!(community["likes"], json!([bens]), "{community}");
+    assert_eq!(community["flags"], json!([]), "{community}");
     let text = e.to_string();
     for other in [
         "ben-portfolio",

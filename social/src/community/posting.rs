@@ -720,9 +720,9 @@ impl<S: Store> Community<S> {
     /// Everything the community stores about a member, for the member
     /// (a data export): their record with settings, holdings and returns,
     /// every post and comment they wrote (anonymous, hidden, removed and
-    /// deleted ones included, oldest first), the members they follow, how
-    /// many follow them (not who: that is the followers' data) and their
-    /// notifications.
+    /// deleted ones included, oldest first), the posts they like, the flags
+    /// they filed, the members they follow, how many follow them (not who:
+    /// that is the followers' data) and their notifications.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
@@ -733,6 +733,8 @@ impl<S: Store> Community<S> {
             .query_posts(&PostQuery::new(Scope::Authors(vec![user])))?;
         posts.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         Ok(MemberExport {
+            likes: self.store.liked_posts(user)?,
+            flags: self.store.flags_by(user)?,
             following: self.following(user)?,
             followers: self.store.followers(user)?.len(),
             notifications: self.notifications(user, false)?,

@@ -2,8 +2,8 @@
 //! no public view links to their author.
 
 use auravest_social::{
-    Author, CommentOrder, Community, Decimal, Draft, PageRequest, Period, PostId, PrivacySettings,
-    Symbol, UserId,
+    Author, CommentOrder, Community, Decimal, Draft, FlagReason, PageRequest, Period, PostId,
+    PrivacySettings, Symbol, UserId,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -427,8 +427,14 @@ fn a_member_export_holds_everything_of_theirs_and_nothing_of_others() {
     c.follow(bob, ann, t(60)).unwrap();
     c.record_return(ann, Period::Year { year: 2024 }, Decimal::from(7))
         .unwrap();
+    let bobs = c.post(bob, Draft::new("Bob on $KO"), t(70)).unwrap();
+    c.like(ann, bobs, t(80)).unwrap();
+    c.flag(ann, bobs, FlagReason::OffTopic, t(90)).unwrap();
 
     let export = c.export_member(ann).unwrap();
+    assert_eq!(export.likes, [bobs]);
+    assert_eq!(export.flags.len(), 1);
+    assert_eq!(export.flags[0].post, bobs);
     assert_eq!(export.member.id, ann);
     assert_eq!(export.member.alias.as_str(), "Ann_A");
     assert_eq!(export.member.returns.len(), 1);
