@@ -85,16 +85,7 @@ pub enum SourcesError {
 }
 
 /// The market chain from `config.market_sources`, with the HTTP sources'
-/// settings (`AURAVEST_YAHOO_BASE_URL`, ...) as the configuration read them.
-///
-/// # Errors
-/// See [`market_from_lookup`].
-pub fn market_from_config(config: &Config) -> Result<Arc<Market>, SourcesError> {
-    market_from_lookup(config, |k| config.market_vars.get(k))
-}
-
-/// The market chain from `config.market_sources`, reading the HTTP sources'
-/// settings through `lookup` (tests pass the same map as the config):
+/// settings (`AURAVEST_YAHOO_BASE_URL`, ...) as the configuration read them:
 ///
 /// - `network`: the market crate's HTTP chain (Yahoo, Alpha Vantage with a
 ///   key, Stooq; priorities 10–30);
@@ -109,17 +100,14 @@ pub fn market_from_config(config: &Config) -> Result<Arc<Market>, SourcesError> 
 /// # Errors
 /// A bad `AURAVEST_*_BASE_URL`, an HTTP client that cannot be built, or a
 /// data folder the sample prices cannot be written to.
-pub fn market_from_lookup(
-    config: &Config,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<Arc<Market>, SourcesError> {
+pub fn market_from_config(config: &Config) -> Result<Arc<Market>, SourcesError> {
     let mut sources: Vec<Arc<dyn QuoteSource>> = Vec::new();
     let mut network_seen = false;
     for (i, entry) in (0u32..).zip(&config.market_sources) {
         let priority = if network_seen { 40 + i } else { 1 + i };
         if entry == "network" {
             network_seen = true;
-            sources.extend(HttpConfig::from_lookup(&lookup)?.sources()?);
+            sources.extend(HttpConfig::from_lookup(|k| config.market_vars.get(k))?.sources()?);
         } else if entry == "sample" {
             let dir = write_sample(&config.data_dir)?;
             sources.push(Arc::new(FileSource::new(dir).with_priority(priority)));

@@ -3,7 +3,7 @@
 
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section,
-  disclaimer, busy, money, pct,
+  disclaimer, busy, money, pct, values,
 } from './dom.js';
 import { get, post, put, patch, del, ApiError } from './api.js';
 
@@ -11,10 +11,6 @@ const WIDGETS = ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'b
 
 function input(name, type, attrs = {}) {
   return h('input', { name, type, ...attrs });
-}
-
-function values(form) {
-  return Object.fromEntries(new FormData(form).entries());
 }
 
 // --- log in / register ---------------------------------------------------

@@ -3,13 +3,9 @@
 // and the two leaderboards. Texts from the API are always set as text.
 
 import {
-  h, replace, field, formError, clearErrors, showErrors, status, section, busy,
+  h, replace, field, formError, clearErrors, showErrors, status, section, busy, values, plural,
 } from './dom.js';
 import { get, post, put, del, ApiError } from './api.js';
-
-function values(form) {
-  return Object.fromEntries(new FormData(form).entries());
-}
 
 /** The last complete month as `YYYY-MM`. */
 function lastMonth() {
@@ -29,8 +25,8 @@ function when(instant) {
 }
 
 /** One post, with a like button on other members' posts. */
-function postView(p, onChange) {
-  const likes = h('span', { class: 'muted small', dataset: { likes: '' }, text: `${p.likes} ${p.likes === 1 ? 'like' : 'likes'}` });
+function postView(p) {
+  const likes = h('span', { class: 'muted small', dataset: { likes: '' }, text: plural(p.likes, 'like') });
   let liked = Boolean(p.liked);
   const like = p.mine ? null : h('button', {
     type: 'button',
@@ -45,8 +41,7 @@ function postView(p, onChange) {
           const view = liked ? await del(path) : await put(path);
           liked = Boolean(view.liked);
           button.setAttribute('aria-pressed', String(liked));
-          likes.textContent = `${view.likes} ${view.likes === 1 ? 'like' : 'likes'}`;
-          if (onChange) onChange(view);
+          likes.textContent = plural(view.likes, 'like');
         } catch (e) {
           status(e.message);
         }
@@ -64,7 +59,7 @@ function postView(p, onChange) {
       ? h('p', { class: 'small muted', text: p.cashtags.map((t) => `$${t}`).join(' ') })
       : null,
     h('footer', { class: 'post-foot' }, like, likes,
-      h('span', { class: 'muted small', text: `${p.comments} ${p.comments === 1 ? 'comment' : 'comments'}` })));
+      h('span', { class: 'muted small', text: plural(p.comments, 'comment') })));
 }
 
 /** The community's pinned welcome message with its guidelines. */
@@ -76,7 +71,7 @@ function pinnedView(pinned) {
 
 function postList(items, empty) {
   if (!items.length) return h('p', { class: 'empty', text: empty });
-  return h('div', { class: 'posts' }, items.map((p) => postView(p)));
+  return h('div', { class: 'posts' }, items.map(postView));
 }
 
 /** The community page. */
@@ -224,7 +219,7 @@ export async function communityView(ctx) {
         text: `$${t.symbol}`,
         onclick: () => showTicker(t.symbol).catch((e) => status(e.message)),
       }),
-      ` ${t.mentions} ${t.mentions === 1 ? 'mention' : 'mentions'}`)))
+      ` ${plural(t.mentions, 'mention')}`)))
     : h('p', { class: 'empty', text: 'No ticker is unusually busy today.' });
 
   // Most held, by members who let their holdings be counted.

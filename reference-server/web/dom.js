@@ -73,6 +73,16 @@ export function field(label, control, hint) {
     h('p', { class: 'field-error', id: errId, dataset: { errorFor: control.name || '' } }));
 }
 
+/** A form's fields by name (the last value of a repeated name). */
+export function values(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+/** `1 like`, `2 likes`. */
+export function plural(n, word) {
+  return `${n} ${n === 1 ? word : `${word}s`}`;
+}
+
 /** The box at the top of a form that shows errors not tied to one field. */
 export function formError() {
   return h('div', { class: 'form-error', role: 'alert', dataset: { formError: '' } });

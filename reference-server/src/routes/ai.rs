@@ -270,8 +270,19 @@ pub(crate) async fn checklist_items(
             (a, b) => a.or(b),
         };
     }
+    checklist_for(state, user, profile.as_ref(), first).await
+}
+
+/// The checklist of a user whose risk profile and first transaction day
+/// the caller already has.
+pub(crate) async fn checklist_for(
+    state: &AppState,
+    user: Uuid,
+    profile: Option<&auravest_risk::RiskProfile>,
+    first_transaction: Option<chrono::NaiveDate>,
+) -> AppResult<Vec<auravest_bias::ChecklistItem>> {
     let experience =
-        auravest_bias::Experience::assess(profile.as_ref(), first, Utc::now().date_naive());
+        auravest_bias::Experience::assess(profile, first_transaction, Utc::now().date_naive());
     let done: BTreeSet<String> = state
         .store
         .checklist_done(user)

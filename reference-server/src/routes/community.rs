@@ -14,10 +14,11 @@
 //! member is brought in step with our account: its role (our role is the
 //! authority, already audited when granted), its `share_performance`
 //! setting, its holdings (the tickers held now, kept only while the user's
-//! `count_holdings` is on, and counted only in "most held"), and its alias (ours with `-` read as `_`; changed through the
-//! community's alias change, so its cooldown applies and a change refused
-//! by the cooldown is retried on later requests; an alias the community's
-//! rules refuse leaves the member's alias as it was).
+//! `count_holdings` is on, and counted only in "most held"), and its alias
+//! (ours with `-` read as `_`; changed through the community's alias
+//! change, so its cooldown applies and a change refused by the cooldown is
+//! retried on later requests; an alias the community's rules refuse leaves
+//! the member's alias as it was).
 
 use std::str::FromStr;
 
@@ -149,6 +150,13 @@ pub struct PageParams {
     /// The previous page's `next`.
     pub cursor: Option<String>,
     /// Items per page, 1–100 (default 20).
+    pub limit: Option<String>,
+}
+
+/// `?limit=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LimitParams {
+    /// Entries, 1–100 (default 20).
     pub limit: Option<String>,
 }
 
@@ -420,21 +428,26 @@ fn post_id(raw: &str) -> AppResult<PostId> {
     PostId::from_str(raw).map_err(|_| AppError::field("id", "expected a post id like p42"))
 }
 
-/// `?limit=`: 1 to the community's page size, by default its default.
-fn limit(raw: Option<&str>) -> AppResult<usize> {
+/// A whole-number query parameter in `1..=max`, `default` when absent.
+fn bounded(field: &str, raw: Option<&str>, max: usize, default: usize) -> AppResult<usize> {
     match raw {
-        None => Ok(auravest_social::DEFAULT_PAGE_SIZE),
-        Some(l) => l
+        None => Ok(default),
+        Some(v) => v
             .parse::<usize>()
             .ok()
-            .filter(|n| (1..=auravest_social::MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| {
-                AppError::field(
-                    "limit",
-                    format!("must be 1-{}", auravest_social::MAX_PAGE_SIZE),
-                )
-            }),
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| AppError::field(field, format!("must be 1-{max}"))),
     }
+}
+
+/// `?limit=`: 1 to the community's page size, by default its default.
+fn limit(raw: Option<&str>) -> AppResult<usize> {
+    bounded(
+        "limit",
+        raw,
+        auravest_social::MAX_PAGE_SIZE,
+        auravest_social::DEFAULT_PAGE_SIZE,
+    )
 }
 
 /// `YYYY-MM` or `YYYY`.
@@ -842,9 +855,9 @@ pub async fn share_performance(
     ApiJson(body): ApiJson<PerformanceIn>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let period = period(&body.period)?;
-    let days = (|| Ok::<_, Error>((period.first_day()?, period.last_day()?)))()
-        .map_err(|e| social_error(&e))?;
-    let twr = portfolios::period_return(&state, user.id, body.portfolio_id, days.0, days.1).await?;
+    let first = period.first_day().map_err(|e| social_error(&e))?;
+    let last = period.last_day().map_err(|e| social_error(&e))?;
+    let twr = portfolios::period_return(&state, user.id, body.portfolio_id, first, last).await?;
     let return_pct = Decimal::from_f64_retain(twr * 100.0).ok_or_else(|| {
         AppError::field(
             "period",
@@ -905,34 +918,25 @@ pub async fn top_contributors(
     _user: AuthUser,
     Query(params): Query<ContributorsParams>,
 ) -> AppResult<Json<Value>> {
-    let days = match params.days.as_deref() {
-        None => 30,
-        Some(d) => d
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=365).contains(n))
-            .ok_or_else(|| AppError::field("days", "must be 1-365"))?,
-    };
+    let days = bounded("days", params.days.as_deref(), 365, 30)?;
     let limit = limit(params.limit.as_deref())?;
     let now = Utc::now();
-    let list = with_community(&state, move |c| {
-        c.top_contributors(now - chrono::Duration::days(days), now, limit)
-    })
-    .await?;
+    let since = now - chrono::Duration::days(i64::try_from(days).map_err(AppError::internal)?);
+    let list = with_community(&state, move |c| c.top_contributors(since, now, limit)).await?;
     to_json(&list)
 }
 
 /// The tickers most held by members who let their holdings be counted
 /// (a ticker needs three such holders; never who holds what).
 #[utoipa::path(get, path = "/api/v1/community/most-held", tag = "community",
-    params(("limit" = Option<String>, Query, description = "Entries, 1–100 (default 20)")),
+    params(LimitParams),
     responses((status = 200, description = "`Vec<auravest_social::HeldSymbol>`", body = Object),
         (status = 422, description = "`limit` invalid", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn most_held(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(params): Query<PageParams>,
+    Query(params): Query<LimitParams>,
 ) -> AppResult<Json<Value>> {
     let limit = limit(params.limit.as_deref())?;
     let list = with_member(&state, &user, move |c, _me| c.most_held(limit)).await?;
@@ -1213,11 +1217,7 @@ async fn moderate(
 /// # Errors
 /// Database failures, as internal errors.
 pub async fn delete_member(state: &AppState, user: Uuid, posts: PostsChoice) -> AppResult<()> {
-    let store = SqlSocialStore::open(state).await?;
-    tokio::task::spawn_blocking(move || store.erase_member(user, posts))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(|e| social_error(&e))?;
+    with_community(state, move |c| c.store().erase_member(user, posts)).await?;
     Ok(())
 }
 
@@ -1230,18 +1230,11 @@ pub async fn member_export(
     state: &AppState,
     user: Uuid,
 ) -> AppResult<Option<auravest_social::MemberExport>> {
-    let store = SqlSocialStore::open(state).await?;
-    tokio::task::spawn_blocking(move || {
-        let Some((id, _)) = store.account(user)? else {
-            return Ok(None);
-        };
-        Community::new(store, Config::default())
-            .export_member(id)
-            .map(Some)
+    with_community(state, move |c| match c.store().account(user)? {
+        Some((id, _)) => c.export_member(id).map(Some),
+        None => Ok(None),
     })
     .await
-    .map_err(AppError::internal)?
-    .map_err(|e| social_error(&e))
 }
 
 /// Whether the user wrote any post or comment (any status, anonymous ones
@@ -1250,18 +1243,15 @@ pub async fn member_export(
 /// # Errors
 /// The database's, as internal errors.
 pub async fn has_posted(state: &AppState, user: Uuid) -> AppResult<bool> {
-    let store = SqlSocialStore::open(state).await?;
-    tokio::task::spawn_blocking(move || {
-        let Some((id, _)) = store.account(user)? else {
+    with_community(state, move |c| {
+        let Some((id, _)) = c.store().account(user)? else {
             return Ok(false);
         };
         let mut query = auravest_social::PostQuery::new(auravest_social::Scope::Authors(vec![id]));
         query.limit = Some(1);
-        Ok(!store.query_posts(&query)?.is_empty())
+        Ok(!c.store().query_posts(&query)?.is_empty())
     })
     .await
-    .map_err(AppError::internal)?
-    .map_err(|e: Error| social_error(&e))
 }
 
 /// The community routes.

@@ -289,7 +289,16 @@ pub async fn delete(
     security(("bearer" = [])))]
 pub async fn badges(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Vec<Value>>> {
     let profile = crate::routes::portfolios::risk_profile_of(&state, user.id).await?;
-    let checklist = crate::routes::ai::checklist_items(&state, user.id).await?;
+    let mut ledgers = Vec::new();
+    for p in state.store.portfolios(user.id).await? {
+        ledgers.push(crate::routes::portfolios::load(&state, user.id, p.id).await?);
+    }
+    let first = ledgers
+        .iter()
+        .filter_map(|l| l.portfolio.transactions().iter().map(|t| t.date).min())
+        .min();
+    let checklist =
+        crate::routes::ai::checklist_for(&state, user.id, profile.as_ref(), first).await?;
     let posted = crate::routes::community::has_posted(&state, user.id).await?;
     let mut badges = auravest_bias::award_badges(&auravest_bias::BadgeFacts {
         risk_profile: profile.is_some(),
@@ -299,13 +308,9 @@ pub async fn badges(State(state): State<AppState>, user: AuthUser) -> AppResult<
         ..auravest_bias::BadgeFacts::default()
     });
     // A badge earned in any portfolio is earned.
-    for p in state.store.portfolios(user.id).await? {
-        let loaded = crate::routes::portfolios::load(&state, user.id, p.id).await?;
-        if loaded.rows.is_empty() {
-            continue;
-        }
+    for loaded in ledgers.iter().filter(|l| !l.rows.is_empty()) {
         if let Ok((analysis, _)) =
-            crate::routes::portfolios::analysis_of(&state, user.id, &loaded).await
+            crate::routes::portfolios::analysis_of(&state, user.id, loaded).await
         {
             for (mine, theirs) in badges.iter_mut().zip(&analysis.badges) {
                 mine.earned |= theirs.id == mine.id && theirs.earned;

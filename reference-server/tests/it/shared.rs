@@ -154,6 +154,17 @@ async fn slow_yahoo() -> MockServer {
     upstream
 }
 
+/// How many chart requests `upstream` answered.
+async fn chart_calls(upstream: &MockServer) -> usize {
+    upstream
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().starts_with("/v8/finance/chart/"))
+        .count()
+}
+
 /// One set of keys for both instances, as replicas share them.
 const KEY: &str = "c2hhcmVkLWtleXMtZm9yLXR3by1yZXBsaWNhcy0zMiE=";
 
@@ -203,13 +214,7 @@ async fn two_app_instances_make_one_upstream_call_for_a_quote_asked_of_both_at_o
     assert_eq!(qa["quotes"][0]["source"], "yahoo", "{qa}");
     assert_eq!(qa["quotes"][0]["price"], "185.56", "{qa}");
     assert_eq!(qb["quotes"][0]["price"], qa["quotes"][0]["price"]);
-    let charts = upstream
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().starts_with("/v8/finance/chart/"))
-        .count();
+    let charts = chart_calls(&upstream).await;
     assert_eq!(charts, 1, "one upstream call for both instances");
     let counts = |m: &Metrics| {
         let text = m.render();
@@ -262,12 +267,6 @@ async fn a_request_waits_for_a_backfill_in_flight_instead_of_reading_too_few_clo
     assert!(first.unwrap(), "the first caller stored closes");
     assert!(second.unwrap(), "the second is told to read again");
     assert_eq!(seen["AAPL"].len(), 5, "and finds every close: {seen:?}");
-    let charts = upstream
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().starts_with("/v8/finance/chart/"))
-        .count();
+    let charts = chart_calls(&upstream).await;
     assert_eq!(charts, 1, "one upstream call");
 }
