@@ -76,6 +76,10 @@ pub enum Error {
     /// An unknown answer id (for feedback).
     #[error("answer {0}: not found")]
     UnknownAnswer(String),
+    /// The work was cancelled through a [`CancelToken`](crate::llm::CancelToken)
+    /// (e.g. the server is shutting down while the index is built).
+    #[error("cancelled")]
+    Cancelled,
     /// The evaluation set is malformed.
     #[error("evaluation set: {0}")]
     Eval(String),

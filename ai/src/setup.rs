@@ -27,6 +27,9 @@ pub struct Setup {
     pub rebuild: bool,
     /// Assistant settings.
     pub config: AssistantConfig,
+    /// Stops [`Setup::build`] between embedding batches (with
+    /// [`Error::Cancelled`](crate::Error::Cancelled)) once cancelled.
+    pub cancel: Option<crate::llm::CancelToken>,
 }
 
 /// What [`Setup::build`] did.
@@ -78,9 +81,25 @@ pub fn embed_chunks(
     chunks: &[Chunk],
     progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<Vec<f32>>> {
+    embed_chunks_until(embedder, chunks, progress, None)
+}
+
+/// As [`embed_chunks`], stopping between batches once `cancel` is cancelled.
+///
+/// # Errors
+/// The embedder's error, or [`Error::Cancelled`](crate::Error::Cancelled).
+pub fn embed_chunks_until(
+    embedder: &dyn Embedder,
+    chunks: &[Chunk],
+    progress: &dyn Fn(usize, usize),
+    cancel: Option<&crate::llm::CancelToken>,
+) -> Result<Vec<Vec<f32>>> {
     let texts: Vec<String> = chunks.iter().map(Chunk::search_text).collect();
     let mut out = Vec::with_capacity(texts.len());
     for batch in texts.chunks(32) {
+        if cancel.is_some_and(crate::llm::CancelToken::is_cancelled) {
+            return Err(crate::Error::Cancelled);
+        }
         let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
         out.extend(embedder.embed(&refs)?);
         progress(out.len(), texts.len());
@@ -183,7 +202,12 @@ impl Setup {
             UsearchOptions::default().exact(chunks.len() <= 20_000),
         )?;
         idx.set_metadata(stamp);
-        for (c, v) in chunks.iter().zip(embed_chunks(embedder, chunks, progress)?) {
+        for (c, v) in chunks.iter().zip(embed_chunks_until(
+            embedder,
+            chunks,
+            progress,
+            self.cancel.as_ref(),
+        )?) {
             idx.add(c.key, &v)?;
         }
         if let Some(p) = &path
@@ -207,7 +231,12 @@ impl Setup {
     ) -> Result<Box<dyn VectorIndex>> {
         let _ = self.index_dir();
         let mut idx = BruteForceIndex::new(embedder.dim());
-        for (c, v) in chunks.iter().zip(embed_chunks(embedder, chunks, progress)?) {
+        for (c, v) in chunks.iter().zip(embed_chunks_until(
+            embedder,
+            chunks,
+            progress,
+            self.cancel.as_ref(),
+        )?) {
             idx.add(c.key, &v)?;
         }
         Ok(Box::new(idx))

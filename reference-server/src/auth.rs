@@ -35,7 +35,8 @@ use crate::error::{AppError, AppResult};
 use crate::routes::legal::TERMS_VERSION;
 use crate::state::AppState;
 use crate::store::{
-    AuditAction, AuditEntry, RefreshRecord, Role, Rotation, Store, StoreError, UserRecord,
+    AuditAction, AuditEntry, LoginClaim, RefreshRecord, Role, Rotation, Store, StoreError,
+    UserRecord,
 };
 
 /// The access-token cookie (HttpOnly, `Path=/`).
@@ -800,7 +801,7 @@ pub async fn login(
         return Err(AppError::fields(fields));
     }
     let bad = || AppError::Unauthenticated(BAD_CREDENTIALS.to_owned());
-    let Some(mut user) = state
+    let Some(user) = state
         .store
         .user_by_email_hash(&state.keys.email_hash(&email))
         .await?
@@ -809,37 +810,39 @@ pub async fn login(
         return Err(bad());
     };
     let now = Utc::now();
-    if let Some(until) = user.locked_until {
-        if until > now {
+    let lock_until = now
+        + chrono::Duration::from_std(state.config.login_lock)
+            .unwrap_or(chrono::Duration::minutes(15));
+    // The attempt is counted (and the lock decided) before the password is
+    // checked, in one atomic step: parallel guesses get at most
+    // `login_max_failures` checks, and none while the account is locked.
+    let attempt = match state
+        .store
+        .claim_login_attempt(user.id, now, state.config.login_max_failures, lock_until)
+        .await?
+    {
+        LoginClaim::Claimed { attempt, locked } => (attempt, locked),
+        LoginClaim::Locked { until } => {
             let wait = (until - now).to_std().unwrap_or(Duration::from_secs(1));
             return Err(AppError::RateLimited(wait));
         }
-        // The lock has run out: start counting afresh.
-        state.store.clear_login_failures(user.id).await?;
-        user.failed_logins = 0;
-        user.locked_until = None;
-    }
+        LoginClaim::NoUser => {
+            verify_password(password, None).await?;
+            return Err(bad());
+        }
+    };
     if !verify_password(password, Some(user.password_hash.clone())).await? {
-        let failures = u32::try_from(user.failed_logins.max(0))
-            .unwrap_or(u32::MAX)
-            .saturating_add(1);
-        let lock = (failures >= state.config.login_max_failures).then(|| {
-            now + chrono::Duration::from_std(state.config.login_lock)
-                .unwrap_or(chrono::Duration::minutes(15))
-        });
-        let count = state.store.record_login_failure(user.id, lock).await?;
+        let (count, locked) = attempt;
         audit(
             state.store.as_ref(),
             AuditAction::LoginFailed,
             Some(user.audit_subject),
-            serde_json::json!({"failures": count, "locked": lock.is_some()}),
+            serde_json::json!({"failures": count, "locked": locked}),
         )
         .await?;
         return Err(bad());
     }
-    if user.failed_logins > 0 {
-        state.store.clear_login_failures(user.id).await?;
-    }
+    state.store.clear_login_failures(user.id).await?;
     let session = start_session(&state, &user, Uuid::new_v4(), now).await?;
     audit(
         state.store.as_ref(),

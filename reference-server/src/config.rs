@@ -55,6 +55,44 @@ impl Default for RateLimits {
     }
 }
 
+/// Connection and request limits (`AURAVEST_MAX_CONNECTIONS`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// Open connections at once (`AURAVEST_MAX_CONNECTIONS`, default 1024);
+    /// past it, new connections wait in the listen backlog.
+    pub max_connections: usize,
+    /// Open connections from one IP address (`AURAVEST_MAX_CONNECTIONS_PER_IP`,
+    /// default 64); past it, a new connection is closed at once.
+    pub max_connections_per_ip: usize,
+    /// Time to send a request's headers, and to finish a TLS handshake
+    /// (`AURAVEST_HEADER_TIMEOUT_SECS`, default 10); an idle keep-alive
+    /// connection is closed after it too.
+    pub header_timeout: Duration,
+    /// Time for a whole request, body and answer
+    /// (`AURAVEST_REQUEST_TIMEOUT_SECS`, default 30); past it the answer is
+    /// 503.
+    pub request_timeout: Duration,
+    /// After a shutdown signal, how long requests in flight may finish
+    /// (`AURAVEST_SHUTDOWN_GRACE_SECS`, default 5); then the process exits.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            max_connections_per_ip: 64,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The longest a token or lock setting may be: far enough for any real use,
+/// near enough that adding it to now never overflows.
+const MAX_TTL_SECS: u64 = 366 * 86_400 * 10;
+
 /// The 32-byte keys the server needs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secrets {
@@ -134,6 +172,14 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `DATABASE_URL`: `postgres://…` or `sqlite://…`; default `sqlite://<data dir>/auravest.db`.
     pub database_url: String,
+    /// `AURAVEST_DATABASE_OWNER_URL` (PostgreSQL only): the role that owns the
+    /// schema and runs the migrations. When set, the server itself connects
+    /// as `DATABASE_URL`'s role, which it grants only what it needs (on the
+    /// audit log: `SELECT` and `INSERT`), so the server cannot rewrite the
+    /// audit log or turn its triggers off.
+    pub database_owner_url: Option<String>,
+    /// Connection and request limits.
+    pub serve_limits: ServeLimits,
     /// `REDIS_URL`: shares the quote cache, request coalescing and rate limits between replicas.
     pub redis_url: Option<String>,
     /// Request budgets.
@@ -368,6 +414,61 @@ impl Config {
         }
         let (secrets, secrets_origin) = load_secrets(&lookup, &data_dir)?;
         let tls_on = tls.is_some();
+        let serve_defaults = ServeLimits::default();
+        let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            let v: u64 = parse(&lookup, name, default.as_secs())?;
+            if v == 0 || v > MAX_TTL_SECS {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("must be 1 to {MAX_TTL_SECS} seconds, got {v}"),
+                });
+            }
+            Ok(Duration::from_secs(v))
+        };
+        let count = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
+            let v: usize = parse(&lookup, name, default)?;
+            if v == 0 {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be at least 1".to_owned(),
+                });
+            }
+            Ok(v)
+        };
+        let serve_limits = ServeLimits {
+            max_connections: count("AURAVEST_MAX_CONNECTIONS", serve_defaults.max_connections)?,
+            max_connections_per_ip: count(
+                "AURAVEST_MAX_CONNECTIONS_PER_IP",
+                serve_defaults.max_connections_per_ip,
+            )?,
+            header_timeout: secs(
+                "AURAVEST_HEADER_TIMEOUT_SECS",
+                serve_defaults.header_timeout,
+            )?,
+            request_timeout: secs(
+                "AURAVEST_REQUEST_TIMEOUT_SECS",
+                serve_defaults.request_timeout,
+            )?,
+            shutdown_grace: secs(
+                "AURAVEST_SHUTDOWN_GRACE_SECS",
+                serve_defaults.shutdown_grace,
+            )?,
+        };
+        let refresh_days: u64 = parse(&lookup, "AURAVEST_REFRESH_TOKEN_TTL_DAYS", 30)?;
+        if refresh_days == 0 || refresh_days * 86_400 > MAX_TTL_SECS {
+            return Err(ConfigError::Invalid {
+                name: "AURAVEST_REFRESH_TOKEN_TTL_DAYS",
+                reason: format!("must be 1 to {} days", MAX_TTL_SECS / 86_400),
+            });
+        }
+        let database_owner_url =
+            lookup("AURAVEST_DATABASE_OWNER_URL").filter(|v| !v.trim().is_empty());
+        if database_owner_url.is_some() && !database_url.starts_with("postgres") {
+            return Err(ConfigError::Invalid {
+                name: "AURAVEST_DATABASE_OWNER_URL",
+                reason: "is for PostgreSQL; DATABASE_URL is not a postgres:// URL".to_owned(),
+            });
+        }
         Ok(Self {
             addr,
             database_url,
@@ -375,12 +476,14 @@ impl Config {
             rate_limits,
             ai_daily_limit: parse(&lookup, "AURAVEST_AI_DAILY_LIMIT", 5)?,
             body_limit: parse(&lookup, "AURAVEST_BODY_LIMIT_BYTES", 1 << 20)?,
-            access_ttl: Duration::from_secs(parse(&lookup, "AURAVEST_ACCESS_TOKEN_TTL_SECS", 900)?),
-            refresh_ttl: Duration::from_secs(
-                86_400 * parse::<u64>(&lookup, "AURAVEST_REFRESH_TOKEN_TTL_DAYS", 30)?,
-            ),
-            login_max_failures: parse(&lookup, "AURAVEST_LOGIN_MAX_FAILURES", 5)?,
-            login_lock: Duration::from_secs(parse(&lookup, "AURAVEST_LOGIN_LOCK_SECS", 900)?),
+            access_ttl: secs("AURAVEST_ACCESS_TOKEN_TTL_SECS", Duration::from_secs(900))?,
+            refresh_ttl: Duration::from_secs(86_400 * refresh_days),
+            login_max_failures: count("AURAVEST_LOGIN_MAX_FAILURES", 5)?
+                .try_into()
+                .unwrap_or(u32::MAX),
+            login_lock: secs("AURAVEST_LOGIN_LOCK_SECS", Duration::from_secs(900))?,
+            database_owner_url,
+            serve_limits,
             tls,
             cors_origins: list("AURAVEST_CORS_ORIGINS", ""),
             metrics_public: parse(&lookup, "AURAVEST_METRICS_PUBLIC", true)?,

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     NotFound,
     /// 409: clashes with what is stored.
     Conflict,
+    /// 405: the route exists, but not for this method (see `Allow`).
+    MethodNotAllowed,
     /// 429: too many requests; see `Retry-After`.
     RateLimited,
     /// 500/503: our fault or a dependency's; details are in the server log.
@@ -84,6 +86,16 @@ pub enum AppError {
     /// Anything else: logged, answered with a generic message.
     #[error("internal: {0}")]
     Internal(String),
+    /// An error answered by the HTTP layers rather than a handler (a
+    /// malformed path or query, a wrong method, a timeout), given the
+    /// JSON shape.
+    #[error("{status}: {message}")]
+    Http {
+        /// The status the layer chose.
+        status: StatusCode,
+        /// What went wrong, for a person.
+        message: String,
+    },
 }
 
 impl AppError {
@@ -129,6 +141,7 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Http { status, .. } => *status,
         }
     }
 
@@ -143,6 +156,16 @@ impl AppError {
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::PayloadTooLarge => ErrorCode::ValidationFailed,
             Self::Unavailable(_) | Self::Internal(_) => ErrorCode::Internal,
+            Self::Http { status, .. } => match status.as_u16() {
+                401 => ErrorCode::Unauthenticated,
+                403 => ErrorCode::Forbidden,
+                404 => ErrorCode::NotFound,
+                405 => ErrorCode::MethodNotAllowed,
+                409 => ErrorCode::Conflict,
+                429 => ErrorCode::RateLimited,
+                400..=499 => ErrorCode::ValidationFailed,
+                _ => ErrorCode::Internal,
+            },
         }
     }
 }
@@ -151,6 +174,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
+            StoreError::LockTimeout(what) => {
+                Self::Unavailable(format!("busy ({what}); try again in a moment"))
+            }
             e => Self::Internal(e.to_string()),
         }
     }
@@ -178,6 +204,7 @@ impl IntoResponse for AppError {
             | Self::NotFound(m)
             | Self::Conflict(m)
             | Self::Unavailable(m) => (m.clone(), None),
+            Self::Http { message, .. } => (message.clone(), None),
         };
         let body = ErrorBody {
             error: ErrorDetail {

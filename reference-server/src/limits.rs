@@ -150,6 +150,52 @@ impl Limiter for MemoryLimiter {
     }
 }
 
+/// How long Redis is left alone after a failure: an outage costs one short
+/// timeout per period instead of one per request.
+pub const REDIS_BREAK: Duration = Duration::from_secs(5);
+
+/// The longest one limiter call may wait for Redis.
+pub const REDIS_CALL_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// A circuit breaker for Redis, shared by everything that uses it: after a
+/// failure or a timeout, [`RedisBreaker::allow`] says no for [`REDIS_BREAK`]
+/// and callers use their in-process fallback at once.
+#[derive(Debug, Clone)]
+pub struct RedisBreaker {
+    start: Instant,
+    /// Milliseconds after `start` until which Redis is not asked.
+    open_until: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for RedisBreaker {
+    fn default() -> Self {
+        Self {
+            start: Instant::now(),
+            open_until: std::sync::Arc::default(),
+        }
+    }
+}
+
+impl RedisBreaker {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether Redis may be asked now.
+    pub fn allow(&self) -> bool {
+        self.now_ms() >= self.open_until.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records a failure: Redis is left alone for [`REDIS_BREAK`].
+    pub fn failure(&self) {
+        let until = self
+            .now_ms()
+            .saturating_add(u64::try_from(REDIS_BREAK.as_millis()).unwrap_or(u64::MAX));
+        self.open_until
+            .store(until, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Increments the counter, opens the window on the first hit (and repairs a
 /// key that lost its expiry), and answers the count and the milliseconds
 /// left in the window, in one atomic step.
@@ -167,15 +213,18 @@ return {n, ttl}
 /// per hit (`INCR`, `PEXPIRE` on the first hit, `PTTL`), so the count and its
 /// expiry can never part. Keys are `auravest:rl:<key>`.
 ///
-/// When Redis fails the request is let through (fail open) and a warning is
-/// logged: a cache outage should not take the API down with it, and the
-/// limits protect against abuse, not for correctness (the login lockout and
-/// the AI quota are kept in the database).
+/// When Redis fails or is slow (over [`REDIS_CALL_TIMEOUT`]), the hit is
+/// counted by an in-process [`MemoryLimiter`] instead, and the shared
+/// [`RedisBreaker`] keeps later calls off Redis for a while: limits stay
+/// enforced (per replica) and requests stay fast during an outage; they
+/// never fail open.
 #[derive(Clone)]
 pub struct RedisLimiter {
     conn: redis::aio::ConnectionManager,
     prefix: String,
     script: redis::Script,
+    breaker: RedisBreaker,
+    fallback: std::sync::Arc<MemoryLimiter>,
 }
 
 impl std::fmt::Debug for RedisLimiter {
@@ -198,30 +247,49 @@ impl RedisLimiter {
             conn,
             prefix: prefix.to_owned(),
             script: redis::Script::new(HIT_SCRIPT),
+            breaker: RedisBreaker::default(),
+            fallback: std::sync::Arc::new(MemoryLimiter::new()),
         }
+    }
+
+    /// Shares `breaker` (with the quote cache, say).
+    #[must_use]
+    pub fn with_breaker(mut self, breaker: RedisBreaker) -> Self {
+        self.breaker = breaker;
+        self
     }
 }
 
 #[async_trait::async_trait]
 impl Limiter for RedisLimiter {
     async fn hit(&self, key: &str, limit: u32, window: Duration) -> Result<(), Duration> {
+        if !self.breaker.allow() {
+            return self.fallback.hit(key, limit, window).await;
+        }
         let mut conn = self.conn.clone();
         let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
-        let answer: redis::RedisResult<(i64, i64)> = self
-            .script
-            .key(format!("{}{key}", self.prefix))
-            .arg(window_ms)
-            .invoke_async(&mut conn)
-            .await;
+        let key_name = format!("{}{key}", self.prefix);
+        let mut invocation = self.script.key(key_name);
+        invocation.arg(window_ms);
+        let answer: Result<redis::RedisResult<(i64, i64)>, _> =
+            tokio::time::timeout(REDIS_CALL_TIMEOUT, invocation.invoke_async(&mut conn)).await;
         match answer {
-            Ok((hits, ttl_ms)) if hits > i64::from(limit) => {
+            Ok(Ok((hits, ttl_ms))) if hits > i64::from(limit) => {
                 let ms = u64::try_from(ttl_ms).unwrap_or(window_ms);
                 Err(Duration::from_millis(ms))
             }
-            Ok(_) => Ok(()),
-            Err(e) => {
-                tracing::warn!(error = %e, "rate limiter: redis failed; letting the request through");
-                Ok(())
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "rate limiter: redis failed; counting in this process");
+                self.breaker.failure();
+                self.fallback.hit(key, limit, window).await
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "rate limiter: redis did not answer in time; counting in this process"
+                );
+                self.breaker.failure();
+                self.fallback.hit(key, limit, window).await
             }
         }
     }

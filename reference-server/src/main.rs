@@ -3,12 +3,12 @@
 //! Bootstrap only: settings from the environment, the store and its
 //! migrations, the background refresher, then serve until a shutdown signal.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use auravest_reference_server::config::SecretsOrigin;
 use auravest_reference_server::store::Role;
-use auravest_reference_server::{Config, app, refresher, setup};
+use auravest_reference_server::{Config, app, refresher, serve, setup};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
@@ -66,11 +66,24 @@ fn init_logs() {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logs();
-    match run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("auravest-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(run(cli));
+    // Blocking work still running (an index being built, a backfill) must
+    // not hold the exit: it gets a moment, then the process leaves it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("auravest-server: {e}");
@@ -107,7 +120,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         ),
         SecretsOrigin::Environment => {}
     }
-    let tls = config.tls.clone();
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(serve::tls_acceptor(cert, key)?),
+        None => None,
+    };
     let state = setup::state_loading_assistant(config).await?;
     if auravest_reference_server::prices::uses_sample(&state.config) {
         tracing::warn!("market data: the shipped sample prices answer when no network source does");
@@ -122,9 +138,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .config
         .refresher
         .then(|| refresher::spawn(state.clone(), stop_rx.clone()));
-    let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let listener = std::net::TcpListener::bind(state.config.addr)?;
-    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::bind(state.config.addr).await?;
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("listening on {scheme}://{addr}");
@@ -132,37 +146,34 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         println!("demo login: {} / {}", d.email, d.password);
     }
     tracing::info!(%addr, backend = state.store.backend(), "serving");
-    match tls {
-        Some((cert, key)) => {
-            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                .await
-                .map_err(|e| format!("TLS ({}, {}): {e}", cert.display(), key.display()))?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                h.graceful_shutdown(Some(std::time::Duration::from_secs(20)));
-            });
-            axum_server::from_tcp_rustls(listener, rustls)
-                .handle(handle)
-                .serve(router)
-                .await?;
-        }
-        None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
-        }
-    }
-    tracing::info!("shutting down");
-    let _ = stop_tx.send(true);
+    let background = state.clone();
+    let stop = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        // Background work stops with the listener, not after the drain.
+        background.assistant.cancel_loading();
+        let _ = stop_tx.send(true);
+    };
+    serve::serve(
+        listener,
+        app(state.clone()),
+        tls,
+        state.config.serve_limits,
+        stop,
+    )
+    .await?;
     if let Some(r) = refresher {
-        let _ = r.await;
+        // The refresher stops between symbols; a fetch in flight gets the grace period.
+        if tokio::time::timeout(state.config.serve_limits.shutdown_grace, r)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the price refresher did not stop in time; leaving it");
+        }
     }
+    tracing::info!("stopped");
     Ok(())
 }
-
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

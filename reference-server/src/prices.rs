@@ -15,6 +15,7 @@
 //! already coalesces. A Redis failure is logged and the market is asked
 //! directly: the cache makes the API cheaper, never unavailable.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -168,10 +169,10 @@ pub fn write_sample(data_dir: &Path) -> Result<PathBuf, SourcesError> {
 pub async fn connect_redis(url: &str) -> redis::RedisResult<redis::aio::ConnectionManager> {
     let client = redis::Client::open(url)?;
     let config = redis::aio::ConnectionManagerConfig::new()
-        .set_number_of_retries(2)
-        .set_max_delay(500)
-        .set_connection_timeout(Duration::from_secs(2))
-        .set_response_timeout(Duration::from_secs(2));
+        .set_number_of_retries(1)
+        .set_max_delay(200)
+        .set_connection_timeout(Duration::from_secs(1))
+        .set_response_timeout(Duration::from_millis(500));
     redis::aio::ConnectionManager::new_with_config(client, config).await
 }
 
@@ -256,14 +257,48 @@ pub struct PriceService {
     redis: Option<redis::aio::ConnectionManager>,
     metrics: Metrics,
     namespace: String,
+    /// Keeps calls off Redis for a while after it failed (shared with the
+    /// limiter).
+    breaker: crate::limits::RedisBreaker,
     /// Per symbol, the earliest day a backfill was already tried from, so
     /// a source without older data is not asked again on every request.
     /// Held for a whole backfill, so a request that finds its symbols being
     /// backfilled waits for the closes instead of reading too few.
-    backfilled: Arc<tokio::sync::Mutex<std::collections::HashMap<String, NaiveDate>>>,
+    backfilled: Arc<tokio::sync::Mutex<std::collections::HashMap<String, Backfilled>>>,
     /// Each symbol's stored closes, read once and kept for [`SERIES_TTL`]
     /// (dropped at once when this process stores new closes).
     series: Arc<std::sync::Mutex<SeriesCache>>,
+}
+
+/// What the last backfill of a symbol did.
+#[derive(Debug, Clone)]
+struct Backfilled {
+    /// The day it was asked from.
+    from: NaiveDate,
+    /// It stored closes.
+    ok: bool,
+    /// Failures in a row.
+    failures: u32,
+    /// When a failed backfill may be tried again.
+    retry_at: Instant,
+}
+
+/// The first wait before a failed backfill is tried again.
+pub const BACKFILL_RETRY_FIRST: Duration = Duration::from_secs(30);
+/// The longest wait before a failed backfill is tried again.
+pub const BACKFILL_RETRY_MAX: Duration = Duration::from_secs(3600);
+/// Most symbols whose backfill outcome is remembered.
+const BACKFILL_MEMORY: usize = 10_000;
+
+/// The wait after `failures` failures in a row (none after a success).
+fn backoff(failures: u32) -> Duration {
+    if failures == 0 {
+        return Duration::ZERO;
+    }
+    let doublings = failures.saturating_sub(1).min(16);
+    BACKFILL_RETRY_FIRST
+        .saturating_mul(1 << doublings)
+        .min(BACKFILL_RETRY_MAX)
 }
 
 /// Symbol → when its closes were read, and the closes.
@@ -284,6 +319,19 @@ impl std::fmt::Debug for PriceService {
             .field("namespace", &self.namespace)
             .finish_non_exhaustive()
     }
+}
+
+/// A Redis call bounded by [`crate::limits::REDIS_CALL_TIMEOUT`]: a Redis
+/// that hangs costs a request a fraction of a second, not its whole life.
+async fn within<T>(call: impl Future<Output = redis::RedisResult<T>>) -> redis::RedisResult<T> {
+    tokio::time::timeout(crate::limits::REDIS_CALL_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "redis did not answer in time",
+            )))
+        })
 }
 
 fn chrono_ttl(d: Duration) -> chrono::Duration {
@@ -309,6 +357,7 @@ impl PriceService {
             redis,
             metrics,
             namespace: "auravest".to_owned(),
+            breaker: crate::limits::RedisBreaker::default(),
             backfilled: Arc::default(),
             series: Arc::default(),
         }
@@ -379,12 +428,15 @@ impl PriceService {
 
     /// Fetches and stores the daily closes of each `(symbol, from)` from
     /// `from` to `to`, skipping symbols already backfilled from that day or
-    /// earlier (whether or not the source had the data). Backfills run one
-    /// at a time: a caller whose symbols another caller is backfilling waits
-    /// for it. Returns whether the stored closes of `wanted` may have changed
-    /// since the caller read them: closes were stored now, or a symbol was
-    /// skipped because it was backfilled earlier (perhaps while the caller
-    /// was reading).
+    /// earlier. A backfill that failed (the source was down, or had nothing)
+    /// is tried again after a back-off that doubles from
+    /// [`BACKFILL_RETRY_FIRST`] to [`BACKFILL_RETRY_MAX`], so an outage
+    /// (or a breaker a burst of bad requests opened) heals by itself.
+    /// Backfills run one at a time: a caller whose symbols another caller is
+    /// backfilling waits for it. Returns whether the stored closes of
+    /// `wanted` may have changed since the caller read them: closes were
+    /// stored now, or a symbol was skipped because it was backfilled earlier
+    /// (perhaps while the caller was reading).
     ///
     /// # Errors
     /// The store refusing the closes (the symbols may then be tried again);
@@ -395,46 +447,94 @@ impl PriceService {
         to: NaiveDate,
     ) -> Result<bool, crate::store::StoreError> {
         let mut tried = self.backfilled.lock().await;
+        let now = Instant::now();
         let mut todo = Vec::new();
         let mut skipped = false;
         for (sym, from) in wanted {
-            if tried.get(sym).is_none_or(|t| from < t) {
-                todo.push((sym.clone(), *from, tried.insert(sym.clone(), *from)));
+            let due = match tried.get(sym) {
+                None => true,
+                Some(t) if *from < t.from => true,
+                Some(t) => !t.ok && now >= t.retry_at,
+            };
+            if due {
+                todo.push((sym.clone(), *from, tried.get(sym).cloned()));
             } else {
                 skipped = true;
             }
         }
         let mut closes = Vec::new();
-        for (sym, from, _) in &todo {
-            let Ok(symbol) = sym.parse::<Symbol>() else {
-                continue;
+        let mut outcomes = Vec::new();
+        for (sym, from, before) in &todo {
+            let fetched = match sym.parse::<Symbol>() {
+                Ok(symbol) => match HistoryRequest::daily(symbol, *from, to) {
+                    Ok(request) => self
+                        .market
+                        .history(&request)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                },
+                Err(e) => Err(e.to_string()),
             };
-            let Ok(request) = HistoryRequest::daily(symbol, *from, to) else {
-                continue;
+            let ok = match fetched {
+                Ok(h) if !h.bars.is_empty() => {
+                    closes.extend(h.bars.iter().map(|b| DailyClose {
+                        symbol: sym.clone(),
+                        date: b.date,
+                        close: b.close.to_string(),
+                    }));
+                    true
+                }
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::warn!(symbol = %sym, error = %e, "backfill failed");
+                    false
+                }
             };
-            match self.market.history(&request).await {
-                Ok(h) => closes.extend(h.bars.iter().map(|b| DailyClose {
-                    symbol: sym.clone(),
-                    date: b.date,
-                    close: b.close.to_string(),
-                })),
-                Err(e) => tracing::warn!(symbol = %sym, error = %e, "backfill failed"),
+            let failures = if ok {
+                0
+            } else {
+                before.as_ref().map_or(0, |b| b.failures).saturating_add(1)
+            };
+            outcomes.push((
+                sym.clone(),
+                Backfilled {
+                    from: *from,
+                    ok,
+                    failures,
+                    retry_at: now + backoff(failures),
+                },
+            ));
+        }
+        if !closes.is_empty()
+            && let Err(e) = self.store.upsert_closes(&closes).await
+        {
+            // Nothing was kept: every symbol may be tried again at once.
+            return Err(e);
+        }
+        if tried.len() + outcomes.len() > BACKFILL_MEMORY {
+            // Bounded memory: forget the symbols that had data (they are
+            // stored) before the failures (which carry a back-off).
+            tried.retain(|_, t| !t.ok);
+            if tried.len() + outcomes.len() > BACKFILL_MEMORY {
+                tried.clear();
             }
+        }
+        for (sym, outcome) in outcomes {
+            tried.insert(sym, outcome);
         }
         if closes.is_empty() {
             return Ok(skipped);
         }
-        if let Err(e) = self.store.upsert_closes(&closes).await {
-            for (sym, _, before) in todo {
-                match before {
-                    Some(day) => tried.insert(sym, day),
-                    None => tried.remove(&sym),
-                };
-            }
-            return Err(e);
-        }
         self.forget_series(todo.into_iter().map(|(s, _, _)| s));
         Ok(true)
+    }
+
+    /// Shares `breaker` with the limiter, so one Redis outage is noticed once.
+    #[must_use]
+    pub fn with_breaker(mut self, breaker: crate::limits::RedisBreaker) -> Self {
+        self.breaker = breaker;
+        self
     }
 
     /// Uses `<namespace>:quote:<SYMBOL>` keys instead of `auravest:…`
@@ -513,9 +613,9 @@ impl PriceService {
     /// # Errors
     /// The market's error, unless a cached quote can be served stale.
     pub async fn quote(&self, symbol: &Symbol) -> Result<Quote, auravest_market::Error> {
-        let Some(conn) = &self.redis else {
-            // The market's own cache: a quote fetched before this call began
-            // came from it.
+        let Some(conn) = self.redis.as_ref().filter(|_| self.breaker.allow()) else {
+            // No Redis, or Redis failed a moment ago: the market's own cache
+            // (a quote fetched before this call began came from it).
             let started = Utc::now();
             let q = self.market.quote(symbol).await;
             match &q {
@@ -530,6 +630,7 @@ impl PriceService {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "quote cache: redis failed; asking the market");
+                self.breaker.failure();
                 self.metrics.cache_miss();
                 return self.market.quote(symbol).await;
             }
@@ -544,14 +645,16 @@ impl PriceService {
         }
         let lock = self.lock_key(symbol);
         let token = uuid::Uuid::new_v4().to_string();
-        let won: redis::RedisResult<Option<String>> = redis::cmd("SET")
-            .arg(&lock)
-            .arg(&token)
-            .arg("NX")
-            .arg("PX")
-            .arg(millis(LOCK_TTL))
-            .query_async(&mut conn)
-            .await;
+        let won: redis::RedisResult<Option<String>> = within(
+            redis::cmd("SET")
+                .arg(&lock)
+                .arg(&token)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(LOCK_TTL))
+                .query_async(&mut conn),
+        )
+        .await;
         match won {
             Ok(Some(_)) => {
                 let out = self.fetch_and_publish(&mut conn, symbol, cached).await;
@@ -568,6 +671,7 @@ impl PriceService {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "quote cache: redis failed; asking the market");
+                self.breaker.failure();
                 self.metrics.cache_miss();
                 self.market.quote(symbol).await
             }
@@ -579,7 +683,7 @@ impl PriceService {
         conn: &mut redis::aio::ConnectionManager,
         key: &str,
     ) -> redis::RedisResult<Option<CachedQuote>> {
-        let raw: Option<String> = conn.get(key).await?;
+        let raw: Option<String> = within(conn.get(key)).await?;
         Ok(raw.and_then(|r| {
             serde_json::from_str(&r)
                 .inspect_err(|e| tracing::warn!(error = %e, "quote cache: unreadable entry"))
@@ -616,11 +720,11 @@ impl PriceService {
         let Ok(json) = serde_json::to_string(&entry) else {
             return;
         };
-        let set: redis::RedisResult<()> = conn
-            .pset_ex(self.quote_key(&q.symbol), json, millis(STALE_KEEP))
-            .await;
+        let set: redis::RedisResult<()> =
+            within(conn.pset_ex(self.quote_key(&q.symbol), json, millis(STALE_KEEP))).await;
         if let Err(e) = set {
             tracing::warn!(error = %e, "quote cache: could not store a quote");
+            self.breaker.failure();
         }
     }
 
@@ -629,7 +733,8 @@ impl PriceService {
         let script = redis::Script::new(
             "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
         );
-        let done: redis::RedisResult<i64> = script.key(lock).arg(token).invoke_async(conn).await;
+        let done: redis::RedisResult<i64> =
+            within(script.key(lock).arg(token).invoke_async(conn)).await;
         if let Err(e) = done {
             tracing::warn!(error = %e, "quote cache: could not release a fetch lock");
         }
@@ -656,7 +761,7 @@ impl PriceService {
             {
                 return Some(q);
             }
-            let held: redis::RedisResult<bool> = conn.exists(lock).await;
+            let held: redis::RedisResult<bool> = within(conn.exists(lock)).await;
             if !held.unwrap_or(false) {
                 // One last look: the holder may have published just now.
                 return self
@@ -879,6 +984,14 @@ mod tests {
         let q = source.quote(&"AAPL".parse().unwrap()).await.unwrap();
         assert_eq!(q.market_time.date_naive().to_string(), "2018-04-11");
         assert!((q.price - 172.440_002).abs() < 1e-9);
+    }
+
+    #[test]
+    fn failed_backfills_back_off_to_an_hour() {
+        assert_eq!(backoff(0), Duration::ZERO);
+        assert_eq!(backoff(1), BACKFILL_RETRY_FIRST);
+        assert_eq!(backoff(2), BACKFILL_RETRY_FIRST * 2);
+        assert_eq!(backoff(40), BACKFILL_RETRY_MAX);
     }
 
     #[test]

@@ -49,7 +49,21 @@ pub fn layers(router: Router, config: &Config) -> Router {
         .layer(axum::middleware::from_fn(
             move |req: Request<Body>, next: Next| limit_body(limit, req, next),
         ))
-        .layer(axum::middleware::map_response(json_413));
+        .layer(axum::middleware::map_response(json_413))
+        // A whole request, body and answer, within the limit (503 past it).
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.serve_limits.request_timeout,
+        ))
+        // A handler that panics answers a logged 500 (with the request id,
+        // which the outer layers add) instead of dropping the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        // Every error the layers or extractors answer in plain text (a
+        // malformed path or query, a wrong method, the timeout) gets the
+        // API's JSON shape.
+        .layer(axum::middleware::map_response(json_errors));
     if let Some(cors) = cors(&config.cors_origins) {
         router = router.layer(cors);
     }
@@ -199,4 +213,57 @@ fn on_response<B>(res: &Response<B>, latency: Duration, span: &Span) {
     span.record("status", status);
     span.record("latency_ms", latency_ms);
     tracing::info!(status, latency_ms, "answered");
+}
+
+/// The answer to a handler that panicked: logged with the panic message
+/// (the request's span, with its id, is the current one), answered as a
+/// generic 500.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    AppError::Internal(format!("a handler panicked: {what}")).into_response()
+}
+
+/// The largest plain-text error body read to be wrapped in JSON.
+const PLAIN_ERROR_MAX: usize = 4096;
+
+/// Gives a 4xx/5xx answer that is not JSON the API's error shape, keeping
+/// its status and headers (`Allow`, `Retry-After`, ...). The reason is the
+/// text axum or a layer gave, cut short.
+async fn json_errors(res: Response) -> Response {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, PLAIN_ERROR_MAX)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "this route does not accept that method".to_owned(),
+        StatusCode::SERVICE_UNAVAILABLE if text.is_empty() => {
+            "the request took too long; try again".to_owned()
+        }
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        _ => text.chars().take(300).collect(),
+    };
+    let mut out = AppError::Http { status, message }.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }

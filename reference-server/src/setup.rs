@@ -40,31 +40,97 @@ pub enum SetupError {
     Demo(String),
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// A URL fit for logs and error messages: the password in the user part
+/// and the values of query parameters that can hold secrets (`password`,
+/// `pass`, `pwd`, `secret`, `token`, `key`, `apikey`, `api_key`, `sslkey`,
+/// `sslpassword`, `auth`) become `***`:
+/// `postgres://user:secret@host/db?password=x` →
+/// `postgres://user:***@host/db?password=***`.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    const SECRET_PARAMS: [&str; 11] = [
+        "password",
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "apikey",
+        "api_key",
+        "sslkey",
+        "sslpassword",
+        "auth",
+    ];
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
+            let creds = &base[scheme + 3..at];
             match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme + 3], &base[at..]),
+                None => base.to_owned(),
             }
         }
-        _ => url.to_owned(),
-    }
+        _ => base.to_owned(),
+    };
+    let Some(query) = query else {
+        return base;
+    };
+    let query = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _))
+                if SECRET_PARAMS
+                    .iter()
+                    .any(|s| k.eq_ignore_ascii_case(s) || k.to_ascii_lowercase().ends_with(s)) =>
+            {
+                format!("{k}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{base}?{query}")
 }
 
 /// Opens the store named by the configuration and runs its migrations.
 ///
 /// # Errors
 /// [`SetupError::Store`] when it cannot be opened or migrated.
+/// With `AURAVEST_DATABASE_OWNER_URL`, the migrations run as the owner and
+/// the server's own role is granted only what it needs (see
+/// [`crate::store::postgres::grant_server_role`]); without it, the server's
+/// role runs them and, on PostgreSQL, a warning says that this role could
+/// rewrite the audit log.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, SetupError> {
-    let err = |source| SetupError::Store {
-        url: redact_url(&config.database_url),
-        source,
+    let err = |url: &str| {
+        let url = redact_url(url);
+        move |source| SetupError::Store { url, source }
     };
-    let store = sql::connect_url(&config.database_url).await.map_err(err)?;
-    store.migrate().await.map_err(err)?;
+    let app_url = &config.database_url;
+    if let Some(owner_url) = &config.database_owner_url {
+        let owner = sql::connect_url(owner_url).await.map_err(err(owner_url))?;
+        owner.migrate().await.map_err(err(owner_url))?;
+        drop(owner);
+        let role = crate::store::postgres::grant_server_role(owner_url, app_url)
+            .await
+            .map_err(err(owner_url))?;
+        tracing::info!(%role, "migrations run as the owner; the server's role may only append to the audit log");
+        return sql::connect_url(app_url).await.map_err(err(app_url));
+    }
+    let store = sql::connect_url(app_url).await.map_err(err(app_url))?;
+    store.migrate().await.map_err(err(app_url))?;
+    if store.backend() == "postgres"
+        && crate::store::postgres::can_rewrite_audit(app_url)
+            .await
+            .unwrap_or(false)
+    {
+        tracing::warn!(
+            "the server's database role owns the audit log (or is a superuser), so it could rewrite it; \
+             set AURAVEST_DATABASE_OWNER_URL to migrate as the owner and run the server as a role that may only append"
+        );
+    }
     Ok(store)
 }
 
@@ -74,7 +140,19 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, SetupError> {
 /// # Errors
 /// [`SetupError::Assistant`] when the knowledge base or index fails.
 pub fn assistant(config: &Config) -> Result<Assistant, SetupError> {
+    assistant_until(config, None)
+}
+
+/// As [`assistant`], stopping (with an error) once `cancel` is cancelled.
+///
+/// # Errors
+/// As [`assistant`]; [`SetupError::Assistant`] when cancelled.
+pub fn assistant_until(
+    config: &Config,
+    cancel: Option<auravest_ai::llm::CancelToken>,
+) -> Result<Assistant, SetupError> {
     let setup = Setup {
+        cancel,
         index_dir: Some(config.data_dir.join("ai-index")),
         hash_embedder: config.ai_hash_embedder,
         config: AssistantConfig {
@@ -136,24 +214,30 @@ async fn build(
         Some(url) => Some(crate::prices::connect_redis(url).await?),
         None => None,
     };
+    let breaker = crate::limits::RedisBreaker::default();
     let limiter: Arc<dyn Limiter> = match &redis {
-        Some(conn) => Arc::new(RedisLimiter::with_prefix(
-            conn.clone(),
-            &format!("{}:rl:", config.redis_namespace),
-        )),
+        Some(conn) => Arc::new(
+            RedisLimiter::with_prefix(conn.clone(), &format!("{}:rl:", config.redis_namespace))
+                .with_breaker(breaker.clone()),
+        ),
         None => Arc::new(MemoryLimiter::new()),
     };
     let metrics = Metrics::new();
     let market = market_from_config(&config).map_err(|e| SetupError::Market(e.to_string()))?;
     let prices = PriceService::new(market, Arc::clone(&store), redis, metrics.clone())
-        .with_namespace(&config.redis_namespace);
+        .with_namespace(&config.redis_namespace)
+        .with_breaker(breaker);
     let assistant = if !config.ai {
         AssistantSlot::disabled()
     } else if background_assistant {
         let slot = AssistantSlot::pending();
         let (c, s) = (config.clone(), slot.clone());
-        tokio::task::spawn_blocking(move || match assistant(&c) {
+        let cancel = slot.cancel_token();
+        tokio::task::spawn_blocking(move || match assistant_until(&c, Some(cancel.clone())) {
             Ok(a) => s.set(a),
+            Err(_) if cancel.is_cancelled() => {
+                tracing::info!("the assistant's loading was stopped (shutting down)");
+            }
             Err(e) => {
                 tracing::error!(error = %e, "the assistant could not be built; /ask answers 503")
             }
@@ -174,6 +258,7 @@ async fn build(
         metrics,
         prices,
         assistant,
+        ledgers: crate::ledger::LedgerCache::default(),
     }))
 }
 
@@ -191,6 +276,14 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://data/auravest.db"),
             "sqlite://data/auravest.db"
+        );
+        assert_eq!(
+            redact_url("postgres://db/x?user=app&password=hunter2&sslmode=require"),
+            "postgres://db/x?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://a:b@db/x?sslpassword=s&PASSWORD=t&api_key=k"),
+            "postgres://a:***@db/x?sslpassword=***&PASSWORD=***&api_key=***"
         );
     }
 }
@@ -249,6 +342,7 @@ pub async fn seed_demo(state: &AppState) -> Result<DemoLogin, SetupError> {
         name: "Demo portfolio".to_owned(),
         currency: "USD".to_owned(),
         created_at: chrono::Utc::now(),
+        version: 0,
     };
     state
         .store

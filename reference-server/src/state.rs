@@ -8,6 +8,7 @@ use auravest_ai::Assistant;
 
 use crate::config::Config;
 use crate::crypto::Keys;
+use crate::ledger::LedgerCache;
 use crate::limits::Limiter;
 use crate::metrics::Metrics;
 use crate::prices::PriceService;
@@ -33,6 +34,8 @@ pub struct Inner {
     pub prices: PriceService,
     /// The AI assistant: empty while it loads (or when it is turned off).
     pub assistant: AssistantSlot,
+    /// Built portfolio ledgers, per portfolio and version.
+    pub ledgers: LedgerCache,
 }
 
 /// Where the assistant is put once its knowledge base and index are loaded
@@ -42,6 +45,7 @@ pub struct Inner {
 pub struct AssistantSlot {
     enabled: bool,
     cell: Arc<std::sync::OnceLock<Arc<Assistant>>>,
+    cancel: auravest_ai::llm::CancelToken,
 }
 
 impl AssistantSlot {
@@ -55,6 +59,7 @@ impl AssistantSlot {
         Self {
             enabled: true,
             cell: Arc::default(),
+            cancel: auravest_ai::llm::CancelToken::new(),
         }
     }
 
@@ -68,6 +73,17 @@ impl AssistantSlot {
     /// Fills the slot (once; later calls are ignored).
     pub fn set(&self, assistant: Assistant) {
         let _ = self.cell.set(Arc::new(assistant));
+    }
+
+    /// What stops the loading (see [`AssistantSlot::cancel_loading`]).
+    pub fn cancel_token(&self) -> auravest_ai::llm::CancelToken {
+        self.cancel.clone()
+    }
+
+    /// Stops the loading between two embedding batches (at shutdown); the
+    /// slot then stays empty.
+    pub fn cancel_loading(&self) {
+        self.cancel.cancel();
     }
 
     /// Is the assistant turned on?

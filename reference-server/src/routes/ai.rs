@@ -73,7 +73,7 @@ async fn context(state: &AppState, user: Uuid, loaded: &Loaded) -> AppResult<Por
     let (_, priced) = portfolios::analysis_of(state, user, loaded).await?;
     let sources: BTreeSet<String> = priced.sources.values().map(|s| s.source.clone()).collect();
     Ok(PortfolioContext {
-        portfolio: loaded.portfolio.clone(),
+        portfolio: loaded.ledger.portfolio.clone(),
         prices: priced.frame,
         risk_profile: portfolios::risk_profile_of(state, user).await?,
         prices_source: sources.into_iter().collect::<Vec<_>>().join(", "),
@@ -111,49 +111,27 @@ pub async fn ask(
     let now = Utc::now();
     let today = now.date_naive();
     let limit = state.config.ai_daily_limit;
-    let used = state
+    // The question is paid for before it is asked, in one atomic step, so
+    // parallel asks cannot pass the limit; a failed answer is refunded.
+    let Some(used) = state
         .store
-        .usage(user.id, today)
+        .consume_usage(user.id, today, AI_QUESTIONS, limit)
         .await?
-        .get(AI_QUESTIONS)
-        .copied()
-        .unwrap_or(0);
-    if used >= i64::from(limit) {
+    else {
         return Err(AppError::RateLimited(until_midnight()));
-    }
-    let loaded = match body.portfolio_id {
-        Some(id) => Some(
-            portfolios::load(&state, user.id, id)
-                .await
-                .map_err(|e| match e {
-                    AppError::NotFound(_) => AppError::field("portfolio_id", "no such portfolio"),
-                    e => e,
-                })?,
-        ),
-        None => None,
     };
-    let ctx = match &loaded {
-        Some(l) => Some(context(&state, user.id, l).await?),
-        None => None,
+    let answered = answer(&state, &user, &body, assistant, now).await;
+    let answer = match answered {
+        Ok(a) => a,
+        Err(e) => {
+            if let Err(refund) = state.store.refund_usage(user.id, today, AI_QUESTIONS).await {
+                tracing::warn!(error = %refund, "an unanswered question was not refunded");
+            }
+            return Err(e);
+        }
     };
-    let market = state.prices.market();
-    let tools = ToolContext {
-        market: Some(market.as_ref()),
-        portfolio: ctx.as_ref(),
-        kb: assistant.kb(),
-        as_of: ctx.as_ref().and_then(|c| c.prices.dates().last().copied()),
-    };
-    let subject = user.audit_subject.to_string();
-    let answer = assistant
-        .ask_at(&subject, &body.question, &tools, now)
-        .await
-        .map_err(ai_error)?;
     let answer_id = Uuid::parse_str(&answer.id).map_err(AppError::internal)?;
     state.store.record_answer(answer_id, user.id, now).await?;
-    let used = state
-        .store
-        .increment_usage(user.id, today, AI_QUESTIONS)
-        .await?;
     state
         .store
         .audit(&AuditEntry {
@@ -176,6 +154,44 @@ pub async fn ask(
     }))
 }
 
+/// Answers one question (the quota is the caller's business).
+async fn answer(
+    state: &AppState,
+    user: &AuthUser,
+    body: &AskBody,
+    assistant: &auravest_ai::Assistant,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<auravest_ai::Answer> {
+    let loaded = match body.portfolio_id {
+        Some(id) => Some(
+            portfolios::load(state, user.id, id)
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound(_) => AppError::field("portfolio_id", "no such portfolio"),
+                    e => e,
+                })?,
+        ),
+        None => None,
+    };
+    let ctx = match &loaded {
+        Some(l) => Some(context(state, user.id, l).await?),
+        None => None,
+    };
+    let market = state.prices.market();
+    let tools = ToolContext {
+        market: Some(market.as_ref()),
+        portfolio: ctx.as_ref(),
+        kb: assistant.kb(),
+        as_of: ctx.as_ref().and_then(|c| c.prices.dates().last().copied()),
+    };
+    let subject = user.audit_subject.to_string();
+    let answer = assistant
+        .ask_at(&subject, &body.question, &tools, now)
+        .await
+        .map_err(ai_error)?;
+    Ok(answer)
+}
+
 /// A written summary of the portfolio's insight, cached per portfolio and day.
 #[utoipa::path(get, path = "/api/v1/portfolios/{id}/summary", tag = "assistant",
     responses((status = 200, description = "`auravest_ai::PortfolioSummary` plus `cached`", body = Object),
@@ -189,6 +205,9 @@ pub async fn summary(
     let assistant = assistant(&state)?;
     let loaded = portfolios::load(&state, user.id, id).await?;
     let today = Utc::now().date_naive();
+    // One summary per portfolio and day is drafted: a request that finds
+    // another drafting waits for its result instead of drafting again.
+    let _drafting = state.store.lock(&format!("summary:{id}")).await?;
     if let Some(mut hit) = state.store.cached_summary(id, today).await? {
         if let Value::Object(m) = &mut hit {
             m.insert("cached".to_owned(), Value::Bool(true));

@@ -259,13 +259,37 @@ struct Account {
     holdings: Option<Vec<Symbol>>,
 }
 
-/// As [`with_community`], with the caller's member (created on first use
-/// and brought in step with the account).
-async fn with_member<T, F>(state: &AppState, user: &AuthUser, f: F) -> AppResult<T>
+/// The name of the lock every change to the community takes
+/// ([`crate::store::Store::lock`]): the community's rules read what they
+/// then change (a member's recent posts for the posting limits, a post's
+/// open flags for the hiding threshold, its likes for the milestones, a
+/// member's record for its settings), so changes run one at a time across
+/// every replica. Reads take no lock.
+pub const COMMUNITY_LOCK: &str = "community";
+
+/// As [`with_community`], holding [`COMMUNITY_LOCK`].
+///
+/// # Errors
+/// As [`with_community`]; a lock not free in time is a 503.
+pub async fn with_community_locked<T, F>(state: &AppState, f: F) -> AppResult<T>
 where
     T: Send + 'static,
-    F: FnOnce(&mut ServerCommunity, UserId) -> Result<T, Error> + Send + 'static,
+    F: FnOnce(&mut ServerCommunity) -> Result<T, Error> + Send + 'static,
 {
+    let _held = state.store.lock(COMMUNITY_LOCK).await?;
+    with_community(state, f).await
+}
+
+/// Whether a community call only reads ([`Access::Read`]) or may change
+/// something ([`Access::Write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// The account as the community should see it, read now.
+async fn account_of(state: &AppState, user: &AuthUser) -> AppResult<Account> {
     let record = state
         .store
         .user(user.id)
@@ -276,13 +300,34 @@ where
     } else {
         None
     };
-    let account = Account {
+    Ok(Account {
         user: user.id,
         alias: record.alias,
         role: social_role(record.role),
         share_performance: record.share_performance,
         holdings,
-    };
+    })
+}
+
+/// As [`with_community`], with the caller's member (created on first use
+/// and brought in step with the account). A [`Access::Write`] call runs
+/// under [`COMMUNITY_LOCK`]; a read takes it only when the member must be
+/// created or brought in step. The account is read under the lock, so a
+/// member is never created for an account being deleted.
+async fn with_member<T, F>(state: &AppState, user: &AuthUser, access: Access, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut ServerCommunity, UserId) -> Result<T, Error> + Send + 'static,
+{
+    if access == Access::Read {
+        let account = account_of(state, user).await?;
+        let ready = with_community(state, move |c| in_step(c, &account)).await?;
+        if let Some(me) = ready {
+            return with_community(state, move |c| f(c, me)).await;
+        }
+    }
+    let _held = state.store.lock(COMMUNITY_LOCK).await?;
+    let account = account_of(state, user).await?;
     let now = Utc::now();
     let seed: u64 = rand::random();
     with_community(state, move |c| {
@@ -290,6 +335,25 @@ where
         f(c, me)
     })
     .await
+}
+
+/// The account's member when it exists and is in step with the account
+/// (nothing for [`member`] to write); `None` otherwise.
+fn in_step(c: &mut ServerCommunity, account: &Account) -> Result<Option<UserId>, Error> {
+    let Some((id, synced)) = c.store().account(account.user)? else {
+        return Ok(None);
+    };
+    let record = member_record(c, id)?;
+    let settings = PrivacySettings {
+        share_performance: account.share_performance,
+        count_holdings_in_aggregates: account.holdings.is_some(),
+    };
+    let holdings = account.holdings.as_deref().unwrap_or_default();
+    let ready = record.role == account.role
+        && record.settings == settings
+        && record.holdings == holdings
+        && synced == account.alias;
+    Ok(ready.then_some(id))
 }
 
 fn social_role(role: Role) -> auravest_social::Role {
@@ -498,7 +562,7 @@ pub async fn create_post(
     user: AuthUser,
     ApiJson(body): ApiJson<DraftIn>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
-    let view = with_member(&state, &user, move |c, me| {
+    let view = with_member(&state, &user, Access::Write, move |c, me| {
         let id = c.post(me, draft(body), Utc::now())?;
         c.view_post(Some(me), id)
     })
@@ -518,7 +582,10 @@ pub async fn get_post(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = post_id(&id)?;
-    let view = with_member(&state, &user, move |c, me| c.view_post(Some(me), id)).await?;
+    let view = with_member(&state, &user, Access::Read, move |c, me| {
+        c.view_post(Some(me), id)
+    })
+    .await?;
     to_json(&view)
 }
 
@@ -534,7 +601,10 @@ pub async fn delete_post(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     let id = post_id(&id)?;
-    with_member(&state, &user, move |c, me| c.delete_post(me, id)).await?;
+    with_member(&state, &user, Access::Write, move |c, me| {
+        c.delete_post(me, id)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -554,7 +624,7 @@ pub async fn create_comment(
     ApiJson(body): ApiJson<DraftIn>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let on = post_id(&id)?;
-    let view = with_member(&state, &user, move |c, me| {
+    let view = with_member(&state, &user, Access::Write, move |c, me| {
         let id = c.comment(me, on, draft(body), Utc::now())?;
         c.view_post(Some(me), id)
     })
@@ -586,7 +656,7 @@ pub async fn list_posts(
         }
     };
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
-    let page = with_member(&state, &user, move |c, me| {
+    let page = with_member(&state, &user, Access::Read, move |c, me| {
         if trending {
             c.trending_feed(Some(me), &req, Utc::now())
         } else {
@@ -622,7 +692,7 @@ pub async fn list_comments(
             ));
         }
     };
-    let page = with_member(&state, &user, move |c, me| {
+    let page = with_member(&state, &user, Access::Read, move |c, me| {
         c.comments(id, order, Some(me), &req, Utc::now())
     })
     .await?;
@@ -642,7 +712,7 @@ pub async fn like(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = post_id(&id)?;
-    let view = with_member(&state, &user, move |c, me| {
+    let view = with_member(&state, &user, Access::Write, move |c, me| {
         c.like(me, id, Utc::now())?;
         c.view_post(Some(me), id)
     })
@@ -662,7 +732,7 @@ pub async fn unlike(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = post_id(&id)?;
-    let view = with_member(&state, &user, move |c, me| {
+    let view = with_member(&state, &user, Access::Write, move |c, me| {
         c.unlike(me, id, Utc::now())?;
         c.view_post(Some(me), id)
     })
@@ -709,7 +779,7 @@ async fn set_helpful(
     helpful: bool,
 ) -> AppResult<Json<Value>> {
     let id = post_id(id)?;
-    let view = with_member(state, user, move |c, me| {
+    let view = with_member(state, user, Access::Write, move |c, me| {
         c.mark_helpful(me, id, helpful, Utc::now())?;
         c.view_post(Some(me), id)
     })
@@ -755,7 +825,7 @@ pub async fn flag(
             ));
         }
     };
-    let outcome = with_member(&state, &user, move |c, me| {
+    let outcome = with_member(&state, &user, Access::Write, move |c, me| {
         c.flag(me, id, reason, Utc::now())
     })
     .await?;
@@ -776,7 +846,7 @@ pub async fn feed(
     Query(params): Query<PageParams>,
 ) -> AppResult<Json<Value>> {
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
-    let page = with_member(&state, &user, move |c, me| {
+    let page = with_member(&state, &user, Access::Read, move |c, me| {
         c.following_feed(me, &req, Utc::now())
     })
     .await?;
@@ -798,7 +868,7 @@ pub async fn symbol_posts(
 ) -> AppResult<Json<Value>> {
     let symbol = Symbol::new(&symbol).map_err(|e| AppError::field("symbol", e.to_string()))?;
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
-    let page = with_member(&state, &user, move |c, me| {
+    let page = with_member(&state, &user, Access::Read, move |c, me| {
         c.symbol_feed(&symbol, Some(me), &req, Utc::now())
     })
     .await?;
@@ -873,7 +943,7 @@ pub async fn share_performance(
     };
     let share = PerformanceShare::new(period, return_pct, risk).map_err(|e| social_error(&e))?;
     let anonymous = body.anonymous;
-    let view = with_member(&state, &user, move |c, me| {
+    let view = with_member(&state, &user, Access::Write, move |c, me| {
         let id = c.share_performance(me, &share, anonymous, Utc::now())?;
         if !anonymous {
             c.record_return(me, share.period, share.return_pct)?;
@@ -939,7 +1009,10 @@ pub async fn most_held(
     Query(params): Query<LimitParams>,
 ) -> AppResult<Json<Value>> {
     let limit = limit(params.limit.as_deref())?;
-    let list = with_member(&state, &user, move |c, _me| c.most_held(limit)).await?;
+    let list = with_member(&state, &user, Access::Read, move |c, _me| {
+        c.most_held(limit)
+    })
+    .await?;
     to_json(&list)
 }
 
@@ -957,7 +1030,7 @@ pub async fn profile(
     user: AuthUser,
     Path(alias): Path<String>,
 ) -> AppResult<Json<Value>> {
-    let view = with_member(&state, &user, move |c, me| {
+    let view = with_member(&state, &user, Access::Read, move |c, me| {
         c.profile_by_alias(Some(me), &alias)
     })
     .await?;
@@ -979,7 +1052,7 @@ pub async fn member_posts(
     Query(params): Query<PageParams>,
 ) -> AppResult<Json<Value>> {
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
-    let page = with_member(&state, &user, move |c, me| {
+    let page = with_member(&state, &user, Access::Read, move |c, me| {
         let author = member_by_alias(c, &alias)?;
         c.author_feed(author, Some(me), &req, Utc::now())
     })
@@ -1008,7 +1081,7 @@ pub async fn follow(
     user: AuthUser,
     Path(alias): Path<String>,
 ) -> AppResult<Json<FollowView>> {
-    let changed = with_member(&state, &user, move |c, me| {
+    let changed = with_member(&state, &user, Access::Write, move |c, me| {
         let target = member_by_alias(c, &alias)?;
         c.follow(me, target, Utc::now())
     })
@@ -1029,7 +1102,7 @@ pub async fn unfollow(
     user: AuthUser,
     Path(alias): Path<String>,
 ) -> AppResult<Json<FollowView>> {
-    let changed = with_member(&state, &user, move |c, me| {
+    let changed = with_member(&state, &user, Access::Write, move |c, me| {
         let target = member_by_alias(c, &alias)?;
         c.unfollow(me, target)
     })
@@ -1063,7 +1136,7 @@ pub async fn notifications(
             ));
         }
     };
-    let view = with_member(&state, &user, move |c, me| {
+    let view = with_member(&state, &user, Access::Read, move |c, me| {
         Ok(NotificationsView {
             items: c.notifications(me, unread_only)?,
             unread: c.unread_count(me)?,
@@ -1094,7 +1167,7 @@ pub async fn mark_read(
         })
         .collect::<AppResult<Vec<_>>>()?;
     let all = body.all;
-    let marked = with_member(&state, &user, move |c, me| {
+    let marked = with_member(&state, &user, Access::Write, move |c, me| {
         if all {
             c.mark_all_read(me)
         } else {
@@ -1117,7 +1190,10 @@ pub async fn moderation_queue(
     user: AuthUser,
 ) -> AppResult<Json<Value>> {
     user.require(Role::Moderator)?;
-    let queue = with_member(&state, &user, move |c, me| c.review_queue(me, Utc::now())).await?;
+    let queue = with_member(&state, &user, Access::Read, move |c, me| {
+        c.review_queue(me, Utc::now())
+    })
+    .await?;
     to_json(&queue)
 }
 
@@ -1177,7 +1253,7 @@ async fn moderate(
     } else {
         ModAction::RestorePost { post }
     };
-    let (audit, status) = with_member(state, user, move |c, me| {
+    let (audit, status) = with_member(state, user, Access::Write, move |c, me| {
         let audit = c.moderate(me, action, &reason, Utc::now())?;
         let status = c.store().post(post)?.map(|p| p.status);
         Ok((audit, status))

@@ -150,7 +150,7 @@ async fn total_value(state: &AppState, user: Uuid) -> Option<Decimal> {
         let loaded = crate::routes::portfolios::load(state, user, p.id)
             .await
             .ok()?;
-        if loaded.rows.is_empty() {
+        if loaded.ledger.rows.is_empty() {
             continue;
         }
         let v = crate::routes::portfolios::valuation_of(state, &loaded)
@@ -207,9 +207,6 @@ pub async fn create(
     ApiJson(body): ApiJson<GoalBody>,
 ) -> AppResult<(StatusCode, Json<GoalView>)> {
     let input = validate(&body)?;
-    if state.store.goals(user.id).await?.len() >= MAX_GOALS {
-        return Err(AppError::Conflict(format!("at most {MAX_GOALS} goals")));
-    }
     let record = GoalRecord {
         id: Uuid::new_v4(),
         user_id: user.id,
@@ -220,7 +217,11 @@ pub async fn create(
         expected_return: input.expected_return,
         created_at: Utc::now(),
     };
-    state.store.create_goal(&record).await?;
+    // Counted and stored in one atomic step: parallel creations cannot
+    // pass the limit.
+    if !state.store.create_goal_capped(&record, MAX_GOALS).await? {
+        return Err(AppError::Conflict(format!("at most {MAX_GOALS} goals")));
+    }
     let mut v = views(&state, user.id, vec![record]).await?;
     let view = v
         .pop()
@@ -291,11 +292,24 @@ pub async fn badges(State(state): State<AppState>, user: AuthUser) -> AppResult<
     let profile = crate::routes::portfolios::risk_profile_of(&state, user.id).await?;
     let mut ledgers = Vec::new();
     for p in state.store.portfolios(user.id).await? {
-        ledgers.push(crate::routes::portfolios::load(&state, user.id, p.id).await?);
+        // A portfolio deleted meanwhile, or one whose ledger needs repair,
+        // earns nothing until it is repaired.
+        match crate::routes::portfolios::load(&state, user.id, p.id).await {
+            Ok(l) => ledgers.push(l),
+            Err(AppError::NotFound(_) | AppError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     let first = ledgers
         .iter()
-        .filter_map(|l| l.portfolio.transactions().iter().map(|t| t.date).min())
+        .filter_map(|l| {
+            l.ledger
+                .portfolio
+                .transactions()
+                .iter()
+                .map(|t| t.date)
+                .min()
+        })
         .min();
     let checklist =
         crate::routes::ai::checklist_for(&state, user.id, profile.as_ref(), first).await?;
@@ -308,7 +322,7 @@ pub async fn badges(State(state): State<AppState>, user: AuthUser) -> AppResult<
         ..auravest_bias::BadgeFacts::default()
     });
     // A badge earned in any portfolio is earned.
-    for loaded in ledgers.iter().filter(|l| !l.rows.is_empty()) {
+    for loaded in ledgers.iter().filter(|l| !l.ledger.rows.is_empty()) {
         if let Ok((analysis, _)) =
             crate::routes::portfolios::analysis_of(&state, user.id, loaded).await
         {

@@ -216,7 +216,7 @@ pub async fn history(
         .as_deref()
         .map(|v| date("from", v))
         .transpose()?
-        .unwrap_or(to - Days::days(365));
+        .unwrap_or_else(|| to.checked_sub_signed(Days::days(365)).unwrap_or(to));
     if from > to {
         return Err(AppError::field(
             "from",

@@ -453,6 +453,12 @@ pub async fn delete_me(
         .await?;
     let choice = crate::social_store::PostsChoice::parse(posts)
         .ok_or_else(|| AppError::field("posts", "is not one of delete, anonymize"))?;
+    // Under the community's lock: no request can make a new member for the
+    // account between the community's erasure and the account's.
+    let _held = state
+        .store
+        .lock(crate::routes::community::COMMUNITY_LOCK)
+        .await?;
     crate::routes::community::delete_member(&state, user.id, choice).await?;
     if !state.store.delete_user(user.id).await? {
         return Err(AppError::Unauthenticated(

@@ -34,17 +34,31 @@ async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// 200 when the database answers and the cache (when configured) answers
-/// `PING`; 503 naming the part that failed. Failures are logged, not sent.
+/// How long `/ready` waits for each dependency: a probe must answer within
+/// a second even when the database is away.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// 200 when the database and the cache (when configured) answer within
+/// [`READY_TIMEOUT`] (asked at the same time); 503 naming the part that
+/// failed. Failures are logged, not sent.
 async fn ready(State(state): State<AppState>) -> Response {
-    let database = match state.store.ping().await {
-        Ok(()) => "ok",
-        Err(e) => {
+    let (db, cache) = tokio::join!(
+        tokio::time::timeout(READY_TIMEOUT, state.store.ping()),
+        tokio::time::timeout(READY_TIMEOUT, state.prices.ping_cache()),
+    );
+    let database = match db {
+        Ok(Ok(())) => "ok",
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: database failed");
             "error"
         }
+        Err(_) => {
+            tracing::warn!("readiness: the database did not answer in time");
+            "error"
+        }
     };
-    let cache = match state.prices.ping_cache().await {
+    let cache = cache.unwrap_or_else(|_| CacheHealth::Failed("no answer in time".to_owned()));
+    let cache = match cache {
         CacheHealth::Ok => "ok",
         CacheHealth::NotConfigured if state.config.redis_url.is_none() => "not_configured",
         // Configured but not connected.

@@ -4,9 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use auravest_core::{
     AssetClass, Classification, Currency, InstrumentTable, Portfolio, PriceFrame, RowError, Symbol,
-    TransactionRecord,
+    Transaction, TransactionRecord,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -19,13 +21,16 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::ledger::{self, Broken, Built, Ledger, MAX_LEDGER_ROWS};
 use crate::routes::legal::DISCLAIMER;
 use crate::routes::{ApiJson, goals};
 use crate::state::AppState;
-use crate::store::{AuditAction, AuditEntry, PortfolioRecord, TransactionRow};
+use crate::store::{AuditAction, AuditEntry, LedgerLock, PortfolioRecord, TransactionRow};
 
 /// Longest portfolio name.
 pub const MAX_NAME_CHARS: usize = 80;
+/// Most portfolios one account may hold.
+pub const MAX_PORTFOLIOS: usize = 20;
 /// Most transactions one import may carry.
 pub const MAX_IMPORT_ROWS: usize = 10_000;
 /// The benchmark performance and insights compare against.
@@ -149,68 +154,61 @@ pub struct RangeParams {
 
 // --- loading ------------------------------------------------------------
 
-/// A portfolio with its stored rows and the SDK's ledger built from them.
+/// A portfolio with its valid ledger.
 pub(crate) struct Loaded {
     pub(crate) record: PortfolioRecord,
-    pub(crate) rows: Vec<TransactionRow>,
-    pub(crate) portfolio: Portfolio,
+    pub(crate) ledger: Arc<Ledger>,
 }
 
 fn currency(code: &str, path: &str) -> AppResult<Currency> {
     Currency::new(code).map_err(|e| AppError::field(path, e.to_string()))
 }
 
-/// Builds the ledger from rows; `Err` lists each bad row by its position.
-fn ledger<'a>(
-    base: Currency,
-    rows: impl IntoIterator<Item = &'a TransactionRecord>,
-) -> Result<Portfolio, Vec<RowError>> {
-    let parsed: Vec<_> = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| (i, auravest_core::Transaction::try_from(r)))
-        .collect();
-    let mut p = Portfolio::new(base);
-    match p.import(parsed, false) {
-        Ok(_) => Ok(p),
-        Err(auravest_core::Error::Import { errors }) => Err(errors),
-        Err(e) => Err(vec![RowError {
-            line: 0,
-            field: "transactions".to_owned(),
-            reason: e.to_string(),
-        }]),
-    }
-}
-
-/// Loads one of the user's portfolios (404 when it is not theirs).
-pub(crate) async fn load(state: &AppState, user: Uuid, id: Uuid) -> AppResult<Loaded> {
-    let record = state
+/// One of the user's portfolios (404 when it is not theirs).
+async fn record_of(state: &AppState, user: Uuid, id: Uuid) -> AppResult<PortfolioRecord> {
+    state
         .store
         .portfolio(user, id)
         .await?
-        .ok_or_else(|| AppError::not_found("portfolio"))?;
-    let rows = state.store.transactions(id).await?;
+        .ok_or_else(|| AppError::not_found("portfolio"))
+}
+
+/// The portfolio's ledger at the record's version: kept, or read and built.
+async fn built(state: &AppState, record: &PortfolioRecord) -> AppResult<Built> {
+    if let Some(b) = state.ledgers.get(record.id, record.version) {
+        return Ok(b);
+    }
+    let rows = state.store.transactions(record.id).await?;
     let base = currency(&record.currency, "currency")?;
-    let portfolio = ledger(base, rows.iter().map(|r| &r.record)).map_err(|errors| {
-        AppError::Internal(format!(
-            "stored transactions of portfolio {id} no longer form a valid ledger: {}",
-            errors.first().map(ToString::to_string).unwrap_or_default()
-        ))
-    })?;
-    Ok(Loaded {
-        record,
-        rows,
-        portfolio,
-    })
+    let b = ledger::build(base, rows).await?;
+    state.ledgers.put(record.id, record.version, b.clone());
+    Ok(b)
+}
+
+/// Loads one of the user's portfolios (404 when it is not theirs; 409 when
+/// its stored transactions no longer form a valid ledger).
+pub(crate) async fn load(state: &AppState, user: Uuid, id: Uuid) -> AppResult<Loaded> {
+    let record = record_of(state, user, id).await?;
+    match built(state, &record).await? {
+        Ok(ledger) => Ok(Loaded { record, ledger }),
+        Err(broken) => Err(broken.conflict()),
+    }
 }
 
 /// The tickers the user holds now across their portfolios, sorted.
 pub(crate) async fn held_now(state: &AppState, user: Uuid) -> AppResult<Vec<Symbol>> {
     let mut out = BTreeSet::new();
     for p in state.store.portfolios(user).await? {
-        let loaded = load(state, user, p.id).await?;
+        // A portfolio deleted meanwhile, or one whose ledger needs repair,
+        // holds nothing the community can count.
+        let loaded = match load(state, user, p.id).await {
+            Ok(l) => l,
+            Err(AppError::NotFound(_) | AppError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        };
         out.extend(
             loaded
+                .ledger
                 .portfolio
                 .holdings()
                 .open_positions()
@@ -256,7 +254,9 @@ pub(crate) async fn prices_for(
         .map(|p| p.as_of)
         .max()
         .unwrap_or_else(|| Utc::now().date_naive());
-    let from = as_of - Days::days(lookback_days);
+    let from = as_of
+        .checked_sub_signed(Days::days(lookback_days))
+        .unwrap_or(NaiveDate::MIN);
     let mut series = state.prices.stored_series(symbols).await?;
     // The refresher keeps about a year; older ranges are fetched once and stored.
     let ledger_start = since
@@ -268,7 +268,10 @@ pub(crate) async fn prices_for(
             .and_then(|p| first_use(p, sym))
             .map_or(ledger_start, |d| d.max(from));
         let have = series.get(sym).and_then(|s| s.first()).map(|(d, _)| *d);
-        if have.is_none_or(|d| d > need + Days::days(BACKFILL_SLACK_DAYS)) && need < as_of {
+        let slack = need
+            .checked_add_signed(Days::days(BACKFILL_SLACK_DAYS))
+            .unwrap_or(need);
+        if have.is_none_or(|d| d > slack) && need < as_of {
             backfill.push((sym.clone(), need));
         }
     }
@@ -408,8 +411,17 @@ pub async fn create(
         name,
         currency: currency.to_string(),
         created_at: Utc::now(),
+        version: 0,
     };
-    state.store.create_portfolio(&record).await?;
+    if !state
+        .store
+        .create_portfolio_capped(&record, MAX_PORTFOLIOS)
+        .await?
+    {
+        return Err(AppError::Conflict(format!(
+            "at most {MAX_PORTFOLIOS} portfolios per account"
+        )));
+    }
     Ok((StatusCode::CREATED, Json(record.into())))
 }
 
@@ -459,6 +471,7 @@ pub async fn delete(
     Path(id): Path<Uuid>,
 ) -> AppResult<StatusCode> {
     if state.store.delete_portfolio(user.id, id).await? {
+        state.ledgers.forget(id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::not_found("portfolio"))
@@ -470,17 +483,67 @@ pub async fn delete(
 /// A transaction as sent: the CSV row's fields (numbers may be strings or JSON numbers).
 pub type TransactionInput = TransactionRecord;
 
-/// The portfolio's transactions, by date.
+/// Most transactions one page of `GET …/transactions` holds.
+pub const MAX_PAGE: usize = 1_000;
+
+/// `?limit=&offset=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    /// Rows to return (1 to 1,000; default 1,000).
+    pub limit: Option<usize>,
+    /// Rows to skip (default 0).
+    pub offset: Option<usize>,
+}
+
+/// The portfolio's transactions by date, a page at a time: `X-Total-Count`
+/// gives how many there are and `Link` (`rel="next"`) the next page. A
+/// portfolio whose ledger needs repair lists its rows too.
 #[utoipa::path(get, path = "/api/v1/portfolios/{id}/transactions", tag = "transactions",
-    responses((status = 200, body = [TransactionView]), (status = 404, body = crate::error::ErrorBody)),
+    params(PageParams),
+    responses((status = 200, body = [TransactionView],
+            headers(("x-total-count" = u64, description = "Transactions in the portfolio"),
+                ("link" = String, description = "The next page, `rel=\"next\"`, when there is one"))),
+        (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn transactions(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Json<Vec<TransactionView>>> {
-    let loaded = load(&state, user.id, id).await?;
-    Ok(Json(loaded.rows.into_iter().map(Into::into).collect()))
+    Query(page): Query<PageParams>,
+) -> AppResult<(HeaderMap, Json<Vec<TransactionView>>)> {
+    let limit = page.limit.unwrap_or(MAX_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::field(
+            "limit",
+            format!("must be 1 to {MAX_PAGE}, got {limit}"),
+        ));
+    }
+    let offset = page.offset.unwrap_or(0);
+    let record = record_of(&state, user.id, id).await?;
+    let built = built(&state, &record).await?;
+    let rows = match &built {
+        Ok(l) => &l.rows,
+        Err(b) => &b.rows,
+    };
+    let total = rows.len();
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", total.into());
+    let end = offset.saturating_add(limit).min(total);
+    if end < total
+        && let Ok(link) = header::HeaderValue::from_str(&format!(
+            "</api/v1/portfolios/{id}/transactions?limit={limit}&offset={end}>; rel=\"next\""
+        ))
+    {
+        headers.insert(header::LINK, link);
+    }
+    let page = rows
+        .get(offset.min(total)..end)
+        .unwrap_or_default()
+        .iter()
+        .cloned()
+        .map(Into::into)
+        .collect();
+    Ok((headers, Json(page)))
 }
 
 fn row_fields(errors: &[RowError], prefix: &str) -> AppError {
@@ -520,12 +583,78 @@ fn parse_record(body: Value) -> AppResult<TransactionRecord> {
     })
 }
 
+/// Checks a record on its own and returns it as the SDK writes it
+/// (normalised: `2017-1-5` is stored as `2017-01-05`, symbols upper-cased).
+fn normalised(record: &TransactionRecord) -> AppResult<(TransactionRecord, Transaction)> {
+    match Transaction::try_from(record) {
+        Ok(tx) => Ok((TransactionRecord::from(&tx), tx)),
+        Err(errors) => Err(AppError::fields(
+            errors
+                .iter()
+                .map(|e| (e.field().unwrap_or("$").to_owned(), e.to_string()))
+                .collect(),
+        )),
+    }
+}
+
+/// Refuses a ledger that would hold more than [`MAX_LEDGER_ROWS`] rows.
+fn check_size(rows: usize) -> AppResult<()> {
+    if rows > MAX_LEDGER_ROWS {
+        return Err(AppError::field(
+            "transactions",
+            format!("the portfolio would hold {rows} transactions; at most {MAX_LEDGER_ROWS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Locks the portfolio's ledger for a change and gives its ledger as read
+/// under the lock (from the cache when it holds that version).
+async fn lock_ledger(
+    state: &AppState,
+    user: Uuid,
+    id: Uuid,
+) -> AppResult<(Box<dyn LedgerLock>, Built)> {
+    let lock = state
+        .store
+        .lock_ledger(user, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("portfolio"))?;
+    // The lock holds the version a commit will give; the rows read are
+    // those of the version before it.
+    let p = lock.portfolio();
+    let built = match state.ledgers.get(p.id, p.version - 1) {
+        Some(b) => b,
+        None => ledger::build(currency(&p.currency, "currency")?, lock.rows().to_vec()).await?,
+    };
+    Ok((lock, built))
+}
+
+/// Commits a locked change and keeps the ledger it made.
+async fn commit(
+    state: &AppState,
+    lock: Box<dyn LedgerLock>,
+    mut rows: Vec<TransactionRow>,
+    portfolio: Result<Portfolio, Vec<RowError>>,
+) -> AppResult<()> {
+    let (id, version) = (lock.portfolio().id, lock.portfolio().version);
+    lock.commit().await?;
+    rows.sort_by(|a, b| a.record.date.cmp(&b.record.date).then(a.seq.cmp(&b.seq)));
+    let built = match portfolio {
+        Ok(portfolio) => Ok(Arc::new(Ledger { rows, portfolio })),
+        Err(errors) => Err(Arc::new(Broken { rows, errors })),
+    };
+    state.ledgers.put(id, version, built);
+    Ok(())
+}
+
 /// Adds a transaction; the whole ledger is checked (e.g. no selling shares
-/// not held) and nothing is stored when it fails.
+/// not held) and nothing is stored when it fails. Concurrent changes to one
+/// portfolio are validated and written one after the other.
 #[utoipa::path(post, path = "/api/v1/portfolios/{id}/transactions", tag = "transactions",
     request_body(content = Object, description = "`{date, type, symbol?, quantity?, price?, fee?, currency}`"),
     responses((status = 201, body = TransactionView), (status = 422, body = crate::error::ErrorBody),
-        (status = 404, body = crate::error::ErrorBody)),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn add_transaction(
     State(state): State<AppState>,
@@ -533,36 +662,61 @@ pub async fn add_transaction(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<Value>,
 ) -> AppResult<(StatusCode, Json<TransactionView>)> {
-    let loaded = load(&state, user.id, id).await?;
-    let record = parse_record(body)?;
-    let all = loaded
-        .rows
-        .iter()
-        .map(|r| &r.record)
-        .chain(std::iter::once(&record));
-    if let Err(errors) = ledger(loaded.portfolio.base_currency(), all) {
-        let new_row = loaded.rows.len();
-        let mine: Vec<RowError> = errors
-            .iter()
-            .filter(|e| e.line == new_row)
-            .cloned()
-            .collect();
-        return Err(row_fields(
-            if mine.is_empty() { &errors } else { &mine },
-            "",
-        ));
-    }
-    let mut stored = state
-        .store
-        .insert_transactions(id, std::slice::from_ref(&record))
-        .await?;
+    let (record, tx) = normalised(&parse_record(body)?)?;
+    let (mut lock, built) = lock_ledger(&state, user.id, id).await?;
+    let base = built.map_err(|b| b.conflict())?;
+    check_size(base.rows.len() + 1)?;
+    let from = Arc::clone(&base);
+    let candidate = ledger::blocking(move || {
+        let mut p = from.portfolio.clone();
+        p.import([(0, Ok(tx))], false).map(|_| p)
+    })
+    .await?;
+    let portfolio = match candidate {
+        Ok(p) => p,
+        Err(auravest_core::Error::Import { errors }) => return Err(row_fields(&errors, "")),
+        Err(e) => return Err(AppError::field("$", e.to_string())),
+    };
+    let stored = lock.insert(std::slice::from_ref(&record)).await?;
     let row = stored
-        .pop()
+        .first()
+        .cloned()
         .ok_or_else(|| AppError::Internal("insert returned no row".to_owned()))?;
+    let mut rows = base.rows.clone();
+    rows.extend(stored);
+    commit(&state, lock, rows, Ok(portfolio)).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
-/// Replaces a transaction (checked against the whole ledger).
+/// Rows as they would be after replacing or deleting one, checked: `Ok` when
+/// the change is allowed. A valid ledger must stay valid; a ledger that
+/// needs repair may change as long as it has no more bad rows than before.
+async fn changed(
+    base: &Built,
+    currency: Currency,
+    rows: Vec<TransactionRow>,
+) -> AppResult<(Vec<TransactionRow>, Result<Portfolio, Vec<RowError>>, bool)> {
+    let bad_before = match base {
+        Ok(_) => 0,
+        Err(b) => b.errors.len(),
+    };
+    let (rows, result) = ledger::blocking(move || {
+        let mut rows = rows;
+        rows.sort_by(|a, b| a.record.date.cmp(&b.record.date).then(a.seq.cmp(&b.seq)));
+        let result = ledger::check(currency, rows.iter().map(|r| &r.record));
+        (rows, result)
+    })
+    .await?;
+    let allowed = match &result {
+        Ok(_) => true,
+        Err(errors) => bad_before > 0 && errors.len() <= bad_before,
+    };
+    Ok((rows, result, allowed))
+}
+
+/// Replaces a transaction (checked against the whole ledger). On a
+/// portfolio whose ledger needs repair, any edit that does not add bad rows
+/// is accepted.
 #[utoipa::path(put, path = "/api/v1/portfolios/{id}/transactions/{tx}", tag = "transactions",
     request_body(content = Object, description = "`{date, type, symbol?, quantity?, price?, fee?, currency}`"),
     responses((status = 200, body = TransactionView), (status = 422, body = crate::error::ErrorBody),
@@ -574,29 +728,30 @@ pub async fn edit_transaction(
     Path((id, tx)): Path<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<Value>,
 ) -> AppResult<Json<TransactionView>> {
-    let loaded = load(&state, user.id, id).await?;
-    let Some(pos) = loaded.rows.iter().position(|r| r.id == tx) else {
+    let (record, _) = normalised(&parse_record(body)?)?;
+    let (mut lock, built) = lock_ledger(&state, user.id, id).await?;
+    let mut rows = lock.rows().to_vec();
+    let Some(row) = rows.iter_mut().find(|r| r.id == tx) else {
         return Err(AppError::not_found("transaction"));
     };
-    let record = parse_record(body)?;
-    let all = loaded
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| if i == pos { &record } else { &r.record });
-    if let Err(errors) = ledger(loaded.portfolio.base_currency(), all) {
+    row.record = record.clone();
+    let base = currency(&lock.portfolio().currency, "currency")?;
+    let (rows, result, allowed) = changed(&built, base, rows).await?;
+    if !allowed {
+        let errors = result.err().unwrap_or_default();
         return Err(row_fields(&errors, ""));
     }
-    let row = state
-        .store
-        .update_transaction(id, tx, &record)
+    let row = lock
+        .update(tx, &record)
         .await?
         .ok_or_else(|| AppError::not_found("transaction"))?;
+    commit(&state, lock, rows, result).await?;
     Ok(Json(row.into()))
 }
 
 /// Deletes a transaction, unless the rest would no longer be valid (e.g.
-/// deleting a buy that a later sale needs).
+/// deleting a buy that a later sale needs). On a portfolio whose ledger
+/// needs repair, any deletion that does not add bad rows is accepted.
 #[utoipa::path(delete, path = "/api/v1/portfolios/{id}/transactions/{tx}", tag = "transactions",
     responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -605,32 +760,37 @@ pub async fn delete_transaction(
     user: AuthUser,
     Path((id, tx)): Path<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
-    let loaded = load(&state, user.id, id).await?;
-    if !loaded.rows.iter().any(|r| r.id == tx) {
+    let (mut lock, built) = lock_ledger(&state, user.id, id).await?;
+    if !lock.rows().iter().any(|r| r.id == tx) {
         return Err(AppError::not_found("transaction"));
     }
-    let rest = loaded.rows.iter().filter(|r| r.id != tx).map(|r| &r.record);
-    if let Err(errors) = ledger(loaded.portfolio.base_currency(), rest) {
+    let rest: Vec<TransactionRow> = lock.rows().iter().filter(|r| r.id != tx).cloned().collect();
+    let base = currency(&lock.portfolio().currency, "currency")?;
+    let (rows, result, allowed) = changed(&built, base, rest).await?;
+    if !allowed {
+        let errors = result.err().unwrap_or_default();
         return Err(AppError::Conflict(format!(
             "deleting it would leave the ledger invalid: {}",
             errors.first().map(ToString::to_string).unwrap_or_default()
         )));
     }
-    if state.store.delete_transaction(id, tx).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::not_found("transaction"))
+    if !lock.delete(tx).await? {
+        return Err(AppError::not_found("transaction"));
     }
+    commit(&state, lock, rows, result).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
-/// Imports a transactions CSV (`date,type,symbol,quantity,price,fee,currency`).
-/// Without `skip_invalid`, one bad row refuses the whole file (422 with
-/// every bad row); with it, the good rows are stored and the bad ones listed.
+/// Imports a transactions CSV (`date,type,symbol,quantity,price,fee,currency`),
+/// at most [`MAX_IMPORT_ROWS`] rows, into a portfolio that then holds at
+/// most [`MAX_LEDGER_ROWS`]. Without `skip_invalid`, one bad row refuses
+/// the whole file (422 with every bad row); with it, the good rows are
+/// stored and the bad ones listed.
 #[utoipa::path(post, path = "/api/v1/portfolios/{id}/transactions/import", tag = "transactions",
     params(ImportParams),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportResult), (status = 422, body = crate::error::ErrorBody),
-        (status = 404, body = crate::error::ErrorBody)),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import(
     State(state): State<AppState>,
@@ -638,7 +798,7 @@ pub async fn import(
     Path(id): Path<Uuid>,
     Query(params): Query<ImportParams>,
     headers: HeaderMap,
-    body: String,
+    body: axum::body::Bytes,
 ) -> AppResult<Json<ImportResult>> {
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -647,8 +807,9 @@ pub async fn import(
     if !ct.starts_with("text/csv") {
         return Err(AppError::field("content-type", "must be text/csv"));
     }
-    let loaded = load(&state, user.id, id).await?;
-    let parsed = auravest_core::io::read_transactions_csv(body.as_bytes())
+    // Parsing is CPU work too: off the async workers.
+    let parsed = ledger::blocking(move || auravest_core::io::read_transactions_csv(&body[..]))
+        .await?
         .map_err(|e| AppError::field("csv", e.to_string()))?;
     if parsed.len() > MAX_IMPORT_ROWS {
         return Err(AppError::field(
@@ -668,8 +829,16 @@ pub async fn import(
         }
         rows.push((line, r));
     }
-    let mut work = loaded.portfolio.clone();
-    let report = match work.import(rows, params.skip_invalid) {
+    let (mut lock, built) = lock_ledger(&state, user.id, id).await?;
+    let base = built.map_err(|b| b.conflict())?;
+    let from = Arc::clone(&base);
+    let skip = params.skip_invalid;
+    let outcome = ledger::blocking(move || {
+        let mut work = from.portfolio.clone();
+        work.import(rows, skip).map(|report| (work, report))
+    })
+    .await?;
+    let (portfolio, report) = match outcome {
         Ok(r) => r,
         Err(auravest_core::Error::Import { errors }) => {
             let fields = errors
@@ -686,7 +855,11 @@ pub async fn import(
         .filter(|(line, _)| !refused.contains(line))
         .map(|(_, r)| r)
         .collect();
-    state.store.insert_transactions(id, &good).await?;
+    check_size(base.rows.len() + good.len())?;
+    let stored = lock.insert(&good).await?;
+    let mut all = base.rows.clone();
+    all.extend(stored);
+    commit(&state, lock, all, Ok(portfolio)).await?;
     Ok(Json(ImportResult {
         imported: good.len(),
         errors: report
@@ -768,9 +941,10 @@ fn class_name(c: AssetClass) -> String {
 
 /// Values the portfolio at the latest prices.
 pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult<ValuationView> {
-    let symbols = symbols_of(&loaded.portfolio);
-    let priced = prices_for(state, &symbols, 14, Some(&loaded.portfolio)).await?;
+    let symbols = symbols_of(&loaded.ledger.portfolio);
+    let priced = prices_for(state, &symbols, 14, Some(&loaded.ledger.portfolio)).await?;
     let v = loaded
+        .ledger
         .portfolio
         .valuation(&priced.frame, priced.as_of)
         .map_err(|e| priced_error(&e))?;
@@ -802,17 +976,17 @@ pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult
             let idx = priced.frame.column_index(p.symbol.as_str())?;
             let (_, prev) = priced.frame.last_price(idx, d)?;
             let prev = rust_decimal::Decimal::try_from(prev).ok()?;
-            let change = (p.price - prev) * p.quantity;
+            let change = p.price.checked_sub(prev)?.checked_mul(p.quantity)?;
             // Convert at the position's own value / price ratio (FX included).
             let fx = if p.price.is_zero() {
                 rust_decimal::Decimal::ONE
             } else {
-                p.value / (p.price * p.quantity)
+                p.value.checked_div(p.price.checked_mul(p.quantity)?)?
             };
-            Some((change * fx).round_dp(2))
+            Some(change.checked_mul(fx)?.round_dp(2))
         });
         if let Some(c) = day_change {
-            day_total += c;
+            day_total = day_total.checked_add(c).unwrap_or(day_total);
         }
         positions.push(PositionView {
             symbol: p.symbol.to_string(),
@@ -831,7 +1005,10 @@ pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult
     let cash_weight = if v.value.is_zero() {
         0.0
     } else {
-        (v.cash / v.value).try_into().unwrap_or(0.0)
+        v.cash
+            .checked_div(v.value)
+            .and_then(|w| w.try_into().ok())
+            .unwrap_or(0.0)
     };
     if !v.cash.is_zero() {
         by_holding.insert("CASH".to_owned(), cash_weight);
@@ -840,18 +1017,26 @@ pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult
     // Net deposits: money in less money out, from the ledger's cash flows
     // (flows in other currencies convert at the valuation's own FX rates
     // only through the cash balance, so they are left out here).
-    let base = loaded.portfolio.base_currency();
+    let base = loaded.ledger.portfolio.base_currency();
     let net_in: rust_decimal::Decimal = loaded
+        .ledger
         .portfolio
         .holdings()
         .flows()
         .iter()
         .filter(|f| f.amount.currency() == base)
-        .map(|f| f.amount.amount())
-        .sum();
-    let total_return = v.value - net_in;
+        .try_fold(rust_decimal::Decimal::ZERO, |sum, f| {
+            sum.checked_add(f.amount.amount())
+        })
+        .ok_or_else(|| AppError::field("transactions", "the deposits are too large to add up"))?;
+    let total_return = v
+        .value
+        .checked_sub(net_in)
+        .ok_or_else(|| AppError::field("transactions", "the portfolio's value is out of range"))?;
     let total_return_pct = if net_in > rust_decimal::Decimal::ZERO {
-        (total_return / net_in).try_into().ok()
+        total_return
+            .checked_div(net_in)
+            .and_then(|r| r.try_into().ok())
     } else {
         None
     };
@@ -963,21 +1148,28 @@ pub async fn performance(
     let today = Utc::now().date_naive();
     range_start(&range, today, today - Days::days(36_500))?;
     let loaded = load(&state, user.id, id).await?;
-    let Some(first) = loaded.portfolio.transactions().first().map(|t| t.date) else {
+    let Some(first) = loaded
+        .ledger
+        .portfolio
+        .transactions()
+        .first()
+        .map(|t| t.date)
+    else {
         return Err(AppError::field(
             "transactions",
             "the portfolio has no transactions yet",
         ));
     };
-    let mut symbols = symbols_of(&loaded.portfolio);
+    let mut symbols = symbols_of(&loaded.ledger.portfolio);
     symbols.push(BENCHMARK.to_owned());
     symbols.sort();
     symbols.dedup();
     let lookback = (Utc::now().date_naive() - first).num_days() + 14;
-    let priced = prices_for(&state, &symbols, lookback, Some(&loaded.portfolio)).await?;
+    let priced = prices_for(&state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
     let end = priced.as_of;
     let start = range_start(&range, end, first)?;
     let series = loaded
+        .ledger
         .portfolio
         .value_series(&priced.frame, start, end)
         .map_err(|e| match e {
@@ -1043,7 +1235,13 @@ pub(crate) async fn period_return(
         ));
     }
     let loaded = load(state, user, id).await?;
-    let Some(opened) = loaded.portfolio.transactions().first().map(|t| t.date) else {
+    let Some(opened) = loaded
+        .ledger
+        .portfolio
+        .transactions()
+        .first()
+        .map(|t| t.date)
+    else {
         return Err(AppError::field(
             "portfolio_id",
             "the portfolio has no transactions yet",
@@ -1055,11 +1253,19 @@ pub(crate) async fn period_return(
             format!("it ends on {last}, before the portfolio's first transaction ({opened})"),
         ));
     }
-    let start = (first - Days::days(1)).max(opened);
-    let symbols = symbols_of(&loaded.portfolio);
+    let start = first
+        .checked_sub_signed(Days::days(1))
+        .unwrap_or(first)
+        .max(opened);
+    let symbols = symbols_of(&loaded.ledger.portfolio);
     let lookback = (today - start).num_days() + 14;
-    let priced = prices_for(state, &symbols, lookback, Some(&loaded.portfolio)).await?;
-    if !symbols.is_empty() && priced.as_of + Days::days(PERIOD_END_SLACK_DAYS) < last {
+    let priced = prices_for(state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
+    if !symbols.is_empty()
+        && priced
+            .as_of
+            .checked_add_signed(Days::days(PERIOD_END_SLACK_DAYS))
+            .is_some_and(|d| d < last)
+    {
         return Err(AppError::field(
             "period",
             format!(
@@ -1069,6 +1275,7 @@ pub(crate) async fn period_return(
         ));
     }
     let series = loaded
+        .ledger
         .portfolio
         .value_series(&priced.frame, start, last)
         .map_err(|e| match e {
@@ -1163,17 +1370,18 @@ pub(crate) async fn analysis_of(
     user: Uuid,
     loaded: &Loaded,
 ) -> AppResult<(auravest_bias::Analysis, Priced)> {
-    let mut symbols = symbols_of(&loaded.portfolio);
+    let mut symbols = symbols_of(&loaded.ledger.portfolio);
     symbols.push(BENCHMARK.to_owned());
     symbols.sort();
     symbols.dedup();
     // The detectors look back over the whole ledger (sales, drawdowns held).
     let lookback = loaded
+        .ledger
         .portfolio
         .transactions()
         .first()
         .map_or(400, |t| (Utc::now().date_naive() - t.date).num_days() + 14);
-    let priced = prices_for(state, &symbols, lookback, Some(&loaded.portfolio)).await?;
+    let priced = prices_for(state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
     let profile = risk_profile_of(state, user).await?;
     let goals = goals::sdk_goals(&state.store.goals(user).await?)?;
     let instruments = InstrumentTable::shipped();
@@ -1183,7 +1391,7 @@ pub(crate) async fn analysis_of(
         risk_profile: profile.as_ref(),
         goals: &goals,
         benchmark,
-        ..auravest_bias::AnalysisInput::new(&loaded.portfolio, &priced.frame, priced.as_of)
+        ..auravest_bias::AnalysisInput::new(&loaded.ledger.portfolio, &priced.frame, priced.as_of)
     };
     let analysis =
         auravest_bias::analyze(&input, &auravest_bias::Config::default()).map_err(|e| match e {
@@ -1203,6 +1411,7 @@ pub(crate) async fn insights_of(
     let profile = risk_profile_of(state, user.id).await?;
     let instruments = InstrumentTable::shipped();
     let open: Vec<String> = loaded
+        .ledger
         .portfolio
         .holdings()
         .open_positions()
@@ -1365,7 +1574,10 @@ pub async fn refresh(
         )
         .await
         .map_err(AppError::RateLimited)?;
-    let report = state.prices.refresh(&symbols_of(&loaded.portfolio)).await;
+    let report = state
+        .prices
+        .refresh(&symbols_of(&loaded.ledger.portfolio))
+        .await;
     Ok(Json(RefreshView {
         report: serde_json::to_value(&report).map_err(AppError::internal)?,
     }))

@@ -29,6 +29,9 @@ pub enum StoreError {
     /// The migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A lock ([`Store::lock`]) was not free within [`LOCK_WAIT`].
+    #[error("busy: the lock {0} was not free in time")]
+    LockTimeout(String),
     /// A stored value could not be read back (corrupt row).
     #[error("stored value {what}: {reason}")]
     Corrupt {
@@ -131,6 +134,26 @@ pub struct ProfilePatch {
     pub dashboard: Option<Vec<String>>,
 }
 
+/// What [`Store::claim_login_attempt`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginClaim {
+    /// The attempt may check the password: it is the `attempt`-th since the
+    /// last success, and the account is now locked if `locked`.
+    Claimed {
+        /// Attempts counted, this one included.
+        attempt: i32,
+        /// This attempt reached the limit and locked the account.
+        locked: bool,
+    },
+    /// The account is locked; no password may be checked before `until`.
+    Locked {
+        /// When the lock runs out.
+        until: DateTime<Utc>,
+    },
+    /// No such user.
+    NoUser,
+}
+
 /// A refresh token as stored: only its SHA-256 hash.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshRecord {
@@ -187,6 +210,9 @@ pub struct PortfolioRecord {
     pub currency: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Bumped by every committed change to its transactions (0 when new;
+    /// ignored by [`Store::create_portfolio`]).
+    pub version: i64,
 }
 
 /// A transaction: the foundation's CSV row (all text, validated by the SDK
@@ -369,6 +395,39 @@ pub struct UserData {
     pub checklist: BTreeMap<String, DateTime<Utc>>,
 }
 
+/// The longest [`Store::lock`] waits before it fails.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// A lock taken with [`Store::lock`]; dropping it releases it.
+pub trait HeldLock: Send {}
+
+/// A portfolio's transactions locked for a change (see
+/// [`Store::lock_ledger`]). Writes are seen by no one else until
+/// [`LedgerLock::commit`]; dropping the lock without committing discards
+/// them.
+#[async_trait]
+pub trait LedgerLock: Send {
+    /// The portfolio, with the version a commit will give it.
+    fn portfolio(&self) -> &PortfolioRecord;
+    /// Its transactions in stored order, as read under the lock.
+    fn rows(&self) -> &[TransactionRow];
+    /// Appends rows, returning them with ids and seqs.
+    async fn insert(
+        &mut self,
+        rows: &[auravest_core::TransactionRecord],
+    ) -> StoreResult<Vec<TransactionRow>>;
+    /// Replaces one row; `None` when it is not in the portfolio.
+    async fn update(
+        &mut self,
+        id: Uuid,
+        record: &auravest_core::TransactionRecord,
+    ) -> StoreResult<Option<TransactionRow>>;
+    /// Deletes one row; false when it is not in the portfolio.
+    async fn delete(&mut self, id: Uuid) -> StoreResult<bool>;
+    /// Makes the changes visible and releases the lock.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
 /// A held leader lock; dropping it (or calling `release`) lets another
 /// replica take the role.
 #[async_trait]
@@ -402,12 +461,20 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         patch: &ProfilePatch,
     ) -> StoreResult<Option<UserRecord>>;
-    /// Counts one failed login and sets the lock; returns the new count.
-    async fn record_login_failure(
+    /// Claims one login attempt before the password is checked, in one
+    /// atomic step: refused while the account is locked; otherwise the
+    /// attempt is counted as a failure (a lock that has run out starts the
+    /// count afresh) and, when the count reaches `max_failures`, the account
+    /// is locked until `lock_until`. A correct password then clears both
+    /// with [`Store::clear_login_failures`]. So parallel guesses get at most
+    /// `max_failures` password checks per lock period.
+    async fn claim_login_attempt(
         &self,
         id: Uuid,
-        locked_until: Option<DateTime<Utc>>,
-    ) -> StoreResult<i32>;
+        now: DateTime<Utc>,
+        max_failures: u32,
+        lock_until: DateTime<Utc>,
+    ) -> StoreResult<LoginClaim>;
     /// Clears the failed-login count and lock.
     async fn clear_login_failures(&self, id: Uuid) -> StoreResult<()>;
     /// Sets a role; false when the user does not exist.
@@ -446,6 +513,11 @@ pub trait Store: Send + Sync + 'static {
     // --- portfolios ------------------------------------------------------
     /// Creates a portfolio. Fails with `Conflict("name")`.
     async fn create_portfolio(&self, p: &PortfolioRecord) -> StoreResult<()>;
+    /// Creates a portfolio unless the owner already has `max`: the count and
+    /// the insert are one atomic step (the owner's row is locked first).
+    /// False when the owner has `max` (or does not exist). Fails with
+    /// `Conflict("name")`.
+    async fn create_portfolio_capped(&self, p: &PortfolioRecord, max: usize) -> StoreResult<bool>;
     /// The owner's portfolios, oldest first.
     async fn portfolios(&self, user_id: Uuid) -> StoreResult<Vec<PortfolioRecord>>;
     /// One of the owner's portfolios.
@@ -476,10 +548,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<TransactionRow>>;
     /// Deletes one row; false when it is not in the portfolio.
     async fn delete_transaction(&self, portfolio_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// Locks one of the owner's portfolios for a change to its transactions
+    /// and reads them: until the lock is committed or dropped, every other
+    /// `lock_ledger` of the portfolio waits (PostgreSQL: the portfolio's row
+    /// lock; SQLite: the write lock), so a change validated against
+    /// [`LedgerLock::rows`] is validated against what it will be written
+    /// over. Committing bumps the portfolio's version. `None` when the
+    /// portfolio is not the owner's.
+    async fn lock_ledger(
+        &self,
+        user_id: Uuid,
+        portfolio_id: Uuid,
+    ) -> StoreResult<Option<Box<dyn LedgerLock>>>;
 
     // --- goals -----------------------------------------------------------
     /// Creates a goal.
     async fn create_goal(&self, goal: &GoalRecord) -> StoreResult<()>;
+    /// Creates a goal unless the owner already has `max`, in one atomic
+    /// step (the owner's row is locked first). False when the owner has
+    /// `max` (or does not exist).
+    async fn create_goal_capped(&self, goal: &GoalRecord, max: usize) -> StoreResult<bool>;
     /// The owner's goals, oldest first.
     async fn goals(&self, user_id: Uuid) -> StoreResult<Vec<GoalRecord>>;
     /// One of the owner's goals.
@@ -514,6 +602,19 @@ pub trait Store: Send + Sync + 'static {
     // --- usage -----------------------------------------------------------
     /// Adds one event of `kind` for the user on `day`; returns the new count.
     async fn increment_usage(&self, user_id: Uuid, day: NaiveDate, kind: &str) -> StoreResult<i64>;
+    /// Consumes one event of `kind` for the user on `day` unless `limit`
+    /// are already used, in one atomic statement; returns the new count, or
+    /// `None` when the limit was reached (nothing is counted).
+    async fn consume_usage(
+        &self,
+        user_id: Uuid,
+        day: NaiveDate,
+        kind: &str,
+        limit: u32,
+    ) -> StoreResult<Option<i64>>;
+    /// Gives back one event consumed by [`Store::consume_usage`] (never
+    /// below zero), when what it paid for failed.
+    async fn refund_usage(&self, user_id: Uuid, day: NaiveDate, kind: &str) -> StoreResult<()>;
     /// Counts per kind for the user on `day`.
     async fn usage(&self, user_id: Uuid, day: NaiveDate) -> StoreResult<BTreeMap<String, i64>>;
 
@@ -560,6 +661,15 @@ pub trait Store: Send + Sync + 'static {
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
     /// The most recent audit rows, newest first.
     async fn audit_rows(&self, limit: i64) -> StoreResult<Vec<AuditRow>>;
+
+    // --- locks -----------------------------------------------------------
+    /// Takes the named lock, shared by every replica (PostgreSQL: an
+    /// advisory lock held by a transaction on a connection set aside for
+    /// locks; SQLite, which one process serves: a lock in this process),
+    /// waiting at most [`LOCK_WAIT`]. Held until the guard is dropped. For
+    /// read-check-write sequences that span several statements, such as a
+    /// community action whose rules read what they then change.
+    async fn lock(&self, name: &str) -> StoreResult<Box<dyn HeldLock>>;
 
     // --- jobs ------------------------------------------------------------
     /// Tries to become the one replica that runs the price refresher

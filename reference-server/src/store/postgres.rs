@@ -10,18 +10,29 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
-use super::{LeaderLock, StoreResult};
+use super::{HeldLock, LOCK_WAIT, LeaderLock, StoreError, StoreResult};
 
 /// Connections per replica.
 const MAX_CONNECTIONS: u32 = 10;
 /// How long a call waits for a free connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections set aside for [`Store::lock`](super::Store::lock): a lock
+/// waits on one of these, never on the pool its holder's queries use, so
+/// waiting for a lock cannot starve the holder of connections.
+const LOCK_CONNECTIONS: u32 = 8;
 
 /// The store on a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    locks: PgPool,
 }
+
+/// A held advisory lock: the transaction that holds it (dropping it rolls
+/// back, which releases the lock).
+struct AdvisoryGuard(#[allow(dead_code)] sqlx::Transaction<'static, sqlx::Postgres>);
+
+impl HeldLock for AdvisoryGuard {}
 
 impl PostgresStore {
     /// Connects to the database at a `postgres:` / `postgresql:` URL.
@@ -37,7 +48,37 @@ impl PostgresStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        let locks = PgPoolOptions::new()
+            .max_connections(LOCK_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(LOCK_WAIT)
+            .connect_lazy(url)?;
+        Ok(Self { pool, locks })
+    }
+
+    /// Takes the advisory lock for `name` in a transaction on a lock
+    /// connection, waiting at most [`LOCK_WAIT`].
+    async fn named_lock(&self, name: &str) -> StoreResult<Box<dyn HeldLock>> {
+        let timeout = |e: sqlx::Error| match &e {
+            sqlx::Error::PoolTimedOut => StoreError::LockTimeout(name.to_owned()),
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
+                StoreError::LockTimeout(name.to_owned())
+            }
+            _ => StoreError::Database(e),
+        };
+        let mut tx = self.locks.begin().await.map_err(timeout)?;
+        sqlx::query(&format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            LOCK_WAIT.as_millis()
+        ))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(lock_key(name))
+            .execute(&mut *tx)
+            .await
+            .map_err(timeout)?;
+        Ok(Box::new(AdvisoryGuard(tx)))
     }
 
     /// The connection pool.
@@ -72,6 +113,60 @@ super::sql::impl_store!(
     "postgres",
     "./migrations/postgres"
 );
+
+impl PostgresStore {
+    /// Nothing to do: PostgreSQL keeps no deleted rows readable.
+    #[allow(clippy::unused_async)]
+    async fn after_erase(&self) {}
+}
+
+/// Grants the role `app_url` connects as exactly what the server needs on
+/// the schema the owner (`owner_url`) migrated: read and write on every
+/// table, but on `audit_log` only `SELECT` and `INSERT`, and on the
+/// migrations table only `SELECT`. Run as the owner after the migrations.
+/// Returns the server's role name.
+///
+/// # Errors
+/// Either connection failing, or the owner lacking the right to grant.
+pub async fn grant_server_role(owner_url: &str, app_url: &str) -> StoreResult<String> {
+    let mut app = PgConnection::connect(app_url).await?;
+    let role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&mut app)
+        .await?;
+    app.close().await?;
+    let mut owner = PgConnection::connect(owner_url).await?;
+    let quoted = format!("\"{}\"", role.replace('"', "\"\""));
+    let statements = [
+        format!("GRANT USAGE ON SCHEMA public TO {quoted}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"),
+        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}"),
+        format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {quoted}"),
+        format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {quoted}"),
+    ];
+    for sql in statements {
+        sqlx::raw_sql(&sql).execute(&mut owner).await?;
+    }
+    owner.close().await?;
+    Ok(role)
+}
+
+/// Whether the role `url` connects as can rewrite the audit log: it owns
+/// the table (and so can turn its triggers off) or is a superuser.
+///
+/// # Errors
+/// The connection failing.
+pub async fn can_rewrite_audit(url: &str) -> StoreResult<bool> {
+    let mut conn = PgConnection::connect(url).await?;
+    let risky: bool = sqlx::query_scalar(
+        "SELECT COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), FALSE) \
+         OR EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'audit_log' \
+         AND tableowner = current_user)",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await?;
+    Ok(risky)
+}
 
 /// The advisory-lock key of a name: the first 8 bytes of its SHA-256.
 fn lock_key(name: &str) -> i64 {

@@ -102,6 +102,7 @@ macro_rules! impl_store {
                 AuditAction, AuditEntry, AuditRow, DailyClose, GoalInput, GoalRecord, LastPrice,
                 LeaderLock, PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord, Role,
                 Rotation, Store, StoreError, StoreResult, TransactionRow, UserData, UserRecord,
+                HeldLock, LedgerLock, LoginClaim,
             };
             use auravest_core::TransactionRecord;
 
@@ -113,7 +114,7 @@ macro_rules! impl_store {
                 u.locked_until, u.created_at, s.subject \
                 FROM users u JOIN audit_subjects s ON s.user_id = u.id";
             const RISK_COLUMNS: &str = "id, user_id, answers, profile, created_at";
-            const PORTFOLIO_COLUMNS: &str = "id, user_id, name, currency, created_at";
+            const PORTFOLIO_COLUMNS: &str = "id, user_id, name, currency, created_at, version";
             const TRANSACTION_COLUMNS: &str =
                 "id, portfolio_id, seq, date, kind, symbol, quantity, price, fee, currency";
             const GOAL_COLUMNS: &str = "id, user_id, name, target, due_by, \
@@ -164,6 +165,7 @@ macro_rules! impl_store {
                     name: row.try_get("name")?,
                     currency: row.try_get("currency")?,
                     created_at: row.try_get("created_at")?,
+                    version: row.try_get("version")?,
                 })
             }
 
@@ -234,6 +236,150 @@ macro_rules! impl_store {
                 let sql = format!("{USER_SELECT} WHERE u.id = $1");
                 let row = sqlx::query(&sql).bind(id).fetch_optional(ex).await?;
                 row.as_ref().map(user_row).transpose()
+            }
+
+            /// Locks the user's row inside `tx` (its first statement, so
+            /// SQLite takes the write lock at once and PostgreSQL the row
+            /// lock); false when there is no such user.
+            async fn lock_user(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: Uuid,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE users SET failed_logins = failed_logins WHERE id = $1",
+                )
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            /// Inserts transaction rows inside `tx` with seqs after
+            /// `last_seq`, moving the portfolio's counter on.
+            async fn insert_rows(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                portfolio_id: Uuid,
+                last_seq: i64,
+                rows: &[TransactionRecord],
+            ) -> StoreResult<Vec<TransactionRow>> {
+                let mut stored = Vec::with_capacity(rows.len());
+                for (seq, record) in (last_seq + 1..).zip(rows) {
+                    let row = TransactionRow {
+                        id: Uuid::new_v4(),
+                        portfolio_id,
+                        seq,
+                        record: record.clone(),
+                    };
+                    sqlx::query(
+                        "INSERT INTO transactions (id, portfolio_id, seq, date, kind, symbol, \
+                         quantity, price, fee, currency) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(row.id)
+                    .bind(portfolio_id)
+                    .bind(seq)
+                    .bind(&record.date)
+                    .bind(&record.kind)
+                    .bind(record.symbol.as_deref())
+                    .bind(record.quantity.as_deref())
+                    .bind(record.price.as_deref())
+                    .bind(record.fee.as_deref())
+                    .bind(&record.currency)
+                    .execute(&mut **tx)
+                    .await?;
+                    stored.push(row);
+                }
+                Ok(stored)
+            }
+
+            /// A portfolio's ledger locked by [`Store::lock_ledger`].
+            struct LedgerTx {
+                tx: sqlx::Transaction<'static, $db>,
+                portfolio: PortfolioRecord,
+                rows: Vec<TransactionRow>,
+                last_seq: i64,
+            }
+
+            #[async_trait]
+            impl LedgerLock for LedgerTx {
+                fn portfolio(&self) -> &PortfolioRecord {
+                    &self.portfolio
+                }
+
+                fn rows(&self) -> &[TransactionRow] {
+                    &self.rows
+                }
+
+                async fn insert(
+                    &mut self,
+                    rows: &[TransactionRecord],
+                ) -> StoreResult<Vec<TransactionRow>> {
+                    if rows.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let id = self.portfolio.id;
+                    let stored = insert_rows(&mut self.tx, id, self.last_seq, rows).await?;
+                    self.last_seq += i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                    sqlx::query("UPDATE portfolios SET last_seq = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(self.last_seq)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    Ok(stored)
+                }
+
+                async fn update(
+                    &mut self,
+                    id: Uuid,
+                    record: &TransactionRecord,
+                ) -> StoreResult<Option<TransactionRow>> {
+                    let sql = format!(
+                        "UPDATE transactions SET date = $3, kind = $4, symbol = $5, \
+                         quantity = $6, price = $7, fee = $8, currency = $9 \
+                         WHERE id = $1 AND portfolio_id = $2 RETURNING {TRANSACTION_COLUMNS}"
+                    );
+                    let row = sqlx::query(&sql)
+                        .bind(id)
+                        .bind(self.portfolio.id)
+                        .bind(&record.date)
+                        .bind(&record.kind)
+                        .bind(record.symbol.as_deref())
+                        .bind(record.quantity.as_deref())
+                        .bind(record.price.as_deref())
+                        .bind(record.fee.as_deref())
+                        .bind(&record.currency)
+                        .fetch_optional(&mut *self.tx)
+                        .await?;
+                    row.as_ref().map(transaction_row).transpose()
+                }
+
+                async fn delete(&mut self, id: Uuid) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "DELETE FROM transactions WHERE id = $1 AND portfolio_id = $2",
+                    )
+                    .bind(id)
+                    .bind(self.portfolio.id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                    Ok(done.rows_affected() > 0)
+                }
+
+                async fn commit(self: Box<Self>) -> StoreResult<()> {
+                    self.tx.commit().await?;
+                    Ok(())
+                }
+            }
+
+            /// Bumps a portfolio's version inside `tx`.
+            async fn bump_version(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                portfolio_id: Uuid,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE portfolios SET version = version + 1 WHERE id = $1")
+                    .bind(portfolio_id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
             }
 
             /// Orders transactions as stored: by date, then by insertion.
@@ -351,21 +497,50 @@ macro_rules! impl_store {
                     Ok(user)
                 }
 
-                /// Answers 0 when the user does not exist (nothing was counted).
-                async fn record_login_failure(
+                async fn claim_login_attempt(
                     &self,
                     id: Uuid,
-                    locked_until: Option<DateTime<Utc>>,
-                ) -> StoreResult<i32> {
-                    let count: Option<i32> = sqlx::query_scalar(
-                        "UPDATE users SET failed_logins = failed_logins + 1, locked_until = $2 \
-                         WHERE id = $1 RETURNING failed_logins",
+                    now: DateTime<Utc>,
+                    max_failures: u32,
+                    lock_until: DateTime<Utc>,
+                ) -> StoreResult<LoginClaim> {
+                    let mut tx = self.pool.begin().await?;
+                    // Counting first takes the row (PostgreSQL) or write
+                    // (SQLite) lock, so parallel attempts are counted one
+                    // after the other, each from the count the last left.
+                    let row = sqlx::query(
+                        "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 \
+                         RETURNING failed_logins, locked_until",
                     )
                     .bind(id)
-                    .bind(locked_until.map(micros))
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                    Ok(count.unwrap_or(0))
+                    let Some(row) = row else {
+                        return Ok(LoginClaim::NoUser);
+                    };
+                    let counted: i32 = row.try_get("failed_logins")?;
+                    let locked: Option<DateTime<Utc>> = row.try_get("locked_until")?;
+                    let attempt = match locked {
+                        // Dropping the transaction takes the count back.
+                        Some(until) if until > now => return Ok(LoginClaim::Locked { until }),
+                        // The lock has run out: counting starts afresh.
+                        Some(_) => 1,
+                        None => counted,
+                    };
+                    let locks = u32::try_from(attempt).unwrap_or(u32::MAX) >= max_failures;
+                    sqlx::query(
+                        "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(attempt)
+                    .bind(locks.then(|| micros(lock_until)))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(LoginClaim::Claimed {
+                        attempt,
+                        locked: locks,
+                    })
                 }
 
                 async fn clear_login_failures(&self, id: Uuid) -> StoreResult<()> {
@@ -464,6 +639,7 @@ macro_rules! impl_store {
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;
+                    self.after_erase().await;
                     Ok(done.rows_affected() > 0)
                 }
 
@@ -611,6 +787,39 @@ macro_rules! impl_store {
                     Ok(())
                 }
 
+                async fn create_portfolio_capped(
+                    &self,
+                    p: &PortfolioRecord,
+                    max: usize,
+                ) -> StoreResult<bool> {
+                    let mut tx = self.pool.begin().await?;
+                    if !lock_user(&mut tx, p.user_id).await? {
+                        return Ok(false);
+                    }
+                    let count: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM portfolios WHERE user_id = $1")
+                            .bind(p.user_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if usize::try_from(count).unwrap_or(usize::MAX) >= max {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO portfolios (id, user_id, name, currency, created_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(p.id)
+                    .bind(p.user_id)
+                    .bind(&p.name)
+                    .bind(&p.currency)
+                    .bind(micros(p.created_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(conflict)?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
                 async fn portfolios(&self, user_id: Uuid) -> StoreResult<Vec<PortfolioRecord>> {
                     let sql = format!(
                         "SELECT {PORTFOLIO_COLUMNS} FROM portfolios WHERE user_id = $1 \
@@ -716,8 +925,8 @@ macro_rules! impl_store {
                     let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
                     let mut tx = self.pool.begin().await?;
                     let last: Option<i64> = sqlx::query_scalar(
-                        "UPDATE portfolios SET last_seq = last_seq + $2 WHERE id = $1 \
-                         RETURNING last_seq",
+                        "UPDATE portfolios SET last_seq = last_seq + $2, version = version + 1 \
+                         WHERE id = $1 RETURNING last_seq",
                     )
                     .bind(portfolio_id)
                     .bind(count)
@@ -726,33 +935,7 @@ macro_rules! impl_store {
                     let Some(last) = last else {
                         return Err(StoreError::Database(sqlx::Error::RowNotFound));
                     };
-                    let mut stored = Vec::with_capacity(rows.len());
-                    for (seq, record) in (last - count + 1..).zip(rows) {
-                        let row = TransactionRow {
-                            id: Uuid::new_v4(),
-                            portfolio_id,
-                            seq,
-                            record: record.clone(),
-                        };
-                        sqlx::query(
-                            "INSERT INTO transactions (id, portfolio_id, seq, date, kind, symbol, \
-                             quantity, price, fee, currency) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                        )
-                        .bind(row.id)
-                        .bind(portfolio_id)
-                        .bind(seq)
-                        .bind(&record.date)
-                        .bind(&record.kind)
-                        .bind(record.symbol.as_deref())
-                        .bind(record.quantity.as_deref())
-                        .bind(record.price.as_deref())
-                        .bind(record.fee.as_deref())
-                        .bind(&record.currency)
-                        .execute(&mut *tx)
-                        .await?;
-                        stored.push(row);
-                    }
+                    let stored = insert_rows(&mut tx, portfolio_id, last - count, rows).await?;
                     tx.commit().await?;
                     Ok(stored)
                 }
@@ -763,6 +946,7 @@ macro_rules! impl_store {
                     id: Uuid,
                     record: &TransactionRecord,
                 ) -> StoreResult<Option<TransactionRow>> {
+                    let mut tx = self.pool.begin().await?;
                     let sql = format!(
                         "UPDATE transactions SET date = $3, kind = $4, symbol = $5, \
                          quantity = $6, price = $7, fee = $8, currency = $9 \
@@ -778,9 +962,14 @@ macro_rules! impl_store {
                         .bind(record.price.as_deref())
                         .bind(record.fee.as_deref())
                         .bind(&record.currency)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *tx)
                         .await?;
-                    row.as_ref().map(transaction_row).transpose()
+                    let row = row.as_ref().map(transaction_row).transpose()?;
+                    if row.is_some() {
+                        bump_version(&mut tx, portfolio_id).await?;
+                        tx.commit().await?;
+                    }
+                    Ok(row)
                 }
 
                 async fn delete_transaction(
@@ -788,13 +977,60 @@ macro_rules! impl_store {
                     portfolio_id: Uuid,
                     id: Uuid,
                 ) -> StoreResult<bool> {
+                    let mut tx = self.pool.begin().await?;
                     let done =
                         sqlx::query("DELETE FROM transactions WHERE id = $1 AND portfolio_id = $2")
                             .bind(id)
                             .bind(portfolio_id)
-                            .execute(&self.pool)
+                            .execute(&mut *tx)
                             .await?;
-                    Ok(done.rows_affected() > 0)
+                    if done.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    bump_version(&mut tx, portfolio_id).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
+                async fn lock_ledger(
+                    &self,
+                    user_id: Uuid,
+                    portfolio_id: Uuid,
+                ) -> StoreResult<Option<Box<dyn LedgerLock>>> {
+                    let mut tx = self.pool.begin().await?;
+                    let sql = format!(
+                        "UPDATE portfolios SET version = version + 1 \
+                         WHERE id = $1 AND user_id = $2 RETURNING {PORTFOLIO_COLUMNS}, last_seq"
+                    );
+                    let Some(row) = sqlx::query(&sql)
+                        .bind(portfolio_id)
+                        .bind(user_id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    else {
+                        return Ok(None);
+                    };
+                    let portfolio = portfolio_row(&row)?;
+                    let last_seq: i64 = row.try_get("last_seq")?;
+                    let sql = format!(
+                        "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE portfolio_id = $1 \
+                         ORDER BY date, seq"
+                    );
+                    let found = sqlx::query(&sql)
+                        .bind(portfolio_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    let mut rows = found
+                        .iter()
+                        .map(transaction_row)
+                        .collect::<StoreResult<Vec<_>>>()?;
+                    in_stored_order(&mut rows);
+                    Ok(Some(Box::new(LedgerTx {
+                        tx,
+                        portfolio,
+                        rows,
+                        last_seq,
+                    })))
                 }
 
                 // --- goals ---------------------------------------------------
@@ -816,6 +1052,42 @@ macro_rules! impl_store {
                     .execute(&self.pool)
                     .await?;
                     Ok(())
+                }
+
+                async fn create_goal_capped(
+                    &self,
+                    goal: &GoalRecord,
+                    max: usize,
+                ) -> StoreResult<bool> {
+                    let mut tx = self.pool.begin().await?;
+                    if !lock_user(&mut tx, goal.user_id).await? {
+                        return Ok(false);
+                    }
+                    let count: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM goals WHERE user_id = $1")
+                            .bind(goal.user_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    if usize::try_from(count).unwrap_or(usize::MAX) >= max {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO goals (id, user_id, name, target, due_by, \
+                         monthly_contribution, expected_return, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(goal.id)
+                    .bind(goal.user_id)
+                    .bind(&goal.name)
+                    .bind(&goal.target)
+                    .bind(goal.by)
+                    .bind(goal.monthly_contribution.as_deref())
+                    .bind(goal.expected_return)
+                    .bind(micros(goal.created_at))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(true)
                 }
 
                 async fn goals(&self, user_id: Uuid) -> StoreResult<Vec<GoalRecord>> {
@@ -1011,6 +1283,50 @@ macro_rules! impl_store {
                     Ok(count)
                 }
 
+                async fn consume_usage(
+                    &self,
+                    user_id: Uuid,
+                    day: NaiveDate,
+                    kind: &str,
+                    limit: u32,
+                ) -> StoreResult<Option<i64>> {
+                    // One statement: the insert of the first event, or the
+                    // increment of a count still under the limit (the
+                    // conflicting row is locked and the condition checked
+                    // against its latest value).
+                    let count = sqlx::query_scalar(
+                        "INSERT INTO usage_counts (user_id, day, kind, n) \
+                         SELECT $1, $2, $3, 1 WHERE $4 > 0 \
+                         ON CONFLICT (user_id, day, kind) DO UPDATE SET n = usage_counts.n + 1 \
+                         WHERE usage_counts.n < $4 RETURNING n",
+                    )
+                    .bind(user_id)
+                    .bind(day)
+                    .bind(kind)
+                    .bind(i64::from(limit))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    Ok(count)
+                }
+
+                async fn refund_usage(
+                    &self,
+                    user_id: Uuid,
+                    day: NaiveDate,
+                    kind: &str,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "UPDATE usage_counts SET n = n - 1 \
+                         WHERE user_id = $1 AND day = $2 AND kind = $3 AND n > 0",
+                    )
+                    .bind(user_id)
+                    .bind(day)
+                    .bind(kind)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
                 async fn usage(
                     &self,
                     user_id: Uuid,
@@ -1171,6 +1487,12 @@ macro_rules! impl_store {
                     .fetch_all(&self.pool)
                     .await?;
                     rows.iter().map(audit_row).collect()
+                }
+
+                // --- locks ---------------------------------------------------
+
+                async fn lock(&self, name: &str) -> StoreResult<Box<dyn HeldLock>> {
+                    self.named_lock(name).await
                 }
 
                 // --- jobs ----------------------------------------------------

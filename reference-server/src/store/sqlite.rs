@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::{LeaderLock, StoreError, StoreResult};
+use super::{HeldLock, LOCK_WAIT, LeaderLock, StoreError, StoreResult};
 
 /// How long a leader lock row lasts without renewal: a holder that dies
 /// without releasing it blocks the role for at most this long.
@@ -29,7 +29,22 @@ const MAX_CONNECTIONS: u32 = 4;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Names [`Store::lock`](super::Store::lock)'s locks: the database file
+    /// (or, in memory, a name of its own).
+    lock_scope: String,
 }
+
+/// The named locks of every SQLite database this process has open, by
+/// `<database>\0<name>`. A SQLite database is served by one process, so a
+/// lock in the process is a lock on the database.
+static NAMED_LOCKS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// A held named lock.
+struct NamedGuard(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+
+impl HeldLock for NamedGuard {}
 
 impl SqliteStore {
     /// Opens (and creates, with its folder, if missing) the database at a
@@ -46,14 +61,20 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // Deleted content is overwritten with zeros, so an erased
+            // account's rows cannot be read back from free pages.
+            .pragma("secure_delete", "ON");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        if !in_memory
-            && let Some(folder) = options.get_filename().parent()
-            && !folder.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(folder)
-                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        if !in_memory {
+            let file = options.get_filename();
+            if let Some(folder) = file.parent()
+                && !folder.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(folder)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            }
+            create_private(file).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
         let mut pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS);
         if in_memory {
@@ -63,9 +84,37 @@ impl SqliteStore {
                 .idle_timeout(None)
                 .max_lifetime(None);
         }
+        let lock_scope = if in_memory {
+            Uuid::new_v4().to_string()
+        } else {
+            let file = options.get_filename();
+            std::fs::canonicalize(file)
+                .unwrap_or_else(|_| file.to_path_buf())
+                .display()
+                .to_string()
+        };
         Ok(Self {
             pool: pool.connect_with(options).await?,
+            lock_scope,
         })
+    }
+
+    /// Takes the named lock of this database (see [`NAMED_LOCKS`]).
+    async fn named_lock(&self, name: &str) -> StoreResult<Box<dyn HeldLock>> {
+        let mutex = {
+            let mut locks = NAMED_LOCKS
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::sync::Arc::clone(
+                locks
+                    .entry(format!("{}\0{name}", self.lock_scope))
+                    .or_default(),
+            )
+        };
+        match tokio::time::timeout(LOCK_WAIT, mutex.lock_owned()).await {
+            Ok(guard) => Ok(Box::new(NamedGuard(guard))),
+            Err(_) => Err(StoreError::LockTimeout(name.to_owned())),
+        }
     }
 
     /// The connection pool.
@@ -104,6 +153,38 @@ impl SqliteStore {
 }
 
 super::sql::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", "./migrations/sqlite");
+
+/// Creates the database file readable by its owner only (0600), unless it
+/// exists. SQLite gives its `-wal` and `-shm` files the database file's mode.
+fn create_private(file: &std::path::Path) -> std::io::Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        open.mode(0o600);
+    }
+    match open.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+impl SqliteStore {
+    /// After an account is erased: copies the write-ahead log into the
+    /// (zero-filled) database pages and empties it, so the erased rows are
+    /// not left in old log frames either. Best effort: a busy database is
+    /// checkpointed later by SQLite itself.
+    async fn after_erase(&self) {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "checkpoint after an erasure failed");
+        }
+    }
+}
 
 fn lease_millis() -> i64 {
     i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX)

@@ -7,6 +7,7 @@ mod support;
 mod api;
 mod auth;
 mod binary;
+mod concurrency;
 mod idor;
 mod me;
 mod ops;

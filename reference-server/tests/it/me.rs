@@ -48,6 +48,7 @@ async fn seed(t: &TestApp, u: &TestUser, tag: &str) -> Uuid {
             name: format!("{tag}-portfolio"),
             currency: "USD".to_owned(),
             created_at: now,
+            version: 0,
         })
         .await
         .unwrap();

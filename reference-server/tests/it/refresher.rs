@@ -47,6 +47,7 @@ async fn seed_holdings(store: &dyn Store, symbols: &[&str]) {
         name: "Main".to_owned(),
         currency: "USD".to_owned(),
         created_at: now,
+        version: 0,
     };
     store.create_portfolio(&portfolio).await.expect("portfolio");
     let rows: Vec<TransactionRecord> = symbols
@@ -176,6 +177,7 @@ async fn replica(store: Arc<dyn Store>, delay: Duration) -> AppState {
         metrics: base.metrics.clone(),
         prices,
         assistant: auravest_reference_server::state::AssistantSlot::disabled(),
+        ledgers: auravest_reference_server::ledger::LedgerCache::default(),
     })
 }
 

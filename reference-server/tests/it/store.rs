@@ -18,8 +18,9 @@ use auravest_reference_server::store::postgres::PostgresStore;
 use auravest_reference_server::store::sql::connect_url;
 use auravest_reference_server::store::sqlite::SqliteStore;
 use auravest_reference_server::store::{
-    AuditAction, AuditEntry, DailyClose, GoalInput, GoalRecord, LastPrice, PortfolioRecord,
-    ProfilePatch, RefreshRecord, RiskRecord, Role, Rotation, Store, StoreError, UserRecord,
+    AuditAction, AuditEntry, DailyClose, GoalInput, GoalRecord, LastPrice, LoginClaim,
+    PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord, Role, Rotation, Store, StoreError,
+    UserRecord,
 };
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use serde_json::json;
@@ -191,6 +192,10 @@ conformance!(
     user_conflicts_store_nothing,
     profile_patch,
     login_failures_and_lock,
+    ledger_lock,
+    usage_quota,
+    capped_creations,
+    named_lock_exclusive,
     roles,
     refresh_rotation,
     refresh_reuse_revokes_family,
@@ -264,6 +269,7 @@ fn portfolio(owner: Uuid, name: &str) -> PortfolioRecord {
         name: name.to_owned(),
         currency: "EUR".to_owned(),
         created_at: now(),
+        version: 0,
     }
 }
 
@@ -460,32 +466,262 @@ async fn profile_patch(db: &Db) {
 
 async fn login_failures_and_lock(db: &Db) {
     let u = stored_user(db, "a").await;
-    let until = now() + TimeDelta::minutes(15);
-    assert_eq!(db.store.record_login_failure(u.id, None).await.unwrap(), 1);
+    let t0 = now();
+    let until = t0 + TimeDelta::minutes(15);
+    let claim = |at, max| db.store.claim_login_attempt(u.id, at, max, until);
     assert_eq!(
-        db.store
-            .record_login_failure(u.id, Some(until))
-            .await
-            .unwrap(),
-        2
+        claim(t0, 3).await.unwrap(),
+        LoginClaim::Claimed {
+            attempt: 1,
+            locked: false
+        }
+    );
+    assert_eq!(
+        claim(t0, 3).await.unwrap(),
+        LoginClaim::Claimed {
+            attempt: 2,
+            locked: false
+        }
+    );
+    // The third reaches the limit: it may still check its password, and
+    // the account is locked from now on.
+    assert_eq!(
+        claim(t0, 3).await.unwrap(),
+        LoginClaim::Claimed {
+            attempt: 3,
+            locked: true
+        }
     );
     let stored = db.store.user(u.id).await.unwrap().expect("the user");
     assert_eq!(
         (stored.failed_logins, stored.locked_until),
-        (2, Some(until))
+        (3, Some(until))
     );
-
+    // While locked nothing is counted.
+    assert_eq!(claim(t0, 3).await.unwrap(), LoginClaim::Locked { until });
+    let stored = db.store.user(u.id).await.unwrap().expect("the user");
+    assert_eq!(stored.failed_logins, 3, "a refused attempt is not counted");
+    // Once the lock has run out, counting starts afresh.
+    let later = until + TimeDelta::seconds(1);
+    assert_eq!(
+        claim(later, 3).await.unwrap(),
+        LoginClaim::Claimed {
+            attempt: 1,
+            locked: false
+        }
+    );
     db.store.clear_login_failures(u.id).await.unwrap();
     let stored = db.store.user(u.id).await.unwrap().expect("the user");
     assert_eq!((stored.failed_logins, stored.locked_until), (0, None));
-
     assert_eq!(
         db.store
-            .record_login_failure(Uuid::new_v4(), None)
+            .claim_login_attempt(Uuid::new_v4(), t0, 3, until)
             .await
             .unwrap(),
-        0
+        LoginClaim::NoUser
     );
+}
+
+/// The ledger lock: rows read under it, changes seen by no one until the
+/// commit (which bumps the version), nothing kept when it is dropped, and
+/// a second lock of the portfolio waiting for the first.
+async fn ledger_lock(db: &Db) {
+    let u = stored_user(db, "a").await;
+    let p = stored_portfolio(db, u.id, "Main").await;
+    assert_eq!(p.version, 0);
+    db.store
+        .insert_transactions(p.id, &[buy("2024-01-02", "AAPL", "1")])
+        .await
+        .unwrap();
+    let v1 = db
+        .store
+        .portfolio(u.id, p.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    assert_eq!(v1, 1, "inserting bumps the version");
+    assert!(
+        db.store
+            .lock_ledger(Uuid::new_v4(), p.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "another owner's portfolio cannot be locked"
+    );
+    // Dropped without a commit: nothing changes.
+    let mut lock = db.store.lock_ledger(u.id, p.id).await.unwrap().unwrap();
+    assert_eq!(lock.rows().len(), 1);
+    assert_eq!(lock.portfolio().version, v1 + 1);
+    lock.insert(&[buy("2024-01-03", "MSFT", "2")])
+        .await
+        .unwrap();
+    drop(lock);
+    assert_eq!(db.store.transactions(p.id).await.unwrap().len(), 1);
+    assert_eq!(
+        db.store
+            .portfolio(u.id, p.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        v1
+    );
+    // Committed: insert, update and delete land together.
+    let mut lock = db.store.lock_ledger(u.id, p.id).await.unwrap().unwrap();
+    let first = lock.rows()[0].id;
+    let added = lock
+        .insert(&[buy("2024-01-03", "MSFT", "2")])
+        .await
+        .unwrap();
+    assert_eq!(added.len(), 1);
+    assert!(added[0].seq > lock.rows()[0].seq);
+    let changed = lock
+        .update(first, &buy("2024-01-02", "AAPL", "5"))
+        .await
+        .unwrap()
+        .expect("the row");
+    assert_eq!(changed.record.quantity.as_deref(), Some("5"));
+    assert!(lock.delete(added[0].id).await.unwrap());
+    assert!(!lock.delete(Uuid::new_v4()).await.unwrap());
+    // Another lock waits for this one.
+    let store = Arc::clone(&db.store);
+    let (uid, pid) = (u.id, p.id);
+    let second = tokio::spawn(async move {
+        let l = store.lock_ledger(uid, pid).await.unwrap().unwrap();
+        (l.rows().len(), l.rows()[0].record.quantity.clone())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !second.is_finished(),
+        "a second lock must wait for the first"
+    );
+    lock.commit().await.unwrap();
+    let (rows, qty) = second.await.unwrap();
+    assert_eq!(rows, 1);
+    assert_eq!(
+        qty.as_deref(),
+        Some("5"),
+        "the second lock reads the first's commit"
+    );
+    assert_eq!(
+        db.store
+            .portfolio(u.id, p.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        v1 + 1
+    );
+}
+
+/// Quotas consumed in one step: never past the limit, refunds never below
+/// zero, a limit of zero refuses the first.
+async fn usage_quota(db: &Db) {
+    let u = stored_user(db, "a").await;
+    let d = day("2025-03-04");
+    for n in 1..=3 {
+        assert_eq!(
+            db.store
+                .consume_usage(u.id, d, "ai_question", 3)
+                .await
+                .unwrap(),
+            Some(n)
+        );
+    }
+    assert_eq!(
+        db.store
+            .consume_usage(u.id, d, "ai_question", 3)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(db.store.usage(u.id, d).await.unwrap()["ai_question"], 3);
+    db.store.refund_usage(u.id, d, "ai_question").await.unwrap();
+    assert_eq!(
+        db.store
+            .consume_usage(u.id, d, "ai_question", 3)
+            .await
+            .unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        db.store
+            .consume_usage(u.id, d, "ai_summary", 0)
+            .await
+            .unwrap(),
+        None
+    );
+    db.store.refund_usage(u.id, d, "ai_summary").await.unwrap();
+    assert!(
+        !db.store
+            .usage(u.id, d)
+            .await
+            .unwrap()
+            .contains_key("ai_summary")
+    );
+}
+
+/// Capped creations: the count and the insert are one step.
+async fn capped_creations(db: &Db) {
+    let u = stored_user(db, "a").await;
+    for i in 0..2 {
+        assert!(
+            db.store
+                .create_goal_capped(&goal(u.id, &format!("G{i}")), 2)
+                .await
+                .unwrap()
+        );
+        assert!(
+            db.store
+                .create_portfolio_capped(&portfolio(u.id, &format!("P{i}")), 2)
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        !db.store
+            .create_goal_capped(&goal(u.id, "G2"), 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .create_portfolio_capped(&portfolio(u.id, "P2"), 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.store.goals(u.id).await.unwrap().len(), 2);
+    assert_eq!(db.store.portfolios(u.id).await.unwrap().len(), 2);
+    let name_taken = db
+        .store
+        .create_portfolio_capped(&portfolio(u.id, "P0"), 10)
+        .await;
+    assert!(matches!(name_taken, Err(StoreError::Conflict("name"))));
+    assert!(
+        !db.store
+            .create_goal_capped(&goal(Uuid::new_v4(), "Nobody's"), 2)
+            .await
+            .unwrap()
+    );
+}
+
+/// A named lock is held by one caller at a time.
+async fn named_lock_exclusive(db: &Db) {
+    let held = db.store.lock("community").await.unwrap();
+    let store = Arc::clone(&db.store);
+    let waiter = tokio::spawn(async move {
+        let _second = store.lock("community").await.unwrap();
+    });
+    let other = db.store.lock("another").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiter.is_finished(), "the second holder must wait");
+    drop(held);
+    tokio::time::timeout(Duration::from_secs(5), waiter)
+        .await
+        .expect("the lock is free once dropped")
+        .unwrap();
+    drop(other);
 }
 
 async fn roles(db: &Db) {
@@ -1224,6 +1460,28 @@ async fn audit_log_refuses_update_and_delete(db: &Db) {
         delete.is_err(),
         "DELETE on audit_log was accepted: {delete:?}"
     );
+    // Replacing a row (SQLite's conflict resolution deletes without the
+    // delete trigger) is refused too.
+    let replace = match db.raw {
+        Raw::Sqlite(_) => {
+            db.raw
+                .execute(
+                    "INSERT OR REPLACE INTO audit_log (id, at, action, subject, object, detail) \
+                     SELECT id, at, 'logout', subject, object, detail FROM audit_log LIMIT 1",
+                )
+                .await
+        }
+        Raw::Postgres(_) => {
+            db.raw
+                .execute(
+                    "INSERT INTO audit_log (id, at, action, subject, object, detail) \
+                     SELECT id, at, 'logout', subject, object, detail FROM audit_log LIMIT 1 \
+                     ON CONFLICT (id) DO UPDATE SET action = excluded.action",
+                )
+                .await
+        }
+    };
+    assert!(replace.is_err(), "a replacement was accepted: {replace:?}");
     if matches!(db.raw, Raw::Postgres(_)) {
         let truncate = db.raw.execute("TRUNCATE audit_log").await;
         assert!(
@@ -1278,7 +1536,12 @@ async fn everything(db: &Db, u: &UserRecord) -> PortfolioRecord {
         .audit(&audit_entry(AuditAction::Login, Some(u.audit_subject), 1))
         .await
         .unwrap();
-    p
+    // As stored now (the insert moved its version on).
+    db.store
+        .portfolio(u.id, p.id)
+        .await
+        .unwrap()
+        .expect("the portfolio")
 }
 
 async fn user_data_exports_everything(db: &Db) {

@@ -330,3 +330,132 @@ pub(crate) async fn take_questionnaire(app: &TestApp, user: &TestUser, option: u
     assert_eq!(s, StatusCode::CREATED, "{b}");
     b
 }
+
+/// An app on a PostgreSQL database of its own (store and community both),
+/// with these settings; `None` when `DATABASE_URL` is unset outside CI.
+pub(crate) async fn pg_app_with(what: &str, opts: TestOptions) -> Option<(TestApp, TestDatabase)> {
+    let db = TestDatabase::create(what).await?;
+    let store = auravest_reference_server::store::sql::connect_url(&db.url)
+        .await
+        .expect("PostgreSQL");
+    store.migrate().await.expect("migrate");
+    let opts = TestOptions {
+        store: Some(store),
+        ..opts
+    }
+    .var("DATABASE_URL", &db.url);
+    Some((app_with(opts).await, db))
+}
+
+/// Writes two tests running one `async fn(TestApp)` scenario, on SQLite
+/// and on PostgreSQL, each with the settings `$opts` builds.
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $scenario:ident, $opts:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $scenario($crate::support::app_with($opts).await).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            let Some((app, db)) = $crate::support::pg_app_with(stringify!($postgres), $opts).await
+            else {
+                return;
+            };
+            $scenario(app).await;
+            drop(db);
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A TCP proxy on loopback in front of `target`, which a test can cut: after
+/// [`Proxy::cut`], open connections are dropped and new ones are accepted
+/// but never answered (a dependency that hangs), until [`Proxy::restore`].
+pub(crate) struct Proxy {
+    pub(crate) addr: std::net::SocketAddr,
+    cut: Arc<std::sync::atomic::AtomicBool>,
+    generation: Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Starts forwarding to `target`.
+    pub(crate) async fn start(target: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy address");
+        let cut = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (c, g) = (Arc::clone(&cut), Arc::clone(&generation));
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                let (c, g) = (Arc::clone(&c), Arc::clone(&g));
+                tokio::spawn(async move {
+                    if c.load(Ordering::SeqCst) {
+                        // Hang: hold the connection, answer nothing.
+                        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+                        return;
+                    }
+                    let born = g.load(Ordering::SeqCst);
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                    let watch = async {
+                        while g.load(Ordering::SeqCst) == born {
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! {
+                        _ = copy => {}
+                        () = watch => {}
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            cut,
+            generation,
+            task,
+        }
+    }
+
+    /// Drops every open connection; new ones hang.
+    pub(crate) fn cut(&self) {
+        use std::sync::atomic::Ordering;
+        self.cut.store(true, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Forwards new connections again.
+    pub(crate) fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The address in a `scheme://[user@]host:port/...` URL.
+pub(crate) fn url_addr(url: &str) -> std::net::SocketAddr {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let host_port = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    let host_port = host_port.replace("localhost", "127.0.0.1");
+    host_port.parse().expect("a numeric host:port in the URL")
+}
