@@ -287,3 +287,53 @@ fn tls_with_a_configured_certificate_sends_hsts() {
     let plain = curl(&[&format!("http://{}/health", s.addr)]);
     assert!(!plain.contains("ok"), "{plain}");
 }
+
+/// SIGTERM while the assistant is still building its index (MiniLM on a
+/// fresh data folder takes tens of seconds): the server exits within a few
+/// seconds instead of finishing the index first.
+#[test]
+fn sigterm_while_the_assistant_loads_exits_promptly() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let models = std::env::var("AURAVEST_MODELS_DIR")
+        .unwrap_or_else(|_| format!("{home}/.cache/auravest/models"));
+    if !Path::new(&models).join("all-MiniLM-L6-v2").exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the MiniLM weights are missing under CI (scripts/fetch-models.sh)"
+        );
+        eprintln!("skipped: MiniLM weights not installed (bash scripts/fetch-models.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = command(dir.path());
+    c.env("AURAVEST_AI", "true")
+        .env("AURAVEST_AI_EMBEDDER", "minilm")
+        .env("HOME", &home)
+        .env("AURAVEST_MODELS_DIR", &models)
+        .env("AURAVEST_LOG", "info")
+        .env("AURAVEST_LOG_FORMAT", "text");
+    let log = dir.path().join("server.log");
+    c.stderr(std::fs::File::create(&log).unwrap());
+    let mut child = c.stdout(Stdio::piped()).spawn().expect("server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening on"), "{first}");
+    std::thread::sleep(Duration::from_millis(500));
+    let loading = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !loading.contains("assistant ready"),
+        "the index was built too fast for this test: {loading}"
+    );
+    sigterm(&child);
+    let started = Instant::now();
+    let status = wait_exit(&mut child);
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "exit took {took:?} after SIGTERM mid-load"
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(!log.contains("assistant ready"), "{log}");
+}

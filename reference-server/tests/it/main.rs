@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod binary;
 mod concurrency;
+mod hardening;
 mod idor;
 mod me;
 mod ops;
