@@ -3,18 +3,52 @@
 # what it needs; under CI=true nothing a test needs may be missing.
 #
 #   bash scripts/test-all.sh
+#
+# Each step prints how long it took, and the run ends with the breakdown.
+#
+# Building once: the lints run inside the test build (clippy's driver wraps
+# rustc for the workspace's own crates, as `cargo clippy` does, but with code
+# generated), so no separate `cargo clippy` pass compiles every dependency a
+# second time in check mode; the browser tests use the server binary that
+# build made, and the doctests and benches reuse its artifacts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-step() { printf '\n==> %s\n' "$*"; }
+
+started=$(date +%s)
+last=$started
+timings=""
+step() {
+  local now
+  now=$(date +%s)
+  if [ -n "${current:-}" ]; then
+    timings+=$(printf '%6ss  %s' "$((now - last))" "$current")$'\n'
+    echo "    ($((now - last)) s)"
+  fi
+  last=$now
+  current="$*"
+  printf '\n==> [%s] %s\n' "$(date +%T)" "$*"
+}
 
 step "tools"
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "cargo-nextest is missing: installing it from crates.io"
   cargo install --locked cargo-nextest
 fi
+for tool in cargo-deny cargo-fuzz; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "$tool is missing: installing it from crates.io"
+    cargo install --locked "$tool"
+  fi
+done
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+  echo "the nightly toolchain (for cargo fuzz) is missing" >&2
+  exit 1
+fi
 cargo --version
 cargo nextest --version | head -n1
+cargo deny --version
+cargo fuzz --version
 
 # The parity tests read the team's shared data beside the repository.
 if [ ! -f ../shared/data/spy_prices.csv ] || [ ! -f ../shared/data/stock_prices.csv ]; then
@@ -52,44 +86,77 @@ bash scripts/fetch-models.sh
 step "format"
 cargo fmt --all -- --check
 
-step "clippy (all targets, -D warnings)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-# Each optional feature on its own, and the crates without their defaults.
+step "dependencies: advisories, licences, bans, sources (cargo deny)"
+bash scripts/deny.sh
+
+step "pure crates pull no I/O stack"
+bash scripts/check-pure-crates.sh
+
+step "clippy on the optional feature sets"
+# Each optional feature on its own, and the crates without their defaults
+# (the default feature set is linted inside the test build below).
 cargo clippy --locked -p auravest-core --features proptest -- -D warnings
 cargo clippy --locked -p auravest-social --features testing -- -D warnings
 cargo clippy --locked -p auravest-market --no-default-features --all-targets -- -D warnings
 cargo clippy --locked -p auravest-ai --no-default-features --all-targets -- -D warnings
 
-step "pure crates pull no I/O stack"
-bash scripts/check-pure-crates.sh
-
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
-step "tests (nextest)"
-cargo nextest run --workspace --locked --profile ci 2>&1 | tee "$logs/nextest"
+# From here on every workspace crate is compiled through clippy's driver
+# with warnings denied: the same lints `cargo clippy --all-targets -- -D
+# warnings` runs, on the build the tests use.
+RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver"
+export RUSTC_WORKSPACE_WRAPPER
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
-step "web UI in headless Chromium (playwright-core)"
-bash reference-server/web/run-ui-tests.sh 2>&1 | tee "$logs/ui"
+step "build with clippy -D warnings, then the tests (nextest)"
+cargo nextest run --workspace --locked --profile ci 2>&1 | tee "$logs/nextest"
 
 step "doctests"
 cargo test --workspace --doc --locked 2>&1 | tee "$logs/doc"
 
-step "benches once, in test mode"
+step "benches once, in test mode (linted as they build)"
 cargo test --workspace --benches --locked 2>&1 | tee "$logs/bench"
 
+step "web UI in headless Chromium (playwright-core), on the binary the tests built"
+target=${CARGO_TARGET_DIR:-target}
+AURAVEST_SERVER_BIN="$target/debug/auravest-server" \
+  bash reference-server/web/run-ui-tests.sh 2>&1 | tee "$logs/ui"
+
+step "the API against its own OpenAPI document (schemathesis)"
+AURAVEST_SERVER_BIN="$target/debug/auravest-server" \
+  bash scripts/schemathesis.sh 2>&1 | tee "$logs/schema"
+
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+step "fuzz targets, briefly, on their corpora (cargo fuzz)"
+bash scripts/fuzz.sh ci 2>&1 | tee "$logs/fuzz"
+
+step "summary"
 # One closing line for the whole run.
 unit=$(sed -n 's/.* tests\{0,1\} run: \([0-9]*\) passed.*/\1/p' "$logs/nextest" | tail -n1)
 doc=$(awk '/^test result: ok\./ {n += $4} END {print n + 0}' "$logs/doc")
 benches=$(grep -c '^Success' "$logs/bench" || true)
 ui=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$logs/ui" | tail -n1)
+schema=$(sed -n 's/^schemathesis: \([0-9]*\) operations passed$/\1/p' "$logs/schema" | tail -n1)
+fuzz=$(grep -c '^fuzz: .* ok$' "$logs/fuzz" || true)
 if [ -z "$unit" ] || [ "$unit" -eq 0 ]; then
   echo "nextest reported no tests" >&2
   exit 1
 fi
-echo
 if [ -z "$ui" ] || [ "$ui" -eq 0 ]; then
   echo "the browser tests reported no passes" >&2
   exit 1
 fi
-echo "total: $((unit + doc + benches + ui)) passed, 0 failed"
+if [ -z "$schema" ] || [ "$schema" -eq 0 ]; then
+  echo "schemathesis reported no passing operations" >&2
+  exit 1
+fi
+if [ "$fuzz" -eq 0 ]; then
+  echo "no fuzz target ran" >&2
+  exit 1
+fi
+echo
+echo "time per step:"
+printf '%s' "$timings"
+echo "total: $((unit + doc + benches + ui + schema + fuzz)) passed, 0 failed, in $(( $(date +%s) - started )) s"

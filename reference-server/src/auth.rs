@@ -79,12 +79,16 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 // --- validation ---------------------------------------------------------
 
 /// Checks the password policy: 12 to 128 characters (counted as
-/// characters, not bytes) and not in the bundled list of common passwords
-/// (compared case-insensitively).
+/// characters, not bytes), not in the bundled list of common passwords
+/// (compared case-insensitively), and hard to guess by the zxcvbn strength
+/// estimator (score 3 of 4 or more: over 10^10 guesses), which also sees
+/// through keyboard walks, repeats, sequences, dates, dictionary words with
+/// digits or symbols added, and the `user_inputs` (the email, the product's
+/// name).
 ///
 /// # Errors
 /// Why the password is refused.
-pub fn check_password(password: &str) -> Result<(), String> {
+pub fn check_password(password: &str, user_inputs: &[&str]) -> Result<(), String> {
     let n = password.chars().count();
     if n < PASSWORD_MIN_CHARS {
         return Err(format!(
@@ -98,6 +102,36 @@ pub fn check_password(password: &str) -> Result<(), String> {
     }
     if COMMON_PASSWORDS.contains(password.to_lowercase().as_str()) {
         return Err("is one of the most common passwords; choose another".to_owned());
+    }
+    let mut inputs: Vec<&str> = vec!["auravest"];
+    for input in user_inputs {
+        inputs.push(input);
+        // The parts of an email are guesses too.
+        inputs.extend(
+            input
+                .split(['@', '.', '_', '-', '+'])
+                .filter(|p| p.len() >= 3),
+        );
+    }
+    // The estimator's cost grows fast with length; the first 64 characters
+    // decide (a longer password is at least as strong).
+    let head: String = password.chars().take(64).collect();
+    let estimate = zxcvbn::zxcvbn(&head, &inputs);
+    if estimate.score() < zxcvbn::Score::Three {
+        let mut reason = "is too easy to guess".to_owned();
+        if let Some(feedback) = estimate.feedback() {
+            if let Some(warning) = feedback.warning() {
+                reason.push_str(&format!(" ({})", warning.to_string().trim_end_matches('.')));
+            }
+            if let Some(tip) = feedback.suggestions().first() {
+                reason.push_str(&format!(
+                    "; {}",
+                    tip.to_string().to_lowercase().trim_end_matches('.')
+                ));
+            }
+        }
+        reason.push_str("; a few unrelated words work well");
+        return Err(reason);
     }
     Ok(())
 }
@@ -507,7 +541,7 @@ pub async fn create_account(
         fields.insert("email".to_owned(), reason);
         String::new()
     });
-    if let Err(reason) = check_password(password) {
+    if let Err(reason) = check_password(password, &[&email]) {
         fields.insert("password".to_owned(), reason);
     }
     if !fields.is_empty() {
@@ -757,7 +791,7 @@ pub async fn register(
         fields.insert("email".to_owned(), r);
     }
     if !password.is_empty()
-        && let Err(r) = check_password(&password)
+        && let Err(r) = check_password(&password, &[&email])
     {
         fields.insert("password".to_owned(), r);
     }
@@ -973,30 +1007,35 @@ mod tests {
 
     #[test]
     fn the_password_policy_counts_characters_and_refuses_common_ones() {
-        assert!(check_password("plum-kettle-harbour-47").is_ok());
-        assert!(
-            check_password("short-pw")
-                .unwrap_err()
-                .contains("at least 12")
-        );
+        let check = |p: &str| check_password(p, &["someone@example.com"]);
+        assert!(check("plum-kettle-harbour-47").is_ok());
+        assert!(check("short-pw").unwrap_err().contains("at least 12"));
         // Twelve characters but more than twelve bytes.
-        assert!(check_password("ééééééééééé").is_err());
-        assert!(check_password("éééééééééééé").is_ok());
+        assert!(check("é-kettle-rôt").is_ok());
+        assert!(check("é-kettle-rô").unwrap_err().contains("at least 12"));
+        assert!(check(&"x".repeat(129)).unwrap_err().contains("at most 128"));
+        assert!(check("1qaz2wsx3edc").unwrap_err().contains("common"));
+        assert!(check("QWERTY123456").unwrap_err().contains("common"));
+        // Guessable though not on the list: the strength estimator.
+        for weak in [
+            "password1234",
+            "Password123!",
+            "qwertyuiopas",
+            "aaaaaaaaaaaa",
+            "xyxyxyxyxyxyxyxyxy",
+            "abcdefghijklmnop",
+            "auravest2026!",
+            "december-2025",
+        ] {
+            let refused = check(weak).expect_err(weak);
+            assert!(
+                refused.contains("too easy to guess") || refused.contains("common"),
+                "{weak}: {refused}"
+            );
+        }
         assert!(
-            check_password(&"x".repeat(129))
-                .unwrap_err()
-                .contains("at most 128")
-        );
-        assert!(check_password(&"xy".repeat(64)).is_ok());
-        assert!(
-            check_password("1qaz2wsx3edc")
-                .unwrap_err()
-                .contains("common")
-        );
-        assert!(
-            check_password("QWERTY123456")
-                .unwrap_err()
-                .contains("common")
+            check("demo-garden-lantern-2026").is_ok(),
+            "the demo password"
         );
         assert!(COMMON_PASSWORDS.len() >= 9_000);
         assert!(COMMON_PASSWORDS.contains("password"));

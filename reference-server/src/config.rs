@@ -62,7 +62,8 @@ pub struct ServeLimits {
     /// past it, new connections wait in the listen backlog.
     pub max_connections: usize,
     /// Open connections from one IP address (`AURAVEST_MAX_CONNECTIONS_PER_IP`,
-    /// default 64); past it, a new connection is closed at once.
+    /// default 64; 0 for no limit, e.g. behind a proxy whose connections all
+    /// come from one address); past it, a new connection is closed at once.
     pub max_connections_per_ip: usize,
     /// Time to send a request's headers, and to finish a TLS handshake
     /// (`AURAVEST_HEADER_TIMEOUT_SECS`, default 10); an idle keep-alive
@@ -72,6 +73,10 @@ pub struct ServeLimits {
     /// (`AURAVEST_REQUEST_TIMEOUT_SECS`, default 30); past it the answer is
     /// 503.
     pub request_timeout: Duration,
+    /// Time for a request to the assistant (`/ask`, a summary), which may
+    /// wait for a language model (`AURAVEST_AI_REQUEST_TIMEOUT_SECS`, default
+    /// 120).
+    pub ai_request_timeout: Duration,
     /// After a shutdown signal, how long requests in flight may finish
     /// (`AURAVEST_SHUTDOWN_GRACE_SECS`, default 5); then the process exits.
     pub shutdown_grace: Duration,
@@ -84,6 +89,7 @@ impl Default for ServeLimits {
             max_connections_per_ip: 64,
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            ai_request_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(5),
         }
     }
@@ -437,7 +443,8 @@ impl Config {
         };
         let serve_limits = ServeLimits {
             max_connections: count("AURAVEST_MAX_CONNECTIONS", serve_defaults.max_connections)?,
-            max_connections_per_ip: count(
+            max_connections_per_ip: parse(
+                &lookup,
                 "AURAVEST_MAX_CONNECTIONS_PER_IP",
                 serve_defaults.max_connections_per_ip,
             )?,
@@ -448,6 +455,10 @@ impl Config {
             request_timeout: secs(
                 "AURAVEST_REQUEST_TIMEOUT_SECS",
                 serve_defaults.request_timeout,
+            )?,
+            ai_request_timeout: secs(
+                "AURAVEST_AI_REQUEST_TIMEOUT_SECS",
+                serve_defaults.ai_request_timeout,
             )?,
             shutdown_grace: secs(
                 "AURAVEST_SHUTDOWN_GRACE_SECS",

@@ -177,6 +177,10 @@ impl From<StoreError> for AppError {
             StoreError::LockTimeout(what) => {
                 Self::Unavailable(format!("busy ({what}); try again in a moment"))
             }
+            StoreError::Busy(detail) => {
+                tracing::warn!(error = %detail, "database busy");
+                Self::Unavailable("the database is busy; try again in a moment".to_owned())
+            }
             e => Self::Internal(e.to_string()),
         }
     }

@@ -123,12 +123,14 @@ pub async fn build(base: Currency, rows: Vec<TransactionRow>) -> AppResult<Built
     .await
 }
 
-/// The number of rows a built ledger holds.
+/// What a built ledger counts against the cache's budget: its rows, and
+/// at least one (so empty ledgers are bounded too).
 fn rows_of(built: &Built) -> usize {
     match built {
         Ok(l) => l.rows.len(),
         Err(b) => b.rows.len(),
     }
+    .max(1)
 }
 
 struct Entry {
@@ -304,8 +306,16 @@ mod tests {
         for _ in 0..(CACHE_ROWS / 1000 + 10) {
             cache.put(Uuid::new_v4(), 1, built.clone());
         }
-        let inner = cache.inner.lock().unwrap();
-        assert!(inner.rows <= CACHE_ROWS, "{}", inner.rows);
-        assert_eq!(inner.rows, inner.map.len() * 1000);
+        {
+            let inner = cache.inner.lock().unwrap();
+            assert!(inner.rows <= CACHE_ROWS, "{}", inner.rows);
+            assert_eq!(inner.rows, inner.map.len() * 1000);
+        }
+        // Empty ledgers count too.
+        let empty = build(usd(), Vec::new()).await.unwrap();
+        for _ in 0..(CACHE_ROWS + 10) {
+            cache.put(Uuid::new_v4(), 1, empty.clone());
+        }
+        assert!(cache.len() <= CACHE_ROWS);
     }
 }

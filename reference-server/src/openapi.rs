@@ -20,7 +20,7 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         me::get_me, me::patch_me, me::export, me::delete_me, me::usage,
         risk::questionnaire, risk::answer, risk::profile,
         portfolios::list, portfolios::create, portfolios::get_one, portfolios::rename, portfolios::delete,
-        portfolios::transactions, portfolios::add_transaction, portfolios::edit_transaction,
+        portfolios::transactions, portfolios::transactions_csv, portfolios::add_transaction, portfolios::edit_transaction,
         portfolios::delete_transaction, portfolios::import, portfolios::valuation,
         portfolios::performance, portfolios::insights, portfolios::refresh,
         goals::list, goals::create, goals::get_one, goals::update, goals::delete, goals::badges,

@@ -260,6 +260,8 @@ pub struct PriceService {
     /// Keeps calls off Redis for a while after it failed (shared with the
     /// limiter).
     breaker: crate::limits::RedisBreaker,
+    /// The first wait before a failed backfill is tried again.
+    backfill_retry: Duration,
     /// Per symbol, the earliest day a backfill was already tried from, so
     /// a source without older data is not asked again on every request.
     /// Held for a whole backfill, so a request that finds its symbols being
@@ -290,15 +292,14 @@ pub const BACKFILL_RETRY_MAX: Duration = Duration::from_secs(3600);
 /// Most symbols whose backfill outcome is remembered.
 const BACKFILL_MEMORY: usize = 10_000;
 
-/// The wait after `failures` failures in a row (none after a success).
-fn backoff(failures: u32) -> Duration {
+/// The wait after `failures` failures in a row (none after a success),
+/// doubling from `first`.
+fn backoff(failures: u32, first: Duration) -> Duration {
     if failures == 0 {
         return Duration::ZERO;
     }
     let doublings = failures.saturating_sub(1).min(16);
-    BACKFILL_RETRY_FIRST
-        .saturating_mul(1 << doublings)
-        .min(BACKFILL_RETRY_MAX)
+    first.saturating_mul(1 << doublings).min(BACKFILL_RETRY_MAX)
 }
 
 /// Symbol → when its closes were read, and the closes.
@@ -358,6 +359,7 @@ impl PriceService {
             metrics,
             namespace: "auravest".to_owned(),
             breaker: crate::limits::RedisBreaker::default(),
+            backfill_retry: BACKFILL_RETRY_FIRST,
             backfilled: Arc::default(),
             series: Arc::default(),
         }
@@ -502,7 +504,7 @@ impl PriceService {
                     from: *from,
                     ok,
                     failures,
-                    retry_at: now + backoff(failures),
+                    retry_at: now + backoff(failures, self.backfill_retry),
                 },
             ));
         }
@@ -528,6 +530,14 @@ impl PriceService {
         }
         self.forget_series(todo.into_iter().map(|(s, _, _)| s));
         Ok(true)
+    }
+
+    /// Tries failed backfills again after `first` (doubling, at most
+    /// [`BACKFILL_RETRY_MAX`]) instead of [`BACKFILL_RETRY_FIRST`].
+    #[must_use]
+    pub fn with_backfill_retry(mut self, first: Duration) -> Self {
+        self.backfill_retry = first;
+        self
     }
 
     /// Shares `breaker` with the limiter, so one Redis outage is noticed once.
@@ -988,10 +998,11 @@ mod tests {
 
     #[test]
     fn failed_backfills_back_off_to_an_hour() {
-        assert_eq!(backoff(0), Duration::ZERO);
-        assert_eq!(backoff(1), BACKFILL_RETRY_FIRST);
-        assert_eq!(backoff(2), BACKFILL_RETRY_FIRST * 2);
-        assert_eq!(backoff(40), BACKFILL_RETRY_MAX);
+        let first = BACKFILL_RETRY_FIRST;
+        assert_eq!(backoff(0, first), Duration::ZERO);
+        assert_eq!(backoff(1, first), first);
+        assert_eq!(backoff(2, first), first * 2);
+        assert_eq!(backoff(40, first), BACKFILL_RETRY_MAX);
     }
 
     #[test]

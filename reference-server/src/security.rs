@@ -50,11 +50,11 @@ pub fn layers(router: Router, config: &Config) -> Router {
             move |req: Request<Body>, next: Next| limit_body(limit, req, next),
         ))
         .layer(axum::middleware::map_response(json_413))
-        // A whole request, body and answer, within the limit (503 past it).
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            config.serve_limits.request_timeout,
-        ))
+        // A whole request, body and answer, within its limit (503 past it).
+        .layer(axum::middleware::from_fn({
+            let limits = config.serve_limits;
+            move |req: Request<Body>, next: Next| within_time(limits, req, next)
+        }))
         // A handler that panics answers a logged 500 (with the request id,
         // which the outer layers add) instead of dropping the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -215,9 +215,37 @@ fn on_response<B>(res: &Response<B>, latency: Duration, span: &Span) {
     tracing::info!(status, latency_ms, "answered");
 }
 
+/// Answers 503 when a request takes longer than its limit: the assistant's
+/// routes (which may wait for a language model) get `ai_request_timeout`,
+/// every other route `request_timeout`.
+async fn within_time(
+    limits: crate::config::ServeLimits,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    let ai = path == "/api/v1/ask"
+        || (path.starts_with("/api/v1/portfolios/") && path.ends_with("/summary"));
+    let limit = if ai {
+        limits.ai_request_timeout
+    } else {
+        limits.request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => AppError::Unavailable(format!(
+            "the request took longer than {} s; try again",
+            limit.as_secs()
+        ))
+        .into_response(),
+    }
+}
+
 /// The answer to a handler that panicked: logged with the panic message
 /// (the request's span, with its id, is the current one), answered as a
 /// generic 500.
+// The signature is what `CatchPanicLayer::custom` asks for.
+#[allow(clippy::needless_pass_by_value)]
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let what = panic
         .downcast_ref::<String>()
@@ -262,7 +290,7 @@ async fn json_errors(res: Response) -> Response {
     let mut out = AppError::Http { status, message }.into_response();
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
+            out.headers_mut().append(name.clone(), value.clone());
         }
     }
     out

@@ -41,7 +41,14 @@ struct IpSlot {
 }
 
 impl PerIp {
+    /// A slot for `ip`, or `None` when it has `max` open (`max` 0: no limit).
     fn take(table: &Arc<Self>, ip: IpAddr, max: usize) -> Option<IpSlot> {
+        if max == 0 {
+            return Some(IpSlot {
+                table: Arc::clone(table),
+                ip: IpAddr::from([0, 0, 0, 0]),
+            });
+        }
         let mut open = table.0.lock().unwrap_or_else(PoisonError::into_inner);
         let n = open.entry(ip).or_default();
         if *n >= max {

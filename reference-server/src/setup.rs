@@ -259,6 +259,8 @@ async fn build(
         prices,
         assistant,
         ledgers: crate::ledger::LedgerCache::default(),
+        ledger_locks: Default::default(),
+        drafting: Default::default(),
     }))
 }
 

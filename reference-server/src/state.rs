@@ -36,6 +36,10 @@ pub struct Inner {
     pub assistant: AssistantSlot,
     /// Built portfolio ledgers, per portfolio and version.
     pub ledgers: LedgerCache,
+    /// Changes to one portfolio's transactions run in turn in this process.
+    pub ledger_locks: crate::keyed::KeyedLocks<uuid::Uuid>,
+    /// One summary per portfolio is drafted at a time in this process.
+    pub drafting: crate::keyed::KeyedLocks<uuid::Uuid>,
 }
 
 /// Where the assistant is put once its knowledge base and index are loaded

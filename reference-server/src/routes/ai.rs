@@ -3,6 +3,7 @@
 //! checklist.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use auravest_ai::{PortfolioContext, ToolContext};
 use axum::extract::{Path, State};
@@ -120,16 +121,15 @@ pub async fn ask(
     else {
         return Err(AppError::RateLimited(until_midnight()));
     };
-    let answered = answer(&state, &user, &body, assistant, now).await;
-    let answer = match answered {
-        Ok(a) => a,
-        Err(e) => {
-            if let Err(refund) = state.store.refund_usage(user.id, today, AI_QUESTIONS).await {
-                tracing::warn!(error = %refund, "an unanswered question was not refunded");
-            }
-            return Err(e);
-        }
+    // Refunded unless answered, whether the answer fails or the request is
+    // dropped (a timeout, a client that went away).
+    let refund = Refund {
+        store: Some(Arc::clone(&state.store)),
+        user: user.id,
+        day: today,
     };
+    let answer = answer(&state, &user, &body, assistant, now).await?;
+    refund.keep();
     let answer_id = Uuid::parse_str(&answer.id).map_err(AppError::internal)?;
     state.store.record_answer(answer_id, user.id, now).await?;
     state
@@ -152,6 +152,36 @@ pub async fn ask(
         used,
         limit,
     }))
+}
+
+/// A consumed question given back when dropped before [`Refund::keep`].
+struct Refund {
+    store: Option<Arc<dyn crate::store::Store>>,
+    user: Uuid,
+    day: chrono::NaiveDate,
+}
+
+impl Refund {
+    /// The question was answered: nothing to give back.
+    fn keep(mut self) {
+        self.store = None;
+    }
+}
+
+impl Drop for Refund {
+    fn drop(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        let (user, day) = (self.user, self.day);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.refund_usage(user, day, AI_QUESTIONS).await {
+                    tracing::warn!(error = %e, "an unanswered question was not refunded");
+                }
+            });
+        }
+    }
 }
 
 /// Answers one question (the quota is the caller's business).
@@ -205,9 +235,10 @@ pub async fn summary(
     let assistant = assistant(&state)?;
     let loaded = portfolios::load(&state, user.id, id).await?;
     let today = Utc::now().date_naive();
-    // One summary per portfolio and day is drafted: a request that finds
-    // another drafting waits for its result instead of drafting again.
-    let _drafting = state.store.lock(&format!("summary:{id}")).await?;
+    // One summary per portfolio and day is drafted (in this process): a
+    // request that finds another drafting waits for its result instead of
+    // drafting again.
+    let _drafting = state.drafting.lock(&id).await;
     if let Some(mut hit) = state.store.cached_summary(id, today).await? {
         if let Value::Object(m) = &mut hit {
             m.insert("cached".to_owned(), Value::Bool(true));

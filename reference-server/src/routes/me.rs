@@ -113,7 +113,17 @@ pub struct ExportPortfolio {
     /// The same transactions in the transactions CSV format
     /// (`date,type,symbol,quantity,price,fee,currency`), ready to import.
     pub transactions_csv: String,
+    /// How many transactions the portfolio holds: the export carries the
+    /// first [`EXPORT_ROWS`] of them.
+    pub transactions_total: usize,
+    /// When it holds more: the next page of the CSV
+    /// (`GET /portfolios/{id}/transactions.csv?offset=…`, which links on).
+    pub transactions_next: Option<String>,
 }
+
+/// Most transactions of one portfolio the export carries inline; the rest
+/// come a page at a time from `GET /portfolios/{id}/transactions.csv`.
+pub const EXPORT_ROWS: usize = 10_000;
 
 /// One goal in the export.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -327,8 +337,9 @@ pub async fn export(
         .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_owned()))?;
     let mut portfolios = Vec::with_capacity(data.portfolios.len());
     let mut n_transactions = 0;
-    for (p, rows) in &data.portfolios {
-        n_transactions += rows.len();
+    for (p, all_rows) in &data.portfolios {
+        n_transactions += all_rows.len();
+        let rows = &all_rows[..all_rows.len().min(EXPORT_ROWS)];
         let mut transactions = Vec::with_capacity(rows.len());
         let mut txs = Vec::with_capacity(rows.len());
         for row in rows {
@@ -350,6 +361,14 @@ pub async fn export(
             created_at: p.created_at.to_rfc3339(),
             transactions,
             transactions_csv: String::from_utf8(csv).map_err(AppError::internal)?,
+            transactions_total: all_rows.len(),
+            transactions_next: (all_rows.len() > rows.len()).then(|| {
+                format!(
+                    "/api/v1/portfolios/{}/transactions.csv?offset={}&limit={EXPORT_ROWS}",
+                    p.id,
+                    rows.len()
+                )
+            }),
         });
     }
     let response = ExportResponse {
@@ -440,7 +459,16 @@ pub async fn delete_me(
         }
         None => return Err(AppError::field("posts", "is required: delete or anonymize")),
     };
-    // Audited first: the subject mapping goes with the account.
+    let choice = crate::social_store::PostsChoice::parse(posts)
+        .ok_or_else(|| AppError::field("posts", "is not one of delete, anonymize"))?;
+    // Under the community's lock: no request can make a new member for the
+    // account between the community's erasure and the account's.
+    let _held = state
+        .store
+        .lock(crate::routes::community::COMMUNITY_LOCK)
+        .await?;
+    // Audited before the erasure (the subject mapping goes with the
+    // account), once the erasure is sure to run.
     state
         .store
         .audit(&AuditEntry {
@@ -451,19 +479,15 @@ pub async fn delete_me(
             detail: serde_json::json!({"posts": posts}),
         })
         .await?;
-    let choice = crate::social_store::PostsChoice::parse(posts)
-        .ok_or_else(|| AppError::field("posts", "is not one of delete, anonymize"))?;
-    // Under the community's lock: no request can make a new member for the
-    // account between the community's erasure and the account's.
-    let _held = state
-        .store
-        .lock(crate::routes::community::COMMUNITY_LOCK)
-        .await?;
+    let portfolios = state.store.portfolios(user.id).await?;
     crate::routes::community::delete_member(&state, user.id, choice).await?;
     if !state.store.delete_user(user.id).await? {
         return Err(AppError::Unauthenticated(
             "the account no longer exists".to_owned(),
         ));
+    }
+    for p in portfolios {
+        state.ledgers.forget(p.id);
     }
     Ok((
         StatusCode::NO_CONTENT,

@@ -25,7 +25,9 @@ use crate::ledger::{self, Broken, Built, Ledger, MAX_LEDGER_ROWS};
 use crate::routes::legal::DISCLAIMER;
 use crate::routes::{ApiJson, goals};
 use crate::state::AppState;
-use crate::store::{AuditAction, AuditEntry, LedgerLock, PortfolioRecord, TransactionRow};
+use crate::store::{
+    AuditAction, AuditEntry, LedgerClaim, LedgerLock, PortfolioRecord, TransactionRow, sort_rows,
+};
 
 /// Longest portfolio name.
 pub const MAX_NAME_CHARS: usize = 80;
@@ -179,8 +181,7 @@ async fn built(state: &AppState, record: &PortfolioRecord) -> AppResult<Built> {
         return Ok(b);
     }
     let rows = state.store.transactions(record.id).await?;
-    let base = currency(&record.currency, "currency")?;
-    let b = ledger::build(base, rows).await?;
+    let b = ledger::build(base_of(record)?, rows).await?;
     state.ledgers.put(record.id, record.version, b.clone());
     Ok(b)
 }
@@ -546,6 +547,66 @@ pub async fn transactions(
     Ok((headers, Json(page)))
 }
 
+/// Most transactions one page of `GET …/transactions.csv` holds.
+pub const MAX_CSV_PAGE: usize = 10_000;
+
+/// The portfolio's transactions as CSV (`date,type,symbol,quantity,price,fee,currency`,
+/// ready to import), a page at a time like the JSON list (up to 10,000 rows;
+/// `X-Total-Count`, `Link: rel="next"`). The export links here for
+/// portfolios too large to carry whole.
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}/transactions.csv", tag = "transactions",
+    params(PageParams),
+    responses((status = 200, content_type = "text/csv", body = String,
+            headers(("x-total-count" = u64, description = "Transactions in the portfolio"),
+                ("link" = String, description = "The next page, `rel=\"next\"`, when there is one"))),
+        (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn transactions_csv(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(page): Query<PageParams>,
+) -> AppResult<(HeaderMap, String)> {
+    let limit = page.limit.unwrap_or(MAX_CSV_PAGE);
+    if !(1..=MAX_CSV_PAGE).contains(&limit) {
+        return Err(AppError::field(
+            "limit",
+            format!("must be 1 to {MAX_CSV_PAGE}, got {limit}"),
+        ));
+    }
+    let offset = page.offset.unwrap_or(0);
+    let record = record_of(&state, user.id, id).await?;
+    let built = built(&state, &record).await?;
+    let rows = match &built {
+        Ok(l) => &l.rows,
+        Err(b) => &b.rows,
+    };
+    let total = rows.len();
+    let end = offset.saturating_add(limit).min(total);
+    let page: Vec<Transaction> = rows
+        .get(offset.min(total)..end)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| Transaction::try_from(&r.record).ok())
+        .collect();
+    let mut csv = Vec::new();
+    auravest_core::io::write_transactions_csv(&mut csv, &page).map_err(AppError::internal)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert("x-total-count", total.into());
+    if end < total
+        && let Ok(link) = header::HeaderValue::from_str(&format!(
+            "</api/v1/portfolios/{id}/transactions.csv?limit={limit}&offset={end}>; rel=\"next\""
+        ))
+    {
+        headers.insert(header::LINK, link);
+    }
+    Ok((headers, String::from_utf8(csv).map_err(AppError::internal)?))
+}
+
 fn row_fields(errors: &[RowError], prefix: &str) -> AppError {
     let fields = errors
         .iter()
@@ -608,26 +669,44 @@ fn check_size(rows: usize) -> AppResult<()> {
     Ok(())
 }
 
-/// Locks the portfolio's ledger for a change and gives its ledger as read
-/// under the lock (from the cache when it holds that version).
-async fn lock_ledger(
+/// How many times a change is checked again when another replica changed
+/// the portfolio between the check and the write.
+const CHANGE_ATTEMPTS: usize = 3;
+
+/// The answer when every attempt found the portfolio changed.
+fn changed_meanwhile() -> AppError {
+    AppError::Conflict(
+        "the portfolio changed while this change was being checked; try again".to_owned(),
+    )
+}
+
+/// The stored rows of a built ledger, valid or not.
+fn rows_of(built: &Built) -> &[TransactionRow] {
+    match built {
+        Ok(l) => &l.rows,
+        Err(b) => &b.rows,
+    }
+}
+
+/// The base currency stored with a portfolio (a bad one is our fault).
+fn base_of(record: &PortfolioRecord) -> AppResult<Currency> {
+    Currency::new(&record.currency)
+        .map_err(|e| AppError::Internal(format!("portfolio {} has a bad currency: {e}", record.id)))
+}
+
+/// Takes the portfolio's lock for a write, if it is still at `version`:
+/// `None` when it changed meanwhile (check again).
+async fn claim(
     state: &AppState,
     user: Uuid,
     id: Uuid,
-) -> AppResult<(Box<dyn LedgerLock>, Built)> {
-    let lock = state
-        .store
-        .lock_ledger(user, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("portfolio"))?;
-    // The lock holds the version a commit will give; the rows read are
-    // those of the version before it.
-    let p = lock.portfolio();
-    let built = match state.ledgers.get(p.id, p.version - 1) {
-        Some(b) => b,
-        None => ledger::build(currency(&p.currency, "currency")?, lock.rows().to_vec()).await?,
-    };
-    Ok((lock, built))
+    version: i64,
+) -> AppResult<Option<Box<dyn LedgerLock>>> {
+    match state.store.lock_ledger(user, id, version).await? {
+        LedgerClaim::Locked(lock) => Ok(Some(lock)),
+        LedgerClaim::Changed => Ok(None),
+        LedgerClaim::Missing => Err(AppError::not_found("portfolio")),
+    }
 }
 
 /// Commits a locked change and keeps the ledger it made.
@@ -639,7 +718,7 @@ async fn commit(
 ) -> AppResult<()> {
     let (id, version) = (lock.portfolio().id, lock.portfolio().version);
     lock.commit().await?;
-    rows.sort_by(|a, b| a.record.date.cmp(&b.record.date).then(a.seq.cmp(&b.seq)));
+    sort_rows(&mut rows);
     let built = match portfolio {
         Ok(portfolio) => Ok(Arc::new(Ledger { rows, portfolio })),
         Err(errors) => Err(Arc::new(Broken { rows, errors })),
@@ -649,8 +728,10 @@ async fn commit(
 }
 
 /// Adds a transaction; the whole ledger is checked (e.g. no selling shares
-/// not held) and nothing is stored when it fails. Concurrent changes to one
-/// portfolio are validated and written one after the other.
+/// not held) and nothing is stored when it fails. Changes to one portfolio
+/// are checked and written one after the other: in this process in turn,
+/// across replicas through the portfolio's version, so a change is only
+/// ever written over the rows it was checked against.
 #[utoipa::path(post, path = "/api/v1/portfolios/{id}/transactions", tag = "transactions",
     request_body(content = Object, description = "`{date, type, symbol?, quantity?, price?, fee?, currency}`"),
     responses((status = 201, body = TransactionView), (status = 422, body = crate::error::ErrorBody),
@@ -663,29 +744,37 @@ pub async fn add_transaction(
     ApiJson(body): ApiJson<Value>,
 ) -> AppResult<(StatusCode, Json<TransactionView>)> {
     let (record, tx) = normalised(&parse_record(body)?)?;
-    let (mut lock, built) = lock_ledger(&state, user.id, id).await?;
-    let base = built.map_err(|b| b.conflict())?;
-    check_size(base.rows.len() + 1)?;
-    let from = Arc::clone(&base);
-    let candidate = ledger::blocking(move || {
-        let mut p = from.portfolio.clone();
-        p.import([(0, Ok(tx))], false).map(|_| p)
-    })
-    .await?;
-    let portfolio = match candidate {
-        Ok(p) => p,
-        Err(auravest_core::Error::Import { errors }) => return Err(row_fields(&errors, "")),
-        Err(e) => return Err(AppError::field("$", e.to_string())),
-    };
-    let stored = lock.insert(std::slice::from_ref(&record)).await?;
-    let row = stored
-        .first()
-        .cloned()
-        .ok_or_else(|| AppError::Internal("insert returned no row".to_owned()))?;
-    let mut rows = base.rows.clone();
-    rows.extend(stored);
-    commit(&state, lock, rows, Ok(portfolio)).await?;
-    Ok((StatusCode::CREATED, Json(row.into())))
+    let _in_turn = state.ledger_locks.lock(&id).await;
+    for _ in 0..CHANGE_ATTEMPTS {
+        let p = record_of(&state, user.id, id).await?;
+        let base = built(&state, &p).await?.map_err(|b| b.conflict())?;
+        check_size(base.rows.len() + 1)?;
+        let (from, tx) = (Arc::clone(&base), tx.clone());
+        let today = Utc::now().date_naive();
+        let candidate = ledger::blocking(move || {
+            let mut p = from.portfolio.clone().with_today(today);
+            p.import([(0, Ok(tx))], false).map(|_| p)
+        })
+        .await?;
+        let portfolio = match candidate {
+            Ok(p) => p,
+            Err(auravest_core::Error::Import { errors }) => return Err(row_fields(&errors, "")),
+            Err(e) => return Err(AppError::field("$", e.to_string())),
+        };
+        let Some(mut lock) = claim(&state, user.id, id, p.version).await? else {
+            continue;
+        };
+        let stored = lock.insert(std::slice::from_ref(&record)).await?;
+        let row = stored
+            .first()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("insert returned no row".to_owned()))?;
+        let mut rows = base.rows.clone();
+        rows.extend(stored);
+        commit(&state, lock, rows, Ok(portfolio)).await?;
+        return Ok((StatusCode::CREATED, Json(row.into())));
+    }
+    Err(changed_meanwhile())
 }
 
 /// Rows as they would be after replacing or deleting one, checked: `Ok` when
@@ -702,7 +791,7 @@ async fn changed(
     };
     let (rows, result) = ledger::blocking(move || {
         let mut rows = rows;
-        rows.sort_by(|a, b| a.record.date.cmp(&b.record.date).then(a.seq.cmp(&b.seq)));
+        sort_rows(&mut rows);
         let result = ledger::check(currency, rows.iter().map(|r| &r.record));
         (rows, result)
     })
@@ -720,7 +809,7 @@ async fn changed(
 #[utoipa::path(put, path = "/api/v1/portfolios/{id}/transactions/{tx}", tag = "transactions",
     request_body(content = Object, description = "`{date, type, symbol?, quantity?, price?, fee?, currency}`"),
     responses((status = 200, body = TransactionView), (status = 422, body = crate::error::ErrorBody),
-        (status = 404, body = crate::error::ErrorBody)),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn edit_transaction(
     State(state): State<AppState>,
@@ -729,24 +818,31 @@ pub async fn edit_transaction(
     ApiJson(body): ApiJson<Value>,
 ) -> AppResult<Json<TransactionView>> {
     let (record, _) = normalised(&parse_record(body)?)?;
-    let (mut lock, built) = lock_ledger(&state, user.id, id).await?;
-    let mut rows = lock.rows().to_vec();
-    let Some(row) = rows.iter_mut().find(|r| r.id == tx) else {
-        return Err(AppError::not_found("transaction"));
-    };
-    row.record = record.clone();
-    let base = currency(&lock.portfolio().currency, "currency")?;
-    let (rows, result, allowed) = changed(&built, base, rows).await?;
-    if !allowed {
-        let errors = result.err().unwrap_or_default();
-        return Err(row_fields(&errors, ""));
+    let _in_turn = state.ledger_locks.lock(&id).await;
+    for _ in 0..CHANGE_ATTEMPTS {
+        let p = record_of(&state, user.id, id).await?;
+        let built = built(&state, &p).await?;
+        let mut rows = rows_of(&built).to_vec();
+        let Some(row) = rows.iter_mut().find(|r| r.id == tx) else {
+            return Err(AppError::not_found("transaction"));
+        };
+        row.record = record.clone();
+        let (rows, result, allowed) = changed(&built, base_of(&p)?, rows).await?;
+        if !allowed {
+            let errors = result.err().unwrap_or_default();
+            return Err(row_fields(&errors, ""));
+        }
+        let Some(mut lock) = claim(&state, user.id, id, p.version).await? else {
+            continue;
+        };
+        let row = lock
+            .update(tx, &record)
+            .await?
+            .ok_or_else(|| AppError::not_found("transaction"))?;
+        commit(&state, lock, rows, result).await?;
+        return Ok(Json(row.into()));
     }
-    let row = lock
-        .update(tx, &record)
-        .await?
-        .ok_or_else(|| AppError::not_found("transaction"))?;
-    commit(&state, lock, rows, result).await?;
-    Ok(Json(row.into()))
+    Err(changed_meanwhile())
 }
 
 /// Deletes a transaction, unless the rest would no longer be valid (e.g.
@@ -760,25 +856,36 @@ pub async fn delete_transaction(
     user: AuthUser,
     Path((id, tx)): Path<(Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
-    let (mut lock, built) = lock_ledger(&state, user.id, id).await?;
-    if !lock.rows().iter().any(|r| r.id == tx) {
-        return Err(AppError::not_found("transaction"));
+    let _in_turn = state.ledger_locks.lock(&id).await;
+    for _ in 0..CHANGE_ATTEMPTS {
+        let p = record_of(&state, user.id, id).await?;
+        let built = built(&state, &p).await?;
+        if !rows_of(&built).iter().any(|r| r.id == tx) {
+            return Err(AppError::not_found("transaction"));
+        }
+        let rest: Vec<TransactionRow> = rows_of(&built)
+            .iter()
+            .filter(|r| r.id != tx)
+            .cloned()
+            .collect();
+        let (rows, result, allowed) = changed(&built, base_of(&p)?, rest).await?;
+        if !allowed {
+            let errors = result.err().unwrap_or_default();
+            return Err(AppError::Conflict(format!(
+                "deleting it would leave the ledger invalid: {}",
+                errors.first().map(ToString::to_string).unwrap_or_default()
+            )));
+        }
+        let Some(mut lock) = claim(&state, user.id, id, p.version).await? else {
+            continue;
+        };
+        if !lock.delete(tx).await? {
+            return Err(AppError::not_found("transaction"));
+        }
+        commit(&state, lock, rows, result).await?;
+        return Ok(StatusCode::NO_CONTENT);
     }
-    let rest: Vec<TransactionRow> = lock.rows().iter().filter(|r| r.id != tx).cloned().collect();
-    let base = currency(&lock.portfolio().currency, "currency")?;
-    let (rows, result, allowed) = changed(&built, base, rest).await?;
-    if !allowed {
-        let errors = result.err().unwrap_or_default();
-        return Err(AppError::Conflict(format!(
-            "deleting it would leave the ledger invalid: {}",
-            errors.first().map(ToString::to_string).unwrap_or_default()
-        )));
-    }
-    if !lock.delete(tx).await? {
-        return Err(AppError::not_found("transaction"));
-    }
-    commit(&state, lock, rows, result).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Err(changed_meanwhile())
 }
 
 /// Imports a transactions CSV (`date,type,symbol,quantity,price,fee,currency`),
@@ -822,56 +929,64 @@ pub async fn import(
     }
     // Records to store, in file order, keyed by their line.
     let mut lines: BTreeMap<usize, TransactionRecord> = BTreeMap::new();
-    let mut rows = Vec::with_capacity(parsed.len());
-    for (line, r) in parsed {
-        if let Ok(tx) = &r {
-            lines.insert(line, TransactionRecord::from(tx));
+    for (line, r) in &parsed {
+        if let Ok(tx) = r {
+            lines.insert(*line, TransactionRecord::from(tx));
         }
-        rows.push((line, r));
     }
-    let (mut lock, built) = lock_ledger(&state, user.id, id).await?;
-    let base = built.map_err(|b| b.conflict())?;
-    let from = Arc::clone(&base);
-    let skip = params.skip_invalid;
-    let outcome = ledger::blocking(move || {
-        let mut work = from.portfolio.clone();
-        work.import(rows, skip).map(|report| (work, report))
-    })
-    .await?;
-    let (portfolio, report) = match outcome {
-        Ok(r) => r,
-        Err(auravest_core::Error::Import { errors }) => {
-            let fields = errors
-                .iter()
-                .map(|e| (format!("line {}.{}", e.line, e.field), e.reason.clone()))
-                .collect();
-            return Err(AppError::fields(fields));
-        }
-        Err(e) => return Err(AppError::field("csv", e.to_string())),
-    };
-    let refused: BTreeSet<usize> = report.skipped.iter().map(|e| e.line).collect();
-    let good: Vec<TransactionRecord> = lines
-        .into_iter()
-        .filter(|(line, _)| !refused.contains(line))
-        .map(|(_, r)| r)
-        .collect();
-    check_size(base.rows.len() + good.len())?;
-    let stored = lock.insert(&good).await?;
-    let mut all = base.rows.clone();
-    all.extend(stored);
-    commit(&state, lock, all, Ok(portfolio)).await?;
-    Ok(Json(ImportResult {
-        imported: good.len(),
-        errors: report
-            .skipped
-            .into_iter()
-            .map(|e| ImportError {
-                line: e.line,
-                field: e.field,
-                reason: e.reason,
-            })
-            .collect(),
-    }))
+    let parsed = Arc::new(parsed);
+    let _in_turn = state.ledger_locks.lock(&id).await;
+    for _ in 0..CHANGE_ATTEMPTS {
+        let p = record_of(&state, user.id, id).await?;
+        let base = built(&state, &p).await?.map_err(|b| b.conflict())?;
+        let (from, rows) = (Arc::clone(&base), Arc::clone(&parsed));
+        let skip = params.skip_invalid;
+        let today = Utc::now().date_naive();
+        let outcome = ledger::blocking(move || {
+            let mut work = from.portfolio.clone().with_today(today);
+            work.import(rows.iter().cloned(), skip)
+                .map(|report| (work, report))
+        })
+        .await?;
+        let (portfolio, report) = match outcome {
+            Ok(r) => r,
+            Err(auravest_core::Error::Import { errors }) => {
+                let fields = errors
+                    .iter()
+                    .map(|e| (format!("line {}.{}", e.line, e.field), e.reason.clone()))
+                    .collect();
+                return Err(AppError::fields(fields));
+            }
+            Err(e) => return Err(AppError::field("csv", e.to_string())),
+        };
+        let refused: BTreeSet<usize> = report.skipped.iter().map(|e| e.line).collect();
+        let good: Vec<TransactionRecord> = lines
+            .iter()
+            .filter(|(line, _)| !refused.contains(line))
+            .map(|(_, r)| r.clone())
+            .collect();
+        check_size(base.rows.len() + good.len())?;
+        let Some(mut lock) = claim(&state, user.id, id, p.version).await? else {
+            continue;
+        };
+        let stored = lock.insert(&good).await?;
+        let mut all = base.rows.clone();
+        all.extend(stored);
+        commit(&state, lock, all, Ok(portfolio)).await?;
+        return Ok(Json(ImportResult {
+            imported: good.len(),
+            errors: report
+                .skipped
+                .into_iter()
+                .map(|e| ImportError {
+                    line: e.line,
+                    field: e.field,
+                    reason: e.reason,
+                })
+                .collect(),
+        }));
+    }
+    Err(changed_meanwhile())
 }
 
 // --- valuation --------------------------------------------------------------
@@ -1591,6 +1706,7 @@ pub fn router() -> Router<AppState> {
             "/portfolios/{id}",
             get(get_one).patch(rename).delete(delete),
         )
+        .route("/portfolios/{id}/transactions.csv", get(transactions_csv))
         .route(
             "/portfolios/{id}/transactions",
             get(transactions).post(add_transaction),

@@ -69,10 +69,12 @@ pub async fn answer(
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> AppResult<(StatusCode, Json<StoredProfile>)> {
     let Json(raw) = body.map_err(|r| crate::routes::json_rejection(&r))?;
-    let answers: auravest_risk::Answers = serde_json::from_value(raw.clone()).map_err(|e| {
+    let answers: auravest_risk::Answers = serde_json::from_value(raw).map_err(|e| {
+        // What serde says may quote the input: never more than a line of it.
+        let why: String = e.to_string().chars().take(160).collect();
         AppError::field(
             "answers",
-            format!("expected {{\"version\": \"...\", \"answers\": {{\"<question id>\": <option index>}}}}: {e}"),
+            format!("expected {{\"version\": \"...\", \"answers\": {{\"<question id>\": <option index>}}}}: {why}"),
         )
     })?;
     let profile = auravest_risk::score(&answers).map_err(|e| {
@@ -90,7 +92,9 @@ pub async fn answer(
     let record = RiskRecord {
         id: Uuid::new_v4(),
         user_id: user.id,
-        answers: raw,
+        // The answers as the SDK read them, never the body as sent: nothing
+        // unknown is stored or echoed.
+        answers: serde_json::to_value(&answers).map_err(AppError::internal)?,
         profile: serde_json::to_value(&profile).map_err(AppError::internal)?,
         created_at: Utc::now(),
     };

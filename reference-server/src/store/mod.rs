@@ -17,6 +17,37 @@ pub mod postgres;
 pub mod sql;
 pub mod sqlite;
 
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+
+/// Migrations embedded in the binary (see `build.rs`), in version order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Embedded(pub(crate) &'static [(i64, &'static str, &'static str)]);
+
+impl sqlx::migrate::MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> futures_util::future::BoxFuture<
+        'static,
+        Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+    > {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    sqlx::migrate::Migration::new(
+                        *version,
+                        std::borrow::Cow::Borrowed(*description),
+                        sqlx::migrate::MigrationType::Simple,
+                        std::borrow::Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
 /// What a store call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -25,7 +56,12 @@ pub enum StoreError {
     Conflict(&'static str),
     /// The database refused or could not be reached.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The database was too busy to answer in time (SQLite's lock wait ran
+    /// out, no pooled connection came free, PostgreSQL broke a deadlock):
+    /// worth trying again.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// The migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -42,8 +78,39 @@ pub enum StoreError {
     },
 }
 
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        let busy = match &e {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(db) => matches!(
+                db.code().as_deref(),
+                // SQLite: SQLITE_BUSY and its extended codes, SQLITE_LOCKED;
+                // PostgreSQL: deadlock detected, serialization failure,
+                // lock not available.
+                Some("5" | "261" | "517" | "773" | "6" | "40P01" | "40001" | "55P03")
+            ),
+            _ => false,
+        };
+        if busy {
+            Self::Busy(e.to_string())
+        } else {
+            Self::Database(e)
+        }
+    }
+}
+
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Orders transaction rows as the ledger reads them: by date (as a date,
+/// so a row stored as `2024-1-5` sorts with `2024-01-05`), then by
+/// insertion (`seq`).
+pub fn sort_rows(rows: &mut [TransactionRow]) {
+    rows.sort_by_cached_key(|r| {
+        let date = NaiveDate::parse_from_str(r.record.date.trim(), "%Y-%m-%d").ok();
+        (date, r.record.date.clone(), r.seq)
+    });
+}
 
 /// A user's role. Ordered: each role can do what the ones before it can.
 #[derive(
@@ -401,6 +468,26 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 /// A lock taken with [`Store::lock`]; dropping it releases it.
 pub trait HeldLock: Send {}
 
+/// What [`Store::lock_ledger`] found.
+pub enum LedgerClaim {
+    /// Locked at the expected version.
+    Locked(Box<dyn LedgerLock>),
+    /// The portfolio has moved on since it was read: read and check again.
+    Changed,
+    /// No such portfolio for this owner.
+    Missing,
+}
+
+impl std::fmt::Debug for LedgerClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Locked(_) => "Locked",
+            Self::Changed => "Changed",
+            Self::Missing => "Missing",
+        })
+    }
+}
+
 /// A portfolio's transactions locked for a change (see
 /// [`Store::lock_ledger`]). Writes are seen by no one else until
 /// [`LedgerLock::commit`]; dropping the lock without committing discards
@@ -409,8 +496,6 @@ pub trait HeldLock: Send {}
 pub trait LedgerLock: Send {
     /// The portfolio, with the version a commit will give it.
     fn portfolio(&self) -> &PortfolioRecord;
-    /// Its transactions in stored order, as read under the lock.
-    fn rows(&self) -> &[TransactionRow];
     /// Appends rows, returning them with ids and seqs.
     async fn insert(
         &mut self,
@@ -548,18 +633,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<TransactionRow>>;
     /// Deletes one row; false when it is not in the portfolio.
     async fn delete_transaction(&self, portfolio_id: Uuid, id: Uuid) -> StoreResult<bool>;
-    /// Locks one of the owner's portfolios for a change to its transactions
-    /// and reads them: until the lock is committed or dropped, every other
-    /// `lock_ledger` of the portfolio waits (PostgreSQL: the portfolio's row
-    /// lock; SQLite: the write lock), so a change validated against
-    /// [`LedgerLock::rows`] is validated against what it will be written
-    /// over. Committing bumps the portfolio's version. `None` when the
-    /// portfolio is not the owner's.
+    /// Locks one of the owner's portfolios for a change to its transactions,
+    /// if it is still at `expected_version` (the version its ledger was
+    /// validated at): until the lock is committed or dropped, every other
+    /// change waits (PostgreSQL: the portfolio's row lock; SQLite: the write
+    /// lock). So a change validated against version `v` is written only
+    /// over version `v`. Committing makes it version `v + 1`.
     async fn lock_ledger(
         &self,
         user_id: Uuid,
         portfolio_id: Uuid,
-    ) -> StoreResult<Option<Box<dyn LedgerLock>>>;
+        expected_version: i64,
+    ) -> StoreResult<LedgerClaim>;
 
     // --- goals -----------------------------------------------------------
     /// Creates a goal.

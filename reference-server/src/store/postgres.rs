@@ -26,11 +26,17 @@ const LOCK_CONNECTIONS: u32 = 8;
 pub struct PostgresStore {
     pool: PgPool,
     locks: PgPool,
+    /// Named locks in this process first: at most one connection per name
+    /// (and replica) waits on the advisory lock.
+    local: std::sync::Arc<crate::keyed::KeyedLocks<String>>,
 }
 
 /// A held advisory lock: the transaction that holds it (dropping it rolls
-/// back, which releases the lock).
-struct AdvisoryGuard(#[allow(dead_code)] sqlx::Transaction<'static, sqlx::Postgres>);
+/// back, which releases the lock), and the name's lock in this process.
+struct AdvisoryGuard(
+    #[allow(dead_code)] sqlx::Transaction<'static, sqlx::Postgres>,
+    #[allow(dead_code)] crate::keyed::KeyGuard,
+);
 
 impl HeldLock for AdvisoryGuard {}
 
@@ -53,7 +59,11 @@ impl PostgresStore {
             .min_connections(0)
             .acquire_timeout(LOCK_WAIT)
             .connect_lazy(url)?;
-        Ok(Self { pool, locks })
+        Ok(Self {
+            pool,
+            locks,
+            local: std::sync::Arc::default(),
+        })
     }
 
     /// Takes the advisory lock for `name` in a transaction on a lock
@@ -66,10 +76,18 @@ impl PostgresStore {
             }
             _ => StoreError::Database(e),
         };
-        let mut tx = self.locks.begin().await.map_err(timeout)?;
+        let waited = std::time::Instant::now();
+        let local = tokio::time::timeout(LOCK_WAIT, self.local.lock(&name.to_owned()))
+            .await
+            .map_err(|_| StoreError::LockTimeout(name.to_owned()))?;
+        let left = LOCK_WAIT.saturating_sub(waited.elapsed());
+        let mut tx = tokio::time::timeout(left, self.locks.begin())
+            .await
+            .map_err(|_| StoreError::LockTimeout(name.to_owned()))?
+            .map_err(timeout)?;
         sqlx::query(&format!(
             "SET LOCAL lock_timeout = '{}ms'",
-            LOCK_WAIT.as_millis()
+            left.as_millis().max(1)
         ))
         .execute(&mut *tx)
         .await?;
@@ -78,7 +96,7 @@ impl PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(timeout)?;
-        Ok(Box::new(AdvisoryGuard(tx)))
+        Ok(Box::new(AdvisoryGuard(tx, local)))
     }
 
     /// The connection pool.
@@ -111,7 +129,7 @@ super::sql::impl_store!(
     PostgresStore,
     sqlx::Postgres,
     "postgres",
-    "./migrations/postgres"
+    crate::store::POSTGRES_MIGRATIONS
 );
 
 impl PostgresStore {
@@ -135,11 +153,24 @@ pub async fn grant_server_role(owner_url: &str, app_url: &str) -> StoreResult<St
         .await?;
     app.close().await?;
     let mut owner = PgConnection::connect(owner_url).await?;
+    let owner_role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&mut owner)
+        .await?;
+    if owner_role == role {
+        return Err(StoreError::Database(sqlx::Error::Configuration(
+            format!(
+                "AURAVEST_DATABASE_OWNER_URL and DATABASE_URL are both the role {role}; \
+                 the server needs a role of its own"
+            )
+            .into(),
+        )));
+    }
     let quoted = format!("\"{}\"", role.replace('"', "\"\""));
     let statements = [
         format!("GRANT USAGE ON SCHEMA public TO {quoted}"),
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"),
-        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}"),
+        // USAGE is what `nextval` (the serial ids) needs; no `setval`.
+        format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {quoted}"),
         format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {quoted}"),
         format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {quoted}"),
     ];

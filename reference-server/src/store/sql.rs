@@ -87,7 +87,7 @@ pub(super) fn placeholders(first: usize, count: usize) -> String {
 /// `$db` pool type and an inherent `leader_lock(&self, name)`), with the
 /// migrations embedded from `$migrations`.
 macro_rules! impl_store {
-    ($store:ident, $db:ty, $backend:literal, $migrations:literal) => {
+    ($store:ident, $db:ty, $backend:literal, $migrations:expr) => {
         mod imp {
             use std::collections::BTreeMap;
 
@@ -102,7 +102,7 @@ macro_rules! impl_store {
                 AuditAction, AuditEntry, AuditRow, DailyClose, GoalInput, GoalRecord, LastPrice,
                 LeaderLock, PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord, Role,
                 Rotation, Store, StoreError, StoreResult, TransactionRow, UserData, UserRecord,
-                HeldLock, LedgerLock, LoginClaim,
+                HeldLock, LedgerClaim, LedgerLock, LoginClaim,
             };
             use auravest_core::TransactionRecord;
 
@@ -254,40 +254,52 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() > 0)
             }
 
+            /// Rows per INSERT statement (10 parameters each, well under
+            /// both databases' limits).
+            const INSERT_BATCH: usize = 100;
+
             /// Inserts transaction rows inside `tx` with seqs after
-            /// `last_seq`, moving the portfolio's counter on.
+            /// `last_seq`, a batch of rows per statement.
             async fn insert_rows(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 portfolio_id: Uuid,
                 last_seq: i64,
                 rows: &[TransactionRecord],
             ) -> StoreResult<Vec<TransactionRow>> {
-                let mut stored = Vec::with_capacity(rows.len());
-                for (seq, record) in (last_seq + 1..).zip(rows) {
-                    let row = TransactionRow {
+                let stored: Vec<TransactionRow> = (last_seq + 1..)
+                    .zip(rows)
+                    .map(|(seq, record)| TransactionRow {
                         id: Uuid::new_v4(),
                         portfolio_id,
                         seq,
                         record: record.clone(),
-                    };
-                    sqlx::query(
+                    })
+                    .collect();
+                for batch in stored.chunks(INSERT_BATCH) {
+                    let values = (0..batch.len())
+                        .map(|i| format!("({})", placeholders(i * 10 + 1, 10)))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
                         "INSERT INTO transactions (id, portfolio_id, seq, date, kind, symbol, \
-                         quantity, price, fee, currency) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    )
-                    .bind(row.id)
-                    .bind(portfolio_id)
-                    .bind(seq)
-                    .bind(&record.date)
-                    .bind(&record.kind)
-                    .bind(record.symbol.as_deref())
-                    .bind(record.quantity.as_deref())
-                    .bind(record.price.as_deref())
-                    .bind(record.fee.as_deref())
-                    .bind(&record.currency)
-                    .execute(&mut **tx)
-                    .await?;
-                    stored.push(row);
+                         quantity, price, fee, currency) VALUES {values}"
+                    );
+                    let mut query = sqlx::query(&sql);
+                    for row in batch {
+                        let r = &row.record;
+                        query = query
+                            .bind(row.id)
+                            .bind(portfolio_id)
+                            .bind(row.seq)
+                            .bind(&r.date)
+                            .bind(&r.kind)
+                            .bind(r.symbol.as_deref())
+                            .bind(r.quantity.as_deref())
+                            .bind(r.price.as_deref())
+                            .bind(r.fee.as_deref())
+                            .bind(&r.currency);
+                    }
+                    query.execute(&mut **tx).await?;
                 }
                 Ok(stored)
             }
@@ -296,7 +308,6 @@ macro_rules! impl_store {
             struct LedgerTx {
                 tx: sqlx::Transaction<'static, $db>,
                 portfolio: PortfolioRecord,
-                rows: Vec<TransactionRow>,
                 last_seq: i64,
             }
 
@@ -304,10 +315,6 @@ macro_rules! impl_store {
             impl LedgerLock for LedgerTx {
                 fn portfolio(&self) -> &PortfolioRecord {
                     &self.portfolio
-                }
-
-                fn rows(&self) -> &[TransactionRow] {
-                    &self.rows
                 }
 
                 async fn insert(
@@ -384,7 +391,7 @@ macro_rules! impl_store {
 
             /// Orders transactions as stored: by date, then by insertion.
             fn in_stored_order(rows: &mut [TransactionRow]) {
-                rows.sort_by(|a, b| a.record.date.cmp(&b.record.date).then(a.seq.cmp(&b.seq)));
+                $crate::store::sort_rows(rows);
             }
 
             #[async_trait]
@@ -394,7 +401,10 @@ macro_rules! impl_store {
                 }
 
                 async fn migrate(&self) -> StoreResult<()> {
-                    sqlx::migrate!($migrations).run(&self.pool).await?;
+                    sqlx::migrate::Migrator::new($crate::store::Embedded($migrations))
+                        .await?
+                        .run(&self.pool)
+                        .await?;
                     Ok(())
                 }
 
@@ -631,6 +641,15 @@ macro_rules! impl_store {
                         "DELETE FROM audit_subjects WHERE user_id = $1",
                     ];
                     let mut tx = self.pool.begin().await?;
+                    // The rows other changes lock first, in the same order:
+                    // the user, then the user's portfolios.
+                    if !lock_user(&mut tx, id).await? {
+                        return Ok(false);
+                    }
+                    sqlx::query("UPDATE portfolios SET version = version + 1 WHERE user_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                     for sql in STATEMENTS {
                         sqlx::query(sql).bind(id).execute(&mut *tx).await?;
                     }
@@ -872,6 +891,15 @@ macro_rules! impl_store {
                     const OWNED: &str =
                         "EXISTS (SELECT 1 FROM portfolios WHERE id = $1 AND user_id = $2)";
                     let mut tx = self.pool.begin().await?;
+                    // The portfolio row first, as every ledger change locks it
+                    // (no deadlock with a change in flight).
+                    sqlx::query(
+                        "UPDATE portfolios SET version = version + 1 WHERE id = $1 AND user_id = $2",
+                    )
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
                     for table in ["summaries", "transactions"] {
                         let sql =
                             format!("DELETE FROM {table} WHERE portfolio_id = $1 AND {OWNED}");
@@ -946,7 +974,9 @@ macro_rules! impl_store {
                     id: Uuid,
                     record: &TransactionRecord,
                 ) -> StoreResult<Option<TransactionRow>> {
+                    // The portfolio row first, as every ledger change locks it.
                     let mut tx = self.pool.begin().await?;
+                    bump_version(&mut tx, portfolio_id).await?;
                     let sql = format!(
                         "UPDATE transactions SET date = $3, kind = $4, symbol = $5, \
                          quantity = $6, price = $7, fee = $8, currency = $9 \
@@ -966,7 +996,6 @@ macro_rules! impl_store {
                         .await?;
                     let row = row.as_ref().map(transaction_row).transpose()?;
                     if row.is_some() {
-                        bump_version(&mut tx, portfolio_id).await?;
                         tx.commit().await?;
                     }
                     Ok(row)
@@ -977,7 +1006,9 @@ macro_rules! impl_store {
                     portfolio_id: Uuid,
                     id: Uuid,
                 ) -> StoreResult<bool> {
+                    // The portfolio row first, as every ledger change locks it.
                     let mut tx = self.pool.begin().await?;
+                    bump_version(&mut tx, portfolio_id).await?;
                     let done =
                         sqlx::query("DELETE FROM transactions WHERE id = $1 AND portfolio_id = $2")
                             .bind(id)
@@ -987,7 +1018,6 @@ macro_rules! impl_store {
                     if done.rows_affected() == 0 {
                         return Ok(false);
                     }
-                    bump_version(&mut tx, portfolio_id).await?;
                     tx.commit().await?;
                     Ok(true)
                 }
@@ -996,39 +1026,39 @@ macro_rules! impl_store {
                     &self,
                     user_id: Uuid,
                     portfolio_id: Uuid,
-                ) -> StoreResult<Option<Box<dyn LedgerLock>>> {
+                    expected_version: i64,
+                ) -> StoreResult<LedgerClaim> {
                     let mut tx = self.pool.begin().await?;
                     let sql = format!(
                         "UPDATE portfolios SET version = version + 1 \
-                         WHERE id = $1 AND user_id = $2 RETURNING {PORTFOLIO_COLUMNS}, last_seq"
+                         WHERE id = $1 AND user_id = $2 AND version = $3 \
+                         RETURNING {PORTFOLIO_COLUMNS}, last_seq"
                     );
-                    let Some(row) = sqlx::query(&sql)
+                    let row = sqlx::query(&sql)
                         .bind(portfolio_id)
                         .bind(user_id)
+                        .bind(expected_version)
                         .fetch_optional(&mut *tx)
-                        .await?
-                    else {
-                        return Ok(None);
+                        .await?;
+                    let Some(row) = row else {
+                        drop(tx);
+                        let exists: Option<i64> = sqlx::query_scalar(
+                            "SELECT version FROM portfolios WHERE id = $1 AND user_id = $2",
+                        )
+                        .bind(portfolio_id)
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                        return Ok(match exists {
+                            Some(_) => LedgerClaim::Changed,
+                            None => LedgerClaim::Missing,
+                        });
                     };
                     let portfolio = portfolio_row(&row)?;
                     let last_seq: i64 = row.try_get("last_seq")?;
-                    let sql = format!(
-                        "SELECT {TRANSACTION_COLUMNS} FROM transactions WHERE portfolio_id = $1 \
-                         ORDER BY date, seq"
-                    );
-                    let found = sqlx::query(&sql)
-                        .bind(portfolio_id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let mut rows = found
-                        .iter()
-                        .map(transaction_row)
-                        .collect::<StoreResult<Vec<_>>>()?;
-                    in_stored_order(&mut rows);
-                    Ok(Some(Box::new(LedgerTx {
+                    Ok(LedgerClaim::Locked(Box::new(LedgerTx {
                         tx,
                         portfolio,
-                        rows,
                         last_seq,
                     })))
                 }

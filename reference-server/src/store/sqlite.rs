@@ -37,12 +37,11 @@ pub struct SqliteStore {
 /// The named locks of every SQLite database this process has open, by
 /// `<database>\0<name>`. A SQLite database is served by one process, so a
 /// lock in the process is a lock on the database.
-static NAMED_LOCKS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
-> = std::sync::LazyLock::new(Default::default);
+static NAMED_LOCKS: std::sync::LazyLock<crate::keyed::KeyedLocks<String>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// A held named lock.
-struct NamedGuard(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+struct NamedGuard(#[allow(dead_code)] crate::keyed::KeyGuard);
 
 impl HeldLock for NamedGuard {}
 
@@ -101,17 +100,8 @@ impl SqliteStore {
 
     /// Takes the named lock of this database (see [`NAMED_LOCKS`]).
     async fn named_lock(&self, name: &str) -> StoreResult<Box<dyn HeldLock>> {
-        let mutex = {
-            let mut locks = NAMED_LOCKS
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            std::sync::Arc::clone(
-                locks
-                    .entry(format!("{}\0{name}", self.lock_scope))
-                    .or_default(),
-            )
-        };
-        match tokio::time::timeout(LOCK_WAIT, mutex.lock_owned()).await {
+        let key = format!("{}\0{name}", self.lock_scope);
+        match tokio::time::timeout(LOCK_WAIT, NAMED_LOCKS.lock(&key)).await {
             Ok(guard) => Ok(Box::new(NamedGuard(guard))),
             Err(_) => Err(StoreError::LockTimeout(name.to_owned())),
         }
@@ -152,7 +142,12 @@ impl SqliteStore {
     }
 }
 
-super::sql::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite", "./migrations/sqlite");
+super::sql::impl_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "sqlite",
+    crate::store::SQLITE_MIGRATIONS
+);
 
 /// Creates the database file readable by its owner only (0600), unless it
 /// exists. SQLite gives its `-wal` and `-shm` files the database file's mode.
@@ -174,15 +169,20 @@ fn create_private(file: &std::path::Path) -> std::io::Result<()> {
 impl SqliteStore {
     /// After an account is erased: copies the write-ahead log into the
     /// (zero-filled) database pages and empties it, so the erased rows are
-    /// not left in old log frames either. Best effort: a busy database is
-    /// checkpointed later by SQLite itself.
+    /// not left in old log frames either. In the background (it waits for
+    /// the write lock), and best effort: a busy database is checkpointed
+    /// later by SQLite itself.
+    #[allow(clippy::unused_async)]
     async fn after_erase(&self) {
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-        {
-            tracing::warn!(error = %e, "checkpoint after an erasure failed");
-        }
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, "checkpoint after an erasure failed");
+            }
+        });
     }
 }
 

@@ -178,6 +178,8 @@ async fn replica(store: Arc<dyn Store>, delay: Duration) -> AppState {
         prices,
         assistant: auravest_reference_server::state::AssistantSlot::disabled(),
         ledgers: auravest_reference_server::ledger::LedgerCache::default(),
+        ledger_locks: Default::default(),
+        drafting: Default::default(),
     })
 }
 
@@ -211,4 +213,42 @@ async fn two_refreshers_on_one_postgres_database_only_one_runs() {
 
     drop((ra, rb, a, b));
     db.drop_db().await;
+}
+
+/// A backfill that failed (the source was down) is tried again after its
+/// back-off, and then stores the closes; it is never marked as done for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_backfill_is_retried_after_its_back_off() {
+    let app = app().await;
+    let store = Arc::clone(&app.state.store);
+    let source = Arc::new(
+        MemorySource::new("memory", 10)
+            .with_closes("AAPL", &[("2024-01-02", 185.64), ("2024-01-03", 184.25)]),
+    );
+    source.fail_with(auravest_market::Error::Unavailable {
+        source_name: "memory".to_owned(),
+        reason: "down for the test".to_owned(),
+    });
+    let market = Arc::new(Market::new(Arc::new(Chain::new(vec![
+        Arc::clone(&source) as Arc<dyn auravest_market::QuoteSource>
+    ]))));
+    let prices = PriceService::new(market, Arc::clone(&store), None, app.state.metrics.clone())
+        .with_backfill_retry(Duration::from_millis(1500));
+    let want = [("AAPL".to_owned(), "2024-01-01".parse().unwrap())];
+    let to = "2024-01-05".parse().unwrap();
+    assert!(
+        !prices.backfill(&want, to).await.unwrap(),
+        "nothing stored while down"
+    );
+    source.clear_failure();
+    // Within the back-off: not asked again.
+    prices.backfill(&want, to).await.unwrap();
+    let syms = vec!["AAPL".to_owned()];
+    assert!(store.closes(&syms, None, None).await.unwrap().is_empty());
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    assert!(
+        prices.backfill(&want, to).await.unwrap(),
+        "retried and stored"
+    );
+    assert_eq!(store.closes(&syms, None, None).await.unwrap().len(), 2);
 }

@@ -18,7 +18,7 @@ use auravest_reference_server::store::postgres::PostgresStore;
 use auravest_reference_server::store::sql::connect_url;
 use auravest_reference_server::store::sqlite::SqliteStore;
 use auravest_reference_server::store::{
-    AuditAction, AuditEntry, DailyClose, GoalInput, GoalRecord, LastPrice, LoginClaim,
+    AuditAction, AuditEntry, DailyClose, GoalInput, GoalRecord, LastPrice, LedgerClaim, LoginClaim,
     PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord, Role, Rotation, Store, StoreError,
     UserRecord,
 };
@@ -522,9 +522,10 @@ async fn login_failures_and_lock(db: &Db) {
     );
 }
 
-/// The ledger lock: rows read under it, changes seen by no one until the
-/// commit (which bumps the version), nothing kept when it is dropped, and
-/// a second lock of the portfolio waiting for the first.
+/// The ledger lock: taken only at the version the caller checked, changes
+/// seen by no one until the commit (which bumps the version), nothing kept
+/// when it is dropped, and a second lock of the portfolio waiting for the
+/// first.
 async fn ledger_lock(db: &Db) {
     let u = stored_user(db, "a").await;
     let p = stored_portfolio(db, u.id, "Main").await;
@@ -541,17 +542,19 @@ async fn ledger_lock(db: &Db) {
         .unwrap()
         .version;
     assert_eq!(v1, 1, "inserting bumps the version");
-    assert!(
-        db.store
-            .lock_ledger(Uuid::new_v4(), p.id)
-            .await
-            .unwrap()
-            .is_none(),
-        "another owner's portfolio cannot be locked"
-    );
+    let claim = |user, version| db.store.lock_ledger(user, p.id, version);
+    assert!(matches!(
+        claim(Uuid::new_v4(), v1).await.unwrap(),
+        LedgerClaim::Missing
+    ));
+    assert!(matches!(
+        claim(u.id, v1 - 1).await.unwrap(),
+        LedgerClaim::Changed
+    ));
     // Dropped without a commit: nothing changes.
-    let mut lock = db.store.lock_ledger(u.id, p.id).await.unwrap().unwrap();
-    assert_eq!(lock.rows().len(), 1);
+    let LedgerClaim::Locked(mut lock) = claim(u.id, v1).await.unwrap() else {
+        panic!("the portfolio is at {v1}");
+    };
     assert_eq!(lock.portfolio().version, v1 + 1);
     lock.insert(&[buy("2024-01-03", "MSFT", "2")])
         .await
@@ -568,42 +571,47 @@ async fn ledger_lock(db: &Db) {
         v1
     );
     // Committed: insert, update and delete land together.
-    let mut lock = db.store.lock_ledger(u.id, p.id).await.unwrap().unwrap();
-    let first = lock.rows()[0].id;
-    let added = lock
-        .insert(&[buy("2024-01-03", "MSFT", "2")])
-        .await
-        .unwrap();
-    assert_eq!(added.len(), 1);
-    assert!(added[0].seq > lock.rows()[0].seq);
+    let first = db.store.transactions(p.id).await.unwrap()[0].clone();
+    let LedgerClaim::Locked(mut lock) = claim(u.id, v1).await.unwrap() else {
+        panic!("the portfolio is at {v1}");
+    };
+    let rows: Vec<_> = (0..250)
+        .map(|i| buy("2024-01-03", "MSFT", &format!("{}", i + 1)))
+        .collect();
+    let added = lock.insert(&rows).await.unwrap();
+    assert_eq!(added.len(), 250, "batched inserts keep every row");
+    assert!(added[0].seq > first.seq);
+    assert!(added.windows(2).all(|w| w[0].seq + 1 == w[1].seq));
     let changed = lock
-        .update(first, &buy("2024-01-02", "AAPL", "5"))
+        .update(first.id, &buy("2024-01-02", "AAPL", "5"))
         .await
         .unwrap()
         .expect("the row");
     assert_eq!(changed.record.quantity.as_deref(), Some("5"));
     assert!(lock.delete(added[0].id).await.unwrap());
     assert!(!lock.delete(Uuid::new_v4()).await.unwrap());
-    // Another lock waits for this one.
+    // Another lock at the same version waits for this one, then finds the
+    // portfolio changed.
     let store = Arc::clone(&db.store);
     let (uid, pid) = (u.id, p.id);
+    let (started_tx, started) = tokio::sync::oneshot::channel();
     let second = tokio::spawn(async move {
-        let l = store.lock_ledger(uid, pid).await.unwrap().unwrap();
-        (l.rows().len(), l.rows()[0].record.quantity.clone())
+        started_tx.send(()).ok();
+        matches!(
+            store.lock_ledger(uid, pid, v1).await.unwrap(),
+            LedgerClaim::Changed
+        )
     });
+    started.await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         !second.is_finished(),
         "a second lock must wait for the first"
     );
     lock.commit().await.unwrap();
-    let (rows, qty) = second.await.unwrap();
-    assert_eq!(rows, 1);
-    assert_eq!(
-        qty.as_deref(),
-        Some("5"),
-        "the second lock reads the first's commit"
-    );
+    assert!(second.await.unwrap(), "the second finds the first's commit");
+    let stored = db.store.transactions(p.id).await.unwrap();
+    assert_eq!(stored.len(), 250);
     assert_eq!(
         db.store
             .portfolio(u.id, p.id)
@@ -710,9 +718,12 @@ async fn capped_creations(db: &Db) {
 async fn named_lock_exclusive(db: &Db) {
     let held = db.store.lock("community").await.unwrap();
     let store = Arc::clone(&db.store);
+    let (started_tx, started) = tokio::sync::oneshot::channel();
     let waiter = tokio::spawn(async move {
+        started_tx.send(()).ok();
         let _second = store.lock("community").await.unwrap();
     });
+    started.await.unwrap();
     let other = db.store.lock("another").await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!waiter.is_finished(), "the second holder must wait");

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The fuzz targets in fuzz/ (cargo fuzz, libFuzzer, nightly toolchain).
+#
+#   bash scripts/fuzz.sh ci             # each target for FUZZ_SECONDS (10) on a copy of its corpus
+#   bash scripts/fuzz.sh long 600       # each target for 600 s, growing fuzz/corpus/<target>
+#   bash scripts/fuzz.sh long 600 NAME  # one target
+#
+# Builds once into a target folder under the home folder (kept between runs)
+# with no sanitizer: the targets are safe Rust, and what they hunt is panics,
+# overflows (debug assertions are on) and broken invariants. A crash leaves
+# its input under fuzz/artifacts/<target>/; each one found so far is kept as
+# a regression test in the crate it belongs to.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-ci}
+target_dir=${AURAVEST_FUZZ_TARGET_DIR:-$HOME/.cache/auravest-fuzz-target}
+flags=(--sanitizer none --target-dir "$target_dir")
+targets=$(cargo +nightly fuzz list)
+if [ -n "${3:-}" ]; then targets=$3; fi
+cargo +nightly fuzz build "${flags[@]}"
+for t in $targets; do
+  mkdir -p "fuzz/corpus/$t"
+  case "$mode" in
+    ci)
+      work=$(mktemp -d)
+      cp -r "fuzz/corpus/$t/." "$work/"
+      seconds=${FUZZ_SECONDS:-10}
+      log=$(cargo +nightly fuzz run "${flags[@]}" "$t" "$work" -- \
+        -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1) || {
+        echo "$log" | tail -40
+        echo "fuzz: $t FAILED" >&2
+        rm -rf "$work"
+        exit 1
+      }
+      rm -rf "$work"
+      runs=$(echo "$log" | sed -n 's/^stat::number_of_executed_units: *//p' | tail -n1)
+      cov=$(echo "$log" | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/\1/p' | tail -n1)
+      echo "fuzz: $t ${runs:-?} runs in ${seconds}s, coverage ${cov:-?} ok"
+      ;;
+    long)
+      seconds=${2:-600}
+      log=$(cargo +nightly fuzz run "${flags[@]}" "$t" "fuzz/corpus/$t" -- \
+        -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1) || {
+        echo "$log" | tail -60
+        echo "fuzz: $t FAILED" >&2
+        exit 1
+      }
+      runs=$(echo "$log" | sed -n 's/^stat::number_of_executed_units: *//p' | tail -n1)
+      cov=$(echo "$log" | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\).*/\1 \2/p' | tail -n1)
+      echo "fuzz: $t ${runs:-?} runs in ${seconds}s, coverage (cov ft) ${cov:-?} ok"
+      ;;
+    *)
+      echo "usage: scripts/fuzz.sh ci | long SECONDS [TARGET]" >&2
+      exit 2
+      ;;
+  esac
+done
