@@ -13,5 +13,5 @@ if [ -d "$db/crates" ]; then
 else
   echo "deny: advisories not checked (no RustSec database at $db; it comes from GitHub, which is unreachable here)"
 fi
-cargo deny --locked check --disable-fetch "${checks[@]}"
+cargo deny --locked check "${checks[@]}"
 echo "deny: ${checks[*]} ok"

@@ -36,7 +36,7 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         community::unmark_helpful, community::member_posts, community::most_held,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::ErrorCode)),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &Conventions),
     tags(
         (name = "auth", description = "Registration, login and tokens"),
         (name = "me", description = "Profile, export, deletion and usage"),
@@ -66,6 +66,96 @@ impl Modify for Bearer {
                     .build(),
             ),
         );
+    }
+}
+
+/// What every operation shares, added where an annotation left it out:
+/// its path parameters (taken from the path template: `id` and `tx` are
+/// UUIDs, the rest strings) and the errors the server's layers can answer
+/// on any route, each in the JSON error shape: 400 (a malformed path
+/// parameter or query string), 401 (on authenticated routes), 404, 413
+/// (with a body), 422, 429 (the per-IP and per-user limits), 500 and 503
+/// (a dependency, the database being busy, or the request's time limit).
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
+        let error = |why: &str| {
+            ResponseBuilder::new()
+                .description(why)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            let names: Vec<String> = path
+                .split('/')
+                .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .map(str::to_owned)
+                .collect();
+            let ops: [&mut Option<Operation>; 5] = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                let params = op.parameters.get_or_insert_with(Vec::new);
+                for name in &names {
+                    let declared = params
+                        .iter()
+                        .any(|p| &p.name == name && p.parameter_in == ParameterIn::Path);
+                    if declared {
+                        continue;
+                    }
+                    let mut schema = ObjectBuilder::new().schema_type(Type::String);
+                    if name == "id" || name == "tx" {
+                        schema = schema.format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+                    }
+                    params.push(
+                        ParameterBuilder::new()
+                            .name(name)
+                            .parameter_in(ParameterIn::Path)
+                            .required(Required::True)
+                            .schema(Some(schema.build()))
+                            .build(),
+                    );
+                }
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let with_body = op.request_body.is_some();
+                let mut errors = vec![
+                    ("400", "A malformed path parameter or query string"),
+                    ("404", "No such resource (or not the caller's)"),
+                    ("422", "A field is invalid (named in `fields`)"),
+                    ("429", "Too many requests; see Retry-After"),
+                    ("500", "An internal error; the log has the request id"),
+                    (
+                        "503",
+                        "A dependency is unavailable, the database is busy, or the request took too long",
+                    ),
+                ];
+                if secured {
+                    errors.push(("401", "Not signed in, or the token has expired"));
+                }
+                if with_body {
+                    errors.push(("413", "The request body is too large"));
+                }
+                for (code, why) in errors {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(why).into());
+                }
+            }
+        }
     }
 }
 

@@ -877,7 +877,7 @@ pub async fn symbol_posts(
 
 /// Tickers talked about unusually often today.
 #[utoipa::path(get, path = "/api/v1/community/trending/tickers", tag = "community",
-    responses((status = 200, description = "`Vec<auravest_social::TrendingTicker>`", body = Object)),
+    responses((status = 200, description = "`Vec<auravest_social::TrendingTicker>`", body = Vec<Object>)),
     security(("bearer" = [])))]
 pub async fn trending_tickers(
     State(state): State<AppState>,
@@ -958,7 +958,7 @@ pub async fn share_performance(
 /// (percent only), highest first.
 #[utoipa::path(get, path = "/api/v1/community/leaderboards/performers", tag = "community",
     params(PerformersParams),
-    responses((status = 200, description = "`Vec<auravest_social::PerformerEntry>`", body = Object),
+    responses((status = 200, description = "`Vec<auravest_social::PerformerEntry>`", body = Vec<Object>),
         (status = 422, description = "`period` missing or malformed, `limit` invalid",
             body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -980,7 +980,7 @@ pub async fn top_performers(
 /// answers marked helpful (anonymous posts never count; wealth plays no part).
 #[utoipa::path(get, path = "/api/v1/community/leaderboards/contributors", tag = "community",
     params(ContributorsParams),
-    responses((status = 200, description = "`Vec<auravest_social::ContributorEntry>`", body = Object),
+    responses((status = 200, description = "`Vec<auravest_social::ContributorEntry>`", body = Vec<Object>),
         (status = 422, description = "`days` or `limit` invalid", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn top_contributors(
@@ -1000,7 +1000,7 @@ pub async fn top_contributors(
 /// (a ticker needs three such holders; never who holds what).
 #[utoipa::path(get, path = "/api/v1/community/most-held", tag = "community",
     params(LimitParams),
-    responses((status = 200, description = "`Vec<auravest_social::HeldSymbol>`", body = Object),
+    responses((status = 200, description = "`Vec<auravest_social::HeldSymbol>`", body = Vec<Object>),
         (status = 422, description = "`limit` invalid", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn most_held(
@@ -1182,7 +1182,7 @@ pub async fn mark_read(
 
 /// Posts with open flags, most flagged first (moderators).
 #[utoipa::path(get, path = "/api/v1/community/moderation/flags", tag = "community",
-    responses((status = 200, description = "`Vec<auravest_social::QueueItem>`", body = Object),
+    responses((status = 200, description = "`Vec<auravest_social::QueueItem>`", body = Vec<Object>),
         (status = 403, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn moderation_queue(

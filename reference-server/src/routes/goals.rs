@@ -57,7 +57,7 @@ pub struct GoalView {
     pub expected_return: Option<f64>,
     /// Progress against the value of all the user's portfolios
     /// (`auravest_bias::GoalProgress`), when they could be valued.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub progress: Option<Value>,
 }
 

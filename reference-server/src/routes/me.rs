@@ -177,7 +177,7 @@ pub struct ExportResponse {
     /// The community's record of the caller (`auravest_social::MemberExport`:
     /// the member, every post and comment, follows, notifications); null
     /// when they never took part.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub community: Option<auravest_social::MemberExport>,
 }
 

@@ -1415,12 +1415,12 @@ pub struct InsightsView {
     pub goals: Vec<Value>,
     /// The recommended allocation for the user's risk profile; null until
     /// the questionnaire is taken (see `recommendation_note`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub recommendation: Option<Value>,
     /// Why there is no recommendation, when there is none.
     pub recommendation_note: Option<String>,
     /// Shares to buy (+) or sell (-) to move toward the recommendation.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub rebalancing: Option<Value>,
     /// The disclaimer.
     pub disclaimer: &'static str,
