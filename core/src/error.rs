@@ -230,3 +230,17 @@ impl Error {
         }
     }
 }
+
+/// The longest piece of user text an error message repeats, in characters.
+const SHOWN_CHARS: usize = 40;
+
+/// `text` as an error message repeats it: at most [`SHOWN_CHARS`] characters,
+/// with `…` when cut, so a huge input never makes a huge message.
+pub(crate) fn shown(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars.by_ref().take(SHOWN_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
