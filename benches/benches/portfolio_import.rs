@@ -11,7 +11,8 @@ use criterion::{BatchSize, Criterion, criterion_main};
 /// A buy of 10 or a sale of 5 of one of 50 symbols, so every symbol always
 /// holds shares and no row conflicts with another.
 fn row(day: u64, i: u64) -> TransactionRecord {
-    let date = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN) + chrono::Days::new(day);
+    let date =
+        NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN) + chrono::Days::new(day);
     let sell = i % 100 >= 50;
     TransactionRecord {
         date: date.format("%Y-%m-%d").to_string(),
@@ -35,10 +36,11 @@ fn bench(c: &mut Criterion) {
     // 40,000 stored rows on even days; 10,000 new ones on odd days across them.
     let stored_rows = parsed((0..40_000).map(|i| row(2 * i, i)));
     let new_rows = parsed((0..10_000).map(|k| row(8 * k + 1, k + 1)));
-    let mut stored = Portfolio::new(Currency::USD).with_today(
-        NaiveDate::from_ymd_opt(2200, 1, 1).unwrap_or(NaiveDate::MAX),
-    );
-    let report = stored.import(stored_rows, false).expect("stored rows import");
+    let mut stored = Portfolio::new(Currency::USD)
+        .with_today(NaiveDate::from_ymd_opt(2200, 1, 1).unwrap_or(NaiveDate::MAX));
+    let report = stored
+        .import(stored_rows, false)
+        .expect("stored rows import");
     assert_eq!(report.imported, 40_000);
 
     // Check the answer once.

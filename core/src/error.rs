@@ -182,7 +182,11 @@ pub enum Error {
     #[error("money-weighted return: {0}")]
     NoIrr(&'static str),
     /// A date outside the supported range [`crate::MIN_DATE`] ..= [`crate::MAX_DATE`].
-    #[error("{field}: {date} is outside the supported range {} to {}", crate::MIN_DATE, crate::MAX_DATE)]
+    #[error(
+        "{field}: {date} is outside the supported range {} to {}",
+        crate::MIN_DATE,
+        crate::MAX_DATE
+    )]
     DateOutOfRange {
         /// The field at fault (`date`, or the CSV column).
         field: &'static str,
@@ -191,7 +195,9 @@ pub enum Error {
     },
     /// A buy or split would make a position hold more than
     /// [`crate::MAX_POSITION_QUANTITY`] shares.
-    #[error("quantity: the {kind} of {symbol} on {date} would make the position larger than {max} shares")]
+    #[error(
+        "quantity: the {kind} of {symbol} on {date} would make the position larger than {max} shares"
+    )]
     PositionTooLarge {
         /// The position.
         symbol: Symbol,

@@ -80,9 +80,10 @@ impl Money {
     /// [`Error::Overflow`] when the difference does not fit a decimal.
     pub fn checked_sub(self, other: Self) -> Result<Self> {
         self.same_currency(&other)?;
-        let difference = self.amount.checked_sub(other.amount).ok_or_else(|| {
-            Error::overflow(format!("a difference of {} amounts", self.currency))
-        })?;
+        let difference = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or_else(|| Error::overflow(format!("a difference of {} amounts", self.currency)))?;
         Ok(Self::new(difference, self.currency))
     }
 
@@ -290,7 +291,10 @@ mod tests {
 
     #[test]
     fn text_inputs_have_at_most_ten_decimal_places() {
-        assert_eq!(MAX_POSITION_QUANTITY, Decimal::new(1_000_000_000_000_000, 0));
+        assert_eq!(
+            MAX_POSITION_QUANTITY,
+            Decimal::new(1_000_000_000_000_000, 0)
+        );
         assert_eq!(MIN_SPLIT_RATIO, Decimal::new(1, 3));
         assert_eq!(MAX_SPLIT_RATIO, Decimal::new(1000, 0));
         assert!(Quantity::parse("quantity", "0.0000000001").is_ok());

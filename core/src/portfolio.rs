@@ -925,8 +925,13 @@ mod tests {
         let mut p = Portfolio::new(Currency::USD).with_today(on(10 * n));
         for i in 0..n {
             let symbol = format!("S{}", i % 20);
-            p.insert(trade(on(2 * i), &symbol, i % 40 >= 20, if i % 40 >= 20 { 5 } else { 10 }))
-                .unwrap();
+            p.insert(trade(
+                on(2 * i),
+                &symbol,
+                i % 40 >= 20,
+                if i % 40 >= 20 { 5 } else { 10 },
+            ))
+            .unwrap();
         }
         p
     }
@@ -994,12 +999,19 @@ mod tests {
                     .position(&Symbol::new(&format!("S{k}")).unwrap())
                     .map_or(Decimal::ZERO, Position::quantity);
                 let q = u32::try_from(held.mantissa()).unwrap();
-                (k as usize + 2, trade(on(2 * 20 + 2 * k - 1), &format!("S{k}"), true, q))
+                (
+                    k as usize + 2,
+                    trade(on(2 * 20 + 2 * k - 1), &format!("S{k}"), true, q),
+                )
             })
             .collect();
         let (merged, errors) = merge(&p, conflicts);
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors.iter().all(|e| e.reason.contains("it would break the stored sell")));
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.reason.contains("it would break the stored sell"))
+        );
         assert_eq!(merged.imported, 0);
         assert_eq!(merged.stats.replays, 4);
         assert_eq!(merged.transactions, p.transactions);

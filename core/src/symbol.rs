@@ -65,9 +65,10 @@ impl Symbol {
         if value.chars().any(char::is_whitespace) {
             return fail("contains whitespace");
         }
-        if !value.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '^' | '=' | '_' | '&')
-        }) {
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '^' | '=' | '_' | '&'))
+        {
             return fail("only letters, digits and . - ^ = _ & are allowed");
         }
         if !value.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '^') {
@@ -160,7 +161,10 @@ mod tests {
     fn rejects_path_and_formula_shapes() {
         for (s, reason) in [
             ("..", "must start with a letter, a digit or ^"),
-            ("../../tmp/x", "only letters, digits and . - ^ = _ & are allowed"),
+            (
+                "../../tmp/x",
+                "only letters, digits and . - ^ = _ & are allowed",
+            ),
             ("/TMP/X", "only letters, digits and . - ^ = _ & are allowed"),
             ("A/B", "only letters, digits and . - ^ = _ & are allowed"),
             ("A\\B", "only letters, digits and . - ^ = _ & are allowed"),
@@ -194,7 +198,10 @@ mod tests {
     /// step, or a first character a spreadsheet reads as a formula.
     fn assert_safe(s: &Symbol) {
         let t = s.as_str();
-        assert!(!t.contains('/') && !t.contains('\\') && !t.contains(".."), "{t}");
+        assert!(
+            !t.contains('/') && !t.contains('\\') && !t.contains(".."),
+            "{t}"
+        );
         assert!(!t.starts_with(['=', '+', '-', '@', '.']), "{t}");
         assert!(!t.ends_with('.'), "{t}");
         assert!(t.len() <= MAX_SYMBOL_LEN, "{t}");
@@ -203,7 +210,9 @@ mod tests {
     #[test]
     fn no_short_symbol_is_a_path_or_a_formula() {
         // Every string of up to three characters over the dangerous alphabet.
-        let alphabet = ['A', '1', '.', '-', '^', '=', '_', '&', '/', '\\', '+', '@', ' ', '\t'];
+        let alphabet = [
+            'A', '1', '.', '-', '^', '=', '_', '&', '/', '\\', '+', '@', ' ', '\t',
+        ];
         let mut checked = 0;
         for a in alphabet {
             for b in alphabet {

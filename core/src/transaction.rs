@@ -746,7 +746,14 @@ mod tests {
             ["quantity"]
         );
         assert_eq!(
-            fields(&rec("2024-01-02", "buy", "AAPL", "1", "0.00000000001", "USD")),
+            fields(&rec(
+                "2024-01-02",
+                "buy",
+                "AAPL",
+                "1",
+                "0.00000000001",
+                "USD"
+            )),
             ["price"]
         );
         let mut r = rec("2024-01-02", "buy", "AAPL", "1", "1", "USD");
