@@ -660,7 +660,7 @@ impl Portfolio {
         }
         // Stable: rows of one date keep their file order.
         good.sort_by_key(|(_, t)| t.date);
-        let merged = self.merge(good, &mut errors)?;
+        let merged = self.merge(&good, &mut errors)?;
         errors.sort_by_key(|e| e.line);
         if !errors.is_empty() && !skip_invalid {
             return Err(Error::Import { errors });
@@ -675,7 +675,7 @@ impl Portfolio {
 
     /// Merges `new` rows (sorted by date, stably) into the log and replays it,
     /// recording the rows refused in `errors`; see [`Portfolio::import`].
-    fn merge(&self, new: Vec<(usize, Transaction)>, errors: &mut Vec<RowError>) -> Result<Merged> {
+    fn merge(&self, new: &[(usize, Transaction)], errors: &mut Vec<RowError>) -> Result<Merged> {
         let mut stats = MergeStats::default();
         let Some(first) = new.first().map(|(_, t)| t.date) else {
             return Ok(Merged {
@@ -940,7 +940,7 @@ mod tests {
         let mut errors = Vec::new();
         let mut new = new;
         new.sort_by_key(|(_, t)| t.date);
-        let merged = p.merge(new, &mut errors).unwrap();
+        let merged = p.merge(&new, &mut errors).unwrap();
         (merged, errors)
     }
 

@@ -2197,7 +2197,7 @@ fn an_interleaved_import_matches_inserting_row_by_row() {
          2024-06-01,fee,,,2,0,USD\n"
     );
     let (expected, refused) = insert_one_by_one(&stored, csv_rows(&csv));
-    let mut p = stored.clone();
+    let mut p = stored;
     let report = p.import(csv_rows(&csv), true).unwrap();
     assert_eq!(lines_fields(&report.skipped), refused);
     assert_eq!(refused, expected_rows(&[(5, "quantity"), (7, "quantity")]));

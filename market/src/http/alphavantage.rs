@@ -89,7 +89,7 @@ impl AlphaVantageSource {
                 } else {
                     format!("HTTP {}", resp.status)
                 },
-                resp.excerpt.clone(),
+                resp.excerpt,
             ));
         }
         let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {

@@ -81,14 +81,14 @@ impl StooqSource {
             return Err(Error::unavailable_with(
                 NAME,
                 format!("HTML page under HTTP {} instead of CSV", resp.status),
-                resp.excerpt.clone(),
+                resp.excerpt,
             ));
         }
         if !(200..300).contains(&resp.status) {
             return Err(Error::unavailable_with(
                 NAME,
                 format!("HTTP {}", resp.status),
-                resp.excerpt.clone(),
+                resp.excerpt,
             ));
         }
         let text = resp.text();

@@ -585,7 +585,7 @@ impl QuoteSource for YahooSource {
                 return Err(Error::unavailable_with(
                     NAME,
                     "HTML page instead of quoteSummary JSON",
-                    resp.excerpt.clone(),
+                    resp.excerpt,
                 ));
             }
             let env = parsed.map_err(|e| {
@@ -686,7 +686,7 @@ impl QuoteSource for YahooSource {
                 return Err(Error::unavailable_with(
                     NAME,
                     format!("search: HTTP {}", resp.status),
-                    resp.excerpt.clone(),
+                    resp.excerpt,
                 ));
             }
             let env: SearchEnvelope = serde_json::from_slice(&resp.body).map_err(|e| {

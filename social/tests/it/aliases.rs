@@ -409,7 +409,7 @@ proptest! {
             prop_assert!(!has_contact(alias.as_str()));
             // Stored, it reads back; chosen, it is refused.
             let json = serde_json::to_string(&alias).unwrap();
-            prop_assert_eq!(serde_json::from_str::<Alias>(&json).unwrap(), alias.clone());
+            prop_assert_eq!(&serde_json::from_str::<Alias>(&json).unwrap(), &alias);
             prop_assert_eq!(problem(policy.check(alias.as_str())), AliasProblem::LooksLikeDefault);
             let account = alias.as_str().to_ascii_lowercase();
             prop_assert!(policy.check_account_alias(&account).is_err());
