@@ -130,10 +130,11 @@ pub enum AliasProblem {
 /// `blocked_words` are refused anywhere in an alias; `reserved` names are
 /// refused as the whole alias; `staff_words` are refused as any one word of
 /// it (words split at `_`, `-` and lower-to-upper case changes, trailing
-/// digits ignored: `Mod_Team`, `TheMods`, `M0d2`). Aliases shaped like the
-/// generated defaults (`Investor` then a separator or a tail holding a digit:
-/// `Investor4821`, `Investor_Jane`, `investor-ab12cd`) are refused too. The
-/// lists are data: a deployment replaces or extends them.
+/// digits ignored: `Mod_Team`, `TheMods`, `M0d2`). An alias a member chooses
+/// ([`AliasPolicy::check_choice`], [`AliasPolicy::check_account_alias`]) must
+/// also not be shaped like a generated default (`Investor` then a separator
+/// or a tail holding a digit: `Investor4821`, `Investor_Jane`,
+/// `investor-ab12cd`). The lists are data: a deployment replaces or extends them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasPolicy {
     /// Refused anywhere in an alias, lower case.
@@ -366,12 +367,15 @@ fn looks_like_default(alias: &str) -> bool {
 }
 
 impl AliasPolicy {
-    /// Checks a proposed alias against the structural rules and this policy's words.
+    /// Checks an alias against the structural rules and this policy's words.
+    /// It does not refuse default-shaped aliases, so aliases the system
+    /// generates (here or in a host application) pass; use
+    /// [`AliasPolicy::check_choice`] for an alias a member picks.
     ///
     /// # Errors
     /// [`Error::InvalidAlias`] naming the first rule broken, checked in this
     /// order: e-mail, link, phone number, length, first character, characters,
-    /// reserved name, staff word, default look-alike, blocked word.
+    /// reserved name, staff word, blocked word.
     ///
     /// ```
     /// use auravest_social::{AliasPolicy, AliasProblem, Error};
@@ -389,21 +393,46 @@ impl AliasPolicy {
     /// ```
     pub fn check(&self, candidate: &str) -> Result<Alias> {
         shape_check(candidate, Shape::Community).map_err(invalid)?;
+        self.check_words(candidate, false)?;
+        Ok(Alias(candidate.to_owned()))
+    }
+
+    /// Checks an alias a member chooses ([`Community::change_alias`](crate::Community::change_alias)):
+    /// as [`AliasPolicy::check`], and it must not look like a generated
+    /// default (`Investor4821`, `Investor_Jane`), which only the system hands out.
+    ///
+    /// # Errors
+    /// [`Error::InvalidAlias`] naming the first rule broken, in the order of
+    /// [`AliasPolicy::check`] with [`AliasProblem::LooksLikeDefault`] before
+    /// the blocked words.
+    ///
+    /// ```
+    /// use auravest_social::{AliasPolicy, AliasProblem, Error};
+    /// let policy = AliasPolicy::default();
+    /// assert!(policy.check("Investor4821").is_ok()); // a default, as handed out
+    /// assert!(matches!(
+    ///     policy.check_choice("Investor4821"),
+    ///     Err(Error::InvalidAlias { reason: AliasProblem::LooksLikeDefault })
+    /// ));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn check_choice(&self, candidate: &str) -> Result<Alias> {
+        shape_check(candidate, Shape::Community).map_err(invalid)?;
         self.check_words(candidate, true)?;
         Ok(Alias(candidate.to_owned()))
     }
 
-    /// Checks an account alias (the name the reference server shows for an
-    /// account: 3 to [`MAX_ACCOUNT_ALIAS_LEN`] lower-case ASCII letters,
-    /// digits, `_` or `-`, starting with a letter) with the same rules as
-    /// [`AliasPolicy::check`]: no e-mail, link or phone number, no reserved
-    /// name or staff word, no blocked word read through look-alikes, no
-    /// default-looking alias.
+    /// Checks an account alias a user chooses (the name the reference server
+    /// shows for an account: 3 to [`MAX_ACCOUNT_ALIAS_LEN`] lower-case ASCII
+    /// letters, digits, `_` or `-`, starting with a letter) with the same
+    /// rules as [`AliasPolicy::check_choice`]: no e-mail, link or phone
+    /// number, no reserved name or staff word, no blocked word read through
+    /// look-alikes, no default-looking alias (`investor-ab12cd`).
     ///
     /// # Errors
     /// [`Error::InvalidAlias`] naming the first rule broken, in the order of
-    /// [`AliasPolicy::check`], with [`AliasProblem::NotLowerCase`] after the
-    /// characters.
+    /// [`AliasPolicy::check_choice`], with [`AliasProblem::NotLowerCase`] after
+    /// the characters.
     ///
     /// ```
     /// use auravest_social::{AliasPolicy, AliasProblem, Error};
@@ -483,10 +512,7 @@ impl AliasPolicy {
             text.push(char::from(letter));
         }
         text.push_str(&number.to_string());
-        // The default shape is this function's to hand out.
-        shape_check(&text, Shape::Community).map_err(invalid)?;
-        self.check_words(&text, false)?;
-        Ok(Alias(text))
+        self.check(&text)
     }
 }
 

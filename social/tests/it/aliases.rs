@@ -176,17 +176,33 @@ fn look_alike_gaps_are_closed() {
         ("TheMods", AliasProblem::Reserved),
         ("M0d_Squad", AliasProblem::Reserved),
         ("Chief_Mod2", AliasProblem::Reserved),
-        // Shaped like a default alias.
-        ("Investor4821", AliasProblem::LooksLikeDefault),
-        ("InvestorQK4821", AliasProblem::LooksLikeDefault),
-        ("investor_1234", AliasProblem::LooksLikeDefault),
-        ("Investor_Jane", AliasProblem::LooksLikeDefault),
-        ("Inve5tor9999", AliasProblem::LooksLikeDefault),
-        ("lnvestor482", AliasProblem::LooksLikeDefault),
     ];
     for (alias, expected) in cases {
         assert_eq!(&problem(policy.check(alias)), expected, "{alias:?}");
+        assert_eq!(&problem(policy.check_choice(alias)), expected, "{alias:?}");
     }
+    // Shaped like a default alias: handed out, never chosen.
+    for alias in [
+        "Investor4821",
+        "InvestorQK4821",
+        "investor_1234",
+        "Investor_Jane",
+        "Inve5tor9999",
+        "lnvestor482",
+    ] {
+        assert_eq!(
+            problem(policy.check_choice(alias)),
+            AliasProblem::LooksLikeDefault,
+            "{alias:?}"
+        );
+    }
+    let (mut c, u) = community(1);
+    assert!(matches!(
+        c.change_alias(u[0], "Investor4821", t(0)),
+        Err(Error::InvalidAlias {
+            reason: AliasProblem::LooksLikeDefault
+        })
+    ));
     // Ordinary aliases with the same letters stay free.
     for good in [
         "Modern_Investor",
@@ -407,10 +423,11 @@ proptest! {
         let mut rng = seeded_rng(seed);
         if let Ok(alias) = policy.random_default(&mut rng, digits, letters) {
             prop_assert!(!has_contact(alias.as_str()));
+            prop_assert!(policy.check(alias.as_str()).is_ok());
             // Stored, it reads back; chosen, it is refused.
             let json = serde_json::to_string(&alias).unwrap();
             prop_assert_eq!(&serde_json::from_str::<Alias>(&json).unwrap(), &alias);
-            prop_assert_eq!(problem(policy.check(alias.as_str())), AliasProblem::LooksLikeDefault);
+            prop_assert_eq!(problem(policy.check_choice(alias.as_str())), AliasProblem::LooksLikeDefault);
             let account = alias.as_str().to_ascii_lowercase();
             prop_assert!(policy.check_account_alias(&account).is_err());
         }
