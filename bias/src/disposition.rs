@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use auravest_core::{Decimal, Holdings, NaiveDate, Portfolio, PriceFrame, Symbol, TransactionKind};
+use auravest_core::{
+    Decimal, Holdings, NaiveDate, Portfolio, PriceFrame, Symbol, TransactionKind, checked_mul,
+};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::Result;
 use crate::config::DispositionConfig;
-use crate::market::f;
+use crate::market::{add, f};
 use crate::nudge::{Nudge, NudgeKind, Severity, pct, r6};
 
 /// Odean's counts over every day with a sale.
@@ -85,9 +87,10 @@ pub fn disposition_counts(
                 price,
             } = &tx.kind
             {
+                let what = || format!("the {symbol} sold on {date}");
                 let e = sold.entry(symbol).or_default();
-                e.0 += quantity.get();
-                e.1 += quantity.get() * price.get();
+                e.0 = add(e.0, quantity.get(), what)?;
+                e.1 = add(e.1, checked_mul(quantity.get(), price.get(), what)?, what)?;
             }
         }
         if !sold.is_empty() {
@@ -97,7 +100,9 @@ pub fn disposition_counts(
                     continue;
                 };
                 if let Some((q, value)) = sold.get(p.symbol()) {
-                    let price = *value / *q;
+                    let Some(price) = value.checked_div(*q) else {
+                        continue;
+                    };
                     if price > cost {
                         counts.realized_gains += 1;
                     } else if price < cost {

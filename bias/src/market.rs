@@ -2,10 +2,16 @@
 
 use auravest_core::{
     Currency, Decimal, Holdings, NaiveDate, Price, PriceFrame, Transaction, TransactionKind,
-    value_holdings,
+    checked_mul, value_holdings,
 };
 
 use crate::Result;
+
+/// `a + b`, or `auravest_core::Error::Overflow` naming `what`.
+pub(crate) fn add(a: Decimal, b: Decimal, what: impl FnOnce() -> String) -> Result<Decimal> {
+    Ok(a.checked_add(b)
+        .ok_or_else(|| auravest_core::Error::Overflow { what: what() })?)
+}
 
 /// A decimal as `f64` (0 when it does not fit, which needs about 1e308).
 pub(crate) fn f(d: Decimal) -> f64 {
@@ -94,10 +100,13 @@ pub(crate) fn quantile(values: &[f64], q: f64) -> Option<f64> {
 }
 
 /// `amount` of `currency` in the base currency on `date`, converted by the
-/// exchange-rate columns of `prices` exactly as a valuation converts cash.
+/// exchange-rate columns of `prices` exactly as a valuation converts cash
+/// (the amount times the rate a valuation finds for one unit), for any
+/// amount, however large.
 ///
 /// # Errors
-/// `auravest_core::Error::MissingFx` when no rate is available.
+/// `auravest_core::Error::MissingFx` when no rate is available;
+/// `auravest_core::Error::Overflow` when the converted amount does not fit.
 pub(crate) fn to_base(
     amount: Decimal,
     currency: Currency,
@@ -108,19 +117,17 @@ pub(crate) fn to_base(
     if currency == base || amount.is_zero() {
         return Ok(amount);
     }
-    let deposit = Price::new("price", amount.abs())?;
+    let one = Price::new("price", Decimal::ONE)?;
     let mut probe = Holdings::default();
     probe.apply(&Transaction::new(
         date,
-        TransactionKind::Deposit { amount: deposit },
+        TransactionKind::Deposit { amount: one },
         currency,
     ))?;
-    let cash = value_holdings(&probe, prices, date, base)?.cash;
-    Ok(if amount.is_sign_negative() {
-        -cash
-    } else {
-        cash
-    })
+    let rate = value_holdings(&probe, prices, date, base)?.cash;
+    Ok(checked_mul(amount, rate, || {
+        format!("{amount} {currency} in {base}")
+    })?)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use auravest_core::{
     Decimal, Holdings, NaiveDate, Portfolio, PositionValue, PriceFrame, Symbol, Transaction,
-    TransactionKind, Valuation, value_holdings,
+    TransactionKind, Valuation, checked_mul, value_holdings,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::Result;
 use crate::config::OvertradingConfig;
 use crate::dates::{add_days, days_between};
-use crate::market::{f, money, to_base};
+use crate::market::{add, f, money, to_base};
 use crate::nudge::{Nudge, NudgeKind, Severity, pct, r6};
 
 /// Turnover and trading costs over a period.
@@ -56,7 +56,7 @@ fn per_share(v: &Valuation, symbol: &Symbol) -> Option<Decimal> {
         .iter()
         .find(|p: &&PositionValue| &p.symbol == symbol)
         .filter(|p| !p.quantity.is_zero())
-        .map(|p| p.value / p.quantity)
+        .and_then(|p| p.value.checked_div(p.quantity))
 }
 
 /// Measures turnover over the `lookback_days` up to `as_of` (or since the
@@ -124,7 +124,7 @@ pub fn turnover(
                 prices,
                 base,
             )?;
-            pool = (pool + amount).max(Decimal::ZERO);
+            pool = add(pool, amount, || format!("new money on {date}"))?.max(Decimal::ZERO);
         }
         seen_flows = holdings.flows().len();
         if !day.iter().any(|t| trade(t).is_some()) {
@@ -142,15 +142,23 @@ pub fn turnover(
             } else {
                 per_share(&value_before, symbol)
             };
-            let value = unit.map_or(Decimal::ZERO, |u| u * quantity);
+            let what = || format!("the value traded on {date}");
+            let value = match unit {
+                Some(u) => checked_mul(u, quantity, what)?,
+                None => Decimal::ZERO,
+            };
             if buy {
-                bought += value;
+                bought = add(bought, value, what)?;
             } else {
-                sold += value;
+                sold = add(sold, value, what)?;
             }
-            fees += to_base(tx.fee, tx.currency, date, prices, base)?;
+            let fee = to_base(tx.fee, tx.currency, date, prices, base)?;
+            fees = add(fees, fee, || format!("the fees paid by {date}"))?;
         }
-        traded_value += bought + sold;
+        let day_total = add(bought, sold, || format!("the value traded on {date}"))?;
+        traded_value = add(traded_value, day_total, || {
+            format!("the value traded by {date}")
+        })?;
         let new_money = pool.min(bought);
         pool -= new_money;
         if value_after.value > Decimal::ZERO {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::config::PanicConfig;
 use crate::dates::add_days;
-use crate::market::{Fall, f, fall_completed, filled_closes};
+use crate::market::{Fall, add, f, fall_completed, filled_closes};
 use crate::nudge::{Nudge, NudgeKind, Severity, pct, r6};
 use crate::{Error, Result};
 
@@ -125,16 +125,17 @@ pub fn panic_selling(
             continue;
         };
         let from = prices.dates()[t];
-        let sold: Decimal = log
+        let what = || format!("the {symbol} sold from {from} to {}", tx.date);
+        let sold = log
             .iter()
             .filter(|x| x.date >= from && x.date <= tx.date)
             .filter_map(|x| sale(x).filter(|(sym, _)| *sym == symbol).map(|(_, q)| q))
-            .sum();
+            .try_fold(Decimal::ZERO, |sum, q| add(sum, q, what))?;
         let remaining = portfolio
             .holdings_at(tx.date)?
             .position(symbol)
             .map_or(Decimal::ZERO, |p| p.quantity());
-        let fraction = f(sold) / f(sold + remaining);
+        let fraction = f(sold) / f(add(sold, remaining, what)?);
         if fraction < config.min_sold {
             continue;
         }

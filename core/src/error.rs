@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::{Currency, Symbol};
+use crate::{Currency, Symbol, TransactionType};
 
 /// A `Result` whose error defaults to [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -181,6 +181,33 @@ pub enum Error {
     /// The money-weighted return has no solution for these cash flows.
     #[error("money-weighted return: {0}")]
     NoIrr(&'static str),
+    /// A date outside the supported range [`crate::MIN_DATE`] ..= [`crate::MAX_DATE`].
+    #[error(
+        "{field}: {date} is outside the supported range {} to {}",
+        crate::MIN_DATE,
+        crate::MAX_DATE
+    )]
+    DateOutOfRange {
+        /// The field at fault (`date`, or the CSV column).
+        field: &'static str,
+        /// The date that was given.
+        date: NaiveDate,
+    },
+    /// A buy or split would make a position hold more than
+    /// [`crate::MAX_POSITION_QUANTITY`] shares.
+    #[error(
+        "quantity: the {kind} of {symbol} on {date} would make the position larger than {max} shares"
+    )]
+    PositionTooLarge {
+        /// The position.
+        symbol: Symbol,
+        /// The transaction's date.
+        date: NaiveDate,
+        /// The transaction's kind (`buy` or `split`).
+        kind: TransactionType,
+        /// The largest position allowed.
+        max: Decimal,
+    },
     /// An amount grew beyond what an exact decimal can hold (about 7.9e28).
     #[error("{what} is too large to compute exactly")]
     Overflow {
@@ -207,6 +234,8 @@ impl Error {
             Self::Oversold { .. } => Some("quantity"),
             Self::InsufficientCash { .. } => Some("price"),
             Self::FutureDate { .. } => Some("date"),
+            Self::DateOutOfRange { field, .. } => Some(field),
+            Self::PositionTooLarge { .. } => Some("quantity"),
             _ => None,
         }
     }
@@ -223,10 +252,28 @@ impl Error {
         }
     }
 
+    pub(crate) fn overflow(what: impl Into<String>) -> Self {
+        Self::Overflow { what: what.into() }
+    }
+
     pub(crate) fn field_error(field: &'static str, reason: impl Into<String>) -> Self {
         Self::InvalidField {
             field,
             reason: reason.into(),
         }
     }
+}
+
+/// The longest piece of user text an error message repeats, in characters.
+const SHOWN_CHARS: usize = 40;
+
+/// `text` as an error message repeats it: at most [`SHOWN_CHARS`] characters,
+/// with `…` when cut, so a huge input never makes a huge message.
+pub(crate) fn shown(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars.by_ref().take(SHOWN_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
 }

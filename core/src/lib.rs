@@ -32,6 +32,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod currency;
+mod dates;
 mod error;
 mod instrument;
 pub mod io;
@@ -47,11 +48,17 @@ mod transaction;
 mod valuation;
 
 pub use currency::Currency;
+pub use dates::{MAX_DATE, MIN_DATE, check_date, parse_date};
 pub use error::{Error, Result, RowError};
 pub use instrument::{AssetClass, Classification, Instrument, InstrumentTable};
-pub use money::{MAX_INPUT, Money, Price, Quantity, checked_mul, parse_decimal};
+pub use money::{
+    MAX_INPUT, MAX_POSITION_QUANTITY, MAX_SCALE, MAX_SPLIT_RATIO, MIN_SPLIT_RATIO, Money, Price,
+    Quantity, checked_mul, parse_decimal,
+};
 pub use performance::{ValuePoint, ValueSeries, xirr};
-pub use portfolio::{CashFlow, Holdings, ImportReport, Lot, Portfolio, Position};
+pub use portfolio::{
+    CashFlow, Holdings, ImportReport, Lot, MAX_IMPORT_RESTARTS, Portfolio, Position,
+};
 pub use prices::{PriceFrame, PriceSeries};
 pub use stats::{Drawdown, PerformanceStats, Returns, StatsOptions};
 pub use symbol::{MAX_SYMBOL_LEN, Symbol};

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use crate::error::shown;
 use crate::{Currency, Error, Result};
 
 /// An exact amount in one currency. Arithmetic never mixes currencies.
@@ -61,19 +62,29 @@ impl Money {
     /// `self + other`.
     ///
     /// # Errors
-    /// [`Error::CurrencyMismatch`] when the currencies differ.
+    /// [`Error::CurrencyMismatch`] when the currencies differ;
+    /// [`Error::Overflow`] when the sum does not fit a decimal.
     pub fn checked_add(self, other: Self) -> Result<Self> {
         self.same_currency(&other)?;
-        Ok(Self::new(self.amount + other.amount, self.currency))
+        let sum = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or_else(|| Error::overflow(format!("a sum of {} amounts", self.currency)))?;
+        Ok(Self::new(sum, self.currency))
     }
 
     /// `self - other`.
     ///
     /// # Errors
-    /// [`Error::CurrencyMismatch`] when the currencies differ.
+    /// [`Error::CurrencyMismatch`] when the currencies differ;
+    /// [`Error::Overflow`] when the difference does not fit a decimal.
     pub fn checked_sub(self, other: Self) -> Result<Self> {
         self.same_currency(&other)?;
-        Ok(Self::new(self.amount - other.amount, self.currency))
+        let difference = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or_else(|| Error::overflow(format!("a difference of {} amounts", self.currency)))?;
+        Ok(Self::new(difference, self.currency))
     }
 
     /// The amount rounded to the currency's minor unit (banker's rounding).
@@ -100,14 +111,47 @@ pub fn parse_decimal(field: &'static str, text: &str) -> Result<Decimal> {
     if t.is_empty() {
         return Err(Error::field_error(field, "must not be empty"));
     }
+    let bad = || Error::field_error(field, format!("{:?} is not a decimal number", shown(t)));
+    // No decimal needs more text than this; longer input is refused unread.
+    if t.len() > 80 {
+        return Err(bad());
+    }
     Decimal::from_str_exact(t)
         .or_else(|_| Decimal::from_scientific(t))
-        .map_err(|_| Error::field_error(field, format!("{t:?} is not a decimal number")))
+        .map_err(|_| bad())
 }
 
 /// The largest quantity, price or amount a transaction may carry (10^11), so
 /// that products and sums of them always fit an exact decimal.
 pub const MAX_INPUT: Decimal = Decimal::from_parts(1_215_752_192, 23, 0, false, 0);
+
+/// The most decimal places a quantity, price, amount, fee or split ratio
+/// read from text may have (trailing zeros do not count: `1.50000000000000`
+/// is 1.5). Ten places are finer than any broker books, and keep products of
+/// inputs exact.
+pub const MAX_SCALE: u32 = 10;
+
+/// The most shares one position may hold after any buy or split (10^15), so
+/// that quantities, and sums and products of them, always fit an exact decimal.
+pub const MAX_POSITION_QUANTITY: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// The smallest split ratio accepted: one new share per 1000 old (0.001).
+pub const MIN_SPLIT_RATIO: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
+
+/// The largest split ratio accepted: 1000 new shares per old share.
+pub const MAX_SPLIT_RATIO: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+
+/// Checks that `value` has at most [`MAX_SCALE`] decimal places.
+pub(crate) fn check_scale(field: &'static str, what: &str, value: Decimal) -> Result<()> {
+    if value.normalize().scale() > MAX_SCALE {
+        Err(Error::field_error(
+            field,
+            format!("{what} may have at most {MAX_SCALE} decimal places, got {value}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
 
 /// `a * b`, or [`Error::Overflow`] naming `what`.
 ///
@@ -147,12 +191,17 @@ macro_rules! positive_decimal {
                 }
             }
 
-            /// Parses and checks a decimal for `field`.
+            /// Parses and checks a decimal for `field`: as [`Self::new`], and
+            /// with at most [`MAX_SCALE`] decimal places.
             ///
             /// # Errors
-            /// [`Error::InvalidField`] when `text` is not a decimal or not positive.
+            /// [`Error::InvalidField`] when `text` is not a decimal, not
+            /// positive, too large or too precise.
             pub fn parse(field: &'static str, text: &str) -> Result<Self> {
-                Self::new(field, parse_decimal(field, text)?)
+                let value = parse_decimal(field, text)?;
+                let checked = Self::new(field, value)?;
+                check_scale(field, $what, value)?;
+                Ok(checked)
             }
 
             /// The value.
@@ -177,6 +226,7 @@ macro_rules! positive_decimal {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let v = <Decimal as serde::Deserialize>::deserialize(d)?;
+                check_scale($what, $what, v).map_err(serde::de::Error::custom)?;
                 Self::new($what, v).map_err(serde::de::Error::custom)
             }
         }
@@ -228,6 +278,33 @@ mod tests {
         let err = Price::new("price", MAX_INPUT + Decimal::ONE).unwrap_err();
         assert_eq!(err.field(), Some("price"));
         assert!(checked_mul(Decimal::MAX, Decimal::TWO, || "x".to_owned()).is_err());
+    }
+
+    #[test]
+    fn sums_that_do_not_fit_are_errors() {
+        let max = Money::new(Decimal::MAX, Currency::USD);
+        let one = Money::new(Decimal::ONE, Currency::USD);
+        assert!(matches!(max.checked_add(one), Err(Error::Overflow { .. })));
+        let min = Money::new(Decimal::MIN, Currency::USD);
+        assert!(matches!(min.checked_sub(one), Err(Error::Overflow { .. })));
+    }
+
+    #[test]
+    fn text_inputs_have_at_most_ten_decimal_places() {
+        assert_eq!(
+            MAX_POSITION_QUANTITY,
+            Decimal::new(1_000_000_000_000_000, 0)
+        );
+        assert_eq!(MIN_SPLIT_RATIO, Decimal::new(1, 3));
+        assert_eq!(MAX_SPLIT_RATIO, Decimal::new(1000, 0));
+        assert!(Quantity::parse("quantity", "0.0000000001").is_ok());
+        assert!(Price::parse("price", "1.50000000000000").is_ok());
+        for bad in ["0.00000000001", "1e-28", "0.0000000000000000000000000001"] {
+            let err = Quantity::parse("quantity", bad).unwrap_err();
+            assert_eq!(err.field(), Some("quantity"), "{bad}");
+            assert!(err.to_string().contains("decimal places"), "{err}");
+        }
+        assert!(serde_json::from_str::<Price>("\"1e-28\"").is_err());
     }
 
     #[test]

@@ -261,9 +261,9 @@ impl Portfolio {
                     || format!("cash flow on {day}"),
                 )?;
                 if amount > Decimal::ZERO {
-                    inflow += amount;
+                    inflow = checked_add(inflow, amount, day)?;
                 } else {
-                    outflow -= amount;
+                    outflow = checked_add(outflow, -amount, day)?;
                 }
             }
             seen_flows = holdings.flows().len();

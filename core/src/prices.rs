@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 
 use chrono::NaiveDate;
 
-use crate::{Error, Result, Returns, RowError, Symbol};
+use crate::{Error, Result, Returns, RowError, Symbol, check_date, parse_date};
 
 /// How many problems a reader collects before it stops.
 const MAX_REPORTED: usize = 100;
@@ -56,11 +56,18 @@ impl PriceFrame {
     /// Builds a frame from dates and named columns of equal length.
     ///
     /// # Errors
-    /// [`Error::InvalidPrices`] when dates are not strictly increasing, a column
-    /// name repeats, a column's length differs from the dates', or a price is
-    /// not finite and positive. "Line" numbers count data rows from 2, as in the CSV.
+    /// [`Error::InvalidPrices`] when dates are not strictly increasing or
+    /// outside [`MIN_DATE`](crate::MIN_DATE) ..= [`MAX_DATE`](crate::MAX_DATE),
+    /// a column name repeats, a column's length differs from the dates', or a
+    /// price is not finite and positive. "Line" numbers count data rows from
+    /// 2, as in the CSV.
     pub fn new(dates: Vec<NaiveDate>, columns: Vec<(Symbol, Vec<Option<f64>>)>) -> Result<Self> {
         let mut errors = Vec::new();
+        for (i, d) in dates.iter().enumerate() {
+            if let Err(e) = check_date("date", *d) {
+                errors.push(invalid(i + 2, "date", e.reason()));
+            }
+        }
         for (i, w) in dates.windows(2).enumerate() {
             if w[1] <= w[0] {
                 errors.push(invalid(
@@ -103,7 +110,8 @@ impl PriceFrame {
         }
     }
 
-    /// Reads the prices CSV.
+    /// Reads the prices CSV. Dates are `YYYY-MM-DD` in
+    /// [`MIN_DATE`](crate::MIN_DATE) ..= [`MAX_DATE`](crate::MAX_DATE).
     ///
     /// # Errors
     /// [`Error::InvalidPrices`] listing every bad header, date or cell with its
@@ -127,7 +135,7 @@ impl PriceFrame {
             match Symbol::new(h) {
                 Ok(s) if names.contains(&s) => errors.push(invalid(1, h, "column appears twice")),
                 Ok(s) => names.push(s),
-                Err(e) => errors.push(invalid(1, h, e.to_string())),
+                Err(e) => errors.push(invalid(1, &crate::error::shown(h), e.to_string())),
             }
         }
         if names.is_empty() && errors.is_empty() {
@@ -153,7 +161,7 @@ impl PriceFrame {
                 continue;
             }
             let raw_date = record.get(0).unwrap_or("");
-            match NaiveDate::parse_from_str(raw_date, "%Y-%m-%d") {
+            match parse_date("date", raw_date) {
                 Ok(d) => {
                     if let Some(prev) = dates.last().filter(|p| **p >= d) {
                         errors.push(invalid(
@@ -164,12 +172,8 @@ impl PriceFrame {
                     }
                     dates.push(d);
                 }
-                Err(_) => {
-                    errors.push(invalid(
-                        line,
-                        "date",
-                        format!("{raw_date:?} is not a real date in YYYY-MM-DD form"),
-                    ));
+                Err(e) => {
+                    errors.push(invalid(line, "date", e.reason()));
                     continue;
                 }
             }
@@ -501,6 +505,20 @@ mod tests {
                 (6, "GOOG".into()),
             ]
         );
+    }
+
+    #[test]
+    fn dates_outside_the_supported_range_are_bad_rows() {
+        let csv = "date,A\n-262143-01-01,1\n1899-12-31,1\n2024-01-02,1\n2201-01-01,1\n";
+        let got = lines(PriceFrame::from_csv(csv.as_bytes()).unwrap_err());
+        assert_eq!(
+            got,
+            [(2, "date".into()), (3, "date".into()), (5, "date".into())]
+        );
+        let far = NaiveDate::from_ymd_opt(9999, 1, 1).unwrap();
+        let col = (Symbol::new("A").unwrap(), vec![Some(1.0)]);
+        let got = lines(PriceFrame::new(vec![far], vec![col]).unwrap_err());
+        assert_eq!(got, [(2, "date".into())]);
     }
 
     #[test]

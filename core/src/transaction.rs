@@ -6,8 +6,10 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::money::parse_decimal;
-use crate::{Currency, Error, Price, Quantity, Result, Symbol};
+use crate::money::{check_scale, parse_decimal};
+use crate::{
+    Currency, Error, MAX_SPLIT_RATIO, MIN_SPLIT_RATIO, Price, Quantity, Result, Symbol, parse_date,
+};
 
 /// The seven kinds of transaction, as written in files (lower case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -239,7 +241,8 @@ impl Transaction {
     }
 }
 
-/// Checks that a fee is neither negative nor above [`crate::MAX_INPUT`].
+/// Checks that a fee is neither negative nor above [`crate::MAX_INPUT`], with
+/// at most [`crate::MAX_SCALE`] decimal places.
 pub(crate) fn check_fee(fee: Decimal) -> Result<()> {
     if fee < Decimal::ZERO {
         return Err(Error::field_error(
@@ -253,7 +256,47 @@ pub(crate) fn check_fee(fee: Decimal) -> Result<()> {
             format!("must be at most {}, got {fee}", crate::MAX_INPUT),
         ));
     }
-    Ok(())
+    check_scale("fee", "fee", fee)
+}
+
+/// Checks that a split ratio lies in [`MIN_SPLIT_RATIO`] ..= [`MAX_SPLIT_RATIO`].
+pub(crate) fn check_split_ratio(ratio: Decimal) -> Result<()> {
+    if (MIN_SPLIT_RATIO..=MAX_SPLIT_RATIO).contains(&ratio) {
+        Ok(())
+    } else {
+        Err(Error::field_error(
+            "quantity",
+            format!(
+                "quantity (split ratio) must be between {MIN_SPLIT_RATIO} and {MAX_SPLIT_RATIO}, got {ratio}"
+            ),
+        ))
+    }
+}
+
+/// Checks what a file row's parser checks, for a transaction built in code:
+/// at most [`crate::MAX_SCALE`] decimal places in every number, and a split
+/// ratio in range. (Positivity and [`crate::MAX_INPUT`] are guaranteed by
+/// [`Quantity`] and [`Price`]; the fee by [`check_fee`].)
+pub(crate) fn check_amounts(tx: &Transaction) -> Result<()> {
+    match &tx.kind {
+        TransactionKind::Buy {
+            quantity, price, ..
+        }
+        | TransactionKind::Sell {
+            quantity, price, ..
+        } => {
+            check_scale("quantity", "quantity", quantity.get())?;
+            check_scale("price", "price", price.get())
+        }
+        TransactionKind::Split { ratio, .. } => {
+            check_scale("quantity", "quantity (split ratio)", ratio.get())?;
+            check_split_ratio(ratio.get())
+        }
+        TransactionKind::Dividend { amount, .. }
+        | TransactionKind::Deposit { amount }
+        | TransactionKind::Withdrawal { amount }
+        | TransactionKind::Fee { amount } => check_scale("price", "price", amount.get()),
+    }
 }
 
 /// A transaction as one row of the transactions CSV or one object of the JSON
@@ -267,7 +310,11 @@ pub(crate) fn check_fee(fee: Decimal) -> Result<()> {
 /// | deposit, withdrawal, fee | empty | empty | the amount |
 ///
 /// `fee` defaults to 0. Numbers in JSON may be given as strings (preferred,
-/// exact) or as JSON numbers.
+/// exact) or as JSON numbers. Every number has at most
+/// [`MAX_SCALE`](crate::MAX_SCALE) decimal places; a split ratio lies in
+/// [`MIN_SPLIT_RATIO`] ..= [`MAX_SPLIT_RATIO`]; the date is `YYYY-MM-DD` in
+/// [`MIN_DATE`](crate::MIN_DATE) ..= [`MAX_DATE`](crate::MAX_DATE) (a month or
+/// day of one digit is accepted and written back with two).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TransactionRecord {
     /// `YYYY-MM-DD`.
@@ -316,13 +363,7 @@ impl TransactionRecord {
     /// One [`Error`] per invalid field, each naming its field.
     pub fn validate(&self) -> std::result::Result<Transaction, Vec<Error>> {
         let mut errors = Vec::new();
-        let date = NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d")
-            .map_err(|_| {
-                Error::field_error(
-                    "date",
-                    format!("{:?} is not a real date in YYYY-MM-DD form", self.date),
-                )
-            })
+        let date = parse_date("date", &self.date)
             .map_err(|e| errors.push(e))
             .ok();
         let kind = self
@@ -359,7 +400,13 @@ impl TransactionRecord {
                     ));
                     None
                 }
-                Ok(v) => Some(v),
+                Ok(v) => match check_scale("fee", "fee", v) {
+                    Ok(()) => Some(v),
+                    Err(e) => {
+                        errors.push(e);
+                        None
+                    }
+                },
                 Err(e) => {
                     errors.push(e);
                     None
@@ -422,8 +469,19 @@ impl TransactionRecord {
             ),
         ) {
             (Some(q), true) => Quantity::parse("quantity", q)
+                .and_then(|q| {
+                    if t == TransactionType::Split {
+                        check_split_ratio(q.get())?;
+                    }
+                    Ok(q)
+                })
                 .map_err(|e| {
-                    let reason = e.reason().replacen("quantity", quantity_field, 1);
+                    let reason = e.reason();
+                    let reason = if reason.starts_with("quantity (split ratio)") {
+                        reason
+                    } else {
+                        reason.replacen("quantity", quantity_field, 1)
+                    };
                     errors.push(Error::field_error("quantity", reason));
                 })
                 .ok(),
@@ -628,6 +686,81 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(errs[0].to_string().contains("split ratio"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn dates_outside_the_supported_range_are_refused() {
+        for date in [
+            "-262143-01-01",
+            "+262142-12-31",
+            "1899-12-31",
+            "2201-01-01",
+            "0000-01-01",
+        ] {
+            let errs = rec(date, "deposit", "", "", "5", "USD")
+                .validate()
+                .unwrap_err();
+            let named: Vec<_> = errs.iter().map(|e| e.field()).collect();
+            assert_eq!(named, [Some("date")], "{date}: {errs:?}");
+        }
+        let huge = "9".repeat(100_000);
+        let errs = rec(&huge, "deposit", "", "", "5", "USD")
+            .validate()
+            .unwrap_err();
+        assert!(errs[0].to_string().len() < 200);
+    }
+
+    #[test]
+    fn dates_come_back_normalised() {
+        let t = rec("2017-1-5", "deposit", "", "", "5", "USD")
+            .validate()
+            .unwrap();
+        assert_eq!(t.date.to_string(), "2017-01-05");
+        assert_eq!(TransactionRecord::from(&t).date, "2017-01-05");
+        let t = rec(" 2017-01-05 ", "deposit", "", "", "5", "USD")
+            .validate()
+            .unwrap();
+        assert_eq!(TransactionRecord::from(&t).date, "2017-01-05");
+    }
+
+    #[test]
+    fn split_ratios_and_decimal_places_are_bounded() {
+        for ok in ["0.001", "1000", "4", "0.1"] {
+            assert!(
+                rec("2024-01-02", "split", "AAPL", ok, "", "USD")
+                    .validate()
+                    .is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in ["0.0009", "1001", "1e-28", "100000000000"] {
+            let errs = rec("2024-01-02", "split", "AAPL", bad, "", "USD")
+                .validate()
+                .unwrap_err();
+            assert_eq!(errs.len(), 1, "{bad}: {errs:?}");
+            assert_eq!(errs[0].field(), Some("quantity"), "{bad}");
+            assert!(errs[0].to_string().contains("split ratio"), "{}", errs[0]);
+        }
+        assert_eq!(
+            fields(&rec("2024-01-02", "buy", "AAPL", "1e-28", "1", "USD")),
+            ["quantity"]
+        );
+        assert_eq!(
+            fields(&rec(
+                "2024-01-02",
+                "buy",
+                "AAPL",
+                "1",
+                "0.00000000001",
+                "USD"
+            )),
+            ["price"]
+        );
+        let mut r = rec("2024-01-02", "buy", "AAPL", "1", "1", "USD");
+        r.fee = Some("0.00000000001".into());
+        assert_eq!(fields(&r), ["fee"]);
+        r.fee = Some("0.0000000001".into());
+        assert!(r.validate().is_ok());
     }
 
     #[test]

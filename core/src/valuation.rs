@@ -152,7 +152,8 @@ pub struct Valuation {
 ///
 /// # Errors
 /// [`Error::MissingPrice`] for a held symbol without a price on or before
-/// `as_of`; [`Error::MissingFx`] for a currency without a rate.
+/// `as_of`; [`Error::MissingFx`] for a currency without a rate;
+/// [`Error::Overflow`] for an amount that does not fit an exact decimal.
 pub fn value_holdings(
     holdings: &Holdings,
     prices: &PriceFrame,
@@ -163,9 +164,11 @@ pub fn value_holdings(
     let mut cash = Decimal::ZERO;
     for m in holdings.cash() {
         if !m.amount().is_zero() {
-            cash += checked_mul(m.amount(), fx.rate(m.currency(), as_of)?, || {
-                format!("cash in {}", m.currency())
-            })?;
+            let what = || format!("cash in {}", m.currency());
+            let converted = checked_mul(m.amount(), fx.rate(m.currency(), as_of)?, what)?;
+            cash = cash
+                .checked_add(converted)
+                .ok_or_else(|| Error::Overflow { what: what() })?;
         }
     }
     let mut positions = Vec::new();
@@ -183,16 +186,28 @@ pub fn value_holdings(
         let what = || format!("value of {}", p.symbol());
         let value = checked_mul(checked_mul(quantity, price, what)?, rate, what)?;
         let cost = checked_mul(p.cost_basis(), rate, what)?;
+        let avg_cost = match p.avg_cost() {
+            Some(avg) => avg,
+            None if quantity.is_zero() => Decimal::ZERO,
+            None => {
+                return Err(Error::Overflow {
+                    what: format!("cost per share of {}", p.symbol()),
+                });
+            }
+        };
+        let unrealized = value
+            .checked_sub(cost)
+            .ok_or_else(|| Error::Overflow { what: what() })?;
         positions.push(PositionValue {
             symbol: p.symbol().clone(),
             currency: p.currency(),
             quantity: quantity.normalize(),
-            avg_cost: p.avg_cost().unwrap_or_default().round_dp(8).normalize(),
+            avg_cost: avg_cost.round_dp(8).normalize(),
             price: price.normalize(),
             price_date,
             value: value.normalize(),
             weight: 0.0,
-            unrealized_pnl: (value - cost).normalize(),
+            unrealized_pnl: unrealized.normalize(),
             realized_pnl: checked_mul(p.realized_pnl(), rate, what)?.normalize(),
         });
     }

@@ -9,18 +9,27 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// Errors are `Clone` so one upstream failure can be handed to every caller
 /// that was waiting on the same coalesced request.
+///
+/// **What is safe to show.** `Display` (and so `to_string()`) is written for
+/// end users and HTTP clients: the source's name, the symbol, an HTTP status
+/// and a short reason the SDK wrote ("connection refused", "timed out",
+/// "HTTP 503"). It never holds a file-system path, an upstream URL, an API
+/// key, a crumb, a cookie or the upstream's own words. Those go to fields
+/// documented as *for logs only* (`reason` of [`Error::NotFound`] and
+/// [`Error::Refused`], `detail`, `path`) and to [`Error::diagnostic`], which
+/// may hold paths and URLs without their query strings but never a secret.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The source knows no such symbol (or says it is delisted). Authoritative:
     /// the chain stops here.
-    #[error("{source_name}: {symbol} not found: {reason}")]
+    #[error("{source_name}: {symbol} not found")]
     NotFound {
         /// Source that answered.
         source_name: String,
         /// The symbol asked for.
         symbol: String,
-        /// The source's words.
+        /// The source's words, for logs only.
         reason: String,
     },
     /// The source answered but has no rows for this request (an empty range,
@@ -47,16 +56,21 @@ pub enum Error {
     Unavailable {
         /// Source that failed.
         source_name: String,
-        /// What happened.
+        /// What happened, in the SDK's words ("connection refused", "HTTP 503").
         reason: String,
+        /// More for logs only: the error chain, the endpoint without its
+        /// query, the start of the body. Never an API key, crumb or cookie.
+        detail: String,
     },
     /// The source answered with something we cannot read.
     #[error("{source_name}: invalid response: {reason}")]
     InvalidResponse {
         /// Source that answered.
         source_name: String,
-        /// What was wrong with it.
+        /// What was wrong with it, in the SDK's words.
         reason: String,
+        /// More for logs only (the parser's message, the start of the body).
+        detail: String,
     },
     /// The source refused our credentials (a bad API key, an invalid crumb
     /// after a refresh, a premium-only endpoint).
@@ -64,7 +78,24 @@ pub enum Error {
     Unauthorized {
         /// Source that refused.
         source_name: String,
-        /// The source's words.
+        /// What happened, in the SDK's words.
+        reason: String,
+        /// More for logs only (the source's words). Never a key or crumb.
+        detail: String,
+    },
+    /// The source refused this one request (HTTP 400, 422 or another 4xx that
+    /// is not about credentials, throttling or an unknown symbol): a problem
+    /// of the request, not of the source. The chain tries the next source
+    /// without a penalty.
+    #[error("{source_name}: refused the request for {request} (HTTP {status})")]
+    Refused {
+        /// Source that answered.
+        source_name: String,
+        /// What was asked for: the symbol in the source's format, or `search`.
+        request: String,
+        /// The HTTP status.
+        status: u16,
+        /// The source's words, for logs only.
         reason: String,
     },
     /// The symbol cannot be written in this source's format (or is not a valid symbol).
@@ -113,13 +144,17 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// A file could not be read.
-    #[error("{path}: {reason}")]
+    /// A data file could not be read. A file of one symbol (`symbol` set)
+    /// is that symbol's problem; the shared prices file (`symbol` unset) is
+    /// the source's.
+    #[error("file: {}{reason}", symbol.as_deref().map(|s| format!("{s}: ")).unwrap_or_default())]
     File {
-        /// The file.
-        path: String,
-        /// What went wrong.
+        /// The symbol whose own file it is; `None` for the source's shared prices file.
+        symbol: Option<String>,
+        /// What went wrong, without the path.
         reason: String,
+        /// The file, for logs only.
+        path: String,
     },
     /// A core type rejected the data (for example when building a `PriceFrame`).
     #[error(transparent)]
@@ -136,15 +171,24 @@ pub struct Attempt {
 }
 
 /// How the fallback chain reacts to an error.
+///
+/// Circuit breakers count source faults only: connection errors, timeouts,
+/// HTTP 5xx, 429 rate limits, 401/403 refusals, unreadable 2xx bodies, HTML
+/// pages where data was expected, and an unreadable shared prices file.
+/// Problems of one request (an unknown or made-up symbol, a bad range, a
+/// per-symbol file that is missing or unreadable, a 4xx about the symbol)
+/// never count: whatever a user asks for cannot open a breaker for everyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
     /// Authoritative answer (not found, bad symbol, bad request): stop the chain.
     Stop,
     /// The source is in trouble (rate limited, unavailable, invalid response,
-    /// unauthorized): penalise it (its circuit breaker counts a failure) and try the next.
+    /// unauthorized, its shared file unreadable): penalise it (its circuit
+    /// breaker counts a failure) and try the next.
     Penalise,
-    /// The source simply cannot help with this request (no data, unsupported,
-    /// every row invalid, circuit open): try the next without a penalty.
+    /// The source cannot help with this request (no data, unsupported, every
+    /// row invalid, circuit open, the request refused, the symbol's own file
+    /// unreadable): try the next without a penalty.
     Next,
 }
 
@@ -159,11 +203,15 @@ impl Error {
             | Self::Unavailable { .. }
             | Self::InvalidResponse { .. }
             | Self::Unauthorized { .. }
-            | Self::File { .. } => ErrorClass::Penalise,
+            | Self::File { symbol: None, .. } => ErrorClass::Penalise,
             Self::NoData { .. }
             | Self::Unsupported { .. }
             | Self::AllRowsInvalid { .. }
             | Self::CircuitOpen { .. }
+            | Self::Refused { .. }
+            | Self::File {
+                symbol: Some(_), ..
+            }
             | Self::Exhausted { .. }
             | Self::Core(_) => ErrorClass::Next,
         }
@@ -185,22 +233,103 @@ impl Error {
             | Self::Unauthorized { source_name, .. }
             | Self::Unsupported { source_name, .. }
             | Self::AllRowsInvalid { source_name, .. }
+            | Self::Refused { source_name, .. }
             | Self::CircuitOpen { source_name } => Some(source_name),
+            Self::File { .. } => Some("file"),
             _ => None,
         }
     }
 
+    /// The error with what only operators should see: the upstream's own
+    /// words, the endpoint (without its query string), the file path.
+    ///
+    /// **For logs only**: it may contain file-system paths and URLs, never
+    /// an API key, crumb or cookie. Show clients `to_string()` instead.
+    pub fn diagnostic(&self) -> String {
+        match self {
+            Self::NotFound { reason, .. } | Self::Refused { reason, .. } if !reason.is_empty() => {
+                format!("{self} ({reason})")
+            }
+            Self::Unavailable { detail, .. }
+            | Self::InvalidResponse { detail, .. }
+            | Self::Unauthorized { detail, .. }
+                if !detail.is_empty() =>
+            {
+                format!("{self} ({detail})")
+            }
+            Self::File { path, .. } => format!("{self} ({path})"),
+            Self::Exhausted { attempts } => format!(
+                "no source answered: {}",
+                attempts
+                    .iter()
+                    .map(|a| a.error.diagnostic())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            _ => self.to_string(),
+        }
+    }
+
     pub(crate) fn invalid(source: &str, reason: impl Into<String>) -> Self {
+        Self::invalid_with(source, reason, String::new())
+    }
+
+    pub(crate) fn invalid_with(
+        source: &str,
+        reason: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self::InvalidResponse {
             source_name: source.to_owned(),
             reason: reason.into(),
+            detail: detail.into(),
         }
     }
 
     pub(crate) fn unavailable(source: &str, reason: impl Into<String>) -> Self {
+        Self::unavailable_with(source, reason, String::new())
+    }
+
+    pub(crate) fn unavailable_with(
+        source: &str,
+        reason: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self::Unavailable {
             source_name: source.to_owned(),
             reason: reason.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn unauthorized(
+        source: &str,
+        reason: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::Unauthorized {
+            source_name: source.to_owned(),
+            reason: reason.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// A 4xx answer about one request (not 401, 403 or 429): 404 and 410
+    /// mean the symbol is unknown, anything else that the request was refused.
+    pub(crate) fn client(source: &str, request: &str, status: u16, words: String) -> Self {
+        if matches!(status, 404 | 410) {
+            Self::NotFound {
+                source_name: source.to_owned(),
+                symbol: request.to_owned(),
+                reason: words,
+            }
+        } else {
+            Self::Refused {
+                source_name: source.to_owned(),
+                request: request.to_owned(),
+                status,
+                reason: words,
+            }
         }
     }
 
@@ -238,5 +367,38 @@ mod tests {
             .class(),
             ErrorClass::Next
         );
+    }
+
+    #[test]
+    fn problems_of_one_request_never_penalise() {
+        let per_symbol = [
+            Error::client("yahoo", "ZZZZ", 400, "Bad Request".to_owned()),
+            Error::client("yahoo", "ZZZZ", 422, String::new()),
+            Error::client("yahoo", "ZZZZ", 404, String::new()),
+            Error::File {
+                symbol: Some("ABC".to_owned()),
+                reason: "cannot be read (permission denied)".to_owned(),
+                path: "/data/ABC.csv".to_owned(),
+            },
+            Error::BadSymbol {
+                symbol: "X".to_owned(),
+                reason: "r".to_owned(),
+            },
+            Error::InvalidRequest {
+                field: "from",
+                reason: "r".to_owned(),
+            },
+        ];
+        for e in per_symbol {
+            assert_ne!(e.class(), ErrorClass::Penalise, "{e:?}");
+        }
+        let shared = Error::File {
+            symbol: None,
+            reason: "prices: line 2: date: bad".to_owned(),
+            path: "/data/prices.csv".to_owned(),
+        };
+        assert_eq!(shared.class(), ErrorClass::Penalise);
+        assert_eq!(shared.to_string(), "file: prices: line 2: date: bad");
+        assert!(shared.diagnostic().contains("/data/prices.csv"));
     }
 }

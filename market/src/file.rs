@@ -1,6 +1,6 @@
 //! [`FileSource`]: daily prices from local CSV files, for offline use, demos and tests.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use auravest_core::{NaiveDate, PriceFrame, Symbol};
 use chrono::Utc;
@@ -20,6 +20,11 @@ use crate::types::{History, HistoryRequest, Interval, Quote, RawBar};
 /// default); a date column may be a Parquet date or `YYYY-MM-DD` text, and
 /// numbers any integer or float type. Files are read on each call; put a
 /// [`Market`](crate::Market) in front for caching.
+///
+/// Only files inside the directory are read: the file name is the symbol
+/// (one safe path segment by [`Symbol`]'s grammar) plus an extension, joined
+/// as a single path component, and a file that is a symbolic link resolving
+/// outside the directory is refused. Errors never name the directory.
 #[derive(Debug, Clone)]
 pub struct FileSource {
     info: SourceInfo,
@@ -65,39 +70,45 @@ impl FileSource {
         }
     }
 
-    fn read(path: &Path) -> Result<Vec<u8>> {
-        std::fs::read(path).map_err(|e| Error::File {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })
-    }
-
     /// Every row for `symbol`, unvalidated.
     fn rows(&self, symbol: &Symbol) -> Result<Vec<RawBar>> {
         if self.path.is_dir() {
+            let folder = self.path.canonicalize().map_err(|e| Error::File {
+                symbol: None,
+                reason: format!("the data folder cannot be read ({})", e.kind()),
+                path: self.path.display().to_string(),
+            })?;
             for name in [
                 symbol.as_str().to_owned(),
                 symbol.as_str().to_ascii_lowercase(),
             ] {
-                let p = self.path.join(format!("{name}.csv"));
-                if p.is_file() {
-                    return parse_ohlcv(&Self::read(&p)?, &p);
-                }
-                let p = self.path.join(format!("{name}.parquet"));
-                if p.is_file() {
-                    return parse_parquet(&p);
+                for ext in ["csv", "parquet"] {
+                    let file = format!("{name}.{ext}");
+                    let found = confined(&folder, &file).map_err(|reason| Error::File {
+                        symbol: Some(symbol.to_string()),
+                        reason,
+                        path: folder.join(&file).display().to_string(),
+                    })?;
+                    if let Some(p) = found {
+                        return if ext == "csv" {
+                            parse_ohlcv(&read(&p, Some(symbol))?, &p, symbol)
+                        } else {
+                            parse_parquet(&p, symbol)
+                        };
+                    }
                 }
             }
-            let p = self.path.join("prices.csv");
-            if p.is_file() {
+            let shared = confined(&folder, "prices.csv").map_err(|reason| Error::File {
+                symbol: None,
+                reason,
+                path: folder.join("prices.csv").display().to_string(),
+            })?;
+            if let Some(p) = shared {
                 return self.prices_column(&p, symbol);
             }
             Err(Self::not_found(
                 symbol,
-                format!(
-                    "no {symbol}.csv, {symbol}.parquet or prices.csv in {}",
-                    self.path.display()
-                ),
+                format!("no {symbol}.csv, {symbol}.parquet or prices.csv in the data folder"),
             ))
         } else {
             self.prices_column(&self.path, symbol)
@@ -106,12 +117,13 @@ impl FileSource {
 
     fn prices_column(&self, path: &Path, symbol: &Symbol) -> Result<Vec<RawBar>> {
         let frame =
-            PriceFrame::from_csv(Self::read(path)?.as_slice()).map_err(|e| Error::File {
-                path: path.display().to_string(),
+            PriceFrame::from_csv(read(path, None)?.as_slice()).map_err(|e| Error::File {
+                symbol: None,
                 reason: e.to_string(),
+                path: path.display().to_string(),
             })?;
         let column = frame.column(symbol.as_str()).ok_or_else(|| {
-            Self::not_found(symbol, format!("no column {symbol} in {}", path.display()))
+            Self::not_found(symbol, format!("no column {symbol} in the prices file"))
         })?;
         Ok(frame
             .dates()
@@ -128,10 +140,55 @@ impl FileSource {
     }
 }
 
-fn parse_ohlcv(bytes: &[u8], path: &Path) -> Result<Vec<RawBar>> {
-    let file_err = |reason: String| Error::File {
+/// Reads a file whole; `symbol` is set when it is that symbol's own file.
+fn read(path: &Path, symbol: Option<&Symbol>) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::File {
+        symbol: symbol.map(ToString::to_string),
+        reason: format!("cannot be read ({})", e.kind()),
         path: path.display().to_string(),
+    })
+}
+
+/// The regular file `name` inside `folder` (a canonical path), or `None`
+/// when there is no such file.
+///
+/// `name` must be one plain path component (no separator, no `.` or `..`):
+/// the path is the folder joined with that one name, never anything above
+/// it. A file that resolves, through symbolic links, to a place outside the
+/// folder is refused; the path returned is the resolved one, so a link
+/// changed after the check is not followed.
+///
+/// # Errors
+/// Why the file is refused, without its path.
+fn confined(folder: &Path, name: &str) -> std::result::Result<Option<PathBuf>, String> {
+    let mut parts = Path::new(name).components();
+    if !matches!(
+        (parts.next(), parts.next()),
+        (Some(Component::Normal(_)), None)
+    ) || name.contains(['/', '\\'])
+    {
+        return Err("refused: not a plain file name".to_owned());
+    }
+    let candidate = folder.join(name);
+    match candidate.symlink_metadata() {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot be read ({})", e.kind())),
+    }
+    let real = candidate
+        .canonicalize()
+        .map_err(|e| format!("cannot be read ({})", e.kind()))?;
+    if !real.starts_with(folder) {
+        return Err("refused: it links to a file outside the data folder".to_owned());
+    }
+    Ok(real.is_file().then_some(real))
+}
+
+fn parse_ohlcv(bytes: &[u8], path: &Path, symbol: &Symbol) -> Result<Vec<RawBar>> {
+    let file_err = |reason: String| Error::File {
+        symbol: Some(symbol.to_string()),
         reason,
+        path: path.display().to_string(),
     };
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -160,7 +217,7 @@ fn parse_ohlcv(bytes: &[u8], path: &Path) -> Result<Vec<RawBar>> {
         rows.push(RawBar {
             date: record
                 .get(date)
-                .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()),
+                .and_then(|s| auravest_core::parse_date("date", s).ok()),
             open: num(open),
             high: num(high),
             low: num(low),
@@ -174,16 +231,18 @@ fn parse_ohlcv(bytes: &[u8], path: &Path) -> Result<Vec<RawBar>> {
 
 /// Reads a per-symbol Parquet file into raw bars.
 #[cfg(feature = "parquet")]
-fn parse_parquet(path: &Path) -> Result<Vec<RawBar>> {
+fn parse_parquet(path: &Path, symbol: &Symbol) -> Result<Vec<RawBar>> {
     use polars::prelude::{Column, DataType};
     use polars_io::SerReader as _;
     use polars_io::parquet::read::ParquetReader;
 
     let file_err = |reason: String| Error::File {
-        path: path.display().to_string(),
+        symbol: Some(symbol.to_string()),
         reason,
+        path: path.display().to_string(),
     };
-    let file = std::fs::File::open(path).map_err(|e| file_err(e.to_string()))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| file_err(format!("cannot be read ({})", e.kind())))?;
     let df = ParquetReader::new(file)
         .finish()
         .map_err(|e| file_err(format!("not a readable Parquet file: {e}")))?;
@@ -233,7 +292,7 @@ fn parse_parquet(path: &Path) -> Result<Vec<RawBar>> {
             .str()
             .map_err(|e| file_err(e.to_string()))?
             .iter()
-            .map(|s| s.and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()))
+            .map(|s| s.and_then(|s| auravest_core::parse_date("date", s).ok()))
             .collect(),
         other => {
             return Err(file_err(format!(
@@ -266,10 +325,11 @@ fn parse_parquet(path: &Path) -> Result<Vec<RawBar>> {
 
 /// Without the `parquet` feature a Parquet file is a typed error, not a skip.
 #[cfg(not(feature = "parquet"))]
-fn parse_parquet(path: &Path) -> Result<Vec<RawBar>> {
+fn parse_parquet(path: &Path, symbol: &Symbol) -> Result<Vec<RawBar>> {
     Err(Error::File {
-        path: path.display().to_string(),
+        symbol: Some(symbol.to_string()),
         reason: "this build has no Parquet support (enable the `parquet` feature)".to_owned(),
+        path: path.display().to_string(),
     })
 }
 
@@ -305,5 +365,62 @@ impl QuoteSource for FileSource {
             let rows = self.rows(&request.symbol)?;
             Ok(History::from_raw(request, NAME, None, rows, Utc::now()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_names_inside_the_folder_resolve() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().canonicalize().unwrap();
+        std::fs::write(folder.join("ABC.csv"), "date,close\n").unwrap();
+        std::fs::create_dir(folder.join("sub")).unwrap();
+        std::fs::write(folder.join("sub").join("X.csv"), "date,close\n").unwrap();
+        assert_eq!(
+            confined(&folder, "ABC.csv").unwrap(),
+            Some(folder.join("ABC.csv"))
+        );
+        assert_eq!(confined(&folder, "NOPE.csv").unwrap(), None);
+        // A directory is not a data file.
+        assert_eq!(confined(&folder, "sub").unwrap(), None);
+        for attack in [
+            "../ABC.csv",
+            "..",
+            ".",
+            "sub/X.csv",
+            "/etc/passwd",
+            "sub\\X.csv",
+            "",
+        ] {
+            let refused = confined(&folder, attack);
+            assert!(refused.is_err(), "{attack:?} gave {refused:?}");
+            let reason = refused.unwrap_err();
+            assert!(!reason.contains(&*folder.to_string_lossy()), "{reason}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_folder_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret.csv");
+        std::fs::write(&secret, "date,close\n2024-01-02,1\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(&secret, folder.join("EVIL.csv")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), folder.join("up")).unwrap();
+        std::fs::write(folder.join("real.csv"), "date,close\n").unwrap();
+        std::os::unix::fs::symlink(folder.join("real.csv"), folder.join("ALIAS.csv")).unwrap();
+        std::os::unix::fs::symlink(folder.join("gone.csv"), folder.join("DANGLING.csv")).unwrap();
+        assert!(confined(&folder, "EVIL.csv").is_err());
+        assert!(confined(&folder, "up").is_err());
+        assert!(confined(&folder, "DANGLING.csv").is_err());
+        assert_eq!(
+            confined(&folder, "ALIAS.csv").unwrap(),
+            Some(folder.join("real.csv"))
+        );
     }
 }

@@ -70,9 +70,9 @@ impl FromStr for Interval {
             "1d" | "d" | "daily" => Ok(Self::Daily),
             "1wk" | "1w" | "w" | "weekly" => Ok(Self::Weekly),
             "1mo" | "1m" | "m" | "monthly" => Ok(Self::Monthly),
-            other => Err(Error::InvalidRequest {
+            _ => Err(Error::InvalidRequest {
                 field: "interval",
-                reason: format!("{other:?} is not one of 1d, 1wk, 1mo"),
+                reason: "must be one of 1d, 1wk, 1mo".to_owned(),
             }),
         }
     }
@@ -95,7 +95,7 @@ impl HistoryRequest {
     /// A daily request.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] when `from` is after `to`.
+    /// As [`HistoryRequest::new`].
     pub fn daily(symbol: Symbol, from: NaiveDate, to: NaiveDate) -> Result<Self, Error> {
         Self::new(symbol, from, to, Interval::Daily)
     }
@@ -103,13 +103,21 @@ impl HistoryRequest {
     /// A request with any interval.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] when `from` is after `to`.
+    /// [`Error::InvalidRequest`] when `from` is after `to`, or either lies
+    /// outside core's supported dates
+    /// ([`MIN_DATE`](auravest_core::MIN_DATE) ..= [`MAX_DATE`](auravest_core::MAX_DATE)).
     pub fn new(
         symbol: Symbol,
         from: NaiveDate,
         to: NaiveDate,
         interval: Interval,
     ) -> Result<Self, Error> {
+        for (field, date) in [("from", from), ("to", to)] {
+            auravest_core::check_date(field, date).map_err(|e| Error::InvalidRequest {
+                field,
+                reason: e.reason(),
+            })?;
+        }
         if from > to {
             return Err(Error::InvalidRequest {
                 field: "from",

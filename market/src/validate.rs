@@ -1,6 +1,6 @@
 //! Row validation: bad rows are dropped and reported, never silently kept.
 
-use auravest_core::NaiveDate;
+use auravest_core::{NaiveDate, check_date};
 
 use crate::types::{Bar, RawBar};
 
@@ -75,7 +75,9 @@ fn check_row(raw: &RawBar, date: NaiveDate) -> Result<Bar, String> {
     })
 }
 
-/// Validates rows in order: every price present must be finite and positive,
+/// Validates rows in order: the date must lie in core's supported range
+/// ([`MIN_DATE`](auravest_core::MIN_DATE) ..= [`MAX_DATE`](auravest_core::MAX_DATE)),
+/// every price present must be finite and positive,
 /// the close must be present, high must be at least low, volume must be a
 /// non-negative number, and dates must be strictly increasing (a row whose
 /// date does not come after the last kept row is dropped). A close that moves
@@ -90,6 +92,13 @@ pub fn validate_rows(rows: Vec<RawBar>) -> ValidationReport {
             });
             continue;
         };
+        if let Err(e) = check_date("date", date) {
+            report.dropped.push(DroppedRow {
+                date: Some(date),
+                reason: e.reason(),
+            });
+            continue;
+        }
         let bar = match check_row(&raw, date) {
             Ok(bar) => bar,
             Err(reason) => {
@@ -179,6 +188,32 @@ mod tests {
             ]
         );
         assert!(r.flagged.is_empty());
+    }
+
+    #[test]
+    fn rows_outside_the_supported_dates_are_dropped() {
+        let far = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1);
+        let rows = vec![
+            RawBar {
+                date: far(-262_143),
+                close: Some(1.0),
+                ..RawBar::default()
+            },
+            row("2024-01-02", Some(100.0)),
+            RawBar {
+                date: far(262_142),
+                close: Some(2.0),
+                ..RawBar::default()
+            },
+        ];
+        let r = validate_rows(rows);
+        assert_eq!(r.bars.len(), 1);
+        assert_eq!(r.dropped.len(), 2);
+        assert!(
+            r.dropped[0].reason.contains("outside the supported range"),
+            "{}",
+            r.dropped[0].reason
+        );
     }
 
     #[test]

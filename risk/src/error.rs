@@ -3,7 +3,9 @@
 /// Everything that can go wrong when scoring a set of answers.
 ///
 /// Every variant names the questionnaire version or question involved, so an app
-/// can point the user at the answer to fix.
+/// can point the user at the answer to fix; [`Error::field`] names the input
+/// field. Text taken from the input is repeated at most
+/// [`crate::MAX_VERSION_LEN`] characters long.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -39,6 +41,19 @@ pub enum Error {
         /// The id of the unanswered question.
         id: String,
     },
+    /// An input is larger than the documented bounds ([`crate::MAX_ANSWERS`],
+    /// [`crate::MAX_ANSWER_ID_LEN`], [`crate::MAX_VERSION_LEN`]).
+    #[error("{field}: {what} may be at most {limit}, got {got}")]
+    TooLarge {
+        /// The field at fault: `version` or `answers`.
+        field: &'static str,
+        /// What was counted: `its length`, `the number of answers`, `a question id's length`.
+        what: &'static str,
+        /// The bound.
+        limit: usize,
+        /// What was given.
+        got: usize,
+    },
     /// An answer chose an option the question does not have.
     #[error(
         "option {index} for question `{id}` is out of range; valid options are 0 to {max_index}"
@@ -51,6 +66,30 @@ pub enum Error {
         /// The highest valid option index (valid indices are `0..=max_index`).
         max_index: usize,
     },
+}
+
+impl Error {
+    /// The input field this error is about: `version` or `answers`.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::UnknownVersion { .. } | Self::VersionMismatch { .. } => Some("version"),
+            Self::UnknownQuestion { .. }
+            | Self::MissingAnswer { .. }
+            | Self::OptionOutOfRange { .. } => Some("answers"),
+            Self::TooLarge { field, .. } => Some(field),
+        }
+    }
+}
+
+/// `text` as an error message repeats it: at most [`crate::MAX_VERSION_LEN`]
+/// characters, with `…` when cut, so a huge input never makes a huge message.
+pub(crate) fn shown(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars.by_ref().take(crate::MAX_VERSION_LEN).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// The crate's result type, with [`Error`] as the default error.

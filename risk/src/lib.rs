@@ -119,4 +119,6 @@ mod scoring;
 pub use allocation::{ModelAllocation, RiskCategory};
 pub use error::{Error, Result};
 pub use questionnaire::{AnswerOption, Construct, Question, Questionnaire};
-pub use scoring::{Answers, Cap, RiskProfile, score};
+pub use scoring::{
+    Answers, Cap, MAX_ANSWER_ID_LEN, MAX_ANSWERS, MAX_VERSION_LEN, RiskProfile, score,
+};

@@ -109,13 +109,14 @@ impl Questionnaire {
     /// # Errors
     ///
     /// [`Error::UnknownVersion`] if no questionnaire has that version; the error lists
-    /// the known versions.
+    /// the known versions and repeats at most [`crate::MAX_VERSION_LEN`]
+    /// characters of `version`.
     pub fn by_version(version: &str) -> Result<&'static Questionnaire> {
         ALL.iter()
             .copied()
             .find(|q| q.version == version)
             .ok_or_else(|| Error::UnknownVersion {
-                version: version.to_owned(),
+                version: crate::error::shown(version),
                 known: VERSIONS,
             })
     }

@@ -11,19 +11,123 @@ use crate::allocation::{ModelAllocation, RiskCategory};
 use crate::error::{Error, Result};
 use crate::questionnaire::{AnswerOption, Construct, Question, Questionnaire};
 
+/// The most answers one set may hold (every questionnaire has far fewer questions).
+pub const MAX_ANSWERS: usize = 64;
+
+/// The longest question id an answer may name, in characters.
+pub const MAX_ANSWER_ID_LEN: usize = 64;
+
+/// The longest questionnaire version string, in characters.
+pub const MAX_VERSION_LEN: usize = 32;
+
 /// A respondent's answers: the questionnaire version and, for each question id, the
 /// index of the chosen option (0 = the first, least risk-seeking option).
 ///
-/// JSON: `{"version": "2026.1", "answers": {"risk_attitude": 2, "time_horizon": 3}}`.
+/// JSON: `{"version": "2026.1", "answers": {"risk_attitude": 2, "time_horizon": 3}}`,
+/// nothing else. Reading JSON refuses unknown fields, a version longer than
+/// [`MAX_VERSION_LEN`], more than [`MAX_ANSWERS`] answers and question ids
+/// longer than [`MAX_ANSWER_ID_LEN`] (it stops reading at the first answer too
+/// many); scoring checks the same bounds for answers built in code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Answers {
     /// The questionnaire version the answers were given to.
+    #[serde(deserialize_with = "bounded_version")]
     pub version: String,
     /// Chosen option index by question id.
+    #[serde(deserialize_with = "bounded_answers")]
     pub answers: BTreeMap<String, usize>,
 }
 
+fn bounded_version<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<String, D::Error> {
+    let version = String::deserialize(d)?;
+    check_version(&version).map_err(serde::de::Error::custom)?;
+    Ok(version)
+}
+
+fn bounded_answers<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, usize>, D::Error> {
+    struct Bounded;
+    impl<'de> serde::de::Visitor<'de> for Bounded {
+        type Value = BTreeMap<String, usize>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "a map of at most {MAX_ANSWERS} question ids to option indices"
+            )
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((id, index)) = map.next_entry::<String, usize>()? {
+                check_id(&id).map_err(serde::de::Error::custom)?;
+                out.insert(id, index);
+                if out.len() > MAX_ANSWERS {
+                    return Err(serde::de::Error::custom(too_many(out.len())));
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Bounded)
+}
+
+fn check_version(version: &str) -> Result<()> {
+    let len = version.chars().count();
+    if len > MAX_VERSION_LEN {
+        return Err(Error::TooLarge {
+            field: "version",
+            what: "its length",
+            limit: MAX_VERSION_LEN,
+            got: len,
+        });
+    }
+    Ok(())
+}
+
+fn check_id(id: &str) -> Result<()> {
+    let len = id.chars().count();
+    if len > MAX_ANSWER_ID_LEN {
+        return Err(Error::TooLarge {
+            field: "answers",
+            what: "a question id's length",
+            limit: MAX_ANSWER_ID_LEN,
+            got: len,
+        });
+    }
+    Ok(())
+}
+
+fn too_many(got: usize) -> Error {
+    Error::TooLarge {
+        field: "answers",
+        what: "the number of answers",
+        limit: MAX_ANSWERS,
+        got,
+    }
+}
+
 impl Answers {
+    /// Checks the size bounds: the version's length, the number of answers
+    /// and the length of every question id.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] naming the field.
+    pub fn check_bounds(&self) -> Result<()> {
+        check_version(&self.version)?;
+        if self.answers.len() > MAX_ANSWERS {
+            return Err(too_many(self.answers.len()));
+        }
+        self.answers.keys().try_for_each(|id| check_id(id))
+    }
+
     /// Empty answers for questionnaire `version`.
     pub fn new(version: impl Into<String>) -> Self {
         Self {
@@ -97,9 +201,12 @@ pub struct RiskProfile {
 ///
 /// # Errors
 ///
-/// [`Error::UnknownVersion`] if `answers.version` is not a known version, and
-/// otherwise the errors of [`Questionnaire::score`].
+/// [`Error::TooLarge`] when the answers exceed their bounds
+/// ([`Answers::check_bounds`]), [`Error::UnknownVersion`] if
+/// `answers.version` is not a known version, and otherwise the errors of
+/// [`Questionnaire::score`].
 pub fn score(answers: &Answers) -> Result<RiskProfile> {
+    answers.check_bounds()?;
     Questionnaire::by_version(&answers.version)?.score(answers)
 }
 
@@ -134,6 +241,7 @@ impl Questionnaire {
     /// # Errors
     ///
     /// Checked in this order, reporting the first problem found:
+    /// * [`Error::TooLarge`] when the answers exceed their bounds ([`Answers::check_bounds`]);
     /// * [`Error::VersionMismatch`] if `answers.version` is not this questionnaire's version;
     /// * [`Error::UnknownQuestion`] for an answer to a question id this version lacks
     ///   (the first in id order);
@@ -141,10 +249,11 @@ impl Questionnaire {
     ///   [`Error::MissingAnswer`] for an unanswered question and
     ///   [`Error::OptionOutOfRange`] for an index past the last option.
     pub fn score(&self, answers: &Answers) -> Result<RiskProfile> {
+        answers.check_bounds()?;
         if answers.version != self.version() {
             return Err(Error::VersionMismatch {
                 questionnaire: self.version().to_owned(),
-                answers: answers.version.clone(),
+                answers: crate::error::shown(&answers.version),
             });
         }
         if let Some(id) = answers

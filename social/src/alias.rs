@@ -10,6 +10,9 @@ use crate::{Error, Result};
 pub const MIN_ALIAS_LEN: usize = 3;
 /// The longest alias, in characters.
 pub const MAX_ALIAS_LEN: usize = 20;
+/// The longest account alias (the name an account signs in and is shown
+/// under in the reference server), in characters.
+pub const MAX_ACCOUNT_ALIAS_LEN: usize = 30;
 /// An alias holding this many digits or more could be a phone number.
 pub const PHONE_DIGITS: usize = 7;
 
@@ -79,12 +82,16 @@ pub enum AliasProblem {
     /// The first character is not a letter.
     #[error("must start with a letter")]
     MustStartWithLetter,
-    /// A character other than an ASCII letter, digit or underscore.
-    #[error("only letters, digits and _ are allowed, found {found:?}")]
+    /// A character other than an ASCII letter, digit or underscore (or, in
+    /// an account alias, `-`).
+    #[error("{found:?} is not allowed: use letters, digits and _")]
     BadCharacter {
         /// The first such character.
         found: char,
     },
+    /// An upper-case letter in an account alias, which is all lower case.
+    #[error("must be lower case")]
+    NotLowerCase,
     /// Looks like an e-mail address (an `@`, or a mail provider's name, or `_at_` with `_dot_`).
     #[error("must not contain an e-mail address")]
     LooksLikeEmail,
@@ -100,23 +107,42 @@ pub enum AliasProblem {
         /// The blocked word.
         word: String,
     },
-    /// Is a reserved name (`anonymous`, `system`, ...).
+    /// Is a reserved name (`anonymous`, `system`, ...), or holds a staff
+    /// word (`mod`) as one of its words.
     #[error("is reserved")]
     Reserved,
+    /// Looks like a generated default alias (`Investor4821`,
+    /// `investor-ab12cd`): those are handed out, never chosen.
+    #[error("must not look like a default alias")]
+    LooksLikeDefault,
 }
 
 /// The words every alias check refuses, on top of the structural rules.
 ///
-/// `blocked_words` are refused anywhere in an alias, after lower-casing,
-/// removing underscores and reading look-alike digits as letters
-/// (`4dm1n` reads as `admin`); `reserved` names are refused only as the
-/// whole alias. Both lists are data: a deployment replaces or extends them.
+/// Words are compared on a *skeleton* of the alias that reads every
+/// ambiguous glyph both ways at once: lower case, without `_` and `-`,
+/// look-alike digits and signs read as letters (`0`→o, `3`→e, `4`→a,
+/// `5`→s, `7`→t, `8`→b, `9`→g), the letters `i`, `l` and the digit `1`
+/// taken as one letter (so `He1pdesk`, `AdmlN` and `Officia1` read as
+/// `helpdesk`, `admin` and `official`), and `rn` read as `m`, `vv` as `w`
+/// (`Adrnin` reads as `admin`). Blocked words go through the same skeleton.
+///
+/// `blocked_words` are refused anywhere in an alias; `reserved` names are
+/// refused as the whole alias; `staff_words` are refused as any one word of
+/// it (words split at `_`, `-` and lower-to-upper case changes, trailing
+/// digits ignored: `Mod_Team`, `TheMods`, `M0d2`). An alias a member chooses
+/// ([`AliasPolicy::check_choice`], [`AliasPolicy::check_account_alias`]) must
+/// also not be shaped like a generated default (`Investor` then a separator
+/// or a tail holding a digit: `Investor4821`, `Investor_Jane`,
+/// `investor-ab12cd`). The lists are data: a deployment replaces or extends them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliasPolicy {
     /// Refused anywhere in an alias, lower case.
     pub blocked_words: Vec<String>,
     /// Refused as the whole alias, lower case.
     pub reserved: Vec<String>,
+    /// Refused as any one word of an alias, lower case.
+    pub staff_words: Vec<String>,
     /// The shortest time between two alias changes.
     pub change_cooldown: TimeDelta,
 }
@@ -155,6 +181,7 @@ impl Default for AliasPolicy {
                 "someone",
                 "you",
             ]),
+            staff_words: words(&["mod", "mods", "sysop"]),
             change_cooldown: TimeDelta::days(30),
         }
     }
@@ -181,9 +208,23 @@ const LINK_ENDINGS: &[&str] = &[
     "_com", "_net", "_org", "_io", "dotcom", "dot_com", "dotnet", "dotorg",
 ];
 
+/// The shape of an alias: the community's, or the reference server's account name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// 3–20 ASCII letters, digits or `_`, starting with a letter.
+    Community,
+    /// 3–30 lower-case ASCII letters, digits, `_` or `-`, starting with a letter.
+    Account,
+}
+
 /// The rules every alias follows, word lists aside; used when reading an alias back.
 fn structural_check(candidate: &str) -> Result<(), AliasProblem> {
-    let lower = candidate.to_lowercase();
+    shape_check(candidate, Shape::Community)
+}
+
+fn shape_check(candidate: &str, shape: Shape) -> Result<(), AliasProblem> {
+    // An account alias's `-` is a separator like `_` for the content rules.
+    let lower = candidate.to_lowercase().replace('-', "_");
     if candidate.contains('@')
         || MAIL_PROVIDERS.iter().any(|p| lower.contains(p))
         || (lower.contains("_at_") && lower.contains("dot"))
@@ -203,12 +244,16 @@ fn structural_check(candidate: &str) -> Result<(), AliasProblem> {
     {
         return Err(AliasProblem::LooksLikePhoneNumber);
     }
+    let max = match shape {
+        Shape::Community => MAX_ALIAS_LEN,
+        Shape::Account => MAX_ACCOUNT_ALIAS_LEN,
+    };
     let len = candidate.chars().count();
     if len < MIN_ALIAS_LEN {
         return Err(AliasProblem::TooShort { min: MIN_ALIAS_LEN });
     }
-    if len > MAX_ALIAS_LEN {
-        return Err(AliasProblem::TooLong { max: MAX_ALIAS_LEN });
+    if len > max {
+        return Err(AliasProblem::TooLong { max });
     }
     if !candidate
         .chars()
@@ -217,11 +262,13 @@ fn structural_check(candidate: &str) -> Result<(), AliasProblem> {
     {
         return Err(AliasProblem::MustStartWithLetter);
     }
-    if let Some(found) = candidate
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
-    {
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || c == '_' || (shape == Shape::Account && c == '-');
+    if let Some(found) = candidate.chars().find(|c| !allowed(*c)) {
         return Err(AliasProblem::BadCharacter { found });
+    }
+    if shape == Shape::Account && candidate.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(AliasProblem::NotLowerCase);
     }
     Ok(())
 }
@@ -240,32 +287,95 @@ fn has_dotted_domain(lower: &str) -> bool {
     })
 }
 
-/// Lower case, no underscores, look-alike digits read as letters.
-fn normalise_for_words(alias: &str) -> String {
-    alias
+/// One character of the skeleton: lower case, look-alike digits and signs
+/// read as letters, and `i`, `l`, `1` (and `|`, `!`) as one letter, `i`.
+fn skeleton_char(c: char) -> char {
+    match c.to_ascii_lowercase() {
+        '0' => 'o',
+        '1' | 'l' | '|' | '!' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' => 't',
+        '8' => 'b',
+        '9' => 'g',
+        other => other,
+    }
+}
+
+/// The skeleton words are compared on: lower case, no `_` or `-`, every
+/// ambiguous glyph read one way for both sides (see [`AliasPolicy`]).
+fn skeleton(text: &str) -> String {
+    let mapped: String = text
         .chars()
-        .filter(|c| *c != '_')
-        .map(|c| match c.to_ascii_lowercase() {
-            '0' => 'o',
-            '1' => 'i',
-            '3' => 'e',
-            '4' => 'a',
-            '5' => 's',
-            '7' => 't',
-            '8' => 'b',
-            '$' => 's',
-            other => other,
-        })
+        .filter(|c| !matches!(c, '_' | '-'))
+        .map(skeleton_char)
+        .collect();
+    mapped.replace("rn", "m").replace("vv", "w")
+}
+
+/// Lower case, without `_` and `-`: the alias as written, for exact matches.
+fn plain(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '_' | '-'))
+        .map(|c| c.to_ascii_lowercase())
         .collect()
 }
 
+/// The words of an alias: split at `_` and `-` and where a lower-case letter
+/// (or digit) is followed by an upper-case one (`TheMods` → `The`, `Mods`).
+fn words_of(alias: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev: Option<char> = None;
+    for c in alias.chars() {
+        if matches!(c, '_' | '-') {
+            words.push(std::mem::take(&mut word));
+            prev = None;
+            continue;
+        }
+        if c.is_ascii_uppercase()
+            && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+        {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c);
+        prev = Some(c);
+    }
+    words.push(word);
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// Shaped like a generated default: `investor` (read through the skeleton)
+/// followed by a separator, or by a tail of letters and digits holding a digit.
+fn looks_like_default(alias: &str) -> bool {
+    let prefix = DEFAULT_ALIAS_PREFIX.to_ascii_lowercase();
+    let mut chars = alias
+        .char_indices()
+        .filter(|(_, c)| !matches!(c, '_' | '-'));
+    let mut end = 0;
+    for want in prefix.chars() {
+        match chars.next() {
+            Some((i, c)) if skeleton_char(c) == skeleton_char(want) => end = i + c.len_utf8(),
+            _ => return false,
+        }
+    }
+    let rest = &alias[end..];
+    let tail = plain(rest);
+    !tail.is_empty() && (rest.starts_with(['_', '-']) || tail.chars().any(|c| c.is_ascii_digit()))
+}
+
 impl AliasPolicy {
-    /// Checks a proposed alias against the structural rules and this policy's words.
+    /// Checks an alias against the structural rules and this policy's words.
+    /// It does not refuse default-shaped aliases, so aliases the system
+    /// generates (here or in a host application) pass; use
+    /// [`AliasPolicy::check_choice`] for an alias a member picks.
     ///
     /// # Errors
     /// [`Error::InvalidAlias`] naming the first rule broken, checked in this
     /// order: e-mail, link, phone number, length, first character, characters,
-    /// reserved name, blocked word.
+    /// reserved name, staff word, blocked word.
     ///
     /// ```
     /// use auravest_social::{AliasPolicy, AliasProblem, Error};
@@ -282,26 +392,99 @@ impl AliasPolicy {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn check(&self, candidate: &str) -> Result<Alias> {
-        let fail = |reason| Err(Error::InvalidAlias { reason });
-        if let Err(reason) = structural_check(candidate) {
-            return fail(reason);
-        }
-        let plain = candidate.to_ascii_lowercase();
-        let normalised = normalise_for_words(candidate);
+        shape_check(candidate, Shape::Community).map_err(invalid)?;
+        self.check_words(candidate, false)?;
+        Ok(Alias(candidate.to_owned()))
+    }
+
+    /// Checks an alias a member chooses ([`Community::change_alias`](crate::Community::change_alias)):
+    /// as [`AliasPolicy::check`], and it must not look like a generated
+    /// default (`Investor4821`, `Investor_Jane`), which only the system hands out.
+    ///
+    /// # Errors
+    /// [`Error::InvalidAlias`] naming the first rule broken, in the order of
+    /// [`AliasPolicy::check`] with [`AliasProblem::LooksLikeDefault`] before
+    /// the blocked words.
+    ///
+    /// ```
+    /// use auravest_social::{AliasPolicy, AliasProblem, Error};
+    /// let policy = AliasPolicy::default();
+    /// assert!(policy.check("Investor4821").is_ok()); // a default, as handed out
+    /// assert!(matches!(
+    ///     policy.check_choice("Investor4821"),
+    ///     Err(Error::InvalidAlias { reason: AliasProblem::LooksLikeDefault })
+    /// ));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn check_choice(&self, candidate: &str) -> Result<Alias> {
+        shape_check(candidate, Shape::Community).map_err(invalid)?;
+        self.check_words(candidate, true)?;
+        Ok(Alias(candidate.to_owned()))
+    }
+
+    /// Checks an account alias a user chooses (the name the reference server
+    /// shows for an account: 3 to [`MAX_ACCOUNT_ALIAS_LEN`] lower-case ASCII
+    /// letters, digits, `_` or `-`, starting with a letter) with the same
+    /// rules as [`AliasPolicy::check_choice`]: no e-mail, link or phone
+    /// number, no reserved name or staff word, no blocked word read through
+    /// look-alikes, no default-looking alias (`investor-ab12cd`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidAlias`] naming the first rule broken, in the order of
+    /// [`AliasPolicy::check_choice`], with [`AliasProblem::NotLowerCase`] after
+    /// the characters.
+    ///
+    /// ```
+    /// use auravest_social::{AliasPolicy, AliasProblem, Error};
+    /// let policy = AliasPolicy::default();
+    /// policy.check_account_alias("dividend-dan")?;
+    /// assert!(matches!(
+    ///     policy.check_account_alias("he1p-desk"),
+    ///     Err(Error::InvalidAlias { reason: AliasProblem::BlockedWord { .. } })
+    /// ));
+    /// assert!(matches!(
+    ///     policy.check_account_alias("investor-ab12cd"),
+    ///     Err(Error::InvalidAlias { reason: AliasProblem::LooksLikeDefault })
+    /// ));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn check_account_alias(&self, candidate: &str) -> Result<()> {
+        shape_check(candidate, Shape::Account).map_err(invalid)?;
+        self.check_words(candidate, true)
+    }
+
+    /// The word-list rules, and (with `defaults_too`) the default-look-alike rule.
+    fn check_words(&self, candidate: &str, defaults_too: bool) -> Result<()> {
+        let whole = plain(candidate);
+        let shape = skeleton(candidate);
         if self
             .reserved
             .iter()
-            .any(|r| plain == r.to_ascii_lowercase() || normalised == normalise_for_words(r))
+            .any(|r| whole == plain(r) || shape == skeleton(r))
         {
-            return fail(AliasProblem::Reserved);
+            return Err(invalid(AliasProblem::Reserved));
+        }
+        let staff: Vec<String> = self.staff_words.iter().map(|w| skeleton(w)).collect();
+        let staff_word = words_of(candidate).iter().any(|w| {
+            let bare = w.trim_end_matches(|c: char| c.is_ascii_digit());
+            [w.as_str(), bare]
+                .iter()
+                .any(|v| !v.is_empty() && staff.contains(&skeleton(v)))
+        });
+        if staff_word {
+            return Err(invalid(AliasProblem::Reserved));
+        }
+        if defaults_too && looks_like_default(candidate) {
+            return Err(invalid(AliasProblem::LooksLikeDefault));
         }
         if let Some(word) = self.blocked_words.iter().find(|w| {
-            let w = normalise_for_words(w);
-            !w.is_empty() && (normalised.contains(&w) || plain.replace('_', "").contains(&w))
+            let (w_shape, w_plain) = (skeleton(w), plain(w));
+            (!w_shape.is_empty() && shape.contains(&w_shape))
+                || (!w_plain.is_empty() && whole.contains(&w_plain))
         }) {
-            return fail(AliasProblem::BlockedWord { word: word.clone() });
+            return Err(invalid(AliasProblem::BlockedWord { word: word.clone() }));
         }
-        Ok(Alias(candidate.to_owned()))
+        Ok(())
     }
 
     /// A random default alias: [`DEFAULT_ALIAS_PREFIX`] and digits, with
@@ -333,14 +516,58 @@ impl AliasPolicy {
     }
 }
 
+fn invalid(reason: AliasProblem) -> Error {
+    Error::InvalidAlias { reason }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn normalising_reads_look_alikes() {
-        assert_eq!(normalise_for_words("4dm1n_X"), "adminx");
-        assert_eq!(normalise_for_words("M0d3r4t0r"), "moderator");
+    fn the_skeleton_reads_look_alikes_both_ways() {
+        assert_eq!(skeleton("4dm1n_X"), "adminx");
+        assert_eq!(skeleton("M0d3r4t0r"), "moderator");
+        // i, l and 1 are one letter; rn reads as m.
+        assert_eq!(skeleton("He1pdesk"), skeleton("helpdesk"));
+        assert_eq!(skeleton("Officia1"), skeleton("official"));
+        assert_eq!(skeleton("AdmlN"), skeleton("admin"));
+        assert_eq!(skeleton("Adrnin"), skeleton("admin"));
+        assert_eq!(skeleton("vvhale"), skeleton("whale"));
+    }
+
+    #[test]
+    fn words_split_at_separators_and_case_changes() {
+        assert_eq!(words_of("Mod_Team"), ["Mod", "Team"]);
+        assert_eq!(words_of("TheMods"), ["The", "Mods"]);
+        assert_eq!(words_of("the-mod-2"), ["the", "mod", "2"]);
+        assert_eq!(words_of("ABCdef"), ["ABCdef"]);
+        assert_eq!(words_of("x2Mod"), ["x2", "Mod"]);
+    }
+
+    #[test]
+    fn default_shapes() {
+        for yes in [
+            "Investor4821",
+            "InvestorQK482113",
+            "investor-ab12cd",
+            "investor-abcdef",
+            "Investor_Jane",
+            "1nvest0r_7",
+            "lnvestor9",
+        ] {
+            assert!(looks_like_default(yes), "{yes}");
+        }
+        for no in [
+            "Investor",
+            "Investors",
+            "InvestorJane",
+            "Investors_Club",
+            "value_investor_2024",
+            "Inv",
+        ] {
+            assert!(!looks_like_default(no), "{no}");
+        }
     }
 
     #[test]

@@ -58,8 +58,11 @@
 //! - **Identities** ([`AliasPolicy`]): a random default alias
 //!   (`Investor` + 4–6 digits), unique without case. Chosen aliases are 3–20
 //!   letters, digits or `_`, start with a letter, hold no e-mail address, phone
-//!   number (7+ digits) or link, and no word of the configurable lists; one
-//!   change per 30 days.
+//!   number (7+ digits) or link, no word of the configurable lists (read
+//!   through look-alikes: `He1pdesk`, `AdmlN`, `Adrnin`), no staff word
+//!   (`Mod_Team`) and do not look like a default alias; one change per 30
+//!   days. [`AliasPolicy::check_account_alias`] applies the same rules to an
+//!   account name.
 //! - **Posts and comments** ([`Community::post`], [`Community::comment`]): at
 //!   most 1000 / 500 characters; cashtags ([`cashtags`]: `$AAPL`, `$BRK.B`,
 //!   `$VOD.L`, never `$5`, `$100k` or `$12.50`), mentions and links are
@@ -116,8 +119,8 @@ mod views;
 mod wealth;
 
 pub use alias::{
-    Alias, AliasPolicy, AliasProblem, DEFAULT_ALIAS_PREFIX, MAX_ALIAS_LEN, MIN_ALIAS_LEN,
-    PHONE_DIGITS,
+    Alias, AliasPolicy, AliasProblem, DEFAULT_ALIAS_PREFIX, MAX_ACCOUNT_ALIAS_LEN, MAX_ALIAS_LEN,
+    MIN_ALIAS_LEN, PHONE_DIGITS,
 };
 pub use community::{CommentOrder, Community, Config, RankFormula, TickerTrendConfig};
 pub use error::{Entity, Error, Result};

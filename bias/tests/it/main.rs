@@ -1,6 +1,7 @@
 //! Integration tests of auravest-bias: one binary, one module per area.
 
 mod allocation;
+mod amounts;
 mod analysis;
 mod chasing;
 mod concentration;

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use auravest_core::{
-    CashFlow, Currency, Decimal, Error, Holdings, Lot, Money, NaiveDate, Portfolio, Position,
-    Price, PriceFrame, Quantity, RowError, Symbol, Transaction, TransactionKind, TransactionRecord,
-    io, xirr,
+    CashFlow, Currency, Decimal, Error, Holdings, ImportReport, Lot, Money, NaiveDate, Portfolio,
+    Position, Price, PriceFrame, Quantity, RowError, Symbol, Transaction, TransactionKind,
+    TransactionRecord, io, xirr,
 };
 use proptest::prelude::*;
 
@@ -1918,13 +1918,20 @@ fn overflowing_splits_and_valuations_are_errors() {
     p.insert(rec("2024-01-02", "buy", Some("100000000000"), Some("1")))
         .unwrap();
     let before = p.clone();
-    // Repeated huge splits overflow the share count: refused, nothing changes.
-    p.insert(rec("2024-01-03", "split", Some("100000000000"), None))
+    // Repeated large splits pass the share cap: refused, nothing changes.
+    p.insert(rec("2024-01-03", "split", Some("1000"), None))
         .unwrap();
+    let after_one = p.clone();
     let err = p
-        .insert(rec("2024-01-04", "split", Some("100000000000"), None))
+        .insert(rec("2024-01-04", "split", Some("1000"), None))
         .unwrap_err();
     assert_eq!(err.field(), Some("quantity"));
+    assert!(
+        matches!(err, Error::PositionTooLarge { ref symbol, .. } if symbol.as_str() == "AAPL"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("2024-01-04"), "{err}");
+    assert_eq!(p, after_one);
     assert_eq!(p.transactions().len(), 2);
     // A price so large that the position's value overflows: a typed error.
     let prices = PriceFrame::from_csv("date,AAPL\n2024-01-02,1e25\n".as_bytes()).unwrap();
@@ -1936,4 +1943,320 @@ fn overflowing_splits_and_valuations_are_errors() {
         before.value_series(&prices, d("2024-01-02"), d("2024-01-02")),
         Err(Error::Overflow { .. })
     ));
+}
+
+// ---------------------------------------------------------------------------
+// Hostile amounts: every one is a typed error or a right answer, never a panic.
+// ---------------------------------------------------------------------------
+
+fn huge_portfolio(rows: &str) -> Result<(Portfolio, ImportReport), Error> {
+    let mut p = portfolio();
+    let csv = format!("{HEADER}\n{rows}");
+    let report = p.import(csv_rows(&csv), false)?;
+    Ok((p, report))
+}
+
+#[test]
+fn a_small_sale_from_a_huge_lot_is_costed_without_overflow() {
+    // cost 1e22; cost * 1e7 shares sold would be 1e29, past an exact decimal.
+    let (p, _) = huge_portfolio(
+        "2024-01-02,buy,AAPL,100000000000,100000000000,0,USD\n\
+         2024-01-03,sell,AAPL,10000000,100000000000,0,USD\n",
+    )
+    .unwrap();
+    let aapl = position(&p, "AAPL");
+    assert_eq!(aapl.quantity(), dec("99990000000"));
+    assert_eq!(aapl.cost_basis(), dec("9999000000000000000000"));
+    assert_eq!(aapl.realized_pnl(), Decimal::ZERO);
+    assert_eq!(aapl.avg_cost(), Some(dec("100000000000")));
+}
+
+#[test]
+fn tiny_quantities_and_split_ratios_are_refused_at_the_door() {
+    // Through a file.
+    let err = huge_portfolio("2024-01-02,buy,AAPL,1e-28,1,100000000000,USD\n").unwrap_err();
+    assert_eq!(import_errors(err), expected_rows(&[(2, "quantity")]));
+    let err = huge_portfolio(
+        "2024-01-02,buy,AAPL,1,1,0,USD\n\
+         2024-01-03,split,AAPL,1e-28,,0,USD\n",
+    )
+    .unwrap_err();
+    assert_eq!(import_errors(err), expected_rows(&[(3, "quantity")]));
+    // Through code: Quantity::new takes them, the portfolio does not.
+    let mut p = portfolio_with([buy("2024-01-02", "AAPL", "1", "1")]);
+    let tiny = Quantity::new("quantity", dec("0.0000000000000000000000000001")).unwrap();
+    let t = Transaction::new(
+        day("2024-01-03"),
+        TransactionKind::Buy {
+            symbol: sym("AAPL"),
+            quantity: tiny,
+            price: amt("1"),
+        },
+        USD,
+    );
+    assert_refused(&mut p, t, "quantity");
+    let t = Transaction::new(
+        day("2024-01-03"),
+        TransactionKind::Split {
+            symbol: sym("AAPL"),
+            ratio: tiny,
+        },
+        USD,
+    );
+    let err = assert_refused(&mut p, t, "quantity");
+    assert!(err.to_string().contains("split ratio"), "{err}");
+    let t = split("2024-01-03", "AAPL", "1001");
+    assert_refused(&mut p, t, "quantity");
+    // A fee with too many decimals is refused whichever way it comes in.
+    let mut t = deposit("2024-01-03", "1");
+    t.fee = dec("0.00000000001");
+    assert_refused(&mut p, t, "fee");
+}
+
+#[test]
+fn holdings_applied_directly_never_panic_on_extreme_amounts() {
+    let tiny = Quantity::new("quantity", dec("0.0000000000000000000000000001")).unwrap();
+    let max = Quantity::new("quantity", dec("100000000000")).unwrap();
+    // The cost per share of 1e-28 shares bought for 1e11 does not fit a decimal.
+    let mut h = Holdings::default();
+    let t = Transaction::new(
+        day("2024-01-02"),
+        TransactionKind::Buy {
+            symbol: sym("AAPL"),
+            quantity: tiny,
+            price: amt("1"),
+        },
+        USD,
+    )
+    .with_fee(dec("100000000000"))
+    .unwrap();
+    h.apply(&t).unwrap();
+    let aapl = h.position(&sym("AAPL")).unwrap();
+    assert_eq!(aapl.avg_cost(), None);
+    let frame = prices("date,AAPL\n2024-01-02,1\n");
+    assert!(matches!(
+        auravest_core::value_holdings(&h, &frame, day("2024-01-02"), USD),
+        Err(Error::Overflow { .. })
+    ));
+    // Stacked splits of two lots: each lot would fit, their sum would not.
+    let mut h = Holdings::default();
+    let buy_max = Transaction::new(
+        day("2024-01-02"),
+        TransactionKind::Buy {
+            symbol: sym("AAPL"),
+            quantity: max,
+            price: amt("1"),
+        },
+        USD,
+    );
+    h.apply(&buy_max).unwrap();
+    h.apply(&buy_max).unwrap();
+    for ratio in ["100000000000", "5000000"] {
+        let t = Transaction::new(
+            day("2024-01-03"),
+            TransactionKind::Split {
+                symbol: sym("AAPL"),
+                ratio: qty(ratio),
+            },
+            USD,
+        );
+        let before = h.clone();
+        let err = h.apply(&t).unwrap_err();
+        assert!(matches!(err, Error::PositionTooLarge { .. }), "{err:?}");
+        assert_eq!(h, before);
+    }
+    assert_eq!(
+        h.position(&sym("AAPL")).unwrap().quantity(),
+        dec("200000000000")
+    );
+    // A sale whose cost or proceeds overflow is an error; nothing changes.
+    let mut t = sell("2024-01-04", "AAPL", "1", "1");
+    t.fee = Decimal::MIN;
+    let before = h.clone();
+    assert!(matches!(h.apply(&t), Err(Error::Overflow { .. })));
+    assert_eq!(h, before);
+    // A deposit whose fee takes the cash past the smallest decimal.
+    let mut t = deposit("2024-01-04", "1");
+    t.fee = Decimal::MIN;
+    assert!(h.apply(&t).is_err());
+    assert_eq!(h, before);
+}
+
+/// Extreme decimal text for a number field.
+fn extreme_number() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "1e-28",
+        "0.0000000001",
+        "0.00000000001",
+        "0.001",
+        "0.1",
+        "1",
+        "3",
+        "999",
+        "1000",
+        "1001",
+        "99999999999.9999999999",
+        "100000000000",
+        "100000000001",
+        "79228162514264337593543950335",
+        "1e28",
+    ])
+    .prop_map(str::to_owned)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn extreme_amounts_never_panic_the_ledger_or_its_valuation(
+        rows in prop::collection::vec(
+            (0u8..7, 0usize..2, extreme_number(), extreme_number(), extreme_number(), 0u32..30),
+            1..25,
+        ),
+        px in prop::sample::select(vec!["1e-12", "0.5", "1", "1e11", "1e25", "1.7e308"]),
+        skip in any::<bool>(),
+    ) {
+        let mut csv = format!("{HEADER}\n");
+        for (kind, s, q, price, fee, day) in &rows {
+            let date = base_date() + chrono::Days::new(u64::from(*day));
+            let symbol = ["AAA", "BBB"][*s];
+            let line = match kind {
+                0 => format!("{date},buy,{symbol},{q},{price},{fee},USD"),
+                1 => format!("{date},sell,{symbol},{q},{price},{fee},USD"),
+                2 => format!("{date},split,{symbol},{q},,{fee},USD"),
+                3 => format!("{date},dividend,{symbol},,{price},{fee},USD"),
+                4 => format!("{date},deposit,,,{price},{fee},USD"),
+                5 => format!("{date},withdrawal,,,{price},{fee},USD"),
+                _ => format!("{date},fee,,,{price},{fee},USD"),
+            };
+            csv.push_str(&line);
+            csv.push('\n');
+        }
+        let mut p = portfolio();
+        let _ = p.import(csv_rows(&csv), skip);
+        let frame = prices(&format!("date,AAA,BBB\n2024-01-01,{px},{px}\n"));
+        let end = day("2024-03-01");
+        let _ = p.valuation(&frame, end);
+        let _ = p.value_series(&frame, base_date(), end);
+        let _ = p.time_weighted_return(&frame, base_date(), end);
+        for pos in p.holdings().positions() {
+            let _ = (pos.quantity(), pos.cost_basis(), pos.avg_cost());
+            prop_assert!(pos.quantity() <= auravest_core::MAX_POSITION_QUANTITY);
+        }
+        // Removing any row either works or is refused, never panics.
+        for i in 0..p.transactions().len().min(5) {
+            let _ = p.clone().remove(i);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Imports merged into a stored log.
+// ---------------------------------------------------------------------------
+
+/// Inserting rows one at a time, the way imports used to work: the reference
+/// the merged import must agree with when no row conflicts with a stored one.
+fn insert_one_by_one(p: &Portfolio, rows: Vec<io::ParsedRow>) -> (Portfolio, Vec<(usize, String)>) {
+    let mut p = p.clone();
+    let mut good: Vec<_> = rows
+        .into_iter()
+        .filter_map(|(l, r)| r.ok().map(|t| (l, t)))
+        .collect();
+    good.sort_by_key(|(_, t)| t.date);
+    let mut refused = Vec::new();
+    for (line, t) in good {
+        if let Err(e) = p.insert(t) {
+            refused.push((line, e.field().unwrap_or("row").to_owned()));
+        }
+    }
+    refused.sort();
+    (p, refused)
+}
+
+#[test]
+fn an_interleaved_import_matches_inserting_row_by_row() {
+    let stored = portfolio_with([
+        deposit("2024-01-02", "1000"),
+        buy("2024-01-03", "AAPL", "10", "50"),
+        buy("2024-01-10", "MSFT", "5", "100"),
+        sell("2024-02-01", "AAPL", "4", "60"),
+        dividend("2024-02-15", "MSFT", "3"),
+        split("2024-03-01", "AAPL", "2"),
+        withdrawal("2024-03-02", "10"),
+        sell("2024-04-01", "MSFT", "5", "90"),
+    ]);
+    let csv = format!(
+        "{HEADER}\n\
+         2024-03-01,buy,AAPL,1,70,0,USD\n\
+         2024-01-03,buy,AAPL,2,51,1,USD\n\
+         2024-01-02,deposit,,,50,0,USD\n\
+         2024-02-01,sell,AAPL,100,60,0,USD\n\
+         2024-03-01,sell,AAPL,2,70,0,USD\n\
+         2024-05-01,sell,MSFT,1,90,0,USD\n\
+         2024-01-03,buy,AAPL,2,52,0,USD\n\
+         2024-06-01,fee,,,2,0,USD\n"
+    );
+    let (expected, refused) = insert_one_by_one(&stored, csv_rows(&csv));
+    let mut p = stored;
+    let report = p.import(csv_rows(&csv), true).unwrap();
+    assert_eq!(lines_fields(&report.skipped), refused);
+    assert_eq!(refused, expected_rows(&[(5, "quantity"), (7, "quantity")]));
+    assert_eq!(report.imported, 6);
+    assert_eq!(p, expected);
+    // Rows of one date keep their file order, after the stored rows of that date.
+    let jan3: Vec<String> = p
+        .transactions()
+        .iter()
+        .filter(|t| t.date == day("2024-01-03"))
+        .map(|t| format!("{:?}", t.kind))
+        .collect();
+    assert_eq!(jan3.len(), 3);
+    assert!(jan3[0].contains("50") && jan3[1].contains("51") && jan3[2].contains("52"));
+}
+
+#[test]
+fn a_new_row_that_breaks_a_stored_one_is_refused_and_names_it() {
+    let stored = portfolio_with([
+        deposit("2024-01-02", "1000"),
+        buy("2024-01-03", "AAPL", "10", "50"),
+        sell("2024-03-01", "AAPL", "8", "60"),
+        withdrawal("2024-04-01", "900"),
+    ]);
+    let csv = format!(
+        "{HEADER}\n\
+         2024-02-01,sell,AAPL,1,55,0,USD\n\
+         2024-02-02,sell,AAPL,2,55,0,USD\n\
+         2024-02-03,buy,MSFT,1,10,0,USD\n\
+         2024-02-04,fee,,,500,0,USD\n"
+    );
+    let mut p = stored.clone();
+    let err = p.import(csv_rows(&csv), false).unwrap_err();
+    let Error::Import { errors } = err else {
+        panic!("expected Import");
+    };
+    // The second sale leaves 7 for the stored sale of 8; the fee leaves too
+    // little cash for the stored withdrawal.
+    assert_eq!(
+        lines_fields(&errors),
+        expected_rows(&[(3, "quantity"), (5, "price")])
+    );
+    assert!(
+        errors[0]
+            .reason
+            .contains("it would break the stored sell of 2024-03-01"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1]
+            .reason
+            .contains("it would break the stored withdrawal of 2024-04-01"),
+        "{}",
+        errors[1]
+    );
+    assert_eq!(p, stored);
+    let report = p.import(csv_rows(&csv), true).unwrap();
+    assert_eq!(report.imported, 2);
+    assert_eq!(position(&p, "AAPL").quantity(), dec("1"));
+    assert_eq!(position(&p, "MSFT").quantity(), dec("1"));
 }

@@ -65,26 +65,57 @@ impl AlphaVantageSource {
     }
 
     async fn call(&self, function: &str, symbol: &str, extra: &[(&str, &str)]) -> Result<Value> {
-        let key = self.key.as_deref().ok_or_else(|| Error::Unauthorized {
-            source_name: NAME.to_owned(),
-            reason: "no API key (set AURAVEST_ALPHAVANTAGE_API_KEY)".to_owned(),
+        let key = self.key.as_deref().ok_or_else(|| {
+            Error::unauthorized(
+                NAME,
+                "no API key (set AURAVEST_ALPHAVANTAGE_API_KEY)",
+                String::new(),
+            )
         })?;
         let mut q = vec![("function", function), ("symbol", symbol), ("apikey", key)];
         q.extend_from_slice(extra);
-        let resp = self
-            .http
-            .get(&format!("{}/query", self.base), &q, None)
-            .await?;
+        let url = self.http.endpoint(&self.base, &["query"])?;
+        let resp = self.http.get(url, &q, None).await?;
         resp.common_errors(NAME)?;
+        if resp.is_client_error() {
+            let said = self.http.mask(&snippet(&resp.text()));
+            return Err(Error::client(NAME, symbol, resp.status, said));
+        }
         if resp.is_html() || !(200..300).contains(&resp.status) {
-            return Err(Error::unavailable(
+            return Err(Error::unavailable_with(
                 NAME,
-                format!("HTTP {}: {}", resp.status, snippet(&resp.text())),
+                if resp.is_html() {
+                    format!("HTML page under HTTP {} instead of JSON", resp.status)
+                } else {
+                    format!("HTTP {}", resp.status)
+                },
+                resp.excerpt,
             ));
         }
-        let v: Value = serde_json::from_slice(&resp.body)
-            .map_err(|e| Error::invalid(NAME, format!("JSON: {e}")))?;
-        api_error(&v, symbol)?;
+        let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+            Error::invalid_with(NAME, "unreadable JSON", format!("{e}; {}", resp.excerpt))
+        })?;
+        api_error(&v, symbol).map_err(|e| match e {
+            Error::NotFound {
+                source_name,
+                symbol,
+                reason,
+            } => Error::NotFound {
+                source_name,
+                symbol,
+                reason: self.http.mask(&reason),
+            },
+            Error::Unauthorized {
+                source_name,
+                reason,
+                detail,
+            } => Error::Unauthorized {
+                source_name,
+                reason,
+                detail: self.http.mask(&detail),
+            },
+            other => other,
+        })?;
         Ok(v)
     }
 }
@@ -117,10 +148,11 @@ fn api_error(v: &Value, symbol: &str) -> Result<()> {
                     retry_after: None,
                 }
             } else {
-                Error::Unauthorized {
-                    source_name: NAME.to_owned(),
-                    reason: msg,
-                }
+                Error::unauthorized(
+                    NAME,
+                    "the API key or its plan does not allow this call",
+                    msg,
+                )
             },
         );
     }
@@ -178,8 +210,10 @@ impl QuoteSource for AlphaVantageSource {
             let date: NaiveDate = q
                 .get("07. latest trading day")
                 .and_then(Value::as_str)
-                .and_then(|d| d.parse().ok())
-                .ok_or_else(|| Error::invalid(NAME, "\"07. latest trading day\" is not a date"))?;
+                .and_then(|d| auravest_core::parse_date("date", d).ok())
+                .ok_or_else(|| {
+                    Error::invalid(NAME, "\"07. latest trading day\" is not a supported date")
+                })?;
             Ok(Quote {
                 symbol: symbol.clone(),
                 price,

@@ -109,11 +109,20 @@ fn base_url(var: &'static str, value: &str) -> Result<String> {
     let rest = v
         .strip_prefix("http://")
         .or_else(|| v.strip_prefix("https://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(v.to_owned()),
+    let parsed = reqwest::Url::parse(v).ok();
+    match (rest, parsed) {
+        (Some(host), Some(url))
+            if !host.is_empty()
+                && !host.contains(char::is_whitespace)
+                && url.query().is_none()
+                && url.fragment().is_none() =>
+        {
+            Ok(v.to_owned())
+        }
+        // The value is configuration, possibly with credentials: not repeated.
         _ => Err(Error::InvalidRequest {
             field: var,
-            reason: format!("{value:?} is not http(s)://host[:port]"),
+            reason: "must be http(s)://host[:port]".to_owned(),
         }),
     }
 }
@@ -125,6 +134,8 @@ pub(crate) struct Response {
     pub(crate) retry_after: Option<Duration>,
     pub(crate) set_cookies: Vec<String>,
     pub(crate) body: Vec<u8>,
+    /// The start of the body with secrets masked, for error details.
+    pub(crate) excerpt: String,
 }
 
 impl Response {
@@ -142,30 +153,125 @@ impl Response {
                 .is_some_and(|b| *b == b'<')
     }
 
-    /// The errors every source reads the same way: 429, 5xx, other non-2xx.
+    /// A 4xx that is about the request rather than the source (not 401,
+    /// 403 or 429, which [`Response::common_errors`] reports).
+    pub(crate) fn is_client_error(&self) -> bool {
+        (400..500).contains(&self.status)
+    }
+
+    /// The errors every source reads the same way: 429, 401/403 and 5xx.
     pub(crate) fn common_errors(&self, source: &str) -> Result<()> {
         match self.status {
             429 => Err(Error::RateLimited {
                 source_name: source.to_owned(),
                 retry_after: self.retry_after,
             }),
-            401 | 403 => Err(Error::Unauthorized {
-                source_name: source.to_owned(),
-                reason: format!("HTTP {}: {}", self.status, snippet(&self.text())),
-            }),
-            500..=599 => Err(Error::unavailable(
+            401 | 403 => Err(Error::unauthorized(
                 source,
-                format!("HTTP {}: {}", self.status, snippet(&self.text())),
+                format!("HTTP {}", self.status),
+                self.excerpt.clone(),
+            )),
+            500..=599 => Err(Error::unavailable_with(
+                source,
+                format!("HTTP {}", self.status),
+                self.excerpt.clone(),
             )),
             _ => Ok(()),
         }
     }
 }
 
-/// The first line of a body, shortened, for error messages.
+/// The first line of a body, shortened, for error details.
 pub(crate) fn snippet(text: &str) -> String {
     let line = text.trim().lines().next().unwrap_or_default();
     line.chars().take(120).collect()
+}
+
+/// Names of query parameters whose values are secrets.
+const SECRET_PARAMS: [&str; 5] = ["apikey", "api_key", "crumb", "token", "key"];
+
+/// `text` with every known secret and every value of a secret-looking
+/// parameter (`apikey=...`, `crumb=...`) replaced by `***`, so details can
+/// be logged even when an upstream echoes our request back.
+pub(crate) fn mask(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(secret.as_str(), "***");
+    }
+    let lower = out.to_ascii_lowercase();
+    let mut masked = String::with_capacity(out.len());
+    let mut i = 0;
+    while i < out.len() {
+        let hit = SECRET_PARAMS.iter().find_map(|p| {
+            let key = format!("{p}=");
+            let boundary = i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphanumeric();
+            (boundary && lower[i..].starts_with(&key)).then_some(key.len())
+        });
+        match hit {
+            Some(n) => {
+                masked.push_str(&out[i..i + n]);
+                masked.push_str("***");
+                i += n;
+                while i < out.len()
+                    && !matches!(out.as_bytes()[i], b'&' | b' ' | b'"' | b'\'' | b'\n')
+                {
+                    i += 1;
+                }
+            }
+            None => {
+                let ch = out[i..].chars().next().unwrap_or(' ');
+                masked.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    masked
+}
+
+/// `segment` percent-encoded for a URL path: everything but ASCII letters,
+/// digits and `- . _ ~` is written as `%XX`, so a symbol is always exactly
+/// one path segment (`^GSPC` → `%5EGSPC`, `EURUSD=X` → `EURUSD%3DX`).
+pub(crate) fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What went wrong with a request, in a few words and without the URL.
+fn describe(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        return "timed out";
+    }
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return "connection refused",
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof => return "connection dropped",
+                std::io::ErrorKind::TimedOut => return "timed out",
+                _ => {}
+            }
+        }
+        cause = c.source();
+    }
+    if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading the answer"
+    } else if e.is_redirect() {
+        "too many redirects"
+    } else {
+        "connection dropped"
+    }
 }
 
 /// A reqwest client with the source's name for error messages.
@@ -173,6 +279,8 @@ pub(crate) fn snippet(text: &str) -> String {
 pub(crate) struct Http {
     client: reqwest::Client,
     source: &'static str,
+    /// Values never to repeat in an error (the API key).
+    secrets: Vec<String>,
 }
 
 impl Http {
@@ -182,24 +290,72 @@ impl Http {
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .user_agent(config.user_agent.clone())
             .build()
-            .map_err(|e| Error::unavailable(source, format!("cannot build HTTP client: {e}")))?;
-        Ok(Self { client, source })
+            .map_err(|e| {
+                Error::unavailable_with(source, "cannot build an HTTP client", e.to_string())
+            })?;
+        Ok(Self {
+            client,
+            source,
+            secrets: config.alphavantage_api_key.iter().cloned().collect(),
+        })
+    }
+
+    /// `base` (`scheme://host[:port]`) with `segments` appended, each
+    /// percent-encoded as one path segment.
+    pub(crate) fn endpoint(&self, base: &str, segments: &[&str]) -> Result<reqwest::Url> {
+        let mut url = reqwest::Url::parse(base)
+            .map_err(|_| Error::unavailable(self.source, "the configured base URL is not a URL"))?;
+        let mut path = url.path().trim_end_matches('/').to_owned();
+        for s in segments {
+            // URL parsers drop or climb on these, encoded or not.
+            if s.is_empty() || s.trim_matches('.').is_empty() {
+                return Err(Error::BadSymbol {
+                    symbol: (*s).to_owned(),
+                    reason: "cannot be a URL path segment".to_owned(),
+                });
+            }
+            path.push('/');
+            path.push_str(&encode_segment(s));
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
+        url.set_path(&path);
+        Ok(url)
+    }
+
+    /// `url` without its query, secrets masked: where a request went, for details.
+    fn shown(&self, url: &reqwest::Url) -> String {
+        let mut u = url.clone();
+        u.set_query(None);
+        mask(u.as_str(), &self.secrets)
+    }
+
+    fn failed(&self, url: &reqwest::Url, e: reqwest::Error) -> Error {
+        let reason = describe(&e);
+        let e = e.without_url();
+        let mut chain = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            chain.push_str(": ");
+            chain.push_str(&c.to_string());
+            cause = c.source();
+        }
+        let detail = mask(&format!("GET {}: {chain}", self.shown(url)), &self.secrets);
+        Error::unavailable_with(self.source, reason, detail)
     }
 
     pub(crate) async fn get(
         &self,
-        url: &str,
+        url: reqwest::Url,
         query: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> Result<Response> {
-        let mut req = self.client.get(url).query(query);
+        let mut req = self.client.get(url.clone()).query(query);
         if let Some(c) = cookie {
             req = req.header(reqwest::header::COOKIE, c);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| Error::unavailable(self.source, format!("{url}: {}", error_chain(&e))))?;
+        let resp = req.send().await.map_err(|e| self.failed(&url, e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers();
         let content_type = headers
@@ -223,27 +379,30 @@ impl Http {
         let body = resp
             .bytes()
             .await
-            .map_err(|e| Error::unavailable(self.source, format!("{url}: {}", error_chain(&e))))?
+            .map_err(|e| self.failed(&url, e))?
             .to_vec();
+        let excerpt = mask(
+            &format!(
+                "GET {}: HTTP {status}: {}",
+                self.shown(&url),
+                snippet(&String::from_utf8_lossy(&body))
+            ),
+            &self.secrets,
+        );
         Ok(Response {
             status,
             content_type,
             retry_after,
             set_cookies,
             body,
+            excerpt,
         })
     }
-}
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
+    /// `text` with this client's secrets masked, for error details.
+    pub(crate) fn mask(&self, text: &str) -> String {
+        mask(text, &self.secrets)
     }
-    s
 }
 
 #[cfg(test)]
@@ -271,5 +430,37 @@ mod tests {
                 ..
             })
         ));
+        // A refused value, possibly with credentials, is not repeated.
+        let bad = HttpConfig::from_lookup(|k| {
+            (k == "AURAVEST_YAHOO_BASE_URL").then(|| "https://h/?apikey=SECRET".to_owned())
+        })
+        .unwrap_err();
+        assert!(!bad.to_string().contains("SECRET"), "{bad}");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let secrets = vec!["TESTKEY".to_owned()];
+        let text = "GET http://h/query?function=X&apikey=abc&symbol=IBM: TESTKEY crumb=xyz\"";
+        let masked = mask(text, &secrets);
+        assert!(!masked.contains("abc") && !masked.contains("TESTKEY") && !masked.contains("xyz"));
+        assert!(masked.contains("symbol=IBM"), "{masked}");
+        assert_eq!(mask("monkey=1", &[]), "monkey=1");
+    }
+
+    #[test]
+    fn path_segments_are_encoded_whole() {
+        assert_eq!(encode_segment("^GSPC"), "%5EGSPC");
+        assert_eq!(encode_segment("EURUSD=X"), "EURUSD%3DX");
+        assert_eq!(encode_segment("M&M.NS"), "M%26M.NS");
+        assert_eq!(encode_segment("../a/b?c#d"), "..%2Fa%2Fb%3Fc%23d");
+        let http = Http::new(&HttpConfig::default(), "test").unwrap();
+        let url = http
+            .endpoint("http://127.0.0.1:9", &["v8", "finance", "chart", "^GSPC"])
+            .unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:9/v8/finance/chart/%5EGSPC");
+        assert_eq!(url.path_segments().unwrap().count(), 4);
+        let root = http.endpoint("http://127.0.0.1:9", &[]).unwrap();
+        assert_eq!(root.as_str(), "http://127.0.0.1:9/");
     }
 }

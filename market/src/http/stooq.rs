@@ -65,25 +65,30 @@ impl StooqSource {
         };
         let d1 = request.from.format("%Y%m%d").to_string();
         let d2 = request.to.format("%Y%m%d").to_string();
+        let mut url = self.http.endpoint(&self.base, &["q", "d", "l"])?;
+        // Stooq's path ends with a slash.
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
         let resp = self
             .http
-            .get(
-                &format!("{}/q/d/l/", self.base),
-                &[("s", sym), ("i", i), ("d1", &d1), ("d2", &d2)],
-                None,
-            )
+            .get(url, &[("s", sym), ("i", i), ("d1", &d1), ("d2", &d2)], None)
             .await?;
         resp.common_errors(NAME)?;
+        if resp.is_client_error() {
+            return Err(Error::client(NAME, sym, resp.status, snippet(&resp.text())));
+        }
         if resp.is_html() {
-            return Err(Error::unavailable(
+            return Err(Error::unavailable_with(
                 NAME,
                 format!("HTML page under HTTP {} instead of CSV", resp.status),
+                resp.excerpt,
             ));
         }
         if !(200..300).contains(&resp.status) {
-            return Err(Error::unavailable(
+            return Err(Error::unavailable_with(
                 NAME,
-                format!("HTTP {}: {}", resp.status, snippet(&resp.text())),
+                format!("HTTP {}", resp.status),
+                resp.excerpt,
             ));
         }
         let text = resp.text();
@@ -105,20 +110,21 @@ fn parse_csv(text: &str) -> Result<Vec<RawBar>> {
         .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| Error::invalid(NAME, format!("CSV: {e}")))?
+        .map_err(|e| Error::invalid_with(NAME, "unreadable CSV", e.to_string()))?
         .iter()
         .map(str::to_ascii_lowercase)
         .collect();
     if headers.get(..5) != Some(&["date", "open", "high", "low", "close"].map(str::to_owned)[..]) {
-        return Err(Error::invalid(
+        return Err(Error::invalid_with(
             NAME,
-            format!("unexpected header: {}", snippet(text)),
+            "unexpected CSV header",
+            snippet(text),
         ));
     }
     let volume = headers.iter().position(|h| h == "volume");
     let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::invalid(NAME, format!("CSV: {e}")))?;
+        let rec = rec.map_err(|e| Error::invalid_with(NAME, "unreadable CSV", e.to_string()))?;
         let num = |i: Option<usize>| -> Option<f64> {
             let s = rec.get(i?)?;
             (!s.is_empty()).then(|| s.parse().unwrap_or(f64::NAN))

@@ -228,7 +228,7 @@ fn not_found(symbol: &str, reason: String) -> Error {
 }
 
 fn local_date(ts: i64, offset: i64) -> Option<NaiveDate> {
-    Utc.timestamp_opt(ts + offset, 0)
+    Utc.timestamp_opt(ts.checked_add(offset)?, 0)
         .single()
         .map(|t| t.date_naive())
 }
@@ -238,39 +238,62 @@ fn timestamp(date: NaiveDate) -> i64 {
         .map_or(0, |t| t.and_utc().timestamp())
 }
 
+/// The description (or code) of a Yahoo error object, for logs.
+fn words(err: &YahooError) -> String {
+    err.description
+        .clone()
+        .filter(|d| !d.is_empty())
+        .or_else(|| err.code.clone())
+        .unwrap_or_default()
+}
+
 /// Reads a chart response into its first result, mapping Yahoo's failure
-/// modes: 429 with a plain-text body, 404 "No data found, symbol may be
-/// delisted", HTML pages, unreadable JSON.
+/// modes: 429 with a plain-text body; 401/403; 5xx; a 4xx about the request
+/// (404 "No data found, symbol may be delisted" is not found, 400 "Bad
+/// Request" and the like are refused: neither counts against Yahoo); HTML
+/// pages; unreadable JSON.
 fn chart_result(resp: &Response, symbol: &str) -> Result<ChartResult> {
     resp.common_errors(NAME)?;
-    if resp.is_html() {
-        return Err(Error::unavailable(NAME, "HTML page instead of chart JSON"));
+    if resp.is_client_error() {
+        let said = serde_json::from_slice::<ChartEnvelope>(&resp.body)
+            .ok()
+            .and_then(|env| env.chart.error)
+            .map_or_else(|| snippet(&resp.text()), |e| words(&e));
+        return Err(Error::client(NAME, symbol, resp.status, said));
     }
-    let env: ChartEnvelope = match serde_json::from_slice(&resp.body) {
-        Ok(env) => env,
-        Err(_) if resp.status == 404 => return Err(not_found(symbol, snippet(&resp.text()))),
-        Err(e) => {
-            return Err(Error::invalid(
-                NAME,
-                format!("HTTP {}: chart JSON: {e}", resp.status),
-            ));
-        }
-    };
+    if resp.is_html() {
+        return Err(Error::unavailable_with(
+            NAME,
+            "HTML page instead of chart JSON",
+            resp.excerpt.clone(),
+        ));
+    }
+    let env: ChartEnvelope = serde_json::from_slice(&resp.body).map_err(|e| {
+        Error::invalid_with(
+            NAME,
+            format!("unreadable chart JSON (HTTP {})", resp.status),
+            format!("{e}; {}", resp.excerpt),
+        )
+    })?;
     if let Some(err) = env.chart.error {
         let code = err.code.as_deref().unwrap_or_default();
-        return Err(
-            if resp.status == 404 || code.eq_ignore_ascii_case("Not Found") {
-                not_found(symbol, err.description.unwrap_or_else(|| code.to_owned()))
-            } else {
-                Error::invalid(NAME, err.text())
-            },
-        );
-    }
-    if resp.status == 404 {
-        return Err(not_found(symbol, "HTTP 404".to_owned()));
+        return Err(if code.eq_ignore_ascii_case("Not Found") {
+            not_found(symbol, words(&err))
+        } else {
+            Error::Refused {
+                source_name: NAME.to_owned(),
+                request: symbol.to_owned(),
+                status: resp.status,
+                reason: words(&err),
+            }
+        });
     }
     if !(200..300).contains(&resp.status) {
-        return Err(Error::invalid(NAME, format!("HTTP {}", resp.status)));
+        return Err(Error::invalid_with(
+            NAME,
+            format!("HTTP {}", resp.status),
+            resp.excerpt.clone(),
+        ));
     }
     env.chart
         .result
@@ -319,8 +342,10 @@ impl YahooSource {
     }
 
     async fn chart(&self, symbol: &str, query: &[(&str, &str)]) -> Result<ChartResult> {
-        let url = format!("{}/v8/finance/chart/{symbol}", self.base);
-        let resp = self.http.get(&url, query, None).await?;
+        let url = self
+            .http
+            .endpoint(&self.base, &["v8", "finance", "chart", symbol])?;
+        let resp = self.http.get(url, query, None).await?;
         chart_result(&resp, symbol)
     }
 
@@ -336,22 +361,23 @@ impl YahooSource {
             return Ok(s.clone());
         }
         *guard = None;
-        let resp = self
-            .http
-            .get(&format!("{}/", self.cookie_url), &[], None)
-            .await?;
+        let url = self.http.endpoint(&self.cookie_url, &[])?;
+        let resp = self.http.get(url, &[], None).await?;
         if resp.status == 429 {
             resp.common_errors(NAME)?;
         }
         if resp.set_cookies.is_empty() {
-            return Err(Error::Unauthorized {
-                source_name: NAME.to_owned(),
-                reason: format!("no cookie from {} (HTTP {})", self.cookie_url, resp.status),
-            });
+            return Err(Error::unauthorized(
+                NAME,
+                format!("no session cookie (HTTP {})", resp.status),
+                format!("from the cookie host ({})", resp.excerpt),
+            ));
         }
         let cookie = resp.set_cookies.join("; ");
-        let url = format!("{}/v1/test/getcrumb", self.base);
-        let resp = self.http.get(&url, &[], Some(&cookie)).await?;
+        let url = self
+            .http
+            .endpoint(&self.base, &["v1", "test", "getcrumb"])?;
+        let resp = self.http.get(url, &[], Some(&cookie)).await?;
         if resp.status == 429 || resp.status >= 500 {
             resp.common_errors(NAME)?;
         }
@@ -361,10 +387,12 @@ impl YahooSource {
             || crumb.len() > 64
             || crumb.contains(|c: char| c.is_whitespace() || c == '<' || c == '{')
         {
-            return Err(Error::Unauthorized {
-                source_name: NAME.to_owned(),
-                reason: format!("no crumb (HTTP {}): {}", resp.status, snippet(&crumb)),
-            });
+            // The body is not repeated: it may be the crumb itself.
+            return Err(Error::unauthorized(
+                NAME,
+                format!("no crumb (HTTP {})", resp.status),
+                String::new(),
+            ));
         }
         let s = Session {
             cookie,
@@ -377,20 +405,21 @@ impl YahooSource {
 
     /// GET with the crumb; on 401 (Yahoo's "Invalid Crumb") the session is
     /// refreshed once and the call repeated.
-    async fn get_with_crumb(&self, url: &str, query: &[(&str, &str)]) -> Result<Response> {
+    async fn get_with_crumb(&self, url: &reqwest::Url, query: &[(&str, &str)]) -> Result<Response> {
         for refresh in [false, true] {
             let s = self.session(refresh).await?;
             let mut q = query.to_vec();
             q.push(("crumb", &s.crumb));
-            let resp = self.http.get(url, &q, Some(&s.cookie)).await?;
+            let resp = self.http.get(url.clone(), &q, Some(&s.cookie)).await?;
             if resp.status != 401 {
                 return Ok(resp);
             }
         }
-        Err(Error::Unauthorized {
-            source_name: NAME.to_owned(),
-            reason: "Invalid Crumb after a fresh handshake".to_owned(),
-        })
+        Err(Error::unauthorized(
+            NAME,
+            "Invalid Crumb after a fresh handshake",
+            String::new(),
+        ))
     }
 }
 
@@ -527,7 +556,9 @@ impl QuoteSource for YahooSource {
     fn fundamentals<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, Result<Fundamentals>> {
         Box::pin(async move {
             let sym = self.map_symbol(symbol)?;
-            let url = format!("{}/v10/finance/quoteSummary/{sym}", self.base);
+            let url = self
+                .http
+                .endpoint(&self.base, &["v10", "finance", "quoteSummary", &sym])?;
             let resp = self
                 .get_with_crumb(
                     &url,
@@ -538,32 +569,50 @@ impl QuoteSource for YahooSource {
                 )
                 .await?;
             resp.common_errors(NAME)?;
+            let parsed = serde_json::from_slice::<SummaryEnvelope>(&resp.body);
+            if resp.is_client_error() {
+                let said = parsed
+                    .ok()
+                    .and_then(|env| {
+                        env.quote_summary
+                            .and_then(|b| b.error)
+                            .or_else(|| env.finance.and_then(|f| f.error))
+                    })
+                    .map_or_else(|| snippet(&resp.text()), |e| words(&e));
+                return Err(Error::client(NAME, &sym, resp.status, said));
+            }
             if resp.is_html() {
-                return Err(Error::unavailable(
+                return Err(Error::unavailable_with(
                     NAME,
                     "HTML page instead of quoteSummary JSON",
+                    resp.excerpt,
                 ));
             }
-            let env: SummaryEnvelope = serde_json::from_slice(&resp.body).map_err(|e| {
-                Error::invalid(
+            let env = parsed.map_err(|e| {
+                Error::invalid_with(
                     NAME,
-                    format!("HTTP {}: quoteSummary JSON: {e}", resp.status),
+                    format!("unreadable quoteSummary JSON (HTTP {})", resp.status),
+                    format!("{e}; {}", resp.excerpt),
                 )
             })?;
+            let refused = |err: &YahooError| Error::Refused {
+                source_name: NAME.to_owned(),
+                request: sym.clone(),
+                status: resp.status,
+                reason: err.text(),
+            };
             if let Some(err) = env.finance.and_then(|f| f.error) {
-                return Err(Error::invalid(NAME, err.text()));
+                return Err(refused(&err));
             }
             let body = env
                 .quote_summary
                 .ok_or_else(|| Error::invalid(NAME, "no quoteSummary in the response"))?;
             if let Some(err) = body.error {
-                return Err(
-                    if resp.status == 404 || err.code.as_deref() == Some("Not Found") {
-                        not_found(&sym, err.description.unwrap_or_default())
-                    } else {
-                        Error::invalid(NAME, err.text())
-                    },
-                );
+                return Err(if err.code.as_deref() == Some("Not Found") {
+                    not_found(&sym, words(&err))
+                } else {
+                    refused(&err)
+                });
             }
             let r = body
                 .result
@@ -613,24 +662,40 @@ impl QuoteSource for YahooSource {
 
     fn search<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<SearchHit>>> {
         Box::pin(async move {
-            let url = format!("{}/v1/finance/search", self.base);
+            let url = self
+                .http
+                .endpoint(&self.base, &["v1", "finance", "search"])?;
             let resp = self
                 .http
                 .get(
-                    &url,
+                    url,
                     &[("q", query), ("quotesCount", "10"), ("newsCount", "0")],
                     None,
                 )
                 .await?;
             resp.common_errors(NAME)?;
-            if resp.is_html() || !(200..300).contains(&resp.status) {
-                return Err(Error::unavailable(
+            if resp.is_client_error() {
+                return Err(Error::client(
                     NAME,
-                    format!("search: HTTP {}: {}", resp.status, snippet(&resp.text())),
+                    "search",
+                    resp.status,
+                    snippet(&resp.text()),
                 ));
             }
-            let env: SearchEnvelope = serde_json::from_slice(&resp.body)
-                .map_err(|e| Error::invalid(NAME, format!("search JSON: {e}")))?;
+            if resp.is_html() || !(200..300).contains(&resp.status) {
+                return Err(Error::unavailable_with(
+                    NAME,
+                    format!("search: HTTP {}", resp.status),
+                    resp.excerpt,
+                ));
+            }
+            let env: SearchEnvelope = serde_json::from_slice(&resp.body).map_err(|e| {
+                Error::invalid_with(
+                    NAME,
+                    "unreadable search JSON",
+                    format!("{e}; {}", resp.excerpt),
+                )
+            })?;
             Ok(env
                 .quotes
                 .unwrap_or_default()

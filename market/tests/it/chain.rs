@@ -124,6 +124,7 @@ async fn breaker_opens_after_repeated_failures_and_skips_the_source() {
     flaky.fail_with(Error::Unavailable {
         source_name: "flaky".to_owned(),
         reason: "HTTP 503".to_owned(),
+        detail: String::new(),
     });
     let backup = Arc::new(MemorySource::new("backup", 2).with_closes("AAPL", &closes()));
     let chain = Chain::with_options(
@@ -158,6 +159,7 @@ async fn breaker_half_opens_and_closes_on_success() {
     flaky.fail_with(Error::Unavailable {
         source_name: "flaky".to_owned(),
         reason: "down".to_owned(),
+        detail: String::new(),
     });
     let chain = Chain::with_options(
         vec![flaky.clone()],
@@ -215,6 +217,7 @@ async fn expired_quote_is_served_stale_when_every_source_fails() {
     src.fail_with(Error::Unavailable {
         source_name: "m".to_owned(),
         reason: "down".to_owned(),
+        detail: String::new(),
     });
     let stale = market.quote(&sym("AAPL")).await.unwrap();
     assert!(stale.stale);
@@ -258,4 +261,60 @@ async fn validation_reports_dropped_and_flagged_rows() {
             "close must be positive, got 0"
         ]
     );
+}
+
+/// A request the user made up must never count against a source: whatever
+/// is asked, the breaker only opens on the source's own faults.
+#[tokio::test]
+async fn made_up_symbols_and_refused_requests_never_open_the_breaker() {
+    let picky = Arc::new(MemorySource::new("picky", 1).with_closes("AAPL", &closes()));
+    let backup = Arc::new(MemorySource::new("backup", 2).with_closes("ZZZZ", &closes()));
+    let chain = Chain::with_options(
+        vec![picky.clone(), backup.clone()],
+        ChainOptions {
+            failure_threshold: 2,
+            cooldown: Duration::from_secs(3600),
+            ..ChainOptions::default()
+        },
+    );
+    // Unknown symbols: not found, over and over.
+    for _ in 0..10 {
+        let e = chain.quote(&sym("NOPE")).await.unwrap_err();
+        assert!(e.is_not_found(), "{e:?}");
+    }
+    assert_eq!(chain.breaker_state("picky"), Some(BreakerState::Closed));
+    // A request the source refuses (an HTTP 400 about the symbol): the next
+    // source answers, the refusing one stays in service.
+    picky.fail_with(Error::Refused {
+        source_name: "picky".to_owned(),
+        request: "ZZZZ".to_owned(),
+        status: 400,
+        reason: "Bad Request".to_owned(),
+    });
+    for _ in 0..10 {
+        let q = chain.quote(&sym("ZZZZ")).await.unwrap();
+        assert_eq!(q.source, "backup");
+        assert!(matches!(q.attempts[0].error, Error::Refused { .. }));
+    }
+    assert_eq!(chain.breaker_state("picky"), Some(BreakerState::Closed));
+    // One symbol's unreadable file: the same.
+    picky.fail_with(Error::File {
+        symbol: Some("ZZZZ".to_owned()),
+        reason: "cannot be read (permission denied)".to_owned(),
+        path: "/srv/data/ZZZZ.csv".to_owned(),
+    });
+    for _ in 0..10 {
+        assert_eq!(chain.quote(&sym("ZZZZ")).await.unwrap().source, "backup");
+    }
+    assert_eq!(chain.breaker_state("picky"), Some(BreakerState::Closed));
+    // A real fault still opens it.
+    picky.fail_with(Error::Unavailable {
+        source_name: "picky".to_owned(),
+        reason: "connection refused".to_owned(),
+        detail: String::new(),
+    });
+    for _ in 0..2 {
+        chain.quote(&sym("ZZZZ")).await.unwrap();
+    }
+    assert_eq!(chain.breaker_state("picky"), Some(BreakerState::Open));
 }

@@ -3,7 +3,9 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use auravest_market::{Chain, Error, FileSource, HistoryRequest, MemorySource, QuoteSource};
+use auravest_market::{
+    BreakerState, Chain, Error, FileSource, HistoryRequest, MemorySource, QuoteSource,
+};
 
 use crate::support::{close_to, date, examples_prices, sym};
 
@@ -55,6 +57,7 @@ async fn file_source_is_the_offline_fallback() {
     down.fail_with(Error::Unavailable {
         source_name: "network".to_owned(),
         reason: "offline".to_owned(),
+        detail: String::new(),
     });
     let chain = Chain::new(vec![
         Arc::new(FileSource::new(examples_prices())),
@@ -63,6 +66,99 @@ async fn file_source_is_the_offline_fallback() {
     let q = chain.quote(&sym("SPY")).await.unwrap();
     assert_eq!(q.source, "file");
     assert_eq!(q.attempts[0].source, "network");
+}
+
+/// A folder with one good file, one corrupt per-symbol file and no prices.csv.
+fn folder_with_a_corrupt_file() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("GOOD.csv"),
+        "date,close\n2024-01-02,10\n2024-01-03,11\n",
+    )
+    .unwrap();
+    // No date column: unreadable as an OHLCV file.
+    std::fs::write(dir.path().join("BROKEN.csv"), "when,close\n2024-01-02,1\n").unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn file_errors_never_show_the_folder() {
+    let dir = folder_with_a_corrupt_file();
+    let src = FileSource::new(dir.path());
+    let folder = dir.path().canonicalize().unwrap();
+    let shown_paths = [
+        folder.to_string_lossy().into_owned(),
+        dir.path().to_string_lossy().into_owned(),
+    ];
+    for symbol in ["BROKEN", "MISSING"] {
+        let e = src.quote(&sym(symbol)).await.unwrap_err();
+        let text = e.to_string();
+        for p in &shown_paths {
+            assert!(!text.contains(p.as_str()), "{text}");
+        }
+        assert!(text.contains(symbol), "{text}");
+    }
+    // Operators get the path through the diagnostic.
+    let e = src.quote(&sym("BROKEN")).await.unwrap_err();
+    assert!(e.diagnostic().contains("BROKEN.csv"), "{}", e.diagnostic());
+    // A prices file given directly: its path is not shown either.
+    let src = FileSource::new(dir.path().join("GOOD.csv"));
+    let e = src.quote(&sym("GOOD")).await.unwrap_err();
+    assert!(!e.to_string().contains(&*shown_paths[1]), "{e}");
+}
+
+#[tokio::test]
+async fn a_corrupt_per_symbol_file_never_opens_the_breaker() {
+    let dir = folder_with_a_corrupt_file();
+    let backup = MemorySource::new("backup", 50).with_closes("BROKEN", &[("2024-01-02", 42.0)]);
+    let chain = Chain::new(vec![
+        Arc::new(FileSource::new(dir.path())),
+        Arc::new(backup),
+    ]);
+    for _ in 0..10 {
+        let q = chain.quote(&sym("BROKEN")).await.unwrap();
+        assert_eq!(q.source, "backup");
+        assert_eq!(q.attempts[0].source, "file");
+    }
+    assert_eq!(chain.breaker_state("file"), Some(BreakerState::Closed));
+    // The file source still serves everyone else.
+    assert_eq!(chain.quote(&sym("GOOD")).await.unwrap().source, "file");
+    // A corrupt shared prices file is the source's fault: it counts.
+    std::fs::write(dir.path().join("prices.csv"), "date,OTHER\nnot-a-date,1\n").unwrap();
+    for _ in 0..3 {
+        let _ = chain.quote(&sym("OTHER")).await;
+    }
+    assert_eq!(chain.breaker_state("file"), Some(BreakerState::Open));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symbol_file_linking_out_of_the_folder_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.csv");
+    std::fs::write(&secret, "date,close\n2024-01-02,123.45\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&secret, dir.path().join("LEAK.csv")).unwrap();
+    let src = FileSource::new(dir.path());
+    let e = src.quote(&sym("LEAK")).await.unwrap_err();
+    assert!(matches!(e, Error::File { .. }), "{e:?}");
+    assert!(!e.to_string().contains("secret"), "{e}");
+    let req = HistoryRequest::daily(sym("LEAK"), date("2024-01-01"), date("2024-01-31")).unwrap();
+    assert!(src.history(&req).await.is_err());
+}
+
+#[tokio::test]
+async fn rows_outside_the_supported_dates_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("FAR.csv"),
+        "date,close\n-262143-01-01,1\n2024-01-02,10\n+262142-12-31,99\n1899-12-31,5\n",
+    )
+    .unwrap();
+    let src = FileSource::new(dir.path());
+    let q = src.quote(&sym("FAR")).await.unwrap();
+    assert!(close_to(q.price, 10.0), "{}", q.price);
+    assert_eq!(q.market_time.date_naive(), date("2024-01-02"));
 }
 
 #[cfg(feature = "parquet")]
@@ -230,12 +326,18 @@ mod parquet {
         for (symbol, needle) in cases {
             let e = src.quote(&sym(symbol)).await.unwrap_err();
             match &e {
-                Error::File { path, reason } => {
+                Error::File { path, reason, .. } => {
                     assert!(path.ends_with(&format!("{symbol}.parquet")), "{path}");
                     assert!(reason.contains(needle), "{symbol}: {reason}");
                 }
                 other => panic!("{symbol}: expected a file error, got {other:?}"),
             }
+            // What clients see names the symbol, never the folder.
+            let shown = e.to_string();
+            assert!(shown.starts_with(&format!("file: {symbol}: ")), "{shown}");
+            let folder = dir.path().canonicalize().unwrap();
+            assert!(!shown.contains(&*folder.to_string_lossy()), "{shown}");
+            assert!(!shown.contains(&*dir.path().to_string_lossy()), "{shown}");
         }
 
         // Numbers written as text are read like the CSV reader reads them; a

@@ -643,7 +643,7 @@ async fn unsupported_intervals_and_symbols_skip_sources() {
     assert_eq!(h.source, "stooq");
     assert!(matches!(h.attempts[1].error, Error::Unsupported { .. }));
     // An index is served by Yahoo only.
-    yahoo_down(&server, "^GSPC").await;
+    yahoo_down(&server, "%5EGSPC").await;
     let e = chain.quote(&sym("^GSPC")).await.unwrap_err();
     let Error::Exhausted { attempts } = e else {
         panic!("expected Exhausted");
@@ -657,4 +657,275 @@ async fn without_an_api_key_alpha_vantage_is_left_out() {
     let cfg = HttpConfig::from_lookup(|_| None).unwrap();
     let names = Chain::new(cfg.sources().unwrap()).source_names();
     assert_eq!(names, ["yahoo", "stooq"]);
+}
+
+// ---------------------------------------------------------------------------
+// Symbols in URL paths
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn symbols_arrive_as_one_encoded_path_segment() {
+    let server = MockServer::start().await;
+    for encoded in ["%5EGSPC", "EURUSD%3DX", "M%26M.NS", "BRK-B", "VOD.L"] {
+        mount(
+            &server,
+            &format!("{CHART}/{encoded}"),
+            json("yahoo_chart_daily.json"),
+            1,
+        )
+        .await;
+    }
+    let yahoo = YahooSource::new(&config(&server)).unwrap();
+    for symbol in ["^GSPC", "EURUSD=X", "M&M.NS", "BRK-B", "VOD.L"] {
+        let q = yahoo.quote(&sym(symbol)).await;
+        assert!(q.is_ok(), "{symbol}: {q:?}");
+    }
+    // quoteSummary takes the symbol in its path too.
+    Mock::given(method("GET"))
+        .and(path("/"))
+        .respond_with(ResponseTemplate::new(200).insert_header("set-cookie", "A3=x; Path=/"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/test/getcrumb"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("c"))
+        .mount(&server)
+        .await;
+    mount(
+        &server,
+        "/v10/finance/quoteSummary/%5EGSPC",
+        json("yahoo_quote_summary.json"),
+        1,
+    )
+    .await;
+    assert!(yahoo.fundamentals(&sym("^GSPC")).await.is_ok());
+}
+
+// ---------------------------------------------------------------------------
+// What errors show: never URLs, keys, crumbs or cookie hosts
+// ---------------------------------------------------------------------------
+
+/// Checks that an error's text is fit for a client of the reference server.
+#[track_caller]
+fn assert_safe(e: &Error, server_uri: &str) {
+    let shown = e.to_string();
+    let host = server_uri.trim_start_matches("http://");
+    for secret in [
+        "TESTKEY", "apikey", "crumb=", "http://", host, "/query", "A3=",
+    ] {
+        assert!(!shown.contains(secret), "{secret:?} in {shown:?}");
+    }
+    let diagnostic = e.diagnostic();
+    for secret in ["TESTKEY", "apikey=T", "A3=", "crumb=c"] {
+        assert!(!diagnostic.contains(secret), "{secret:?} in {diagnostic:?}");
+    }
+}
+
+fn config_at(uri: &str) -> HttpConfig {
+    let uri = uri.to_owned();
+    HttpConfig::from_lookup(move |k| match k {
+        "AURAVEST_ALPHAVANTAGE_API_KEY" => Some("TESTKEY".to_owned()),
+        k if k.ends_with("_URL") => Some(uri.clone()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_closed_port_is_connection_refused_without_the_url_or_key() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let uri = format!("http://127.0.0.1:{port}");
+    let av = AlphaVantageSource::new(&config_at(&uri)).unwrap();
+    let e = av.quote(&sym("IBM")).await.unwrap_err();
+    assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "alphavantage: unavailable: connection refused"
+    );
+    assert_safe(&e, &uri);
+    // The endpoint, without its query, is in the diagnostic for operators.
+    assert!(e.diagnostic().contains("/query"), "{}", e.diagnostic());
+}
+
+#[tokio::test]
+async fn a_dropped_connection_shows_neither_the_url_nor_the_key() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            drop(socket);
+        }
+    });
+    let av = AlphaVantageSource::new(&config_at(&uri)).unwrap();
+    let e = av.quote(&sym("IBM")).await.unwrap_err();
+    assert!(matches!(e, Error::Unavailable { .. }), "{e:?}");
+    assert_safe(&e, &uri);
+}
+
+#[tokio::test]
+async fn a_timeout_says_so_and_nothing_more() {
+    let server = MockServer::start().await;
+    av(
+        &server,
+        "GLOBAL_QUOTE",
+        json("av_global_quote.json").set_delay(Duration::from_secs(5)),
+        1,
+    )
+    .await;
+    let mut cfg = config(&server);
+    cfg.timeout = Duration::from_millis(200);
+    let e = AlphaVantageSource::new(&cfg)
+        .unwrap()
+        .quote(&sym("IBM"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.to_string(), "alphavantage: unavailable: timed out");
+    assert_safe(&e, &server.uri());
+}
+
+#[tokio::test]
+async fn upstream_bodies_that_echo_the_request_stay_out_of_errors() {
+    let server = MockServer::start().await;
+    let echo = format!(
+        "Service Unavailable for {}/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=TESTKEY",
+        server.uri()
+    );
+    av(
+        &server,
+        "GLOBAL_QUOTE",
+        ResponseTemplate::new(503).set_body_string(echo.clone()),
+        1,
+    )
+    .await;
+    yahoo_down(&server, "IBM").await;
+    Mock::given(method("GET"))
+        .and(path("/q/d/l/"))
+        .respond_with(ResponseTemplate::new(502).set_body_string(echo))
+        .mount(&server)
+        .await;
+    let e = chain(&server).quote(&sym("IBM")).await.unwrap_err();
+    let Error::Exhausted { attempts } = &e else {
+        panic!("expected Exhausted, got {e:?}");
+    };
+    assert_eq!(attempts.len(), 3);
+    assert_eq!(
+        attempts[1].error.to_string(),
+        "alphavantage: unavailable: HTTP 503"
+    );
+    assert_safe(&e, &server.uri());
+    // Alpha Vantage's own messages (they hold links) stay in the diagnostic.
+    let server = MockServer::start().await;
+    av(
+        &server,
+        "GLOBAL_QUOTE",
+        ResponseTemplate::new(200).set_body_string(
+            r#"{"Information": "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"}"#,
+        ),
+        1,
+    )
+    .await;
+    let e = AlphaVantageSource::new(&config(&server))
+        .unwrap()
+        .quote(&sym("IBM"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Unauthorized { .. }), "{e:?}");
+    assert!(!e.to_string().contains("alphavantage.co"), "{e}");
+    assert!(e.diagnostic().contains("premium"), "{}", e.diagnostic());
+}
+
+#[tokio::test]
+async fn the_cookie_host_is_not_named() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("<html>404</html>"))
+        .mount(&server)
+        .await;
+    let e = YahooSource::new(&config(&server))
+        .unwrap()
+        .fundamentals(&sym("AAPL"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Unauthorized { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "yahoo: unauthorized: no session cookie (HTTP 404)"
+    );
+    assert_safe(&e, &server.uri());
+}
+
+// ---------------------------------------------------------------------------
+// Circuit breakers count source faults only
+// ---------------------------------------------------------------------------
+
+/// Yahoo, then an offline backup that knows every symbol asked here.
+fn yahoo_then_backup(server: &MockServer) -> Chain {
+    let backup = auravest_market::MemorySource::new("backup", 50)
+        .with_closes("ZZZZ", &[("2024-01-02", 1.0)])
+        .with_closes("QQQQ", &[("2024-01-02", 1.0)])
+        .with_closes("AAPL", &[("2024-01-02", 1.0)]);
+    Chain::new(vec![
+        Arc::new(YahooSource::new(&config(server)).unwrap()),
+        Arc::new(backup),
+    ])
+}
+
+#[tokio::test]
+async fn yahoo_4xx_about_a_symbol_never_opens_its_breaker() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        &format!("{CHART}/ZZZZ"),
+        ResponseTemplate::new(400).set_body_raw(
+            r#"{"chart":{"result":null,"error":{"code":"Bad Request","description":"Invalid input - symbol"}}}"#,
+            "application/json",
+        ),
+        10,
+    )
+    .await;
+    mount(
+        &server,
+        &format!("{CHART}/QQQQ"),
+        ResponseTemplate::new(422).set_body_string("Unprocessable"),
+        10,
+    )
+    .await;
+    mount(
+        &server,
+        &format!("{CHART}/NOPE"),
+        ResponseTemplate::new(404).set_body_string("Not Found"),
+        10,
+    )
+    .await;
+    let chain = yahoo_then_backup(&server);
+    for _ in 0..10 {
+        let q = chain.quote(&sym("ZZZZ")).await.unwrap();
+        assert_eq!(q.source, "backup");
+        assert!(
+            matches!(q.attempts[0].error, Error::Refused { status: 400, .. }),
+            "{:?}",
+            q.attempts[0].error
+        );
+        assert_eq!(chain.quote(&sym("QQQQ")).await.unwrap().source, "backup");
+        assert!(chain.quote(&sym("NOPE")).await.unwrap_err().is_not_found());
+    }
+    assert_eq!(chain.breaker_state("yahoo"), Some(BreakerState::Closed));
+}
+
+#[tokio::test]
+async fn yahoo_server_errors_still_open_its_breaker() {
+    let server = MockServer::start().await;
+    yahoo_down(&server, "AAPL").await;
+    let chain = yahoo_then_backup(&server);
+    for _ in 0..3 {
+        assert_eq!(chain.quote(&sym("AAPL")).await.unwrap().source, "backup");
+    }
+    assert_eq!(chain.breaker_state("yahoo"), Some(BreakerState::Open));
 }

@@ -169,3 +169,87 @@ fn negative_or_non_integer_indices_do_not_parse() {
         assert!(serde_json::from_str::<Answers>(json).is_err(), "{json}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Hostile input: unknown fields, sizes, echoed text
+// ---------------------------------------------------------------------------
+
+#[test]
+fn unknown_fields_are_refused() {
+    let json = r#"{"version": "2026.1", "answers": {}, "admin": true}"#;
+    let err = serde_json::from_str::<Answers>(json).unwrap_err();
+    assert!(err.to_string().contains("unknown field"), "{err}");
+}
+
+fn answers_json(n: usize, id_len: usize) -> String {
+    let entries: Vec<String> = (0..n)
+        .map(|i| format!("\"{}{i:04}\": 0", "q".repeat(id_len.saturating_sub(4))))
+        .collect();
+    format!(
+        r#"{{"version": "2026.1", "answers": {{{}}}}}"#,
+        entries.join(", ")
+    )
+}
+
+#[test]
+fn sizes_are_bounded_when_read() {
+    assert!(serde_json::from_str::<Answers>(&answers_json(64, 64)).is_ok());
+    let err = serde_json::from_str::<Answers>(&answers_json(65, 10)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("answers: the number of answers may be at most 64, got 65"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<Answers>(&answers_json(1, 65)).unwrap_err();
+    assert!(err.to_string().contains("a question id's length"), "{err}");
+    let long = format!(r#"{{"version": "{}", "answers": {{}}}}"#, "9".repeat(33));
+    let err = serde_json::from_str::<Answers>(&long).unwrap_err();
+    assert!(err.to_string().contains("version: its length"), "{err}");
+    // Reading stops at the first answer too many: a million are never stored.
+    let huge = answers_json(100_000, 10);
+    assert!(serde_json::from_str::<Answers>(&huge).is_err());
+}
+
+#[test]
+fn sizes_are_bounded_when_scored() {
+    let mut many = valid();
+    for i in 0..64 {
+        many = many.with(format!("extra_{i}"), 0);
+    }
+    let err = auravest_risk::score(&many).unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooLarge {
+            field: "answers",
+            what: "the number of answers",
+            limit: auravest_risk::MAX_ANSWERS,
+            got: many.answers.len(),
+        }
+    );
+    assert_eq!(err.field(), Some("answers"));
+    let err = auravest_risk::score(&valid().with("x".repeat(65), 0)).unwrap_err();
+    assert_eq!(err.field(), Some("answers"));
+    let mut long = valid();
+    long.version = "v".repeat(100_000);
+    for err in [
+        auravest_risk::score(&long).unwrap_err(),
+        Questionnaire::current().score(&long).unwrap_err(),
+    ] {
+        assert_eq!(err.field(), Some("version"));
+        assert!(err.to_string().len() < 200, "{}", err.to_string().len());
+    }
+}
+
+#[test]
+fn wrong_versions_are_repeated_shortened() {
+    let huge = "9".repeat(100_000);
+    let err = Questionnaire::by_version(&huge).unwrap_err();
+    assert!(err.to_string().len() < 200, "{}", err.to_string().len());
+    assert_eq!(err.field(), Some("version"));
+    let mut a = valid();
+    a.version = "2025.1".to_owned();
+    assert_eq!(
+        Questionnaire::current().score(&a).unwrap_err().field(),
+        Some("version")
+    );
+}

@@ -113,7 +113,7 @@ impl<S: Store> Community<S> {
                 });
             }
         }
-        let alias = self.config.alias.check(alias)?;
+        let alias = self.config.alias.check_choice(alias)?;
         if let Some(other) = self.store.user_by_alias(alias.as_str())?
             && other.id != user
         {

@@ -154,6 +154,119 @@ fn every_alias_rule_refuses_its_bad_inputs() {
 }
 
 #[test]
+fn look_alike_gaps_are_closed() {
+    let policy = AliasPolicy::default();
+    let blocked = |word: &str| AliasProblem::BlockedWord {
+        word: word.to_owned(),
+    };
+    let cases: &[(&str, AliasProblem)] = &[
+        // `1` read as `l`, not only as `i`.
+        ("He1pdesk", blocked("helpdesk")),
+        ("Officia1", blocked("official")),
+        ("The_0ffic1a1_News", blocked("official")),
+        // `l` and `I` confused either way.
+        ("AdmlN", blocked("admin")),
+        ("The_ADMlN", blocked("admin")),
+        ("HeIpdesk", blocked("helpdesk")),
+        // `rn` read as `m`.
+        ("Adrnin", blocked("admin")),
+        ("Adrn1n_Bot", blocked("admin")),
+        // `mod` as a word, not only as the whole alias.
+        ("Mod_Team", AliasProblem::Reserved),
+        ("TheMods", AliasProblem::Reserved),
+        ("M0d_Squad", AliasProblem::Reserved),
+        ("Chief_Mod2", AliasProblem::Reserved),
+    ];
+    for (alias, expected) in cases {
+        assert_eq!(&problem(policy.check(alias)), expected, "{alias:?}");
+        assert_eq!(&problem(policy.check_choice(alias)), expected, "{alias:?}");
+    }
+    // Shaped like a default alias: handed out, never chosen.
+    for alias in [
+        "Investor4821",
+        "InvestorQK4821",
+        "investor_1234",
+        "Investor_Jane",
+        "Inve5tor9999",
+        "lnvestor482",
+    ] {
+        assert_eq!(
+            problem(policy.check_choice(alias)),
+            AliasProblem::LooksLikeDefault,
+            "{alias:?}"
+        );
+    }
+    let (mut c, u) = community(1);
+    assert!(matches!(
+        c.change_alias(u[0], "Investor4821", t(0)),
+        Err(Error::InvalidAlias {
+            reason: AliasProblem::LooksLikeDefault
+        })
+    ));
+    // Ordinary aliases with the same letters stay free.
+    for good in [
+        "Modern_Investor",
+        "Commodity_Carl",
+        "Model_Portfolio",
+        "InvestorJane",
+        "Investors_Club",
+        "Value_Investor_2024",
+        "Lilly_Bell",
+        "Ill_Wind",
+        "Turnip_Trader",
+        "Admiral_Pete",
+    ] {
+        assert!(
+            policy.check(good).is_ok(),
+            "{good}: {:?}",
+            policy.check(good)
+        );
+    }
+}
+
+#[test]
+fn account_aliases_follow_the_same_rules() {
+    let policy = AliasPolicy::default();
+    for ok in ["ana", "ana_b-2", "dividend-dan", &"a".repeat(30)] {
+        assert!(policy.check_account_alias(ok).is_ok(), "{ok}");
+    }
+    let bad: &[(&str, AliasProblem)] = &[
+        ("an", AliasProblem::TooShort { min: 3 }),
+        (&"a".repeat(31), AliasProblem::TooLong { max: 30 }),
+        ("2ana", AliasProblem::MustStartWithLetter),
+        ("_ana", AliasProblem::MustStartWithLetter),
+        ("Ana", AliasProblem::NotLowerCase),
+        ("ana b", AliasProblem::BadCharacter { found: ' ' }),
+        ("anä", AliasProblem::BadCharacter { found: 'ä' }),
+        ("bob-gmail", AliasProblem::LooksLikeEmail),
+        ("picks-com", AliasProblem::LooksLikeLink),
+        ("call-555-123-4567", AliasProblem::LooksLikePhoneNumber),
+        ("anonymous", AliasProblem::Reserved),
+        ("mod-team", AliasProblem::Reserved),
+        ("investor-abc123", AliasProblem::LooksLikeDefault),
+        ("investor-abcdef", AliasProblem::LooksLikeDefault),
+        (
+            "he1p-desk",
+            AliasProblem::BlockedWord {
+                word: "helpdesk".to_owned(),
+            },
+        ),
+        (
+            "adrnin",
+            AliasProblem::BlockedWord {
+                word: "admin".to_owned(),
+            },
+        ),
+    ];
+    for (alias, expected) in bad {
+        match policy.check_account_alias(alias) {
+            Err(Error::InvalidAlias { reason }) => assert_eq!(&reason, expected, "{alias:?}"),
+            other => panic!("{alias:?}: expected {expected:?}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn the_word_lists_are_configurable() {
     let mut policy = AliasPolicy::default();
     assert!(policy.check("BearMarket").is_ok());
@@ -305,12 +418,51 @@ proptest! {
     }
 
     #[test]
-    fn default_aliases_always_pass_the_rules(seed in any::<u64>(), digits in 4u32..=6, letters in 0u32..=4) {
+    fn default_aliases_always_pass_the_rules_but_cannot_be_chosen(seed in any::<u64>(), digits in 4u32..=6, letters in 0u32..=4) {
         let policy = AliasPolicy::default();
         let mut rng = seeded_rng(seed);
         if let Ok(alias) = policy.random_default(&mut rng, digits, letters) {
             prop_assert!(!has_contact(alias.as_str()));
             prop_assert!(policy.check(alias.as_str()).is_ok());
+            // Stored, it reads back; chosen, it is refused.
+            let json = serde_json::to_string(&alias).unwrap();
+            prop_assert_eq!(&serde_json::from_str::<Alias>(&json).unwrap(), &alias);
+            prop_assert_eq!(problem(policy.check_choice(alias.as_str())), AliasProblem::LooksLikeDefault);
+            let account = alias.as_str().to_ascii_lowercase();
+            prop_assert!(policy.check_account_alias(&account).is_err());
         }
+    }
+
+    #[test]
+    fn a_blocked_word_is_refused_however_its_letters_are_disguised(
+        word in prop::sample::select(vec!["admin", "helpdesk", "official", "support", "moderator"]),
+        swaps in prop::collection::vec(any::<bool>(), 12),
+        prefix in "[A-Z][a-z]{0,3}",
+    ) {
+        // Each ambiguous letter written either way, in either case.
+        let disguised: String = word
+            .chars()
+            .zip(swaps.iter().cycle())
+            .map(|(c, swap)| match (c, swap) {
+                ('l', true) => '1',
+                ('i', true) => 'l',
+                ('o', true) => '0',
+                ('m', true) => 'M',
+                (c, true) => c.to_ascii_uppercase(),
+                (c, false) => c,
+            })
+            .collect();
+        let candidate = format!("{prefix}_{disguised}");
+        // Refused as a blocked word, or for a staff word it happens to hold (`modErator`).
+        let refused = AliasPolicy::default().check(&candidate);
+        prop_assert!(
+            matches!(
+                refused,
+                Err(Error::InvalidAlias {
+                    reason: AliasProblem::BlockedWord { .. } | AliasProblem::Reserved
+                })
+            ),
+            "{} gave {:?}", candidate, refused
+        );
     }
 }
