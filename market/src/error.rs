@@ -222,6 +222,19 @@ impl Error {
         matches!(self, Self::NotFound { .. } | Self::BadSymbol { .. })
     }
 
+    /// True when every source that answered had no data for the request
+    /// (the symbol is unknown, or has no prices in the range): a request
+    /// to change, not an outage.
+    pub fn is_no_data(&self) -> bool {
+        match self {
+            Self::NoData { .. } | Self::NotFound { .. } | Self::BadSymbol { .. } => true,
+            Self::Exhausted { attempts } => {
+                !attempts.is_empty() && attempts.iter().all(|a| a.error.is_no_data())
+            }
+            _ => false,
+        }
+    }
+
     /// The source named in the error, when there is one.
     pub fn source_name(&self) -> Option<&str> {
         match self {

@@ -2,7 +2,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use auravest_core::{NaiveDate, PriceFrame, Symbol};
+#[cfg(feature = "parquet")]
+use auravest_core::NaiveDate;
+use auravest_core::{PriceFrame, Symbol};
 use chrono::Utc;
 
 use crate::error::{Error, Result};

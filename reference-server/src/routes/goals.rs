@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -84,8 +84,7 @@ fn validate(body: &GoalBody) -> AppResult<GoalInput> {
         .by
         .as_deref()
         .map(|s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|e| AppError::field("by", format!("{s:?} is not a YYYY-MM-DD date: {e}")))
+            auravest_core::parse_date("by", s).map_err(|e| AppError::field("by", e.to_string()))
         })
         .transpose()?;
     if let Some(d) = by

@@ -137,12 +137,19 @@ fn symbols(raw: Option<&str>) -> AppResult<Vec<Symbol>> {
     Ok(out)
 }
 
+/// A market error for a client: its `Display` (which never carries paths,
+/// URLs or keys); the detail goes to the log.
 fn market_error(symbol: &str, e: &auravest_market::Error) -> AppError {
     if e.is_not_found() {
         AppError::NotFound(format!("{symbol}: {e}"))
+    } else if e.is_no_data() {
+        AppError::NotFound(format!(
+            "{symbol}: no source has prices for it in that range"
+        ))
     } else if matches!(e.class(), auravest_market::ErrorClass::Stop) {
         AppError::field("symbol", e.to_string())
     } else {
+        tracing::warn!(%symbol, detail = %e.diagnostic(), "market data unavailable");
         AppError::Unavailable(format!("{symbol}: no data source answered: {e}"))
     }
 }
@@ -188,9 +195,9 @@ pub async fn quotes(
     Ok(Json(out))
 }
 
-fn date(path: &str, v: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|e| AppError::field(path, format!("{v:?} is not a YYYY-MM-DD date: {e}")))
+/// A date in the query: `YYYY-MM-DD` within the supported range.
+fn date(path: &'static str, v: &str) -> AppResult<NaiveDate> {
+    auravest_core::parse_date(path, v).map_err(|e| AppError::field(path, e.to_string()))
 }
 
 /// Daily history.

@@ -223,25 +223,19 @@ async fn load(state: &AppState, user: &AuthUser) -> AppResult<UserRecord> {
         .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_owned()))
 }
 
-/// Checks an alias: 3 to 30 of `a-z 0-9 _ -`, starting with a letter.
+/// Checks an account alias by the community's rules (one rule for both):
+/// 3 to 30 of `a-z 0-9 _ -` starting with a letter, and no staff or
+/// reserved words, look-alikes, contact details or default-looking names.
 ///
 /// # Errors
 /// Why it is refused.
 pub fn check_alias(alias: &str) -> Result<(), String> {
-    let n = alias.chars().count();
-    if !(3..=30).contains(&n) {
-        return Err(format!("must be 3 to 30 characters, got {n}"));
-    }
-    if !alias.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err("must start with a lowercase letter".to_owned());
-    }
-    if !alias
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-    {
-        return Err("may hold only a-z, 0-9, _ and -".to_owned());
-    }
-    Ok(())
+    auravest_social::AliasPolicy::default()
+        .check_account_alias(alias)
+        .map_err(|e| match e {
+            auravest_social::Error::InvalidAlias { reason, .. } => reason.to_string(),
+            other => other.to_string(),
+        })
 }
 
 /// Checks a dashboard layout; the errors name the element (`dashboard[i]`).
@@ -284,8 +278,15 @@ pub async fn patch_me(
 ) -> AppResult<Json<MeResponse>> {
     let req: MePatch = json_body(body)?;
     let mut fields = BTreeMap::new();
-    if let Some(Err(r)) = req.alias.as_deref().map(check_alias) {
-        fields.insert("alias".to_owned(), r);
+    // Only a new alias is checked: the one the account has (such as the
+    // generated default) may be sent back unchanged.
+    if let Some(alias) = req.alias.as_deref() {
+        let current = load(&state, &user).await?;
+        if alias != current.alias
+            && let Err(r) = check_alias(alias)
+        {
+            fields.insert("alias".to_owned(), r);
+        }
     }
     if let Some(m) = &req.display_mode
         && !DISPLAY_MODES.contains(&m.as_str())
@@ -536,10 +537,26 @@ mod tests {
 
     #[test]
     fn aliases_follow_the_rules() {
-        for ok in ["ana", "ana_b-2", "investor-abc123", &"a".repeat(30)] {
+        for ok in ["ana", "ana_b-2", "steady-saver", &"a".repeat(30)] {
             assert!(check_alias(ok).is_ok(), "{ok}");
         }
-        for bad in ["an", "2ana", "_ana", "Ana", "ana b", "anä", &"a".repeat(31)] {
+        for bad in [
+            "an",
+            "2ana",
+            "_ana",
+            "Ana",
+            "ana b",
+            "anä",
+            &"a".repeat(31),
+            // Staff words and their look-alikes, and default-looking names.
+            "admin",
+            "adm1n",
+            "the-admin",
+            "support",
+            "auravest",
+            "moderator",
+            "investor-abc123",
+        ] {
             assert!(check_alias(bad).is_err(), "{bad}");
         }
     }

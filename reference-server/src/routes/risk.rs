@@ -85,7 +85,7 @@ pub async fn answer(
             | E::OptionOutOfRange { id, .. } => {
                 format!("answers.{id}")
             }
-            _ => "version".to_owned(),
+            other => other.field().unwrap_or("answers").to_owned(),
         };
         AppError::field(path, e.to_string())
     })?;

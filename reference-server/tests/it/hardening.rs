@@ -755,3 +755,152 @@ async fn the_server_role_cannot_rewrite_the_audit_log() {
         std::panic::resume_unwind(panic);
     }
 }
+
+// --- hostile input ---------------------------------------------------------------------
+
+/// Symbols that would be paths, extreme dates, huge amounts, formula-like
+/// tickers, staff aliases and oversized answers: each a 4xx naming the
+/// field, none a 500, nothing stored, and no server path in any message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_gets_typed_errors() {
+    let app = app_with(TestOptions::default()).await;
+    let u = app.user("hostile@example.com").await;
+    let data_dir = app.state.config.data_dir.display().to_string();
+    let get = |path: String| {
+        let token = u.access.clone();
+        let app = &app;
+        async move { app.json("GET", &path, Some(&token), Value::Null).await }
+    };
+    // Symbols that would reach the file system or an upstream path.
+    for symbol in [
+        "%2Ftmp%2Fx%2Fsecret",
+        "..%2F..%2F..%2FX",
+        "..",
+        "%5C..%5Cwindows",
+        "=A1",
+        "-A1",
+    ] {
+        let (s, b) = get(format!("/api/v1/symbols/{symbol}/history")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{symbol}: {b}");
+        assert!(b["error"]["fields"]["symbol"].is_string(), "{symbol}: {b}");
+    }
+    // Made-up symbols are not found, and never take the source down: a
+    // real one still answers afterwards.
+    for n in 0..6 {
+        let (s, b) = get(format!(
+            "/api/v1/symbols/NOPE{n}/history?from=2017-01-01&to=2017-12-31"
+        ))
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+        assert!(
+            !b.to_string().contains(&data_dir),
+            "a server path leaked: {b}"
+        );
+    }
+    let (s, b) = get("/api/v1/symbols/AAPL/history?from=2017-01-01&to=2017-12-31".to_owned()).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // Dates outside 1900..=2200.
+    for q in [
+        "to=-262143-06-01",
+        "from=1850-01-01&to=1851-01-01",
+        "to=%2B262142-01-01",
+    ] {
+        let (s, b) = get(format!("/api/v1/symbols/AAPL/history?{q}")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {b}");
+    }
+    let id = portfolio(&app, &u, "Hostile").await;
+    let tx = format!("/api/v1/portfolios/{id}/transactions");
+    let add = |body: Value| {
+        let (app, tx, token) = (&app, tx.clone(), u.access.clone());
+        async move { app.json("POST", &tx, Some(&token), body).await }
+    };
+    for (body, field) in [
+        (
+            json!({"date": "-262143-01-01", "type": "deposit", "price": "100", "currency": "USD"}),
+            "date",
+        ),
+        (
+            json!({"date": "2300-01-01", "type": "deposit", "price": "100", "currency": "USD"}),
+            "date",
+        ),
+        (
+            json!({"date": "2017-01-03", "type": "deposit", "price": "1e40", "currency": "USD"}),
+            "price",
+        ),
+        (
+            json!({"date": "2017-01-03", "type": "buy", "symbol": "=A1", "quantity": "1", "price": "1", "currency": "USD"}),
+            "symbol",
+        ),
+        (
+            json!({"date": "2017-01-03", "type": "buy", "symbol": "AAPL", "quantity": "0.00000000000000000001", "price": "1", "currency": "USD"}),
+            "quantity",
+        ),
+    ] {
+        let (s, b) = add(body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {b}");
+        assert!(b["error"]["fields"][field].is_string(), "{body}: {b}");
+    }
+    // Stacked splits cannot grow a position past its limit.
+    let (s, _) = add(json!({"date": "2017-01-02", "type": "deposit", "price": "100000000000", "currency": "USD"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = add(json!({"date": "2017-01-03", "type": "buy", "symbol": "AAPL", "quantity": "100000000", "price": "1", "currency": "USD"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mut refused = false;
+    for day in 4..=12 {
+        let (s, b) = add(json!({"date": format!("2017-01-{day:02}"), "type": "split", "symbol": "AAPL", "quantity": "1000", "currency": "USD"})).await;
+        if s == StatusCode::UNPROCESSABLE_ENTITY {
+            refused = true;
+            break;
+        }
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    assert!(refused, "stacked splits must stop at the position limit");
+    let (s, v) = get(format!("/api/v1/portfolios/{id}/valuation")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // A date as typed is stored as a date.
+    let (s, b) =
+        add(json!({"date": "2017-2-5", "type": "deposit", "price": "1", "currency": "USD"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["date"], "2017-02-05");
+    // Goal dates too.
+    let (s, b) = app
+        .json(
+            "POST",
+            "/api/v1/goals",
+            Some(&u.access),
+            json!({"name": "Far", "target": "100", "by": "2300-01-01"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    // Staff aliases and look-alikes.
+    for alias in ["admin", "adm1n", "support", "auravest", "moderator"] {
+        let (s, b) = app
+            .json(
+                "PATCH",
+                "/api/v1/me",
+                Some(&u.access),
+                json!({"alias": alias}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{alias}: {b}");
+    }
+    // Risk answers with an unknown, huge field: refused, not stored, not echoed.
+    let big = "x".repeat(900 * 1024);
+    let (s, b) = app
+        .json(
+            "POST",
+            "/api/v1/risk/answers",
+            Some(&u.access),
+            json!({"version": "1", "answers": {}, "padding": big}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(b.to_string().len() < 1000, "the error echoed the input");
+    let (s, profile) = get("/api/v1/risk/profile".to_owned()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        profile["current"].is_null(),
+        "nothing was stored: {profile}"
+    );
+    assert_eq!(profile["history"].as_array().unwrap().len(), 0);
+}

@@ -228,6 +228,7 @@ async fn a_failed_backfill_is_retried_after_its_back_off() {
     source.fail_with(auravest_market::Error::Unavailable {
         source_name: "memory".to_owned(),
         reason: "down for the test".to_owned(),
+        detail: String::new(),
     });
     let market = Arc::new(Market::new(Arc::new(Chain::new(vec![
         Arc::clone(&source) as Arc<dyn auravest_market::QuoteSource>
