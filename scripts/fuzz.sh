@@ -8,8 +8,9 @@
 # Builds once into a target folder under the home folder (kept between runs)
 # with no sanitizer: the targets are safe Rust, and what they hunt is panics,
 # overflows (debug assertions are on) and broken invariants. A crash leaves
-# its input under fuzz/artifacts/<target>/; each one found so far is kept as
-# a regression test in the crate it belongs to.
+# its input under fuzz/artifacts/<target>/; each one found so far is kept in
+# fuzz/regressions/<target>/ (replayed by every run) and as a regression
+# test in the crate it belongs to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-ci}
@@ -24,6 +25,8 @@ for t in $targets; do
     ci)
       work=$(mktemp -d)
       cp -r "fuzz/corpus/$t/." "$work/"
+      # Every input that ever crashed a target is replayed first.
+      if [ -d "fuzz/regressions/$t" ]; then cp -r "fuzz/regressions/$t/." "$work/"; fi
       seconds=${FUZZ_SECONDS:-10}
       log=$(cargo +nightly fuzz run "${flags[@]}" "$t" "$work" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1) || {

@@ -264,6 +264,11 @@ pub fn links(text: &str) -> Vec<Link> {
         }
         let mut end = i + rest.iter().take_while(|b| is_url_byte(**b)).count();
         end = trim_link_end(&bytes[i..end]) + i;
+        // Trimming may eat into the prefix itself (`www..`): no link.
+        if end <= i + prefix {
+            i += prefix;
+            continue;
+        }
         let host = &bytes[i + prefix..end];
         let host = &host[..host
             .iter()
@@ -323,6 +328,16 @@ mod tests {
         let tags = cashtags(text);
         assert_eq!(tags[0].span.slice(text), "$VOD.L");
         assert_eq!(Span { start: 0, end: 99 }.slice(text), "");
+    }
+
+    #[test]
+    fn a_prefix_trimmed_away_is_no_link() {
+        // Found by the post_text fuzz target: trailing dots were trimmed
+        // into `www.` and the host slice ran backwards.
+        for text in ["www..", "see www...", "www.:", "WWW.!?", "x www.."] {
+            assert!(links(text).is_empty(), "{text}");
+        }
+        assert_eq!(links("www.x.org.")[0].url, "https://www.x.org");
     }
 
     #[test]
