@@ -26,7 +26,7 @@ if [ ! -x "$bin" ]; then
   cargo build -p auravest-reference-server --bin auravest-server
   bin=${CARGO_TARGET_DIR:-target}/debug/auravest-server
 fi
-examples=${AURAVEST_SCHEMATHESIS_EXAMPLES:-15}
+examples=${AURAVEST_SCHEMATHESIS_EXAMPLES:-25}
 
 work=$(mktemp -d)
 server_pid=""
@@ -65,21 +65,28 @@ token() {
 }
 
 run() {
+  local phases=$1
+  shift
   "$st" run "$base/api/v1/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "$examples" --workers 1 --phases examples,coverage,fuzzing \
+    --max-examples "$examples" --workers 1 --phases "$phases" \
     --suppress-health-check all --no-color --seed 20261206 "$@"
 }
 
 access=$(token "$email" "$password")
-run --header "Authorization: Bearer $access" --exclude-operation-id delete_me 2>&1 | tee "$work/main.log"
+# Every other operation, and sequences of them along the document's links
+# (create a portfolio, then add to it, value it, ...).
+run examples,coverage,fuzzing,stateful --header "Authorization: Bearer $access" \
+  --exclude-operation-id delete_me 2>&1 | tee "$work/main.log"
 
 # Deleting an account, on an account of its own.
 other="schemathesis-$RANDOM@example.org"
 curl -sf -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
   -d "{\"email\":\"$other\",\"password\":\"$password\",\"accepted_terms_version\":\"$(curl -sf "$base/api/v1/legal" | python3 -c 'import json,sys; print(json.load(sys.stdin)["terms_version"])')\"}" >/dev/null
 access=$(token "$other" "$password")
-run --header "Authorization: Bearer $access" --include-operation-id delete_me 2>&1 | tee "$work/delete.log"
+run examples,coverage,fuzzing --header "Authorization: Bearer $access" \
+  --include-operation-id delete_me 2>&1 | tee "$work/delete.log"
 
-passed=$(grep -ohE '[0-9]+ passed' "$work/main.log" "$work/delete.log" | awk '{n += $1} END {print n + 0}')
-echo "schemathesis: $passed operations passed"
+operations=$(sed -n 's/^ *Tested: \([0-9]*\).*/\1/p' "$work/main.log" "$work/delete.log" | awk '{n += $1} END {print n + 0}')
+cases=$(grep -ohE '[0-9]+ generated, [0-9]+ passed' "$work/main.log" "$work/delete.log" | awk '{n += $3} END {print n + 0}')
+echo "schemathesis: $operations operations passed ($cases test cases)"

@@ -138,7 +138,7 @@ unit=$(sed -n 's/.* tests\{0,1\} run: \([0-9]*\) passed.*/\1/p' "$logs/nextest" 
 doc=$(awk '/^test result: ok\./ {n += $4} END {print n + 0}' "$logs/doc")
 benches=$(grep -c '^Success' "$logs/bench" || true)
 ui=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$logs/ui" | tail -n1)
-schema=$(sed -n 's/^schemathesis: \([0-9]*\) operations passed$/\1/p' "$logs/schema" | tail -n1)
+schema=$(sed -n 's/^schemathesis: \([0-9]*\) operations passed.*/\1/p' "$logs/schema" | tail -n1)
 fuzz=$(grep -c '^fuzz: .* ok$' "$logs/fuzz" || true)
 if [ -z "$unit" ] || [ "$unit" -eq 0 ]; then
   echo "nextest reported no tests" >&2

@@ -36,7 +36,7 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         community::unmark_helpful, community::member_posts, community::most_held,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::ErrorCode)),
-    modifiers(&Bearer, &Conventions),
+    modifiers(&Bearer, &Conventions, &Links),
     tags(
         (name = "auth", description = "Registration, login and tokens"),
         (name = "me", description = "Profile, export, deletion and usage"),
@@ -159,12 +159,176 @@ impl Modify for Conventions {
     }
 }
 
+/// Links from each operation that creates a resource (a 201 with its `id`
+/// in the body) to the operations on it (paths below the creating path
+/// whose next segment is a parameter), and from an answer to its feedback:
+/// clients and stateful API testers can follow them. Operation ids are made
+/// unique (a name two modules share is prefixed with its tag).
+struct Links;
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use std::collections::BTreeMap;
+        use utoipa::openapi::link::LinkBuilder;
+        use utoipa::openapi::path::Operation;
+        fn ops(item: &mut utoipa::openapi::path::PathItem) -> Vec<(&'static str, &mut Operation)> {
+            [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ]
+            .into_iter()
+            .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
+            .collect()
+        }
+        // Unique operation ids.
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for item in openapi.paths.paths.values_mut() {
+            for (_, op) in ops(item) {
+                if let Some(id) = &op.operation_id {
+                    *seen.entry(id.clone()).or_default() += 1;
+                }
+            }
+        }
+        for item in openapi.paths.paths.values_mut() {
+            for (_, op) in ops(item) {
+                let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
+                if let (Some(id), Some(tag)) = (op.operation_id.clone(), tag)
+                    && seen.get(&id).copied().unwrap_or(0) > 1
+                {
+                    op.operation_id = Some(format!("{tag}_{id}"));
+                }
+            }
+        }
+        // The operations on each path, for the links to point at.
+        let targets: Vec<(String, Vec<&'static str>)> = openapi
+            .paths
+            .paths
+            .iter_mut()
+            .map(|(path, item)| {
+                (
+                    path.clone(),
+                    ops(item).into_iter().map(|(m, _)| m).collect(),
+                )
+            })
+            .collect();
+        let pointer = |path: &str, method: &str| {
+            format!(
+                "#/paths/{}/{method}",
+                path.replace('~', "~0").replace('/', "~1")
+            )
+        };
+        let params_of = |path: &str| -> Vec<String> {
+            path.split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .map(str::to_owned)
+                .collect()
+        };
+        for (path, item) in &mut openapi.paths.paths {
+            for (method, op) in ops(item) {
+                let (status, id_at) =
+                    if method == "post" && op.responses.responses.contains_key("201") {
+                        ("201", "$response.body#/id")
+                    } else if method == "post" && path.ends_with("/ask") {
+                        ("200", "$response.body#/answer/id")
+                    } else {
+                        continue;
+                    };
+                let base = if path.ends_with("/ask") {
+                    path.trim_end_matches("/ask").to_owned() + "/answers"
+                } else {
+                    path.clone()
+                };
+                let inherited = params_of(path);
+                let mut links = BTreeMap::new();
+                for (target, methods) in &targets {
+                    let Some(rest) = target.strip_prefix(&format!("{base}/{{")) else {
+                        continue;
+                    };
+                    let Some(param) = rest.split('}').next() else {
+                        continue;
+                    };
+                    for m in methods {
+                        let mut link = LinkBuilder::new()
+                            .operation_ref(pointer(target, m))
+                            .parameter(param, id_at);
+                        for p in &inherited {
+                            if p != param {
+                                link = link.parameter(p.clone(), format!("$request.path.{p}"));
+                            }
+                        }
+                        let name = format!(
+                            "{m}{}",
+                            target[base.len()..].replace(['/', '{', '}', '.'], "_")
+                        );
+                        links.insert(name, link.build().into());
+                    }
+                }
+                if links.is_empty() {
+                    continue;
+                }
+                if let Some(utoipa::openapi::RefOr::T(response)) =
+                    op.responses.responses.get_mut(status)
+                {
+                    response.links.extend(links);
+                }
+            }
+        }
+    }
+}
+
 /// The document.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// The document as JSON, as served: utoipa writes a link's fields in
+/// snake case (`operation_ref`), which OpenAPI spells in camel case
+/// (`operationRef`); the links are put right here.
+pub fn document_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    if let Some(paths) = doc
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for op in paths
+            .values_mut()
+            .filter_map(serde_json::Value::as_object_mut)
+        {
+            for responses in op
+                .values_mut()
+                .filter_map(|o| o.get_mut("responses"))
+                .filter_map(serde_json::Value::as_object_mut)
+            {
+                for links in responses
+                    .values_mut()
+                    .filter_map(|r| r.get_mut("links"))
+                    .filter_map(serde_json::Value::as_object_mut)
+                {
+                    for link in links
+                        .values_mut()
+                        .filter_map(serde_json::Value::as_object_mut)
+                    {
+                        for (from, to) in [
+                            ("operation_ref", "operationRef"),
+                            ("operation_id", "operationId"),
+                            ("request_body", "requestBody"),
+                        ] {
+                            if let Some(v) = link.remove(from) {
+                                link.insert(to.to_owned(), v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// `GET /api/v1/openapi.json`.
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+pub async fn serve() -> Json<serde_json::Value> {
+    Json(document_json())
 }
