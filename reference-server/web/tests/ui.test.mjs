@@ -483,7 +483,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
       const settings = p2.locator('form[aria-label="Profile settings"]');
       await settings.getByLabel(/^Alias/).fill('Not Valid');
       await settings.getByRole('button', { name: 'Save profile' }).click();
-      await settings.locator('.field-error[data-error-for="alias"]').filter({ hasText: /lowercase|may hold/ }).waitFor();
+      await settings.locator('.field-error[data-error-for="alias"]').filter({ hasText: /lower case|not allowed/ }).waitFor();
       await settings.getByLabel(/^Alias/).fill(`second_${Date.now() % 100000}`);
       await settings.getByRole('button', { name: 'Save profile' }).click();
       await p2.locator('#status').filter({ hasText: 'Profile saved.' }).waitFor();
