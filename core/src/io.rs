@@ -116,19 +116,38 @@ pub fn read_transactions_json<R: Read>(reader: R) -> Result<Vec<ParsedRow>> {
 /// # Errors
 /// [`Error::Format`] when the writer fails.
 pub fn write_transactions_csv<W: Write>(writer: W, txs: &[Transaction]) -> Result<()> {
+    let records: Vec<TransactionRecord> = txs.iter().map(Transaction::to_record).collect();
+    write_records_csv(writer, &records)
+}
+
+/// Writes transaction records as they are (valid or not: an export of
+/// stored rows that no longer validate) as CSV with the standard header. A
+/// cell that a spreadsheet would read as a formula (starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return) is written with a leading `'`; a
+/// valid record never has one.
+///
+/// # Errors
+/// [`Error::Format`] when the writer fails.
+pub fn write_records_csv<W: Write>(writer: W, records: &[TransactionRecord]) -> Result<()> {
+    fn cell(text: &str) -> String {
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{text}")
+        } else {
+            text.to_owned()
+        }
+    }
     let mut w = csv::Writer::from_writer(writer);
     w.write_record(TRANSACTION_COLUMNS)
         .map_err(|e| csv_error(&e))?;
-    for t in txs {
-        let r = t.to_record();
+    for r in records {
         w.write_record([
-            r.date.as_str(),
-            r.kind.as_str(),
-            r.symbol.as_deref().unwrap_or(""),
-            r.quantity.as_deref().unwrap_or(""),
-            r.price.as_deref().unwrap_or(""),
-            r.fee.as_deref().unwrap_or("0"),
-            r.currency.as_str(),
+            cell(&r.date),
+            cell(&r.kind),
+            cell(r.symbol.as_deref().unwrap_or("")),
+            cell(r.quantity.as_deref().unwrap_or("")),
+            cell(r.price.as_deref().unwrap_or("")),
+            cell(r.fee.as_deref().unwrap_or("0")),
+            cell(&r.currency),
         ])
         .map_err(|e| csv_error(&e))?;
     }

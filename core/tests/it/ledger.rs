@@ -2260,3 +2260,45 @@ fn a_new_row_that_breaks_a_stored_one_is_refused_and_names_it() {
     assert_eq!(position(&p, "AAPL").quantity(), dec("1"));
     assert_eq!(position(&p, "MSFT").quantity(), dec("1"));
 }
+
+#[test]
+fn records_are_written_as_stored_and_formulas_are_defused() {
+    let record = |date: &str, symbol: &str, quantity: &str| TransactionRecord {
+        date: date.to_owned(),
+        kind: "buy".to_owned(),
+        symbol: Some(symbol.to_owned()),
+        quantity: Some(quantity.to_owned()),
+        price: Some("10".to_owned()),
+        fee: None,
+        currency: "USD".to_owned(),
+    };
+    // A valid row round-trips; rows stored before today's rules (a
+    // formula-like ticker, a negative quantity) are written, defused.
+    let rows = [
+        record("2017-01-05", "AAPL", "3"),
+        record("2017-01-06", "=HYPERLINK(\"x\")", "-2"),
+        record("2017-01-07", "@SUM(A1)", "1"),
+    ];
+    let mut out = Vec::new();
+    io::write_records_csv(&mut out, &rows).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "date,type,symbol,quantity,price,fee,currency");
+    assert_eq!(lines[1], "2017-01-05,buy,AAPL,3,10,0,USD");
+    assert!(
+        lines[2].contains("\"'=HYPERLINK(\"\"x\"\")\""),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[2].contains(",'-2,"), "{}", lines[2]);
+    assert!(lines[3].contains(",'@SUM(A1),"), "{}", lines[3]);
+    let back = io::read_transactions_csv(lines[..2].join("\n").as_bytes()).unwrap();
+    let read = TransactionRecord::from(back[0].1.as_ref().unwrap());
+    assert_eq!(
+        read,
+        TransactionRecord {
+            fee: Some("0".to_owned()),
+            ..rows[0].clone()
+        }
+    );
+}

@@ -349,12 +349,11 @@ pub async fn export(
                 map.insert("id".to_owned(), Value::String(row.id.to_string()));
             }
             transactions.push(v);
-            txs.push(row.record.validate().map_err(|e| {
-                AppError::internal(format!("stored transaction {} is invalid: {e:?}", row.id))
-            })?);
+            // As stored: a row that no longer validates is exported too.
+            txs.push(row.record.clone());
         }
         let mut csv = Vec::new();
-        auravest_core::io::write_transactions_csv(&mut csv, &txs).map_err(AppError::internal)?;
+        auravest_core::io::write_records_csv(&mut csv, &txs).map_err(AppError::internal)?;
         portfolios.push(ExportPortfolio {
             id: p.id,
             name: p.name.clone(),

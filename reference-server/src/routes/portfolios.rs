@@ -583,14 +583,15 @@ pub async fn transactions_csv(
     };
     let total = rows.len();
     let end = offset.saturating_add(limit).min(total);
-    let page: Vec<Transaction> = rows
+    // The rows as stored, so a ledger in need of repair exports whole.
+    let page: Vec<TransactionRecord> = rows
         .get(offset.min(total)..end)
         .unwrap_or_default()
         .iter()
-        .filter_map(|r| Transaction::try_from(&r.record).ok())
+        .map(|r| r.record.clone())
         .collect();
     let mut csv = Vec::new();
-    auravest_core::io::write_transactions_csv(&mut csv, &page).map_err(AppError::internal)?;
+    auravest_core::io::write_records_csv(&mut csv, &page).map_err(AppError::internal)?;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
