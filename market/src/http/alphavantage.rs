@@ -11,7 +11,7 @@ use auravest_core::{NaiveDate, Symbol};
 use chrono::Utc;
 use serde_json::Value;
 
-use super::{Http, HttpConfig, snippet};
+use super::{Http, HttpConfig, Response, mask, snippet};
 use crate::error::{Error, Result};
 use crate::source::{
     BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, midnight_utc,
@@ -64,7 +64,7 @@ impl AlphaVantageSource {
         })
     }
 
-    async fn call(&self, function: &str, symbol: &str, extra: &[(&str, &str)]) -> Result<Value> {
+    async fn call(&self, function: &str, symbol: &str, extra: &[(&str, &str)]) -> Result<Response> {
         let key = self.key.as_deref().ok_or_else(|| {
             Error::unauthorized(
                 NAME,
@@ -75,49 +75,130 @@ impl AlphaVantageSource {
         let mut q = vec![("function", function), ("symbol", symbol), ("apikey", key)];
         q.extend_from_slice(extra);
         let url = self.http.endpoint(&self.base, &["query"])?;
-        let resp = self.http.get(url, &q, None).await?;
-        resp.common_errors(NAME)?;
-        if resp.is_client_error() {
-            let said = self.http.mask(&snippet(&resp.text()));
-            return Err(Error::client(NAME, symbol, resp.status, said));
-        }
-        if resp.is_html() || !(200..300).contains(&resp.status) {
-            return Err(Error::unavailable_with(
-                NAME,
-                if resp.is_html() {
-                    format!("HTML page under HTTP {} instead of JSON", resp.status)
-                } else {
-                    format!("HTTP {}", resp.status)
-                },
-                resp.excerpt,
-            ));
-        }
-        let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {
-            Error::invalid_with(NAME, "unreadable JSON", format!("{e}; {}", resp.excerpt))
-        })?;
-        api_error(&v, symbol).map_err(|e| match e {
-            Error::NotFound {
-                source_name,
-                symbol,
-                reason,
-            } => Error::NotFound {
-                source_name,
-                symbol,
-                reason: self.http.mask(&reason),
-            },
-            Error::Unauthorized {
-                source_name,
-                reason,
-                detail,
-            } => Error::Unauthorized {
-                source_name,
-                reason,
-                detail: self.http.mask(&detail),
-            },
-            other => other,
-        })?;
-        Ok(v)
+        self.http.get(url, &q, None).await
     }
+}
+
+// ----- from a response to our types (no I/O) -----
+
+/// The JSON of an answer about `sym` (in Alpha Vantage's format), after the
+/// HTTP status, HTML pages and the three error keys are checked. `secrets`
+/// (the API key) are masked in every detail taken from the body.
+fn checked_json(resp: &Response, sym: &str, secrets: &[String]) -> Result<Value> {
+    resp.common_errors(NAME)?;
+    if resp.is_client_error() {
+        let said = mask(&snippet(&resp.text()), secrets);
+        return Err(Error::client(NAME, sym, resp.status, said));
+    }
+    if resp.is_html() || !(200..300).contains(&resp.status) {
+        return Err(Error::unavailable_with(
+            NAME,
+            if resp.is_html() {
+                format!("HTML page under HTTP {} instead of JSON", resp.status)
+            } else {
+                format!("HTTP {}", resp.status)
+            },
+            resp.excerpt.clone(),
+        ));
+    }
+    let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+        Error::invalid_with(NAME, "unreadable JSON", format!("{e}; {}", resp.excerpt))
+    })?;
+    api_error(&v, sym).map_err(|e| match e {
+        Error::NotFound {
+            source_name,
+            symbol,
+            reason,
+        } => Error::NotFound {
+            source_name,
+            symbol,
+            reason: mask(&reason, secrets),
+        },
+        Error::Unauthorized {
+            source_name,
+            reason,
+            detail,
+        } => Error::Unauthorized {
+            source_name,
+            reason,
+            detail: mask(&detail, secrets),
+        },
+        other => other,
+    })?;
+    Ok(v)
+}
+
+/// The quote in a `GLOBAL_QUOTE` response: `05. price` on the `07. latest
+/// trading day` (at 00:00 UTC). `symbol` is the symbol as asked, `sym` the
+/// same in Alpha Vantage's format.
+pub(super) fn global_quote(
+    resp: &Response,
+    symbol: &Symbol,
+    sym: &str,
+    secrets: &[String],
+) -> Result<Quote> {
+    let v = checked_json(resp, sym, secrets)?;
+    let q = v
+        .get("Global Quote")
+        .and_then(Value::as_object)
+        .ok_or_else(|| Error::invalid(NAME, "no \"Global Quote\" in the response"))?;
+    if q.is_empty() {
+        return Err(Error::NotFound {
+            source_name: NAME.to_owned(),
+            symbol: sym.to_owned(),
+            reason: "empty Global Quote".to_owned(),
+        });
+    }
+    let price =
+        num(q.get("05. price")).ok_or_else(|| Error::invalid(NAME, "\"05. price\" is missing"))?;
+    let date: NaiveDate = q
+        .get("07. latest trading day")
+        .and_then(Value::as_str)
+        .and_then(|d| auravest_core::parse_date("date", d).ok())
+        .ok_or_else(|| {
+            Error::invalid(NAME, "\"07. latest trading day\" is not a supported date")
+        })?;
+    Ok(Quote {
+        symbol: symbol.clone(),
+        price,
+        currency: None,
+        market_time: midnight_utc(date),
+        fetched_at: Utc::now(),
+        source: NAME.to_owned(),
+        delayed: true,
+        stale: false,
+        attempts: Vec::new(),
+    })
+}
+
+/// The validated history in a `TIME_SERIES_DAILY` response. `sym` is the
+/// request's symbol in Alpha Vantage's format.
+pub(super) fn daily_history(
+    resp: &Response,
+    request: &HistoryRequest,
+    sym: &str,
+    secrets: &[String],
+) -> Result<History> {
+    let v = checked_json(resp, sym, secrets)?;
+    let series = v
+        .get("Time Series (Daily)")
+        .and_then(Value::as_object)
+        .ok_or_else(|| Error::invalid(NAME, "no \"Time Series (Daily)\" in the response"))?;
+    // Keys are ISO dates: a BTreeMap puts them in date order.
+    let sorted: BTreeMap<&str, &Value> = series.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let rows = sorted
+        .into_iter()
+        .map(|(d, bar)| RawBar {
+            date: d.parse().ok(),
+            open: num(bar.get("1. open")),
+            high: num(bar.get("2. high")),
+            low: num(bar.get("3. low")),
+            close: num(bar.get("4. close")),
+            adj_close: None,
+            volume: num(bar.get("5. volume")),
+        })
+        .collect();
+    Ok(History::from_raw(request, NAME, None, rows, Utc::now()))
 }
 
 /// The three error keys of an HTTP 200 answer.
@@ -193,69 +274,18 @@ impl QuoteSource for AlphaVantageSource {
     fn quote<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, Result<Quote>> {
         Box::pin(async move {
             let sym = self.map_symbol(symbol)?;
-            let v = self.call("GLOBAL_QUOTE", &sym, &[]).await?;
-            let q = v
-                .get("Global Quote")
-                .and_then(Value::as_object)
-                .ok_or_else(|| Error::invalid(NAME, "no \"Global Quote\" in the response"))?;
-            if q.is_empty() {
-                return Err(Error::NotFound {
-                    source_name: NAME.to_owned(),
-                    symbol: sym,
-                    reason: "empty Global Quote".to_owned(),
-                });
-            }
-            let price = num(q.get("05. price"))
-                .ok_or_else(|| Error::invalid(NAME, "\"05. price\" is missing"))?;
-            let date: NaiveDate = q
-                .get("07. latest trading day")
-                .and_then(Value::as_str)
-                .and_then(|d| auravest_core::parse_date("date", d).ok())
-                .ok_or_else(|| {
-                    Error::invalid(NAME, "\"07. latest trading day\" is not a supported date")
-                })?;
-            Ok(Quote {
-                symbol: symbol.clone(),
-                price,
-                currency: None,
-                market_time: midnight_utc(date),
-                fetched_at: Utc::now(),
-                source: NAME.to_owned(),
-                delayed: true,
-                stale: false,
-                attempts: Vec::new(),
-            })
+            let resp = self.call("GLOBAL_QUOTE", &sym, &[]).await?;
+            global_quote(&resp, symbol, &sym, self.http.secrets())
         })
     }
 
     fn history<'a>(&'a self, request: &'a HistoryRequest) -> BoxFuture<'a, Result<History>> {
         Box::pin(async move {
             let sym = self.map_symbol(&request.symbol)?;
-            let v = self
+            let resp = self
                 .call("TIME_SERIES_DAILY", &sym, &[("outputsize", "compact")])
                 .await?;
-            let series = v
-                .get("Time Series (Daily)")
-                .and_then(Value::as_object)
-                .ok_or_else(|| {
-                    Error::invalid(NAME, "no \"Time Series (Daily)\" in the response")
-                })?;
-            // Keys are ISO dates: a BTreeMap puts them in date order.
-            let sorted: BTreeMap<&str, &Value> =
-                series.iter().map(|(k, v)| (k.as_str(), v)).collect();
-            let rows = sorted
-                .into_iter()
-                .map(|(d, bar)| RawBar {
-                    date: d.parse().ok(),
-                    open: num(bar.get("1. open")),
-                    high: num(bar.get("2. high")),
-                    low: num(bar.get("3. low")),
-                    close: num(bar.get("4. close")),
-                    adj_close: None,
-                    volume: num(bar.get("5. volume")),
-                })
-                .collect();
-            Ok(History::from_raw(request, NAME, None, rows, Utc::now()))
+            daily_history(&resp, request, &sym, self.http.secrets())
         })
     }
 }

@@ -139,6 +139,33 @@ pub(crate) struct Response {
 }
 
 impl Response {
+    /// A response read whole from `endpoint` (where it came from, without its
+    /// query), with its excerpt: the request, the status and the start of the
+    /// body, `secrets` masked.
+    pub(crate) fn new(
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+        endpoint: &str,
+        secrets: &[String],
+    ) -> Self {
+        let excerpt = mask(
+            &format!(
+                "GET {endpoint}: HTTP {status}: {}",
+                snippet(&String::from_utf8_lossy(&body))
+            ),
+            secrets,
+        );
+        Self {
+            status,
+            content_type,
+            retry_after: None,
+            set_cookies: Vec::new(),
+            body,
+            excerpt,
+        }
+    }
+
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -381,27 +408,16 @@ impl Http {
             .await
             .map_err(|e| self.failed(&url, e))?
             .to_vec();
-        let excerpt = mask(
-            &format!(
-                "GET {}: HTTP {status}: {}",
-                self.shown(&url),
-                snippet(&String::from_utf8_lossy(&body))
-            ),
-            &self.secrets,
-        );
         Ok(Response {
-            status,
-            content_type,
             retry_after,
             set_cookies,
-            body,
-            excerpt,
+            ..Response::new(status, content_type, body, &self.shown(&url), &self.secrets)
         })
     }
 
-    /// `text` with this client's secrets masked, for error details.
-    pub(crate) fn mask(&self, text: &str) -> String {
-        mask(text, &self.secrets)
+    /// Values never to repeat in an error (the API key).
+    pub(crate) fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 }
 
