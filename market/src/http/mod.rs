@@ -7,6 +7,8 @@ use crate::error::{Error, Result};
 use crate::source::QuoteSource;
 
 mod alphavantage;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod stooq;
 mod yahoo;
 
