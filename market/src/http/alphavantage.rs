@@ -11,7 +11,7 @@ use auravest_core::{NaiveDate, Symbol};
 use chrono::Utc;
 use serde_json::Value;
 
-use super::{Http, HttpConfig, Response, mask, snippet};
+use super::{Http, HttpConfig, Response};
 use crate::error::{Error, Result};
 use crate::source::{
     BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, midnight_utc,
@@ -82,13 +82,12 @@ impl AlphaVantageSource {
 // ----- from a response to our types (no I/O) -----
 
 /// The JSON of an answer about `sym` (in Alpha Vantage's format), after the
-/// HTTP status, HTML pages and the three error keys are checked. `secrets`
+/// HTTP status, HTML pages and the three error keys are checked. Secrets
 /// (the API key) are masked in every detail taken from the body.
-fn checked_json(resp: &Response, sym: &str, secrets: &[String]) -> Result<Value> {
+fn checked_json(resp: &Response, sym: &str) -> Result<Value> {
     resp.common_errors(NAME)?;
     if resp.is_client_error() {
-        let said = mask(&snippet(&resp.text()), secrets);
-        return Err(Error::client(NAME, sym, resp.status, said));
+        return Err(Error::client(NAME, sym, resp.status, resp.said()));
     }
     if resp.is_html() || !(200..300).contains(&resp.status) {
         return Err(Error::unavailable_with(
@@ -101,9 +100,8 @@ fn checked_json(resp: &Response, sym: &str, secrets: &[String]) -> Result<Value>
             resp.excerpt.clone(),
         ));
     }
-    let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {
-        Error::invalid_with(NAME, "unreadable JSON", format!("{e}; {}", resp.excerpt))
-    })?;
+    let v: Value = serde_json::from_slice(&resp.body)
+        .map_err(|e| Error::invalid_with(NAME, "unreadable JSON", resp.unreadable(e)))?;
     api_error(&v, sym).map_err(|e| match e {
         Error::NotFound {
             source_name,
@@ -112,7 +110,7 @@ fn checked_json(resp: &Response, sym: &str, secrets: &[String]) -> Result<Value>
         } => Error::NotFound {
             source_name,
             symbol,
-            reason: mask(&reason, secrets),
+            reason: resp.mask(&reason),
         },
         Error::Unauthorized {
             source_name,
@@ -121,7 +119,7 @@ fn checked_json(resp: &Response, sym: &str, secrets: &[String]) -> Result<Value>
         } => Error::Unauthorized {
             source_name,
             reason,
-            detail: mask(&detail, secrets),
+            detail: resp.mask(&detail),
         },
         other => other,
     })?;
@@ -131,13 +129,8 @@ fn checked_json(resp: &Response, sym: &str, secrets: &[String]) -> Result<Value>
 /// The quote in a `GLOBAL_QUOTE` response: `05. price` on the `07. latest
 /// trading day` (at 00:00 UTC). `symbol` is the symbol as asked, `sym` the
 /// same in Alpha Vantage's format.
-pub(super) fn global_quote(
-    resp: &Response,
-    symbol: &Symbol,
-    sym: &str,
-    secrets: &[String],
-) -> Result<Quote> {
-    let v = checked_json(resp, sym, secrets)?;
+pub(super) fn global_quote(resp: &Response, symbol: &Symbol, sym: &str) -> Result<Quote> {
+    let v = checked_json(resp, sym)?;
     let q = v
         .get("Global Quote")
         .and_then(Value::as_object)
@@ -177,9 +170,8 @@ pub(super) fn daily_history(
     resp: &Response,
     request: &HistoryRequest,
     sym: &str,
-    secrets: &[String],
 ) -> Result<History> {
-    let v = checked_json(resp, sym, secrets)?;
+    let v = checked_json(resp, sym)?;
     let series = v
         .get("Time Series (Daily)")
         .and_then(Value::as_object)
@@ -275,7 +267,7 @@ impl QuoteSource for AlphaVantageSource {
         Box::pin(async move {
             let sym = self.map_symbol(symbol)?;
             let resp = self.call("GLOBAL_QUOTE", &sym, &[]).await?;
-            global_quote(&resp, symbol, &sym, self.http.secrets())
+            global_quote(&resp, symbol, &sym)
         })
     }
 
@@ -285,7 +277,7 @@ impl QuoteSource for AlphaVantageSource {
             let resp = self
                 .call("TIME_SERIES_DAILY", &sym, &[("outputsize", "compact")])
                 .await?;
-            daily_history(&resp, request, &sym, self.http.secrets())
+            daily_history(&resp, request, &sym)
         })
     }
 }

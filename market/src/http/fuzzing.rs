@@ -104,9 +104,8 @@ const AV_URL: &str = "https://www.alphavantage.co/query";
 /// An Alpha Vantage `GLOBAL_QUOTE` answer for `IBM`.
 pub fn alphavantage_quote(status: u16, body: &[u8]) {
     let resp = response(status, "application/json", body, AV_URL);
-    let secrets = [API_KEY.to_owned()];
     check_quote(
-        alphavantage::global_quote(&resp, &symbol("IBM"), "IBM", &secrets),
+        alphavantage::global_quote(&resp, &symbol("IBM"), "IBM"),
         "IBM",
     );
 }
@@ -114,12 +113,8 @@ pub fn alphavantage_quote(status: u16, body: &[u8]) {
 /// An Alpha Vantage `TIME_SERIES_DAILY` answer for `IBM`, 2020-01-01 to 2024-12-31.
 pub fn alphavantage_daily(status: u16, body: &[u8]) {
     let resp = response(status, "application/json", body, AV_URL);
-    let secrets = [API_KEY.to_owned()];
     let req = request("IBM");
-    check_history(
-        alphavantage::daily_history(&resp, &req, "IBM", &secrets),
-        &req,
-    );
+    check_history(alphavantage::daily_history(&resp, &req, "IBM"), &req);
 }
 
 /// A Stooq CSV answer for `AAPL` (`aapl.us`), read as a quote and as the

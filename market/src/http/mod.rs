@@ -138,6 +138,8 @@ pub(crate) struct Response {
     pub(crate) body: Vec<u8>,
     /// The start of the body with secrets masked, for error details.
     pub(crate) excerpt: String,
+    /// Values never to repeat in an error (the API key).
+    secrets: Vec<String>,
 }
 
 impl Response {
@@ -165,11 +167,30 @@ impl Response {
             set_cookies: Vec::new(),
             body,
             excerpt,
+            secrets: secrets.to_vec(),
         }
     }
 
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// `text` taken from the body with the secrets and every secret-looking
+    /// parameter masked (see [`mask`]): an upstream may echo the request.
+    pub(crate) fn mask(&self, text: &str) -> String {
+        mask(text, &self.secrets)
+    }
+
+    /// The upstream's words: the first line of the body, shortened and
+    /// masked, for logs.
+    pub(crate) fn said(&self) -> String {
+        self.mask(&snippet(&self.text()))
+    }
+
+    /// A parser's complaint about the body and the excerpt, masked, for
+    /// logs: parsers quote what they could not read.
+    pub(crate) fn unreadable(&self, complaint: impl std::fmt::Display) -> String {
+        self.mask(&format!("{complaint}; {}", self.excerpt))
     }
 
     /// An HTML page where data was expected (a consent wall, a bot challenge).
@@ -415,11 +436,6 @@ impl Http {
             set_cookies,
             ..Response::new(status, content_type, body, &self.shown(&url), &self.secrets)
         })
-    }
-
-    /// Values never to repeat in an error (the API key).
-    pub(crate) fn secrets(&self) -> &[String] {
-        &self.secrets
     }
 }
 

@@ -82,7 +82,7 @@ impl StooqSource {
 fn csv_rows(resp: &Response, sym: &str) -> Result<Vec<RawBar>> {
     resp.common_errors(NAME)?;
     if resp.is_client_error() {
-        return Err(Error::client(NAME, sym, resp.status, snippet(&resp.text())));
+        return Err(Error::client(NAME, sym, resp.status, resp.said()));
     }
     if resp.is_html() {
         return Err(Error::unavailable_with(
@@ -106,7 +106,7 @@ fn csv_rows(resp: &Response, sym: &str) -> Result<Vec<RawBar>> {
             symbol: sym.to_owned(),
         });
     }
-    parse_csv(trimmed)
+    parse_csv(resp, trimmed)
 }
 
 /// The quote in a CSV answer for the last two weeks: the last valid row's
@@ -140,14 +140,16 @@ pub(super) fn csv_history(resp: &Response, request: &HistoryRequest, sym: &str) 
     Ok(History::from_raw(request, NAME, None, rows, Utc::now()))
 }
 
-fn parse_csv(text: &str) -> Result<Vec<RawBar>> {
+/// The rows of Stooq's CSV `text`, read from `resp` (whose secrets are
+/// masked in the details).
+fn parse_csv(resp: &Response, text: &str) -> Result<Vec<RawBar>> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| Error::invalid_with(NAME, "unreadable CSV", e.to_string()))?
+        .map_err(|e| Error::invalid_with(NAME, "unreadable CSV", resp.mask(&e.to_string())))?
         .iter()
         .map(str::to_ascii_lowercase)
         .collect();
@@ -155,13 +157,14 @@ fn parse_csv(text: &str) -> Result<Vec<RawBar>> {
         return Err(Error::invalid_with(
             NAME,
             "unexpected CSV header",
-            snippet(text),
+            resp.mask(&snippet(text)),
         ));
     }
     let volume = headers.iter().position(|h| h == "volume");
     let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::invalid_with(NAME, "unreadable CSV", e.to_string()))?;
+        let rec = rec
+            .map_err(|e| Error::invalid_with(NAME, "unreadable CSV", resp.mask(&e.to_string())))?;
         let num = |i: Option<usize>| -> Option<f64> {
             let s = rec.get(i?)?;
             (!s.is_empty()).then(|| s.parse().unwrap_or(f64::NAN))
@@ -247,5 +250,32 @@ mod tests {
         assert_eq!(m("7203.T").unwrap(), "7203.jp");
         assert!(m("^GSPC").is_err());
         assert!(m("XYZ.PA").is_err());
+    }
+
+    #[test]
+    fn csv_words_that_echo_a_secret_are_masked() {
+        // Found by the stooq_csv fuzz target: a body without the CSV header
+        // went into the diagnostic as it came (here under HTTP 204).
+        let secrets = ["TESTKEY".to_owned()];
+        let aapl: Symbol = "AAPL".parse().unwrap();
+        for (status, body) in [
+            (204, "TESTKEY"),
+            (
+                200,
+                "Gateway https://stooq.com/q/d/l/?s=aapl.us&apikey=TESTKEY",
+            ),
+            (404, "TESTKEY"),
+        ] {
+            let resp = Response::new(
+                status,
+                "text/csv".to_owned(),
+                body.as_bytes().to_vec(),
+                "https://stooq.com/q/d/l/",
+                &secrets,
+            );
+            let e = csv_quote(&resp, &aapl, "aapl.us").unwrap_err();
+            let d = e.diagnostic();
+            assert!(!d.contains("TESTKEY"), "{d}");
+        }
     }
 }

@@ -9,7 +9,7 @@ use auravest_core::{NaiveDate, Symbol};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::{Http, HttpConfig, Response, snippet};
+use super::{Http, HttpConfig, Response};
 use crate::error::{Error, Result};
 use crate::source::{BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds};
 use crate::types::{
@@ -258,7 +258,7 @@ fn chart_result(resp: &Response, symbol: &str) -> Result<ChartResult> {
         let said = serde_json::from_slice::<ChartEnvelope>(&resp.body)
             .ok()
             .and_then(|env| env.chart.error)
-            .map_or_else(|| snippet(&resp.text()), |e| words(&e));
+            .map_or_else(|| resp.said(), |e| resp.mask(&words(&e)));
         return Err(Error::client(NAME, symbol, resp.status, said));
     }
     if resp.is_html() {
@@ -272,19 +272,19 @@ fn chart_result(resp: &Response, symbol: &str) -> Result<ChartResult> {
         Error::invalid_with(
             NAME,
             format!("unreadable chart JSON (HTTP {})", resp.status),
-            format!("{e}; {}", resp.excerpt),
+            resp.unreadable(e),
         )
     })?;
     if let Some(err) = env.chart.error {
         let code = err.code.as_deref().unwrap_or_default();
         return Err(if code.eq_ignore_ascii_case("Not Found") {
-            not_found(symbol, words(&err))
+            not_found(symbol, resp.mask(&words(&err)))
         } else {
             Error::Refused {
                 source_name: NAME.to_owned(),
                 request: symbol.to_owned(),
                 status: resp.status,
-                reason: words(&err),
+                reason: resp.mask(&words(&err)),
             }
         });
     }
@@ -436,7 +436,7 @@ pub(super) fn summary_fundamentals(
                     .and_then(|b| b.error)
                     .or_else(|| env.finance.and_then(|f| f.error))
             })
-            .map_or_else(|| snippet(&resp.text()), |e| words(&e));
+            .map_or_else(|| resp.said(), |e| resp.mask(&words(&e)));
         return Err(Error::client(NAME, sym, resp.status, said));
     }
     if resp.is_html() {
@@ -450,14 +450,14 @@ pub(super) fn summary_fundamentals(
         Error::invalid_with(
             NAME,
             format!("unreadable quoteSummary JSON (HTTP {})", resp.status),
-            format!("{e}; {}", resp.excerpt),
+            resp.unreadable(e),
         )
     })?;
     let refused = |err: &YahooError| Error::Refused {
         source_name: NAME.to_owned(),
         request: sym.to_owned(),
         status: resp.status,
-        reason: err.text(),
+        reason: resp.mask(&err.text()),
     };
     if let Some(err) = env.finance.and_then(|f| f.error) {
         return Err(refused(&err));
@@ -467,7 +467,7 @@ pub(super) fn summary_fundamentals(
         .ok_or_else(|| Error::invalid(NAME, "no quoteSummary in the response"))?;
     if let Some(err) = body.error {
         return Err(if err.code.as_deref() == Some("Not Found") {
-            not_found(sym, words(&err))
+            not_found(sym, resp.mask(&words(&err)))
         } else {
             refused(&err)
         });
@@ -521,12 +521,7 @@ pub(super) fn summary_fundamentals(
 fn search_hits(resp: &Response) -> Result<Vec<SearchHit>> {
     resp.common_errors(NAME)?;
     if resp.is_client_error() {
-        return Err(Error::client(
-            NAME,
-            "search",
-            resp.status,
-            snippet(&resp.text()),
-        ));
+        return Err(Error::client(NAME, "search", resp.status, resp.said()));
     }
     if resp.is_html() || !(200..300).contains(&resp.status) {
         return Err(Error::unavailable_with(
@@ -535,13 +530,8 @@ fn search_hits(resp: &Response) -> Result<Vec<SearchHit>> {
             resp.excerpt.clone(),
         ));
     }
-    let env: SearchEnvelope = serde_json::from_slice(&resp.body).map_err(|e| {
-        Error::invalid_with(
-            NAME,
-            "unreadable search JSON",
-            format!("{e}; {}", resp.excerpt),
-        )
-    })?;
+    let env: SearchEnvelope = serde_json::from_slice(&resp.body)
+        .map_err(|e| Error::invalid_with(NAME, "unreadable search JSON", resp.unreadable(e)))?;
     Ok(env
         .quotes
         .unwrap_or_default()
@@ -748,5 +738,76 @@ impl QuoteSource for YahooSource {
                 .await?;
             search_hits(&resp)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "TESTKEY";
+
+    fn answer(status: u16, body: &str, path: &str) -> Response {
+        Response::new(
+            status,
+            "application/json".to_owned(),
+            body.as_bytes().to_vec(),
+            &format!("https://query1.finance.yahoo.com{path}/AAPL"),
+            &[KEY.to_owned()],
+        )
+    }
+
+    fn aapl() -> Symbol {
+        Symbol::new("AAPL").unwrap()
+    }
+
+    #[track_caller]
+    fn assert_masked(e: &Error) {
+        let d = e.diagnostic();
+        assert!(!d.contains(KEY) && !d.contains("crumb=abc"), "{d}");
+    }
+
+    #[test]
+    fn chart_4xx_words_that_echo_a_secret_are_masked() {
+        // Found by the yahoo_chart fuzz target: the words of a 4xx answer
+        // went into the diagnostic as they came.
+        for body in [
+            "TESTKEY",
+            r#"{"chart":{"result":null,"error":{"code":"Bad Request","description":"for /AAPL?crumb=abc&apikey=TESTKEY"}}}"#,
+            r#"{"chart":{"result":null,"error":{"code":"Not Found","description":"TESTKEY"}}}"#,
+        ] {
+            let e =
+                chart_quote(&answer(400, body, "/v8/finance/chart"), &aapl(), "AAPL").unwrap_err();
+            assert!(matches!(e, Error::Refused { status: 400, .. }), "{e:?}");
+            assert_masked(&e);
+        }
+        let e = chart_quote(
+            &answer(404, "TESTKEY", "/v8/finance/chart"),
+            &aapl(),
+            "AAPL",
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        assert_masked(&e);
+    }
+
+    #[test]
+    fn summary_words_and_parser_complaints_that_echo_a_secret_are_masked() {
+        // Found by the yahoo_quote_summary fuzz target: a `finance.error`
+        // that echoes the request, and a parser quoting the body (`"TESTKEY"`
+        // is a string where an object was expected), reached the diagnostic.
+        let path = "/v10/finance/quoteSummary";
+        let echo = r#"{"finance":{"result":null,"error":{"code":"Bad Request","description":"Invalid crumb=abc for apikey=TESTKEY"}}}"#;
+        let e = summary_fundamentals(&answer(200, echo, path), &aapl(), "AAPL").unwrap_err();
+        assert!(matches!(e, Error::Refused { .. }), "{e:?}");
+        assert_masked(&e);
+        let e =
+            summary_fundamentals(&answer(200, r#""TESTKEY""#, path), &aapl(), "AAPL").unwrap_err();
+        assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
+        assert_masked(&e);
+        let chart = r#"{"chart":{"result":[{"meta":{"currency":"TESTKEY crumb=abc","regularMarketPrice":"TESTKEY"}}],"error":null}}"#;
+        let e = chart_quote(&answer(200, chart, "/v8/finance/chart"), &aapl(), "AAPL").unwrap_err();
+        assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
+        assert_masked(&e);
     }
 }
