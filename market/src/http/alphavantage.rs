@@ -15,6 +15,7 @@ use super::{Http, HttpConfig, Response};
 use crate::error::{Error, Result};
 use crate::source::{
     BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, midnight_utc,
+    positive_price,
 };
 use crate::types::{History, HistoryRequest, Interval, Quote, RawBar};
 
@@ -144,6 +145,7 @@ pub(super) fn global_quote(resp: &Response, symbol: &Symbol, sym: &str) -> Resul
     }
     let price =
         num(q.get("05. price")).ok_or_else(|| Error::invalid(NAME, "\"05. price\" is missing"))?;
+    let price = positive_price(NAME, price)?;
     let date: NaiveDate = q
         .get("07. latest trading day")
         .and_then(Value::as_str)
@@ -279,5 +281,39 @@ impl QuoteSource for AlphaVantageSource {
                 .await?;
             daily_history(&resp, request, &sym)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(price: &str) -> Response {
+        let body = format!(
+            r#"{{"Global Quote":{{"01. symbol":"IBM","05. price":"{price}","07. latest trading day":"2024-01-05"}}}}"#
+        );
+        Response::new(
+            200,
+            "application/json".to_owned(),
+            body.into_bytes(),
+            "https://www.alphavantage.co/query",
+            &["TESTKEY".to_owned()],
+        )
+    }
+
+    #[test]
+    fn global_quote_refuses_a_price_that_is_not_positive() {
+        // Found by the alphavantage target's invariant (a quote's price is
+        // finite and positive) on a hand-made input: `05. price` was passed
+        // on whatever it said, and only the chain checked it.
+        let ibm: Symbol = "IBM".parse().unwrap();
+        for price in ["-1", "0", "0.0000", "NaN", "inf", "1e999", "n/a"] {
+            let e = global_quote(&answer(price), &ibm, "IBM").unwrap_err();
+            assert!(matches!(e, Error::InvalidResponse { .. }), "{price}: {e:?}");
+            assert!(e.to_string().contains("is not a positive number"), "{e}");
+        }
+        let q = global_quote(&answer("161.5000"), &ibm, "IBM").unwrap();
+        assert!((q.price - 161.5).abs() < 1e-12, "{}", q.price);
+        assert_eq!(q.market_time.to_rfc3339(), "2024-01-05T00:00:00+00:00");
     }
 }

@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::{Http, HttpConfig, Response};
 use crate::error::{Error, Result};
-use crate::source::{BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds};
+use crate::source::{
+    BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, positive_price,
+};
 use crate::types::{
     Dividend, Fundamentals, History, HistoryRequest, Interval, Quote, RawBar, SearchHit, Split,
     currency_and_factor,
@@ -325,11 +327,12 @@ pub(super) fn chart_quote(resp: &Response, symbol: &Symbol, sym: &str) -> Result
         source_name: NAME.to_owned(),
         symbol: sym.to_owned(),
     })?;
+    let price = positive_price(NAME, price * factor)?;
     let market_time = to_time(r.meta.regular_market_time)
         .ok_or_else(|| Error::invalid(NAME, "meta.regularMarketTime is missing"))?;
     Ok(Quote {
         symbol: symbol.clone(),
-        price: price * factor,
+        price,
         currency,
         market_time,
         fetched_at: Utc::now(),
@@ -809,5 +812,24 @@ mod tests {
         let e = chart_quote(&answer(200, chart, "/v8/finance/chart"), &aapl(), "AAPL").unwrap_err();
         assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
         assert_masked(&e);
+    }
+
+    #[test]
+    fn chart_quote_refuses_a_price_that_is_not_positive() {
+        // Found by the yahoo_chart target's invariant (a quote's price is
+        // finite and positive) on a hand-made input: the parser passed any
+        // `regularMarketPrice` on, and only the chain checked it.
+        for price in ["-185.56", "0", "-0.0"] {
+            let body = format!(
+                r#"{{"chart":{{"result":[{{"meta":{{"currency":"USD","regularMarketPrice":{price},"regularMarketTime":1704747600}}}}],"error":null}}}}"#
+            );
+            let e =
+                chart_quote(&answer(200, &body, "/v8/finance/chart"), &aapl(), "AAPL").unwrap_err();
+            assert!(matches!(e, Error::InvalidResponse { .. }), "{price}: {e:?}");
+            assert!(e.to_string().contains("is not a positive number"), "{e}");
+        }
+        let body = r#"{"chart":{"result":[{"meta":{"currency":"GBp","regularMarketPrice":1234.5,"regularMarketTime":1704747600}}],"error":null}}"#;
+        let q = chart_quote(&answer(200, body, "/v8/finance/chart"), &aapl(), "AAPL").unwrap();
+        assert!((q.price - 12.345).abs() < 1e-12, "{}", q.price);
     }
 }
