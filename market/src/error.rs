@@ -315,6 +315,8 @@ impl Error {
         }
     }
 
+    // Only the HTTP sources are refused credentials or answer with a 4xx.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn unauthorized(
         source: &str,
         reason: impl Into<String>,
@@ -329,6 +331,7 @@ impl Error {
 
     /// A 4xx answer about one request (not 401, 403 or 429): 404 and 410
     /// mean the symbol is unknown, anything else that the request was refused.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn client(source: &str, request: &str, status: u16, words: String) -> Self {
         if matches!(status, 404 | 410) {
             Self::NotFound {
