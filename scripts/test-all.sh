@@ -98,6 +98,7 @@ step "clippy on the optional feature sets"
 cargo clippy --locked -p auravest-core --features proptest -- -D warnings
 cargo clippy --locked -p auravest-social --features testing -- -D warnings
 cargo clippy --locked -p auravest-market --no-default-features --all-targets -- -D warnings
+cargo clippy --locked -p auravest-market --no-default-features --features fuzzing --all-targets -- -D warnings
 cargo clippy --locked -p auravest-ai --no-default-features --all-targets -- -D warnings
 
 logs=$(mktemp -d)

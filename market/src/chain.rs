@@ -10,7 +10,9 @@ use chrono::Utc;
 use tokio::sync::Semaphore;
 
 use crate::error::{Attempt, Error, ErrorClass, Result};
-use crate::source::{BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds};
+use crate::source::{
+    BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, positive_price,
+};
 use crate::types::{Fundamentals, History, HistoryRequest, Quote, SearchHit};
 
 /// How the chain treats failing and busy sources.
@@ -350,12 +352,7 @@ impl Chain {
         match op {
             Op::Quote(s) => {
                 let q = source.quote(s).await?;
-                if !(q.price.is_finite() && q.price > 0.0) {
-                    return Err(Error::invalid(
-                        name,
-                        format!("price {} is not a positive number", q.price),
-                    ));
-                }
+                positive_price(name, q.price)?;
                 Ok(Answer::Quote(q))
             }
             Op::History(r) => {

@@ -315,6 +315,7 @@ impl Error {
         }
     }
 
+    // Only the HTTP sources are refused credentials or answer with a 4xx.
     #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn unauthorized(
         source: &str,

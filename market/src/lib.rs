@@ -68,6 +68,11 @@ pub use file::FileSource;
 pub use frame::AlignedPrices;
 #[cfg(feature = "http")]
 pub use http::CRUMB_TTL;
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): each
+/// reads raw bytes as one source's answer and asserts what must hold.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use http::fuzzing;
 #[cfg(feature = "http")]
 pub use http::{AlphaVantageSource, HttpConfig, StooqSource, YahooSource};
 pub use market::{Market, MarketOptions};

@@ -372,3 +372,17 @@ impl QuoteSource for MemorySource {
 pub(crate) fn midnight_utc(date: NaiveDate) -> chrono::DateTime<Utc> {
     date_time(date)
 }
+
+/// `price` when it is a finite, positive number; otherwise the source's
+/// answer is invalid. Every quote passes this, in the source that reads it
+/// and again in the chain (for sources outside this crate).
+pub(crate) fn positive_price(source: &str, price: f64) -> Result<f64> {
+    if price.is_finite() && price > 0.0 {
+        Ok(price)
+    } else {
+        Err(Error::invalid(
+            source,
+            format!("price {price} is not a positive number"),
+        ))
+    }
+}

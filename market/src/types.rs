@@ -14,7 +14,8 @@ use crate::validate::{DroppedRow, FlaggedRow};
 pub struct Quote {
     /// The symbol as asked (our format, not the source's).
     pub symbol: Symbol,
-    /// Last price, in major units of `currency` (pence are turned into pounds).
+    /// Last price, in major units of `currency` (pence are turned into pounds);
+    /// finite and positive from every source in this crate and the chain.
     pub price: f64,
     /// Trading currency, when the source says.
     pub currency: Option<Currency>,

@@ -7,6 +7,8 @@ use crate::error::{Error, Result};
 use crate::source::QuoteSource;
 
 mod alphavantage;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod stooq;
 mod yahoo;
 
@@ -136,11 +138,59 @@ pub(crate) struct Response {
     pub(crate) body: Vec<u8>,
     /// The start of the body with secrets masked, for error details.
     pub(crate) excerpt: String,
+    /// Values never to repeat in an error (the API key).
+    secrets: Vec<String>,
 }
 
 impl Response {
+    /// A response read whole from `endpoint` (where it came from, without its
+    /// query), with its excerpt: the request, the status and the start of the
+    /// body, `secrets` masked.
+    pub(crate) fn new(
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+        endpoint: &str,
+        secrets: &[String],
+    ) -> Self {
+        let excerpt = mask(
+            &format!(
+                "GET {endpoint}: HTTP {status}: {}",
+                snippet(&String::from_utf8_lossy(&body))
+            ),
+            secrets,
+        );
+        Self {
+            status,
+            content_type,
+            retry_after: None,
+            set_cookies: Vec::new(),
+            body,
+            excerpt,
+            secrets: secrets.to_vec(),
+        }
+    }
+
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// `text` taken from the body with the secrets and every secret-looking
+    /// parameter masked (see [`mask`]): an upstream may echo the request.
+    pub(crate) fn mask(&self, text: &str) -> String {
+        mask(text, &self.secrets)
+    }
+
+    /// The upstream's words: the first line of the body, shortened and
+    /// masked, for logs.
+    pub(crate) fn said(&self) -> String {
+        self.mask(&snippet(&self.text()))
+    }
+
+    /// A parser's complaint about the body and the excerpt, masked, for
+    /// logs: parsers quote what they could not read.
+    pub(crate) fn unreadable(&self, complaint: impl std::fmt::Display) -> String {
+        self.mask(&format!("{complaint}; {}", self.excerpt))
     }
 
     /// An HTML page where data was expected (a consent wall, a bot challenge).
@@ -381,27 +431,11 @@ impl Http {
             .await
             .map_err(|e| self.failed(&url, e))?
             .to_vec();
-        let excerpt = mask(
-            &format!(
-                "GET {}: HTTP {status}: {}",
-                self.shown(&url),
-                snippet(&String::from_utf8_lossy(&body))
-            ),
-            &self.secrets,
-        );
         Ok(Response {
-            status,
-            content_type,
             retry_after,
             set_cookies,
-            body,
-            excerpt,
+            ..Response::new(status, content_type, body, &self.shown(&url), &self.secrets)
         })
-    }
-
-    /// `text` with this client's secrets masked, for error details.
-    pub(crate) fn mask(&self, text: &str) -> String {
-        mask(text, &self.secrets)
     }
 }
 

@@ -7,7 +7,7 @@
 use auravest_core::Symbol;
 use chrono::{Duration, Utc};
 
-use super::{Http, HttpConfig, snippet};
+use super::{Http, HttpConfig, Response, snippet};
 use crate::error::{Error, Result};
 use crate::source::{
     BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, midnight_utc,
@@ -57,7 +57,7 @@ impl StooqSource {
         })
     }
 
-    async fn rows(&self, sym: &str, request: &HistoryRequest) -> Result<Vec<RawBar>> {
+    async fn fetch(&self, sym: &str, request: &HistoryRequest) -> Result<Response> {
         let i = match request.interval {
             Interval::Daily => "d",
             Interval::Weekly => "w",
@@ -69,48 +69,87 @@ impl StooqSource {
         // Stooq's path ends with a slash.
         let path = format!("{}/", url.path());
         url.set_path(&path);
-        let resp = self
-            .http
+        self.http
             .get(url, &[("s", sym), ("i", i), ("d1", &d1), ("d2", &d2)], None)
-            .await?;
-        resp.common_errors(NAME)?;
-        if resp.is_client_error() {
-            return Err(Error::client(NAME, sym, resp.status, snippet(&resp.text())));
-        }
-        if resp.is_html() {
-            return Err(Error::unavailable_with(
-                NAME,
-                format!("HTML page under HTTP {} instead of CSV", resp.status),
-                resp.excerpt,
-            ));
-        }
-        if !(200..300).contains(&resp.status) {
-            return Err(Error::unavailable_with(
-                NAME,
-                format!("HTTP {}", resp.status),
-                resp.excerpt,
-            ));
-        }
-        let text = resp.text();
-        let trimmed = text.trim();
-        if trimmed.eq_ignore_ascii_case("No data") || trimmed.eq_ignore_ascii_case("Brak danych") {
-            return Err(Error::NoData {
-                source_name: NAME.to_owned(),
-                symbol: sym.to_owned(),
-            });
-        }
-        parse_csv(trimmed)
+            .await
     }
 }
 
-fn parse_csv(text: &str) -> Result<Vec<RawBar>> {
+// ----- from a response to our types (no I/O) -----
+
+/// The rows of a CSV answer about `sym` (in Stooq's format), after the HTTP
+/// status, HTML pages and "No data" are checked.
+fn csv_rows(resp: &Response, sym: &str) -> Result<Vec<RawBar>> {
+    resp.common_errors(NAME)?;
+    if resp.is_client_error() {
+        return Err(Error::client(NAME, sym, resp.status, resp.said()));
+    }
+    if resp.is_html() {
+        return Err(Error::unavailable_with(
+            NAME,
+            format!("HTML page under HTTP {} instead of CSV", resp.status),
+            resp.excerpt.clone(),
+        ));
+    }
+    if !(200..300).contains(&resp.status) {
+        return Err(Error::unavailable_with(
+            NAME,
+            format!("HTTP {}", resp.status),
+            resp.excerpt.clone(),
+        ));
+    }
+    let text = resp.text();
+    let trimmed = text.trim();
+    if trimmed.eq_ignore_ascii_case("No data") || trimmed.eq_ignore_ascii_case("Brak danych") {
+        return Err(Error::NoData {
+            source_name: NAME.to_owned(),
+            symbol: sym.to_owned(),
+        });
+    }
+    parse_csv(resp, trimmed)
+}
+
+/// The quote in a CSV answer for the last two weeks: the last valid row's
+/// close on its date (at 00:00 UTC). `symbol` is the symbol as asked, `sym`
+/// the same in Stooq's format.
+pub(super) fn csv_quote(resp: &Response, symbol: &Symbol, sym: &str) -> Result<Quote> {
+    let rows = csv_rows(resp, sym)?;
+    let fetched_at = Utc::now();
+    let report = crate::validate_rows(rows);
+    let last = report.bars.last().ok_or_else(|| Error::NoData {
+        source_name: NAME.to_owned(),
+        symbol: sym.to_owned(),
+    })?;
+    Ok(Quote {
+        symbol: symbol.clone(),
+        price: last.close,
+        currency: None,
+        market_time: midnight_utc(last.date),
+        fetched_at,
+        source: NAME.to_owned(),
+        delayed: true,
+        stale: false,
+        attempts: Vec::new(),
+    })
+}
+
+/// The validated history in a CSV answer. `sym` is the request's symbol in
+/// Stooq's format.
+pub(super) fn csv_history(resp: &Response, request: &HistoryRequest, sym: &str) -> Result<History> {
+    let rows = csv_rows(resp, sym)?;
+    Ok(History::from_raw(request, NAME, None, rows, Utc::now()))
+}
+
+/// The rows of Stooq's CSV `text`, read from `resp` (whose secrets are
+/// masked in the details).
+fn parse_csv(resp: &Response, text: &str) -> Result<Vec<RawBar>> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| Error::invalid_with(NAME, "unreadable CSV", e.to_string()))?
+        .map_err(|e| Error::invalid_with(NAME, "unreadable CSV", resp.mask(&e.to_string())))?
         .iter()
         .map(str::to_ascii_lowercase)
         .collect();
@@ -118,13 +157,14 @@ fn parse_csv(text: &str) -> Result<Vec<RawBar>> {
         return Err(Error::invalid_with(
             NAME,
             "unexpected CSV header",
-            snippet(text),
+            resp.mask(&snippet(text)),
         ));
     }
     let volume = headers.iter().position(|h| h == "volume");
     let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::invalid_with(NAME, "unreadable CSV", e.to_string()))?;
+        let rec = rec
+            .map_err(|e| Error::invalid_with(NAME, "unreadable CSV", resp.mask(&e.to_string())))?;
         let num = |i: Option<usize>| -> Option<f64> {
             let s = rec.get(i?)?;
             (!s.is_empty()).then(|| s.parse().unwrap_or(f64::NAN))
@@ -181,32 +221,16 @@ impl QuoteSource for StooqSource {
             let sym = self.map_symbol(symbol)?;
             let today = Utc::now().date_naive();
             let req = HistoryRequest::daily(symbol.clone(), today - Duration::days(14), today)?;
-            let rows = self.rows(&sym, &req).await?;
-            let fetched_at = Utc::now();
-            let report = crate::validate_rows(rows);
-            let last = report.bars.last().ok_or_else(|| Error::NoData {
-                source_name: NAME.to_owned(),
-                symbol: sym,
-            })?;
-            Ok(Quote {
-                symbol: symbol.clone(),
-                price: last.close,
-                currency: None,
-                market_time: midnight_utc(last.date),
-                fetched_at,
-                source: NAME.to_owned(),
-                delayed: true,
-                stale: false,
-                attempts: Vec::new(),
-            })
+            let resp = self.fetch(&sym, &req).await?;
+            csv_quote(&resp, symbol, &sym)
         })
     }
 
     fn history<'a>(&'a self, request: &'a HistoryRequest) -> BoxFuture<'a, Result<History>> {
         Box::pin(async move {
             let sym = self.map_symbol(&request.symbol)?;
-            let rows = self.rows(&sym, request).await?;
-            Ok(History::from_raw(request, NAME, None, rows, Utc::now()))
+            let resp = self.fetch(&sym, request).await?;
+            csv_history(&resp, request, &sym)
         })
     }
 }
@@ -226,5 +250,32 @@ mod tests {
         assert_eq!(m("7203.T").unwrap(), "7203.jp");
         assert!(m("^GSPC").is_err());
         assert!(m("XYZ.PA").is_err());
+    }
+
+    #[test]
+    fn csv_words_that_echo_a_secret_are_masked() {
+        // Found by the stooq_csv fuzz target: a body without the CSV header
+        // went into the diagnostic as it came (here under HTTP 204).
+        let secrets = ["TESTKEY".to_owned()];
+        let aapl: Symbol = "AAPL".parse().unwrap();
+        for (status, body) in [
+            (204, "TESTKEY"),
+            (
+                200,
+                "Gateway https://stooq.com/q/d/l/?s=aapl.us&apikey=TESTKEY",
+            ),
+            (404, "TESTKEY"),
+        ] {
+            let resp = Response::new(
+                status,
+                "text/csv".to_owned(),
+                body.as_bytes().to_vec(),
+                "https://stooq.com/q/d/l/",
+                &secrets,
+            );
+            let e = csv_quote(&resp, &aapl, "aapl.us").unwrap_err();
+            let d = e.diagnostic();
+            assert!(!d.contains("TESTKEY"), "{d}");
+        }
     }
 }

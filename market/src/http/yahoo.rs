@@ -9,9 +9,11 @@ use auravest_core::{NaiveDate, Symbol};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::{Http, HttpConfig, Response, snippet};
+use super::{Http, HttpConfig, Response};
 use crate::error::{Error, Result};
-use crate::source::{BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds};
+use crate::source::{
+    BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, positive_price,
+};
 use crate::types::{
     Dividend, Fundamentals, History, HistoryRequest, Interval, Quote, RawBar, SearchHit, Split,
     currency_and_factor,
@@ -258,7 +260,7 @@ fn chart_result(resp: &Response, symbol: &str) -> Result<ChartResult> {
         let said = serde_json::from_slice::<ChartEnvelope>(&resp.body)
             .ok()
             .and_then(|env| env.chart.error)
-            .map_or_else(|| snippet(&resp.text()), |e| words(&e));
+            .map_or_else(|| resp.said(), |e| resp.mask(&words(&e)));
         return Err(Error::client(NAME, symbol, resp.status, said));
     }
     if resp.is_html() {
@@ -272,19 +274,19 @@ fn chart_result(resp: &Response, symbol: &str) -> Result<ChartResult> {
         Error::invalid_with(
             NAME,
             format!("unreadable chart JSON (HTTP {})", resp.status),
-            format!("{e}; {}", resp.excerpt),
+            resp.unreadable(e),
         )
     })?;
     if let Some(err) = env.chart.error {
         let code = err.code.as_deref().unwrap_or_default();
         return Err(if code.eq_ignore_ascii_case("Not Found") {
-            not_found(symbol, words(&err))
+            not_found(symbol, resp.mask(&words(&err)))
         } else {
             Error::Refused {
                 source_name: NAME.to_owned(),
                 request: symbol.to_owned(),
                 status: resp.status,
-                reason: words(&err),
+                reason: resp.mask(&words(&err)),
             }
         });
     }
@@ -306,6 +308,247 @@ fn chart_result(resp: &Response, symbol: &str) -> Result<ChartResult> {
 
 fn col(c: Option<&Vec<Option<f64>>>, i: usize) -> Option<f64> {
     c.and_then(|v| v.get(i).copied().flatten())
+}
+
+// ----- from a response to our types (no I/O) -----
+
+/// The latest price in a chart response (`range=5d`): `meta.regularMarketPrice`
+/// at `meta.regularMarketTime`, in major units. `symbol` is the symbol as
+/// asked, `sym` the same in Yahoo's format.
+pub(super) fn chart_quote(resp: &Response, symbol: &Symbol, sym: &str) -> Result<Quote> {
+    let r = chart_result(resp, sym)?;
+    let (currency, factor) = r
+        .meta
+        .currency
+        .as_deref()
+        .and_then(currency_and_factor)
+        .map_or((None, 1.0), |(c, f)| (Some(c), f));
+    let price = r.meta.regular_market_price.ok_or_else(|| Error::NoData {
+        source_name: NAME.to_owned(),
+        symbol: sym.to_owned(),
+    })?;
+    let price = positive_price(NAME, price * factor)?;
+    let market_time = to_time(r.meta.regular_market_time)
+        .ok_or_else(|| Error::invalid(NAME, "meta.regularMarketTime is missing"))?;
+    Ok(Quote {
+        symbol: symbol.clone(),
+        price,
+        currency,
+        market_time,
+        fetched_at: Utc::now(),
+        source: NAME.to_owned(),
+        delayed: true,
+        stale: false,
+        attempts: Vec::new(),
+    })
+}
+
+/// The validated history in a chart response (`period1`/`period2` with
+/// events): bars dated in exchange time, minor units converted, splits and
+/// dividends inside the request's range.
+pub(super) fn chart_history(
+    resp: &Response,
+    request: &HistoryRequest,
+    sym: &str,
+) -> Result<History> {
+    let r = chart_result(resp, sym)?;
+    let offset = r.meta.gmt_offset.unwrap_or(0);
+    let (currency, factor) = r
+        .meta
+        .currency
+        .as_deref()
+        .and_then(currency_and_factor)
+        .map_or((None, 1.0), |(c, f)| (Some(c), f));
+    let stamps = r.timestamp.unwrap_or_default();
+    let indicators = r.indicators;
+    let q = indicators
+        .as_ref()
+        .and_then(|i| i.quote.as_ref())
+        .and_then(|q| q.first());
+    let adj = indicators
+        .as_ref()
+        .and_then(|i| i.adjclose.as_ref())
+        .and_then(|a| a.first())
+        .and_then(|a| a.adjclose.as_ref());
+    let empty = QuoteArrays::default();
+    let q = q.unwrap_or(&empty);
+    let scale = |v: Option<f64>| v.map(|x| x * factor);
+    let rows = stamps
+        .iter()
+        .enumerate()
+        .map(|(i, ts)| RawBar {
+            date: ts.and_then(|t| local_date(t, offset)),
+            open: scale(col(q.open.as_ref(), i)),
+            high: scale(col(q.high.as_ref(), i)),
+            low: scale(col(q.low.as_ref(), i)),
+            close: scale(col(q.close.as_ref(), i)),
+            adj_close: scale(col(adj, i)),
+            volume: col(q.volume.as_ref(), i),
+        })
+        .collect();
+    let mut h = History::from_raw(request, NAME, currency, rows, Utc::now());
+    let in_range = |d: &NaiveDate| (request.from..=request.to).contains(d);
+    if let Some(ev) = r.events {
+        h.dividends = ev
+            .dividends
+            .unwrap_or_default()
+            .into_values()
+            .filter_map(|d| {
+                Some(Dividend {
+                    date: local_date(d.date, offset)?,
+                    amount: d.amount * factor,
+                })
+            })
+            .filter(|d| in_range(&d.date))
+            .collect();
+        h.dividends.sort_by_key(|d| d.date);
+        h.splits = ev
+            .splits
+            .unwrap_or_default()
+            .into_values()
+            .filter(|s| s.numerator > 0.0 && s.denominator > 0.0)
+            .filter_map(|s| {
+                Some(Split {
+                    date: local_date(s.date, offset)?,
+                    numerator: s.numerator,
+                    denominator: s.denominator,
+                })
+            })
+            .filter(|s| in_range(&s.date))
+            .collect();
+        h.splits.sort_by_key(|s| s.date);
+    }
+    Ok(h)
+}
+
+/// The fundamentals in a quoteSummary response (modules `price`,
+/// `summaryDetail`, `defaultKeyStatistics`, `assetProfile`). `symbol` is the
+/// symbol as asked, `sym` the same in Yahoo's format.
+pub(super) fn summary_fundamentals(
+    resp: &Response,
+    symbol: &Symbol,
+    sym: &str,
+) -> Result<Fundamentals> {
+    resp.common_errors(NAME)?;
+    let parsed = serde_json::from_slice::<SummaryEnvelope>(&resp.body);
+    if resp.is_client_error() {
+        let said = parsed
+            .ok()
+            .and_then(|env| {
+                env.quote_summary
+                    .and_then(|b| b.error)
+                    .or_else(|| env.finance.and_then(|f| f.error))
+            })
+            .map_or_else(|| resp.said(), |e| resp.mask(&words(&e)));
+        return Err(Error::client(NAME, sym, resp.status, said));
+    }
+    if resp.is_html() {
+        return Err(Error::unavailable_with(
+            NAME,
+            "HTML page instead of quoteSummary JSON",
+            resp.excerpt.clone(),
+        ));
+    }
+    let env = parsed.map_err(|e| {
+        Error::invalid_with(
+            NAME,
+            format!("unreadable quoteSummary JSON (HTTP {})", resp.status),
+            resp.unreadable(e),
+        )
+    })?;
+    let refused = |err: &YahooError| Error::Refused {
+        source_name: NAME.to_owned(),
+        request: sym.to_owned(),
+        status: resp.status,
+        reason: resp.mask(&err.text()),
+    };
+    if let Some(err) = env.finance.and_then(|f| f.error) {
+        return Err(refused(&err));
+    }
+    let body = env
+        .quote_summary
+        .ok_or_else(|| Error::invalid(NAME, "no quoteSummary in the response"))?;
+    if let Some(err) = body.error {
+        return Err(if err.code.as_deref() == Some("Not Found") {
+            not_found(sym, resp.mask(&words(&err)))
+        } else {
+            refused(&err)
+        });
+    }
+    let r = body
+        .result
+        .and_then(|r| r.into_iter().next())
+        .ok_or_else(|| not_found(sym, "empty quoteSummary".to_owned()))?;
+    let detail = r.summary_detail;
+    let price = r.price;
+    let profile = r.asset_profile;
+    let currency_code = price
+        .as_ref()
+        .and_then(|p| p.currency.clone())
+        .or_else(|| detail.as_ref().and_then(|d| d.currency.clone()));
+    let (name, quote_type) = price.map_or((None, None), |p| {
+        (p.long_name.or(p.short_name), p.quote_type)
+    });
+    let (trailing_pe, forward_pe, dividend_yield, market_cap) =
+        detail.map_or((None, None, None, None), |d| {
+            (
+                raw(d.trailing_pe),
+                raw(d.forward_pe),
+                raw(d.dividend_yield),
+                raw(d.market_cap),
+            )
+        });
+    let (sector, industry, country_name) =
+        profile.map_or((None, None, None), |p| (p.sector, p.industry, p.country));
+    Ok(Fundamentals {
+        symbol: Some(symbol.clone()),
+        source: NAME.to_owned(),
+        name,
+        quote_type,
+        trailing_pe,
+        forward_pe,
+        eps: raw(r.default_key_statistics.and_then(|k| k.trailing_eps)),
+        dividend_yield,
+        market_cap,
+        sector,
+        industry,
+        country_name,
+        currency: currency_code
+            .as_deref()
+            .and_then(currency_and_factor)
+            .map(|(c, _)| c),
+    })
+}
+
+/// The hits in a `/v1/finance/search` response.
+fn search_hits(resp: &Response) -> Result<Vec<SearchHit>> {
+    resp.common_errors(NAME)?;
+    if resp.is_client_error() {
+        return Err(Error::client(NAME, "search", resp.status, resp.said()));
+    }
+    if resp.is_html() || !(200..300).contains(&resp.status) {
+        return Err(Error::unavailable_with(
+            NAME,
+            format!("search: HTTP {}", resp.status),
+            resp.excerpt.clone(),
+        ));
+    }
+    let env: SearchEnvelope = serde_json::from_slice(&resp.body)
+        .map_err(|e| Error::invalid_with(NAME, "unreadable search JSON", resp.unreadable(e)))?;
+    Ok(env
+        .quotes
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|q| {
+            Some(SearchHit {
+                symbol: q.symbol?,
+                name: q.longname.or(q.shortname),
+                exchange: q.exch_disp.or(q.exchange),
+                quote_type: q.quote_type,
+                source: NAME.to_owned(),
+            })
+        })
+        .collect())
 }
 
 impl YahooSource {
@@ -341,12 +584,11 @@ impl YahooSource {
         })
     }
 
-    async fn chart(&self, symbol: &str, query: &[(&str, &str)]) -> Result<ChartResult> {
+    async fn chart(&self, symbol: &str, query: &[(&str, &str)]) -> Result<Response> {
         let url = self
             .http
             .endpoint(&self.base, &["v8", "finance", "chart", symbol])?;
-        let resp = self.http.get(url, query, None).await?;
-        chart_result(&resp, symbol)
+        self.http.get(url, query, None).await
     }
 
     /// The cookie and crumb, from the cache or a fresh handshake: a GET of the
@@ -435,32 +677,10 @@ impl QuoteSource for YahooSource {
     fn quote<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, Result<Quote>> {
         Box::pin(async move {
             let sym = self.map_symbol(symbol)?;
-            let r = self
+            let resp = self
                 .chart(&sym, &[("range", "5d"), ("interval", "1d")])
                 .await?;
-            let (currency, factor) = r
-                .meta
-                .currency
-                .as_deref()
-                .and_then(currency_and_factor)
-                .map_or((None, 1.0), |(c, f)| (Some(c), f));
-            let price = r.meta.regular_market_price.ok_or_else(|| Error::NoData {
-                source_name: NAME.to_owned(),
-                symbol: sym.clone(),
-            })?;
-            let market_time = to_time(r.meta.regular_market_time)
-                .ok_or_else(|| Error::invalid(NAME, "meta.regularMarketTime is missing"))?;
-            Ok(Quote {
-                symbol: symbol.clone(),
-                price: price * factor,
-                currency,
-                market_time,
-                fetched_at: Utc::now(),
-                source: NAME.to_owned(),
-                delayed: true,
-                stale: false,
-                attempts: Vec::new(),
-            })
+            chart_quote(&resp, symbol, &sym)
         })
     }
 
@@ -471,7 +691,7 @@ impl QuoteSource for YahooSource {
             // and dates are taken in exchange time before filtering.
             let p1 = (timestamp(request.from) - 86_400).to_string();
             let p2 = (timestamp(request.to) + 2 * 86_400).to_string();
-            let r = self
+            let resp = self
                 .chart(
                     &sym,
                     &[
@@ -483,73 +703,7 @@ impl QuoteSource for YahooSource {
                     ],
                 )
                 .await?;
-            let offset = r.meta.gmt_offset.unwrap_or(0);
-            let (currency, factor) = r
-                .meta
-                .currency
-                .as_deref()
-                .and_then(currency_and_factor)
-                .map_or((None, 1.0), |(c, f)| (Some(c), f));
-            let stamps = r.timestamp.unwrap_or_default();
-            let indicators = r.indicators;
-            let q = indicators
-                .as_ref()
-                .and_then(|i| i.quote.as_ref())
-                .and_then(|q| q.first());
-            let adj = indicators
-                .as_ref()
-                .and_then(|i| i.adjclose.as_ref())
-                .and_then(|a| a.first())
-                .and_then(|a| a.adjclose.as_ref());
-            let empty = QuoteArrays::default();
-            let q = q.unwrap_or(&empty);
-            let scale = |v: Option<f64>| v.map(|x| x * factor);
-            let rows = stamps
-                .iter()
-                .enumerate()
-                .map(|(i, ts)| RawBar {
-                    date: ts.and_then(|t| local_date(t, offset)),
-                    open: scale(col(q.open.as_ref(), i)),
-                    high: scale(col(q.high.as_ref(), i)),
-                    low: scale(col(q.low.as_ref(), i)),
-                    close: scale(col(q.close.as_ref(), i)),
-                    adj_close: scale(col(adj, i)),
-                    volume: col(q.volume.as_ref(), i),
-                })
-                .collect();
-            let mut h = History::from_raw(request, NAME, currency, rows, Utc::now());
-            let in_range = |d: &NaiveDate| (request.from..=request.to).contains(d);
-            if let Some(ev) = r.events {
-                h.dividends = ev
-                    .dividends
-                    .unwrap_or_default()
-                    .into_values()
-                    .filter_map(|d| {
-                        Some(Dividend {
-                            date: local_date(d.date, offset)?,
-                            amount: d.amount * factor,
-                        })
-                    })
-                    .filter(|d| in_range(&d.date))
-                    .collect();
-                h.dividends.sort_by_key(|d| d.date);
-                h.splits = ev
-                    .splits
-                    .unwrap_or_default()
-                    .into_values()
-                    .filter(|s| s.numerator > 0.0 && s.denominator > 0.0)
-                    .filter_map(|s| {
-                        Some(Split {
-                            date: local_date(s.date, offset)?,
-                            numerator: s.numerator,
-                            denominator: s.denominator,
-                        })
-                    })
-                    .filter(|s| in_range(&s.date))
-                    .collect();
-                h.splits.sort_by_key(|s| s.date);
-            }
-            Ok(h)
+            chart_history(&resp, request, &sym)
         })
     }
 
@@ -568,95 +722,7 @@ impl QuoteSource for YahooSource {
                     )],
                 )
                 .await?;
-            resp.common_errors(NAME)?;
-            let parsed = serde_json::from_slice::<SummaryEnvelope>(&resp.body);
-            if resp.is_client_error() {
-                let said = parsed
-                    .ok()
-                    .and_then(|env| {
-                        env.quote_summary
-                            .and_then(|b| b.error)
-                            .or_else(|| env.finance.and_then(|f| f.error))
-                    })
-                    .map_or_else(|| snippet(&resp.text()), |e| words(&e));
-                return Err(Error::client(NAME, &sym, resp.status, said));
-            }
-            if resp.is_html() {
-                return Err(Error::unavailable_with(
-                    NAME,
-                    "HTML page instead of quoteSummary JSON",
-                    resp.excerpt,
-                ));
-            }
-            let env = parsed.map_err(|e| {
-                Error::invalid_with(
-                    NAME,
-                    format!("unreadable quoteSummary JSON (HTTP {})", resp.status),
-                    format!("{e}; {}", resp.excerpt),
-                )
-            })?;
-            let refused = |err: &YahooError| Error::Refused {
-                source_name: NAME.to_owned(),
-                request: sym.clone(),
-                status: resp.status,
-                reason: err.text(),
-            };
-            if let Some(err) = env.finance.and_then(|f| f.error) {
-                return Err(refused(&err));
-            }
-            let body = env
-                .quote_summary
-                .ok_or_else(|| Error::invalid(NAME, "no quoteSummary in the response"))?;
-            if let Some(err) = body.error {
-                return Err(if err.code.as_deref() == Some("Not Found") {
-                    not_found(&sym, words(&err))
-                } else {
-                    refused(&err)
-                });
-            }
-            let r = body
-                .result
-                .and_then(|r| r.into_iter().next())
-                .ok_or_else(|| not_found(&sym, "empty quoteSummary".to_owned()))?;
-            let detail = r.summary_detail;
-            let price = r.price;
-            let profile = r.asset_profile;
-            let currency_code = price
-                .as_ref()
-                .and_then(|p| p.currency.clone())
-                .or_else(|| detail.as_ref().and_then(|d| d.currency.clone()));
-            let (name, quote_type) = price.map_or((None, None), |p| {
-                (p.long_name.or(p.short_name), p.quote_type)
-            });
-            let (trailing_pe, forward_pe, dividend_yield, market_cap) =
-                detail.map_or((None, None, None, None), |d| {
-                    (
-                        raw(d.trailing_pe),
-                        raw(d.forward_pe),
-                        raw(d.dividend_yield),
-                        raw(d.market_cap),
-                    )
-                });
-            let (sector, industry, country_name) =
-                profile.map_or((None, None, None), |p| (p.sector, p.industry, p.country));
-            Ok(Fundamentals {
-                symbol: Some(symbol.clone()),
-                source: NAME.to_owned(),
-                name,
-                quote_type,
-                trailing_pe,
-                forward_pe,
-                eps: raw(r.default_key_statistics.and_then(|k| k.trailing_eps)),
-                dividend_yield,
-                market_cap,
-                sector,
-                industry,
-                country_name,
-                currency: currency_code
-                    .as_deref()
-                    .and_then(currency_and_factor)
-                    .map(|(c, _)| c),
-            })
+            summary_fundamentals(&resp, symbol, &sym)
         })
     }
 
@@ -673,43 +739,97 @@ impl QuoteSource for YahooSource {
                     None,
                 )
                 .await?;
-            resp.common_errors(NAME)?;
-            if resp.is_client_error() {
-                return Err(Error::client(
-                    NAME,
-                    "search",
-                    resp.status,
-                    snippet(&resp.text()),
-                ));
-            }
-            if resp.is_html() || !(200..300).contains(&resp.status) {
-                return Err(Error::unavailable_with(
-                    NAME,
-                    format!("search: HTTP {}", resp.status),
-                    resp.excerpt,
-                ));
-            }
-            let env: SearchEnvelope = serde_json::from_slice(&resp.body).map_err(|e| {
-                Error::invalid_with(
-                    NAME,
-                    "unreadable search JSON",
-                    format!("{e}; {}", resp.excerpt),
-                )
-            })?;
-            Ok(env
-                .quotes
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|q| {
-                    Some(SearchHit {
-                        symbol: q.symbol?,
-                        name: q.longname.or(q.shortname),
-                        exchange: q.exch_disp.or(q.exchange),
-                        quote_type: q.quote_type,
-                        source: NAME.to_owned(),
-                    })
-                })
-                .collect())
+            search_hits(&resp)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "TESTKEY";
+
+    fn answer(status: u16, body: &str, path: &str) -> Response {
+        Response::new(
+            status,
+            "application/json".to_owned(),
+            body.as_bytes().to_vec(),
+            &format!("https://query1.finance.yahoo.com{path}/AAPL"),
+            &[KEY.to_owned()],
+        )
+    }
+
+    fn aapl() -> Symbol {
+        Symbol::new("AAPL").unwrap()
+    }
+
+    #[track_caller]
+    fn assert_masked(e: &Error) {
+        let d = e.diagnostic();
+        assert!(!d.contains(KEY) && !d.contains("crumb=abc"), "{d}");
+    }
+
+    #[test]
+    fn chart_4xx_words_that_echo_a_secret_are_masked() {
+        // Found by the yahoo_chart fuzz target: the words of a 4xx answer
+        // went into the diagnostic as they came.
+        for body in [
+            "TESTKEY",
+            r#"{"chart":{"result":null,"error":{"code":"Bad Request","description":"for /AAPL?crumb=abc&apikey=TESTKEY"}}}"#,
+            r#"{"chart":{"result":null,"error":{"code":"Not Found","description":"TESTKEY"}}}"#,
+        ] {
+            let e =
+                chart_quote(&answer(400, body, "/v8/finance/chart"), &aapl(), "AAPL").unwrap_err();
+            assert!(matches!(e, Error::Refused { status: 400, .. }), "{e:?}");
+            assert_masked(&e);
+        }
+        let e = chart_quote(
+            &answer(404, "TESTKEY", "/v8/finance/chart"),
+            &aapl(),
+            "AAPL",
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        assert_masked(&e);
+    }
+
+    #[test]
+    fn summary_words_and_parser_complaints_that_echo_a_secret_are_masked() {
+        // Found by the yahoo_quote_summary fuzz target: a `finance.error`
+        // that echoes the request, and a parser quoting the body (`"TESTKEY"`
+        // is a string where an object was expected), reached the diagnostic.
+        let path = "/v10/finance/quoteSummary";
+        let echo = r#"{"finance":{"result":null,"error":{"code":"Bad Request","description":"Invalid crumb=abc for apikey=TESTKEY"}}}"#;
+        let e = summary_fundamentals(&answer(200, echo, path), &aapl(), "AAPL").unwrap_err();
+        assert!(matches!(e, Error::Refused { .. }), "{e:?}");
+        assert_masked(&e);
+        let e =
+            summary_fundamentals(&answer(200, r#""TESTKEY""#, path), &aapl(), "AAPL").unwrap_err();
+        assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
+        assert_masked(&e);
+        let chart = r#"{"chart":{"result":[{"meta":{"currency":"TESTKEY crumb=abc","regularMarketPrice":"TESTKEY"}}],"error":null}}"#;
+        let e = chart_quote(&answer(200, chart, "/v8/finance/chart"), &aapl(), "AAPL").unwrap_err();
+        assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
+        assert_masked(&e);
+    }
+
+    #[test]
+    fn chart_quote_refuses_a_price_that_is_not_positive() {
+        // Found by the yahoo_chart target's invariant (a quote's price is
+        // finite and positive) on a hand-made input: the parser passed any
+        // `regularMarketPrice` on, and only the chain checked it.
+        for price in ["-185.56", "0", "-0.0"] {
+            let body = format!(
+                r#"{{"chart":{{"result":[{{"meta":{{"currency":"USD","regularMarketPrice":{price},"regularMarketTime":1704747600}}}}],"error":null}}}}"#
+            );
+            let e =
+                chart_quote(&answer(200, &body, "/v8/finance/chart"), &aapl(), "AAPL").unwrap_err();
+            assert!(matches!(e, Error::InvalidResponse { .. }), "{price}: {e:?}");
+            assert!(e.to_string().contains("is not a positive number"), "{e}");
+        }
+        let body = r#"{"chart":{"result":[{"meta":{"currency":"GBp","regularMarketPrice":1234.5,"regularMarketTime":1704747600}}],"error":null}}"#;
+        let q = chart_quote(&answer(200, body, "/v8/finance/chart"), &aapl(), "AAPL").unwrap();
+        assert!((q.price - 12.345).abs() < 1e-12, "{}", q.price);
     }
 }
