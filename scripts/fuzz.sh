@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The fuzz targets in fuzz/ (cargo fuzz, libFuzzer, nightly toolchain).
 #
-#   bash scripts/fuzz.sh ci             # each target for FUZZ_SECONDS (10) on a copy of its corpus
-#   bash scripts/fuzz.sh long 600       # each target for 600 s, growing fuzz/corpus/<target>
+#   bash scripts/fuzz.sh ci             # each target for FUZZ_SECONDS (5) on a copy of its corpus
+#   bash scripts/fuzz.sh long 600       # each target for 600 s, growing a corpus under
+#                                       # ~/.cache/auravest-fuzz-corpus/<target> seeded
+#                                       # from fuzz/corpus/<target> (which stays as committed)
 #   bash scripts/fuzz.sh long 600 NAME  # one target
 #
 # Builds once into a target folder under the home folder (kept between runs)
@@ -27,7 +29,7 @@ for t in $targets; do
       cp -r "fuzz/corpus/$t/." "$work/"
       # Every input that ever crashed a target is replayed first.
       if [ -d "fuzz/regressions/$t" ]; then cp -r "fuzz/regressions/$t/." "$work/"; fi
-      seconds=${FUZZ_SECONDS:-10}
+      seconds=${FUZZ_SECONDS:-5}
       log=$(cargo +nightly fuzz run "${flags[@]}" "$t" "$work" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1) || {
         echo "$log" | tail -40
@@ -42,7 +44,13 @@ for t in $targets; do
       ;;
     long)
       seconds=${2:-600}
-      log=$(cargo +nightly fuzz run "${flags[@]}" "$t" "fuzz/corpus/$t" -- \
+      grown=${AURAVEST_FUZZ_CORPUS:-$HOME/.cache/auravest-fuzz-corpus}/$t
+      mkdir -p "$grown"
+      # New inputs go to the first folder; the committed seeds and the
+      # regressions are read only.
+      seeds=("fuzz/corpus/$t")
+      if [ -d "fuzz/regressions/$t" ]; then seeds+=("fuzz/regressions/$t"); fi
+      log=$(cargo +nightly fuzz run "${flags[@]}" "$t" "$grown" "${seeds[@]}" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1) || {
         echo "$log" | tail -60
         echo "fuzz: $t FAILED" >&2

@@ -29,8 +29,15 @@ local function pick()
   else return "post" end
 end
 
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+
 init = function(args)
-  math.randomseed(os.time() + math.floor(os.clock() * 1e6) + wrk.thread:get("id"))
+  local id = tonumber(wrk.thread:get("id")) or 0
+  math.randomseed(os.time() + id * 7919)
 end
 
 request = function()

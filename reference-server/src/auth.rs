@@ -223,12 +223,30 @@ fn required(fields: &mut BTreeMap<String, String>, name: &str, v: Option<String>
 
 // --- passwords ----------------------------------------------------------
 
+/// Password hashes computed at once: argon2id takes 19 MiB and tens of
+/// milliseconds of a core per hash, so a burst of logins or registrations
+/// queues here instead of taking every core and a burst of memory.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    tokio::sync::Semaphore::new(cores.max(1))
+});
+
+/// Runs argon2 work on a blocking thread, a bounded number at a time.
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let _turn = HASHING.acquire().await.map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(AppError::internal)?
+}
+
 /// Hashes a password with argon2id (default parameters) on a blocking thread.
 ///
 /// # Errors
 /// [`AppError::Internal`] when hashing fails.
 pub async fn hash_password(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let mut salt = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut salt);
         let salt = SaltString::encode_b64(&salt).map_err(AppError::internal)?;
@@ -238,7 +256,6 @@ pub async fn hash_password(password: String) -> AppResult<String> {
             .map_err(AppError::internal)
     })
     .await
-    .map_err(AppError::internal)?
 }
 
 /// Checks a password against a PHC hash on a blocking thread; with no hash
@@ -248,7 +265,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 /// # Errors
 /// [`AppError::Internal`] when the stored hash cannot be read.
 pub async fn verify_password(password: String, phc: Option<String>) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| DUMMY_HASH.clone());
         let parsed = PasswordHash::new(&phc).map_err(AppError::internal)?;
@@ -258,7 +275,6 @@ pub async fn verify_password(password: String, phc: Option<String>) -> AppResult
         Ok(ok && known)
     })
     .await
-    .map_err(AppError::internal)?
 }
 
 // --- cookies and headers ------------------------------------------------

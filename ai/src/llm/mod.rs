@@ -3,7 +3,8 @@
 //!
 //! - [`gemma3`] and [`local`] (feature `gemma`): Gemma 3 270M from a GGUF
 //!   file on candle's CPU backend, with a tokenizer built from the GGUF's own
-//!   vocabulary ([`gguf_tokenizer`]).
+//!   vocabulary ([`gguf_tokenizer`]); the header is checked against hostile
+//!   or truncated files first ([`gguf_header`]).
 //! - [`openai`] (feature `openai`): any OpenAI-compatible chat-completions
 //!   server (Ollama, llama.cpp's server, vLLM, hosted APIs).
 //! - [`prompt`]: completion-style prompts over the grounded material.
@@ -25,6 +26,8 @@ use crate::error::Result;
 
 #[cfg(feature = "gemma")]
 pub mod gemma3;
+#[cfg(feature = "gemma")]
+pub mod gguf_header;
 #[cfg(feature = "gemma")]
 pub mod gguf_tokenizer;
 #[cfg(feature = "gemma")]
