@@ -437,9 +437,8 @@ impl Gemma3 {
     /// # Errors
     /// [`Error::Io`] when it cannot be opened; as [`Gemma3::load`].
     pub fn load_file(path: &Path, options: LoadOptions) -> Result<(Self, gguf_file::Content)> {
-        let mut f = std::io::BufReader::new(
-            std::fs::File::open(path).map_err(|e| Error::io(path, &e))?,
-        );
+        let mut f =
+            std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, &e))?);
         let content = super::gguf_header::read_header(&mut f).map_err(|e| match e {
             Error::Model { reason, .. } => model_err(format!("{}: {reason}", path.display())),
             other => other,

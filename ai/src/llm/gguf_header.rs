@@ -211,10 +211,7 @@ impl<'r, R: Read + Seek> Scan<'r, R> {
             2 | 3 => u64::from(u16::from_le_bytes(self.bytes::<2>()?)),
             4 | 5 => u64::from(self.u32()?),
             _ => {
-                return Err(bad(format!(
-                    "{} is not an 8, 16 or 32-bit integer",
-                    what()
-                )));
+                return Err(bad(format!("{} is not an 8, 16 or 32-bit integer", what())));
             }
         };
         // Signed types with the top bit set fall back to the default in the
@@ -349,7 +346,10 @@ mod tests {
             &[("general.alignment", 4, 0u32.to_le_bytes().to_vec())],
             &[],
         ));
-        assert!(r.contains("general.alignment") && r.contains("power of two"), "{r}");
+        assert!(
+            r.contains("general.alignment") && r.contains("power of two"),
+            "{r}"
+        );
     }
 
     #[test]
@@ -370,7 +370,10 @@ mod tests {
     #[test]
     fn tensor_element_counts_that_overflow_are_refused() {
         let r = reason(header(&[], &[("w", &[u64::MAX, 2])]));
-        assert!(r.contains("tensor 0 (\"w\")") && r.contains("elements"), "{r}");
+        assert!(
+            r.contains("tensor 0 (\"w\")") && r.contains("elements"),
+            "{r}"
+        );
         let r = reason(header(&[], &[("w", &[1, 1, 1, 1, 1])]));
         assert!(r.contains("5 dimensions"), "{r}");
     }
@@ -391,7 +394,10 @@ mod tests {
         let mut b = header(&[("general.name", 8, string("tiny"))], &[]);
         b.truncate(b.len() - 2);
         let r = reason(b);
-        assert!(r.contains("(\"general.name\") needs 4 bytes but only 2 are left"), "{r}");
+        assert!(
+            r.contains("(\"general.name\") needs 4 bytes but only 2 are left"),
+            "{r}"
+        );
         assert!(reason(b"GGUF\x03\0".to_vec()).contains("ends inside its header"));
         assert!(reason(b"GGML\x03\0\0\0".to_vec()).contains("magic"));
         assert!(reason(Vec::new()).contains("ends inside"));
