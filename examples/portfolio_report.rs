@@ -12,11 +12,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let prices = PriceFrame::from_csv(File::open(data.join("prices.csv"))?)?;
     let rows = io::read_transactions_csv(File::open(data.join("transactions.csv"))?)?;
-    let mut portfolio = Portfolio::new(Currency::USD);
+    let (first, last) = (prices.dates()[0], prices.dates()[prices.len() - 1]);
+    // The report is as of the last price; a trade after it is refused.
+    let mut portfolio = Portfolio::new(Currency::USD, last);
     let report = portfolio.import(rows, false)?;
     println!("imported {} transactions", report.imported);
 
-    let (first, last) = (prices.dates()[0], prices.dates()[prices.len() - 1]);
     let valuation = portfolio.valuation(&prices, last)?;
     println!(
         "\nvalue on {}: {} {}",

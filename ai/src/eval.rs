@@ -264,7 +264,7 @@ pub fn sample_portfolio(set: &EvalSet, root: &Path) -> Result<PortfolioContext> 
     let rows = io::read_transactions_csv(read(&set.transactions)?.as_slice())
         .map_err(|e| Error::Eval(format!("{}: {e}", set.transactions)))?;
     let usd = Currency::new("USD").map_err(|e| Error::Eval(e.to_string()))?;
-    let mut portfolio = Portfolio::new(usd);
+    let mut portfolio = Portfolio::new(usd, chrono::Utc::now().date_naive());
     portfolio
         .import(rows, false)
         .map_err(|e| Error::Eval(format!("{}: {e}", set.transactions)))?;

@@ -18,8 +18,8 @@ use crate::error::Result;
 /// query must be (cosine) to count as in scope.
 pub const SCOPE_MARGIN: f32 = 0.05;
 
-/// The disclaimer every answer carries.
-pub const DISCLAIMER: &str = "AI-generated, for education, not financial advice.";
+/// The disclaimer every answer carries: core's [`auravest_core::AI_DISCLAIMER`].
+pub const DISCLAIMER: &str = auravest_core::AI_DISCLAIMER;
 
 /// The notice given instead of a personalised instruction.
 pub const ADVICE_NOTICE: &str = "I can't tell you what to buy or sell, or how much: AuraVest is not a registered investment adviser, and the assistant gives general education, not personal recommendations.";

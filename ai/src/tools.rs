@@ -10,7 +10,7 @@ use auravest_bias::{AnalysisInput, Config as BiasConfig, analyze};
 use auravest_core::{Decimal, NaiveDate, Portfolio, PriceFrame, Symbol};
 use auravest_market::{HistoryRequest, Market};
 use auravest_risk::RiskProfile;
-use chrono::{Datelike as _, Months, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -75,95 +75,9 @@ impl fmt::Display for ToolName {
     }
 }
 
-/// A period ending at the as-of date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Range {
-    /// One month.
-    #[serde(rename = "1m")]
-    M1,
-    /// Three months.
-    #[serde(rename = "3m")]
-    M3,
-    /// Six months.
-    #[serde(rename = "6m")]
-    M6,
-    /// Since 1 January.
-    #[serde(rename = "ytd")]
-    Ytd,
-    /// One year.
-    #[serde(rename = "1y")]
-    Y1,
-    /// Three years.
-    #[serde(rename = "3y")]
-    Y3,
-    /// Five years.
-    #[serde(rename = "5y")]
-    Y5,
-    /// All available history.
-    #[serde(rename = "max")]
-    Max,
-}
-
-impl Range {
-    /// The wire name (`1m`, `ytd`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::M1 => "1m",
-            Self::M3 => "3m",
-            Self::M6 => "6m",
-            Self::Ytd => "ytd",
-            Self::Y1 => "1y",
-            Self::Y3 => "3y",
-            Self::Y5 => "5y",
-            Self::Max => "max",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::M1,
-            Self::M3,
-            Self::M6,
-            Self::Ytd,
-            Self::Y1,
-            Self::Y3,
-            Self::Y5,
-            Self::Max,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-
-    /// The first day of the period ending at `as_of` (`None` for `max`).
-    pub fn start(self, as_of: NaiveDate) -> Option<NaiveDate> {
-        let months = |m| as_of.checked_sub_months(Months::new(m));
-        match self {
-            Self::M1 => months(1),
-            Self::M3 => months(3),
-            Self::M6 => months(6),
-            Self::Ytd => NaiveDate::from_ymd_opt(as_of.year(), 1, 1),
-            Self::Y1 => months(12),
-            Self::Y3 => months(36),
-            Self::Y5 => months(60),
-            Self::Max => None,
-        }
-    }
-
-    /// Words for answers ("over the last month").
-    pub fn phrase(self) -> &'static str {
-        match self {
-            Self::M1 => "over the last month",
-            Self::M3 => "over the last 3 months",
-            Self::M6 => "over the last 6 months",
-            Self::Ytd => "so far this year",
-            Self::Y1 => "over the last year",
-            Self::Y3 => "over the last 3 years",
-            Self::Y5 => "over the last 5 years",
-            Self::Max => "over all the available history",
-        }
-    }
-}
+/// A window ending at the as-of date: core's [`auravest_core::Range`], the
+/// vocabulary the performance page uses too.
+pub use auravest_core::Range;
 
 /// One tool call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -424,7 +338,7 @@ impl ToolContext<'_> {
     /// the answer can say it does not know instead of guessing.
     pub async fn run(&self, call: &ToolCall) -> ToolOutput {
         let arg = |k: &str| call.args.get(k).and_then(Value::as_str).map(str::to_owned);
-        let range = arg("range").and_then(|r| Range::parse(&r));
+        let range = arg("range").and_then(|r| r.parse::<Range>().ok());
         match call.name {
             ToolName::GetStockPrice | ToolName::GetPriceHistory | ToolName::GetFundamentals => {
                 let Some(sym) = arg("symbol").and_then(|s| Symbol::new(&s).ok()) else {

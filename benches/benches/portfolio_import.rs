@@ -36,8 +36,10 @@ fn bench(c: &mut Criterion) {
     // 40,000 stored rows on even days; 10,000 new ones on odd days across them.
     let stored_rows = parsed((0..40_000).map(|i| row(2 * i, i)));
     let new_rows = parsed((0..10_000).map(|k| row(8 * k + 1, k + 1)));
-    let mut stored = Portfolio::new(Currency::USD)
-        .with_today(NaiveDate::from_ymd_opt(2200, 1, 1).unwrap_or(NaiveDate::MAX));
+    let mut stored = Portfolio::new(
+        Currency::USD,
+        NaiveDate::from_ymd_opt(2200, 1, 1).unwrap_or(NaiveDate::MAX),
+    );
     let report = stored
         .import(stored_rows, false)
         .expect("stored rows import");

@@ -227,7 +227,7 @@ pub struct Workload {
 /// Any core error (none on the synthetic fixtures).
 pub fn run_workload(frame: &PriceFrame, txs: &[Transaction]) -> auravest_core::Result<Workload> {
     let today = frame.dates().last().copied().unwrap_or(NaiveDate::MAX);
-    let mut portfolio = Portfolio::new(Currency::USD).with_today(today);
+    let mut portfolio = Portfolio::new(Currency::USD, today);
     for t in txs {
         portfolio.insert(t.clone())?;
     }

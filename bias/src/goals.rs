@@ -17,6 +17,14 @@ const DAYS_PER_MONTH: f64 = 30.4375;
 /// The longest horizon an undated goal is projected over: 100 years.
 pub const MAX_PROJECTION_MONTHS: u32 = 1200;
 
+/// The longest goal name, in characters.
+pub const MAX_GOAL_NAME_CHARS: usize = 80;
+
+/// The expected annual returns a goal may assume: -50% to +50% a year. A
+/// planning figure outside it is a typo or a promise no portfolio keeps, and
+/// the projection built on it would mislead.
+pub const GOAL_RETURN_RANGE: std::ops::RangeInclusive<f64> = -0.5..=0.5;
+
 /// One goal, measured against the whole portfolio's value.
 ///
 /// JSON (an array of these is the goals file):
@@ -68,9 +76,10 @@ impl Goal {
     ///
     /// # Errors
     /// [`Error::GoalTargetNotPositive`]; [`Error::GoalDateNotInFuture`] when
-    /// `by` is today or earlier; [`Error::InvalidGoal`] for an empty name, a
-    /// target or contribution above `auravest_core::MAX_INPUT`, a negative
-    /// contribution, or an expected return outside `(-1, 1]`.
+    /// `by` is today or earlier; [`Error::InvalidGoal`] for an empty name or
+    /// one over [`MAX_GOAL_NAME_CHARS`], a target or contribution above
+    /// `auravest_core::MAX_INPUT`, a negative contribution, or an expected
+    /// return outside [`GOAL_RETURN_RANGE`].
     pub fn validate(&self, position: usize, today: NaiveDate) -> Result<()> {
         let invalid = |field, reason: String| Error::InvalidGoal {
             position,
@@ -80,6 +89,12 @@ impl Goal {
         };
         if self.name.trim().is_empty() {
             return Err(invalid("name", "must not be empty".to_owned()));
+        }
+        if self.name.chars().count() > MAX_GOAL_NAME_CHARS {
+            return Err(invalid(
+                "name",
+                format!("must be at most {MAX_GOAL_NAME_CHARS} characters"),
+            ));
         }
         if self.target <= Decimal::ZERO {
             return Err(Error::GoalTargetNotPositive {
@@ -113,11 +128,15 @@ impl Goal {
         }
         if let Some(r) = self
             .expected_return
-            .filter(|r| !(r.is_finite() && *r > -1.0 && *r <= 1.0))
+            .filter(|r| !(r.is_finite() && GOAL_RETURN_RANGE.contains(r)))
         {
             return Err(invalid(
                 "expected_return",
-                format!("must be an annual return in (-1, 1], got {r}"),
+                format!(
+                    "must be an annual return between {} and {}, got {r}",
+                    GOAL_RETURN_RANGE.start(),
+                    GOAL_RETURN_RANGE.end()
+                ),
             ));
         }
         Ok(())

@@ -22,7 +22,8 @@
 //! let prices = PriceFrame::from_csv(
 //!     "date,AAPL,MSFT\n2024-01-02,100,100\n2024-01-03,101,99\n".as_bytes(),
 //! )?;
-//! let mut portfolio = Portfolio::new(Currency::USD);
+//! let today = "2024-01-03".parse().unwrap();
+//! let mut portfolio = Portfolio::new(Currency::USD, today);
 //! portfolio.import(io::read_transactions_csv(log.as_bytes())?, false)?;
 //!
 //! let as_of = "2024-01-03".parse().unwrap();
@@ -121,7 +122,10 @@ pub use disposition::{DispositionCounts, disposition_counts, disposition_effect}
 pub use drawdown::{HeldDrawdown, drawdown_checkin, held_through_drawdown};
 pub use drift::{ClassWeights, TargetAllocation, allocation_drift};
 pub use error::{Error, Result};
-pub use goals::{Goal, GoalKind, GoalProgress, MAX_PROJECTION_MONTHS, evaluate_goals, set_goal};
+pub use goals::{
+    GOAL_RETURN_RANGE, Goal, GoalKind, GoalProgress, MAX_GOAL_NAME_CHARS, MAX_PROJECTION_MONTHS,
+    evaluate_goals, set_goal,
+};
 pub use guard::{Conflict, ConflictKind, GuardInput, Side, Suggestion, guard};
 pub use home_bias::home_bias;
 pub use nudge::{Evidence, Nudge, NudgeKind, Severity};

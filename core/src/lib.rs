@@ -17,7 +17,9 @@
 //!           2024-01-02,buy,AAPL,10,100,0,USD\n";
 //! let prices = PriceFrame::from_csv("date,AAPL\n2024-01-02,100\n2024-01-03,110\n".as_bytes())?;
 //!
-//! let mut portfolio = Portfolio::new(Currency::USD);
+//! // Trades dated after `today` are refused; the caller owns the clock.
+//! let today = "2024-01-03".parse().unwrap();
+//! let mut portfolio = Portfolio::new(Currency::USD, today);
 //! portfolio.import(io::read_transactions_csv(tx.as_bytes())?, false)?;
 //!
 //! let valuation = portfolio.valuation(&prices, "2024-01-03".parse().unwrap())?;
@@ -40,6 +42,7 @@ mod money;
 mod performance;
 mod portfolio;
 mod prices;
+mod range;
 pub mod stats;
 #[cfg(feature = "proptest")]
 pub mod strategies;
@@ -60,6 +63,7 @@ pub use portfolio::{
     CashFlow, Holdings, ImportReport, Lot, MAX_IMPORT_RESTARTS, Portfolio, Position,
 };
 pub use prices::{PriceFrame, PriceSeries};
+pub use range::Range;
 pub use stats::{Drawdown, PerformanceStats, Returns, StatsOptions};
 pub use symbol::{MAX_SYMBOL_LEN, Symbol};
 pub use transaction::{Transaction, TransactionKind, TransactionRecord, TransactionType};
@@ -70,5 +74,10 @@ pub use chrono::NaiveDate;
 
 /// The notice every insight and recommendation carries.
 pub const DISCLAIMER: &str = "AuraVest is not a registered investment adviser; the information is for education only and is not financial advice.";
+
+/// The short form of [`DISCLAIMER`] that ends every generated answer (the
+/// full notice sits beside it on every screen that shows one). Both live
+/// here so they cannot drift apart.
+pub const AI_DISCLAIMER: &str = "AI-generated, for education only, not financial advice.";
 /// Re-exported so callers use the same decimal type.
 pub use rust_decimal::Decimal;

@@ -465,7 +465,7 @@ pub struct ImportReport {
 ///
 /// ```
 /// use auravest_core::{Currency, Portfolio};
-/// let mut p = Portfolio::new(Currency::USD).with_today("2024-12-31".parse().unwrap());
+/// let mut p = Portfolio::new(Currency::USD, "2024-12-31".parse().unwrap());
 /// let csv = "date,type,symbol,quantity,price,fee,currency\n\
 ///            2024-01-02,buy,AAPL,10,100,1,USD\n\
 ///            2024-03-01,sell,AAPL,4,120,1,USD\n";
@@ -486,17 +486,19 @@ pub struct Portfolio {
 
 impl Portfolio {
     /// An empty portfolio reported in `base_currency`; transactions dated after
-    /// today's UTC date are refused.
-    pub fn new(base_currency: Currency) -> Self {
+    /// `today` are refused. The caller owns the clock (this crate never reads
+    /// it), so a server passes its own date and a test a fixed one.
+    pub fn new(base_currency: Currency, today: NaiveDate) -> Self {
         Self {
             base_currency,
-            today: chrono::Utc::now().date_naive(),
+            today,
             transactions: Vec::new(),
             holdings: Holdings::default(),
         }
     }
 
-    /// Uses `today` as the date after which transactions are refused.
+    /// Moves the date after which transactions are refused (a long-lived
+    /// portfolio crossing midnight).
     #[must_use]
     pub fn with_today(mut self, today: NaiveDate) -> Self {
         self.today = today;
@@ -922,7 +924,7 @@ mod tests {
     /// `n` stored transactions on even days: buys of 10 and sales of 5 of 20
     /// symbols, so every symbol always holds shares.
     fn stored(n: u64) -> Portfolio {
-        let mut p = Portfolio::new(Currency::USD).with_today(on(10 * n));
+        let mut p = Portfolio::new(Currency::USD, on(10 * n));
         for i in 0..n {
             let symbol = format!("S{}", i % 20);
             p.insert(trade(

@@ -21,8 +21,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(usd) = Currency::new("USD") else {
         return;
     };
-    let mut all_or_nothing = Portfolio::new(usd);
+    let mut all_or_nothing = Portfolio::new(usd, auravest_core::MAX_DATE);
     let _ = all_or_nothing.import(parsed.clone(), false);
-    let mut skipping = Portfolio::new(usd);
+    let mut skipping = Portfolio::new(usd, auravest_core::MAX_DATE);
     let _ = skipping.import(parsed, true);
 });

@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(usd) = Currency::new("USD") else {
         return;
     };
-    let mut portfolio = Portfolio::new(usd);
+    let mut portfolio = Portfolio::new(usd, auravest_core::MAX_DATE);
     let _ = portfolio.import(rows, true);
     let _ = portfolio.holdings().open_positions().count();
     // What was read writes back and reads again to the same records.

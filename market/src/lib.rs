@@ -9,6 +9,9 @@
 //!   [`MemorySource`] and [`FileSource`] need no network; [`YahooSource`],
 //!   [`AlphaVantageSource`] and [`StooqSource`] (feature `http`) point at the
 //!   hosts in [`HttpConfig`] (`AURAVEST_*_BASE_URL`).
+//! - [`SourceSpec`] is the one vocabulary for naming sources (`network`,
+//!   `yahoo`, `alphavantage`, `stooq`, `sample`, `file:DIR`) that every
+//!   shell parses and (feature `http`) builds the same way.
 //! - [`Chain`] tries sources by priority behind circuit breakers and local
 //!   rate limiters; [`Error::class`] decides whether it stops or moves on.
 //! - Every history is validated ([`validate_rows`]): bad rows are dropped and
@@ -58,6 +61,7 @@ mod frame;
 mod http;
 mod market;
 mod source;
+mod spec;
 mod types;
 mod validate;
 
@@ -79,6 +83,7 @@ pub use market::{Market, MarketOptions};
 pub use source::{
     BoxFuture, Capabilities, MemorySource, QuoteSource, RateLimits, SourceInfo, SymbolKinds,
 };
+pub use spec::{MAX_SOURCES, SOURCE_VOCABULARY, SourceSpec};
 pub use types::{
     Bar, Dividend, Fundamentals, History, HistoryRequest, Interval, Quote, RawBar, SearchHit,
     Split, country_code, currency_and_factor,

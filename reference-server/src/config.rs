@@ -212,10 +212,11 @@ pub struct Config {
     pub refresh_interval: Duration,
     /// `AURAVEST_REFRESHER` (default true): run the background price refresher.
     pub refresher: bool,
-    /// `AURAVEST_MARKET_SOURCES` (default `network,sample`): `network` is the
-    /// market crate's HTTP chain (its own `AURAVEST_YAHOO_BASE_URL` etc.),
-    /// `sample` the prices the project ships, `file:DIR` a folder of CSVs.
-    pub market_sources: Vec<String>,
+    /// `AURAVEST_MARKET_SOURCES` (default `network,sample`), in the market
+    /// crate's vocabulary ([`auravest_market::SourceSpec`]): `network` is its
+    /// HTTP chain (its own `AURAVEST_YAHOO_BASE_URL` etc.), `sample` the
+    /// prices the project ships, `file:DIR` a folder of CSVs.
+    pub market_sources: Vec<auravest_market::SourceSpec>,
     /// The market crate's HTTP settings as given (`AURAVEST_YAHOO_BASE_URL`,
     /// `AURAVEST_YAHOO_COOKIE_URL`, `AURAVEST_ALPHAVANTAGE_BASE_URL`,
     /// `AURAVEST_ALPHAVANTAGE_API_KEY`, `AURAVEST_STOOQ_BASE_URL`); the key is
@@ -377,18 +378,17 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .collect()
         };
-        let market_sources = list("AURAVEST_MARKET_SOURCES", "network,sample");
-        for s in &market_sources {
-            if !(s == "network"
-                || s == "sample"
-                || s.strip_prefix("file:").is_some_and(|d| !d.is_empty()))
-            {
-                return Err(ConfigError::Invalid {
-                    name: "AURAVEST_MARKET_SOURCES",
-                    reason: format!("{s:?} is not one of network, sample, file:DIR"),
-                });
-            }
-        }
+        let market_sources = auravest_market::SourceSpec::parse_list(
+            "AURAVEST_MARKET_SOURCES",
+            &lookup("AURAVEST_MARKET_SOURCES").unwrap_or_else(|| "network,sample".to_owned()),
+        )
+        .map_err(|e| ConfigError::Invalid {
+            name: "AURAVEST_MARKET_SOURCES",
+            reason: match e {
+                auravest_market::Error::InvalidRequest { reason, .. } => reason,
+                other => other.to_string(),
+            },
+        })?;
         let ai_hash_embedder = match lookup("AURAVEST_AI_EMBEDDER").as_deref().map(str::trim) {
             None | Some("" | "minilm") => false,
             Some("hash") => true,

@@ -85,7 +85,7 @@ pub fn check<'a>(
         .enumerate()
         .map(|(i, r)| (i, Transaction::try_from(r)))
         .collect();
-    let mut p = Portfolio::new(base);
+    let mut p = Portfolio::new(base, chrono::Utc::now().date_naive());
     match p.import(parsed, false) {
         Ok(_) => Ok(p),
         Err(auravest_core::Error::Import { errors }) => Err(errors),

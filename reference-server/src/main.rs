@@ -99,8 +99,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         action: AdminAction::Grant { email, role },
     }) = cli.command
     {
-        let role = Role::parse(&role)
-            .ok_or_else(|| format!("--role: {role:?} is not one of user, moderator, admin"))?;
+        let role = role.parse::<Role>().map_err(|e| format!("--{e}"))?;
         let store = setup::open_store(&config).await?;
         let keys = auravest_reference_server::crypto::Keys::new(&config.secrets);
         let id = auravest_reference_server::auth::grant_role(store.as_ref(), &keys, &email, role)

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use auravest_core::{NaiveDate, Symbol};
 use auravest_market::{
-    Chain, ErrorClass, FileSource, History, HistoryRequest, HttpConfig, Market, MarketOptions,
-    MemoryQuoteCache, Quote, QuoteSource, RawBar,
+    Chain, ErrorClass, History, HistoryRequest, HttpConfig, Market, MarketOptions,
+    MemoryQuoteCache, Quote, QuoteSource, RawBar, SourceSpec,
 };
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
@@ -102,20 +102,13 @@ pub enum SourcesError {
 /// A bad `AURAVEST_*_BASE_URL`, an HTTP client that cannot be built, or a
 /// data folder the sample prices cannot be written to.
 pub fn market_from_config(config: &Config) -> Result<Arc<Market>, SourcesError> {
-    let mut sources: Vec<Arc<dyn QuoteSource>> = Vec::new();
-    let mut network_seen = false;
-    for (i, entry) in (0u32..).zip(&config.market_sources) {
-        let priority = if network_seen { 40 + i } else { 1 + i };
-        if entry == "network" {
-            network_seen = true;
-            sources.extend(HttpConfig::from_lookup(|k| config.market_vars.get(k))?.sources()?);
-        } else if entry == "sample" {
-            let dir = write_sample(&config.data_dir)?;
-            sources.push(Arc::new(FileSource::new(dir).with_priority(priority)));
-        } else if let Some(dir) = entry.strip_prefix("file:") {
-            sources.push(Arc::new(FileSource::new(dir).with_priority(priority)));
-        }
-    }
+    let http = HttpConfig::from_lookup(|k| config.market_vars.get(k))?;
+    let sample = if uses_sample(config) {
+        Some(write_sample(&config.data_dir)?)
+    } else {
+        None
+    };
+    let sources = SourceSpec::build_all(&config.market_sources, &http, sample.as_deref())?;
     if sources.is_empty() {
         return Err(SourcesError::Empty);
     }
@@ -133,11 +126,11 @@ pub fn market_from_config(config: &Config) -> Result<Arc<Market>, SourcesError> 
 /// True when the configuration includes the shipped sample prices (so `main`
 /// can say that quotes may come from 2018 when the network is unreachable).
 pub fn uses_sample(config: &Config) -> bool {
-    config.market_sources.iter().any(|s| s == "sample")
+    config.market_sources.contains(&SourceSpec::Sample)
 }
 
 /// Writes the shipped prices to `<data_dir>/sample-prices/prices.csv` (the
-/// wide `date,<SYMBOL>,...` layout [`FileSource`] reads from a folder) and
+/// wide `date,<SYMBOL>,...` layout [`auravest_market::FileSource`] reads from a folder) and
 /// returns the folder. The file is replaced atomically, so concurrent
 /// start-ups never read half a file.
 ///
@@ -972,6 +965,8 @@ impl PriceService {
 
 #[cfg(test)]
 mod tests {
+    use auravest_market::FileSource;
+
     use super::*;
 
     #[test]

@@ -251,21 +251,9 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Done<T> {
     Ok(serde_json::from_str(text)?)
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::User => "user",
-        Role::Moderator => "moderator",
-        Role::Admin => "admin",
-    }
-}
-
 fn role_of(name: &str) -> Done<Role> {
-    match name {
-        "user" => Ok(Role::User),
-        "moderator" => Ok(Role::Moderator),
-        "admin" => Ok(Role::Admin),
-        other => Err(Fail::Data(format!("unknown role {other:?}"))),
-    }
+    name.parse()
+        .map_err(|_| Fail::Data(format!("unknown role {name:?}")))
 }
 
 fn status_name(status: PostStatus) -> &'static str {
@@ -699,7 +687,7 @@ impl Store for SqlSocialStore {
             let row: MemberRow = sqlx::query_as(&sql)
                 .bind(user.alias.as_str())
                 .bind(&key)
-                .bind(role_name(user.role))
+                .bind(Role::as_str(user.role))
                 .bind(json(&AccountStatus::Active)?)
                 .bind(false)
                 .bind(false)
@@ -762,7 +750,7 @@ impl Store for SqlSocialStore {
             )
             .bind(user.alias.as_str())
             .bind(&key)
-            .bind(role_name(user.role))
+            .bind(Role::as_str(user.role))
             .bind(json(&user.status)?)
             .bind(user.settings.share_performance)
             .bind(user.settings.count_holdings_in_aggregates)

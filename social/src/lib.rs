@@ -122,6 +122,9 @@ pub use alias::{
     Alias, AliasPolicy, AliasProblem, DEFAULT_ALIAS_PREFIX, MAX_ACCOUNT_ALIAS_LEN, MAX_ALIAS_LEN,
     MIN_ALIAS_LEN, PHONE_DIGITS,
 };
+/// The risk category a shared return is shown with: the questionnaire's own
+/// type, so a profile and a post never disagree on what a band is called.
+pub use auravest_risk::RiskCategory;
 pub use community::{CommentOrder, Community, Config, RankFormula, TickerTrendConfig};
 pub use error::{Entity, Error, Result};
 pub use feed::{Cursor, DEFAULT_PAGE_SIZE, FeedKind, MAX_PAGE_SIZE, PageRequest, Snapshot};
@@ -140,9 +143,7 @@ pub use notification::{
     AlertCondition, Digest, ModerationOutcome, NewNotification, Notification, NotificationKind,
     NotificationType, NotificationView, PriceAlert,
 };
-pub use performance::{
-    MAX_RETURN_PCT, MIN_RETURN_PCT, PerformanceShare, Period, RiskBand, compound_percent,
-};
+pub use performance::{MAX_RETURN_PCT, MIN_RETURN_PCT, PerformanceShare, Period, compound_percent};
 pub use render::{Format, escape_html, render_html};
 pub use store::{Level, Order, PostQuery, Reactions, Scope, Store};
 pub use text::{Cashtag, Entities, Link, Mention, Span, cashtags, entities, links, mentions};

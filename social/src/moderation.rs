@@ -21,6 +21,7 @@ use crate::ids::{AuditId, PostId, UserId};
     serde::Serialize,
     serde::Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A member.
@@ -32,13 +33,41 @@ pub enum Role {
     Admin,
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Role {
+    /// Every role, from least to most privileged.
+    pub const ALL: [Self; 3] = [Self::User, Self::Moderator, Self::Admin];
+
+    /// The role's name as stored and sent (`user`, `moderator`, `admin`).
+    pub fn as_str(self) -> &'static str {
+        match self {
             Self::User => "user",
             Self::Moderator => "moderator",
             Self::Admin => "admin",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = crate::Error;
+
+    /// Parses a role's name (exactly as [`Role::as_str`] writes it).
+    fn from_str(s: &str) -> crate::Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| crate::Error::InvalidInput {
+                field: "role",
+                reason: format!(
+                    "{:?} is not one of user, moderator, admin",
+                    s.chars().take(32).collect::<String>()
+                ),
+            })
     }
 }
 
@@ -447,6 +476,19 @@ pub(crate) fn claims_gain(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_round_trip_by_name_and_refuse_others() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        assert!(Role::User < Role::Moderator && Role::Moderator < Role::Admin);
+        for bad in ["", "Admin", "root", "admin "] {
+            let e = bad.parse::<Role>().unwrap_err();
+            assert!(e.to_string().starts_with("role: "), "{e}");
+        }
+    }
 
     #[test]
     fn repeat_key_ignores_case_punctuation_and_spacing() {

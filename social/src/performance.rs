@@ -19,36 +19,7 @@ pub const MIN_RETURN_PCT: i64 = -100;
 /// The highest return that can be shared (a hundredfold gain, +9 900%).
 pub const MAX_RETURN_PCT: i64 = 9_900;
 
-/// The five risk bands of the AuraVest risk profile, by name only.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum RiskBand {
-    /// Conservative.
-    Conservative,
-    /// Moderately conservative.
-    ModeratelyConservative,
-    /// Moderate.
-    Moderate,
-    /// Growth.
-    Growth,
-    /// Aggressive.
-    Aggressive,
-}
-
-impl RiskBand {
-    /// The label shown in text (`Moderately Conservative`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Conservative => "Conservative",
-            Self::ModeratelyConservative => "Moderately Conservative",
-            Self::Moderate => "Moderate",
-            Self::Growth => "Growth",
-            Self::Aggressive => "Aggressive",
-        }
-    }
-}
+use auravest_risk::RiskCategory;
 
 /// The period a return covers.
 #[derive(
@@ -175,11 +146,11 @@ impl fmt::Display for Period {
 /// the portfolio that earned it.
 ///
 /// ```
-/// use auravest_social::{Decimal, Period, PerformanceShare, RiskBand};
+/// use auravest_social::{Decimal, Period, PerformanceShare, RiskCategory};
 /// let share = PerformanceShare::new(
 ///     Period::Month { year: 2024, month: 7 },
 ///     Decimal::new(32, 1), // 3.2 (%)
-///     Some(RiskBand::Moderate),
+///     Some(RiskCategory::Moderate),
 /// )?;
 /// assert_eq!(share.text(), "+3.2% in July 2024 with a Moderate risk portfolio");
 /// # Ok::<(), auravest_social::Error>(())
@@ -191,7 +162,7 @@ pub struct PerformanceShare {
     /// The return in percent, rounded to one decimal place.
     pub return_pct: Decimal,
     /// The risk band of the portfolio, when the member adds it.
-    pub risk: Option<RiskBand>,
+    pub risk: Option<RiskCategory>,
 }
 
 /// Checks a percentage return and rounds it to one decimal place.
@@ -238,7 +209,7 @@ impl PerformanceShare {
     /// # Errors
     /// [`Error::InvalidInput`] when the period is invalid or the return is
     /// outside [`MIN_RETURN_PCT`]..=[`MAX_RETURN_PCT`].
-    pub fn new(period: Period, return_pct: Decimal, risk: Option<RiskBand>) -> Result<Self> {
+    pub fn new(period: Period, return_pct: Decimal, risk: Option<RiskCategory>) -> Result<Self> {
         Ok(Self {
             period: period.validate()?,
             return_pct: checked_percent(return_pct)?,
@@ -251,7 +222,7 @@ impl PerformanceShare {
     pub fn text(&self) -> String {
         let mut text = format!("{} in {}", format_percent(self.return_pct), self.period);
         if let Some(risk) = self.risk {
-            let article = if risk == RiskBand::Aggressive {
+            let article = if risk == RiskCategory::Aggressive {
                 "an"
             } else {
                 "a"

@@ -55,7 +55,11 @@ fn the_shipped_knowledge_base_is_complete_and_well_formed() {
         .iter()
         .map(|s| s.text.as_str())
         .collect();
-    assert!(text.contains("not a registered investment adviser"));
+    // What the assistant teaches is the notice every screen shows, word for word.
+    assert!(
+        text.contains(auravest_core::DISCLAIMER),
+        "the disclaimer article does not quote auravest_core::DISCLAIMER"
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn sample(name: &str) -> File {
 
 fn sample_portfolio() -> (Portfolio, PriceFrame) {
     let prices = PriceFrame::from_csv(sample("prices.csv")).unwrap();
-    let mut p = Portfolio::new(Currency::USD).with_today(d("2100-01-01"));
+    let mut p = Portfolio::new(Currency::USD, d("2100-01-01"));
     p.import(
         io::read_transactions_csv(sample("transactions.csv")).unwrap(),
         false,

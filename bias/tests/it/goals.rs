@@ -147,6 +147,15 @@ fn bad_goals_are_typed_errors_with_their_position() {
             r#"{"name": "x", "target": "10", "expected_return": -1}"#,
             "expected_return",
         ),
+        // Just outside the documented range, on either side.
+        (
+            r#"{"name": "x", "target": "10", "expected_return": 0.51}"#,
+            "expected_return",
+        ),
+        (
+            r#"{"name": "x", "target": "10", "expected_return": -0.51}"#,
+            "expected_return",
+        ),
     ] {
         let err = goal(json)
             .progress(dec("1"), d(TODAY), &GoalsConfig::default())
@@ -156,6 +165,29 @@ fn bad_goals_are_typed_errors_with_their_position() {
     }
     assert!(
         serde_json::from_str::<Goal>(r#"{"name": "x", "target": "10", "when": "soon"}"#).is_err()
+    );
+    // The limits themselves are accepted; one character or one step beyond is not.
+    let named = |n: usize, r: f64| Goal {
+        name: "n".repeat(n),
+        target: dec("10"),
+        by: None,
+        monthly_contribution: dec("0"),
+        expected_return: Some(r),
+    };
+    let today = d(TODAY);
+    assert!(
+        named(auravest_bias::MAX_GOAL_NAME_CHARS, 0.5)
+            .validate(1, today)
+            .is_ok()
+    );
+    assert!(named(1, -0.5).validate(1, today).is_ok());
+    let err = named(auravest_bias::MAX_GOAL_NAME_CHARS + 1, 0.0)
+        .validate(3, today)
+        .unwrap_err();
+    assert_eq!(err.field(), Some("name"));
+    assert!(
+        matches!(err, Error::InvalidGoal { position: 3, .. }),
+        "{err}"
     );
 }
 

@@ -22,7 +22,7 @@ fn symbols(n: usize) -> Vec<Symbol> {
 }
 
 fn portfolio(log: &[Transaction]) -> Portfolio {
-    let mut p = Portfolio::new(Currency::USD).with_today(d("2100-01-01"));
+    let mut p = Portfolio::new(Currency::USD, d("2100-01-01"));
     for tx in log {
         p.insert(tx.clone()).unwrap();
     }

@@ -21,7 +21,7 @@ pub(crate) fn log(rows: &str) -> Portfolio {
         "date,type,symbol,quantity,price,fee,currency\n{}",
         rows.trim()
     );
-    let mut p = Portfolio::new(Currency::USD).with_today(d("2100-01-01"));
+    let mut p = Portfolio::new(Currency::USD, d("2100-01-01"));
     p.import(io::read_transactions_csv(csv.as_bytes()).unwrap(), false)
         .unwrap();
     p

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use auravest_core::{NaiveDate, Symbol};
 use auravest_market::{
-    AlphaVantageSource, Chain, Error as MarketError, FileSource, HistoryRequest, HttpConfig,
-    Interval, Market, QuoteSource, StooqSource, YahooSource,
+    Chain, Error as MarketError, FileSource, HistoryRequest, HttpConfig, Interval, Market,
+    SourceSpec,
 };
 use clap::Args;
 use serde_json::{Value, json};
@@ -20,9 +20,11 @@ use crate::{Format, print_json};
 /// Where the data comes from: the whole chain, or one forced source.
 #[derive(Debug, Args)]
 pub(crate) struct SourceArgs {
-    /// Force one source: `yahoo`, `alphavantage`, `stooq` or `file:DIR` (a
-    /// directory of `<SYMBOL>.csv` files and/or `prices.csv`, or one prices CSV).
-    /// Without it: Yahoo, then Alpha Vantage (with `AURAVEST_ALPHAVANTAGE_API_KEY`), then Stooq.
+    /// Sources to use, in order, comma-separated: `network` (all of the
+    /// below that are configured), `yahoo`, `alphavantage`, `stooq` or
+    /// `file:DIR` (a directory of `<SYMBOL>.csv` files and/or `prices.csv`,
+    /// or one prices CSV). Without it: Yahoo, then Alpha Vantage (with
+    /// `AURAVEST_ALPHAVANTAGE_API_KEY`), then Stooq.
     #[arg(long, value_name = "SOURCE")]
     source: Option<String>,
 }
@@ -171,29 +173,11 @@ pub(crate) fn market_with_fallback(
     fallback: Option<&std::path::Path>,
 ) -> Result<Market, CliError> {
     let config = HttpConfig::from_env().map_err(|e| market_error(&e))?;
-    let sources: Vec<Arc<dyn QuoteSource>> = match args.source.as_deref() {
-        None => config.sources().map_err(|e| market_error(&e))?,
-        Some("yahoo") => vec![Arc::new(
-            YahooSource::new(&config).map_err(|e| market_error(&e))?,
-        )],
-        Some("alphavantage") => {
-            vec![Arc::new(
-                AlphaVantageSource::new(&config).map_err(|e| market_error(&e))?,
-            )]
-        }
-        Some("stooq") => vec![Arc::new(
-            StooqSource::new(&config).map_err(|e| market_error(&e))?,
-        )],
-        Some(other) => match other.strip_prefix("file:") {
-            Some(dir) if !dir.is_empty() => vec![Arc::new(FileSource::new(dir))],
-            _ => {
-                return Err(CliError::invalid(format!(
-                    "--source: {other:?} is not one of yahoo, alphavantage, stooq, file:DIR"
-                )));
-            }
-        },
+    let specs = match args.source.as_deref() {
+        None => vec![SourceSpec::Network],
+        Some(text) => SourceSpec::parse_list("--source", text).map_err(|e| market_error(&e))?,
     };
-    let mut sources = sources;
+    let mut sources = SourceSpec::build_all(&specs, &config, None).map_err(|e| market_error(&e))?;
     if let (None, Some(f)) = (args.source.as_deref(), fallback) {
         sources.push(Arc::new(FileSource::new(f)));
     }

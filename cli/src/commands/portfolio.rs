@@ -97,7 +97,7 @@ pub(crate) fn load(path: &Path, base: Currency, skip_invalid: bool) -> Result<Po
         io::read_transactions_csv(bytes.as_slice())
     }
     .map_err(|e| CliError::from_core(&file, e))?;
-    let mut portfolio = Portfolio::new(base);
+    let mut portfolio = Portfolio::new(base, chrono::Utc::now().date_naive());
     let report = portfolio
         .import(rows, skip_invalid)
         .map_err(|e| CliError::from_core(&file, e))?;

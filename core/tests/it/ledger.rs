@@ -131,7 +131,7 @@ fn with_fee(t: Transaction, fee: &str) -> Transaction {
 }
 
 fn portfolio() -> Portfolio {
-    Portfolio::new(USD).with_today(day(TODAY))
+    Portfolio::new(USD, day(TODAY))
 }
 
 fn portfolio_with(txs: impl IntoIterator<Item = Transaction>) -> Portfolio {
@@ -1847,7 +1847,7 @@ proptest! {
         txs in prop::collection::vec(arb_transaction(), 1..30),
         removals in prop::collection::vec(0usize..40, 0..5),
     ) {
-        let mut p = Portfolio::new(USD).with_today(day("2024-06-01"));
+        let mut p = Portfolio::new(USD, day("2024-06-01"));
         for t in txs {
             let before = p.clone();
             let shown = format!("{t:?}");
@@ -1888,7 +1888,7 @@ fn inputs_above_the_cap_are_refused() {
                2024-01-02,buy,AAPL,1,100000000001,0,USD\n\
                2024-01-02,buy,AAPL,1,1,100000000001,USD\n";
     let rows = io::read_transactions_csv(csv.as_bytes()).unwrap();
-    let mut p = Portfolio::new(Currency::USD).with_today("2025-01-01".parse().unwrap());
+    let mut p = Portfolio::new(Currency::USD, "2025-01-01".parse().unwrap());
     match p.import(rows, false) {
         Err(Error::Import { errors }) => {
             let got: Vec<_> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
@@ -1901,7 +1901,7 @@ fn inputs_above_the_cap_are_refused() {
 #[test]
 fn overflowing_splits_and_valuations_are_errors() {
     let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-    let mut p = Portfolio::new(Currency::USD).with_today(d("2025-01-01"));
+    let mut p = Portfolio::new(Currency::USD, d("2025-01-01"));
     let rec = |date: &str, kind: &str, q: Option<&str>, price: Option<&str>| {
         TransactionRecord {
             date: date.into(),

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 proptest! {
     #[test]
     fn generated_logs_always_import(log in trade_log(vec![Symbol::new("A").unwrap(), Symbol::new("B").unwrap()], 40)) {
-        let mut p = Portfolio::new(Currency::USD).with_today("2030-01-01".parse().unwrap());
+        let mut p = Portfolio::new(Currency::USD, "2030-01-01".parse().unwrap());
         for t in &log {
             p.insert(t.clone()).unwrap();
         }

@@ -25,7 +25,7 @@ use std::str::FromStr;
 use auravest_social::{
     Alias, AliasPolicy, CommentOrder, Community, Config, Cursor, Decimal, Draft, Error, FlagReason,
     ModAction, NotificationId, PageRequest, PerformanceShare, Period, PostId, PrivacySettings,
-    RiskBand, Store, Symbol, UserId,
+    Store, Symbol, UserId,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -253,7 +253,7 @@ where
 struct Account {
     user: Uuid,
     alias: String,
-    role: auravest_social::Role,
+    role: Role,
     share_performance: bool,
     /// The held tickers when the user lets the community count them.
     holdings: Option<Vec<Symbol>>,
@@ -303,7 +303,7 @@ async fn account_of(state: &AppState, user: &AuthUser) -> AppResult<Account> {
     Ok(Account {
         user: user.id,
         alias: record.alias,
-        role: social_role(record.role),
+        role: record.role,
         share_performance: record.share_performance,
         holdings,
     })
@@ -354,14 +354,6 @@ fn in_step(c: &mut ServerCommunity, account: &Account) -> Result<Option<UserId>,
         && record.holdings == holdings
         && synced == account.alias;
     Ok(ready.then_some(id))
-}
-
-fn social_role(role: Role) -> auravest_social::Role {
-    match role {
-        Role::User => auravest_social::Role::User,
-        Role::Moderator => auravest_social::Role::Moderator,
-        Role::Admin => auravest_social::Role::Admin,
-    }
 }
 
 /// Our alias as a community alias: `-` read as `_`, cut to the community's
@@ -889,18 +881,6 @@ pub async fn trending_tickers(
 
 // --- performance ---------------------------------------------------------------
 
-/// The band a risk category is shown as.
-fn band(category: auravest_risk::RiskCategory) -> RiskBand {
-    use auravest_risk::RiskCategory as C;
-    match category {
-        C::Conservative => RiskBand::Conservative,
-        C::ModeratelyConservative => RiskBand::ModeratelyConservative,
-        C::Moderate => RiskBand::Moderate,
-        C::Growth => RiskBand::Growth,
-        C::Aggressive => RiskBand::Aggressive,
-    }
-}
-
 /// Posts the time-weighted return of one of the caller's portfolios over a
 /// month or a year that is over, in percent only (rounded to 0.1), with the
 /// band of the caller's risk profile unless `include_risk` is false. Under
@@ -937,7 +917,7 @@ pub async fn share_performance(
     let risk = if body.include_risk {
         portfolios::risk_profile_of(&state, user.id)
             .await?
-            .map(|p| band(p.category))
+            .map(|p| p.category)
     } else {
         None
     };

@@ -16,8 +16,6 @@ use crate::routes::ApiJson;
 use crate::state::AppState;
 use crate::store::{GoalInput, GoalRecord};
 
-/// Longest goal name.
-pub const MAX_GOAL_NAME_CHARS: usize = 80;
 /// Most goals per user.
 pub const MAX_GOALS: usize = 50;
 
@@ -65,21 +63,11 @@ fn decimal(path: &'static str, v: &str) -> AppResult<Decimal> {
     auravest_core::parse_decimal(path, v).map_err(|e| AppError::field(path, e.to_string()))
 }
 
+/// Converts the body and checks it with the SDK's goal rules
+/// ([`auravest_bias::Goal::validate`]), the one place they live.
 fn validate(body: &GoalBody) -> AppResult<GoalInput> {
     let name = body.name.trim().to_owned();
-    if name.is_empty() {
-        return Err(AppError::field("name", "is empty"));
-    }
-    if name.chars().count() > MAX_GOAL_NAME_CHARS {
-        return Err(AppError::field(
-            "name",
-            format!("longer than {MAX_GOAL_NAME_CHARS} characters"),
-        ));
-    }
     let target = decimal("target", &body.target)?;
-    if target <= Decimal::ZERO {
-        return Err(AppError::field("target", "must be more than 0"));
-    }
     let by = body
         .by
         .as_deref()
@@ -87,30 +75,24 @@ fn validate(body: &GoalBody) -> AppResult<GoalInput> {
             auravest_core::parse_date("by", s).map_err(|e| AppError::field("by", e.to_string()))
         })
         .transpose()?;
-    if let Some(d) = by
-        && d <= Utc::now().date_naive()
-    {
-        return Err(AppError::field("by", format!("{d} is not in the future")));
-    }
     let monthly = body
         .monthly_contribution
         .as_deref()
         .map(|m| decimal("monthly_contribution", m))
         .transpose()?;
-    if monthly.is_some_and(|m| m < Decimal::ZERO) {
-        return Err(AppError::field(
-            "monthly_contribution",
-            "must not be negative",
-        ));
-    }
-    if let Some(r) = body.expected_return
-        && !(r.is_finite() && (-0.5..=0.5).contains(&r))
-    {
-        return Err(AppError::field(
-            "expected_return",
-            format!("{r} must be a fraction between -0.5 and 0.5"),
-        ));
-    }
+    let goal = auravest_bias::Goal {
+        name: name.clone(),
+        target,
+        by,
+        monthly_contribution: monthly.unwrap_or_default(),
+        expected_return: body.expected_return,
+    };
+    goal.validate(1, Utc::now().date_naive()).map_err(|e| {
+        let field = e.field().unwrap_or("goal");
+        let shown = e.to_string();
+        let reason = shown.strip_prefix(&format!("{field}: ")).unwrap_or(&shown);
+        AppError::field(field, reason.to_owned())
+    })?;
     Ok(GoalInput {
         name,
         target: target.normalize().to_string(),

@@ -150,7 +150,8 @@ pub struct ImportParams {
 /// `?range=`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RangeParams {
-    /// `1m`, `3m`, `ytd`, `1y` or `max` (default `1y`).
+    /// `1m`, `3m`, `6m`, `ytd`, `1y`, `3y`, `5y` or `max` (default `1y`):
+    /// [`auravest_core::Range`].
     pub range: Option<String>,
 }
 
@@ -1194,7 +1195,7 @@ pub async fn valuation(
 /// Performance over a range.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PerformanceView {
-    /// `1m`, `3m`, `ytd`, `1y` or `max`.
+    /// The window (`1m`, `3m`, `6m`, `ytd`, `1y`, `3y`, `5y` or `max`).
     pub range: String,
     /// First day.
     pub from: String,
@@ -1228,25 +1229,6 @@ pub struct ValuePointView {
     pub value: String,
 }
 
-/// The start of a range ending at `end`.
-pub fn range_start(range: &str, end: NaiveDate, first: NaiveDate) -> AppResult<NaiveDate> {
-    use chrono::Datelike as _;
-    let start = match range {
-        "1m" => end.checked_sub_months(chrono::Months::new(1)),
-        "3m" => end.checked_sub_months(chrono::Months::new(3)),
-        "1y" => end.checked_sub_months(chrono::Months::new(12)),
-        "ytd" => NaiveDate::from_ymd_opt(end.year(), 1, 1),
-        "max" => Some(first),
-        other => {
-            return Err(AppError::field(
-                "range",
-                format!("{other:?} is not one of 1m, 3m, ytd, 1y, max"),
-            ));
-        }
-    };
-    Ok(start.unwrap_or(first).max(first))
-}
-
 /// Value series, TWR and MWR over a range, against the benchmark.
 #[utoipa::path(get, path = "/api/v1/portfolios/{id}/performance", tag = "portfolios",
     params(RangeParams),
@@ -1259,10 +1241,13 @@ pub async fn performance(
     Path(id): Path<Uuid>,
     Query(params): Query<RangeParams>,
 ) -> AppResult<Json<PerformanceView>> {
-    let range = params.range.unwrap_or_else(|| "1y".to_owned());
-    // Check the range before touching the store.
-    let today = Utc::now().date_naive();
-    range_start(&range, today, today - Days::days(36_500))?;
+    // Checked before touching the store; core's one vocabulary of windows.
+    let range = match params.range.as_deref() {
+        None => auravest_core::Range::Y1,
+        Some(text) => text
+            .parse::<auravest_core::Range>()
+            .map_err(|e| AppError::field("range", e.to_string().trim_start_matches("range: ")))?,
+    };
     let loaded = load(&state, user.id, id).await?;
     let Some(first) = loaded
         .ledger
@@ -1283,7 +1268,7 @@ pub async fn performance(
     let lookback = (Utc::now().date_naive() - first).num_days() + 14;
     let priced = prices_for(&state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
     let end = priced.as_of;
-    let start = range_start(&range, end, first)?;
+    let start = range.start_within(end, first);
     let series = loaded
         .ledger
         .portfolio
@@ -1307,7 +1292,7 @@ pub async fn performance(
         })
     });
     Ok(Json(PerformanceView {
-        range,
+        range: range.to_string(),
         from: from.to_string(),
         to: end.to_string(),
         twr,

@@ -112,40 +112,9 @@ pub fn sort_rows(rows: &mut [TransactionRow]) {
     });
 }
 
-/// A user's role. Ordered: each role can do what the ones before it can.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// An investor.
-    User,
-    /// Can moderate the community.
-    Moderator,
-    /// Can do everything, including granting roles.
-    Admin,
-}
-
-impl Role {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Moderator => "moderator",
-            Self::Admin => "admin",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "user" => Some(Self::User),
-            "moderator" => Some(Self::Moderator),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-}
+/// A user's role: the community's own type (ordered, each role can do what
+/// the ones before it can), stored by its name.
+pub use auravest_social::Role;
 
 /// A stored user. The email is held encrypted (`email_enc`) with a keyed
 /// hash (`email_hash`) for lookups; the store never sees the plain address.

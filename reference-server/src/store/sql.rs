@@ -123,7 +123,7 @@ macro_rules! impl_store {
 
             fn user_row(row: &DbRow) -> StoreResult<UserRecord> {
                 let role: String = row.try_get("role")?;
-                let role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt {
+                let role = role.parse::<Role>().map_err(|_| StoreError::Corrupt {
                     what: "users.role",
                     reason: format!("unknown role `{role}`"),
                 })?;

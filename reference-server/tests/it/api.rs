@@ -301,7 +301,8 @@ async fn valuation_performance_and_insights_of_the_sample_portfolio() {
     let tr: f64 = v["total_return"].as_str().unwrap().parse().unwrap();
     assert!((value - 54_500.0 - tr).abs() < 0.01, "{value} {tr}");
 
-    for range in ["1m", "3m", "ytd", "1y", "max"] {
+    // Every window of core's Range, the assistant's vocabulary too.
+    for range in ["1m", "3m", "6m", "ytd", "1y", "3y", "5y", "max"] {
         let (s, p) = app
             .json(
                 "GET",
@@ -315,6 +316,7 @@ async fn valuation_performance_and_insights_of_the_sample_portfolio() {
         assert!(p["twr"].as_f64().unwrap().is_finite());
         assert!(p["benchmark"]["total_return"].as_f64().is_some(), "{p}");
         assert!(p["values"].as_array().unwrap().len() > 10, "{range}");
+        assert_eq!(p["range"], range);
     }
     let (s, p) = app
         .json(
@@ -340,6 +342,11 @@ async fn valuation_performance_and_insights_of_the_sample_portfolio() {
     assert_eq!(
         (s, field(&b)),
         (StatusCode::UNPROCESSABLE_ENTITY, vec!["range".to_owned()])
+    );
+    assert!(
+        b.to_string()
+            .contains("is not one of 1m, 3m, 6m, ytd, 1y, 3y, 5y, max"),
+        "{b}"
     );
 
     // Insights without a risk profile: nudges, no recommendation, a note.
@@ -483,6 +490,21 @@ async fn goals_with_progress_and_badges() {
         (
             json!({"name": "x", "target": "10", "expected_return": 7.0}),
             "expected_return",
+        ),
+        // The SDK's goal rules (auravest_bias::Goal::validate), not a
+        // second copy: its range, its name length, its amount ceiling.
+        (
+            json!({"name": "x", "target": "10", "expected_return": 0.51}),
+            "expected_return",
+        ),
+        (json!({"name": "n".repeat(81), "target": "10"}), "name"),
+        (
+            json!({"name": "x", "target": "100000000000000000000"}),
+            "target",
+        ),
+        (
+            json!({"name": "x", "target": "10", "monthly_contribution": "100000000000000000000"}),
+            "monthly_contribution",
         ),
         (json!({"name": "x"}), "target"),
     ] {

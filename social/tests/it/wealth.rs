@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use auravest_social::{
-    AmountCue, Decimal, Draft, Error, PerformanceShare, Period, PrivacySettings, RiskBand,
+    AmountCue, Decimal, Draft, Error, PerformanceShare, Period, PrivacySettings, RiskCategory,
     compound_percent, wealth_warnings,
 };
 
@@ -181,7 +181,7 @@ fn performance_shares_are_percentages_only() {
         year: 2024,
         month: 7,
     };
-    let share = PerformanceShare::new(july, d("3.24"), Some(RiskBand::Moderate)).unwrap();
+    let share = PerformanceShare::new(july, d("3.24"), Some(RiskCategory::Moderate)).unwrap();
     assert_eq!(share.return_pct, d("3.2"));
     assert_eq!(
         share.text(),
@@ -190,7 +190,7 @@ fn performance_shares_are_percentages_only() {
     let share = PerformanceShare::new(
         Period::Year { year: 2023 },
         d("-12.05"),
-        Some(RiskBand::Aggressive),
+        Some(RiskCategory::Aggressive),
     )
     .unwrap();
     assert_eq!(
@@ -202,7 +202,7 @@ fn performance_shares_are_percentages_only() {
     assert!(wealth_warnings(&share.text()).is_empty());
     // The JSON form has no field an amount could go in.
     let json = serde_json::to_value(
-        PerformanceShare::new(july, d("3.2"), Some(RiskBand::Growth)).unwrap(),
+        PerformanceShare::new(july, d("3.2"), Some(RiskCategory::Growth)).unwrap(),
     )
     .unwrap();
     let mut keys: Vec<&str> = json
@@ -264,7 +264,7 @@ fn performance_posts_under_the_alias_need_the_setting() {
         year: 2024,
         month: 7,
     };
-    let share = PerformanceShare::new(july, d("3.2"), Some(RiskBand::Moderate)).unwrap();
+    let share = PerformanceShare::new(july, d("3.2"), Some(RiskCategory::Moderate)).unwrap();
     assert!(
         !c.settings(u[0]).unwrap().share_performance,
         "off by default"
