@@ -7,7 +7,7 @@
 use std::fmt;
 
 use auravest_bias::{AnalysisInput, Config as BiasConfig, analyze};
-use auravest_core::{Decimal, NaiveDate, Portfolio, PriceFrame, Symbol};
+use auravest_core::{Decimal, NaiveDate, Portfolio, PriceChange, PriceFrame, Symbol};
 use auravest_market::{HistoryRequest, Market};
 use auravest_risk::RiskProfile;
 use chrono::Utc;
@@ -681,36 +681,31 @@ impl ToolContext<'_> {
             }
         };
         // The benchmark from the portfolio's prices when it is there, else the market.
-        let from_frame = ctx.prices.column(bench).and_then(|col| {
-            let pts: Vec<(NaiveDate, f64)> = ctx
-                .prices
-                .dates()
-                .iter()
-                .zip(col)
-                .filter_map(|(d, c)| c.map(|c| (*d, c)))
-                .filter(|(d, _)| *d >= from && *d <= as_of)
-                .collect();
-            (pts.len() >= 2).then(|| (pts[0], pts[pts.len() - 1], ctx.prices_source.clone()))
-        });
-        let bench_points = match from_frame {
+        // Measured as the performance page measures it (core's PriceChange).
+        let from_frame = ctx
+            .prices
+            .price_change(bench, from, as_of)
+            .map(|c| (c, ctx.prices_source.clone()));
+        let bench_change = match from_frame {
             Some(p) => Some(p),
             None => match (self.market, Symbol::new(bench)) {
-                (Some(m), Ok(sym)) => match HistoryRequest::daily(sym, from, as_of) {
-                    Ok(req) => m
-                        .history(&req)
-                        .await
-                        .ok()
-                        .filter(|h| h.bars.len() >= 2)
-                        .map(|h| {
-                            let (a, b) = (&h.bars[0], &h.bars[h.bars.len() - 1]);
-                            ((a.date, a.close), (b.date, b.close), h.source.clone())
-                        }),
+                // A week earlier, for the close the period starts after.
+                (Some(m), Ok(sym)) => match HistoryRequest::daily(
+                    sym,
+                    from.checked_sub_days(chrono::Days::new(7)).unwrap_or(from),
+                    as_of,
+                ) {
+                    Ok(req) => m.history(&req).await.ok().and_then(|h| {
+                        let closes: Vec<(NaiveDate, f64)> =
+                            h.bars.iter().map(|b| (b.date, b.close)).collect();
+                        PriceChange::between(&closes, from, as_of).map(|c| (c, h.source.clone()))
+                    }),
                     Err(_) => None,
                 },
                 _ => None,
             },
         };
-        let Some(((d0, p0), (d1, p1), source)) = bench_points else {
+        let Some((change, source)) = bench_change else {
             return failure(
                 call.name,
                 call.args.clone(),
@@ -724,7 +719,13 @@ impl ToolContext<'_> {
                 ),
             );
         };
-        let b = p1 / p0 - 1.0;
+        let PriceChange {
+            start: d0,
+            start_price: p0,
+            end: d1,
+            end_price: p1,
+        } = change;
+        let b = change.total_return();
         let diff = twr - b;
         let facts = vec![
             format!(

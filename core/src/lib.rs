@@ -33,6 +33,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod change;
 mod currency;
 mod dates;
 mod error;
@@ -43,13 +44,16 @@ mod performance;
 mod portfolio;
 mod prices;
 mod range;
+mod report;
 pub mod stats;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 mod symbol;
+mod trade_prices;
 mod transaction;
 mod valuation;
 
+pub use change::PriceChange;
 pub use currency::Currency;
 pub use dates::{MAX_DATE, MIN_DATE, check_date, parse_date};
 pub use error::{Error, Result, RowError};
@@ -64,6 +68,7 @@ pub use portfolio::{
 };
 pub use prices::{PriceFrame, PriceSeries};
 pub use range::Range;
+pub use report::{CASH_KEY, UNCLASSIFIED, ValuationReport};
 pub use stats::{Drawdown, PerformanceStats, Returns, StatsOptions};
 pub use symbol::{MAX_SYMBOL_LEN, Symbol};
 pub use transaction::{Transaction, TransactionKind, TransactionRecord, TransactionType};

@@ -66,6 +66,26 @@ const COVER_SLACK_DAYS: i64 = 4;
 /// closes of seven US tickers, 2015-01-02 to 2018-04-11.
 const SAMPLE_PRICES: &str = include_str!("../../examples/data/prices.csv");
 
+/// Metadata (asset class, sector, country) of the sample's tickers, shipped
+/// with the prices (`examples/data/instruments.csv`).
+const SAMPLE_INSTRUMENTS: &str = include_str!("../../examples/data/instruments.csv");
+
+/// What the server knows about instruments: the SDK's shipped table of
+/// common ETFs overlaid with the sample's tickers. A symbol in neither is
+/// unclassified everywhere (valuation, nudges, recommendations), never
+/// guessed.
+pub fn instruments() -> &'static auravest_core::InstrumentTable {
+    static TABLE: std::sync::LazyLock<auravest_core::InstrumentTable> =
+        std::sync::LazyLock::new(|| {
+            let shipped = auravest_core::InstrumentTable::shipped();
+            shipped
+                .clone()
+                .with_mapping_csv(SAMPLE_INSTRUMENTS.as_bytes())
+                .unwrap_or(shipped)
+        });
+    &TABLE
+}
+
 /// Why the market sources could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SourcesError {

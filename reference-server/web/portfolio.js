@@ -166,7 +166,10 @@ function valuationView(v) {
     h('td', { text: pos.asset_class || '—' }),
     h('td', { class: 'num', text: pos.quantity }),
     h('td', { class: 'num', text: money(pos.avg_cost, cur) }),
-    h('td', { class: 'num' }, money(pos.price, cur), h('br'), h('span', { class: 'muted small', text: pos.price_date })),
+    h('td', { class: 'num' }, money(pos.price, cur), h('br'),
+      (v.prices || {})[pos.symbol]?.stale
+        ? h('span', { class: 'tag-stale', title: 'No market source knows this symbol: valued at your own last trade price', text: `your trade, ${pos.price_date}` })
+        : h('span', { class: 'muted small', text: pos.price_date })),
     h('td', { class: 'num', text: money(pos.value, cur) }),
     h('td', { class: 'num', text: pct(pos.weight, 1) }),
     h('td', { class: `num ${signClass(pos.day_change)}`, text: pos.day_change === null ? '—' : signedMoney(pos.day_change, cur) }),
@@ -187,8 +190,10 @@ function valuationView(v) {
       h('div', {}, h('h3', { text: 'Allocation by asset class' }), allocationBar(classes)),
       h('div', {}, h('h3', { text: 'Prices' }),
         sources.length
-          ? h('ul', { class: 'sources' }, sources.map(([sym, s]) => h('li', {},
-            h('strong', { text: sym }), ` ${s.source}, as of ${s.as_of} (fetched ${age(s.age_seconds)} ago)`)))
+          ? h('ul', { class: 'sources' }, sources.map(([sym, s]) => h('li', { class: s.stale ? 'stale' : '' },
+            h('strong', { text: sym }), s.stale
+              ? ` valued at your last trade price (${s.as_of}): no market source knows this symbol, so this is not a market price`
+              : ` ${s.source}, as of ${s.as_of} (fetched ${age(s.age_seconds)} ago)`)))
           : h('p', { class: 'muted', text: 'No prices needed yet.' }),
         h('p', { class: 'muted small', text: 'Prices may be delayed.' }))));
 }

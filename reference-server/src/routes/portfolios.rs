@@ -300,7 +300,7 @@ pub(crate) async fn prices_for(
         ));
     }
     let frame = PriceFrame::new(dates, columns).map_err(AppError::internal)?;
-    let sources = last
+    let mut sources: BTreeMap<String, PriceSource> = last
         .into_iter()
         .map(|p| {
             (
@@ -310,10 +310,45 @@ pub(crate) async fn prices_for(
                     as_of: p.as_of.to_string(),
                     fetched_at: p.fetched_at.to_rfc3339(),
                     age_seconds: (Utc::now() - p.fetched_at).num_seconds().max(0),
+                    stale: false,
                 },
             )
         })
         .collect();
+    // A symbol no source knows is valued at the user's own last trade
+    // price (the SDK's rule), marked as such and stale, so the rest of the
+    // portfolio keeps working.
+    let frame = match since {
+        Some(portfolio) => {
+            let (frame, own) = portfolio
+                .with_trade_prices(&frame)
+                .map_err(AppError::internal)?;
+            for symbol in own {
+                let traded = portfolio
+                    .transactions()
+                    .iter()
+                    .rev()
+                    .find(|t| t.symbol() == Some(&symbol) && t.date <= as_of)
+                    .map(|t| t.date);
+                let Some(traded) = traded else { continue };
+                sources.insert(
+                    symbol.to_string(),
+                    PriceSource {
+                        source: TRADE_PRICE_SOURCE.to_owned(),
+                        as_of: traded.to_string(),
+                        fetched_at: traded
+                            .and_time(chrono::NaiveTime::MIN)
+                            .and_utc()
+                            .to_rfc3339(),
+                        age_seconds: (as_of - traded).num_seconds().max(0),
+                        stale: true,
+                    },
+                );
+            }
+            frame
+        }
+        None => frame,
+    };
     Ok(Priced {
         frame,
         as_of,
@@ -340,10 +375,14 @@ pub(crate) struct Priced {
     pub(crate) sources: BTreeMap<String, PriceSource>,
 }
 
+/// The `source` of a price no market source had: the user's own last buy
+/// or sell price for the symbol.
+pub const TRADE_PRICE_SOURCE: &str = "your last trade price (no market source knows this symbol)";
+
 /// Where a symbol's price came from.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PriceSource {
-    /// Source name.
+    /// Source name ([`TRADE_PRICE_SOURCE`] for the user's own trade price).
     pub source: String,
     /// The trading day of the last price.
     pub as_of: String,
@@ -351,6 +390,9 @@ pub struct PriceSource {
     pub fetched_at: String,
     /// Seconds since it was fetched.
     pub age_seconds: i64,
+    /// True when the price is not a market price of the as-of date (the
+    /// user's own last trade price).
+    pub stale: bool,
 }
 
 /// A valuation error from the SDK, said plainly.
@@ -1049,126 +1091,54 @@ pub struct ValuationView {
     pub prices: BTreeMap<String, PriceSource>,
 }
 
-fn class_name(c: AssetClass) -> String {
-    serde_json::to_value(c)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{c:?}").to_lowercase())
-}
-
 /// Values the portfolio at the latest prices.
 pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult<ValuationView> {
     let symbols = symbols_of(&loaded.ledger.portfolio);
     let priced = prices_for(state, &symbols, 14, Some(&loaded.ledger.portfolio)).await?;
-    let v = loaded
+    // The SDK computes the page: day change, allocations, net deposits and
+    // the total return; unlisted symbols stay unclassified.
+    let report = loaded
         .ledger
         .portfolio
-        .valuation(&priced.frame, priced.as_of)
-        .map_err(|e| priced_error(&e))?;
-    let prev_day = priced
-        .frame
-        .dates()
-        .iter()
-        .rev()
-        .find(|d| **d < priced.as_of)
-        .copied();
-    let instruments = InstrumentTable::shipped();
-    let mut by_class: BTreeMap<String, f64> = BTreeMap::new();
-    let mut by_holding: BTreeMap<String, f64> = BTreeMap::new();
-    let mut day_total = rust_decimal::Decimal::ZERO;
-    let mut positions = Vec::new();
-    for p in &v.positions {
-        let class = match instruments.classify(&p.symbol) {
-            Classification::Known(i) => Some(class_name(i.asset_class)),
-            Classification::Unclassified => {
-                // Shares the shipped table does not list are equities unless told otherwise.
-                Some("equity".to_owned())
+        .valuation_report(&priced.frame, priced.as_of, crate::prices::instruments())
+        .map_err(|e| match e {
+            auravest_core::Error::InvalidField { .. } => {
+                AppError::field("transactions", e.to_string())
             }
-        };
-        *by_class
-            .entry(class.clone().unwrap_or_default())
-            .or_default() += p.weight;
-        by_holding.insert(p.symbol.to_string(), p.weight);
-        let day_change = prev_day.and_then(|d| {
-            let idx = priced.frame.column_index(p.symbol.as_str())?;
-            let (_, prev) = priced.frame.last_price(idx, d)?;
-            let prev = rust_decimal::Decimal::try_from(prev).ok()?;
-            let change = p.price.checked_sub(prev)?.checked_mul(p.quantity)?;
-            // Convert at the position's own value / price ratio (FX included).
-            let fx = if p.price.is_zero() {
-                rust_decimal::Decimal::ONE
-            } else {
-                p.value.checked_div(p.price.checked_mul(p.quantity)?)?
-            };
-            Some(change.checked_mul(fx)?.round_dp(2))
-        });
-        if let Some(c) = day_change {
-            day_total = day_total.checked_add(c).unwrap_or(day_total);
-        }
-        positions.push(PositionView {
+            e => priced_error(&e),
+        })?;
+    let v = &report.valuation;
+    let positions = v
+        .positions
+        .iter()
+        .zip(&report.day_changes)
+        .zip(&report.asset_classes)
+        .map(|((p, day_change), class)| PositionView {
             symbol: p.symbol.to_string(),
-            asset_class: class,
+            asset_class: class.map(|c| c.as_str().to_owned()),
             quantity: p.quantity.normalize().to_string(),
             avg_cost: p.avg_cost.round_dp(4).normalize().to_string(),
             price: p.price.normalize().to_string(),
             price_date: p.price_date.to_string(),
             value: p.value.round_dp(2).to_string(),
             weight: p.weight,
-            day_change: day_change.map(|d| d.to_string()),
+            day_change: day_change.map(|d| d.round_dp(2).to_string()),
             unrealized_pnl: p.unrealized_pnl.round_dp(2).to_string(),
             realized_pnl: p.realized_pnl.round_dp(2).to_string(),
-        });
-    }
-    let cash_weight = if v.value.is_zero() {
-        0.0
-    } else {
-        v.cash
-            .checked_div(v.value)
-            .and_then(|w| w.try_into().ok())
-            .unwrap_or(0.0)
-    };
-    if !v.cash.is_zero() {
-        by_holding.insert("CASH".to_owned(), cash_weight);
-        *by_class.entry("cash".to_owned()).or_default() += cash_weight;
-    }
-    // Net deposits: money in less money out, from the ledger's cash flows
-    // (flows in other currencies convert at the valuation's own FX rates
-    // only through the cash balance, so they are left out here).
-    let base = loaded.ledger.portfolio.base_currency();
-    let net_in: rust_decimal::Decimal = loaded
-        .ledger
-        .portfolio
-        .holdings()
-        .flows()
-        .iter()
-        .filter(|f| f.amount.currency() == base)
-        .try_fold(rust_decimal::Decimal::ZERO, |sum, f| {
-            sum.checked_add(f.amount.amount())
         })
-        .ok_or_else(|| AppError::field("transactions", "the deposits are too large to add up"))?;
-    let total_return = v
-        .value
-        .checked_sub(net_in)
-        .ok_or_else(|| AppError::field("transactions", "the portfolio's value is out of range"))?;
-    let total_return_pct = if net_in > rust_decimal::Decimal::ZERO {
-        total_return
-            .checked_div(net_in)
-            .and_then(|r| r.try_into().ok())
-    } else {
-        None
-    };
+        .collect();
     Ok(ValuationView {
         portfolio_id: loaded.record.id,
         as_of: v.as_of.to_string(),
         currency: v.base_currency.to_string(),
         value: v.value.round_dp(2).to_string(),
         cash: v.cash.round_dp(2).to_string(),
-        day_change: day_total.round_dp(2).to_string(),
-        total_return: total_return.round_dp(2).to_string(),
-        total_return_pct,
+        day_change: report.day_change.round_dp(2).to_string(),
+        total_return: report.total_return.round_dp(2).to_string(),
+        total_return_pct: report.total_return_pct,
         positions,
-        allocation_by_holding: by_holding,
-        allocation_by_asset_class: by_class,
+        allocation_by_holding: report.allocation_by_holding,
+        allocation_by_asset_class: report.allocation_by_asset_class,
         prices: priced
             .sources
             .into_iter()
@@ -1283,14 +1253,13 @@ pub async fn performance(
         .ok()
         .filter(|x| x.is_finite());
     let from = series.points.first().map_or(start, |p| p.date);
-    let benchmark = priced.frame.column_index(BENCHMARK).and_then(|idx| {
-        let (_, a) = priced.frame.last_price(idx, from)?;
-        let (_, b) = priced.frame.last_price(idx, end)?;
-        (a > 0.0).then(|| BenchmarkView {
+    let benchmark = priced
+        .frame
+        .price_change(BENCHMARK, from, end)
+        .map(|c| BenchmarkView {
             symbol: BENCHMARK.to_owned(),
-            total_return: b / a - 1.0,
-        })
-    });
+            total_return: c.total_return(),
+        });
     Ok(Json(PerformanceView {
         range: range.to_string(),
         from: from.to_string(),
@@ -1485,10 +1454,9 @@ pub(crate) async fn analysis_of(
     let priced = prices_for(state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
     let profile = risk_profile_of(state, user).await?;
     let goals = goals::sdk_goals(&state.store.goals(user).await?)?;
-    let instruments = InstrumentTable::shipped();
     let benchmark = priced.frame.column_index(BENCHMARK).map(|_| BENCHMARK);
     let input = auravest_bias::AnalysisInput {
-        instruments: Some(&instruments),
+        instruments: Some(crate::prices::instruments()),
         risk_profile: profile.as_ref(),
         goals: &goals,
         benchmark,
@@ -1510,7 +1478,7 @@ pub(crate) async fn insights_of(
 ) -> AppResult<InsightsView> {
     let (analysis, priced) = analysis_of(state, user.id, loaded).await?;
     let profile = risk_profile_of(state, user.id).await?;
-    let instruments = InstrumentTable::shipped();
+    let instruments = crate::prices::instruments();
     let open: Vec<String> = loaded
         .ledger
         .portfolio
@@ -1524,7 +1492,7 @@ pub(crate) async fn insights_of(
             Some("take the risk questionnaire to get a recommended allocation".to_owned()),
             None,
         ),
-        Some(profile) => match recommendation(profile, &priced.frame, &open, &instruments) {
+        Some(profile) => match recommendation(profile, &priced.frame, &open, instruments) {
             Err(reason) => (None, Some(format!("no recommendation: {reason}")), None),
             Ok(rec) => {
                 let rebalance = rebalance(&rec, &priced.frame, &analysis.valuation);

@@ -407,6 +407,80 @@ async fn valuation_performance_and_insights_of_the_sample_portfolio() {
 }
 
 #[tokio::test]
+async fn a_holding_no_source_knows_is_valued_at_the_users_last_trade_and_marked_stale() {
+    let app = app().await;
+    let u = app.user("unknown-symbol@example.com").await;
+    let id = portfolio(&app, &u, "With a private share").await;
+    let path = format!("/api/v1/portfolios/{id}/transactions");
+    for row in [
+        json!({"date": "2017-01-03", "type": "deposit", "price": "10000", "currency": "USD"}),
+        json!({"date": "2017-01-04", "type": "buy", "symbol": "AAPL", "quantity": "10", "price": "116.5", "currency": "USD"}),
+        json!({"date": "2017-01-05", "type": "buy", "symbol": "ZZPRIV", "quantity": "20", "price": "25", "currency": "USD"}),
+        json!({"date": "2017-06-01", "type": "buy", "symbol": "ZZPRIV", "quantity": "10", "price": "30", "currency": "USD"}),
+    ] {
+        let (s, b) = app.json("POST", &path, Some(&u.access), row).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let (s, v) = app
+        .json(
+            "GET",
+            &format!("/api/v1/portfolios/{id}/valuation"),
+            Some(&u.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let own = &v["prices"]["ZZPRIV"];
+    assert_eq!(own["stale"], true, "{v}");
+    assert!(
+        own["source"]
+            .as_str()
+            .unwrap()
+            .contains("your last trade price"),
+        "{own}"
+    );
+    assert_eq!(own["as_of"], "2017-06-01");
+    assert_eq!(v["prices"]["AAPL"]["stale"], false, "{v}");
+    let priv_pos = v["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["symbol"] == "ZZPRIV")
+        .unwrap_or_else(|| panic!("no ZZPRIV position: {v}"));
+    let value: f64 = priv_pos["value"].as_str().unwrap().parse().unwrap();
+    assert!((value - 900.0).abs() < 1e-9, "30 shares at 30: {priv_pos}");
+    // Not in the instrument table: unclassified (the nudges' rule), never
+    // counted as equity.
+    assert_eq!(priv_pos["asset_class"], Value::Null, "{priv_pos}");
+    let by_class = &v["allocation_by_asset_class"];
+    let unclassified = by_class["unclassified"].as_f64().unwrap();
+    let weight = priv_pos["weight"].as_f64().unwrap();
+    assert!((unclassified - weight).abs() < 1e-12, "{by_class}");
+    // Everything else keeps working around it.
+    for page in ["performance?range=max", "insights"] {
+        let (s, b) = app
+            .json(
+                "GET",
+                &format!("/api/v1/portfolios/{id}/{page}"),
+                Some(&u.access),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}: {b}");
+    }
+    let (s, g) = app
+        .json(
+            "POST",
+            "/api/v1/goals",
+            Some(&u.access),
+            json!({"name": "House", "target": "50000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    assert!(g["progress"]["progress"].as_f64().is_some(), "{g}");
+}
+
+#[tokio::test]
 async fn risk_profile_history_and_bad_answers() {
     let app = app().await;
     let u = app.user("risk@example.com").await;

@@ -1,0 +1,175 @@
+//! Pricing what no market source knows: a holding whose symbol has no price
+//! at all (a private share, a delisted ticker, a typo the user meant) is
+//! valued at the user's own last trade price, so valuation, performance,
+//! insights and goals keep working. The caller is told which symbols were
+//! priced this way, to show them as the user's own figure, not the
+//! market's, and as stale.
+
+use rust_decimal::prelude::ToPrimitive as _;
+
+use crate::{NaiveDate, Portfolio, PriceFrame, Result, Symbol, TransactionKind};
+
+impl Portfolio {
+    /// `frame` with a column for every symbol the log trades that `frame`
+    /// has no price for on any date. Each such column holds, on every date,
+    /// the last buy or sell price on or before it (divided by any later
+    /// split's ratio), and nothing before the first trade. When `frame` has
+    /// no dates at all the trade dates are used. Also returns the symbols
+    /// priced this way, in order.
+    ///
+    /// ```
+    /// use auravest_core::{io, Currency, Portfolio, PriceFrame};
+    /// let log = "date,type,symbol,quantity,price,fee,currency\n\
+    ///            2024-01-02,buy,AAPL,10,100,0,USD\n\
+    ///            2024-01-02,buy,ACME,5,40,0,USD\n";
+    /// let mut p = Portfolio::new(Currency::USD, "2024-12-31".parse().unwrap());
+    /// p.import(io::read_transactions_csv(log.as_bytes())?, false)?;
+    /// let market = PriceFrame::from_csv("date,AAPL\n2024-01-02,100\n2024-01-03,110\n".as_bytes())?;
+    /// // ACME is unknown to every source: valuation alone would fail.
+    /// assert!(p.valuation(&market, "2024-01-03".parse().unwrap()).is_err());
+    /// let (prices, own) = p.with_trade_prices(&market)?;
+    /// assert_eq!(own[0].as_str(), "ACME");
+    /// let v = p.valuation(&prices, "2024-01-03".parse().unwrap())?;
+    /// assert_eq!(v.value.to_string(), "1300"); // 10 x 110 + 5 x 40
+    /// # Ok::<(), auravest_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Only if the completed frame cannot be built (it always can from a
+    /// valid log and frame).
+    pub fn with_trade_prices(&self, frame: &PriceFrame) -> Result<(PriceFrame, Vec<Symbol>)> {
+        let priced = |s: &Symbol| {
+            frame
+                .column(s.as_str())
+                .is_some_and(|c| c.iter().any(Option::is_some))
+        };
+        let mut own: Vec<Symbol> = Vec::new();
+        for t in self.transactions() {
+            if let TransactionKind::Buy { symbol, .. } | TransactionKind::Sell { symbol, .. } =
+                &t.kind
+                && !priced(symbol)
+                && !own.contains(symbol)
+            {
+                own.push(symbol.clone());
+            }
+        }
+        if own.is_empty() {
+            return Ok((frame.clone(), own));
+        }
+        let dates: Vec<NaiveDate> = if frame.is_empty() {
+            let mut d: Vec<NaiveDate> = self
+                .transactions()
+                .iter()
+                .filter(|t| t.symbol().is_some_and(|s| own.contains(s)))
+                .map(|t| t.date)
+                .collect();
+            d.dedup();
+            d
+        } else {
+            frame.dates().to_vec()
+        };
+        let mut columns: Vec<(Symbol, Vec<Option<f64>>)> = frame
+            .columns()
+            .iter()
+            .filter(|c| !own.contains(*c))
+            .filter_map(|c| {
+                let values = frame.column(c.as_str())?;
+                let values = if frame.is_empty() {
+                    vec![None; dates.len()]
+                } else {
+                    values.to_vec()
+                };
+                Some((c.clone(), values))
+            })
+            .collect();
+        for symbol in &own {
+            columns.push((symbol.clone(), self.trade_price_steps(symbol, &dates)));
+        }
+        Ok((PriceFrame::new(dates, columns)?, own))
+    }
+
+    /// The last trade price of `symbol` on or before each of `dates`.
+    fn trade_price_steps(&self, symbol: &Symbol, dates: &[NaiveDate]) -> Vec<Option<f64>> {
+        let mut out = Vec::with_capacity(dates.len());
+        let mut log = self
+            .transactions()
+            .iter()
+            .filter(|t| t.symbol() == Some(symbol))
+            .peekable();
+        let mut last: Option<f64> = None;
+        for date in dates {
+            while let Some(t) = log.next_if(|t| t.date <= *date) {
+                match &t.kind {
+                    TransactionKind::Buy { price, .. } | TransactionKind::Sell { price, .. } => {
+                        last = price.get().to_f64();
+                    }
+                    TransactionKind::Split { ratio, .. } => {
+                        let r = ratio.get().to_f64().filter(|r| *r > 0.0);
+                        last = last.zip(r).map(|(p, r)| p / r);
+                    }
+                    _ => {}
+                }
+            }
+            out.push(last.filter(|p| p.is_finite() && *p > 0.0));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Currency, Portfolio, PriceFrame, io};
+
+    fn portfolio(log: &str) -> Portfolio {
+        let mut p = Portfolio::new(Currency::USD, "2030-01-01".parse().unwrap());
+        let csv = format!("date,type,symbol,quantity,price,fee,currency\n{log}");
+        p.import(io::read_transactions_csv(csv.as_bytes()).unwrap(), false)
+            .unwrap();
+        p
+    }
+
+    #[test]
+    fn unknown_symbols_step_with_trades_and_splits_known_ones_are_untouched() {
+        let p = portfolio(
+            "2024-01-02,deposit,,,10000,0,USD\n\
+             2024-01-02,buy,AAPL,10,100,0,USD\n\
+             2024-01-03,buy,PRIV,10,50,0,USD\n\
+             2024-01-05,buy,PRIV,10,60,0,USD\n\
+             2024-01-08,split,PRIV,2,,0,USD\n",
+        );
+        let market = PriceFrame::from_csv(
+            "date,AAPL\n2024-01-02,100\n2024-01-04,101\n2024-01-05,102\n2024-01-09,103\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let (f, own) = p.with_trade_prices(&market).unwrap();
+        assert_eq!(own.len(), 1);
+        assert_eq!(f.column("AAPL"), market.column("AAPL"));
+        assert_eq!(
+            f.column("PRIV").unwrap(),
+            &[None, Some(50.0), Some(60.0), Some(30.0)]
+        );
+        // Valued: 10 AAPL at 103, 40 PRIV (after 2:1) at 30, cash 10000-1000-500-600.
+        let v = p.valuation(&f, "2024-01-09".parse().unwrap()).unwrap();
+        assert_eq!(v.value.to_string(), "10130");
+        // Nothing to add: the same frame back.
+        let (same, none) = portfolio("2024-01-02,buy,AAPL,1,100,0,USD\n")
+            .with_trade_prices(&market)
+            .unwrap();
+        assert!(none.is_empty());
+        assert_eq!(same, market);
+    }
+
+    #[test]
+    fn with_no_market_data_at_all_the_trade_dates_carry_the_prices() {
+        let p = portfolio(
+            "2024-01-02,buy,PRIV,10,50,0,USD\n\
+             2024-01-05,sell,PRIV,5,55,0,USD\n",
+        );
+        let empty = PriceFrame::new(Vec::new(), Vec::new()).unwrap();
+        let (f, own) = p.with_trade_prices(&empty).unwrap();
+        assert_eq!(own[0].as_str(), "PRIV");
+        assert_eq!(f.dates().len(), 2);
+        assert_eq!(f.column("PRIV").unwrap(), &[Some(50.0), Some(55.0)]);
+    }
+}
