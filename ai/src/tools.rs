@@ -689,12 +689,7 @@ impl ToolContext<'_> {
         let bench_change = match from_frame {
             Some(p) => Some(p),
             None => match (self.market, Symbol::new(bench)) {
-                // A week earlier, for the close the period starts after.
-                (Some(m), Ok(sym)) => match HistoryRequest::daily(
-                    sym,
-                    from.checked_sub_days(chrono::Days::new(7)).unwrap_or(from),
-                    as_of,
-                ) {
+                (Some(m), Ok(sym)) => match HistoryRequest::daily(sym, from, as_of) {
                     Ok(req) => m.history(&req).await.ok().and_then(|h| {
                         let closes: Vec<(NaiveDate, f64)> =
                             h.bars.iter().map(|b| (b.date, b.close)).collect();

@@ -8,20 +8,23 @@ use crate::PriceFrame;
 
 /// How a price moved between two closes.
 ///
-/// The start is the last close on or before the period's first day (the
-/// return is measured from the close the period begins after); when the
-/// history starts later, its first close within the period. The end is the
-/// last close on or before the period's last day. Closes that are missing,
-/// non-finite or not positive are skipped. The dates actually used are part
-/// of the answer, so a caller can say "from 224.14 on 2017-04-11".
+/// The start is the first close on or after the period's first day and the
+/// end the last close on or before its last day: the same days a portfolio's
+/// value series and time-weighted return cover over that period, so the two
+/// compare like for like. Closes that are missing, non-finite or not
+/// positive are skipped. The dates actually used are part of the answer, so
+/// a caller can say "from 224.14 on 2017-04-11".
 ///
 /// ```
 /// use auravest_core::{NaiveDate, PriceChange};
 /// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
 /// let closes = [(d("2024-01-02"), 100.0), (d("2024-01-05"), 104.0), (d("2024-01-08"), 110.0)];
-/// let c = PriceChange::between(&closes, d("2024-01-03"), d("2024-01-07")).unwrap();
+/// let c = PriceChange::between(&closes, d("2024-01-02"), d("2024-01-07")).unwrap();
 /// assert_eq!((c.start, c.end), (d("2024-01-02"), d("2024-01-05")));
 /// assert!((c.total_return() - 0.04).abs() < 1e-12);
+/// // A period starting on a day without a close starts at the next close.
+/// let c = PriceChange::between(&closes, d("2024-01-03"), d("2024-01-08")).unwrap();
+/// assert_eq!((c.start, c.end), (d("2024-01-05"), d("2024-01-08")));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PriceChange {
@@ -62,9 +65,10 @@ impl PriceChange {
             if date > to {
                 break;
             }
-            if date <= from || start.is_none() {
-                start = Some((date, price));
+            if date < from {
+                continue;
             }
+            start.get_or_insert((date, price));
             end = Some((date, price));
         }
         let ((start, start_price), (end, end_price)) = (start?, end?);
@@ -102,7 +106,7 @@ mod tests {
     }
 
     #[test]
-    fn starts_from_the_close_before_the_period_and_ends_on_its_last_close() {
+    fn starts_on_the_periods_first_close_and_ends_on_its_last() {
         let closes = [
             (d("2024-01-01"), 90.0),
             (d("2024-01-02"), 100.0),
@@ -111,10 +115,13 @@ mod tests {
             (d("2024-01-05"), 120.0),
             (d("2024-01-09"), 130.0),
         ];
-        let c = PriceChange::between(&closes, d("2024-01-03"), d("2024-01-08")).unwrap();
+        // The 3rd is not a usable close, nor the 4th: the period starts on the 5th.
+        let c = PriceChange::between(&closes, d("2024-01-02"), d("2024-01-09")).unwrap();
         assert_eq!((c.start, c.start_price), (d("2024-01-02"), 100.0));
-        assert_eq!((c.end, c.end_price), (d("2024-01-05"), 120.0));
-        assert!((c.total_return() - 0.2).abs() < 1e-12);
+        assert_eq!((c.end, c.end_price), (d("2024-01-09"), 130.0));
+        assert!((c.total_return() - 0.3).abs() < 1e-12);
+        let c = PriceChange::between(&closes, d("2024-01-03"), d("2024-01-09")).unwrap();
+        assert_eq!((c.start, c.start_price), (d("2024-01-05"), 120.0));
         // The history begins inside the period: its first close is the start.
         let c = PriceChange::between(&closes[4..], d("2023-01-01"), d("2024-12-31")).unwrap();
         assert_eq!((c.start, c.end), (d("2024-01-05"), d("2024-01-09")));
@@ -124,6 +131,7 @@ mod tests {
     fn too_little_history_or_a_reversed_period_is_none() {
         let closes = [(d("2024-01-02"), 100.0), (d("2024-01-05"), 120.0)];
         assert!(PriceChange::between(&closes, d("2024-01-03"), d("2024-01-04")).is_none());
+        assert!(PriceChange::between(&closes, d("2024-01-03"), d("2024-01-06")).is_none());
         assert!(PriceChange::between(&closes, d("2024-01-06"), d("2024-01-01")).is_none());
         assert!(PriceChange::between(&[], d("2024-01-01"), d("2024-01-09")).is_none());
     }
@@ -135,9 +143,14 @@ mod tests {
         )
         .unwrap();
         let c = frame
-            .price_change("spy", d("2024-01-03"), d("2024-01-05"))
+            .price_change("spy", d("2024-01-02"), d("2024-01-05"))
             .unwrap();
         assert_eq!((c.start, c.end), (d("2024-01-02"), d("2024-01-05")));
+        assert!(
+            frame
+                .price_change("SPY", d("2024-01-03"), d("2024-01-05"))
+                .is_none()
+        );
         assert!(
             frame
                 .price_change("NONE", d("2024-01-01"), d("2024-01-05"))
