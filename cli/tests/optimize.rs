@@ -356,7 +356,7 @@ fn allocate_bad_input() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let good = temp(r#"{"AAPL": 1.0}"#, ".json");
-    for cash in ["-5", "nan"] {
+    for cash in ["-5", "-500", "nan"] {
         let out = run(&[
             "allocate",
             "--prices",
@@ -367,6 +367,13 @@ fn allocate_bad_input() {
             cash,
         ]);
         assert_ne!(out.status.code(), Some(0), "{cash}");
+        // The amount's own error, naming the flag: not a parse of "-500" as a flag.
+        let err = stderr(&out);
+        assert!(
+            err.contains("--cash: must be a finite amount >= 0")
+                && !err.contains("unexpected argument"),
+            "{cash}: {err}"
+        );
     }
     let bad_json = temp("{not json", ".json");
     let out = run(&[

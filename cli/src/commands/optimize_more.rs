@@ -58,7 +58,9 @@ pub(crate) struct AllocateArgs {
     #[arg(long, value_name = "FILE.json")]
     weights: PathBuf,
     /// Cash to invest (added to the value of current holdings).
-    #[arg(long, value_name = "AMOUNT")]
+    // A negative amount reaches the typed check below instead of being
+    // read as a flag.
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     cash: f64,
     /// Allocation method.
     #[arg(long, value_enum, default_value_t)]
