@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use crate::error::{Error, Result};
 use crate::source::{
-    BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, midnight_utc,
+    BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, last_close_quote,
 };
 use crate::types::{History, HistoryRequest, Interval, Quote, RawBar};
 
@@ -342,23 +342,8 @@ impl QuoteSource for FileSource {
 
     fn quote<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, Result<Quote>> {
         Box::pin(async move {
-            let rows = self.rows(symbol)?;
-            let report = crate::validate_rows(rows);
-            let last = report.bars.last().ok_or_else(|| Error::NoData {
-                source_name: NAME.to_owned(),
-                symbol: symbol.to_string(),
-            })?;
-            Ok(Quote {
-                symbol: symbol.clone(),
-                price: last.close,
-                currency: None,
-                market_time: midnight_utc(last.date),
-                fetched_at: Utc::now(),
-                source: NAME.to_owned(),
-                delayed: true,
-                stale: false,
-                attempts: Vec::new(),
-            })
+            let shown = symbol.to_string();
+            last_close_quote(NAME, symbol, &shown, self.rows(symbol)?)
         })
     }
 

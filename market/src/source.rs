@@ -373,6 +373,33 @@ pub(crate) fn midnight_utc(date: NaiveDate) -> chrono::DateTime<Utc> {
     date_time(date)
 }
 
+/// The quote of a source that has daily closes only: the last row that
+/// passes validation, at 00:00 UTC of its date. `shown` is the symbol as the
+/// source spells it, for the error when no row is usable.
+pub(crate) fn last_close_quote(
+    source: &str,
+    symbol: &Symbol,
+    shown: &str,
+    rows: Vec<RawBar>,
+) -> Result<Quote> {
+    let report = crate::validate_rows(rows);
+    let last = report.bars.last().ok_or_else(|| Error::NoData {
+        source_name: source.to_owned(),
+        symbol: shown.to_owned(),
+    })?;
+    Ok(Quote {
+        symbol: symbol.clone(),
+        price: last.close,
+        currency: None,
+        market_time: midnight_utc(last.date),
+        fetched_at: Utc::now(),
+        source: source.to_owned(),
+        delayed: true,
+        stale: false,
+        attempts: Vec::new(),
+    })
+}
+
 /// `price` when it is a finite, positive number; otherwise the source's
 /// answer is invalid. Every quote passes this, in the source that reads it
 /// and again in the chain (for sources outside this crate).

@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use super::{Http, HttpConfig, Response, snippet};
 use crate::error::{Error, Result};
 use crate::source::{
-    BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, midnight_utc,
+    BoxFuture, Capabilities, QuoteSource, RateLimits, SourceInfo, SymbolKinds, last_close_quote,
 };
 use crate::types::{History, HistoryRequest, Interval, Quote, RawBar};
 
@@ -113,24 +113,7 @@ fn csv_rows(resp: &Response, sym: &str) -> Result<Vec<RawBar>> {
 /// close on its date (at 00:00 UTC). `symbol` is the symbol as asked, `sym`
 /// the same in Stooq's format.
 pub(super) fn csv_quote(resp: &Response, symbol: &Symbol, sym: &str) -> Result<Quote> {
-    let rows = csv_rows(resp, sym)?;
-    let fetched_at = Utc::now();
-    let report = crate::validate_rows(rows);
-    let last = report.bars.last().ok_or_else(|| Error::NoData {
-        source_name: NAME.to_owned(),
-        symbol: sym.to_owned(),
-    })?;
-    Ok(Quote {
-        symbol: symbol.clone(),
-        price: last.close,
-        currency: None,
-        market_time: midnight_utc(last.date),
-        fetched_at,
-        source: NAME.to_owned(),
-        delayed: true,
-        stale: false,
-        attempts: Vec::new(),
-    })
+    last_close_quote(NAME, symbol, sym, csv_rows(resp, sym)?)
 }
 
 /// The validated history in a CSV answer. `sym` is the request's symbol in

@@ -249,27 +249,42 @@ fn words(err: &YahooError) -> String {
         .unwrap_or_default()
 }
 
+/// The refusals every Yahoo JSON answer shares: what
+/// [`Response::common_errors`] catches; a 4xx, with Yahoo's own error
+/// (`error` read from the body, secrets masked) or the body's start; an
+/// HTML page where `what` JSON was expected.
+fn refused(
+    resp: &Response,
+    symbol: &str,
+    what: &str,
+    error: impl FnOnce() -> Option<YahooError>,
+) -> Result<()> {
+    resp.common_errors(NAME)?;
+    if resp.is_client_error() {
+        let said = error().map_or_else(|| resp.said(), |e| resp.mask(&words(&e)));
+        return Err(Error::client(NAME, symbol, resp.status, said));
+    }
+    if resp.is_html() {
+        return Err(Error::unavailable_with(
+            NAME,
+            format!("HTML page instead of {what} JSON"),
+            resp.excerpt.clone(),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads a chart response into its first result, mapping Yahoo's failure
 /// modes: 429 with a plain-text body; 401/403; 5xx; a 4xx about the request
 /// (404 "No data found, symbol may be delisted" is not found, 400 "Bad
 /// Request" and the like are refused: neither counts against Yahoo); HTML
 /// pages; unreadable JSON.
 fn chart_result(resp: &Response, symbol: &str) -> Result<ChartResult> {
-    resp.common_errors(NAME)?;
-    if resp.is_client_error() {
-        let said = serde_json::from_slice::<ChartEnvelope>(&resp.body)
+    refused(resp, symbol, "chart", || {
+        serde_json::from_slice::<ChartEnvelope>(&resp.body)
             .ok()
             .and_then(|env| env.chart.error)
-            .map_or_else(|| resp.said(), |e| resp.mask(&words(&e)));
-        return Err(Error::client(NAME, symbol, resp.status, said));
-    }
-    if resp.is_html() {
-        return Err(Error::unavailable_with(
-            NAME,
-            "HTML page instead of chart JSON",
-            resp.excerpt.clone(),
-        ));
-    }
+    })?;
     let env: ChartEnvelope = serde_json::from_slice(&resp.body).map_err(|e| {
         Error::invalid_with(
             NAME,
@@ -429,27 +444,16 @@ pub(super) fn summary_fundamentals(
     symbol: &Symbol,
     sym: &str,
 ) -> Result<Fundamentals> {
-    resp.common_errors(NAME)?;
-    let parsed = serde_json::from_slice::<SummaryEnvelope>(&resp.body);
-    if resp.is_client_error() {
-        let said = parsed
+    refused(resp, sym, "quoteSummary", || {
+        serde_json::from_slice::<SummaryEnvelope>(&resp.body)
             .ok()
             .and_then(|env| {
                 env.quote_summary
                     .and_then(|b| b.error)
                     .or_else(|| env.finance.and_then(|f| f.error))
             })
-            .map_or_else(|| resp.said(), |e| resp.mask(&words(&e)));
-        return Err(Error::client(NAME, sym, resp.status, said));
-    }
-    if resp.is_html() {
-        return Err(Error::unavailable_with(
-            NAME,
-            "HTML page instead of quoteSummary JSON",
-            resp.excerpt.clone(),
-        ));
-    }
-    let env = parsed.map_err(|e| {
+    })?;
+    let env = serde_json::from_slice::<SummaryEnvelope>(&resp.body).map_err(|e| {
         Error::invalid_with(
             NAME,
             format!("unreadable quoteSummary JSON (HTTP {})", resp.status),
