@@ -5,6 +5,8 @@
 //! priced this way, to show them as the user's own figure, not the
 //! market's, and as stale.
 
+use std::collections::BTreeSet;
+
 use rust_decimal::prelude::ToPrimitive as _;
 
 use crate::{NaiveDate, Portfolio, PriceFrame, Result, Symbol, TransactionKind};
@@ -27,7 +29,7 @@ impl Portfolio {
     /// let market = PriceFrame::from_csv("date,AAPL\n2024-01-02,100\n2024-01-03,110\n".as_bytes())?;
     /// // ACME is unknown to every source: valuation alone would fail.
     /// assert!(p.valuation(&market, "2024-01-03".parse().unwrap()).is_err());
-    /// let (prices, own) = p.with_trade_prices(&market)?;
+    /// let (prices, own) = p.with_trade_prices(market)?;
     /// assert_eq!(own[0].as_str(), "ACME");
     /// let v = p.valuation(&prices, "2024-01-03".parse().unwrap())?;
     /// assert_eq!(v.value.to_string(), "1300"); // 10 x 110 + 5 x 40
@@ -37,24 +39,23 @@ impl Portfolio {
     /// # Errors
     /// Only if the completed frame cannot be built (it always can from a
     /// valid log and frame).
-    pub fn with_trade_prices(&self, frame: &PriceFrame) -> Result<(PriceFrame, Vec<Symbol>)> {
-        let priced = |s: &Symbol| {
-            frame
-                .column(s.as_str())
-                .is_some_and(|c| c.iter().any(Option::is_some))
-        };
+    pub fn with_trade_prices(&self, frame: PriceFrame) -> Result<(PriceFrame, Vec<Symbol>)> {
+        // Each traded symbol is looked up in the frame once.
+        let mut seen: BTreeSet<&Symbol> = BTreeSet::new();
         let mut own: Vec<Symbol> = Vec::new();
         for t in self.transactions() {
             if let TransactionKind::Buy { symbol, .. } | TransactionKind::Sell { symbol, .. } =
                 &t.kind
-                && !priced(symbol)
-                && !own.contains(symbol)
+                && seen.insert(symbol)
+                && !frame
+                    .column(symbol.as_str())
+                    .is_some_and(|c| c.iter().any(Option::is_some))
             {
                 own.push(symbol.clone());
             }
         }
         if own.is_empty() {
-            return Ok((frame.clone(), own));
+            return Ok((frame, own));
         }
         let dates: Vec<NaiveDate> = if frame.is_empty() {
             let mut d: Vec<NaiveDate> = self
@@ -142,7 +143,7 @@ mod tests {
                 .as_bytes(),
         )
         .unwrap();
-        let (f, own) = p.with_trade_prices(&market).unwrap();
+        let (f, own) = p.with_trade_prices(market.clone()).unwrap();
         assert_eq!(own.len(), 1);
         assert_eq!(f.column("AAPL"), market.column("AAPL"));
         assert_eq!(
@@ -154,7 +155,7 @@ mod tests {
         assert_eq!(v.value.to_string(), "10130");
         // Nothing to add: the same frame back.
         let (same, none) = portfolio("2024-01-02,buy,AAPL,1,100,0,USD\n")
-            .with_trade_prices(&market)
+            .with_trade_prices(market.clone())
             .unwrap();
         assert!(none.is_empty());
         assert_eq!(same, market);
@@ -167,7 +168,7 @@ mod tests {
              2024-01-05,sell,PRIV,5,55,0,USD\n",
         );
         let empty = PriceFrame::new(Vec::new(), Vec::new()).unwrap();
-        let (f, own) = p.with_trade_prices(&empty).unwrap();
+        let (f, own) = p.with_trade_prices(empty).unwrap();
         assert_eq!(own[0].as_str(), "PRIV");
         assert_eq!(f.dates().len(), 2);
         assert_eq!(f.column("PRIV").unwrap(), &[Some(50.0), Some(55.0)]);

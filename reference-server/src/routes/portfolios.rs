@@ -321,7 +321,7 @@ pub(crate) async fn prices_for(
     let frame = match since {
         Some(portfolio) => {
             let (frame, own) = portfolio
-                .with_trade_prices(&frame)
+                .with_trade_prices(frame)
                 .map_err(AppError::internal)?;
             for symbol in own {
                 let traded = portfolio
@@ -1214,9 +1214,10 @@ pub async fn performance(
     // Checked before touching the store; core's one vocabulary of windows.
     let range = match params.range.as_deref() {
         None => auravest_core::Range::Y1,
-        Some(text) => text
-            .parse::<auravest_core::Range>()
-            .map_err(|e| AppError::field("range", e.to_string().trim_start_matches("range: ")))?,
+        Some(text) => text.parse::<auravest_core::Range>().map_err(|e| match e {
+            auravest_core::Error::InvalidField { reason, .. } => AppError::field("range", reason),
+            e => AppError::field("range", e.to_string()),
+        })?,
     };
     let loaded = load(&state, user.id, id).await?;
     let Some(first) = loaded
