@@ -115,6 +115,16 @@ cargo clippy --locked -p auravest-market --no-default-features --all-targets -- 
 cargo clippy --locked -p auravest-market --no-default-features --features fuzzing --all-targets -- -D warnings
 cargo clippy --locked -p auravest-ai --no-default-features --all-targets -- -D warnings
 
+# The crates an embedder takes from crates.io: every one packages (what
+# `cargo publish` would upload, checked without a second build of every
+# dependency), and its documentation builds with warnings denied (broken
+# intra-doc links, missing docs).
+published=(-p auravest -p auravest-core -p auravest-risk -p auravest-optimize -p auravest-bias
+  -p auravest-market -p auravest-social -p auravest-ai)
+step "crates.io: package the published crates; their docs with warnings denied"
+cargo package --locked --no-verify --allow-dirty "${published[@]}"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps "${published[@]}"
+
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
@@ -130,6 +140,13 @@ cargo nextest run --workspace --locked --profile ci 2>&1 | tee "$logs/nextest"
 
 step "doctests"
 cargo test --workspace --doc --locked 2>&1 | tee "$logs/doc"
+
+step "the SDK crates' examples run"
+for example in auravest-core:value_portfolio auravest-risk:score auravest-optimize:recommend \
+    auravest-bias:nudges; do
+  cargo run --locked -q -p "${example%%:*}" --example "${example##*:}" >/dev/null
+  echo "ok: ${example}"
+done
 
 step "benches once, in test mode (linted as they build)"
 cargo test --workspace --benches --locked 2>&1 | tee "$logs/bench"

@@ -68,12 +68,15 @@ impl Default for AssistantConfig {
 
 /// A tool call as it appears in an answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ToolTrace {
     /// The tool.
     pub name: ToolName,
-    /// Its arguments.
+    /// Its arguments: free-form JSON, each tool's own (a symbol, a range, a
+    /// metric's name).
     pub args: Value,
-    /// Its result, with `source`, `as_of` and `stale`.
+    /// Its result: free-form JSON, each tool's own, with `source`, `as_of`
+    /// and `stale`.
     pub result: Value,
 }
 
@@ -83,6 +86,7 @@ pub struct ToolTrace {
 /// "snippet"}], "tools": [{"name", "args", "result"}], "refused", "model",
 /// "draft", "disclaimer", "guardrails"}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Answer {
     /// A unique id (UUID v4), for feedback and the audit trail.
     pub id: String,
@@ -134,6 +138,7 @@ pub struct Insight {
 
 /// A short written summary of the user's portfolio.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortfolioSummary {
     /// The text, with `[n]` markers into `sources` and the disclaimer.
     pub text: String,
@@ -149,6 +154,7 @@ pub struct PortfolioSummary {
 
 /// One part of an insight.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InsightSection {
     /// `allocation`, `concentration`, `performance`, `risk_profile` or `nudges`.
     pub kind: String,

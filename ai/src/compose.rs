@@ -12,6 +12,7 @@ use crate::tools::ToolOutput;
 
 /// One source of an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Citation {
     /// The article id, or `tool:<name>` for a tool result.
     pub id: String,

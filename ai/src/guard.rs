@@ -59,6 +59,7 @@ pub const OFF_TOPIC_ANCHORS: &[&str] = &[
 
 /// A guardrail's decision, recorded in the answer's audit record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "guard", content = "detail")]
 pub enum Verdict {
     /// Nothing relevant and no tool: refused.

@@ -21,6 +21,44 @@
 //!   270M on candle, or an OpenAI-compatible server), completion-style
 //!   prompts, and the checks a draft must pass before it is shown.
 //! - [`eval`]: the offline evaluation.
+//! - [`setup`]: putting an assistant together from a knowledge base and the
+//!   best embedder installed; [`setup::env`] is the only place the crate
+//!   reads the process environment (where the local models are, how to
+//!   reach an OpenAI-compatible server).
+//!
+//! ## Quickstart
+//!
+//! The built-in knowledge base, the hashing embedder (no model needed) and a
+//! question answered with citations:
+//!
+//! ```
+//! use auravest_ai::{Assistant, HashEmbedder, KnowledgeBase, ToolContext};
+//! use auravest_ai::setup::memory_retriever;
+//!
+//! let kb = KnowledgeBase::builtin()?;
+//! let retriever = memory_retriever(&kb, Box::new(HashEmbedder::default()))?;
+//! let assistant = Assistant::new(kb.clone(), retriever)?;
+//! let tools = ToolContext { market: None, portfolio: None, kb: &kb, as_of: None };
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let answer = rt.block_on(assistant.ask("user-1", "What is diversification?", &tools))?;
+//! assert!(!answer.refused && !answer.citations.is_empty());
+//! assert!(answer.answer.contains("[1]"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Features
+//!
+//! Lean by default: the hashing embedder, the exact index, the extractive
+//! composer and the tools need no model. `minilm` (all-MiniLM-L6-v2
+//! embeddings), `gemma` (Gemma 3 270M drafts), `usearch` (an approximate
+//! index) and `openai` (an OpenAI-compatible backend) are opt-in; the models'
+//! weights come from `scripts/fetch-models.sh`.
+
+// `unsafe` is denied workspace-wide; the one exception is memory-mapping
+// MiniLM's weights (`minilm.rs`), allowed there and nowhere else.
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 
 pub mod assistant;
 pub mod bm25;

@@ -26,9 +26,9 @@ const FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
 /// 384-dimensional unit vectors, texts truncated at 256 tokens.
 ///
 /// ```no_run
-/// use auravest_ai::{Embedder, MiniLm};
+/// use auravest_ai::Embedder;
 ///
-/// let model = MiniLm::load(MiniLm::locate()?)?;
+/// let model = auravest_ai::setup::env::load_minilm()?;
 /// let v = model.embed(&["What is a P/E ratio?", "how to bake bread"])?;
 /// assert_eq!(v[0].len(), 384);
 /// # Ok::<(), auravest_ai::Error>(())
@@ -61,25 +61,20 @@ impl MiniLm {
     /// The environment variable naming the model folder.
     pub const DIR_ENV: &'static str = "AURAVEST_MINILM_DIR";
 
-    /// The model folder: `$AURAVEST_MINILM_DIR` when set, else
-    /// `$HOME/.cache/auravest/models/all-MiniLM-L6-v2`.
+    /// The model folder, given the values of `AURAVEST_MINILM_DIR` and
+    /// `HOME`: the first when set, else
+    /// `HOME/.cache/auravest/models/all-MiniLM-L6-v2`. The process
+    /// environment is read in one place only,
+    /// [`crate::setup::env::minilm_dir`].
     ///
     /// # Errors
     /// [`Error::Model`] when the folder lacks `config.json`,
     /// `model.safetensors` or `tokenizer.json`; the message says to run
     /// `scripts/fetch-models.sh`.
-    pub fn locate() -> Result<PathBuf> {
-        let dir = candidate_dir(std::env::var_os(Self::DIR_ENV), std::env::var_os("HOME"))?;
+    pub fn locate_in(dir_var: Option<OsString>, home: Option<OsString>) -> Result<PathBuf> {
+        let dir = candidate_dir(dir_var, home)?;
         check_dir(&dir)?;
         Ok(dir)
-    }
-
-    /// Loads the model from the folder [`MiniLm::locate`] finds.
-    ///
-    /// # Errors
-    /// As [`MiniLm::locate`] and [`MiniLm::load`].
-    pub fn load_default() -> Result<Self> {
-        Self::load(Self::locate()?)
     }
 
     /// Loads the model from `dir` (about 0.1 s: the weights are

@@ -58,7 +58,7 @@ fn default_embedder(force_hash: bool) -> (Box<dyn Embedder>, Option<String>) {
     }
     #[cfg(feature = "minilm")]
     {
-        match crate::minilm::MiniLm::load_default() {
+        match env::load_minilm() {
             Ok(m) => (Box::new(m), None),
             Err(e) => (Box::new(HashEmbedder::default()), Some(e.to_string())),
         }
@@ -257,4 +257,71 @@ pub fn memory_retriever(kb: &KnowledgeBase, embedder: Box<dyn Embedder>) -> Resu
         idx.add(c.key, &v)?;
     }
     Ok(Retriever::from_parts(chunks, embedder, Box::new(idx)))
+}
+
+/// The crate's only reads of the process environment: where the local
+/// models are and how to reach an OpenAI-compatible server. Everything else
+/// takes paths and settings as parameters.
+pub mod env {
+    #[cfg(any(feature = "minilm", feature = "gemma"))]
+    use std::path::PathBuf;
+
+    #[cfg(any(feature = "minilm", feature = "gemma", feature = "openai"))]
+    use crate::error::Result;
+
+    /// The MiniLM folder from `AURAVEST_MINILM_DIR` or `HOME` (see
+    /// [`crate::MiniLm::locate_in`]).
+    ///
+    /// # Errors
+    /// As [`crate::MiniLm::locate_in`].
+    #[cfg(feature = "minilm")]
+    pub fn minilm_dir() -> Result<PathBuf> {
+        crate::MiniLm::locate_in(
+            std::env::var_os(crate::MiniLm::DIR_ENV),
+            std::env::var_os("HOME"),
+        )
+    }
+
+    /// Loads MiniLM from [`minilm_dir`].
+    ///
+    /// # Errors
+    /// As [`minilm_dir`] and [`crate::MiniLm::load`].
+    #[cfg(feature = "minilm")]
+    pub fn load_minilm() -> Result<crate::MiniLm> {
+        crate::MiniLm::load(minilm_dir()?)
+    }
+
+    /// The Gemma 3 270M GGUF file from `AURAVEST_GEMMA_GGUF`,
+    /// `AURAVEST_MODELS_DIR` or `HOME` (see
+    /// [`crate::llm::local::LocalGemma::locate_with`]).
+    ///
+    /// # Errors
+    /// As [`crate::llm::local::LocalGemma::locate_with`].
+    #[cfg(feature = "gemma")]
+    pub fn gemma_weights() -> Result<PathBuf> {
+        crate::llm::local::LocalGemma::locate_with(|k| std::env::var_os(k))
+    }
+
+    /// Loads Gemma 3 270M from [`gemma_weights`] with default options.
+    ///
+    /// # Errors
+    /// As [`gemma_weights`] and [`crate::llm::local::LocalGemma::load`].
+    #[cfg(feature = "gemma")]
+    pub fn load_gemma() -> Result<crate::llm::local::LocalGemma> {
+        crate::llm::local::LocalGemma::load(
+            &gemma_weights()?,
+            crate::llm::local::LoadOptions::default(),
+        )
+    }
+
+    /// The OpenAI-compatible backend's settings from the
+    /// `AURAVEST_OPENAI_*` variables (see
+    /// [`crate::llm::openai::OpenAiConfig::from_lookup`]).
+    ///
+    /// # Errors
+    /// As [`crate::llm::openai::OpenAiConfig::from_lookup`].
+    #[cfg(feature = "openai")]
+    pub fn openai_config() -> Result<crate::llm::openai::OpenAiConfig> {
+        crate::llm::openai::OpenAiConfig::from_lookup(|k| std::env::var(k).ok())
+    }
 }

@@ -18,6 +18,7 @@ use crate::kb::KnowledgeBase;
 
 /// The tools, by their wire names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ToolName {
     /// `get_stock_price(symbol)`.
@@ -270,7 +271,7 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
 }
 
 /// Two decimals, with thousands separators.
-pub fn money(d: Decimal) -> String {
+pub(crate) fn money(d: Decimal) -> String {
     let s = format!("{:.2}", d.round_dp(2));
     let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
@@ -285,12 +286,12 @@ pub fn money(d: Decimal) -> String {
 }
 
 /// A fraction as a percentage with two decimals, unsigned ("3.21%").
-pub fn pct_abs(fraction: f64) -> String {
+pub(crate) fn pct_abs(fraction: f64) -> String {
     format!("{:.2}%", (fraction * 100.0).abs())
 }
 
 /// "rose 3.21%" / "fell 3.21%" / "was flat".
-pub fn moved(fraction: f64) -> String {
+pub(crate) fn moved(fraction: f64) -> String {
     let rounded = (fraction * 10_000.0).round() / 10_000.0;
     if rounded > 0.0 {
         format!("rose {}", pct_abs(fraction))

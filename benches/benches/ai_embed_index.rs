@@ -66,7 +66,7 @@ const SENTENCES: [&str; 32] = [
 ];
 
 fn load_minilm() -> Option<MiniLm> {
-    match MiniLm::load_default() {
+    match auravest_ai::setup::env::load_minilm() {
         Ok(m) => Some(m),
         Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
             panic!("CI=true and the MiniLM weights are missing: {e}")

@@ -121,7 +121,7 @@ fn bench(c: &mut Criterion) {
 
     // Knowledge base, MiniLM when installed.
     #[allow(clippy::option_if_let_else)]
-    let kb_embedder: Box<dyn Embedder> = match auravest_ai::MiniLm::load_default() {
+    let kb_embedder: Box<dyn Embedder> = match auravest_ai::setup::env::load_minilm() {
         Ok(m) if full => Box::new(m),
         Ok(_) => Box::new(HashEmbedder::default()),
         Err(e) => {

@@ -59,7 +59,7 @@ fn full_run() -> bool {
 }
 
 fn load_ours() -> Option<(LocalGemma, PathBuf)> {
-    let path = match LocalGemma::locate() {
+    let path = match auravest_ai::setup::env::gemma_weights() {
         Ok(p) => p,
         Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
             panic!("CI=true and the Gemma weights are missing: {e}")

@@ -7,6 +7,7 @@ use crate::drawdown::HeldDrawdown;
 /// Every badge there is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BadgeId {
     /// The portfolio has its first purchase.
     FirstPortfolio,
@@ -90,6 +91,7 @@ pub struct BadgeFacts {
 
 /// One badge and whether it is earned.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Badge {
     /// Which badge.
     pub id: BadgeId,

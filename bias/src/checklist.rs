@@ -19,6 +19,7 @@ pub const EXPERIENCED_MIN_HISTORY_DAYS: i64 = 730;
 /// How much investing the investor has done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Experience {
     /// Gets the basics.
     Novice,
@@ -50,6 +51,7 @@ impl Experience {
 
 /// One concept to learn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChecklistItem {
     /// A stable id, such as `compounding`.
     pub id: &'static str,

@@ -17,12 +17,11 @@ pub(crate) struct Held<'a> {
     pub(crate) fund: bool,
 }
 
-/// Whether `symbol` counts as a diversified fund under `config`.
-pub(crate) fn is_fund(
-    symbol: &Symbol,
-    shipped: &InstrumentTable,
-    config: &ConcentrationConfig,
-) -> bool {
+/// Whether `symbol` counts as a diversified fund under `config` (see
+/// [`ConcentrationConfig`]); `shipped` is [`InstrumentTable::shipped`].
+/// Funds are exempt from the single-holding, 5/10/40 and Herfindahl checks,
+/// here and in the recommendation of `auravest-optimize`.
+pub fn is_fund(symbol: &Symbol, shipped: &InstrumentTable, config: &ConcentrationConfig) -> bool {
     if config.funds.contains(symbol) {
         return true;
     }

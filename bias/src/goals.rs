@@ -36,6 +36,7 @@ pub const GOAL_RETURN_RANGE: std::ops::RangeInclusive<f64> = -0.5..=0.5;
 /// [`GoalsConfig::expected_return`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Goal {
     /// What the money is for.
     pub name: String,
@@ -55,6 +56,7 @@ pub struct Goal {
 /// The two kinds of goal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum GoalKind {
     /// A target amount by a date.
     AmountByDate,
@@ -230,6 +232,7 @@ impl Goal {
 
 /// Where a goal stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GoalProgress {
     /// The goal's name.
     pub name: String,

@@ -2,13 +2,53 @@
 //! (French & Poterba 1991, "Investor Diversification and International
 //! Equity Markets").
 
-use auravest_core::{AssetClass, Classification, InstrumentTable, Valuation};
+use auravest_core::{AssetClass, Classification, InstrumentTable, Symbol, Valuation};
 use serde_json::json;
 
 use crate::Result;
 use crate::classify::list;
 use crate::config::HomeBiasConfig;
 use crate::nudge::{Nudge, NudgeKind, Severity, pct, r6};
+
+/// What the home-bias rule knows about one holding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EquityShare {
+    /// Not an equity (bonds, cash, commodities...): outside the measure.
+    NotEquity,
+    /// An equity (or equity fund) with this foreign share, in `[0, 1]`.
+    Foreign(f64),
+    /// Not in the instrument table, or an equity without a country.
+    Unknown,
+}
+
+/// The foreign share of `symbol` under `config`: its entry in
+/// `fund_foreign_shares`, else 0 for an equity listed in the home country
+/// and 1 for one listed elsewhere. The recommendation in `auravest-optimize`
+/// uses the same rule, so it never proposes a mix this detector flags.
+pub fn equity_foreign_share(
+    symbol: &Symbol,
+    instruments: &InstrumentTable,
+    config: &HomeBiasConfig,
+) -> EquityShare {
+    if let Some(share) = config.fund_foreign_shares.get(symbol) {
+        return EquityShare::Foreign(*share);
+    }
+    match instruments.classify(symbol) {
+        Classification::Known(i) if i.asset_class != AssetClass::Equity => EquityShare::NotEquity,
+        Classification::Known(i) => match i.country.as_deref() {
+            Some(c) if c.eq_ignore_ascii_case(&config.home_country) => EquityShare::Foreign(0.0),
+            Some(_) => EquityShare::Foreign(1.0),
+            None => EquityShare::Unknown,
+        },
+        Classification::Unclassified => EquityShare::Unknown,
+    }
+}
+
+/// The lowest foreign share of the equities that keeps home bias at or
+/// below `config.max_home_bias`: `(1 − max_home_bias) · (1 − home_world_weight)`.
+pub fn min_foreign_share(config: &HomeBiasConfig) -> f64 {
+    (1.0 - config.max_home_bias) * (1.0 - config.home_world_weight)
+}
 
 /// Measures home bias over the equity holdings:
 /// `HB = 1 − f_p / f_w`, with `f_p` the foreign share of the portfolio's
@@ -39,21 +79,13 @@ pub fn home_bias(
     let mut unclassified_weight = 0.0;
     for p in &valuation.positions {
         all += p.weight;
-        let fixed = config.fund_foreign_shares.get(&p.symbol).copied();
-        let share = match (instruments.classify(&p.symbol), fixed) {
-            (_, Some(share)) => Some(share),
-            (Classification::Known(i), None) if i.asset_class != AssetClass::Equity => {
+        let share = match equity_foreign_share(&p.symbol, instruments, config) {
+            EquityShare::NotEquity => {
                 classified += p.weight;
                 continue;
             }
-            (Classification::Known(i), None) => i.country.as_deref().map(|c| {
-                if c.eq_ignore_ascii_case(&config.home_country) {
-                    0.0
-                } else {
-                    1.0
-                }
-            }),
-            (Classification::Unclassified, None) => None,
+            EquityShare::Foreign(share) => Some(share),
+            EquityShare::Unknown => None,
         };
         match share {
             Some(share) => {

@@ -83,7 +83,7 @@
 //! target or a past date, unknown symbols in the advice guard, an unknown
 //! benchmark column, and wrapped `auravest_core` errors.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 mod analysis;
@@ -116,6 +116,7 @@ pub use checklist::{
     ChecklistItem, EXPERIENCED_MIN_HISTORY_DAYS, EXPERIENCED_MIN_SCORE, Experience,
     is_checklist_item, learning_checklist,
 };
+pub use classify::is_fund as is_diversified_fund;
 pub use concentration::concentration;
 pub use config::Config;
 pub use disposition::{DispositionCounts, disposition_counts, disposition_effect};
@@ -127,7 +128,7 @@ pub use goals::{
     evaluate_goals, set_goal,
 };
 pub use guard::{Conflict, ConflictKind, GuardInput, Side, Suggestion, guard};
-pub use home_bias::home_bias;
+pub use home_bias::{EquityShare, equity_foreign_share, home_bias, min_foreign_share};
 pub use nudge::{Evidence, Nudge, NudgeKind, Severity};
 pub use overtrading::{Turnover, overtrading, turnover};
 pub use panic::panic_selling;

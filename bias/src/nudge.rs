@@ -14,6 +14,7 @@ pub type Evidence = Map<String, Value>;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Severity {
     /// Worth knowing; no threshold crossed by much.
     #[default]
@@ -44,6 +45,7 @@ impl fmt::Display for Severity {
 /// Which detector produced a nudge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NudgeKind {
     /// Too much in one holding, in holdings above 5%, in one sector or in alternatives.
     Concentration,
@@ -112,6 +114,7 @@ impl fmt::Display for NudgeKind {
 /// such as `"5/10/40"`, or `null`); throttling treats the same kind and
 /// subject as the same nudge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Nudge {
     /// The detector.
     pub kind: NudgeKind,
@@ -126,6 +129,7 @@ pub struct Nudge {
     /// What the investor could do about it.
     pub action: String,
     /// The numbers that triggered it, and the thresholds they were held against.
+    #[cfg_attr(feature = "openapi", schema(value_type = HashMap<String, serde_json::Value>))]
     pub evidence: Evidence,
 }
 

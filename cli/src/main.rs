@@ -44,6 +44,8 @@ enum Command {
     Frontier(commands::optimize::FrontierArgs),
     /// Whole shares for a cash amount (or a rebalance) from target weights.
     Allocate(commands::optimize_more::AllocateArgs),
+    /// The recommended allocation for a risk profile, within the nudges' limits.
+    Recommend(commands::recommend::RecommendArgs),
     /// Delayed quotes (Yahoo, Alpha Vantage, Stooq or files).
     Quote(commands::market::QuoteArgs),
     /// Validated daily history of one symbol.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Optimize(args) => commands::optimize::run_optimize(&args),
         Command::Frontier(args) => commands::optimize::run_frontier(&args),
         Command::Allocate(args) => commands::optimize_more::run_allocate(&args),
+        Command::Recommend(args) => commands::recommend::run(&args),
         Command::Quote(args) => commands::market::run_quote(&args),
         Command::History(args) => commands::market::run_history(&args),
         Command::Fundamentals(args) => commands::market::run_fundamentals(&args),

@@ -21,6 +21,7 @@ fn help_on_every_command() {
         vec!["optimize", "--help"],
         vec!["frontier", "--help"],
         vec!["allocate", "--help"],
+        vec!["recommend", "--help"],
     ] {
         let out = run(&args);
         assert!(out.status.success(), "{args:?}");
@@ -169,9 +170,18 @@ fn portfolio_show_json_shape() {
     }
     let value: f64 = v["value"].as_str().unwrap().parse().unwrap();
     let cash: f64 = v["cash"].as_str().unwrap().parse().unwrap();
-    assert!((weights + cash / value - 1.0).abs() < 1e-9);
+    // Value and cash are rounded to cents; the weights are exact.
+    assert!((weights + cash / value - 1.0).abs() < 1e-6);
     // XOM was sold out in 2016: it is not held.
     assert!(positions.iter().all(|p| p["symbol"] != "XOM"));
+    // Money is shown at the currency's precision; prices keep theirs.
+    let cents = |s: &str| s.split_once('.').is_none_or(|(_, d)| d.len() <= 2);
+    assert!(cents(v["value"].as_str().unwrap()), "{}", v["value"]);
+    for p in positions {
+        for key in ["value", "unrealized_pnl", "realized_pnl"] {
+            assert!(cents(p[key].as_str().unwrap()), "{key}: {}", p[key]);
+        }
+    }
 }
 
 #[test]
@@ -195,6 +205,23 @@ fn portfolio_show_as_of_and_missing_price() {
         .map(|p| p["symbol"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(syms, ["AAPL", "JPM", "XOM"]);
+    // Before the first transaction: an empty portfolio, and a note saying why.
+    let out = run(&[
+        "portfolio",
+        "show",
+        "--transactions",
+        &data("transactions.csv"),
+        "--prices",
+        &data("prices.csv"),
+        "--as-of",
+        "2014-06-02",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("before the first transaction (2015-01-02)"),
+        "{text}"
+    );
     let prices = temp("date,AAPL\n2015-01-05,100\n", ".csv");
     let out = run(&[
         "portfolio",
@@ -337,6 +364,27 @@ fn portfolio_performance_json() {
     assert!(mwr > -1.0 && mwr < 1.0, "{mwr}");
     assert!(v["stats"]["beta"].is_f64());
     assert!(v["values"].as_array().unwrap().len() > 800);
+    // The table names the benchmark and shows its return, beta and alpha.
+    let out = run(&[
+        "portfolio",
+        "performance",
+        "--transactions",
+        &data("transactions.csv"),
+        "--prices",
+        &data("prices.csv"),
+        "--benchmark",
+        "SPY",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "benchmark SPY",
+        "beta vs SPY",
+        "alpha (annual)",
+        "past prices",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
 }
 
 #[test]

@@ -253,9 +253,9 @@ fn history_from_a_file_source() {
     assert_eq!(
         text,
         "date,open,high,low,close,adj_close,volume,source\n\
-         2015-01-02,,,,187.074585,,,file\n\
-         2015-01-05,,,,183.696091,,,file\n\
-         2015-01-06,,,,181.965881,,,file\n"
+         2015-01-02,,,,187.074585,187.074585,,file\n\
+         2015-01-05,,,,183.696091,183.696091,,file\n\
+         2015-01-06,,,,181.965881,181.965881,,file\n"
     );
 }
 
@@ -329,7 +329,43 @@ fn prices_warns_when_adjusted_closes_are_missing_and_fails_on_unknown_symbols() 
     ];
     let out = run_offline(&ok);
     assert!(out.status.success(), "stderr: {}", stderr(&out));
-    assert!(stderr(&out).contains("AAPL: warning: the source has no adjusted closes"));
+    // The prices layout is read as adjusted closes: no warning on the
+    // (adjusted) sample.
+    assert!(
+        !stderr(&out).contains("no adjusted closes"),
+        "{}",
+        stderr(&out)
+    );
+    // A per-symbol file without an adj_close column does warn.
+    let own = tempfile::tempdir().unwrap();
+    std::fs::write(
+        own.path().join("AAPL.csv"),
+        "date,close\n2015-01-02,109.33\n2015-01-05,106.25\n",
+    )
+    .unwrap();
+    let own_src = format!("file:{}", own.path().display());
+    let unadjusted = run_offline(&[
+        "prices",
+        "AAPL",
+        "--from",
+        "2015-01-02",
+        "--to",
+        "2015-01-09",
+        "--out",
+        &p,
+        "--source",
+        &own_src,
+    ]);
+    assert!(
+        unadjusted.status.success(),
+        "stderr: {}",
+        stderr(&unadjusted)
+    );
+    assert!(
+        stderr(&unadjusted).contains("AAPL: warning: the source has no adjusted closes"),
+        "{}",
+        stderr(&unadjusted)
+    );
     // Off a terminal the bar is not drawn unless asked for.
     assert!(!stderr(&out).contains("1/1"), "{}", stderr(&out));
 

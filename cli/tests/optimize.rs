@@ -236,7 +236,7 @@ fn optimize_bad_input_says_what_to_change() {
 fn frontier_json_and_svg() {
     let prices = shared("data/stock_prices.csv");
     let svg = tempfile::Builder::new().suffix(".svg").tempfile().unwrap();
-    let v = json(&run(&[
+    let out = run(&[
         "frontier",
         "--prices",
         &prices,
@@ -246,7 +246,14 @@ fn frontier_json_and_svg() {
         "json",
         "--svg",
         svg.path().to_str().unwrap(),
-    ]));
+    ]);
+    // The chart is announced on stderr (stdout stays valid JSON).
+    assert!(
+        stderr(&out).contains("wrote the frontier chart (15 points)"),
+        "{}",
+        stderr(&out)
+    );
+    let v = json(&out);
     let pts = v["points"].as_array().unwrap();
     assert_eq!(pts.len(), 15);
     for w in pts.windows(2) {
@@ -275,6 +282,8 @@ fn allocate_greedy_matches_pyportfolioopt_and_rebalances() {
     let weights = temp(&raw, ".json");
     let v = json(&run(&[
         "allocate",
+        "--format",
+        "json",
         "--prices",
         &prices,
         "--weights",
@@ -288,8 +297,14 @@ fn allocate_greedy_matches_pyportfolioopt_and_rebalances() {
     let expected: std::collections::BTreeMap<String, i64> =
         serde_json::from_value(want["allocation"].clone()).unwrap();
     assert_eq!(got, expected);
-    assert!((v["leftover"].as_f64().unwrap() - want["leftover"].as_f64().unwrap()).abs() < 1e-6);
-    assert_eq!(v["fees"].as_f64(), Some(0.0));
+    // Money is a decimal string at cent precision.
+    let money = |x: &Value| -> f64 {
+        let s = x.as_str().unwrap_or_else(|| panic!("{x} is not a string"));
+        assert!(s.split_once('.').is_some_and(|(_, c)| c.len() == 2), "{s}");
+        s.parse().unwrap()
+    };
+    assert!((money(&v["leftover"]) - want["leftover"].as_f64().unwrap()).abs() <= 0.005);
+    assert_eq!(v["fees"], "0.00");
     assert_eq!(v["trades"], v["shares"]);
 
     // The optimiser's own JSON is accepted too, and the exact method never spends more than the cash.
@@ -305,6 +320,8 @@ fn allocate_greedy_matches_pyportfolioopt_and_rebalances() {
     let opt = temp(&String::from_utf8_lossy(&out.stdout), ".json");
     let v = json(&run(&[
         "allocate",
+        "--format",
+        "json",
         "--prices",
         &prices,
         "--weights",
@@ -314,12 +331,14 @@ fn allocate_greedy_matches_pyportfolioopt_and_rebalances() {
         "--method",
         "exact",
     ]));
-    assert!(v["leftover"].as_f64().unwrap() >= 0.0);
+    assert!(money(&v["leftover"]) >= 0.0);
 
     // Rebalancing from holdings with a fee per trade.
     let holdings = temp(r#"{"AAPL": 30, "XOM": 20}"#, ".json");
     let v = json(&run(&[
         "allocate",
+        "--format",
+        "json",
         "--prices",
         &prices,
         "--weights",
@@ -337,8 +356,29 @@ fn allocate_greedy_matches_pyportfolioopt_and_rebalances() {
         Some(-20),
         "XOM has no target weight: sell it all"
     );
-    assert!((v["fees"].as_f64().unwrap() - 5.0 * trades.len() as f64).abs() < 1e-9);
-    assert!(v["leftover"].as_f64().unwrap() >= 0.0);
+    assert!((money(&v["fees"]) - 5.0 * trades.len() as f64).abs() < 1e-9);
+    assert!(money(&v["leftover"]) >= 0.0);
+
+    // People get a table by default, with money at cent precision.
+    let out = run(&[
+        "allocate",
+        "--prices",
+        &prices,
+        "--weights",
+        weights.path().to_str().unwrap(),
+        "--cash",
+        "10000",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ticker") && text.contains("shares"), "{text}");
+    let leftover = text.lines().find(|l| l.starts_with("leftover")).unwrap();
+    let amount = leftover.split_whitespace().last().unwrap();
+    assert_eq!(
+        amount.split_once('.').map(|(_, c)| c.len()),
+        Some(2),
+        "{text}"
+    );
 }
 
 #[test]
@@ -347,6 +387,8 @@ fn allocate_bad_input() {
     let weights = temp(r#"{"AAPL": 0.5, "NOPE": 0.5}"#, ".json");
     let out = run(&[
         "allocate",
+        "--format",
+        "json",
         "--prices",
         &prices,
         "--weights",
@@ -378,6 +420,8 @@ fn allocate_bad_input() {
     let bad_json = temp("{not json", ".json");
     let out = run(&[
         "allocate",
+        "--format",
+        "json",
         "--prices",
         &prices,
         "--weights",
@@ -389,6 +433,8 @@ fn allocate_bad_input() {
     let holdings = temp(r#"{"AAPL": 1.5}"#, ".json");
     let out = run(&[
         "allocate",
+        "--format",
+        "json",
         "--prices",
         &prices,
         "--weights",
@@ -400,4 +446,78 @@ fn allocate_bad_input() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("holdings.AAPL"), "{}", stderr(&out));
+}
+
+#[test]
+fn recommend_stays_within_the_nudges_limits_and_sells_what_they_flag() {
+    let prices = support::data("prices.csv");
+    let instruments = support::data("instruments.csv");
+    let transactions = support::data("transactions.csv");
+    let v = json(&run(&[
+        "recommend",
+        "--prices",
+        &prices,
+        "--instruments",
+        &instruments,
+        "--category",
+        "growth",
+        "--transactions",
+        &transactions,
+        "--format",
+        "json",
+    ]));
+    let rec = &v["recommendation"];
+    let weights = rec["weights"].as_object().unwrap();
+    let total: f64 = weights.values().map(|w| w.as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-6, "{rec}");
+    for (t, w) in weights {
+        if t != "SPY" && t != "CASH" {
+            assert!(w.as_f64().unwrap() < 0.10, "{t} {w}");
+        }
+    }
+    let range = rec["expected_return_range"].as_array().unwrap();
+    assert!(range[0].as_f64().unwrap() < range[1].as_f64().unwrap());
+    assert!(
+        v["rebalancing"]["trades"]["AMZN"].as_i64().unwrap() < 0,
+        "{v}"
+    );
+
+    // A table for people, with the range and its basis.
+    let out = run(&[
+        "recommend",
+        "--prices",
+        &prices,
+        "--instruments",
+        &instruments,
+        "--category",
+        "moderate",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Expected return: between") && text.contains("past prices"),
+        "{text}"
+    );
+    assert!(text.contains("note: No bond series is priced"), "{text}");
+
+    // Neither a profile nor a category: a usage error naming what is missing.
+    let out = run(&["recommend", "--prices", &prices]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--risk-profile"), "{}", stderr(&out));
+    // A misspelt setting is refused, naming the file.
+    let bad = temp(
+        r#"{"limits": {"concentration": {"single_holdin": 0.1}}}"#,
+        ".json",
+    );
+    let out = run(&[
+        "recommend",
+        "--prices",
+        &prices,
+        "--category",
+        "moderate",
+        "--options",
+        bad.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("single_holdin"), "{}", stderr(&out));
 }

@@ -31,6 +31,7 @@
 //! # Ok::<(), auravest_core::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 mod change;

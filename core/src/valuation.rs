@@ -144,6 +144,27 @@ pub struct Valuation {
     pub positions: Vec<PositionValue>,
 }
 
+impl Valuation {
+    /// The same valuation with its money amounts (value, cash, and each
+    /// position's value and realised and unrealised P&L) rounded to the base
+    /// currency's minor units, for showing money as money (`81149.66`, not
+    /// `81149.66035`). Quantities, prices, average costs per share and
+    /// weights keep their precision.
+    #[must_use]
+    pub fn money_rounded(&self) -> Self {
+        let dp = self.base_currency.minor_units();
+        let mut v = self.clone();
+        v.value = v.value.round_dp(dp);
+        v.cash = v.cash.round_dp(dp);
+        for p in &mut v.positions {
+            p.value = p.value.round_dp(dp);
+            p.unrealized_pnl = p.unrealized_pnl.round_dp(dp);
+            p.realized_pnl = p.realized_pnl.round_dp(dp);
+        }
+        v
+    }
+}
+
 /// Values `holdings` at the last prices on or before `as_of`.
 ///
 /// Amounts in other currencies convert at `XXXBASE=X` columns of `prices`.

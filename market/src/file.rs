@@ -18,7 +18,10 @@ use crate::types::{History, HistoryRequest, Interval, Quote, RawBar};
 /// `date` and `close` are required, extra columns are ignored, names are
 /// matched without regard to case) and, for symbols without their own file,
 /// the column `<SYMBOL>` of `DIR/prices.csv` in core's prices layout. Given a
-/// file, it reads that prices CSV. Parquet needs the `parquet` feature (on by
+/// file, it reads that prices CSV. The prices layout holds one price a day,
+/// read as adjusted closes (what returns, statistics and the optimisers
+/// need; the shipped sample is adjusted) and served as both the close and
+/// the adjusted close; a per-symbol file states its `adj_close` itself. Parquet needs the `parquet` feature (on by
 /// default); a date column may be a Parquet date or `YYYY-MM-DD` text, and
 /// numbers any integer or float type. Files are read on each call; put a
 /// [`Market`](crate::Market) in front for caching.
@@ -132,9 +135,13 @@ impl FileSource {
             .iter()
             .zip(column)
             .filter_map(|(d, c)| {
+                // The prices layout holds one price a day, the series the
+                // project's returns, statistics and optimisers read: adjusted
+                // closes (the shipped sample is adjusted). It serves as both.
                 c.map(|close| RawBar {
                     date: Some(*d),
                     close: Some(close),
+                    adj_close: Some(close),
                     ..RawBar::default()
                 })
             })

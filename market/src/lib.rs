@@ -49,7 +49,7 @@
 //! # }).unwrap();
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 mod cache;

@@ -111,6 +111,12 @@ pub enum Error {
         /// Which constraints conflict.
         reason: String,
     },
+    /// The diversification limits cannot be met with the series given.
+    #[error("cannot respect the diversification limits: {reason}")]
+    Undiversifiable {
+        /// What is missing, naming what to add.
+        reason: String,
+    },
     /// A parameter is out of its range.
     #[error("{name}: {reason}")]
     InvalidParameter {

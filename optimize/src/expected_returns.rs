@@ -387,3 +387,56 @@ impl FromStr for ExpectedReturnsMethod {
         })
     }
 }
+
+/// Historical means shrunk toward their grand mean (positive-part
+/// James-Stein, Efron and Morris 1973), with the shrinkage intensity used.
+///
+/// Each ticker's arithmetic annual mean `m_i = mean(r) · 252` is noisy: its
+/// sampling variance is `v_i = 252 · σ_i² / n_i` (σ_i² the annualised
+/// variance of its daily returns, `n_i` its observations). With `k` tickers,
+/// grand mean `m̄` and `v̄` the average of the `v_i`, the estimate is
+///
+/// `m̄ + (1 − c) (m_i − m̄)`, `c = min(1, (k − 3) · v̄ / Σ (m_i − m̄)²)`.
+///
+/// A few years of prices cannot tell a 45%-a-year stock from a lucky one,
+/// and `c` says how much of the spread between the means is noise. With
+/// fewer than 4 tickers the spread cannot be judged and every ticker takes
+/// the grand mean (`c = 1`).
+///
+/// # Errors
+/// As [`mean_historical`].
+pub fn james_stein(returns: &ReturnMatrix) -> Result<(ExpectedReturns, f64)> {
+    let means = mean_historical(returns, false)?;
+    let k = means.len();
+    let values = returns.values();
+    let mut noise = 0.0;
+    for j in 0..k {
+        let col: Vec<f64> = values
+            .column(j)
+            .iter()
+            .copied()
+            .filter(|v| !v.is_nan())
+            .collect();
+        let n = col.len() as f64;
+        let mean = col.iter().sum::<f64>() / n;
+        let var = col.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        // Annualised variance over observations, in annual-mean units.
+        noise += var * PERIODS_PER_YEAR * PERIODS_PER_YEAR / n;
+    }
+    let noise = noise / k as f64;
+    let grand = means.values().mean();
+    let spread: f64 = means.values().iter().map(|m| (m - grand).powi(2)).sum();
+    let c = if k < 4 || spread <= 0.0 {
+        1.0
+    } else {
+        ((k as f64 - 3.0) * noise / spread).min(1.0)
+    };
+    let shrunk = means
+        .values()
+        .iter()
+        .map(|m| grand + (1.0 - c) * (m - grand));
+    Ok((
+        ExpectedReturns::new(means.tickers().to_vec(), shrunk.collect())?,
+        c,
+    ))
+}

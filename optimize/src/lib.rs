@@ -19,9 +19,13 @@
 //!   linear constraints, long-short, L2, turnover costs and cardinality; an
 //!   exact active-set method for long-only problems, Clarabel for the rest.
 //! * [`tail_risk`]: CVaR and CDaR linear programmes.
-//! * [`risk_parity`]: risk budgeting, risk contributions, maximum diversification.
-//! * [`profile`]: a risk category's split, with each sleeve on the frontier
-//!   at its category's volatility.
+//! * [`risk_parity`](mod@risk_parity): risk budgeting, risk contributions, maximum diversification.
+//! * [`request`]: one typed request for every objective ([`OptimizeRequest`]),
+//!   with PyPortfolioOpt's compatibility rules in one place.
+//! * [`profile`]: the recommendation pipeline (prices → James-Stein means and
+//!   Ledoit-Wolf covariance → the risk category's split, each sleeve on the
+//!   frontier within the nudges' diversification limits) and the trades
+//!   toward it.
 //!
 //! ```
 //! use auravest_core::PriceFrame;
@@ -40,6 +44,7 @@
 //!
 //! Pure: no I/O, no threads.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 pub mod allocation;
@@ -52,6 +57,7 @@ pub mod hrp;
 pub mod mean_variance;
 pub mod profile;
 mod qp;
+pub mod request;
 pub mod returns;
 pub mod risk_models;
 pub mod risk_parity;
@@ -63,7 +69,11 @@ pub use black_litterman::{BlackLitterman, Views};
 pub use error::{Error, Result};
 pub use hrp::{Hrp, Linkage};
 pub use mean_variance::{LinearConstraint, MeanVariance, Relation, Solution};
-pub use profile::{CASH, Recommendation, recommend};
+pub use profile::{
+    AdviceOptions, CASH, Gap, GapKind, RebalancePlan, Recommendation, ReturnEstimate,
+    rebalance_toward, recommend,
+};
+pub use request::{Objective, OptimizeRequest, Optimized};
 pub use returns::{MissingData, ReturnMatrix};
 pub use risk_parity::{
     diversification_ratio, max_diversification, risk_budgeting, risk_contributions, risk_parity,

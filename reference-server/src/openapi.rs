@@ -35,8 +35,9 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         community::top_contributors, community::list_posts, community::mark_helpful,
         community::unmark_helpful, community::member_posts, community::most_held,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::ErrorCode)),
-    modifiers(&Bearer, &Conventions, &Links),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::ErrorCode,
+        auravest_social::PinnedMessage)),
+    modifiers(&Bearer, &Conventions, &Links, &PagePinned),
     tags(
         (name = "auth", description = "Registration, login and tokens"),
         (name = "me", description = "Profile, export, deletion and usage"),
@@ -66,6 +67,36 @@ impl Modify for Bearer {
                     .build(),
             ),
         );
+    }
+}
+
+/// The `pinned` field of each feed page (`auravest_social::Page`): the
+/// first page of the public feed carries the welcome message there. Serde
+/// only writes the field (`skip_deserializing`), and utoipa leaves out a
+/// field serde skips either way, so it is put back here.
+struct PagePinned;
+
+impl Modify for PagePinned {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{Object, OneOfBuilder, Schema, Type};
+        use utoipa::openapi::{Ref, RefOr};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for (name, schema) in &mut components.schemas {
+            if !name.starts_with("Page_") {
+                continue;
+            }
+            if let RefOr::T(Schema::Object(page)) = schema {
+                let pinned = OneOfBuilder::new()
+                    .item(Object::with_type(Type::Null))
+                    .item(Ref::from_schema_name("PinnedMessage"))
+                    .description(Some(
+                        "The pinned welcome message, on the first page of the public feed.",
+                    ));
+                page.properties.insert("pinned".to_owned(), pinned.into());
+            }
+        }
     }
 }
 

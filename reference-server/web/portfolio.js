@@ -262,7 +262,11 @@ function insightsView(ins) {
         h('caption', { text: 'Suggested weights' }),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Holding' }), h('th', { scope: 'col', class: 'num', text: 'Weight' }))),
         h('tbody', {}, weights.map(([s, w]) => h('tr', {}, h('th', { scope: 'row', text: s }), h('td', { class: 'num', text: pct(w, 1) }))))) : null,
-      h('p', { class: 'muted', text: `Expected return ${pct(rec.expected_return, 1)} a year, volatility ${pct(rec.volatility, 1)}.` }),
+      h('p', { class: 'expected', dataset: { expected: '' } },
+        'Expected return between ', h('strong', { text: pct(rec.expected_return_low, 1) }), ' and ', h('strong', { text: pct(rec.expected_return_high, 1) }),
+        ` a year (estimate ${pct(rec.expected_return, 1)}), volatility ${pct(rec.volatility, 1)}.`),
+      rec.basis ? h('p', { class: 'muted small', text: rec.basis }) : null,
+      rec.gaps && rec.gaps.length ? h('ul', { class: 'gaps', dataset: { gaps: '' } }, rec.gaps.map((g) => h('li', { text: g.text }))) : null,
       rec.reasoning && rec.reasoning.length ? h('ul', { class: 'reasoning' }, rec.reasoning.map((r) => h('li', { text: r }))) : null));
   } else {
     parts.push(h('p', { class: 'muted' }, ins.recommendation_note && ins.recommendation_note.includes('questionnaire')

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 /// so `min` picks the more cautious of two categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RiskCategory {
     /// Protect capital first: 20% stocks.
     Conservative,
@@ -115,6 +116,7 @@ impl fmt::Display for RiskCategory {
 ///
 /// The fractions are each in `0.0..=1.0` and sum to 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelAllocation {
     /// Fraction in stocks (equity funds).
     pub stocks: f64,

@@ -108,7 +108,7 @@
 //! [`Questionnaire::score`].
 
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 mod allocation;

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 /// {"version": "2026.1", "questions": [{"id": "risk_attitude", "text": "...", "options": [{"text": "..."}]}]}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Questionnaire {
     version: &'static str,
     questions: &'static [Question],
@@ -31,6 +32,7 @@ pub struct Questionnaire {
 /// least to most capacity; for the time horizon, from soonest to latest), and an
 /// answer is the index of the chosen option.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Question {
     id: &'static str,
     #[serde(skip)]
@@ -43,6 +45,7 @@ pub struct Question {
 
 /// One answer option of a [`Question`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnswerOption {
     text: &'static str,
     /// Points toward the tolerance or capacity score; never decreases with the

@@ -30,6 +30,7 @@ pub const MAX_VERSION_LEN: usize = 32;
 /// many); scoring checks the same bounds for answers built in code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Answers {
     /// The questionnaire version the answers were given to.
     #[serde(deserialize_with = "bounded_version")]
@@ -147,6 +148,7 @@ impl Answers {
 /// What capped a category below the one the tolerance score alone would give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Cap {
     /// The capacity score's band is below the tolerance category.
     Capacity,
@@ -175,6 +177,7 @@ impl fmt::Display for Cap {
 /// JSON: `{"version", "score", "capacity_score", "capped_by", "category", "allocation",
 /// "rationale"}`, for example `"capped_by": ["capacity"]` and `"category": "moderate"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RiskProfile {
     /// The questionnaire version that was scored.
     pub version: String,

@@ -6,6 +6,7 @@ pub const WELCOME_MESSAGE: &str =
 
 /// One community guideline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Guideline {
     /// A stable id (`no-spam`), used by rules that enforce the guideline.
     pub id: &'static str,
@@ -61,6 +62,7 @@ pub const GUIDELINES: &[Guideline] = &[
 
 /// The pinned message: the welcome text and the guidelines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinnedMessage {
     /// The welcome text ([`WELCOME_MESSAGE`]).
     pub text: &'static str,

@@ -96,6 +96,7 @@
 //!
 //! The ranking formulas are in [`ranking`]; every default is a field of [`Config`].
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 mod alias;

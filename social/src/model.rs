@@ -17,6 +17,7 @@ use crate::performance::{PerformanceShare, Period};
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrivacySettings {
     /// Show recorded percentage returns on the profile and in the
     /// top-performers list, and allow performance posts. Off by default.
@@ -32,6 +33,7 @@ pub struct PrivacySettings {
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AccountStatus {
     /// In good standing.
     #[default]
@@ -60,6 +62,7 @@ impl AccountStatus {
 
 /// A percentage return a member recorded for a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodReturn {
     /// The period.
     pub period: Period,
@@ -69,10 +72,12 @@ pub struct PeriodReturn {
 
 /// A member as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// The member's id.
     pub id: UserId,
     /// The alias shown on non-anonymous posts.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub alias: Alias,
     /// The role.
     pub role: Role,
@@ -85,6 +90,7 @@ pub struct User {
     /// When the alias last changed by choice.
     pub alias_changed_at: Option<DateTime<Utc>>,
     /// Tickers held. Private: only the member sees them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub holdings: Vec<Symbol>,
     /// Recorded returns, one per period. Shown only with `share_performance`.
     pub returns: Vec<PeriodReturn>,
@@ -116,6 +122,7 @@ pub enum OptIn {
 /// Stocktwits-style sentiment tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Sentiment {
     /// Expects the price to rise.
     Bullish,
@@ -128,6 +135,7 @@ pub enum Sentiment {
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PostStatus {
     /// Shown.
     #[default]
@@ -142,6 +150,7 @@ pub enum PostStatus {
 
 /// A post or comment as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Post {
     /// The post's id; ids rise in insertion order.
     pub id: PostId,
@@ -158,6 +167,7 @@ pub struct Post {
     /// The optional bullish or bearish tag.
     pub sentiment: Option<Sentiment>,
     /// Distinct tickers, in order of first appearance.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub cashtags: Vec<Symbol>,
     /// Members mentioned (resolved from `@alias` when posted).
     pub mentions: Vec<UserId>,

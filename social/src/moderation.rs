@@ -158,6 +158,7 @@ impl Role {
 /// Why a member flagged a post.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FlagReason {
     /// Spam or self-promotion.
     Spam,
@@ -180,6 +181,7 @@ pub enum FlagReason {
 
 /// A flag on a post; one open flag per member and post.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Flag {
     /// The post flagged.
     pub post: PostId,

@@ -12,6 +12,7 @@ use crate::views::Member;
 /// What a moderation notification reports.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ModerationOutcome {
     /// Your post was hidden after several flags, until a moderator reviews it.
     PostHidden {
@@ -56,6 +57,7 @@ pub enum ModerationOutcome {
 /// The condition of a price alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "condition", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AlertCondition {
     /// The price rose above a threshold.
     Above {
@@ -77,8 +79,10 @@ pub enum AlertCondition {
 /// A price-alert event. Alert rules (a later part of the SDK) produce these;
 /// this crate stores and shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriceAlert {
     /// The ticker.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// What happened.
     pub condition: AlertCondition,
@@ -89,6 +93,7 @@ pub struct PriceAlert {
 /// What a notification is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NotificationKind {
     /// Someone replied to your comment.
     Reply {
@@ -144,6 +149,7 @@ pub enum NotificationKind {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NotificationType {
     /// [`NotificationKind::Reply`].
     Reply,
@@ -284,6 +290,7 @@ pub struct NewNotification {
 
 /// A notification as its recipient sees it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationView {
     /// Its id.
     pub id: NotificationId,
@@ -303,6 +310,7 @@ pub struct NotificationView {
 /// (`3 people liked your post`). Types that do not group (milestones,
 /// moderation, price alerts) make one digest each.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Digest {
     /// The type of the grouped notifications.
     #[serde(rename = "type")]

@@ -26,6 +26,7 @@ use auravest_risk::RiskCategory;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Period {
     /// A calendar month; `month` is 1–12.
     Month {
@@ -156,6 +157,7 @@ impl fmt::Display for Period {
 /// # Ok::<(), auravest_social::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PerformanceShare {
     /// The period.
     pub period: Period,

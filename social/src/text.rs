@@ -9,6 +9,7 @@ use auravest_core::Symbol;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Span {
     /// First byte of the match.
     pub start: usize,
@@ -30,8 +31,10 @@ impl Span {
 
 /// A `$TICKER` found in a text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cashtag {
     /// The ticker, upper-cased (`$brk.b` gives `BRK.B`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// Where the cashtag is, `$` included.
     pub span: Span,
@@ -39,6 +42,7 @@ pub struct Cashtag {
 
 /// An `@alias` found in a text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mention {
     /// The alias as written, without the `@`.
     pub alias: String,
@@ -48,6 +52,7 @@ pub struct Mention {
 
 /// A web link found in a text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Link {
     /// The link target: the text as written, with `https://` put in front of a
     /// bare `www.` address.
@@ -58,6 +63,7 @@ pub struct Link {
 
 /// Everything [`entities`] finds in a text, each list in text order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entities {
     /// Cashtags, outside links.
     pub cashtags: Vec<Cashtag>,

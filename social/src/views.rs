@@ -15,6 +15,7 @@ use crate::performance::{PerformanceShare, Period};
 
 /// A member as others see them: id and alias.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     /// The member's id.
     pub id: UserId,
@@ -25,6 +26,7 @@ pub struct Member {
 /// Who a post is shown under.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Author {
     /// Under the member's alias.
     Member {
@@ -39,6 +41,7 @@ pub enum Author {
 
 /// A post or comment as one viewer sees it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostView {
     /// The post's id.
     pub id: PostId,
@@ -57,6 +60,7 @@ pub struct PostView {
     /// The bullish or bearish tag.
     pub sentiment: Option<Sentiment>,
     /// Distinct tickers.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub cashtags: Vec<Symbol>,
     /// For a performance post, its share (percentages only).
     pub performance: Option<PerformanceShare>,
@@ -76,10 +80,12 @@ pub struct PostView {
 
 /// What only the member sees on their own profile.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OwnProfile {
     /// Privacy settings.
     pub settings: PrivacySettings,
     /// Holdings (tickers only).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub holdings: Vec<Symbol>,
     /// Every recorded return, shared or not.
     pub returns: Vec<PeriodReturn>,
@@ -89,6 +95,7 @@ pub struct OwnProfile {
 
 /// A member's profile as one viewer sees it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileView {
     /// The member.
     pub member: Member,
@@ -112,6 +119,7 @@ pub struct ProfileView {
 
 /// One row of the helpful-contributors leaderboard.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContributorEntry {
     /// 1-based rank.
     pub rank: usize,
@@ -127,6 +135,7 @@ pub struct ContributorEntry {
 
 /// One row of the opt-in top-performers list: a percentage, never an amount.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PerformerEntry {
     /// 1-based rank.
     pub rank: usize,
@@ -140,8 +149,10 @@ pub struct PerformerEntry {
 
 /// A ticker mentioned unusually often.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrendingTicker {
     /// The ticker.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// Mentions in the window (capped per author).
     pub mentions: u32,
@@ -157,8 +168,10 @@ pub struct TrendingTicker {
 
 /// A ticker held by opted-in members.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldSymbol {
     /// The ticker.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// Opted-in members holding it.
     pub holders: usize,
@@ -168,6 +181,7 @@ pub struct HeldSymbol {
 
 /// How many open flags gave one reason.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReasonCount {
     /// The reason.
     pub reason: FlagReason,
@@ -178,6 +192,7 @@ pub struct ReasonCount {
 /// A flagged post in the moderators' review queue. Anonymous posts stay
 /// anonymous here; [`crate::Community::reveal_author`] shows the author and is audited.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueItem {
     /// The post.
     pub post: PostView,
@@ -191,6 +206,7 @@ pub struct QueueItem {
 
 /// The result of [`crate::Community::reveal_author`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevealedAuthor {
     /// The post.
     pub post: PostId,
@@ -204,6 +220,7 @@ pub struct RevealedAuthor {
 
 /// The result of a flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagOutcome {
     /// A new flag was recorded (`false` when this member already had an open flag on the post).
     pub recorded: bool,
@@ -213,10 +230,12 @@ pub struct FlagOutcome {
 
 /// One page of a feed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The items, in feed order.
     pub items: Vec<T>,
     /// The cursor of the next page; `None` on the last page.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub next: Option<Cursor>,
     /// The pinned welcome message, on the first page of the public feed.
     #[serde(skip_deserializing)]
@@ -226,6 +245,7 @@ pub struct Page<T> {
 /// Everything the community stores about one member, for that member:
 /// [`crate::Community::export_member`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberExport {
     /// The member's record: alias, role, standing, settings, holdings,
     /// recorded returns and warnings.

@@ -1,10 +1,9 @@
 //! The local backend: Gemma 3 270M from its GGUF file, tokenizer included.
 //!
 //! ```no_run
-//! use auravest_ai::llm::local::LocalGemma;
 //! use auravest_ai::llm::{CancelToken, GenerateRequest};
 //!
-//! let model = LocalGemma::load_default()?;
+//! let model = auravest_ai::setup::env::load_gemma()?;
 //! let req = GenerateRequest::new("", "Question: What is a stock?\nAnswer:", 32).with_stop(["\n"]);
 //! let out = model.generate_blocking(&req, &CancelToken::new(), &mut |piece| print!("{piece}"))?;
 //! println!("\n{:?} after {} tokens", out.finish, out.generated_tokens);
@@ -18,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use tokenizers::Tokenizer;
 
-use super::gemma3::{Gemma3, KvCache, LoadOptions};
+pub use super::gemma3::LoadOptions;
+use super::gemma3::{Gemma3, KvCache};
 use super::gguf_tokenizer::tokenizer_from_gguf;
 use super::sampling::Sampler;
 use super::{
@@ -85,20 +85,14 @@ fn missing(reason: &str) -> Error {
 }
 
 impl LocalGemma {
-    /// Where the weights are: `$AURAVEST_GEMMA_GGUF`, else
-    /// `$AURAVEST_MODELS_DIR/gemma-3-270m/gemma-3-270m-q4_k_m.gguf`, else the
-    /// same under `~/.cache/auravest/models`.
+    /// Where the weights are, given the environment as `var`:
+    /// `AURAVEST_GEMMA_GGUF`, else
+    /// `AURAVEST_MODELS_DIR/gemma-3-270m/gemma-3-270m-q4_k_m.gguf`, else the
+    /// same under `HOME/.cache/auravest/models`. The process environment is
+    /// read in one place only, [`crate::setup::env::gemma_weights`].
     ///
     /// # Errors
     /// [`Error::Model`] saying what to run when the file is not there.
-    pub fn locate() -> Result<PathBuf> {
-        Self::locate_with(|k| std::env::var_os(k))
-    }
-
-    /// As [`LocalGemma::locate`] with the environment given by `var`.
-    ///
-    /// # Errors
-    /// As [`LocalGemma::locate`].
     pub fn locate_with(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf> {
         if let Some(p) = var(ENV_PATH).filter(|p| !p.is_empty()) {
             let p = PathBuf::from(p);
@@ -124,15 +118,6 @@ impl LocalGemma {
         } else {
             Err(missing(&format!("{} is not there", p.display())))
         }
-    }
-
-    /// Loads the weights found by [`LocalGemma::locate`] with default
-    /// options.
-    ///
-    /// # Errors
-    /// As [`LocalGemma::locate`] and [`LocalGemma::load`].
-    pub fn load_default() -> Result<Self> {
-        Self::load(&Self::locate()?, LoadOptions::default())
     }
 
     /// Loads a GGUF file: weights and the tokenizer built from its
@@ -173,11 +158,15 @@ impl LocalGemma {
     }
 
     /// The model.
+    #[cfg(feature = "internals")]
+    #[doc(hidden)]
     pub fn model(&self) -> &Gemma3 {
         &self.model
     }
 
     /// The tokenizer.
+    #[cfg(feature = "internals")]
+    #[doc(hidden)]
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
     }

@@ -1,11 +1,12 @@
 //! Text generation: the [`LanguageModel`] trait, its backends and the checks
 //! that keep a generated draft grounded.
 //!
-//! - [`gemma3`] and [`local`] (feature `gemma`): Gemma 3 270M from a GGUF
-//!   file on candle's CPU backend, with a tokenizer built from the GGUF's own
-//!   vocabulary ([`gguf_tokenizer`]); the header is checked against hostile
-//!   or truncated files first ([`gguf_header`]).
-//! - [`openai`] (feature `openai`): any OpenAI-compatible chat-completions
+//! - `local` (feature `gemma`): Gemma 3 270M from a GGUF file on candle's
+//!   CPU backend, with a tokenizer built from the GGUF's own vocabulary; the
+//!   header is checked against hostile or truncated files first
+//!   (`gguf_header`). The model and tokenizer internals are not part of the
+//!   API.
+//! - `openai` (feature `openai`): any OpenAI-compatible chat-completions
 //!   server (Ollama, llama.cpp's server, vLLM, hosted APIs).
 //! - [`prompt`]: completion-style prompts over the grounded material.
 //! - [`verify`]: every number and every sentence of a draft checked against
@@ -24,12 +25,23 @@ use serde::Serialize;
 
 use crate::error::Result;
 
-#[cfg(feature = "gemma")]
+// The model and tokenizer internals speak candle's and tokenizers' types;
+// they are public only under the hidden `internals` feature (the project's
+// own benchmarks and tests), so the crate's API never exposes those types.
+#[cfg(all(feature = "gemma", feature = "internals"))]
+#[doc(hidden)]
 pub mod gemma3;
+#[cfg(all(feature = "gemma", not(feature = "internals")))]
+#[allow(unreachable_pub, dead_code)]
+mod gemma3;
 #[cfg(feature = "gemma")]
 pub mod gguf_header;
-#[cfg(feature = "gemma")]
+#[cfg(all(feature = "gemma", feature = "internals"))]
+#[doc(hidden)]
 pub mod gguf_tokenizer;
+#[cfg(all(feature = "gemma", not(feature = "internals")))]
+#[allow(unreachable_pub, dead_code)]
+mod gguf_tokenizer;
 #[cfg(feature = "gemma")]
 pub mod local;
 #[cfg(feature = "openai")]

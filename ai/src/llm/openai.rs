@@ -110,22 +110,15 @@ impl fmt::Debug for OpenAiConfig {
 }
 
 impl OpenAiConfig {
-    /// The defaults, overridden by the `AURAVEST_OPENAI_*` environment
-    /// variables (see the fields).
+    /// The defaults, overridden by whatever `lookup` returns for each
+    /// `AURAVEST_OPENAI_*` variable name (see the fields). The process
+    /// environment is read in one place only,
+    /// [`crate::setup::env::openai_config`].
     ///
     /// # Errors
     /// [`Error::Invalid`] naming the variable when a base URL is not
     /// `http(s)://…`, the model is empty or the timeout is not a positive
     /// number of seconds.
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-
-    /// The defaults, overridden by whatever `lookup` returns for each
-    /// variable name (so tests need not touch the process environment).
-    ///
-    /// # Errors
-    /// As [`OpenAiConfig::from_env`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut c = Self::default();
         if let Some(v) = lookup("AURAVEST_OPENAI_BASE_URL") {

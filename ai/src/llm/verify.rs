@@ -38,6 +38,7 @@ pub const COVERAGE_THRESHOLD: f32 = 0.6;
 
 /// What happened to a draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DraftOutcome {
     /// Shown as generated (with a marker added to an uncited sentence).

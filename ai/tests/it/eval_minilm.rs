@@ -2,14 +2,13 @@
 //! assistant must meet (recall@3 >= 0.9, tool and refusal accuracy >= 0.95,
 //! no invented numbers).
 
-use auravest_ai::MiniLm;
 use auravest_ai::eval::run;
 use auravest_ai::setup::Setup;
 
 use crate::support::{root, set};
 
 fn weights_installed() -> bool {
-    match MiniLm::locate() {
+    match auravest_ai::setup::env::minilm_dir() {
         Ok(_) => true,
         Err(e) => {
             assert!(

@@ -19,7 +19,7 @@ use auravest_ai::setup::Setup;
 pub(crate) fn model() -> Option<&'static LocalGemma> {
     static MODEL: OnceLock<Option<LocalGemma>> = OnceLock::new();
     MODEL
-        .get_or_init(|| match LocalGemma::locate() {
+        .get_or_init(|| match auravest_ai::setup::env::gemma_weights() {
             Ok(path) => Some(
                 LocalGemma::load(&path, auravest_ai::llm::gemma3::LoadOptions::default())
                     .expect("the installed weights load"),
@@ -155,7 +155,7 @@ fn runs_single_threaded_under_nextest() {
 #[test]
 fn evaluation_subset_with_the_local_model_invents_no_numbers() {
     let Some(m) = model() else { return };
-    if auravest_ai::MiniLm::locate().is_err() {
+    if auravest_ai::setup::env::minilm_dir().is_err() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "CI needs the MiniLM weights"

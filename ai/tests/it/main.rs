@@ -6,11 +6,12 @@ mod assistant;
 mod assistant_llm;
 #[cfg(feature = "minilm")]
 mod eval_minilm;
-#[cfg(feature = "gemma")]
+// These reach the model internals (the hidden `internals` feature).
+#[cfg(all(feature = "gemma", feature = "internals"))]
 mod gemma;
-#[cfg(feature = "gemma")]
+#[cfg(all(feature = "gemma", feature = "internals"))]
 mod gemma_real;
-#[cfg(feature = "gemma")]
+#[cfg(all(feature = "gemma", feature = "internals"))]
 mod gguf_tokenizer;
 mod kb;
 #[cfg(feature = "minilm")]

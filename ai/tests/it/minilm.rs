@@ -12,7 +12,7 @@ use auravest_ai::{Embedder, MiniLm};
 fn model() -> Option<&'static MiniLm> {
     static MODEL: OnceLock<Option<MiniLm>> = OnceLock::new();
     MODEL
-        .get_or_init(|| match MiniLm::locate() {
+        .get_or_init(|| match auravest_ai::setup::env::minilm_dir() {
             Ok(dir) => Some(MiniLm::load(&dir).expect("the installed weights load")),
             Err(e) => {
                 if std::env::var("CI").is_ok_and(|v| v == "true") {

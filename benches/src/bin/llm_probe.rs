@@ -38,7 +38,6 @@ use std::time::{Duration, Instant};
 
 use auravest_ai::llm::gemma3::{Gemma3, KvCache, LoadOptions};
 use auravest_ai::llm::gguf_tokenizer::tokenizer_from_gguf;
-use auravest_ai::llm::local::LocalGemma;
 use auravest_ai::llm::sampling::argmax;
 use auravest_benches::llm::{
     RAG_PASSAGES, Upstream, answer_prompt, ranked_passages, sized_request,
@@ -243,7 +242,7 @@ fn parse_args() -> std::result::Result<Args, String> {
 }
 
 fn probe(args: &Args) -> Result<Value> {
-    let path = LocalGemma::locate()?;
+    let path = auravest_ai::setup::env::gemma_weights()?;
     let start = Instant::now();
     let mut file = File::open(&path)?;
     let content = gguf_file::Content::read(&mut file)?;

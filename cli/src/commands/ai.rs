@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use auravest_ai::llm::LanguageModel;
 use auravest_ai::llm::local::LocalGemma;
-use auravest_ai::llm::openai::{OpenAiBackend, OpenAiConfig};
+use auravest_ai::llm::openai::OpenAiBackend;
 
 use auravest_ai::setup::{Setup, SetupReport};
 use auravest_ai::{Answer, Assistant, PortfolioContext, ToolContext};
@@ -51,19 +51,21 @@ pub(crate) enum ModelChoice {
 fn language_model(choice: Option<ModelChoice>) -> Result<Option<Arc<dyn LanguageModel>>, CliError> {
     let unavailable = |e: auravest_ai::Error| CliError::Unavailable(e.to_string());
     let local = |path: PathBuf| -> Result<Option<Arc<dyn LanguageModel>>, CliError> {
-        let m = LocalGemma::load(&path, auravest_ai::llm::gemma3::LoadOptions::default())
+        let m = LocalGemma::load(&path, auravest_ai::llm::local::LoadOptions::default())
             .map_err(unavailable)?;
         Ok(Some(Arc::new(m)))
     };
     match choice {
         Some(ModelChoice::None) => Ok(None),
-        Some(ModelChoice::Local) => local(LocalGemma::locate().map_err(unavailable)?),
+        Some(ModelChoice::Local) => {
+            local(auravest_ai::setup::env::gemma_weights().map_err(unavailable)?)
+        }
         Some(ModelChoice::Openai) => {
-            let cfg = OpenAiConfig::from_env().map_err(|e| ai_error(&e))?;
+            let cfg = auravest_ai::setup::env::openai_config().map_err(|e| ai_error(&e))?;
             let m = OpenAiBackend::new(cfg).map_err(|e| ai_error(&e))?;
             Ok(Some(Arc::new(m)))
         }
-        None => match LocalGemma::locate() {
+        None => match auravest_ai::setup::env::gemma_weights() {
             Ok(path) => local(path),
             Err(e) => {
                 eprintln!("note: answering without a language model: {e}");
@@ -146,13 +148,30 @@ fn setup(kb: &KbArgs, rebuild: bool) -> Result<(Assistant, SetupReport), CliErro
         ..Setup::default()
     };
     let show = std::io::stderr().is_terminal();
+    // Embedding the knowledge base takes about a minute the first time
+    // (the index is saved and reused after that): say so before it starts,
+    // with a bar on a terminal and a start and end line elsewhere.
+    let started: std::cell::Cell<Option<std::time::Instant>> = std::cell::Cell::new(None);
     let (a, report) = s
         .build(&|done, total| {
+            if started.get().is_none() && total > 0 {
+                started.set(Some(std::time::Instant::now()));
+                eprintln!(
+                    "building the assistant's index: embedding {total} passages (about a minute the first time; saved for next time)"
+                );
+            }
             if show {
                 eprint!("{}", progress_frame(done, total));
             }
         })
         .map_err(|e| ai_error(&e))?;
+    if let Some(t) = started.get() {
+        eprintln!(
+            "index built in {:.0} s ({} chunks)",
+            t.elapsed().as_secs_f64(),
+            report.chunks
+        );
+    }
     if let Some(note) = &report.embedder_note {
         eprintln!("note: using the {} embedder: {note}", report.embedder);
     }

@@ -49,7 +49,7 @@ pub(crate) struct AnalyzeArgs {
     format: Format,
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
     field: &str,
     expected: &str,
@@ -126,6 +126,11 @@ pub(crate) fn run(args: &AnalyzeArgs) -> Result<String, CliError> {
             }
         }
     })?;
+    // Money as money: the valuation's amounts at the currency's precision.
+    let analysis = Analysis {
+        valuation: analysis.valuation.money_rounded(),
+        ..analysis
+    };
     match args.format {
         Format::Json => print_json(&analysis),
         Format::Table => Ok(table(&analysis)),

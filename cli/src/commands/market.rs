@@ -137,7 +137,22 @@ fn market_error(e: &MarketError) -> CliError {
         MarketError::BadSymbol { .. } | MarketError::InvalidRequest { .. } => {
             CliError::invalid(e.to_string())
         }
-        _ => CliError::Unavailable(e.to_string()),
+        _ => CliError::Unavailable(describe(e)),
+    }
+}
+
+/// An error for people: a chain that ran out of sources says which sources
+/// were tried and why each failed, one line each.
+fn describe(e: &MarketError) -> String {
+    match e {
+        MarketError::Exhausted { attempts } if !attempts.is_empty() => {
+            let mut out = format!("no source answered ({} tried):", attempts.len());
+            for a in attempts {
+                out.push_str(&format!("\n  {}", a.error));
+            }
+            out
+        }
+        _ => e.to_string(),
     }
 }
 
@@ -431,7 +446,7 @@ pub(crate) fn run_prices(args: &PricesArgs) -> Result<String, CliError> {
     for (s, a) in syms.iter().zip(answers) {
         match a {
             Ok(h) => histories.push(h),
-            Err(e) => failures.push(format!("{s}: {e}")),
+            Err(e) => failures.push(format!("{s}: {}", describe(&e))),
         }
     }
     if !failures.is_empty() {

@@ -6,5 +6,6 @@ pub(crate) mod market;
 pub(crate) mod optimize;
 pub(crate) mod optimize_more;
 pub(crate) mod portfolio;
+pub(crate) mod recommend;
 pub(crate) mod risk;
 pub(crate) mod stats;

@@ -4,12 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use auravest_optimize::expected_returns::ExpectedReturnsMethod;
-use auravest_optimize::risk_models::Estimator;
-use auravest_optimize::{
-    CovarianceMatrix, Error as OptError, ExpectedReturns, MeanVariance, MissingData, Performance,
-    ReturnMatrix, TailMeasure, Weights, min_tail_risk, portfolio_performance, risk_parity,
+use auravest_optimize::request::{
+    Clean, Compat as SdkCompat, Objective as SdkObjective, OptimizeRequest,
 };
+use auravest_optimize::{Error as OptError, TailMeasure};
 use clap::{Args, ValueEnum};
 
 use crate::error::CliError;
@@ -128,19 +126,12 @@ pub(crate) fn opt_error(file: &str, e: OptError) -> CliError {
             CliError::invalid(format!("--risk-free-rate: {e}"))
         }
         OptError::InfeasibleBounds { .. } => CliError::invalid(format!("--bounds: {e}")),
+        OptError::InvalidParameter {
+            name: name @ ("risk_free_rate" | "bounds" | "risk_aversion" | "max_holdings" | "points"),
+            reason,
+        } => CliError::invalid(format!("--{}: {reason}", name.replace('_', "-"))),
         other => CliError::invalid(format!("{file}: {other}")),
     }
-}
-
-/// Estimates loaded from a prices file.
-pub(crate) struct Estimates {
-    pub(crate) file: String,
-    pub(crate) returns: ReturnMatrix,
-    pub(crate) mu: ExpectedReturns,
-    pub(crate) cov: CovarianceMatrix,
-    pub(crate) sample: CovarianceMatrix,
-    pub(crate) policy: MissingData,
-    pub(crate) bounds: (f64, f64),
 }
 
 fn parse_bounds(text: &str) -> Result<(f64, f64), CliError> {
@@ -153,67 +144,30 @@ fn parse_bounds(text: &str) -> Result<(f64, f64), CliError> {
     let [lo, hi] = parts.as_slice() else {
         return Err(bad());
     };
-    let (lo, hi) = (
+    Ok((
         lo.parse::<f64>().map_err(|_| bad())?,
         hi.parse::<f64>().map_err(|_| bad())?,
-    );
-    if !(lo.is_finite() && hi.is_finite()) || lo > hi {
-        return Err(CliError::invalid(format!(
-            "--bounds: LOW must not exceed HIGH and both must be finite, got {text:?}"
-        )));
-    }
-    Ok((lo, hi))
+    ))
 }
 
-pub(crate) fn estimate(a: &EstimationArgs) -> Result<Estimates, CliError> {
-    if !a.risk_free_rate.is_finite() {
-        return Err(CliError::invalid(
-            "--risk-free-rate: must be a finite number",
-        ));
-    }
-    let bounds = parse_bounds(&a.bounds)?;
-    let method: ExpectedReturnsMethod = a
-        .returns
-        .parse()
-        .map_err(|e: OptError| CliError::invalid(format!("--returns: {e}")))?;
-    let model: Estimator = a
-        .risk_model
-        .parse()
-        .map_err(|e: OptError| CliError::invalid(format!("--risk-model: {e}")))?;
-    let policy = match a.compat {
-        Some(Compat::Pypfopt) => MissingData::PyPortfolioOpt,
-        None => MissingData::Pairwise,
-    };
-    let frame = input::prices(&a.prices)?;
-    let file = a.prices.display().to_string();
-    let returns = ReturnMatrix::from_prices(&frame).map_err(|e| opt_error(&file, e))?;
-    // PyPortfolioOpt's CAPM uses a zero risk-free rate whatever the Sharpe rate is.
-    let capm_rf = if policy == MissingData::PyPortfolioOpt {
-        0.0
-    } else {
-        a.risk_free_rate
-    };
-    let mu = method
-        .estimate(&returns, None, capm_rf)
-        .map_err(|e| opt_error(&file, e))?;
-    let cov = model
-        .estimate(&returns, policy)
-        .map_err(|e| opt_error(&file, e))?;
-    let sample = if model == Estimator::Sample {
-        cov.clone()
-    } else {
-        Estimator::Sample
-            .estimate(&returns, policy)
-            .map_err(|e| opt_error(&file, e))?
-    };
-    Ok(Estimates {
-        file,
-        returns,
-        mu,
-        cov,
-        sample,
-        policy,
-        bounds,
+/// The SDK request the estimation flags describe.
+fn request(a: &EstimationArgs, objective: SdkObjective) -> Result<OptimizeRequest, CliError> {
+    Ok(OptimizeRequest {
+        returns: a
+            .returns
+            .parse()
+            .map_err(|e: OptError| CliError::invalid(format!("--returns: {e}")))?,
+        risk_model: a
+            .risk_model
+            .parse()
+            .map_err(|e: OptError| CliError::invalid(format!("--risk-model: {e}")))?,
+        risk_free_rate: a.risk_free_rate,
+        bounds: parse_bounds(&a.bounds)?,
+        compat: match a.compat {
+            Some(Compat::Pypfopt) => SdkCompat::PyPortfolioOpt,
+            None => SdkCompat::Native,
+        },
+        ..OptimizeRequest::new(objective)
     })
 }
 
@@ -221,89 +175,77 @@ fn require(v: Option<f64>, flag: &str, objective: &str) -> Result<f64, CliError>
     v.ok_or_else(|| CliError::invalid(format!("{flag}: required with --objective {objective}")))
 }
 
+/// The SDK objective the flags describe.
+fn objective(a: &OptimizeArgs) -> Result<SdkObjective, CliError> {
+    Ok(match a.objective {
+        Objective::MaxSharpe => SdkObjective::MaxSharpe,
+        Objective::MinVolatility => SdkObjective::MinVolatility,
+        Objective::EfficientRisk => SdkObjective::EfficientRisk {
+            target_volatility: require(
+                a.target_volatility,
+                "--target-volatility",
+                "efficient-risk",
+            )?,
+        },
+        Objective::EfficientReturn => SdkObjective::EfficientReturn {
+            target_return: require(a.target_return, "--target-return", "efficient-return")?,
+        },
+        Objective::MaxUtility => SdkObjective::MaxUtility {
+            risk_aversion: a.risk_aversion,
+        },
+        Objective::Hrp => SdkObjective::Hrp,
+        Objective::RiskParity => SdkObjective::RiskParity,
+        Objective::InverseVolatility => SdkObjective::InverseVolatility,
+        Objective::EqualWeight => SdkObjective::EqualWeight,
+        Objective::MinCvar => SdkObjective::MinCvar {
+            target_return: a.target_return,
+        },
+        Objective::MinCdar => SdkObjective::MinCdar {
+            target_return: a.target_return,
+        },
+    })
+}
+
+/// `optimize --format json`.
+#[derive(serde::Serialize)]
+struct OptimizeJson {
+    weights: BTreeMap<String, f64>,
+    expected_return: f64,
+    volatility: f64,
+    sharpe: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cvar: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cdar: Option<f64>,
+}
+
 pub(crate) fn run_optimize(a: &OptimizeArgs) -> Result<String, CliError> {
-    let e = estimate(&a.est)?;
-    let rf = a.est.risk_free_rate;
-    let f = e.file.as_str();
-    let err = |x| opt_error(f, x);
-    let mv = || -> Result<MeanVariance, CliError> {
-        let mut mv = MeanVariance::new(e.mu.clone(), e.cov.clone())
-            .map_err(err)?
-            .bounds(e.bounds.0, e.bounds.1)
-            .map_err(err)?;
-        if let Some(k) = a.max_holdings {
-            mv = mv
-                .max_holdings(k)
-                .map_err(|x| CliError::invalid(format!("--max-holdings: {x}")))?;
-        }
-        Ok(mv)
+    let req = OptimizeRequest {
+        max_holdings: a.max_holdings,
+        clean: a.clean.then(Clean::default),
+        ..request(&a.est, objective(a)?)?
     };
-    let mut extra: BTreeMap<&str, f64> = BTreeMap::new();
-    let (weights, perf): (Weights, Performance) = match a.objective {
-        Objective::MaxSharpe => split(mv()?.max_sharpe(rf).map_err(err)?),
-        Objective::MinVolatility => split(mv()?.min_volatility(rf).map_err(err)?),
-        Objective::EfficientRisk => {
-            let t = require(a.target_volatility, "--target-volatility", "efficient-risk")?;
-            split(mv()?.efficient_risk(t, rf).map_err(err)?)
-        }
-        Objective::EfficientReturn => {
-            let t = require(a.target_return, "--target-return", "efficient-return")?;
-            split(mv()?.efficient_return(t, rf).map_err(err)?)
-        }
-        Objective::MaxUtility => split(mv()?.max_quadratic_utility(a.risk_aversion, rf).map_err(
-            |x| match x {
-                OptError::InvalidParameter { .. } => {
-                    CliError::invalid(format!("--risk-aversion: {x}"))
-                }
-                other => err(other),
-            },
-        )?),
-        Objective::RiskParity => {
-            let w = risk_parity(&e.cov).map_err(err)?;
-            let p = portfolio_performance(&w, &e.mu, &e.sample, rf).map_err(err)?;
-            (w, p)
-        }
-        Objective::Hrp | Objective::InverseVolatility | Objective::EqualWeight => {
-            crate::commands::optimize_more::heuristic(a.objective, &e, rf)?
-        }
-        Objective::MinCvar | Objective::MinCdar => {
-            let measure = if a.objective == Objective::MinCvar {
-                TailMeasure::Cvar
-            } else {
-                TailMeasure::Cdar
-            };
-            let s = min_tail_risk(measure, &e.returns, &e.mu, 0.95, e.bounds, a.target_return)
-                .map_err(err)?;
-            extra.insert(
-                if measure == TailMeasure::Cvar {
-                    "cvar"
-                } else {
-                    "cdar"
-                },
-                s.risk,
-            );
-            let p = portfolio_performance(&s.weights, &e.mu, &e.sample, rf).map_err(err)?;
-            (s.weights, p)
-        }
+    let prices = input::prices(&a.est.prices)?;
+    let file = a.est.prices.display().to_string();
+    let out = req.solve(&prices).map_err(|e| opt_error(&file, e))?;
+    let tail = |m: TailMeasure| {
+        out.tail_risk
+            .and_then(|(measure, x)| (measure == m).then_some(x))
     };
-    let weights = if a.clean {
-        weights.cleaned(1e-4, 5)
-    } else {
-        weights
-    };
+    let (cvar, cdar) = (tail(TailMeasure::Cvar), tail(TailMeasure::Cdar));
+    let perf = out.performance;
     if a.est.format == Format::Json {
-        let mut v = serde_json::json!({
-            "weights": weights.to_map(),
-            "expected_return": perf.expected_return,
-            "volatility": perf.volatility,
-            "sharpe": perf.sharpe,
+        return print_json(&OptimizeJson {
+            weights: out.weights.to_map(),
+            expected_return: perf.expected_return,
+            volatility: perf.volatility,
+            sharpe: perf.sharpe,
+            cvar,
+            cdar,
         });
-        for (k, x) in extra {
-            v[k] = serde_json::json!(x);
-        }
-        return print_json(&v);
     }
-    let mut rows: Vec<Vec<String>> = weights
+    let mut rows: Vec<Vec<String>> = out
+        .weights
         .to_map()
         .into_iter()
         .filter(|(_, w)| w.abs() >= 1e-6)
@@ -317,26 +259,23 @@ pub(crate) fn run_optimize(a: &OptimizeArgs) -> Result<String, CliError> {
         pct(perf.volatility),
         ratio(perf.sharpe)
     ));
-    for (k, x) in extra {
-        out.push_str(&format!("{k:<15} {}\n", pct(x)));
+    for (k, x) in [("cvar", cvar), ("cdar", cdar)] {
+        if let Some(x) = x {
+            out.push_str(&format!("{k:<15} {}\n", pct(x)));
+        }
     }
     Ok(out)
 }
 
-fn split(s: auravest_optimize::Solution) -> (Weights, Performance) {
-    (s.weights, s.performance)
-}
-
 pub(crate) fn run_frontier(a: &FrontierArgs) -> Result<String, CliError> {
-    let e = estimate(&a.est)?;
-    let rf = a.est.risk_free_rate;
-    let f = e.file.as_str();
-    let mv = MeanVariance::new(e.mu.clone(), e.cov.clone())
-        .and_then(|m| m.bounds(e.bounds.0, e.bounds.1))
-        .map_err(|x| opt_error(f, x))?;
-    let points = mv.frontier(a.points, rf).map_err(|x| match x {
-        OptError::InvalidParameter { .. } => CliError::invalid(format!("--points: {x}")),
-        other => opt_error(f, other),
+    let req = request(&a.est, SdkObjective::MinVolatility)?;
+    let prices = input::prices(&a.est.prices)?;
+    let f = a.est.prices.display().to_string();
+    let points = req.frontier(&prices, a.points).map_err(|x| match x {
+        OptError::InvalidParameter { name: "points", .. } => {
+            CliError::invalid(format!("--points: {x}"))
+        }
+        other => opt_error(&f, other),
     })?;
     if let Some(path) = &a.svg {
         let xy: Vec<(f64, f64)> = points
@@ -345,6 +284,12 @@ pub(crate) fn run_frontier(a: &FrontierArgs) -> Result<String, CliError> {
             .collect();
         std::fs::write(path, crate::svg::frontier_chart(&xy))
             .map_err(|err| CliError::invalid(format!("{}: cannot write: {err}", path.display())))?;
+        // Said on stderr, so the table or JSON on stdout stays clean.
+        eprintln!(
+            "wrote the frontier chart ({} points) to {}",
+            points.len(),
+            path.display()
+        );
     }
     if a.est.format == Format::Json {
         let pts: Vec<_> = points

@@ -1,43 +1,15 @@
-//! The allocation heuristics of `auravest optimize` (HRP, inverse volatility,
-//! equal weight) and `auravest allocate`.
+//! `auravest allocate`: whole shares for a cash amount, or a rebalance.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use auravest_optimize::Weights;
 use auravest_optimize::allocation::{Method, RebalanceOptions, allocate, latest_prices, rebalance};
-use auravest_optimize::hrp::{Hrp, Linkage, equal_weight, inverse_volatility};
-use auravest_optimize::{MissingData, Performance, Weights, portfolio_performance};
 use clap::{Args, ValueEnum};
 
-use super::optimize::{Estimates, Objective, opt_error};
+use super::optimize::opt_error;
 use crate::error::CliError;
 use crate::{Format, input, print_json};
-
-/// HRP, inverse volatility or equal weight, with the performance the CLI
-/// reports: `--returns` and the sample covariance, or under `--compat pypfopt`
-/// HRPOpt's own arithmetic figures for HRP.
-pub(crate) fn heuristic(
-    objective: Objective,
-    e: &Estimates,
-    rf: f64,
-) -> Result<(Weights, Performance), CliError> {
-    let f = e.file.as_str();
-    let err = |x| opt_error(f, x);
-    let weights = match objective {
-        Objective::Hrp => {
-            let hrp = Hrp::from_returns(&e.returns, Linkage::Single).map_err(err)?;
-            if e.policy == MissingData::PyPortfolioOpt {
-                let p = hrp.performance(rf).map_err(err)?;
-                return Ok((hrp.weights().clone(), p));
-            }
-            hrp.weights().clone()
-        }
-        Objective::InverseVolatility => inverse_volatility(&e.cov).map_err(err)?,
-        _ => equal_weight(e.mu.tickers()).map_err(err)?,
-    };
-    let p = portfolio_performance(&weights, &e.mu, &e.sample, rf).map_err(err)?;
-    Ok((weights, p))
-}
 
 /// How to turn weights into whole shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -72,8 +44,25 @@ pub(crate) struct AllocateArgs {
     #[arg(long, value_name = "X", default_value_t = 0.0)]
     fee_per_trade: f64,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Json)]
+    #[arg(long, value_enum, default_value_t)]
     format: Format,
+}
+
+/// `allocate --format json`: shares as integers, money as decimal strings
+/// at cent precision (never a float such as `984.2097040000008`).
+#[derive(serde::Serialize)]
+struct AllocationJson<'a> {
+    shares: &'a BTreeMap<String, i64>,
+    trades: &'a BTreeMap<String, i64>,
+    fees: String,
+    leftover: String,
+}
+
+/// An amount of money at cent precision.
+fn cents(x: f64) -> String {
+    let s = format!("{x:.2}");
+    // "-0.00" reads as a debt.
+    if s == "-0.00" { "0.00".to_owned() } else { s }
 }
 
 fn read_json(path: &std::path::Path) -> Result<serde_json::Value, CliError> {
@@ -153,7 +142,12 @@ pub(crate) fn run_allocate(a: &AllocateArgs) -> Result<String, CliError> {
         other => opt_error(&wfile, other),
     })?;
     if a.format == Format::Json {
-        return print_json(&alloc);
+        return print_json(&AllocationJson {
+            shares: &alloc.shares,
+            trades: &alloc.trades,
+            fees: cents(alloc.fees),
+            leftover: cents(alloc.leftover),
+        });
     }
     let rows: Vec<Vec<String>> = alloc
         .shares
@@ -168,8 +162,9 @@ pub(crate) fn run_allocate(a: &AllocateArgs) -> Result<String, CliError> {
         .collect();
     let mut out = crate::table::render(&["ticker", "shares", "trade"], &rows);
     out.push_str(&format!(
-        "\nfees      {:.2}\nleftover  {:.2}\n",
-        alloc.fees, alloc.leftover
+        "\nfees      {}\nleftover  {}\n",
+        cents(alloc.fees),
+        cents(alloc.leftover)
     ));
     Ok(out)
 }

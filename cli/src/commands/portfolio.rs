@@ -127,8 +127,17 @@ fn show(args: &ShowArgs) -> Result<String, CliError> {
     let valuation = portfolio
         .valuation(&prices, as_of)
         .map_err(|e| CliError::from_core(&source, e))?;
+    // Before the first transaction nothing was held: say so rather than
+    // print an empty table worth 0.00.
+    let first = portfolio.transactions().first().map(|t| t.date);
+    let note = first.filter(|f| as_of < *f).map(|f| {
+        format!("note: {as_of} is before the first transaction ({f}): nothing was held yet")
+    });
     if args.format == Format::Json {
-        return print_json(&valuation);
+        if let Some(n) = &note {
+            eprintln!("{n}");
+        }
+        return print_json(&valuation.money_rounded());
     }
     let money = |d: auravest_core::Decimal| format!("{:.2}", d.round_dp(2));
     let rows: Vec<Vec<String>> = valuation
@@ -169,6 +178,9 @@ fn show(args: &ShowArgs) -> Result<String, CliError> {
         money(valuation.cash),
         money(valuation.value)
     ));
+    if let Some(n) = note {
+        out.push_str(&format!("\n{n}\n"));
+    }
     Ok(out)
 }
 
@@ -254,5 +266,28 @@ fn performance(args: &PerformanceArgs) -> Result<String, CliError> {
         vec!["volatility".to_owned(), pct(stats.volatility)],
         vec!["max drawdown".to_owned(), pct(stats.max_drawdown)],
     ];
-    Ok(render(&["performance", base.as_str()], &rows))
+    let mut rows = rows;
+    if let (Some(name), Some(b)) = (&args.benchmark, &bench) {
+        // The benchmark over the same days as the portfolio's returns.
+        let growth: f64 = b
+            .values()
+            .iter()
+            .filter(|r| r.is_finite())
+            .map(|r| 1.0 + r)
+            .product();
+        rows.push(vec![format!("benchmark {name}"), pct(growth - 1.0)]);
+        rows.push(vec![
+            format!("beta vs {name}"),
+            stats
+                .beta
+                .map_or_else(|| "n/a".to_owned(), |x| format!("{x:.2}")),
+        ]);
+        rows.push(vec![
+            "alpha (annual)".to_owned(),
+            stats.alpha.map_or_else(|| "n/a".to_owned(), pct),
+        ]);
+    }
+    let mut out = render(&["performance", base.as_str()], &rows);
+    out.push_str("Based on past prices.\n");
+    Ok(out)
 }

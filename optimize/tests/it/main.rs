@@ -5,4 +5,5 @@ mod estimators;
 mod hrp;
 mod mean_variance;
 mod profile;
+mod request;
 mod tail_risk;

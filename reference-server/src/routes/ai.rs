@@ -12,7 +12,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{Duration as Days, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -47,14 +47,34 @@ pub struct FeedbackBody {
 /// An answer with the day's usage.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AskView {
-    /// The answer (`auravest_ai::Answer`): text with `[n]` markers, citations,
-    /// tools called, guardrail verdicts and the disclaimer.
-    #[schema(value_type = Object)]
-    pub answer: Value,
+    /// The answer: text with `[n]` markers, citations, tools called,
+    /// guardrail verdicts and the disclaimer.
+    pub answer: auravest_ai::Answer,
     /// Questions used today, this one included.
     pub used: i64,
     /// The daily limit.
     pub limit: u32,
+}
+
+/// A written summary of a portfolio's insight, and whether it came from
+/// the day's cache.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SummaryView {
+    /// The summary as drafted, or as the cache holds it (the JSON of an
+    /// `auravest_ai::PortfolioSummary`, stored when it was drafted).
+    #[serde(flatten)]
+    #[schema(value_type = auravest_ai::PortfolioSummary)]
+    pub summary: Map<String, Value>,
+    /// Served from the cache.
+    pub cached: bool,
+}
+
+impl SummaryView {
+    fn new(mut summary: Map<String, Value>, cached: bool) -> Self {
+        // `cached` is ours to say, whatever an older cache entry holds.
+        summary.remove("cached");
+        Self { summary, cached }
+    }
 }
 
 fn assistant(state: &AppState) -> AppResult<&auravest_ai::Assistant> {
@@ -148,7 +168,7 @@ pub async fn ask(
         })
         .await?;
     Ok(Json(AskView {
-        answer: serde_json::to_value(&answer).map_err(AppError::internal)?,
+        answer,
         used,
         limit,
     }))
@@ -224,14 +244,14 @@ async fn answer(
 
 /// A written summary of the portfolio's insight, cached per portfolio and day.
 #[utoipa::path(get, path = "/api/v1/portfolios/{id}/summary", tag = "assistant",
-    responses((status = 200, description = "`auravest_ai::PortfolioSummary` plus `cached`", body = Object),
+    responses((status = 200, body = SummaryView),
         (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn summary(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<SummaryView>> {
     let assistant = assistant(&state)?;
     let loaded = portfolios::load(&state, user.id, id).await?;
     let today = Utc::now().date_naive();
@@ -239,11 +259,8 @@ pub async fn summary(
     // request that finds another drafting waits for its result instead of
     // drafting again.
     let _drafting = state.drafting.lock(&id).await;
-    if let Some(mut hit) = state.store.cached_summary(id, today).await? {
-        if let Value::Object(m) = &mut hit {
-            m.insert("cached".to_owned(), Value::Bool(true));
-        }
-        return Ok(Json(hit));
+    if let Some(Value::Object(hit)) = state.store.cached_summary(id, today).await? {
+        return Ok(Json(SummaryView::new(hit, true)));
     }
     let ctx = context(&state, user.id, &loaded).await?;
     let market = state.prices.market();
@@ -254,7 +271,7 @@ pub async fn summary(
         as_of: ctx.prices.dates().last().copied(),
     };
     let s = assistant.summary(&tools).await.map_err(ai_error)?;
-    let mut value = serde_json::to_value(&s).map_err(AppError::internal)?;
+    let value = serde_json::to_value(&s).map_err(AppError::internal)?;
     state.store.put_summary(id, today, &value).await?;
     state
         .store
@@ -266,10 +283,10 @@ pub async fn summary(
             detail: json!({"model": s.model, "sections": s.sources.len()}),
         })
         .await?;
-    if let Value::Object(m) = &mut value {
-        m.insert("cached".to_owned(), Value::Bool(false));
-    }
-    Ok(Json(value))
+    let Value::Object(drafted) = value else {
+        return Err(AppError::internal("a summary is not a JSON object"));
+    };
+    Ok(Json(SummaryView::new(drafted, false)))
 }
 
 /// Rates one of the user's answers (a second rating replaces the first).
@@ -342,52 +359,43 @@ pub(crate) async fn checklist_for(
     Ok(auravest_bias::learning_checklist(experience, &done))
 }
 
-fn checklist_json(items: &[auravest_bias::ChecklistItem]) -> Json<Vec<Value>> {
-    Json(
-        items
-            .iter()
-            .filter_map(|i| serde_json::to_value(i).ok())
-            .collect(),
-    )
-}
-
 /// The learning checklist for the user's experience (from the risk profile
 /// and the first transaction of any portfolio), with what they marked done.
 #[utoipa::path(get, path = "/api/v1/checklist", tag = "assistant",
-    responses((status = 200, description = "`[auravest_bias::ChecklistItem]`", body = Vec<Object>)),
+    responses((status = 200, body = Vec<auravest_bias::ChecklistItem>)),
     security(("bearer" = [])))]
 pub async fn checklist(
     State(state): State<AppState>,
     user: AuthUser,
-) -> AppResult<Json<Vec<Value>>> {
-    Ok(checklist_json(&checklist_items(&state, user.id).await?))
+) -> AppResult<Json<Vec<auravest_bias::ChecklistItem>>> {
+    Ok(Json(checklist_items(&state, user.id).await?))
 }
 
 /// Marks a checklist item done (again changes nothing); answers the checklist.
 #[utoipa::path(put, path = "/api/v1/checklist/{item}", tag = "assistant",
     params(("item" = String, Path, description = "Item id (`compounding`)")),
-    responses((status = 200, description = "`[auravest_bias::ChecklistItem]`", body = Vec<Object>),
+    responses((status = 200, body = Vec<auravest_bias::ChecklistItem>),
         (status = 404, description = "No such item", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn check_item(
     State(state): State<AppState>,
     user: AuthUser,
     Path(item): Path<String>,
-) -> AppResult<Json<Vec<Value>>> {
+) -> AppResult<Json<Vec<auravest_bias::ChecklistItem>>> {
     set_item(&state, user.id, &item, Some(Utc::now())).await
 }
 
 /// Marks a checklist item not done; answers the checklist.
 #[utoipa::path(delete, path = "/api/v1/checklist/{item}", tag = "assistant",
     params(("item" = String, Path, description = "Item id (`compounding`)")),
-    responses((status = 200, description = "`[auravest_bias::ChecklistItem]`", body = Vec<Object>),
+    responses((status = 200, body = Vec<auravest_bias::ChecklistItem>),
         (status = 404, description = "No such item", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn uncheck_item(
     State(state): State<AppState>,
     user: AuthUser,
     Path(item): Path<String>,
-) -> AppResult<Json<Vec<Value>>> {
+) -> AppResult<Json<Vec<auravest_bias::ChecklistItem>>> {
     set_item(&state, user.id, &item, None).await
 }
 
@@ -396,12 +404,12 @@ async fn set_item(
     user: Uuid,
     item: &str,
     done_at: Option<chrono::DateTime<Utc>>,
-) -> AppResult<Json<Vec<Value>>> {
+) -> AppResult<Json<Vec<auravest_bias::ChecklistItem>>> {
     if !auravest_bias::is_checklist_item(item) {
         return Err(AppError::not_found("checklist item"));
     }
     state.store.set_checklist_item(user, item, done_at).await?;
-    Ok(checklist_json(&checklist_items(state, user).await?))
+    Ok(Json(checklist_items(state, user).await?))
 }
 
 /// `/ask`, `/portfolios/{id}/summary`, `/answers/{id}/feedback`, `/checklist`,

@@ -23,9 +23,10 @@
 use std::str::FromStr;
 
 use auravest_social::{
-    Alias, AliasPolicy, CommentOrder, Community, Config, Cursor, Decimal, Draft, Error, FlagReason,
-    ModAction, NotificationId, PageRequest, PerformanceShare, Period, PostId, PrivacySettings,
-    Store, Symbol, UserId,
+    Alias, AliasPolicy, CommentOrder, Community, Config, ContributorEntry, Cursor, Decimal, Draft,
+    Error, FlagOutcome, FlagReason, HeldSymbol, ModAction, NotificationId, NotificationView, Page,
+    PageRequest, PerformanceShare, PerformerEntry, Period, PostId, PostStatus, PostView,
+    PrivacySettings, ProfileView, QueueItem, Store, Symbol, TrendingTicker, UserId,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -33,7 +34,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -201,9 +201,8 @@ pub struct FollowView {
 /// Notifications, newest first.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationsView {
-    /// The notifications (`auravest_social::NotificationView`).
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<auravest_social::NotificationView>,
+    /// The notifications.
+    pub items: Vec<NotificationView>,
     /// Unread notifications in all.
     pub unread: usize,
 }
@@ -222,9 +221,9 @@ pub struct ModerationView {
     pub audit: String,
     /// The post (`p42`).
     pub post: String,
-    /// Its status now (`visible`, `hidden`, `removed`, `deleted`).
-    #[schema(value_type = String)]
-    pub status: Value,
+    /// Its status now (`visible`, `hidden`, `removed`, `deleted`); null
+    /// when the post is gone.
+    pub status: Option<PostStatus>,
 }
 
 // --- running the community --------------------------------------------------
@@ -532,19 +531,13 @@ fn draft(body: DraftIn) -> Draft {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> AppResult<Json<Value>> {
-    serde_json::to_value(value)
-        .map(Json)
-        .map_err(AppError::internal)
-}
-
 // --- posts -----------------------------------------------------------------
 
 /// Publishes a post. Money amounts in the text need `confirm_amounts`.
 #[utoipa::path(post, path = "/api/v1/community/posts", tag = "community",
     request_body = DraftIn,
     responses(
-        (status = 201, description = "The post (`auravest_social::PostView`)", body = Object),
+        (status = 201, description = "The post", body = PostView),
         (status = 422, description = "`text` empty, too long, with unconfirmed amounts or spam; \
             `sentiment` unknown", body = crate::error::ErrorBody),
         (status = 429, description = "Posting too fast", body = crate::error::ErrorBody)),
@@ -553,32 +546,32 @@ pub async fn create_post(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(body): ApiJson<DraftIn>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<PostView>)> {
     let view = with_member(&state, &user, Access::Write, move |c, me| {
         let id = c.post(me, draft(body), Utc::now())?;
         c.view_post(Some(me), id)
     })
     .await?;
-    Ok((StatusCode::CREATED, to_json(&view)?))
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// One post (hidden and removed ones only for their author).
 #[utoipa::path(get, path = "/api/v1/community/posts/{id}", tag = "community",
     params(("id" = String, Path, description = "Post id (`p42`)")),
-    responses((status = 200, description = "`auravest_social::PostView`", body = Object),
+    responses((status = 200, body = PostView),
         (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_post(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PostView>> {
     let id = post_id(&id)?;
     let view = with_member(&state, &user, Access::Read, move |c, me| {
         c.view_post(Some(me), id)
     })
     .await?;
-    to_json(&view)
+    Ok(Json(view))
 }
 
 /// Deletes one of the caller's posts; another member's post answers 404.
@@ -605,7 +598,7 @@ pub async fn delete_post(
     params(("id" = String, Path, description = "Post or comment id (`p42`)")),
     request_body = DraftIn,
     responses(
-        (status = 201, description = "The comment (`auravest_social::PostView`)", body = Object),
+        (status = 201, description = "The comment", body = PostView),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -614,21 +607,21 @@ pub async fn create_comment(
     user: AuthUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DraftIn>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<PostView>)> {
     let on = post_id(&id)?;
     let view = with_member(&state, &user, Access::Write, move |c, me| {
         let id = c.comment(me, on, draft(body), Utc::now())?;
         c.view_post(Some(me), id)
     })
     .await?;
-    Ok((StatusCode::CREATED, to_json(&view)?))
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// Every member's posts: the newest first, or the trending ones. The first
 /// page of `latest` carries the pinned welcome message.
 #[utoipa::path(get, path = "/api/v1/community/posts", tag = "community",
     params(PostsParams),
-    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+    responses((status = 200, body = Page<PostView>),
         (status = 422, description = "`sort`, `cursor` or `limit` invalid",
             body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -636,7 +629,7 @@ pub async fn list_posts(
     State(state): State<AppState>,
     user: AuthUser,
     Query(params): Query<PostsParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Page<PostView>>> {
     let trending = match params.sort.as_deref() {
         None | Some("latest") => false,
         Some("trending") => true,
@@ -656,13 +649,13 @@ pub async fn list_posts(
         }
     })
     .await?;
-    to_json(&page)
+    Ok(Json(page))
 }
 
 /// A post's comments, oldest or best first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/community/posts/{id}/comments", tag = "community",
     params(("id" = String, Path, description = "Post id (`p42`)"), CommentParams),
-    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+    responses((status = 200, body = Page<PostView>),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -671,7 +664,7 @@ pub async fn list_comments(
     user: AuthUser,
     Path(id): Path<String>,
     Query(params): Query<CommentParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Page<PostView>>> {
     let id = post_id(&id)?;
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
     let order = match params.order.as_deref() {
@@ -688,13 +681,13 @@ pub async fn list_comments(
         c.comments(id, order, Some(me), &req, Utc::now())
     })
     .await?;
-    to_json(&page)
+    Ok(Json(page))
 }
 
 /// Likes a post (liking twice changes nothing).
 #[utoipa::path(put, path = "/api/v1/community/posts/{id}/like", tag = "community",
     params(("id" = String, Path, description = "Post id (`p42`)")),
-    responses((status = 200, description = "The post with its like count", body = Object),
+    responses((status = 200, description = "The post with its like count", body = PostView),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, description = "Own post", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -702,41 +695,41 @@ pub async fn like(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PostView>> {
     let id = post_id(&id)?;
     let view = with_member(&state, &user, Access::Write, move |c, me| {
         c.like(me, id, Utc::now())?;
         c.view_post(Some(me), id)
     })
     .await?;
-    to_json(&view)
+    Ok(Json(view))
 }
 
 /// Withdraws a like.
 #[utoipa::path(delete, path = "/api/v1/community/posts/{id}/like", tag = "community",
     params(("id" = String, Path, description = "Post id (`p42`)")),
-    responses((status = 200, description = "The post with its like count", body = Object),
+    responses((status = 200, description = "The post with its like count", body = PostView),
         (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn unlike(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PostView>> {
     let id = post_id(&id)?;
     let view = with_member(&state, &user, Access::Write, move |c, me| {
         c.unlike(me, id, Utc::now())?;
         c.view_post(Some(me), id)
     })
     .await?;
-    to_json(&view)
+    Ok(Json(view))
 }
 
 /// Marks a comment in the caller's thread helpful (it then counts as an
 /// answer on the contributors board).
 #[utoipa::path(put, path = "/api/v1/community/posts/{id}/helpful", tag = "community",
     params(("id" = String, Path, description = "Comment id (`p42`)")),
-    responses((status = 200, description = "The comment (`auravest_social::PostView`)", body = Object),
+    responses((status = 200, description = "The comment", body = PostView),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, description = "Not a comment, not in the caller's thread, or the \
             caller's own comment", body = crate::error::ErrorBody)),
@@ -745,14 +738,14 @@ pub async fn mark_helpful(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PostView>> {
     set_helpful(&state, &user, &id, true).await
 }
 
 /// Withdraws the helpful mark of a comment in the caller's thread.
 #[utoipa::path(delete, path = "/api/v1/community/posts/{id}/helpful", tag = "community",
     params(("id" = String, Path, description = "Comment id (`p42`)")),
-    responses((status = 200, description = "The comment (`auravest_social::PostView`)", body = Object),
+    responses((status = 200, description = "The comment", body = PostView),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -760,7 +753,7 @@ pub async fn unmark_helpful(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PostView>> {
     set_helpful(&state, &user, &id, false).await
 }
 
@@ -769,21 +762,21 @@ async fn set_helpful(
     user: &AuthUser,
     id: &str,
     helpful: bool,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<PostView>> {
     let id = post_id(id)?;
     let view = with_member(state, user, Access::Write, move |c, me| {
         c.mark_helpful(me, id, helpful, Utc::now())?;
         c.view_post(Some(me), id)
     })
     .await?;
-    to_json(&view)
+    Ok(Json(view))
 }
 
 /// Flags a post; enough distinct flags hide it until a moderator reviews it.
 #[utoipa::path(post, path = "/api/v1/community/posts/{id}/flags", tag = "community",
     params(("id" = String, Path, description = "Post id (`p42`)")),
     request_body = FlagIn,
-    responses((status = 200, description = "`auravest_social::FlagOutcome`", body = Object),
+    responses((status = 200, body = FlagOutcome),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, description = "`reason` unknown, `note` missing or too long",
             body = crate::error::ErrorBody)),
@@ -793,7 +786,7 @@ pub async fn flag(
     user: AuthUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FlagIn>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<FlagOutcome>> {
     let id = post_id(&id)?;
     let reason = match body.reason.as_str() {
         "spam" => FlagReason::Spam,
@@ -821,7 +814,7 @@ pub async fn flag(
         c.flag(me, id, reason, Utc::now())
     })
     .await?;
-    to_json(&outcome)
+    Ok(Json(outcome))
 }
 
 // --- feeds -------------------------------------------------------------------
@@ -829,26 +822,26 @@ pub async fn flag(
 /// The home feed: posts of the members the caller follows, newest first.
 #[utoipa::path(get, path = "/api/v1/community/feed", tag = "community",
     params(PageParams),
-    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+    responses((status = 200, body = Page<PostView>),
         (status = 422, description = "`cursor` or `limit` invalid", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn feed(
     State(state): State<AppState>,
     user: AuthUser,
     Query(params): Query<PageParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Page<PostView>>> {
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
     let page = with_member(&state, &user, Access::Read, move |c, me| {
         c.following_feed(me, &req, Utc::now())
     })
     .await?;
-    to_json(&page)
+    Ok(Json(page))
 }
 
 /// Posts that tag a ticker, newest first.
 #[utoipa::path(get, path = "/api/v1/community/symbols/{symbol}/posts", tag = "community",
     params(("symbol" = String, Path, description = "Ticker (`AAPL`)"), PageParams),
-    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+    responses((status = 200, body = Page<PostView>),
         (status = 422, description = "`symbol`, `cursor` or `limit` invalid",
             body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -857,26 +850,26 @@ pub async fn symbol_posts(
     user: AuthUser,
     Path(symbol): Path<String>,
     Query(params): Query<PageParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Page<PostView>>> {
     let symbol = Symbol::new(&symbol).map_err(|e| AppError::field("symbol", e.to_string()))?;
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
     let page = with_member(&state, &user, Access::Read, move |c, me| {
         c.symbol_feed(&symbol, Some(me), &req, Utc::now())
     })
     .await?;
-    to_json(&page)
+    Ok(Json(page))
 }
 
 /// Tickers talked about unusually often today.
 #[utoipa::path(get, path = "/api/v1/community/trending/tickers", tag = "community",
-    responses((status = 200, description = "`Vec<auravest_social::TrendingTicker>`", body = Vec<Object>)),
+    responses((status = 200, body = Vec<TrendingTicker>)),
     security(("bearer" = [])))]
 pub async fn trending_tickers(
     State(state): State<AppState>,
     _user: AuthUser,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Vec<TrendingTicker>>> {
     let list = with_community(&state, |c| c.trending_tickers(Utc::now())).await?;
-    to_json(&list)
+    Ok(Json(list))
 }
 
 // --- performance ---------------------------------------------------------------
@@ -890,7 +883,7 @@ pub async fn trending_tickers(
 #[utoipa::path(post, path = "/api/v1/community/performance", tag = "community",
     request_body = PerformanceIn,
     responses(
-        (status = 201, description = "The post (`auravest_social::PostView`)", body = Object),
+        (status = 201, description = "The post", body = PostView),
         (status = 403, description = "`share_performance` is off (and the share is not anonymous)",
             body = crate::error::ErrorBody),
         (status = 404, description = "No such portfolio of the caller's", body = crate::error::ErrorBody),
@@ -903,7 +896,7 @@ pub async fn share_performance(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(body): ApiJson<PerformanceIn>,
-) -> AppResult<(StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<PostView>)> {
     let period = period(&body.period)?;
     let first = period.first_day().map_err(|e| social_error(&e))?;
     let last = period.last_day().map_err(|e| social_error(&e))?;
@@ -931,14 +924,14 @@ pub async fn share_performance(
         c.view_post(Some(me), id)
     })
     .await?;
-    Ok((StatusCode::CREATED, to_json(&view)?))
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// The members who share their performance, by their return over a period
 /// (percent only), highest first.
 #[utoipa::path(get, path = "/api/v1/community/leaderboards/performers", tag = "community",
     params(PerformersParams),
-    responses((status = 200, description = "`Vec<auravest_social::PerformerEntry>`", body = Vec<Object>),
+    responses((status = 200, body = Vec<PerformerEntry>),
         (status = 422, description = "`period` missing or malformed, `limit` invalid",
             body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -946,54 +939,54 @@ pub async fn top_performers(
     State(state): State<AppState>,
     _user: AuthUser,
     Query(params): Query<PerformersParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Vec<PerformerEntry>>> {
     let raw = params
         .period
         .ok_or_else(|| AppError::field("period", "is required: YYYY-MM or YYYY"))?;
     let period = period(&raw)?;
     let limit = limit(params.limit.as_deref())?;
     let list = with_community(&state, move |c| c.top_performers(period, limit)).await?;
-    to_json(&list)
+    Ok(Json(list))
 }
 
 /// The most helpful members over the last `days`: likes received plus
 /// answers marked helpful (anonymous posts never count; wealth plays no part).
 #[utoipa::path(get, path = "/api/v1/community/leaderboards/contributors", tag = "community",
     params(ContributorsParams),
-    responses((status = 200, description = "`Vec<auravest_social::ContributorEntry>`", body = Vec<Object>),
+    responses((status = 200, body = Vec<ContributorEntry>),
         (status = 422, description = "`days` or `limit` invalid", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn top_contributors(
     State(state): State<AppState>,
     _user: AuthUser,
     Query(params): Query<ContributorsParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Vec<ContributorEntry>>> {
     let days = bounded("days", params.days.as_deref(), 365, 30)?;
     let limit = limit(params.limit.as_deref())?;
     let now = Utc::now();
     let since = now - chrono::Duration::days(i64::try_from(days).map_err(AppError::internal)?);
     let list = with_community(&state, move |c| c.top_contributors(since, now, limit)).await?;
-    to_json(&list)
+    Ok(Json(list))
 }
 
 /// The tickers most held by members who let their holdings be counted
 /// (a ticker needs three such holders; never who holds what).
 #[utoipa::path(get, path = "/api/v1/community/most-held", tag = "community",
     params(LimitParams),
-    responses((status = 200, description = "`Vec<auravest_social::HeldSymbol>`", body = Vec<Object>),
+    responses((status = 200, body = Vec<HeldSymbol>),
         (status = 422, description = "`limit` invalid", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn most_held(
     State(state): State<AppState>,
     user: AuthUser,
     Query(params): Query<LimitParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Vec<HeldSymbol>>> {
     let limit = limit(params.limit.as_deref())?;
     let list = with_member(&state, &user, Access::Read, move |c, _me| {
         c.most_held(limit)
     })
     .await?;
-    to_json(&list)
+    Ok(Json(list))
 }
 
 // --- members -------------------------------------------------------------------
@@ -1002,26 +995,26 @@ pub async fn most_held(
 /// member shares them. Never an amount of money.
 #[utoipa::path(get, path = "/api/v1/community/members/{alias}", tag = "community",
     params(("alias" = String, Path, description = "The member's community alias")),
-    responses((status = 200, description = "`auravest_social::ProfileView`", body = Object),
+    responses((status = 200, body = ProfileView),
         (status = 404, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn profile(
     State(state): State<AppState>,
     user: AuthUser,
     Path(alias): Path<String>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ProfileView>> {
     let view = with_member(&state, &user, Access::Read, move |c, me| {
         c.profile_by_alias(Some(me), &alias)
     })
     .await?;
-    to_json(&view)
+    Ok(Json(view))
 }
 
 /// A member's top-level posts, newest first (their anonymous ones only
 /// for themselves).
 #[utoipa::path(get, path = "/api/v1/community/members/{alias}/posts", tag = "community",
     params(("alias" = String, Path, description = "The member's community alias"), PageParams),
-    responses((status = 200, description = "`auravest_social::Page<PostView>`", body = Object),
+    responses((status = 200, body = Page<PostView>),
         (status = 404, body = crate::error::ErrorBody),
         (status = 422, description = "`cursor` or `limit` invalid", body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -1030,14 +1023,14 @@ pub async fn member_posts(
     user: AuthUser,
     Path(alias): Path<String>,
     Query(params): Query<PageParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Page<PostView>>> {
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
     let page = with_member(&state, &user, Access::Read, move |c, me| {
         let author = member_by_alias(c, &alias)?;
         c.author_feed(author, Some(me), &req, Utc::now())
     })
     .await?;
-    to_json(&page)
+    Ok(Json(page))
 }
 
 fn member_by_alias(c: &ServerCommunity, alias: &str) -> Result<UserId, Error> {
@@ -1162,19 +1155,19 @@ pub async fn mark_read(
 
 /// Posts with open flags, most flagged first (moderators).
 #[utoipa::path(get, path = "/api/v1/community/moderation/flags", tag = "community",
-    responses((status = 200, description = "`Vec<auravest_social::QueueItem>`", body = Vec<Object>),
+    responses((status = 200, body = Vec<QueueItem>),
         (status = 403, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn moderation_queue(
     State(state): State<AppState>,
     user: AuthUser,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Vec<QueueItem>>> {
     user.require(Role::Moderator)?;
     let queue = with_member(&state, &user, Access::Read, move |c, me| {
         c.review_queue(me, Utc::now())
     })
     .await?;
-    to_json(&queue)
+    Ok(Json(queue))
 }
 
 /// Takes a post down (moderators).
@@ -1255,9 +1248,7 @@ async fn moderate(
     Ok(Json(ModerationView {
         audit: audit.to_string(),
         post: post.to_string(),
-        status: status.map_or(Value::Null, |s| {
-            serde_json::to_value(s).unwrap_or(Value::Null)
-        }),
+        status,
     }))
 }
 

@@ -7,7 +7,6 @@ use axum::{Json, Router};
 use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -53,10 +52,9 @@ pub struct GoalView {
     pub monthly_contribution: Option<String>,
     /// Expected annual return.
     pub expected_return: Option<f64>,
-    /// Progress against the value of all the user's portfolios
-    /// (`auravest_bias::GoalProgress`), when they could be valued.
-    #[schema(value_type = Option<Object>)]
-    pub progress: Option<Value>,
+    /// Progress against the value of all the user's portfolios, when they
+    /// could be valued.
+    pub progress: Option<auravest_bias::GoalProgress>,
 }
 
 fn decimal(path: &'static str, v: &str) -> AppResult<Decimal> {
@@ -144,14 +142,14 @@ async fn total_value(state: &AppState, user: Uuid) -> Option<Decimal> {
 
 async fn views(state: &AppState, user: Uuid, records: Vec<GoalRecord>) -> AppResult<Vec<GoalView>> {
     let goals = sdk_goals(&records)?;
-    let progress: Vec<Option<Value>> = match total_value(state, user).await {
+    let progress: Vec<Option<auravest_bias::GoalProgress>> = match total_value(state, user).await {
         Some(value) => auravest_bias::evaluate_goals(
             &goals,
             value,
             Utc::now().date_naive(),
             &auravest_bias::config::GoalsConfig::default(),
         )
-        .map(|ps| ps.iter().map(|p| serde_json::to_value(p).ok()).collect())
+        .map(|ps| ps.into_iter().map(Some).collect())
         .unwrap_or_else(|_| vec![None; goals.len()]),
         None => vec![None; goals.len()],
     };
@@ -267,9 +265,12 @@ pub async fn delete(
 
 /// Every badge, earned or not, from the user's portfolios, goals and risk profile.
 #[utoipa::path(get, path = "/api/v1/badges", tag = "goals",
-    responses((status = 200, description = "`[auravest_bias::Badge]`", body = Vec<Object>)),
+    responses((status = 200, body = Vec<auravest_bias::Badge>)),
     security(("bearer" = [])))]
-pub async fn badges(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Vec<Value>>> {
+pub async fn badges(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<auravest_bias::Badge>>> {
     let profile = crate::routes::portfolios::risk_profile_of(&state, user.id).await?;
     let mut ledgers = Vec::new();
     for p in state.store.portfolios(user.id).await? {
@@ -312,12 +313,7 @@ pub async fn badges(State(state): State<AppState>, user: AuthUser) -> AppResult<
             }
         }
     }
-    Ok(Json(
-        badges
-            .iter()
-            .filter_map(|b| serde_json::to_value(b).ok())
-            .collect(),
-    ))
+    Ok(Json(badges))
 }
 
 /// `/goals`, `/badges`.

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, clear_cookies, json_body};
 use crate::error::{AppError, AppResult};
+use crate::routes::portfolios::TransactionView;
 use crate::state::AppState;
 use crate::store::{AuditAction, AuditEntry, ProfilePatch, Role, UserRecord};
 
@@ -86,11 +87,13 @@ pub struct MePatch {
 /// One stored risk profile in the export.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExportRiskProfile {
+    // Both are sent as stored (the SDK's JSON when they were written), never
+    // read back into its types, so a row an older version wrote still exports.
     /// The answers as submitted.
-    #[schema(value_type = Object)]
+    #[schema(value_type = auravest_risk::Answers)]
     pub answers: Value,
     /// The scored profile.
-    #[schema(value_type = Object)]
+    #[schema(value_type = auravest_risk::RiskProfile)]
     pub profile: Value,
     /// When it was stored (RFC 3339).
     pub created_at: String,
@@ -108,8 +111,7 @@ pub struct ExportPortfolio {
     /// When it was created (RFC 3339).
     pub created_at: String,
     /// The transactions in stored order, each with its `id`.
-    #[schema(value_type = Vec<Object>)]
-    pub transactions: Vec<Value>,
+    pub transactions: Vec<TransactionView>,
     /// The same transactions in the transactions CSV format
     /// (`date,type,symbol,quantity,price,fee,currency`), ready to import.
     pub transactions_csv: String,
@@ -177,7 +179,6 @@ pub struct ExportResponse {
     /// The community's record of the caller (`auravest_social::MemberExport`:
     /// the member, every post and comment, follows, notifications); null
     /// when they never took part.
-    #[schema(value_type = Option<Object>)]
     pub community: Option<auravest_social::MemberExport>,
 }
 
@@ -344,11 +345,7 @@ pub async fn export(
         let mut transactions = Vec::with_capacity(rows.len());
         let mut txs = Vec::with_capacity(rows.len());
         for row in rows {
-            let mut v = serde_json::to_value(&row.record).map_err(AppError::internal)?;
-            if let Value::Object(map) = &mut v {
-                map.insert("id".to_owned(), Value::String(row.id.to_string()));
-            }
-            transactions.push(v);
+            transactions.push(TransactionView::from(row.clone()));
             // As stored: a row that no longer validates is exported too.
             txs.push(row.record.clone());
         }

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::error::AppError;
 use crate::prices::CacheHealth;
@@ -30,8 +30,26 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+/// What `/health` answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HealthView {
+    /// Always `ok`: the process answers.
+    pub status: &'static str,
+}
+
+async fn health() -> Json<HealthView> {
+    Json(HealthView { status: "ok" })
+}
+
+/// What `/ready` answers, with 200 or 503.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReadyView {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// `ok` or `error`.
+    pub database: &'static str,
+    /// `ok`, `error` or `not_configured`.
+    pub cache: &'static str,
 }
 
 /// How long `/ready` waits for each dependency: a probe must answer within
@@ -74,11 +92,11 @@ async fn ready(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({
-        "status": if ok { "ready" } else { "not_ready" },
-        "database": database,
-        "cache": cache,
-    });
+    let body = ReadyView {
+        status: if ok { "ready" } else { "not_ready" },
+        database,
+        cache,
+    };
     (status, Json(body)).into_response()
 }
 

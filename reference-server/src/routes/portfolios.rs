@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use auravest_core::{
-    AssetClass, Classification, Currency, InstrumentTable, Portfolio, PriceFrame, RowError, Symbol,
-    Transaction, TransactionRecord,
+    Currency, InstrumentTable, Portfolio, PriceFrame, RowError, Symbol, Transaction,
+    TransactionRecord,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -1363,23 +1363,129 @@ pub(crate) async fn period_return(
 pub struct InsightsView {
     /// The price date.
     pub as_of: String,
-    /// Today's nudges, most severe first (`auravest_bias::Nudge`).
-    #[schema(value_type = Vec<Object>)]
-    pub nudges: Vec<Value>,
+    /// Today's nudges, most severe first.
+    pub nudges: Vec<NudgeView>,
     /// Progress of each goal.
-    #[schema(value_type = Vec<Object>)]
-    pub goals: Vec<Value>,
+    pub goals: Vec<auravest_bias::GoalProgress>,
     /// The recommended allocation for the user's risk profile; null until
     /// the questionnaire is taken (see `recommendation_note`).
-    #[schema(value_type = Option<Object>)]
-    pub recommendation: Option<Value>,
+    pub recommendation: Option<RecommendationView>,
     /// Why there is no recommendation, when there is none.
     pub recommendation_note: Option<String>,
     /// Shares to buy (+) or sell (-) to move toward the recommendation.
-    #[schema(value_type = Option<Object>)]
-    pub rebalancing: Option<Value>,
+    pub rebalancing: Option<RebalancingView>,
     /// The disclaimer.
     pub disclaimer: &'static str,
+}
+
+/// A nudge with the disclaimer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NudgeView {
+    /// The nudge.
+    #[serde(flatten)]
+    pub nudge: auravest_bias::Nudge,
+    /// The disclaimer.
+    pub disclaimer: &'static str,
+}
+
+/// The stock/bond/cash split of a risk category.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SplitView {
+    /// Share in stocks.
+    pub stocks: f64,
+    /// Share in bonds.
+    pub bonds: f64,
+    /// Share in cash.
+    pub cash: f64,
+}
+
+/// Something the recommendation could not fill, and what would fill it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GapView {
+    /// `bonds` or `international`.
+    pub kind: String,
+    /// Share of the portfolio affected.
+    pub weight: f64,
+    /// A sentence for the user.
+    pub text: String,
+}
+
+/// A recommended allocation (`auravest_optimize::Recommendation`), built
+/// under the same limits as the nudges.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecommendationView {
+    /// The risk category.
+    pub category: String,
+    /// The category's split.
+    pub split: SplitView,
+    /// Weight by symbol, `CASH` included.
+    pub weights: BTreeMap<String, f64>,
+    /// The estimated expected return a year (show it with the range).
+    pub expected_return: f64,
+    /// Low end of the expected-return range (estimate minus one standard error).
+    pub expected_return_low: f64,
+    /// High end of the expected-return range.
+    pub expected_return_high: f64,
+    /// Expected volatility a year.
+    pub volatility: f64,
+    /// Method and period of the estimates ("based on past prices").
+    pub basis: String,
+    /// What the priced universe lacks.
+    pub gaps: Vec<GapView>,
+    /// Plain-language reasons.
+    pub reasoning: Vec<String>,
+    /// The disclaimer.
+    pub disclaimer: &'static str,
+}
+
+/// Whole-share trades toward the recommendation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RebalancingView {
+    /// Shares to buy (+) or sell (-), by symbol.
+    pub trades: BTreeMap<String, i64>,
+    /// Cash left after the trades.
+    pub target_cash: f64,
+    /// The disclaimer.
+    pub disclaimer: &'static str,
+}
+
+impl RecommendationView {
+    fn from_sdk(rec: &auravest_optimize::Recommendation) -> Self {
+        Self {
+            category: rec.category.to_string(),
+            split: SplitView {
+                stocks: rec.allocation.stocks,
+                bonds: rec.allocation.bonds,
+                cash: rec.allocation.cash,
+            },
+            weights: rec.weights.clone(),
+            expected_return: rec.performance.expected_return,
+            expected_return_low: rec.expected_return_range.0,
+            expected_return_high: rec.expected_return_range.1,
+            volatility: rec.performance.volatility,
+            basis: rec.basis.clone(),
+            gaps: rec
+                .gaps
+                .iter()
+                .map(|g| GapView {
+                    kind: match g.kind {
+                        auravest_optimize::GapKind::Bonds => "bonds",
+                        auravest_optimize::GapKind::International => "international",
+                    }
+                    .to_owned(),
+                    weight: g.weight,
+                    text: g.text.clone(),
+                })
+                .collect(),
+            reasoning: rec.reasoning.clone(),
+            disclaimer: DISCLAIMER,
+        }
+    }
+}
+
+/// The nudges' thresholds; the recommendation is built under the same ones.
+fn nudge_config() -> auravest_bias::Config {
+    auravest_bias::Config::default()
 }
 
 /// The user's current risk profile, if any.
@@ -1395,6 +1501,8 @@ pub(crate) async fn risk_profile_of(
         .map_err(AppError::internal)
 }
 
+/// The recommendation over the open positions plus the benchmark fund,
+/// under the nudges' limits.
 fn recommendation(
     profile: &auravest_risk::RiskProfile,
     frame: &PriceFrame,
@@ -1403,6 +1511,8 @@ fn recommendation(
 ) -> Result<auravest_optimize::Recommendation, String> {
     let cols: Vec<(Symbol, Vec<Option<f64>>)> = held
         .iter()
+        .map(String::as_str)
+        .chain([BENCHMARK])
         .filter_map(|s| {
             let col = frame.column(s)?;
             Some((Symbol::new(s).ok()?, col.to_vec()))
@@ -1411,26 +1521,12 @@ fn recommendation(
     if cols.is_empty() {
         return Err("no priced holdings to optimise".to_owned());
     }
-    let sub = PriceFrame::new(frame.dates().to_vec(), cols).map_err(|e| e.to_string())?;
-    let returns = auravest_optimize::ReturnMatrix::from_prices(&sub).map_err(|e| e.to_string())?;
-    let mu = auravest_optimize::expected_returns::mean_historical(&returns, true)
-        .map_err(|e| e.to_string())?;
-    let (cov, _) = auravest_optimize::risk_models::ledoit_wolf(
-        &returns,
-        auravest_optimize::risk_models::ShrinkageTarget::default(),
-        auravest_optimize::MissingData::default(),
-    )
-    .map_err(|e| e.to_string())?;
-    let bonds: Vec<&str> = held
-        .iter()
-        .filter(|s| {
-            Symbol::new(s).is_ok_and(|sym| {
-                matches!(instruments.classify(&sym), Classification::Known(i) if i.asset_class == AssetClass::Bond)
-            })
-        })
-        .map(String::as_str)
-        .collect();
-    auravest_optimize::recommend(profile.category, &mu, &cov, &bonds, 0.02)
+    let universe = PriceFrame::new(frame.dates().to_vec(), cols).map_err(|e| e.to_string())?;
+    let options = auravest_optimize::AdviceOptions {
+        limits: nudge_config(),
+        ..auravest_optimize::AdviceOptions::default()
+    };
+    auravest_optimize::recommend(profile.category, &universe, instruments, &options)
         .map_err(|e| e.to_string())
 }
 
@@ -1463,11 +1559,10 @@ pub(crate) async fn analysis_of(
         benchmark,
         ..auravest_bias::AnalysisInput::new(&loaded.ledger.portfolio, &priced.frame, priced.as_of)
     };
-    let analysis =
-        auravest_bias::analyze(&input, &auravest_bias::Config::default()).map_err(|e| match e {
-            auravest_bias::Error::Core(e) => priced_error(&e),
-            e => AppError::internal(e),
-        })?;
+    let analysis = auravest_bias::analyze(&input, &nudge_config()).map_err(|e| match e {
+        auravest_bias::Error::Core(e) => priced_error(&e),
+        e => AppError::internal(e),
+    })?;
     Ok((analysis, priced))
 }
 
@@ -1496,20 +1591,19 @@ pub(crate) async fn insights_of(
         Some(profile) => match recommendation(profile, &priced.frame, &open, instruments) {
             Err(reason) => (None, Some(format!("no recommendation: {reason}")), None),
             Ok(rec) => {
-                let rebalance = rebalance(&rec, &priced.frame, &analysis.valuation);
-                (
-                    Some(json!({
-                        "category": profile.category.to_string(),
-                        "split": rec.allocation,
-                        "weights": rec.weights.to_map(),
-                        "expected_return": rec.performance.expected_return,
-                        "volatility": rec.performance.volatility,
-                        "reasoning": rec.reasoning,
-                        "disclaimer": DISCLAIMER,
-                    })),
-                    None,
-                    rebalance,
+                let rebalancing = auravest_optimize::rebalance_toward(
+                    &rec,
+                    &priced.frame,
+                    &analysis.valuation,
+                    &auravest_optimize::allocation::RebalanceOptions::default(),
                 )
+                .ok()
+                .map(|plan| RebalancingView {
+                    trades: plan.trades,
+                    target_cash: plan.target_cash,
+                    disclaimer: DISCLAIMER,
+                });
+                (Some(RecommendationView::from_sdk(&rec)), None, rebalancing)
             }
         },
     };
@@ -1538,68 +1632,22 @@ pub(crate) async fn insights_of(
             })
             .await?;
     }
-    let with_disclaimer = |v: Value| {
-        let mut v = v;
-        if let Value::Object(m) = &mut v {
-            m.insert("disclaimer".to_owned(), Value::from(DISCLAIMER));
-        }
-        v
-    };
     Ok(InsightsView {
         as_of: priced.as_of.to_string(),
         nudges: analysis
             .nudges
-            .iter()
-            .filter_map(|n| serde_json::to_value(n).ok())
-            .map(with_disclaimer)
+            .into_iter()
+            .map(|nudge| NudgeView {
+                nudge,
+                disclaimer: DISCLAIMER,
+            })
             .collect(),
-        goals: analysis
-            .goals
-            .iter()
-            .filter_map(|g| serde_json::to_value(g).ok())
-            .collect(),
+        goals: analysis.goals,
         recommendation: recommendation_json,
         recommendation_note: note,
         rebalancing,
         disclaimer: DISCLAIMER,
     })
-}
-
-/// Shares to trade toward the recommendation; cash is its own line.
-fn rebalance(
-    rec: &auravest_optimize::Recommendation,
-    frame: &PriceFrame,
-    valuation: &auravest_core::Valuation,
-) -> Option<Value> {
-    let mut prices = auravest_optimize::allocation::latest_prices(frame);
-    prices.insert(auravest_optimize::CASH.to_owned(), 1.0);
-    let holdings: BTreeMap<String, i64> = valuation
-        .positions
-        .iter()
-        .filter_map(|p| {
-            let q: i64 = p.quantity.trunc().try_into().ok()?;
-            Some((p.symbol.to_string(), q))
-        })
-        .collect();
-    let cash: f64 = valuation.cash.try_into().ok()?;
-    let plan = auravest_optimize::allocation::rebalance(
-        &rec.weights,
-        &prices,
-        &holdings,
-        cash.max(0.0),
-        &auravest_optimize::allocation::RebalanceOptions::default(),
-    )
-    .ok()?;
-    let trades: BTreeMap<&String, &i64> = plan
-        .trades
-        .iter()
-        .filter(|(t, n)| t.as_str() != auravest_optimize::CASH && **n != 0)
-        .collect();
-    Some(json!({
-        "trades": trades,
-        "target_cash": plan.shares.get(auravest_optimize::CASH).copied().unwrap_or(0) as f64 + plan.leftover,
-        "disclaimer": DISCLAIMER,
-    }))
 }
 
 /// Nudges, the recommended allocation for the user's risk profile and a
@@ -1620,8 +1668,29 @@ pub async fn insights(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RefreshView {
     /// The refresh report.
-    #[schema(value_type = Object)]
-    pub report: Value,
+    pub report: RefreshReportView,
+}
+
+/// What the price refresh did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RefreshReportView {
+    /// Symbols whose last price was stored.
+    pub refreshed: Vec<String>,
+    /// Symbols that failed, each as `[symbol, reason]`.
+    #[schema(value_type = Vec<Vec<String>>)]
+    pub failed: Vec<(String, String)>,
+    /// Daily closes stored.
+    pub closes: usize,
+}
+
+impl From<crate::prices::RefreshReport> for RefreshReportView {
+    fn from(r: crate::prices::RefreshReport) -> Self {
+        Self {
+            refreshed: r.refreshed,
+            failed: r.failed,
+            closes: r.closes,
+        }
+    }
 }
 
 /// Refreshes the portfolio's prices now (rate-limited per user).
@@ -1649,7 +1718,7 @@ pub async fn refresh(
         .refresh(&symbols_of(&loaded.ledger.portfolio))
         .await;
     Ok(Json(RefreshView {
-        report: serde_json::to_value(&report).map_err(AppError::internal)?,
+        report: report.into(),
     }))
 }
 

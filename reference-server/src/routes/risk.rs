@@ -18,11 +18,13 @@ use crate::store::{AuditAction, AuditEntry, RiskRecord};
 /// The stored profile and when it was stored.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StoredProfile {
-    /// The scored profile (`auravest_risk::RiskProfile`).
-    #[schema(value_type = Object)]
+    // Both are sent as stored (the SDK's JSON when they were written), never
+    // read back into its types, so a row an older version wrote still shows.
+    /// The scored profile.
+    #[schema(value_type = auravest_risk::RiskProfile)]
     pub profile: Value,
     /// The answers it was scored from.
-    #[schema(value_type = Object)]
+    #[schema(value_type = auravest_risk::Answers)]
     pub answers: Value,
     /// When it was stored (RFC 3339).
     pub created_at: String,
@@ -50,17 +52,15 @@ fn stored(r: RiskRecord) -> StoredProfile {
 
 /// The current questionnaire.
 #[utoipa::path(get, path = "/api/v1/risk/questionnaire", tag = "risk",
-    responses((status = 200, description = "The questionnaire (`auravest_risk::Questionnaire`)", body = Object)),
+    responses((status = 200, body = auravest_risk::Questionnaire)),
     security(("bearer" = [])))]
-pub async fn questionnaire(_user: AuthUser) -> AppResult<Json<Value>> {
-    serde_json::to_value(auravest_risk::Questionnaire::current())
-        .map(Json)
-        .map_err(AppError::internal)
+pub async fn questionnaire(_user: AuthUser) -> Json<&'static auravest_risk::Questionnaire> {
+    Json(auravest_risk::Questionnaire::current())
 }
 
 /// Scores answers and stores the profile; earlier profiles stay in the history.
 #[utoipa::path(post, path = "/api/v1/risk/answers", tag = "risk",
-    request_body(content = Object, description = "`{\"version\": \"...\", \"answers\": {\"<question id>\": <option index>}}`"),
+    request_body(content = auravest_risk::Answers, description = "`{\"version\": \"...\", \"answers\": {\"<question id>\": <option index>}}`"),
     responses((status = 201, body = StoredProfile), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn answer(

@@ -397,6 +397,36 @@ async fn valuation_performance_and_insights_of_the_sample_portfolio() {
     assert!((w - 1.0).abs() < 1e-6, "{rec}");
     assert!(rec["disclaimer"].as_str().is_some());
     assert!(i["rebalancing"]["trades"].is_object(), "{i}");
+    // A range based on past prices, never one bold figure.
+    let (lo, hi) = (
+        rec["expected_return_low"].as_f64().unwrap(),
+        rec["expected_return_high"].as_f64().unwrap(),
+    );
+    assert!(
+        lo < rec["expected_return"].as_f64().unwrap() && lo < hi,
+        "{rec}"
+    );
+    assert!(
+        rec["basis"].as_str().unwrap().contains("past prices"),
+        "{rec}"
+    );
+    // What a concentration nudge flags is neither recommended above its
+    // limit nor bought by the rebalancing.
+    for n in i["nudges"].as_array().unwrap() {
+        if n["kind"] != "concentration" {
+            continue;
+        }
+        let (Some(symbol), Some(limit)) = (
+            n["evidence"]["symbol"].as_str(),
+            n["evidence"]["limit"].as_f64(),
+        ) else {
+            continue;
+        };
+        let w = rec["weights"][symbol].as_f64().unwrap_or(0.0);
+        assert!(w < limit, "{symbol} recommended at {w}: {rec}");
+        let bought = i["rebalancing"]["trades"][symbol].as_i64().unwrap_or(0);
+        assert!(bought <= 0, "{symbol} bought although flagged: {i}");
+    }
     // Shown recommendations and nudges are audited, without personal data.
     let rows = app.state.store.audit_rows(100).await.unwrap();
     let actions: Vec<&str> = rows.iter().map(|r| r.entry.action.as_str()).collect();

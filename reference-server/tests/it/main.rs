@@ -11,6 +11,7 @@ mod concurrency;
 mod hardening;
 mod idor;
 mod me;
+mod openapi;
 mod ops;
 mod refresher;
 mod shared;

@@ -286,6 +286,9 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     const rec = page.locator('[data-insights] [data-recommendation]');
     await rec.waitFor();
     assert.match(await rec.innerText(), /\d+% stocks · \d+% bonds · \d+% cash/);
+    // The expected return is a range based on past prices, never one bold figure.
+    assert.match(await rec.locator('[data-expected]').innerText(), /between -?\d+\.\d% and -?\d+\.\d% a year/);
+    assert.match(await rec.innerText(), /past prices/);
     assert.match(await page.locator('[data-insights] [data-disclaimer]').innerText(), /not financial advice/);
     await page.locator('[data-insights] [data-trades]').waitFor();
     await page.locator('[data-valuation] tr[data-symbol="AAPL"]').waitFor();
