@@ -32,12 +32,15 @@ use uuid::Uuid;
 
 use crate::crypto::{Keys, normalise_email, random_token, token_hash};
 use crate::error::{AppError, AppResult};
-use crate::routes::legal::TERMS_VERSION;
 use crate::state::AppState;
 use crate::store::{
     AuditAction, AuditEntry, LoginClaim, RefreshRecord, Role, Rotation, Store, StoreError,
     UserRecord,
 };
+
+/// The version of the terms a user must accept to register (served by
+/// `GET /legal`).
+pub const TERMS_VERSION: &str = "2026-11-01";
 
 /// The access-token cookie (HttpOnly, `Path=/`).
 pub const ACCESS_COOKIE: &str = "auravest_access";
@@ -579,7 +582,7 @@ pub async fn create_account(
         display_mode: "percent".to_owned(),
         share_performance: false,
         count_holdings: false,
-        dashboard: crate::routes::me::DEFAULT_DASHBOARD
+        dashboard: crate::store::DEFAULT_DASHBOARD
             .iter()
             .map(|w| (*w).to_owned())
             .collect(),

@@ -20,6 +20,7 @@ pub mod refresher;
 pub mod routes;
 pub mod security;
 pub mod serve;
+pub mod services;
 pub mod setup;
 pub mod social_store;
 pub mod state;

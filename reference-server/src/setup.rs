@@ -334,7 +334,7 @@ pub async fn seed_demo(state: &AppState) -> Result<DemoLogin, SetupError> {
         &state.keys,
         DEMO_EMAIL,
         DEMO_PASSWORD,
-        crate::routes::legal::TERMS_VERSION,
+        crate::auth::TERMS_VERSION,
     )
     .await
     .map_err(demo_err)?;

@@ -9,7 +9,7 @@
 //! each query with [`tokio::runtime::Handle::block_on`] on the handle it
 //! holds, so **its methods must only be called outside the runtime's worker
 //! threads**: from `tokio::task::spawn_blocking` (which is what
-//! `routes::community::with_community` does for every handler) or from a
+//! `services::community::with_community` does for every handler) or from a
 //! plain thread. Called on a runtime thread, `block_on` panics. The runtime
 //! must be a multi-thread one (a current-thread runtime drives its I/O only
 //! from its own `block_on`).

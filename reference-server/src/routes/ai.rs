@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::ApiJson;
-use crate::routes::portfolios::{self, Loaded};
+use crate::services::portfolio::{self as portfolios, Loaded};
 use crate::state::AppState;
 use crate::store::{AuditAction, AuditEntry};
 
@@ -337,26 +337,7 @@ pub(crate) async fn checklist_items(
             (a, b) => a.or(b),
         };
     }
-    checklist_for(state, user, profile.as_ref(), first).await
-}
-
-/// The checklist of a user whose risk profile and first transaction day
-/// the caller already has.
-pub(crate) async fn checklist_for(
-    state: &AppState,
-    user: Uuid,
-    profile: Option<&auravest_risk::RiskProfile>,
-    first_transaction: Option<chrono::NaiveDate>,
-) -> AppResult<Vec<auravest_bias::ChecklistItem>> {
-    let experience =
-        auravest_bias::Experience::assess(profile, first_transaction, Utc::now().date_naive());
-    let done: BTreeSet<String> = state
-        .store
-        .checklist_done(user)
-        .await?
-        .into_keys()
-        .collect();
-    Ok(auravest_bias::learning_checklist(experience, &done))
+    portfolios::checklist_for(state, user, profile.as_ref(), first).await
 }
 
 /// The learning checklist for the user's experience (from the risk profile

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::ApiJson;
+use crate::services::portfolio::sdk_goals;
 use crate::state::AppState;
 use crate::store::{GoalInput, GoalRecord};
 
@@ -100,39 +101,18 @@ fn validate(body: &GoalBody) -> AppResult<GoalInput> {
     })
 }
 
-/// Stored goals as the SDK's goals.
-pub(crate) fn sdk_goals(records: &[GoalRecord]) -> AppResult<Vec<auravest_bias::Goal>> {
-    records
-        .iter()
-        .map(|g| {
-            Ok(auravest_bias::Goal {
-                name: g.name.clone(),
-                target: decimal("target", &g.target)?,
-                by: g.by,
-                monthly_contribution: g
-                    .monthly_contribution
-                    .as_deref()
-                    .map(|m| decimal("monthly_contribution", m))
-                    .transpose()?
-                    .unwrap_or_default(),
-                expected_return: g.expected_return,
-            })
-        })
-        .collect()
-}
-
 /// The value of all the user's portfolios in their base currencies (only
 /// portfolios that can be valued count), for goal progress.
 async fn total_value(state: &AppState, user: Uuid) -> Option<Decimal> {
     let mut total = Decimal::ZERO;
     for p in state.store.portfolios(user).await.ok()? {
-        let loaded = crate::routes::portfolios::load(state, user, p.id)
+        let loaded = crate::services::portfolio::load(state, user, p.id)
             .await
             .ok()?;
         if loaded.ledger.rows.is_empty() {
             continue;
         }
-        let v = crate::routes::portfolios::valuation_of(state, &loaded)
+        let v = crate::services::portfolio::valuation_of(state, &loaded)
             .await
             .ok()?;
         total += auravest_core::parse_decimal("value", &v.value).ok()?;
@@ -271,12 +251,12 @@ pub async fn badges(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> AppResult<Json<Vec<auravest_bias::Badge>>> {
-    let profile = crate::routes::portfolios::risk_profile_of(&state, user.id).await?;
+    let profile = crate::services::portfolio::risk_profile_of(&state, user.id).await?;
     let mut ledgers = Vec::new();
     for p in state.store.portfolios(user.id).await? {
         // A portfolio deleted meanwhile, or one whose ledger needs repair,
         // earns nothing until it is repaired.
-        match crate::routes::portfolios::load(&state, user.id, p.id).await {
+        match crate::services::portfolio::load(&state, user.id, p.id).await {
             Ok(l) => ledgers.push(l),
             Err(AppError::NotFound(_) | AppError::Conflict(_)) => {}
             Err(e) => return Err(e),
@@ -294,8 +274,8 @@ pub async fn badges(
         })
         .min();
     let checklist =
-        crate::routes::ai::checklist_for(&state, user.id, profile.as_ref(), first).await?;
-    let posted = crate::routes::community::has_posted(&state, user.id).await?;
+        crate::services::portfolio::checklist_for(&state, user.id, profile.as_ref(), first).await?;
+    let posted = crate::services::community::has_posted(&state, user.id).await?;
     let mut badges = auravest_bias::award_badges(&auravest_bias::BadgeFacts {
         risk_profile: profile.is_some(),
         checklist_finished: !checklist.is_empty() && checklist.iter().all(|i| i.done),
@@ -306,7 +286,7 @@ pub async fn badges(
     // A badge earned in any portfolio is earned.
     for loaded in ledgers.iter().filter(|l| !l.ledger.rows.is_empty()) {
         if let Ok((analysis, _)) =
-            crate::routes::portfolios::analysis_of(&state, user.id, loaded).await
+            crate::services::portfolio::analysis_of(&state, user.id, loaded).await
         {
             for (mine, theirs) in badges.iter_mut().zip(&analysis.badges) {
                 mine.earned |= theirs.id == mine.id && theirs.earned;

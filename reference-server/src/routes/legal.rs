@@ -7,8 +7,7 @@ use serde::Serialize;
 
 use crate::state::AppState;
 
-/// The version of the terms a user must accept to register.
-pub const TERMS_VERSION: &str = "2026-11-01";
+pub use crate::auth::TERMS_VERSION;
 
 /// The disclaimer every insight and recommendation carries.
 pub const DISCLAIMER: &str = auravest_core::DISCLAIMER;

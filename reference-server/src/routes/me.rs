@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{AuthUser, clear_cookies, json_body};
 use crate::error::{AppError, AppResult};
-use crate::routes::portfolios::TransactionView;
+use crate::services::portfolio::TransactionView;
 use crate::state::AppState;
 use crate::store::{AuditAction, AuditEntry, ProfilePatch, Role, UserRecord};
 
@@ -32,9 +32,7 @@ pub const WIDGETS: &[&str] = &[
     "community",
 ];
 
-/// The dashboard of a new account.
-pub const DEFAULT_DASHBOARD: &[&str] =
-    &["valuation", "allocation", "performance", "nudges", "goals"];
+pub use crate::store::DEFAULT_DASHBOARD;
 
 /// The ways performance can be shown to others.
 pub const DISPLAY_MODES: &[&str] = &["percent", "hidden"];
@@ -413,7 +411,7 @@ pub async fn export(
             .iter()
             .map(|(item, at)| (item.clone(), at.to_rfc3339()))
             .collect(),
-        community: crate::routes::community::member_export(&state, user.id).await?,
+        community: crate::services::community::member_export(&state, user.id).await?,
     };
     state
         .store
@@ -462,7 +460,7 @@ pub async fn delete_me(
     // account between the community's erasure and the account's.
     let _held = state
         .store
-        .lock(crate::routes::community::COMMUNITY_LOCK)
+        .lock(crate::services::community::COMMUNITY_LOCK)
         .await?;
     // Audited before the erasure (the subject mapping goes with the
     // account), once the erasure is sure to run.
@@ -477,7 +475,7 @@ pub async fn delete_me(
         })
         .await?;
     let portfolios = state.store.portfolios(user.id).await?;
-    crate::routes::community::delete_member(&state, user.id, choice).await?;
+    crate::services::community::delete_member(&state, user.id, choice).await?;
     if !state.store.delete_user(user.id).await? {
         return Err(AppError::Unauthenticated(
             "the account no longer exists".to_owned(),

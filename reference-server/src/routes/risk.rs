@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
-use crate::routes::legal::DISCLAIMER;
 use crate::state::AppState;
 use crate::store::{AuditAction, AuditEntry, RiskRecord};
+use auravest_core::DISCLAIMER;
 
 /// The stored profile and when it was stored.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

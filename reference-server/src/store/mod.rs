@@ -19,6 +19,11 @@ pub mod sqlite;
 
 include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
+/// The dashboard of a new account (the widgets `PATCH /me` accepts are
+/// `crate::routes::me::WIDGETS`).
+pub const DEFAULT_DASHBOARD: &[&str] =
+    &["valuation", "allocation", "performance", "nudges", "goals"];
+
 /// Migrations embedded in the binary (see `build.rs`), in version order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Embedded(pub(crate) &'static [(i64, &'static str, &'static str)]);

@@ -566,7 +566,7 @@ async fn deletion_races_member_creation(app: TestApp) {
     only(&answers, &[StatusCode::OK, StatusCode::UNAUTHORIZED]);
     let uid = uuid::Uuid::parse_str(&u.id).unwrap();
     let linked =
-        auravest_reference_server::routes::community::with_community(&app.state, move |c| {
+        auravest_reference_server::services::community::with_community(&app.state, move |c| {
             c.store().account(uid)
         })
         .await

@@ -206,7 +206,7 @@ async fn transactions_come_in_pages_and_portfolios_have_a_size_limit() {
     // An import over the per-import limit is refused whole.
     let other = portfolio(&app, &u, "Other").await;
     let mut csv = String::from("date,type,symbol,quantity,price,fee,currency\n");
-    for _ in 0..=auravest_reference_server::routes::portfolios::MAX_IMPORT_ROWS {
+    for _ in 0..=auravest_reference_server::services::portfolio::MAX_IMPORT_ROWS {
         csv.push_str("2017-01-02,deposit,,,1,0,USD\n");
     }
     let (s, b) = app

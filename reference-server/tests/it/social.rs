@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use auravest_reference_server::auth::grant_role;
-use auravest_reference_server::routes::community::{delete_member, with_community};
+use auravest_reference_server::services::community::{delete_member, with_community};
 use auravest_reference_server::social_store::{PostsChoice, SqlSocialStore};
 use auravest_reference_server::store::postgres::PostgresStore;
 use auravest_reference_server::store::sqlite::SqliteStore;

@@ -1,0 +1,346 @@
+//! Running the community for the routes (the HTTP API is
+//! `crate::routes::community`). The community under `/api/v1/community`: posts with cashtags, comments,
+//! likes, the home feed, ticker streams, trending tickers, follows, member
+//! profiles, performance shares (a portfolio's return over a month or a
+//! year, in percent only), the top performers and contributors, flags,
+//! notifications and moderation.
+//!
+//! Every rule is `auravest_social::Community`'s; its data lives in the
+//! server's database through [`SqlSocialStore`]. That store blocks on the
+//! runtime, so every handler reaches the community through
+//! [`with_community`] / `with_member`, which run it in `spawn_blocking`.
+//!
+//! Our users act through community members, created on their first
+//! community request and mapped in `social_accounts`. At each request the
+//! member is brought in step with our account: its role (our role is the
+//! authority, already audited when granted), its `share_performance`
+//! setting, its holdings (the tickers held now, kept only while the user's
+//! `count_holdings` is on, and counted only in "most held"), and its alias
+//! (ours with `-` read as `_`; changed through the community's alias
+//! change, so its cooldown applies and a change refused by the cooldown is
+//! retried on later requests; an alias the community's rules refuse leaves
+//! the member's alias as it was).
+
+use auravest_social::{
+    Alias, AliasPolicy, Community, Config, Error, PrivacySettings, Store, Symbol, UserId,
+};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult};
+use crate::services::portfolio as portfolios;
+use crate::social_store::{PostsChoice, SqlSocialStore};
+use crate::state::AppState;
+use crate::store::Role;
+
+/// The community over the server's database.
+pub type ServerCommunity = Community<SqlSocialStore>;
+
+// --- running the community --------------------------------------------------
+
+/// Runs `f` on the community in `spawn_blocking` (the store blocks on the
+/// runtime, see [`SqlSocialStore`]) and maps its errors. Every use of the
+/// community goes through here.
+///
+/// # Errors
+/// The community's errors as [`AppError`]s (see `social_error`); the
+/// database's as internal errors.
+pub async fn with_community<T, F>(state: &AppState, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut ServerCommunity) -> Result<T, Error> + Send + 'static,
+{
+    let store = SqlSocialStore::open(state).await?;
+    let mut community = Community::new(store, Config::default());
+    tokio::task::spawn_blocking(move || f(&mut community))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| social_error(&e))
+}
+
+/// What the member of a user is kept in step with.
+pub(crate) struct Account {
+    user: Uuid,
+    alias: String,
+    role: Role,
+    share_performance: bool,
+    /// The held tickers when the user lets the community count them.
+    holdings: Option<Vec<Symbol>>,
+}
+
+/// The name of the lock every change to the community takes
+/// ([`crate::store::Store::lock`]): the community's rules read what they
+/// then change (a member's recent posts for the posting limits, a post's
+/// open flags for the hiding threshold, its likes for the milestones, a
+/// member's record for its settings), so changes run one at a time across
+/// every replica. Reads take no lock.
+pub const COMMUNITY_LOCK: &str = "community";
+
+/// As [`with_community`], holding [`COMMUNITY_LOCK`].
+///
+/// # Errors
+/// As [`with_community`]; a lock not free in time is a 503.
+pub async fn with_community_locked<T, F>(state: &AppState, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut ServerCommunity) -> Result<T, Error> + Send + 'static,
+{
+    let _held = state.store.lock(COMMUNITY_LOCK).await?;
+    with_community(state, f).await
+}
+
+/// Whether a community call only reads ([`Access::Read`]) or may change
+/// something ([`Access::Write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+/// The account as the community should see it, read now.
+pub(crate) async fn account_of(state: &AppState, user: &AuthUser) -> AppResult<Account> {
+    let record = state
+        .store
+        .user(user.id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_owned()))?;
+    let holdings = if record.count_holdings {
+        Some(portfolios::held_now(state, user.id).await?)
+    } else {
+        None
+    };
+    Ok(Account {
+        user: user.id,
+        alias: record.alias,
+        role: record.role,
+        share_performance: record.share_performance,
+        holdings,
+    })
+}
+
+/// As [`with_community`], with the caller's member (created on first use
+/// and brought in step with the account). A [`Access::Write`] call runs
+/// under [`COMMUNITY_LOCK`]; a read takes it only when the member must be
+/// created or brought in step. The account is read under the lock, so a
+/// member is never created for an account being deleted.
+pub(crate) async fn with_member<T, F>(
+    state: &AppState,
+    user: &AuthUser,
+    access: Access,
+    f: F,
+) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut ServerCommunity, UserId) -> Result<T, Error> + Send + 'static,
+{
+    if access == Access::Read {
+        let account = account_of(state, user).await?;
+        let ready = with_community(state, move |c| in_step(c, &account)).await?;
+        if let Some(me) = ready {
+            return with_community(state, move |c| f(c, me)).await;
+        }
+    }
+    let _held = state.store.lock(COMMUNITY_LOCK).await?;
+    let account = account_of(state, user).await?;
+    let now = Utc::now();
+    let seed: u64 = rand::random();
+    with_community(state, move |c| {
+        let me = member(c, &account, now, seed)?;
+        f(c, me)
+    })
+    .await
+}
+
+/// The account's member when it exists and is in step with the account
+/// (nothing for [`member`] to write); `None` otherwise.
+pub(crate) fn in_step(c: &mut ServerCommunity, account: &Account) -> Result<Option<UserId>, Error> {
+    let Some((id, synced)) = c.store().account(account.user)? else {
+        return Ok(None);
+    };
+    let record = member_record(c, id)?;
+    let settings = PrivacySettings {
+        share_performance: account.share_performance,
+        count_holdings_in_aggregates: account.holdings.is_some(),
+    };
+    let holdings = account.holdings.as_deref().unwrap_or_default();
+    let ready = record.role == account.role
+        && record.settings == settings
+        && record.holdings == holdings
+        && synced == account.alias;
+    Ok(ready.then_some(id))
+}
+
+/// Our alias as a community alias: `-` read as `_`, cut to the community's
+/// length; `None` when the community's rules refuse it.
+pub(crate) fn community_alias(ours: &str, policy: &AliasPolicy) -> Option<Alias> {
+    let candidate: String = ours
+        .chars()
+        .map(|c| if c == '-' { '_' } else { c })
+        .take(auravest_social::MAX_ALIAS_LEN)
+        .collect();
+    policy.check(&candidate).ok()
+}
+
+/// The account's member, created when missing, then brought in step.
+pub(crate) fn member(
+    c: &mut ServerCommunity,
+    account: &Account,
+    now: DateTime<Utc>,
+    seed: u64,
+) -> Result<UserId, Error> {
+    let mut store = c.store().clone();
+    let (id, synced) = match store.account(account.user)? {
+        Some(found) => found,
+        None => {
+            let created = match community_alias(&account.alias, &c.config().alias) {
+                Some(alias) => match store.insert_user(auravest_social::NewUser {
+                    alias,
+                    role: account.role,
+                    joined_at: now,
+                }) {
+                    Ok(user) => Some(user.id),
+                    Err(Error::AliasTaken { .. }) => None,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let id = match created {
+                Some(id) => id,
+                None => {
+                    c.register_with_role(account.role, now, &mut auravest_social::seeded_rng(seed))?
+                }
+            };
+            if store.link(account.user, id, &account.alias)? {
+                (id, account.alias.clone())
+            } else {
+                // A concurrent first request linked another member: use that one.
+                store.discard_member(id)?;
+                store.account(account.user)?.ok_or_else(|| Error::Storage {
+                    backend: "sql",
+                    detail: "the member mapping vanished".to_owned(),
+                })?
+            }
+        }
+    };
+    let mut record = member_record(c, id)?;
+    if record.role != account.role {
+        record.role = account.role;
+        store.update_user(&record)?;
+    }
+    let settings = PrivacySettings {
+        share_performance: account.share_performance,
+        count_holdings_in_aggregates: account.holdings.is_some(),
+    };
+    if record.settings != settings {
+        c.update_settings(id, settings)?;
+    }
+    // Holdings are kept only while the user lets them be counted.
+    let holdings = account.holdings.as_deref().unwrap_or_default();
+    if record.holdings != holdings {
+        c.set_holdings(id, holdings)?;
+    }
+    if synced != account.alias {
+        match community_alias(&account.alias, &c.config().alias) {
+            Some(alias) if alias.key() == record.alias.key() => {
+                store.set_synced_alias(account.user, &account.alias)?;
+            }
+            Some(alias) => match c.change_alias(id, alias.as_str(), now) {
+                Ok(_) | Err(Error::InvalidAlias { .. } | Error::AliasTaken { .. }) => {
+                    store.set_synced_alias(account.user, &account.alias)?;
+                }
+                // The cooldown or a suspension: try again on a later request.
+                Err(Error::RateLimited { .. } | Error::AccountRestricted { .. }) => {}
+                Err(e) => return Err(e),
+            },
+            None => store.set_synced_alias(account.user, &account.alias)?,
+        }
+    }
+    Ok(id)
+}
+
+/// A member as stored.
+pub(crate) fn member_record(
+    c: &ServerCommunity,
+    id: UserId,
+) -> Result<auravest_social::User, Error> {
+    c.store().user(id)?.ok_or_else(|| Error::NotFound {
+        entity: auravest_social::Entity::User,
+        id: id.to_string(),
+    })
+}
+
+/// The community's errors as ours: rule violations on a field are 422s
+/// naming it, `not found` 404, role and restriction refusals 403, rate
+/// limits 429, taken aliases 409, storage failures 500.
+pub(crate) fn social_error(e: &Error) -> AppError {
+    match e {
+        Error::NotFound { entity, .. } => AppError::NotFound(format!("no such {entity}")),
+        Error::Forbidden { .. } | Error::AccountRestricted { .. } => {
+            AppError::Forbidden(e.to_string())
+        }
+        Error::PerformanceSharingOff => AppError::Forbidden(e.to_string()),
+        Error::RateLimited { retry_after, .. } => AppError::RateLimited(
+            retry_after
+                .to_std()
+                .unwrap_or(std::time::Duration::from_secs(1)),
+        ),
+        Error::AliasTaken { .. } => AppError::Conflict(e.to_string()),
+        Error::SelfAction { .. } => AppError::field("id", e.to_string()),
+        Error::Core(_) => AppError::field("symbol", e.to_string()),
+        Error::Storage { .. } | Error::AliasSpaceExhausted => AppError::internal(e),
+        _ => match e.field() {
+            Some(field) => AppError::field(field, e.to_string()),
+            None => AppError::internal(e),
+        },
+    }
+}
+
+// --- account deletion --------------------------------------------------------------
+
+/// Removes the user's community member before the account is deleted:
+/// their posts and comments deleted (text erased) or anonymised (kept,
+/// shown as anonymous, linked to no one), and their likes, flags, follows,
+/// notifications and member mapping removed. Nothing to do for a user who
+/// never used the community. The crate has no rule for leaving members, so
+/// this is the server's (`SqlSocialStore::erase_member`).
+///
+/// # Errors
+/// Database failures, as internal errors.
+pub async fn delete_member(state: &AppState, user: Uuid, posts: PostsChoice) -> AppResult<()> {
+    with_community(state, move |c| c.store().erase_member(user, posts)).await?;
+    Ok(())
+}
+
+/// Everything the community holds about a user, for the data export;
+/// `None` when they never took part (no member is created for asking).
+///
+/// # Errors
+/// The database's, as internal errors.
+pub async fn member_export(
+    state: &AppState,
+    user: Uuid,
+) -> AppResult<Option<auravest_social::MemberExport>> {
+    with_community(state, move |c| match c.store().account(user)? {
+        Some((id, _)) => c.export_member(id).map(Some),
+        None => Ok(None),
+    })
+    .await
+}
+
+/// Whether the user wrote any post or comment (any status, anonymous ones
+/// included), for the first-post badge; no member is created for asking.
+///
+/// # Errors
+/// The database's, as internal errors.
+pub async fn has_posted(state: &AppState, user: Uuid) -> AppResult<bool> {
+    with_community(state, move |c| {
+        let Some((id, _)) = c.store().account(user)? else {
+            return Ok(false);
+        };
+        let mut query = auravest_social::PostQuery::new(auravest_social::Scope::Authors(vec![id]));
+        query.limit = Some(1);
+        Ok(!c.store().query_posts(&query)?.is_empty())
+    })
+    .await
+}

@@ -1,0 +1,5 @@
+//! What the routes share: computations over stored data that more than one
+//! route needs. Route modules import these, never each other.
+
+pub mod community;
+pub mod portfolio;
