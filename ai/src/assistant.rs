@@ -24,7 +24,7 @@ use crate::retrieve::{Retrieval, Retriever};
 use crate::router::{Plan, plan};
 use crate::store::{
     AuditLog, AuditRecord, Feedback, FeedbackKind, FeedbackStore, MAX_NOTE_CHARS, MemoryAudit,
-    MemoryFeedback, MemoryUsage, UsageEvent, UsageKind, UsageMeter,
+    MemoryFeedback, MemoryUsage, UsageKind, UsageMeter,
 };
 use crate::tools::{PortfolioContext, Range, ToolCall, ToolContext, ToolName, ToolOutput};
 
@@ -246,6 +246,14 @@ impl Assistant {
         })
     }
 
+    /// The same assistant metering questions with `usage` (for example a
+    /// database shared by several servers) instead of its current meter.
+    #[must_use]
+    pub fn with_usage(mut self, usage: Arc<dyn UsageMeter>) -> Self {
+        self.usage = usage;
+        self
+    }
+
     /// The same assistant drafting its answers with `model`; every draft is
     /// checked before it is shown (see [`crate::llm::verify`]).
     #[must_use]
@@ -272,13 +280,18 @@ impl Assistant {
     }
 
     /// Questions `user` has left today, when a limit is set.
-    pub fn questions_left(&self, user: &str, now: DateTime<Utc>) -> Option<u32> {
-        self.config.daily_question_limit.map(|limit| {
-            limit.saturating_sub(
-                self.usage
-                    .count(user, UsageKind::AiQuestion, now.date_naive()),
-            )
-        })
+    ///
+    /// # Errors
+    /// The usage meter's error.
+    pub async fn questions_left(&self, user: &str, now: DateTime<Utc>) -> Result<Option<u32>> {
+        let Some(limit) = self.config.daily_question_limit else {
+            return Ok(None);
+        };
+        let used = self
+            .usage
+            .count(user, UsageKind::AiQuestion, now.date_naive())
+            .await?;
+        Ok(Some(limit.saturating_sub(used)))
     }
 
     /// Answers `question` for `user` (an opaque id).
@@ -334,49 +347,48 @@ impl Assistant {
                 format!("is {chars} characters; the limit is {MAX_QUESTION_CHARS}"),
             ));
         }
-        if let Some(limit) = self.config.daily_question_limit {
-            let used = self
-                .usage
-                .count(user, UsageKind::AiQuestion, now.date_naive());
-            if used >= limit {
-                return Err(Error::LimitReached {
-                    what: "AI questions".to_owned(),
-                    used,
-                    limit,
-                });
-            }
+        // The question is paid for before it is answered, in one atomic
+        // step (parallel questions cannot pass the limit together), and
+        // given back when the answer fails.
+        let day = now.date_naive();
+        let limit = self.config.daily_question_limit.unwrap_or(u32::MAX);
+        if self
+            .usage
+            .consume(user, UsageKind::AiQuestion, day, limit)
+            .await?
+            .is_none()
+        {
+            return Err(Error::LimitReached {
+                what: "AI questions".to_owned(),
+                used: limit,
+                limit,
+            });
         }
-        let answer = self.answer(question, tools, cancel, on_text).await?;
-        self.usage.record(UsageEvent {
-            user: user.to_owned(),
-            at: now,
-            kind: UsageKind::AiQuestion,
-            chunks: u32::try_from(
-                answer
-                    .citations
+        let answer = match self.answer(question, tools, cancel, on_text).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.usage.refund(user, UsageKind::AiQuestion, day).await?;
+                return Err(e);
+            }
+        };
+        self.audit
+            .append(AuditRecord {
+                answer_id: answer.id.clone(),
+                at: now,
+                subject: user.to_owned(),
+                question_sha256: sha256_hex(question.as_bytes()),
+                citations: answer.citations.iter().map(|c| c.id.clone()).collect(),
+                tools: answer.tools.iter().map(|t| t.name.to_string()).collect(),
+                model: answer.model.clone(),
+                tokens: answer.tokens,
+                verdicts: answer
+                    .guardrails
                     .iter()
-                    .filter(|c| !c.id.starts_with("tool:"))
-                    .count(),
-            )
-            .unwrap_or(u32::MAX),
-            tools: u32::try_from(answer.tools.len()).unwrap_or(u32::MAX),
-            tokens: answer.tokens,
-        })?;
-        self.audit.append(AuditRecord {
-            answer_id: answer.id.clone(),
-            at: now,
-            subject: user.to_owned(),
-            question_sha256: sha256_hex(question.as_bytes()),
-            citations: answer.citations.iter().map(|c| c.id.clone()).collect(),
-            tools: answer.tools.iter().map(|t| t.name.to_string()).collect(),
-            model: answer.model.clone(),
-            verdicts: answer
-                .guardrails
-                .iter()
-                .map(|v| serde_json::to_string(v).unwrap_or_default())
-                .collect(),
-            refused: answer.refused,
-        })?;
+                    .map(|v| serde_json::to_string(v).unwrap_or_default())
+                    .collect(),
+                refused: answer.refused,
+            })
+            .await?;
         Ok(answer)
     }
 
@@ -385,13 +397,13 @@ impl Assistant {
     /// # Errors
     /// [`Error::UnknownAnswer`] for an id not in the audit log;
     /// [`Error::Invalid`] for a note over [`MAX_NOTE_CHARS`].
-    pub fn feedback(
+    pub async fn feedback(
         &self,
         answer_id: &str,
         kind: FeedbackKind,
         note: Option<String>,
     ) -> Result<Feedback> {
-        if self.audit.get(answer_id).is_none() {
+        if self.audit.get(answer_id).await?.is_none() {
             return Err(Error::UnknownAnswer(answer_id.to_owned()));
         }
         let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
@@ -409,7 +421,7 @@ impl Assistant {
             note,
             at: Utc::now(),
         };
-        self.feedback.put(f.clone())?;
+        self.feedback.put(f.clone()).await?;
         Ok(f)
     }
 

@@ -83,6 +83,9 @@ pub enum Error {
     /// The evaluation set is malformed.
     #[error("evaluation set: {0}")]
     Eval(String),
+    /// A store behind one of the [`crate::store`] traits failed.
+    #[error("store: {0}")]
+    Store(String),
 }
 
 impl Error {

@@ -1,6 +1,7 @@
-//! Usage metering, the answer audit trail and feedback, each behind a trait
-//! with an in-memory implementation (the reference server stores them in
-//! its database).
+//! Usage metering, the answer audit trail and feedback, each behind an
+//! async trait with an in-memory implementation and a conformance suite
+//! (feature `testing`) that every implementation must pass: the reference
+//! server runs it on its SQLite and PostgreSQL stores.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -9,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::llm::BoxFuture;
 
 /// What is metered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -20,68 +22,92 @@ pub enum UsageKind {
     AiInsight,
 }
 
-/// One metered event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UsageEvent {
-    /// The caller's opaque user id.
-    pub user: String,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// What.
-    pub kind: UsageKind,
-    /// Knowledge-base chunks put into the answer.
-    pub chunks: u32,
-    /// Tool calls made.
-    pub tools: u32,
-    /// Language-model tokens (0 for the extractive composer).
-    pub tokens: u32,
-}
-
-/// Stores metered events and counts them per user and day.
+/// Meters usage per user, kind and day (what each answer used, its
+/// chunks, tools and model tokens, is in its [`AuditRecord`]).
+///
+/// Async so a database or Redis can stand behind it; every method is one
+/// atomic step: [`UsageMeter::consume`] never lets parallel callers pass a
+/// limit together (check it with [`conformance::usage_meter`]).
 pub trait UsageMeter: Send + Sync {
-    /// Records an event.
-    ///
-    /// # Errors
-    /// When the store fails.
-    fn record(&self, event: UsageEvent) -> Result<()>;
-    /// Events of `kind` by `user` on `day` (UTC).
-    fn count(&self, user: &str, kind: UsageKind, day: NaiveDate) -> u32;
+    /// Takes one event of `kind` for `user` on `day` unless `limit` are
+    /// already taken, in one atomic step: `Some(count after)`, or `None`
+    /// when the limit was reached (nothing is taken then).
+    fn consume<'a>(
+        &'a self,
+        user: &'a str,
+        kind: UsageKind,
+        day: NaiveDate,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Option<u32>>>;
+    /// Gives back one event taken by [`UsageMeter::consume`] (what it paid
+    /// for failed); never below zero.
+    fn refund<'a>(
+        &'a self,
+        user: &'a str,
+        kind: UsageKind,
+        day: NaiveDate,
+    ) -> BoxFuture<'a, Result<()>>;
+    /// Events of `kind` taken by `user` on `day`.
+    fn count<'a>(
+        &'a self,
+        user: &'a str,
+        kind: UsageKind,
+        day: NaiveDate,
+    ) -> BoxFuture<'a, Result<u32>>;
 }
 
 /// An in-memory [`UsageMeter`].
 #[derive(Debug, Default)]
 pub struct MemoryUsage {
-    events: Mutex<Vec<UsageEvent>>,
-}
-
-impl MemoryUsage {
-    /// Every event, oldest first.
-    pub fn events(&self) -> Vec<UsageEvent> {
-        self.events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
+    counts: Mutex<HashMap<(String, UsageKind, NaiveDate), u32>>,
 }
 
 impl UsageMeter for MemoryUsage {
-    fn record(&self, event: UsageEvent) -> Result<()> {
-        self.events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(event);
-        Ok(())
+    fn consume<'a>(
+        &'a self,
+        user: &'a str,
+        kind: UsageKind,
+        day: NaiveDate,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Option<u32>>> {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = counts.entry((user.to_owned(), kind, day)).or_insert(0);
+        let out = if *n < limit {
+            *n += 1;
+            Some(*n)
+        } else {
+            None
+        };
+        Box::pin(std::future::ready(Ok(out)))
     }
 
-    fn count(&self, user: &str, kind: UsageKind, day: NaiveDate) -> u32 {
+    fn refund<'a>(
+        &'a self,
+        user: &'a str,
+        kind: UsageKind,
+        day: NaiveDate,
+    ) -> BoxFuture<'a, Result<()>> {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&(user.to_owned(), kind, day)) {
+            *n = n.saturating_sub(1);
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn count<'a>(
+        &'a self,
+        user: &'a str,
+        kind: UsageKind,
+        day: NaiveDate,
+    ) -> BoxFuture<'a, Result<u32>> {
         let n = self
-            .events
+            .counts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter(|e| e.user == user && e.kind == kind && e.at.date_naive() == day)
-            .count();
-        u32::try_from(n).unwrap_or(u32::MAX)
+            .get(&(user.to_owned(), kind, day))
+            .copied()
+            .unwrap_or(0);
+        Box::pin(std::future::ready(Ok(n)))
     }
 }
 
@@ -102,6 +128,10 @@ pub struct AuditRecord {
     pub tools: Vec<String>,
     /// The model (`none` for the extractive composer).
     pub model: String,
+    /// Language-model tokens used, prompt and generated (0 for the
+    /// extractive composer).
+    #[serde(default)]
+    pub tokens: u32,
     /// Guardrail verdicts, as JSON strings.
     pub verdicts: Vec<String>,
     /// Was the question refused?
@@ -114,9 +144,9 @@ pub trait AuditLog: Send + Sync {
     ///
     /// # Errors
     /// When the store fails or the id is already present.
-    fn append(&self, record: AuditRecord) -> Result<()>;
+    fn append(&self, record: AuditRecord) -> BoxFuture<'_, Result<()>>;
     /// The record of an answer.
-    fn get(&self, answer_id: &str) -> Option<AuditRecord>;
+    fn get<'a>(&'a self, answer_id: &'a str) -> BoxFuture<'a, Result<Option<AuditRecord>>>;
 }
 
 /// An in-memory [`AuditLog`].
@@ -136,25 +166,29 @@ impl MemoryAudit {
 }
 
 impl AuditLog for MemoryAudit {
-    fn append(&self, record: AuditRecord) -> Result<()> {
+    fn append(&self, record: AuditRecord) -> BoxFuture<'_, Result<()>> {
         let mut r = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        if r.iter().any(|x| x.answer_id == record.answer_id) {
-            return Err(Error::invalid(
+        let out = if r.iter().any(|x| x.answer_id == record.answer_id) {
+            Err(Error::invalid(
                 "answer_id",
                 format!("{} is already recorded", record.answer_id),
-            ));
-        }
-        r.push(record);
-        Ok(())
+            ))
+        } else {
+            r.push(record);
+            Ok(())
+        };
+        Box::pin(std::future::ready(out))
     }
 
-    fn get(&self, answer_id: &str) -> Option<AuditRecord> {
-        self.records
+    fn get<'a>(&'a self, answer_id: &'a str) -> BoxFuture<'a, Result<Option<AuditRecord>>> {
+        let found = self
+            .records
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .find(|x| x.answer_id == answer_id)
-            .cloned()
+            .cloned();
+        Box::pin(std::future::ready(Ok(found)))
     }
 }
 
@@ -208,9 +242,9 @@ pub trait FeedbackStore: Send + Sync {
     ///
     /// # Errors
     /// When the store fails.
-    fn put(&self, feedback: Feedback) -> Result<()>;
-    /// Feedback on one answer.
-    fn for_answer(&self, answer_id: &str) -> Vec<Feedback>;
+    fn put(&self, feedback: Feedback) -> BoxFuture<'_, Result<()>>;
+    /// Feedback on one answer, oldest first.
+    fn for_answer<'a>(&'a self, answer_id: &'a str) -> BoxFuture<'a, Result<Vec<Feedback>>>;
 }
 
 /// An in-memory [`FeedbackStore`].
@@ -220,22 +254,216 @@ pub struct MemoryFeedback {
 }
 
 impl FeedbackStore for MemoryFeedback {
-    fn put(&self, feedback: Feedback) -> Result<()> {
+    fn put(&self, feedback: Feedback) -> BoxFuture<'_, Result<()>> {
         self.items
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entry(feedback.answer_id.clone())
             .or_default()
             .push(feedback);
-        Ok(())
+        Box::pin(std::future::ready(Ok(())))
     }
 
-    fn for_answer(&self, answer_id: &str) -> Vec<Feedback> {
-        self.items
+    fn for_answer<'a>(&'a self, answer_id: &'a str) -> BoxFuture<'a, Result<Vec<Feedback>>> {
+        let items = self
+            .items
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(answer_id)
             .cloned()
-            .unwrap_or_default()
+            .unwrap_or_default();
+        Box::pin(std::future::ready(Ok(items)))
+    }
+}
+
+/// The behaviour every implementation of the traits above must show, as
+/// async checks that panic with a message on the first violation. Run them
+/// against each implementation (the in-memory ones here, a server's SQL
+/// ones in its tests) on fresh, empty stores.
+#[cfg(feature = "testing")]
+pub mod conformance {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use futures_util::future::join_all;
+
+    use super::{
+        AuditLog, AuditRecord, Feedback, FeedbackKind, FeedbackStore, UsageKind, UsageMeter,
+    };
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).expect("a real date")
+    }
+
+    /// Counting, the limit, refunds, independence of users, kinds and days,
+    /// and `parallel` concurrent consumes against a limit of 5 (exactly 5
+    /// succeed). `users` are two user ids the store accepts.
+    pub async fn usage_meter(meter: &dyn UsageMeter, users: [&str; 2], parallel: usize) {
+        let [a, b] = users;
+        let q = UsageKind::AiQuestion;
+        assert_eq!(
+            meter.count(a, q, day(1)).await.expect("count"),
+            0,
+            "a fresh meter counts 0"
+        );
+        for want in 1..=3 {
+            assert_eq!(
+                meter.consume(a, q, day(1), 3).await.expect("consume"),
+                Some(want),
+                "consume {want} of 3"
+            );
+        }
+        assert_eq!(
+            meter.consume(a, q, day(1), 3).await.expect("consume"),
+            None,
+            "the fourth of 3 is refused"
+        );
+        assert_eq!(
+            meter.count(a, q, day(1)).await.expect("count"),
+            3,
+            "a refusal takes nothing"
+        );
+        assert_eq!(
+            meter.consume(b, q, day(1), 3).await.expect("consume"),
+            Some(1),
+            "users are apart"
+        );
+        assert_eq!(
+            meter
+                .consume(a, UsageKind::AiInsight, day(1), 3)
+                .await
+                .expect("consume"),
+            Some(1),
+            "kinds are apart"
+        );
+        assert_eq!(
+            meter.consume(a, q, day(2), 3).await.expect("consume"),
+            Some(1),
+            "days are apart"
+        );
+        meter.refund(a, q, day(1)).await.expect("refund");
+        assert_eq!(
+            meter.count(a, q, day(1)).await.expect("count"),
+            2,
+            "a refund gives one back"
+        );
+        for _ in 0..5 {
+            meter.refund(b, q, day(1)).await.expect("refund");
+        }
+        assert_eq!(
+            meter.count(b, q, day(1)).await.expect("count"),
+            0,
+            "never below zero"
+        );
+        let results = join_all((0..parallel).map(|_| meter.consume(a, q, day(3), 5))).await;
+        let taken = results
+            .into_iter()
+            .map(|r| r.expect("consume"))
+            .filter(Option::is_some)
+            .count();
+        assert_eq!(
+            taken,
+            5.min(parallel),
+            "{parallel} parallel consumes against a limit of 5"
+        );
+        assert_eq!(
+            meter.count(a, q, day(3)).await.expect("count"),
+            5.min(parallel) as u32
+        );
+    }
+
+    fn record(id: &str, subject: &str) -> AuditRecord {
+        AuditRecord {
+            answer_id: id.to_owned(),
+            at: Utc
+                .with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("an instant"),
+            subject: subject.to_owned(),
+            question_sha256: "0".repeat(64),
+            citations: vec![
+                "diversification".to_owned(),
+                "tool:get_stock_price".to_owned(),
+            ],
+            tools: vec!["get_stock_price".to_owned()],
+            model: "none".to_owned(),
+            tokens: 120,
+            verdicts: vec![r#"{"guard":"needs_portfolio"}"#.to_owned()],
+            refused: false,
+        }
+    }
+
+    /// Appending, reading back, refusing a second record with the same id
+    /// (the first stays), and an unknown id reading as `None`. `ids` are two
+    /// answer ids the store accepts; `subject` a subject it accepts.
+    pub async fn audit_log(log: &dyn AuditLog, ids: [&str; 2], subject: &str) {
+        let [first, second] = ids;
+        assert_eq!(
+            log.get(first).await.expect("get"),
+            None,
+            "a fresh log is empty"
+        );
+        let r = record(first, subject);
+        log.append(r.clone()).await.expect("append");
+        let got = log
+            .get(first)
+            .await
+            .expect("get")
+            .expect("the record is there");
+        assert_eq!(got.answer_id, r.answer_id);
+        assert_eq!(got.subject, r.subject);
+        assert_eq!(got.citations, r.citations);
+        assert_eq!(got.tools, r.tools);
+        assert_eq!(got.tokens, r.tokens);
+        assert_eq!(got.refused, r.refused);
+        let mut other = record(first, subject);
+        other.refused = true;
+        assert!(log.append(other).await.is_err(), "an id is recorded once");
+        assert!(
+            !log.get(first)
+                .await
+                .expect("get")
+                .expect("still there")
+                .refused,
+            "the first stays"
+        );
+        assert_eq!(
+            log.get(second).await.expect("get"),
+            None,
+            "another id is unknown"
+        );
+    }
+
+    /// Storing feedback and reading it back per answer, in order. `ids` are
+    /// two answer ids the store accepts feedback on.
+    pub async fn feedback_store(store: &dyn FeedbackStore, ids: [&str; 2]) {
+        let [first, second] = ids;
+        assert!(
+            store.for_answer(first).await.expect("read").is_empty(),
+            "fresh store"
+        );
+        for (kind, note) in [
+            (FeedbackKind::Helpful, None),
+            (FeedbackKind::Wrong, Some("outdated")),
+        ] {
+            store
+                .put(Feedback {
+                    answer_id: first.to_owned(),
+                    kind,
+                    note: note.map(str::to_owned),
+                    at: Utc
+                        .with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                        .single()
+                        .expect("an instant"),
+                })
+                .await
+                .expect("put");
+        }
+        let got = store.for_answer(first).await.expect("read");
+        assert_eq!(got.len(), 2, "both items");
+        assert_eq!(got[0].kind, FeedbackKind::Helpful);
+        assert_eq!(got[1].note.as_deref(), Some("outdated"));
+        assert!(
+            store.for_answer(second).await.expect("read").is_empty(),
+            "answers are apart"
+        );
     }
 }

@@ -156,7 +156,11 @@ pub fn assistant_until(
         index_dir: Some(config.data_dir.join("ai-index")),
         hash_embedder: config.ai_hash_embedder,
         config: AssistantConfig {
-            // The server meters questions in its own store, across replicas.
+            // The `/ask` handler meters questions per account through
+            // `services::metering::StoreUsage` (the SDK's `UsageMeter` on
+            // the store, shared by replicas): the assistant knows users only
+            // by their opaque audit subject, and a request dropped mid-answer
+            // must be refunded, which only the handler sees.
             daily_question_limit: None,
             ..AssistantConfig::default()
         },

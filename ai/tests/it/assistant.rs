@@ -207,7 +207,7 @@ async fn metering_limits_questions_per_user_and_day() {
     a.ask_at("alice", "What is an ETF?", &tools, day1)
         .await
         .unwrap();
-    assert_eq!(a.questions_left("alice", day1), Some(1));
+    assert_eq!(a.questions_left("alice", day1).await.unwrap(), Some(1));
     a.ask_at("alice", "What is a bond?", &tools, day1)
         .await
         .unwrap();
@@ -227,9 +227,21 @@ async fn metering_limits_questions_per_user_and_day() {
         "{e}"
     );
     assert_eq!(
-        usage.events().len(),
+        audit.records().len(),
         2,
-        "a refused-by-limit question is not metered"
+        "a refused-by-limit question is not answered"
+    );
+    assert_eq!(
+        auravest_ai::store::UsageMeter::count(
+            usage.as_ref(),
+            "alice",
+            auravest_ai::store::UsageKind::AiQuestion,
+            day1.date_naive()
+        )
+        .await
+        .unwrap(),
+        2,
+        "nor metered"
     );
     a.ask_at("bob", "What is a stock?", &tools, day1)
         .await
@@ -237,9 +249,9 @@ async fn metering_limits_questions_per_user_and_day() {
     a.ask_at("alice", "What is a stock?", &tools, day2)
         .await
         .unwrap();
-    let ev = &usage.events()[0];
-    assert_eq!(ev.user, "alice");
-    assert!(ev.chunks > 0);
+    let rec = &audit.records()[0];
+    assert_eq!(rec.subject, "alice");
+    assert!(!rec.citations.is_empty());
     // Bad questions are typed errors and are not metered.
     assert!(matches!(
         a.ask_at("carol", "   ", &tools, day1).await,
@@ -250,7 +262,6 @@ async fn metering_limits_questions_per_user_and_day() {
         a.ask_at("carol", &long, &tools, day1).await,
         Err(Error::Invalid { .. })
     ));
-    assert_eq!(usage.events().len(), 4);
     assert_eq!(audit.records().len(), 4);
 }
 
@@ -298,18 +309,23 @@ async fn every_answer_is_audited_and_feedback_is_kept_for_review() {
 
     let f = a
         .feedback(&ans.id, FeedbackKind::Wrong, Some(" outdated  ".to_owned()))
+        .await
         .unwrap();
     assert_eq!(f.note.as_deref(), Some("outdated"));
     assert_eq!(
-        auravest_ai::store::FeedbackStore::for_answer(&*feedback, &ans.id).len(),
+        auravest_ai::store::FeedbackStore::for_answer(&*feedback, &ans.id)
+            .await
+            .unwrap()
+            .len(),
         1
     );
     assert!(matches!(
-        a.feedback("nope", FeedbackKind::Helpful, None),
+        a.feedback("nope", FeedbackKind::Helpful, None).await,
         Err(Error::UnknownAnswer(_))
     ));
     assert!(matches!(
-        a.feedback(&ans.id, FeedbackKind::Biased, Some("x".repeat(2001))),
+        a.feedback(&ans.id, FeedbackKind::Biased, Some("x".repeat(2001)))
+            .await,
         Err(Error::Invalid { .. })
     ));
     assert!("biased".parse::<FeedbackKind>().is_ok());
@@ -364,4 +380,84 @@ async fn insights_are_structured_and_cached_per_portfolio_and_day() {
         ..tools
     };
     assert!(matches!(a.insight(&none).await, Err(Error::Invalid { .. })));
+}
+
+#[tokio::test]
+async fn the_in_memory_stores_pass_the_conformance_suites() {
+    use auravest_ai::store::conformance;
+    conformance::usage_meter(&MemoryUsage::default(), ["alice", "bob"], 20).await;
+    conformance::audit_log(
+        &MemoryAudit::default(),
+        ["answer-1", "answer-2"],
+        "subject-1",
+    )
+    .await;
+    conformance::feedback_store(&MemoryFeedback::default(), ["answer-1", "answer-2"]).await;
+}
+
+/// The hashing embedder, failing once `fail` is set (after the assistant
+/// is built), so an answer can fail after its question was paid for.
+struct Flaky {
+    inner: HashEmbedder,
+    fail: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl auravest_ai::Embedder for Flaky {
+    fn model_id(&self) -> &str {
+        self.inner.model_id()
+    }
+
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    fn embed(&self, texts: &[&str]) -> auravest_ai::Result<Vec<Vec<f32>>> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Cancelled);
+        }
+        self.inner.embed(texts)
+    }
+}
+
+#[tokio::test]
+async fn a_failed_answer_gives_its_question_back() {
+    let kb = kb();
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let r = memory_retriever(
+        &kb,
+        Box::new(Flaky {
+            inner: HashEmbedder::default(),
+            fail: fail.clone(),
+        }),
+    )
+    .unwrap();
+    let a = Assistant::with_stores(
+        kb.clone(),
+        r,
+        AssistantConfig {
+            daily_question_limit: Some(1),
+            ..AssistantConfig::default()
+        },
+        Arc::new(MemoryUsage::default()),
+        Arc::new(MemoryAudit::default()),
+        Arc::new(MemoryFeedback::default()),
+    )
+    .unwrap();
+    let tools = ToolContext {
+        market: None,
+        portfolio: None,
+        kb: &kb,
+        as_of: None,
+    };
+    let now = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
+    fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = a.ask_at("alice", "What is an ETF?", &tools, now).await;
+    assert!(failed.is_err(), "{failed:?}");
+    // Refunded: the day's one question is still there.
+    assert_eq!(a.questions_left("alice", now).await.unwrap(), Some(1));
+    fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    a.ask_at("alice", "What is an ETF?", &tools, now)
+        .await
+        .unwrap();
+    assert_eq!(a.questions_left("alice", now).await.unwrap(), Some(0));
 }

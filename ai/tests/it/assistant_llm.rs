@@ -352,12 +352,14 @@ async fn model_tokens_are_metered_and_the_model_audited() {
         .ask("u", QUESTION, &tools(&m, a.kb(), None))
         .await
         .unwrap();
-    let events = usage.events();
-    assert_eq!(events.len(), 1);
-    // The scripted model reports 100 prompt and 20 generated tokens.
-    assert_eq!(events[0].tokens, 120);
-    let rec = auravest_ai::store::AuditLog::get(audit.as_ref(), &ans.id).unwrap();
+    let rec = auravest_ai::store::AuditLog::get(audit.as_ref(), &ans.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.model, "scripted");
+    // The scripted model reports 100 prompt and 20 generated tokens.
+    assert_eq!(rec.tokens, 120);
+    assert_eq!(audit.records().len(), 1);
     // A declined question uses no model tokens.
     a.ask(
         "u",
@@ -366,5 +368,16 @@ async fn model_tokens_are_metered_and_the_model_audited() {
     )
     .await
     .unwrap();
-    assert_eq!(usage.events()[1].tokens, 0);
+    assert_eq!(audit.records()[1].tokens, 0);
+    assert_eq!(
+        auravest_ai::store::UsageMeter::count(
+            usage.as_ref(),
+            "u",
+            auravest_ai::store::UsageKind::AiQuestion,
+            Utc::now().date_naive()
+        )
+        .await
+        .unwrap(),
+        2
+    );
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use auravest_ai::store::{UsageKind, UsageMeter};
 use auravest_ai::{PortfolioContext, ToolContext};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,12 +19,10 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::ApiJson;
+use crate::services::metering::StoreUsage;
 use crate::services::portfolio::{self as portfolios, Loaded};
 use crate::state::AppState;
 use crate::store::{AuditAction, AuditEntry};
-
-/// The usage kind AI questions are metered under.
-pub const AI_QUESTIONS: &str = "ai_questions";
 
 /// A question.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -104,6 +103,11 @@ async fn context(state: &AppState, user: Uuid, loaded: &Loaded) -> AppResult<Por
 fn ai_error(e: auravest_ai::Error) -> AppError {
     match e {
         auravest_ai::Error::Invalid { field, reason } => AppError::field(field, reason),
+        // The metering store (the database) failed or is busy: try again.
+        auravest_ai::Error::Store(reason) => {
+            tracing::warn!(%reason, "metering store");
+            AppError::Unavailable("the usage store is busy; try again shortly".to_owned())
+        }
         e => AppError::internal(e),
     }
 }
@@ -134,18 +138,20 @@ pub async fn ask(
     let limit = state.config.ai_daily_limit;
     // The question is paid for before it is asked, in one atomic step, so
     // parallel asks cannot pass the limit; a failed answer is refunded.
-    let Some(used) = state
-        .store
-        .consume_usage(user.id, today, AI_QUESTIONS, limit)
-        .await?
+    let meter: Arc<dyn UsageMeter> = Arc::new(StoreUsage::new(Arc::clone(&state.store)));
+    let account = user.id.to_string();
+    let Some(used) = meter
+        .consume(&account, UsageKind::AiQuestion, today, limit)
+        .await
+        .map_err(ai_error)?
     else {
         return Err(AppError::RateLimited(until_midnight()));
     };
     // Refunded unless answered, whether the answer fails or the request is
     // dropped (a timeout, a client that went away).
     let refund = Refund {
-        store: Some(Arc::clone(&state.store)),
-        user: user.id,
+        meter: Some(meter),
+        account,
         day: today,
     };
     let answer = answer(&state, &user, &body, assistant, now).await?;
@@ -169,34 +175,34 @@ pub async fn ask(
         .await?;
     Ok(Json(AskView {
         answer,
-        used,
+        used: i64::from(used),
         limit,
     }))
 }
 
 /// A consumed question given back when dropped before [`Refund::keep`].
 struct Refund {
-    store: Option<Arc<dyn crate::store::Store>>,
-    user: Uuid,
+    meter: Option<Arc<dyn UsageMeter>>,
+    account: String,
     day: chrono::NaiveDate,
 }
 
 impl Refund {
     /// The question was answered: nothing to give back.
     fn keep(mut self) {
-        self.store = None;
+        self.meter = None;
     }
 }
 
 impl Drop for Refund {
     fn drop(&mut self) {
-        let Some(store) = self.store.take() else {
+        let Some(meter) = self.meter.take() else {
             return;
         };
-        let (user, day) = (self.user, self.day);
+        let (account, day) = (std::mem::take(&mut self.account), self.day);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Err(e) = store.refund_usage(user, day, AI_QUESTIONS).await {
+                if let Err(e) = meter.refund(&account, UsageKind::AiQuestion, day).await {
                     tracing::warn!(error = %e, "an unanswered question was not refunded");
                 }
             });

@@ -38,7 +38,7 @@ pub use crate::store::DEFAULT_DASHBOARD;
 pub const DISPLAY_MODES: &[&str] = &["percent", "hidden"];
 
 /// The usage kind of AI questions, limited per day.
-pub const AI_QUESTIONS: &str = "ai_questions";
+pub use crate::services::metering::AI_QUESTIONS;
 
 /// The caller's profile.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -2,4 +2,5 @@
 //! route needs. Route modules import these, never each other.
 
 pub mod community;
+pub mod metering;
 pub mod portfolio;

@@ -277,6 +277,29 @@ on_both_backends!(
     }
 );
 
+/// The server's question meter passes the SDK's `UsageMeter` conformance
+/// suite (limit, refunds, independence, twenty parallel consumes against a
+/// limit of five) on the real database.
+async fn store_usage_conforms(app: TestApp) {
+    let a = app.user("meter-a@example.com").await;
+    let b = app.user("meter-b@example.com").await;
+    let meter = auravest_reference_server::services::metering::StoreUsage::new(
+        std::sync::Arc::clone(&app.state.store),
+    );
+    auravest_ai::store::conformance::usage_meter(
+        &meter,
+        [&a.id.to_string(), &b.id.to_string()],
+        20,
+    )
+    .await;
+}
+on_both_backends!(
+    store_usage_conforms_on_sqlite,
+    store_usage_conforms_on_postgres,
+    store_usage_conforms,
+    limits()
+);
+
 /// Eighty parallel goals against a limit of fifty: fifty stored.
 async fn goal_limit_holds(app: TestApp) {
     let u = app.user("planner@example.com").await;
