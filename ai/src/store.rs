@@ -27,7 +27,7 @@ pub enum UsageKind {
 ///
 /// Async so a database or Redis can stand behind it; every method is one
 /// atomic step: [`UsageMeter::consume`] never lets parallel callers pass a
-/// limit together (check it with [`conformance::usage_meter`]).
+/// limit together (check it with `conformance::usage_meter`, feature `testing`).
 pub trait UsageMeter: Send + Sync {
     /// Takes one event of `kind` for `user` on `day` unless `limit` are
     /// already taken, in one atomic step: `Some(count after)`, or `None`
