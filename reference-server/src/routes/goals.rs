@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::ApiJson;
-use crate::services::portfolio::sdk_goals;
+use crate::services::portfolio::{goal_decimal, sdk_goals};
 use crate::state::AppState;
 use crate::store::{GoalInput, GoalRecord};
 
@@ -58,15 +58,11 @@ pub struct GoalView {
     pub progress: Option<auravest_bias::GoalProgress>,
 }
 
-fn decimal(path: &'static str, v: &str) -> AppResult<Decimal> {
-    auravest_core::parse_decimal(path, v).map_err(|e| AppError::field(path, e.to_string()))
-}
-
 /// Converts the body and checks it with the SDK's goal rules
 /// ([`auravest_bias::Goal::validate`]), the one place they live.
 fn validate(body: &GoalBody) -> AppResult<GoalInput> {
     let name = body.name.trim().to_owned();
-    let target = decimal("target", &body.target)?;
+    let target = goal_decimal("target", &body.target)?;
     let by = body
         .by
         .as_deref()
@@ -77,7 +73,7 @@ fn validate(body: &GoalBody) -> AppResult<GoalInput> {
     let monthly = body
         .monthly_contribution
         .as_deref()
-        .map(|m| decimal("monthly_contribution", m))
+        .map(|m| goal_decimal("monthly_contribution", m))
         .transpose()?;
     let goal = auravest_bias::Goal {
         name: name.clone(),

@@ -344,6 +344,7 @@ pub(crate) fn sdk_goals(
         .collect()
 }
 
+/// A decimal field of a goal, or a 422 naming it.
 pub(crate) fn goal_decimal(path: &'static str, v: &str) -> AppResult<auravest_core::Decimal> {
     auravest_core::parse_decimal(path, v).map_err(|e| AppError::field(path, e.to_string()))
 }
