@@ -1,6 +1,8 @@
 //! Storage behind one trait, [`Store`], with a SQLite and a PostgreSQL
 //! implementation. The same SQL runs on both (numbered `$n` placeholders,
-//! `RETURNING`, `ON CONFLICT`); each backend has its own migrations folder.
+//! `RETURNING`, `ON CONFLICT`): it is written once, in `shared/`, and
+//! compiled for each (see [`sql`]); each backend has its own migrations
+//! folder.
 //!
 //! Every method that touches a user's resource takes the owner's id, so a
 //! handler cannot read another user's row by guessing its id: the store

@@ -1,7 +1,8 @@
 //! The PostgreSQL store.
 //!
-//! The SQL is shared with SQLite (`sql.rs`); what is PostgreSQL's own is
-//! connecting and the leader lock, a session-level advisory lock.
+//! The SQL is shared with SQLite (`shared/`, compiled here for PostgreSQL);
+//! what is PostgreSQL's own is connecting, the named locks (advisory locks
+//! held by a transaction) and the leader lock, a session-level advisory lock.
 
 use std::time::Duration;
 
@@ -125,12 +126,16 @@ impl PostgresStore {
     }
 }
 
-super::sql::impl_store!(
-    PostgresStore,
-    sqlx::Postgres,
-    "postgres",
-    crate::store::POSTGRES_MIGRATIONS
-);
+// The SQL both stores share (`shared/`), compiled here against this store,
+// its database type, its name and its migrations.
+type Backend = PostgresStore;
+type Db = sqlx::Postgres;
+const NAME: &str = "postgres";
+const MIGRATIONS: &[(i64, &str, &str)] = super::POSTGRES_MIGRATIONS;
+
+#[path = "shared/mod.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: once per store
+mod shared;
 
 impl PostgresStore {
     /// Nothing to do: PostgreSQL keeps no deleted rows readable.

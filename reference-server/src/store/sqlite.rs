@@ -1,7 +1,8 @@
 //! The SQLite store: one database file in WAL mode, foreign keys on.
 //!
-//! The SQL is shared with PostgreSQL (`sql.rs`); what is SQLite's own is
-//! connecting and the leader lock, a row in `leader_locks` with an expiry.
+//! The SQL is shared with PostgreSQL (`shared/`, compiled here for SQLite);
+//! what is SQLite's own is connecting, the named locks, the leader lock (a
+//! row in `leader_locks` with an expiry) and the checkpoint after an erasure.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -142,12 +143,16 @@ impl SqliteStore {
     }
 }
 
-super::sql::impl_store!(
-    SqliteStore,
-    sqlx::Sqlite,
-    "sqlite",
-    crate::store::SQLITE_MIGRATIONS
-);
+// The SQL both stores share (`shared/`), compiled here against this store,
+// its database type, its name and its migrations.
+type Backend = SqliteStore;
+type Db = sqlx::Sqlite;
+const NAME: &str = "sqlite";
+const MIGRATIONS: &[(i64, &str, &str)] = super::SQLITE_MIGRATIONS;
+
+#[path = "shared/mod.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: once per store
+mod shared;
 
 /// Creates the database file readable by its owner only (0600), unless it
 /// exists. SQLite gives its `-wal` and `-shm` files the database file's mode.

@@ -1,0 +1,100 @@
+//! Everything stored about one user, read out together or erased together.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use super::users::{load_user, lock_user};
+use super::{Backend, Pool, goals, ledger, metering, portfolios, risk};
+use crate::store::{StoreResult, UserData};
+
+pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserData>> {
+    let Some(user) = load_user(pool, id).await? else {
+        return Ok(None);
+    };
+    let risk_profiles = risk::risk_history(pool, id).await?;
+    let mut portfolios = Vec::new();
+    for portfolio in portfolios::portfolios(pool, id).await? {
+        let rows = ledger::transactions(pool, portfolio.id).await?;
+        portfolios.push((portfolio, rows));
+    }
+    let goals = goals::goals(pool, id).await?;
+    let mut usage: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
+    let rows = sqlx::query("SELECT day, kind, n FROM usage_counts WHERE user_id = $1")
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    for row in rows {
+        let day: NaiveDate = row.try_get("day")?;
+        usage
+            .entry(day)
+            .or_default()
+            .insert(row.try_get("kind")?, row.try_get("n")?);
+    }
+    let rows = sqlx::query(
+        "SELECT f.answer_id, f.kind FROM feedback f \
+         JOIN answers a ON a.id = f.answer_id WHERE a.user_id = $1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut feedback = rows
+        .iter()
+        .map(|row| Ok((row.try_get("answer_id")?, row.try_get("kind")?)))
+        .collect::<StoreResult<Vec<(Uuid, String)>>>()?;
+    feedback.sort();
+    let checklist = metering::checklist_done(pool, id).await?;
+    Ok(Some(UserData {
+        user,
+        risk_profiles,
+        portfolios,
+        goals,
+        usage,
+        feedback,
+        checklist,
+    }))
+}
+
+pub(super) async fn delete_user(store: &Backend, id: Uuid) -> StoreResult<bool> {
+    // Children first, so the result does not rest on the
+    // foreign keys' cascades alone.
+    const STATEMENTS: [&str; 12] = [
+        "DELETE FROM feedback WHERE answer_id IN \
+         (SELECT id FROM answers WHERE user_id = $1)",
+        "DELETE FROM checklist_done WHERE user_id = $1",
+        "DELETE FROM answers WHERE user_id = $1",
+        "DELETE FROM summaries WHERE portfolio_id IN \
+         (SELECT id FROM portfolios WHERE user_id = $1)",
+        "DELETE FROM transactions WHERE portfolio_id IN \
+         (SELECT id FROM portfolios WHERE user_id = $1)",
+        "DELETE FROM portfolios WHERE user_id = $1",
+        "DELETE FROM goals WHERE user_id = $1",
+        "DELETE FROM risk_profiles WHERE user_id = $1",
+        "DELETE FROM refresh_tokens WHERE user_id = $1",
+        "DELETE FROM usage_counts WHERE user_id = $1",
+        "DELETE FROM consents WHERE user_id = $1",
+        "DELETE FROM audit_subjects WHERE user_id = $1",
+    ];
+    let mut tx = store.pool.begin().await?;
+    // The rows other changes lock first, in the same order:
+    // the user, then the user's portfolios.
+    if !lock_user(&mut tx, id).await? {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE portfolios SET version = version + 1 WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    for sql in STATEMENTS {
+        sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+    }
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    store.after_erase().await;
+    Ok(done.rows_affected() > 0)
+}
