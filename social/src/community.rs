@@ -179,15 +179,16 @@ impl<S: Store> Community<S> {
         &self.config
     }
 
-    fn user_required(&self, id: UserId) -> Result<User> {
+    async fn user_required(&self, id: UserId) -> Result<User> {
         self.store
-            .user(id)?
+            .user(id)
+            .await?
             .ok_or_else(|| Error::not_found(Entity::User, id))
     }
 
     /// The member, if they exist, are not suspended or banned, and their role allows `permission`.
-    fn actor(&self, id: UserId, now: DateTime<Utc>, permission: Permission) -> Result<User> {
-        let user = self.user_required(id)?;
+    async fn actor(&self, id: UserId, now: DateTime<Utc>, permission: Permission) -> Result<User> {
+        let user = self.user_required(id).await?;
         if let Some(until) = user.status.restriction(now) {
             return Err(Error::AccountRestricted { until });
         }
@@ -200,15 +201,16 @@ impl<S: Store> Community<S> {
         Ok(user)
     }
 
-    fn post_required(&self, id: PostId) -> Result<Post> {
+    async fn post_required(&self, id: PostId) -> Result<Post> {
         self.store
-            .post(id)?
+            .post(id)
+            .await?
             .ok_or_else(|| Error::not_found(Entity::Post, id))
     }
 
     /// A post the viewer may see: visible, or hidden or removed and theirs.
-    fn readable_post(&self, id: PostId, viewer: Option<UserId>) -> Result<Post> {
-        let post = self.post_required(id)?;
+    async fn readable_post(&self, id: PostId, viewer: Option<UserId>) -> Result<Post> {
+        let post = self.post_required(id).await?;
         let own = viewer == Some(post.author);
         match post.status {
             PostStatus::Visible => Ok(post),
@@ -218,8 +220,8 @@ impl<S: Store> Community<S> {
     }
 
     /// A visible post: the only kind members may react to.
-    fn visible_post(&self, id: PostId) -> Result<Post> {
-        let post = self.post_required(id)?;
+    async fn visible_post(&self, id: PostId) -> Result<Post> {
+        let post = self.post_required(id).await?;
         if post.status == PostStatus::Visible {
             Ok(post)
         } else {
@@ -228,11 +230,14 @@ impl<S: Store> Community<S> {
     }
 
     /// Id and current alias of members, looked up once each.
-    fn members(&self, ids: impl IntoIterator<Item = UserId>) -> Result<HashMap<UserId, Member>> {
+    ///
+    /// Takes a `Vec` rather than any iterator: a future holding a borrowing
+    /// iterator adaptor across an await is not provably `Send`.
+    async fn members(&self, ids: Vec<UserId>) -> Result<HashMap<UserId, Member>> {
         let mut out = HashMap::new();
         for id in ids {
             if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id)
-                && let Some(user) = self.store.user(id)?
+                && let Some(user) = self.store.user(id).await?
             {
                 slot.insert(Member {
                     id,
@@ -243,8 +248,8 @@ impl<S: Store> Community<S> {
         Ok(out)
     }
 
-    fn member(&self, id: UserId) -> Result<Member> {
-        let user = self.user_required(id)?;
+    async fn member(&self, id: UserId) -> Result<Member> {
+        let user = self.user_required(id).await?;
         Ok(Member {
             id,
             alias: user.alias.to_string(),

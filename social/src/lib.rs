@@ -8,49 +8,55 @@
 //! random source: the time is a parameter and randomness comes from the
 //! caller (`&mut impl FnMut() -> u64`, for example [`seeded_rng`]).
 //!
+//! [`Community`]'s methods are `async` because a store may sit across a
+//! network (the server's SQL stores do); over [`MemoryStore`] every call
+//! completes at once, so any executor runs them.
+//!
 //! # Quickstart
 //!
 //! ```
 //! use auravest_social::{Author, Community, Draft, Error, PageRequest, seeded_rng};
 //! use chrono::{DateTime, TimeDelta};
 //!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let mut community = Community::in_memory();
 //! let mut rng = seeded_rng(42);
 //! let t0 = DateTime::from_timestamp(1_720_000_000, 0).unwrap();
 //!
-//! let ann = community.register(t0, &mut rng)?; // a random alias like "Investor4821"
-//! let bob = community.register(t0, &mut rng)?;
-//! community.change_alias(ann, "Dividend_Ann", t0)?;
+//! let ann = community.register(t0, &mut rng).await?; // a random alias like "Investor4821"
+//! let bob = community.register(t0, &mut rng).await?;
+//! community.change_alias(ann, "Dividend_Ann", t0).await?;
 //!
 //! // Posts carry cashtags, an optional sentiment tag, and render to safe HTML.
-//! let idea = community.post(ann, Draft::new("Adding to $VOD.L for the yield").bullish(), t0)?;
-//! community.follow(bob, ann, t0)?;
-//! community.like(bob, idea, t0)?;
+//! let idea = community.post(ann, Draft::new("Adding to $VOD.L for the yield").bullish(), t0).await?;
+//! community.follow(bob, ann, t0).await?;
+//! community.like(bob, idea, t0).await?;
 //!
 //! // Money amounts need the author's confirmation.
 //! let t1 = t0 + TimeDelta::minutes(5);
-//! let err = community.post(ann, Draft::new("I have 40 grand in $TSLA"), t1).unwrap_err();
+//! let err = community.post(ann, Draft::new("I have 40 grand in $TSLA"), t1).await.unwrap_err();
 //! assert!(matches!(err, Error::WealthDisclosure { .. }));
 //!
 //! // Anonymous posts never point at their author.
-//! let secret = community.post(ann, Draft::new("First time buying an index fund").anonymous(), t1)?;
-//! let feed = community.public_feed(Some(bob), &PageRequest::first(20), t1)?;
+//! let secret = community.post(ann, Draft::new("First time buying an index fund").anonymous(), t1).await?;
+//! let feed = community.public_feed(Some(bob), &PageRequest::first(20), t1).await?;
 //! assert_eq!(feed.items[0].id, secret);
 //! assert_eq!(feed.items[0].author, Author::Anonymous);
 //! assert_eq!(feed.pinned.unwrap().text, auravest_social::WELCOME_MESSAGE);
 //!
 //! // The following feed shows Ann's post under her alias, with its like and safe HTML.
-//! let following = community.following_feed(bob, &PageRequest::first(20), t1)?;
+//! let following = community.following_feed(bob, &PageRequest::first(20), t1).await?;
 //! assert_eq!(following.items.len(), 1);
 //! assert_eq!(following.items[0].likes, 1);
 //! assert!(following.items[0].html.contains(r#"<a href="/symbol/VOD.L" class="cashtag">$VOD.L</a>"#));
 //!
 //! // Ann hears about the like and the follow.
-//! let digests = community.digests(ann)?;
+//! let digests = community.digests(ann).await?;
 //! let texts: Vec<&str> = digests.iter().map(|d| d.text.as_str()).collect();
 //! assert!(texts.iter().any(|t| t.ends_with("liked your post")));
 //! assert!(texts.iter().any(|t| t.ends_with("started following you")));
 //! # Ok::<(), Error>(())
+//! # }).unwrap();
 //! ```
 //!
 //! # The rules

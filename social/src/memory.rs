@@ -174,7 +174,7 @@ fn merge<'a>(
 }
 
 impl Store for MemoryStore {
-    fn insert_user(&mut self, user: NewUser) -> Result<User> {
+    async fn insert_user(&mut self, user: NewUser) -> Result<User> {
         let key = user.alias.key();
         if self.alias_index.contains_key(&key) {
             return Err(Error::AliasTaken {
@@ -199,11 +199,11 @@ impl Store for MemoryStore {
         Ok(record)
     }
 
-    fn user(&self, id: UserId) -> Result<Option<User>> {
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
         Ok(self.user_index(id).map(|i| self.users[i].clone()))
     }
 
-    fn user_by_alias(&self, alias: &str) -> Result<Option<User>> {
+    async fn user_by_alias(&self, alias: &str) -> Result<Option<User>> {
         Ok(self
             .alias_index
             .get(&alias.to_ascii_lowercase())
@@ -211,7 +211,7 @@ impl Store for MemoryStore {
             .map(|i| self.users[i].clone()))
     }
 
-    fn update_user(&mut self, user: &User) -> Result<()> {
+    async fn update_user(&mut self, user: &User) -> Result<()> {
         let i = self
             .user_index(user.id)
             .ok_or_else(|| Error::not_found(Entity::User, user.id))?;
@@ -230,7 +230,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn opted_in_users(&self, opt_in: OptIn) -> Result<Vec<User>> {
+    async fn opted_in_users(&self, opt_in: OptIn) -> Result<Vec<User>> {
         Ok(self
             .users
             .iter()
@@ -242,7 +242,7 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn insert_post(&mut self, post: NewPost) -> Result<Post> {
+    async fn insert_post(&mut self, post: NewPost) -> Result<Post> {
         let id = PostId::new(self.posts.len() as u64 + 1);
         let key = (post.created_at, id);
         let record = Post {
@@ -276,11 +276,11 @@ impl Store for MemoryStore {
         Ok(record)
     }
 
-    fn post(&self, id: PostId) -> Result<Option<Post>> {
+    async fn post(&self, id: PostId) -> Result<Option<Post>> {
         Ok(self.post_index(id).map(|i| self.posts[i].clone()))
     }
 
-    fn update_post(&mut self, post: &Post) -> Result<()> {
+    async fn update_post(&mut self, post: &Post) -> Result<()> {
         let i = self
             .post_index(post.id)
             .ok_or_else(|| Error::not_found(Entity::Post, post.id))?;
@@ -289,11 +289,11 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn last_post_id(&self) -> Result<Option<PostId>> {
+    async fn last_post_id(&self) -> Result<Option<PostId>> {
         Ok(self.posts.last().map(|p| p.id))
     }
 
-    fn query_posts(&self, query: &PostQuery) -> Result<Vec<Post>> {
+    async fn query_posts(&self, query: &PostQuery) -> Result<Vec<Post>> {
         let empty = BTreeSet::new();
         let sets: Vec<&BTreeSet<Key>> = match &query.scope {
             Scope::All => vec![&self.by_time],
@@ -332,7 +332,7 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn comment_counts(&self, posts: &[PostId]) -> Result<Vec<u32>> {
+    async fn comment_counts(&self, posts: &[PostId]) -> Result<Vec<u32>> {
         Ok(posts
             .iter()
             .map(|p| {
@@ -350,11 +350,11 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn event_seq(&self) -> Result<u64> {
+    async fn event_seq(&self) -> Result<u64> {
         Ok(self.event_seq)
     }
 
-    fn insert_like(&mut self, post: PostId, user: UserId) -> Result<bool> {
+    async fn insert_like(&mut self, post: PostId, user: UserId) -> Result<bool> {
         if !self.active_likes.insert((post, user)) {
             return Ok(false);
         }
@@ -367,7 +367,7 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn remove_like(&mut self, post: PostId, user: UserId) -> Result<bool> {
+    async fn remove_like(&mut self, post: PostId, user: UserId) -> Result<bool> {
         if !self.active_likes.remove(&(post, user)) {
             return Ok(false);
         }
@@ -383,7 +383,7 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn liked_posts(&self, user: UserId) -> Result<Vec<PostId>> {
+    async fn liked_posts(&self, user: UserId) -> Result<Vec<PostId>> {
         let mut out: Vec<PostId> = self
             .active_likes
             .iter()
@@ -394,14 +394,14 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
-    fn likes_of(&self, user: UserId, posts: &[PostId]) -> Result<Vec<bool>> {
+    async fn likes_of(&self, user: UserId, posts: &[PostId]) -> Result<Vec<bool>> {
         Ok(posts
             .iter()
             .map(|p| self.active_likes.contains(&(*p, user)))
             .collect())
     }
 
-    fn reactions(&self, posts: &[PostId], at_seq: u64) -> Result<Vec<Reactions>> {
+    async fn reactions(&self, posts: &[PostId], at_seq: u64) -> Result<Vec<Reactions>> {
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Ok(posts
             .iter()
@@ -422,7 +422,7 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn insert_flag(&mut self, flag: NewFlag) -> Result<bool> {
+    async fn insert_flag(&mut self, flag: NewFlag) -> Result<bool> {
         let open = self.flags.get(&flag.post).is_some_and(|flags| {
             flags
                 .iter()
@@ -443,11 +443,11 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn flags(&self, post: PostId) -> Result<Vec<Flag>> {
+    async fn flags(&self, post: PostId) -> Result<Vec<Flag>> {
         Ok(self.flags.get(&post).cloned().unwrap_or_default())
     }
 
-    fn flags_by(&self, reporter: UserId) -> Result<Vec<Flag>> {
+    async fn flags_by(&self, reporter: UserId) -> Result<Vec<Flag>> {
         let mut out: Vec<Flag> = self
             .flags
             .values()
@@ -459,7 +459,7 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
-    fn open_flags(&self) -> Result<Vec<Flag>> {
+    async fn open_flags(&self) -> Result<Vec<Flag>> {
         let mut open: Vec<Flag> = self
             .flags
             .values()
@@ -471,7 +471,7 @@ impl Store for MemoryStore {
         Ok(open)
     }
 
-    fn review_flags(&mut self, post: PostId) -> Result<usize> {
+    async fn review_flags(&mut self, post: PostId) -> Result<usize> {
         let has_open = self
             .flags
             .get(&post)
@@ -490,7 +490,7 @@ impl Store for MemoryStore {
         Ok(closed)
     }
 
-    fn insert_follow(
+    async fn insert_follow(
         &mut self,
         follower: UserId,
         followee: UserId,
@@ -503,7 +503,7 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn remove_follow(&mut self, follower: UserId, followee: UserId) -> Result<bool> {
+    async fn remove_follow(&mut self, follower: UserId, followee: UserId) -> Result<bool> {
         if !self
             .following
             .get_mut(&follower)
@@ -517,7 +517,7 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn following(&self, user: UserId) -> Result<Vec<UserId>> {
+    async fn following(&self, user: UserId) -> Result<Vec<UserId>> {
         Ok(self
             .following
             .get(&user)
@@ -525,7 +525,7 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
-    fn followers(&self, user: UserId) -> Result<Vec<UserId>> {
+    async fn followers(&self, user: UserId) -> Result<Vec<UserId>> {
         Ok(self
             .followers
             .get(&user)
@@ -533,7 +533,7 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
-    fn insert_notification(&mut self, notification: NewNotification) -> Result<Notification> {
+    async fn insert_notification(&mut self, notification: NewNotification) -> Result<Notification> {
         let record = Notification {
             id: NotificationId::new(self.notifications.len() as u64 + 1),
             recipient: notification.recipient,
@@ -550,7 +550,11 @@ impl Store for MemoryStore {
         Ok(record)
     }
 
-    fn notifications(&self, recipient: UserId, unread_only: bool) -> Result<Vec<Notification>> {
+    async fn notifications(
+        &self,
+        recipient: UserId,
+        unread_only: bool,
+    ) -> Result<Vec<Notification>> {
         Ok(self
             .inbox
             .get(&recipient)
@@ -563,7 +567,7 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn mark_read(&mut self, recipient: UserId, ids: &[NotificationId]) -> Result<usize> {
+    async fn mark_read(&mut self, recipient: UserId, ids: &[NotificationId]) -> Result<usize> {
         let mut changed = 0;
         for id in ids {
             let Some(i) = usize::try_from(id.get())
@@ -583,7 +587,7 @@ impl Store for MemoryStore {
         Ok(changed)
     }
 
-    fn insert_audit(&mut self, event: NewAuditEvent) -> Result<AuditEvent> {
+    async fn insert_audit(&mut self, event: NewAuditEvent) -> Result<AuditEvent> {
         let record = AuditEvent {
             id: AuditId::new(self.audit.len() as u64 + 1),
             at: event.at,
@@ -595,7 +599,7 @@ impl Store for MemoryStore {
         Ok(record)
     }
 
-    fn audit_events(&self) -> Result<Vec<AuditEvent>> {
+    async fn audit_events(&self) -> Result<Vec<AuditEvent>> {
         Ok(self.audit.clone())
     }
 }

@@ -135,35 +135,35 @@ pub struct Reactions {
 /// reviews each take the next number of one event sequence, so counts can be
 /// read as of an earlier point ([`Store::reactions`]), which is how ranked
 /// feeds pin their ranking.
-pub trait Store {
+pub trait Store: Send + Sync {
     // Members.
 
     /// Stores a member with default settings, `Active`, no holdings, returns or warnings.
     ///
     /// # Errors
     /// [`crate::Error::AliasTaken`] when another member has the alias (compared without case).
-    fn insert_user(&mut self, user: NewUser) -> Result<User>;
+    fn insert_user(&mut self, user: NewUser) -> impl Future<Output = Result<User>> + Send;
     /// A member by id.
     ///
     /// # Errors
     /// Backend failures only.
-    fn user(&self, id: UserId) -> Result<Option<User>>;
+    fn user(&self, id: UserId) -> impl Future<Output = Result<Option<User>>> + Send;
     /// A member by alias, compared without case.
     ///
     /// # Errors
     /// Backend failures only.
-    fn user_by_alias(&self, alias: &str) -> Result<Option<User>>;
+    fn user_by_alias(&self, alias: &str) -> impl Future<Output = Result<Option<User>>> + Send;
     /// Replaces a member's record.
     ///
     /// # Errors
     /// [`crate::Error::NotFound`] for an unknown id; [`crate::Error::AliasTaken`]
     /// when the new alias belongs to another member.
-    fn update_user(&mut self, user: &User) -> Result<()>;
+    fn update_user(&mut self, user: &User) -> impl Future<Output = Result<()>> + Send;
     /// Members who turned the given opt-in on, by id.
     ///
     /// # Errors
     /// Backend failures only.
-    fn opted_in_users(&self, opt_in: OptIn) -> Result<Vec<User>>;
+    fn opted_in_users(&self, opt_in: OptIn) -> impl Future<Output = Result<Vec<User>>> + Send;
 
     // Posts.
 
@@ -171,32 +171,32 @@ pub trait Store {
     ///
     /// # Errors
     /// Backend failures only.
-    fn insert_post(&mut self, post: NewPost) -> Result<Post>;
+    fn insert_post(&mut self, post: NewPost) -> impl Future<Output = Result<Post>> + Send;
     /// A post by id.
     ///
     /// # Errors
     /// Backend failures only.
-    fn post(&self, id: PostId) -> Result<Option<Post>>;
+    fn post(&self, id: PostId) -> impl Future<Output = Result<Option<Post>>> + Send;
     /// Saves a post's `status` and `helpful`; other fields never change.
     ///
     /// # Errors
     /// [`crate::Error::NotFound`] for an unknown id.
-    fn update_post(&mut self, post: &Post) -> Result<()>;
+    fn update_post(&mut self, post: &Post) -> impl Future<Output = Result<()>> + Send;
     /// The highest post id, if any post exists.
     ///
     /// # Errors
     /// Backend failures only.
-    fn last_post_id(&self) -> Result<Option<PostId>>;
+    fn last_post_id(&self) -> impl Future<Output = Result<Option<PostId>>> + Send;
     /// The posts a query selects, in its order.
     ///
     /// # Errors
     /// Backend failures only.
-    fn query_posts(&self, query: &PostQuery) -> Result<Vec<Post>>;
+    fn query_posts(&self, query: &PostQuery) -> impl Future<Output = Result<Vec<Post>>> + Send;
     /// Visible comments of each post, in the order given.
     ///
     /// # Errors
     /// Backend failures only.
-    fn comment_counts(&self, posts: &[PostId]) -> Result<Vec<u32>>;
+    fn comment_counts(&self, posts: &[PostId]) -> impl Future<Output = Result<Vec<u32>>> + Send;
 
     // Reactions.
 
@@ -204,58 +204,74 @@ pub trait Store {
     ///
     /// # Errors
     /// Backend failures only.
-    fn event_seq(&self) -> Result<u64>;
+    fn event_seq(&self) -> impl Future<Output = Result<u64>> + Send;
     /// Records a like; `false` (and no event) when the member already likes the post.
     ///
     /// # Errors
     /// Backend failures only.
-    fn insert_like(&mut self, post: PostId, user: UserId) -> Result<bool>;
+    fn insert_like(
+        &mut self,
+        post: PostId,
+        user: UserId,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// Withdraws a like; `false` (and no event) when there was none.
     ///
     /// # Errors
     /// Backend failures only.
-    fn remove_like(&mut self, post: PostId, user: UserId) -> Result<bool>;
+    fn remove_like(
+        &mut self,
+        post: PostId,
+        user: UserId,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// Which of the posts the member likes now, in the order given.
     ///
     /// # Errors
     /// Backend failures only.
-    fn likes_of(&self, user: UserId, posts: &[PostId]) -> Result<Vec<bool>>;
+    fn likes_of(
+        &self,
+        user: UserId,
+        posts: &[PostId],
+    ) -> impl Future<Output = Result<Vec<bool>>> + Send;
     /// Every post the member likes now, by post id.
     ///
     /// # Errors
     /// Backend failures only.
-    fn liked_posts(&self, user: UserId) -> Result<Vec<PostId>>;
+    fn liked_posts(&self, user: UserId) -> impl Future<Output = Result<Vec<PostId>>> + Send;
     /// Likes and open flags of each post as of event `at_seq`, in the order given.
     ///
     /// # Errors
     /// Backend failures only.
-    fn reactions(&self, posts: &[PostId], at_seq: u64) -> Result<Vec<Reactions>>;
+    fn reactions(
+        &self,
+        posts: &[PostId],
+        at_seq: u64,
+    ) -> impl Future<Output = Result<Vec<Reactions>>> + Send;
     /// Records a flag; `false` (and no event) when the reporter already has an
     /// open flag on the post.
     ///
     /// # Errors
     /// Backend failures only.
-    fn insert_flag(&mut self, flag: NewFlag) -> Result<bool>;
+    fn insert_flag(&mut self, flag: NewFlag) -> impl Future<Output = Result<bool>> + Send;
     /// Every flag of a post, open and reviewed, oldest first.
     ///
     /// # Errors
     /// Backend failures only.
-    fn flags(&self, post: PostId) -> Result<Vec<Flag>>;
+    fn flags(&self, post: PostId) -> impl Future<Output = Result<Vec<Flag>>> + Send;
     /// Every flag the member filed, open and reviewed, oldest first.
     ///
     /// # Errors
     /// Backend failures only.
-    fn flags_by(&self, reporter: UserId) -> Result<Vec<Flag>>;
+    fn flags_by(&self, reporter: UserId) -> impl Future<Output = Result<Vec<Flag>>> + Send;
     /// Every open flag, oldest first.
     ///
     /// # Errors
     /// Backend failures only.
-    fn open_flags(&self) -> Result<Vec<Flag>>;
+    fn open_flags(&self) -> impl Future<Output = Result<Vec<Flag>>> + Send;
     /// Closes every open flag of a post with one new event; returns how many closed.
     ///
     /// # Errors
     /// Backend failures only.
-    fn review_flags(&mut self, post: PostId) -> Result<usize>;
+    fn review_flags(&mut self, post: PostId) -> impl Future<Output = Result<usize>> + Send;
 
     // Follows.
 
@@ -268,22 +284,26 @@ pub trait Store {
         follower: UserId,
         followee: UserId,
         at: DateTime<Utc>,
-    ) -> Result<bool>;
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// Removes a follow; `false` when there was none.
     ///
     /// # Errors
     /// Backend failures only.
-    fn remove_follow(&mut self, follower: UserId, followee: UserId) -> Result<bool>;
+    fn remove_follow(
+        &mut self,
+        follower: UserId,
+        followee: UserId,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// The members `user` follows, by id.
     ///
     /// # Errors
     /// Backend failures only.
-    fn following(&self, user: UserId) -> Result<Vec<UserId>>;
+    fn following(&self, user: UserId) -> impl Future<Output = Result<Vec<UserId>>> + Send;
     /// The members following `user`, by id.
     ///
     /// # Errors
     /// Backend failures only.
-    fn followers(&self, user: UserId) -> Result<Vec<UserId>>;
+    fn followers(&self, user: UserId) -> impl Future<Output = Result<Vec<UserId>>> + Send;
 
     // Notifications.
 
@@ -291,18 +311,29 @@ pub trait Store {
     ///
     /// # Errors
     /// Backend failures only.
-    fn insert_notification(&mut self, notification: NewNotification) -> Result<Notification>;
+    fn insert_notification(
+        &mut self,
+        notification: NewNotification,
+    ) -> impl Future<Output = Result<Notification>> + Send;
     /// A member's notifications, newest (highest id) first.
     ///
     /// # Errors
     /// Backend failures only.
-    fn notifications(&self, recipient: UserId, unread_only: bool) -> Result<Vec<Notification>>;
+    fn notifications(
+        &self,
+        recipient: UserId,
+        unread_only: bool,
+    ) -> impl Future<Output = Result<Vec<Notification>>> + Send;
     /// Marks the recipient's notifications among `ids` read (others' are
     /// ignored); returns how many changed.
     ///
     /// # Errors
     /// Backend failures only.
-    fn mark_read(&mut self, recipient: UserId, ids: &[NotificationId]) -> Result<usize>;
+    fn mark_read(
+        &mut self,
+        recipient: UserId,
+        ids: &[NotificationId],
+    ) -> impl Future<Output = Result<usize>> + Send;
 
     // Audit log.
 
@@ -310,10 +341,13 @@ pub trait Store {
     ///
     /// # Errors
     /// Backend failures only.
-    fn insert_audit(&mut self, event: NewAuditEvent) -> Result<AuditEvent>;
+    fn insert_audit(
+        &mut self,
+        event: NewAuditEvent,
+    ) -> impl Future<Output = Result<AuditEvent>> + Send;
     /// The audit log, oldest first.
     ///
     /// # Errors
     /// Backend failures only.
-    fn audit_events(&self) -> Result<Vec<AuditEvent>>;
+    fn audit_events(&self) -> impl Future<Output = Result<Vec<AuditEvent>>> + Send;
 }

@@ -6,9 +6,10 @@
 //! notifications and moderation.
 //!
 //! Every rule is `auravest_social::Community`'s; its data lives in the
-//! server's database through [`SqlSocialStore`]. That store blocks on the
-//! runtime, so every handler reaches the community through
-//! [`with_community`] / `with_member`, which run it in `spawn_blocking`.
+//! server's database through [`SqlSocialStore`], on the store's own pool.
+//! Every handler reaches the community through [`with_community`] /
+//! `with_member`, which map its errors and take the community's lock for
+//! changes.
 //!
 //! Our users act through community members, created on their first
 //! community request and mapped in `social_accounts`. At each request the
@@ -39,24 +40,22 @@ pub type ServerCommunity = Community<SqlSocialStore>;
 
 // --- running the community --------------------------------------------------
 
-/// Runs `f` on the community in `spawn_blocking` (the store blocks on the
-/// runtime, see [`SqlSocialStore`]) and maps its errors. Every use of the
-/// community goes through here.
+/// The community over `state`'s database, with the default rules.
+pub fn community(state: &AppState) -> ServerCommunity {
+    Community::new(SqlSocialStore::of(state), Config::default())
+}
+
+/// Runs `f` on the community and maps its errors. Every use of the
+/// community goes through here (or [`with_member`]).
 ///
 /// # Errors
 /// The community's errors as [`AppError`]s (see `social_error`); the
 /// database's as internal errors.
 pub async fn with_community<T, F>(state: &AppState, f: F) -> AppResult<T>
 where
-    T: Send + 'static,
-    F: FnOnce(&mut ServerCommunity) -> Result<T, Error> + Send + 'static,
+    F: AsyncFnOnce(ServerCommunity) -> Result<T, Error>,
 {
-    let store = SqlSocialStore::open(state).await?;
-    let mut community = Community::new(store, Config::default());
-    tokio::task::spawn_blocking(move || f(&mut community))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(|e| social_error(&e))
+    f(community(state)).await.map_err(|e| social_error(&e))
 }
 
 /// What the member of a user is kept in step with.
@@ -83,8 +82,7 @@ pub const COMMUNITY_LOCK: &str = "community";
 /// As [`with_community`]; a lock not free in time is a 503.
 pub async fn with_community_locked<T, F>(state: &AppState, f: F) -> AppResult<T>
 where
-    T: Send + 'static,
-    F: FnOnce(&mut ServerCommunity) -> Result<T, Error> + Send + 'static,
+    F: AsyncFnOnce(ServerCommunity) -> Result<T, Error>,
 {
     let _held = state.store.lock(COMMUNITY_LOCK).await?;
     with_community(state, f).await
@@ -131,34 +129,35 @@ pub(crate) async fn with_member<T, F>(
     f: F,
 ) -> AppResult<T>
 where
-    T: Send + 'static,
-    F: FnOnce(&mut ServerCommunity, UserId) -> Result<T, Error> + Send + 'static,
+    F: AsyncFnOnce(ServerCommunity, UserId) -> Result<T, Error>,
 {
+    let mut c = community(state);
     if access == Access::Read {
         let account = account_of(state, user).await?;
-        let ready = with_community(state, move |c| in_step(c, &account)).await?;
-        if let Some(me) = ready {
-            return with_community(state, move |c| f(c, me)).await;
+        if let Some(me) = in_step(&c, &account).await.map_err(|e| social_error(&e))? {
+            return f(c, me).await.map_err(|e| social_error(&e));
         }
     }
     let _held = state.store.lock(COMMUNITY_LOCK).await?;
     let account = account_of(state, user).await?;
     let now = Utc::now();
     let seed: u64 = rand::random();
-    with_community(state, move |c| {
-        let me = member(c, &account, now, seed)?;
-        f(c, me)
-    })
-    .await
+    let me = member(&mut c, &account, now, seed)
+        .await
+        .map_err(|e| social_error(&e))?;
+    f(c, me).await.map_err(|e| social_error(&e))
 }
 
 /// The account's member when it exists and is in step with the account
 /// (nothing for [`member`] to write); `None` otherwise.
-pub(crate) fn in_step(c: &mut ServerCommunity, account: &Account) -> Result<Option<UserId>, Error> {
-    let Some((id, synced)) = c.store().account(account.user)? else {
+pub(crate) async fn in_step(
+    c: &ServerCommunity,
+    account: &Account,
+) -> Result<Option<UserId>, Error> {
+    let Some((id, synced)) = c.store().account(account.user).await? else {
         return Ok(None);
     };
-    let record = member_record(c, id)?;
+    let record = member_record(c, id).await?;
     let settings = PrivacySettings {
         share_performance: account.share_performance,
         count_holdings_in_aggregates: account.holdings.is_some(),
@@ -183,22 +182,25 @@ pub(crate) fn community_alias(ours: &str, policy: &AliasPolicy) -> Option<Alias>
 }
 
 /// The account's member, created when missing, then brought in step.
-pub(crate) fn member(
+pub(crate) async fn member(
     c: &mut ServerCommunity,
     account: &Account,
     now: DateTime<Utc>,
     seed: u64,
 ) -> Result<UserId, Error> {
     let mut store = c.store().clone();
-    let (id, synced) = match store.account(account.user)? {
+    let (id, synced) = match store.account(account.user).await? {
         Some(found) => found,
         None => {
             let created = match community_alias(&account.alias, &c.config().alias) {
-                Some(alias) => match store.insert_user(auravest_social::NewUser {
-                    alias,
-                    role: account.role,
-                    joined_at: now,
-                }) {
+                Some(alias) => match store
+                    .insert_user(auravest_social::NewUser {
+                        alias,
+                        role: account.role,
+                        joined_at: now,
+                    })
+                    .await
+                {
                     Ok(user) => Some(user.id),
                     Err(Error::AliasTaken { .. }) => None,
                     Err(e) => return Err(e),
@@ -208,63 +210,67 @@ pub(crate) fn member(
             let id = match created {
                 Some(id) => id,
                 None => {
-                    c.register_with_role(account.role, now, &mut auravest_social::seeded_rng(seed))?
+                    c.register_with_role(account.role, now, &mut auravest_social::seeded_rng(seed))
+                        .await?
                 }
             };
-            if store.link(account.user, id, &account.alias)? {
+            if store.link(account.user, id, &account.alias).await? {
                 (id, account.alias.clone())
             } else {
                 // A concurrent first request linked another member: use that one.
-                store.discard_member(id)?;
-                store.account(account.user)?.ok_or_else(|| Error::Storage {
-                    backend: "sql",
-                    detail: "the member mapping vanished".to_owned(),
-                })?
+                store.discard_member(id).await?;
+                store
+                    .account(account.user)
+                    .await?
+                    .ok_or_else(|| Error::Storage {
+                        backend: "sql",
+                        detail: "the member mapping vanished".to_owned(),
+                    })?
             }
         }
     };
-    let mut record = member_record(c, id)?;
+    let mut record = member_record(c, id).await?;
     if record.role != account.role {
         record.role = account.role;
-        store.update_user(&record)?;
+        store.update_user(&record).await?;
     }
     let settings = PrivacySettings {
         share_performance: account.share_performance,
         count_holdings_in_aggregates: account.holdings.is_some(),
     };
     if record.settings != settings {
-        c.update_settings(id, settings)?;
+        c.update_settings(id, settings).await?;
     }
     // Holdings are kept only while the user lets them be counted.
     let holdings = account.holdings.as_deref().unwrap_or_default();
     if record.holdings != holdings {
-        c.set_holdings(id, holdings)?;
+        c.set_holdings(id, holdings).await?;
     }
     if synced != account.alias {
         match community_alias(&account.alias, &c.config().alias) {
             Some(alias) if alias.key() == record.alias.key() => {
-                store.set_synced_alias(account.user, &account.alias)?;
+                store.set_synced_alias(account.user, &account.alias).await?;
             }
-            Some(alias) => match c.change_alias(id, alias.as_str(), now) {
+            Some(alias) => match c.change_alias(id, alias.as_str(), now).await {
                 Ok(_) | Err(Error::InvalidAlias { .. } | Error::AliasTaken { .. }) => {
-                    store.set_synced_alias(account.user, &account.alias)?;
+                    store.set_synced_alias(account.user, &account.alias).await?;
                 }
                 // The cooldown or a suspension: try again on a later request.
                 Err(Error::RateLimited { .. } | Error::AccountRestricted { .. }) => {}
                 Err(e) => return Err(e),
             },
-            None => store.set_synced_alias(account.user, &account.alias)?,
+            None => store.set_synced_alias(account.user, &account.alias).await?,
         }
     }
     Ok(id)
 }
 
 /// A member as stored.
-pub(crate) fn member_record(
+pub(crate) async fn member_record(
     c: &ServerCommunity,
     id: UserId,
 ) -> Result<auravest_social::User, Error> {
-    c.store().user(id)?.ok_or_else(|| Error::NotFound {
+    c.store().user(id).await?.ok_or_else(|| Error::NotFound {
         entity: auravest_social::Entity::User,
         id: id.to_string(),
     })
@@ -308,7 +314,10 @@ pub(crate) fn social_error(e: &Error) -> AppError {
 /// # Errors
 /// Database failures, as internal errors.
 pub async fn delete_member(state: &AppState, user: Uuid, posts: PostsChoice) -> AppResult<()> {
-    with_community(state, move |c| c.store().erase_member(user, posts)).await?;
+    with_community(state, async move |c| {
+        c.store().erase_member(user, posts).await
+    })
+    .await?;
     Ok(())
 }
 
@@ -321,9 +330,11 @@ pub async fn member_export(
     state: &AppState,
     user: Uuid,
 ) -> AppResult<Option<auravest_social::MemberExport>> {
-    with_community(state, move |c| match c.store().account(user)? {
-        Some((id, _)) => c.export_member(id).map(Some),
-        None => Ok(None),
+    with_community(state, async move |c| {
+        match c.store().account(user).await? {
+            Some((id, _)) => c.export_member(id).await.map(Some),
+            None => Ok(None),
+        }
     })
     .await
 }
@@ -334,13 +345,13 @@ pub async fn member_export(
 /// # Errors
 /// The database's, as internal errors.
 pub async fn has_posted(state: &AppState, user: Uuid) -> AppResult<bool> {
-    with_community(state, move |c| {
-        let Some((id, _)) = c.store().account(user)? else {
+    with_community(state, async move |c| {
+        let Some((id, _)) = c.store().account(user).await? else {
             return Ok(false);
         };
         let mut query = auravest_social::PostQuery::new(auravest_social::Scope::Authors(vec![id]));
         query.limit = Some(1);
-        Ok(!c.store().query_posts(&query)?.is_empty())
+        Ok(!c.store().query_posts(&query).await?.is_empty())
     })
     .await
 }

@@ -497,11 +497,35 @@ pub trait LeaderLock: Send {
     async fn release(self: Box<Self>) -> StoreResult<()>;
 }
 
+/// A store's connection pool, for the parts of the server that keep their
+/// own tables in the same database (the community's store).
+#[derive(Debug, Clone)]
+pub enum SqlPool {
+    /// A SQLite database.
+    Sqlite(sqlx::SqlitePool),
+    /// A PostgreSQL database.
+    Postgres(sqlx::PgPool),
+}
+
+impl From<sqlx::SqlitePool> for SqlPool {
+    fn from(pool: sqlx::SqlitePool) -> Self {
+        Self::Sqlite(pool)
+    }
+}
+
+impl From<sqlx::PgPool> for SqlPool {
+    fn from(pool: sqlx::PgPool) -> Self {
+        Self::Postgres(pool)
+    }
+}
+
 /// The server's storage.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// The connection pool (a clone: pools are shared handles).
+    fn sql_pool(&self) -> SqlPool;
     /// Runs the migrations.
     async fn migrate(&self) -> StoreResult<()>;
     /// A round trip to the database.

@@ -588,12 +588,12 @@ async fn deletion_races_member_creation(app: TestApp) {
     assert_eq!(deleted.0, StatusCode::NO_CONTENT, "{deleted:?}");
     only(&answers, &[StatusCode::OK, StatusCode::UNAUTHORIZED]);
     let uid = uuid::Uuid::parse_str(&u.id).unwrap();
-    let linked =
-        auravest_reference_server::services::community::with_community(&app.state, move |c| {
-            c.store().account(uid)
-        })
-        .await
-        .unwrap();
+    let linked = auravest_reference_server::services::community::with_community(
+        &app.state,
+        async move |c| c.store().account(uid).await,
+    )
+    .await
+    .unwrap();
     assert_eq!(linked, None, "no member may outlive its account");
 }
 on_both_backends!(

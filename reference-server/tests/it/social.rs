@@ -21,10 +21,8 @@ use crate::support::{
 
 // --- databases ----------------------------------------------------------------
 
-/// A multi-thread runtime: the store blocks on its handle from the test thread.
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime")
@@ -33,36 +31,34 @@ fn runtime() -> tokio::runtime::Runtime {
 // --- the conformance suite ----------------------------------------------------------
 
 /// Runs one check of the social crate's suite on a fresh, migrated SQLite file.
-fn on_sqlite(check: fn(SqlSocialStore)) {
+fn on_sqlite<F: Future<Output = ()>>(check: impl FnOnce(SqlSocialStore) -> F) {
     let rt = runtime();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", dir.path().join("social.db").display());
-    let pool = rt.block_on(async {
+    rt.block_on(async {
         let store = SqliteStore::connect(&url).await.expect("open SQLite");
         store.migrate().await.expect("migrate SQLite");
-        store.pool().clone()
+        check(SqlSocialStore::sqlite(store.pool().clone())).await;
     });
-    check(SqlSocialStore::sqlite(pool, rt.handle().clone()));
 }
 
 /// Runs one check on a fresh, migrated PostgreSQL database (skipped
 /// without `DATABASE_URL`, except under `CI=true`).
-fn on_postgres(check: fn(SqlSocialStore)) {
+fn on_postgres<F: Future<Output = ()>>(check: impl FnOnce(SqlSocialStore) -> F) {
     let rt = runtime();
-    let Some((db, pool)) = rt.block_on(async {
-        let db = TestDatabase::create("community").await?;
+    rt.block_on(async {
+        let Some(db) = TestDatabase::create("community").await else {
+            return;
+        };
         let store = PostgresStore::connect(&db.url)
             .await
             .expect("open PostgreSQL");
         store.migrate().await.expect("migrate PostgreSQL");
         let pool = store.pool().clone();
-        Some((db, pool))
-    }) else {
-        return;
-    };
-    check(SqlSocialStore::postgres(pool.clone(), rt.handle().clone()));
-    rt.block_on(pool.close());
-    drop(db);
+        check(SqlSocialStore::postgres(pool.clone())).await;
+        pool.close().await;
+        drop(db);
+    });
 }
 
 macro_rules! conformance {
@@ -787,12 +783,13 @@ mod api {
         let member: auravest_social::UserId =
             own["member"]["id"].as_str().unwrap().parse().unwrap();
         assert_eq!(own["own"]["settings"]["share_performance"], true, "{own}");
-        with_community(&t.state, move |c| {
+        with_community(&t.state, async move |mut c| {
             c.record_return(
                 member,
                 auravest_social::Period::Year { year: 2024 },
                 auravest_social::Decimal::new(124, 1),
             )
+            .await
         })
         .await
         .unwrap();

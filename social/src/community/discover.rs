@@ -28,7 +28,7 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a window that is not positive.
-    pub fn trending_tickers(&self, now: DateTime<Utc>) -> Result<Vec<TrendingTicker>> {
+    pub async fn trending_tickers(&self, now: DateTime<Utc>) -> Result<Vec<TrendingTicker>> {
         let cfg = &self.config.tickers;
         let window_ms = cfg.window.num_milliseconds();
         if window_ms <= 0 || cfg.baseline_windows == 0 {
@@ -45,7 +45,7 @@ impl<S: Store> Community<S> {
         // counts[symbol][window][author]
         let mut counts: BTreeMap<Symbol, Vec<HashMap<UserId, u32>>> = BTreeMap::new();
         let n_windows = usize::try_from(windows).unwrap_or(1);
-        for post in self.store.query_posts(&query)? {
+        for post in self.store.query_posts(&query).await? {
             let age = (now - post.created_at).num_milliseconds();
             let Ok(w) = usize::try_from(age / window_ms) else {
                 continue;
@@ -102,10 +102,11 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// Store errors only.
-    pub fn most_held(&self, limit: usize) -> Result<Vec<HeldSymbol>> {
+    pub async fn most_held(&self, limit: usize) -> Result<Vec<HeldSymbol>> {
         let members: Vec<_> = self
             .store
-            .opted_in_users(OptIn::Holdings)?
+            .opted_in_users(OptIn::Holdings)
+            .await?
             .into_iter()
             .filter(|u| u.status != AccountStatus::Banned)
             .collect();
@@ -140,7 +141,7 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// Store errors only.
-    pub fn top_contributors(
+    pub async fn top_contributors(
         &self,
         since: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -152,9 +153,12 @@ impl<S: Store> Community<S> {
         query.include_anonymous = false;
         query.since = Some(since);
         query.until = Some(now);
-        let posts = self.store.query_posts(&query)?;
+        let posts = self.store.query_posts(&query).await?;
         let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
-        let reactions = self.store.reactions(&ids, self.store.event_seq()?)?;
+        let reactions = self
+            .store
+            .reactions(&ids, self.store.event_seq().await?)
+            .await?;
         let mut totals: BTreeMap<UserId, (u64, u64)> = BTreeMap::new();
         for (post, r) in posts.iter().zip(reactions) {
             let entry = totals.entry(post.author).or_default();
@@ -163,13 +167,14 @@ impl<S: Store> Community<S> {
                 entry.1 += 1;
             }
         }
-        let members = self.members(totals.keys().copied())?;
+        let members = self.members(totals.keys().copied().collect()).await?;
         let mut rows: Vec<(UserId, u64, u64, u64)> = Vec::new();
         for (user, (likes, answers)) in totals {
             let score = likes + self.config.answer_weight * answers;
             let banned = self
                 .store
-                .user(user)?
+                .user(user)
+                .await?
                 .is_none_or(|u| u.status == AccountStatus::Banned);
             if score > 0 && !banned {
                 rows.push((user, score, likes, answers));
@@ -205,11 +210,16 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an invalid period.
-    pub fn top_performers(&self, period: Period, limit: usize) -> Result<Vec<PerformerEntry>> {
+    pub async fn top_performers(
+        &self,
+        period: Period,
+        limit: usize,
+    ) -> Result<Vec<PerformerEntry>> {
         let period = period.validate()?;
         let mut rows: Vec<_> = self
             .store
-            .opted_in_users(OptIn::Performance)?
+            .opted_in_users(OptIn::Performance)
+            .await?
             .into_iter()
             .filter(|u| u.status != AccountStatus::Banned)
             .filter_map(|u| {

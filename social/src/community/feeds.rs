@@ -37,17 +37,17 @@ fn ranked_order(a: &(f64, PostId), b: &(f64, PostId)) -> Ordering {
 
 impl<S: Store> Community<S> {
     /// The snapshot a new walk pins.
-    fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot> {
+    async fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot> {
         Ok(Snapshot {
             as_of: now,
-            max_post: self.store.last_post_id()?.map_or(0, PostId::get),
-            event_seq: self.store.event_seq()?,
+            max_post: self.store.last_post_id().await?.map_or(0, PostId::get),
+            event_seq: self.store.event_seq().await?,
         })
     }
 
     /// The walk's snapshot and where the last page ended, checking that the
     /// cursor belongs to this feed and scope.
-    fn resume(
+    async fn resume(
         &self,
         req: &PageRequest,
         kind: FeedKind,
@@ -55,7 +55,7 @@ impl<S: Store> Community<S> {
         now: DateTime<Utc>,
     ) -> Result<(Snapshot, Option<SortKey>)> {
         match &req.cursor {
-            None => Ok((self.snapshot(now)?, None)),
+            None => Ok((self.snapshot(now).await?, None)),
             Some(cursor) if cursor.kind == kind && cursor.scope == scope => {
                 Ok((cursor.snapshot, Some(cursor.last)))
             }
@@ -67,7 +67,7 @@ impl<S: Store> Community<S> {
 
     /// A page of a time-ordered feed: `query` (visible posts, in its order)
     /// limited to the snapshot and continued after the last key.
-    fn time_page(
+    async fn time_page(
         &self,
         kind: FeedKind,
         scope: String,
@@ -77,7 +77,7 @@ impl<S: Store> Community<S> {
         now: DateTime<Utc>,
     ) -> Result<Page<PostView>> {
         let limit = req.checked_limit()?;
-        let (snapshot, last) = self.resume(req, kind, &scope, now)?;
+        let (snapshot, last) = self.resume(req, kind, &scope, now).await?;
         query.visible_only = true;
         query.max_id = Some(PostId::new(snapshot.max_post));
         query.after = match last {
@@ -90,7 +90,7 @@ impl<S: Store> Community<S> {
             }
         };
         query.limit = Some(limit + 1);
-        let mut posts = self.store.query_posts(&query)?;
+        let mut posts = self.store.query_posts(&query).await?;
         let more = posts.len() > limit;
         posts.truncate(limit);
         let next = posts.last().filter(|_| more).map(|p| Cursor {
@@ -103,7 +103,7 @@ impl<S: Store> Community<S> {
             },
         });
         Ok(Page {
-            items: self.views(&posts, viewer)?,
+            items: self.views(&posts, viewer).await?,
             next,
             pinned: None,
         })
@@ -112,7 +112,7 @@ impl<S: Store> Community<S> {
     /// A page of a ranked feed: every post `query` selects at the snapshot,
     /// scored with its reactions at the snapshot, in [`ranked_order`].
     #[allow(clippy::too_many_arguments)]
-    fn ranked_page(
+    async fn ranked_page(
         &self,
         kind: FeedKind,
         scope: String,
@@ -123,7 +123,7 @@ impl<S: Store> Community<S> {
         now: DateTime<Utc>,
     ) -> Result<Page<PostView>> {
         let limit = req.checked_limit()?;
-        let (snapshot, last) = self.resume(req, kind, &scope, now)?;
+        let (snapshot, last) = self.resume(req, kind, &scope, now).await?;
         let last = match last {
             None => None,
             Some(SortKey::Score { score, id }) => Some((score, id)),
@@ -138,9 +138,9 @@ impl<S: Store> Community<S> {
         query.max_id = Some(PostId::new(snapshot.max_post));
         query.after = None;
         query.limit = None;
-        let posts = self.store.query_posts(&query)?;
+        let posts = self.store.query_posts(&query).await?;
         let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
-        let reactions = self.store.reactions(&ids, snapshot.event_seq)?;
+        let reactions = self.store.reactions(&ids, snapshot.event_seq).await?;
         let mut ranked: Vec<(f64, PostId, usize)> = posts
             .iter()
             .zip(reactions)
@@ -171,7 +171,7 @@ impl<S: Store> Community<S> {
         });
         let page: Vec<Post> = ranked.iter().map(|(_, _, i)| posts[*i].clone()).collect();
         Ok(Page {
-            items: self.views(&page, viewer)?,
+            items: self.views(&page, viewer).await?,
             next,
             pinned: None,
         })
@@ -182,7 +182,7 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a bad limit; [`Error::InvalidCursor`].
-    pub fn public_feed(
+    pub async fn public_feed(
         &self,
         viewer: Option<UserId>,
         req: &PageRequest,
@@ -190,7 +190,9 @@ impl<S: Store> Community<S> {
     ) -> Result<Page<PostView>> {
         let mut query = PostQuery::new(Scope::All);
         query.level = Level::TopLevel;
-        let mut page = self.time_page(FeedKind::Public, "-".to_owned(), query, viewer, req, now)?;
+        let mut page = self
+            .time_page(FeedKind::Public, "-".to_owned(), query, viewer, req, now)
+            .await?;
         if req.cursor.is_none() {
             page.pinned = Some(welcome());
         }
@@ -202,14 +204,14 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown viewer; as [`Community::public_feed`].
-    pub fn following_feed(
+    pub async fn following_feed(
         &self,
         viewer: UserId,
         req: &PageRequest,
         now: DateTime<Utc>,
     ) -> Result<Page<PostView>> {
-        self.user_required(viewer)?;
-        let mut query = PostQuery::new(Scope::Authors(self.store.following(viewer)?));
+        self.user_required(viewer).await?;
+        let mut query = PostQuery::new(Scope::Authors(self.store.following(viewer).await?));
         query.level = Level::TopLevel;
         query.include_anonymous = false;
         self.time_page(
@@ -220,13 +222,14 @@ impl<S: Store> Community<S> {
             req,
             now,
         )
+        .await
     }
 
     /// Top-level posts that tag a ticker, newest first.
     ///
     /// # Errors
     /// As [`Community::public_feed`].
-    pub fn symbol_feed(
+    pub async fn symbol_feed(
         &self,
         symbol: &Symbol,
         viewer: Option<UserId>,
@@ -243,6 +246,7 @@ impl<S: Store> Community<S> {
             req,
             now,
         )
+        .await
     }
 
     /// One member's top-level posts, newest first. Their anonymous posts are
@@ -250,14 +254,14 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member; as [`Community::public_feed`].
-    pub fn author_feed(
+    pub async fn author_feed(
         &self,
         author: UserId,
         viewer: Option<UserId>,
         req: &PageRequest,
         now: DateTime<Utc>,
     ) -> Result<Page<PostView>> {
-        self.user_required(author)?;
+        self.user_required(author).await?;
         let mut query = PostQuery::new(Scope::Authors(vec![author]));
         query.level = Level::TopLevel;
         query.include_anonymous = viewer == Some(author);
@@ -269,6 +273,7 @@ impl<S: Store> Community<S> {
             req,
             now,
         )
+        .await
     }
 
     /// Top-level posts of the last [`crate::Config::trending_window`] before the
@@ -277,7 +282,7 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// As [`Community::public_feed`].
-    pub fn trending_feed(
+    pub async fn trending_feed(
         &self,
         viewer: Option<UserId>,
         req: &PageRequest,
@@ -313,6 +318,7 @@ impl<S: Store> Community<S> {
             req,
             now,
         )
+        .await
     }
 
     /// The comments of a visible post (or of the viewer's own hidden one), in
@@ -321,7 +327,7 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::NotFound`] for a missing or invisible post, or a comment;
     /// as [`Community::public_feed`].
-    pub fn comments(
+    pub async fn comments(
         &self,
         post: PostId,
         order: CommentOrder,
@@ -329,7 +335,7 @@ impl<S: Store> Community<S> {
         req: &PageRequest,
         now: DateTime<Utc>,
     ) -> Result<Page<PostView>> {
-        let root = self.readable_post(post, viewer)?;
+        let root = self.readable_post(post, viewer).await?;
         if root.thread.is_some() {
             return Err(Error::not_found(Entity::Post, post));
         }
@@ -341,7 +347,7 @@ impl<S: Store> Community<S> {
         };
         match order {
             CommentOrder::Oldest => {
-                let query = base(self.snapshot(now)?);
+                let query = base(self.snapshot(now).await?);
                 self.time_page(
                     FeedKind::Comments,
                     post.to_string(),
@@ -350,6 +356,7 @@ impl<S: Store> Community<S> {
                     req,
                     now,
                 )
+                .await
             }
             CommentOrder::Best => {
                 let score = |_: &Post, r: Reactions, _: &Snapshot| {
@@ -364,6 +371,7 @@ impl<S: Store> Community<S> {
                     req,
                     now,
                 )
+                .await
             }
         }
     }

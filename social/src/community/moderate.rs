@@ -26,15 +26,15 @@ impl<S: Store> Community<S> {
     /// [`Error::SelfAction`] on one's own post; [`Error::Empty`] or
     /// [`Error::TooLong`] for the note of [`FlagReason::Other`];
     /// [`Error::AccountRestricted`].
-    pub fn flag(
+    pub async fn flag(
         &mut self,
         reporter: UserId,
         post: PostId,
         reason: FlagReason,
         now: DateTime<Utc>,
     ) -> Result<FlagOutcome> {
-        self.actor(reporter, now, Permission::Flag)?;
-        let mut record = self.visible_post(post)?;
+        self.actor(reporter, now, Permission::Flag).await?;
+        let mut record = self.visible_post(post).await?;
         if record.author == reporter {
             return Err(Error::SelfAction {
                 action: "flag a post by",
@@ -46,15 +46,19 @@ impl<S: Store> Community<S> {
             },
             other => other,
         };
-        let recorded = self.store.insert_flag(NewFlag {
-            post,
-            reporter,
-            reason,
-            at: now,
-        })?;
+        let recorded = self
+            .store
+            .insert_flag(NewFlag {
+                post,
+                reporter,
+                reason,
+                at: now,
+            })
+            .await?;
         let open = self
             .store
-            .flags(post)?
+            .flags(post)
+            .await?
             .iter()
             .filter(|f| f.reviewed_seq.is_none())
             .count();
@@ -62,12 +66,12 @@ impl<S: Store> Community<S> {
         let hidden = recorded && open >= threshold;
         if hidden {
             record.status = PostStatus::Hidden;
-            self.store.update_post(&record)?;
+            self.store.update_post(&record).await?;
             let kind = NotificationKind::Moderation {
                 outcome: ModerationOutcome::PostHidden { post },
                 reason: format!("{open} members reported it"),
             };
-            self.notify(record.author, kind, None, now)?;
+            self.notify(record.author, kind, None, now).await?;
         }
         Ok(FlagOutcome { recorded, hidden })
     }
@@ -77,15 +81,19 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::Forbidden`] below moderator; [`Error::AccountRestricted`].
-    pub fn review_queue(&self, moderator: UserId, now: DateTime<Utc>) -> Result<Vec<QueueItem>> {
-        self.actor(moderator, now, Permission::ReviewFlags)?;
+    pub async fn review_queue(
+        &self,
+        moderator: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueItem>> {
+        self.actor(moderator, now, Permission::ReviewFlags).await?;
         let mut by_post: BTreeMap<PostId, Vec<crate::Flag>> = BTreeMap::new();
-        for flag in self.store.open_flags()? {
+        for flag in self.store.open_flags().await? {
             by_post.entry(flag.post).or_default().push(flag);
         }
         let mut items = Vec::new();
         for (post, flags) in by_post {
-            let Some(record) = self.store.post(post)? else {
+            let Some(record) = self.store.post(post).await? else {
                 continue;
             };
             if matches!(record.status, PostStatus::Deleted | PostStatus::Removed) {
@@ -102,7 +110,7 @@ impl<S: Store> Community<S> {
                 }
             }
             reasons.sort_by_key(|r| std::cmp::Reverse(r.count));
-            let mut view = self.views(&[record], Some(moderator))?.remove(0);
+            let mut view = self.views(&[record], Some(moderator)).await?.remove(0);
             view.mine = false;
             items.push(QueueItem {
                 post: view,
@@ -131,18 +139,18 @@ impl<S: Store> Community<S> {
     /// role is not below it; [`Error::Empty`] / [`Error::TooLong`] for the
     /// reason; [`Error::NotFound`]; [`Error::InvalidInput`] for a suspension
     /// that ends before `now`; [`Error::AccountRestricted`].
-    pub fn moderate(
+    pub async fn moderate(
         &mut self,
         actor: UserId,
         action: ModAction,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<AuditId> {
-        let moderator = self.actor(actor, now, action.permission())?;
+        let moderator = self.actor(actor, now, action.permission()).await?;
         let reason = self.checked_reason("reason", reason)?;
         match &action {
             ModAction::RemovePost { post } | ModAction::RestorePost { post } => {
-                let mut record = self.post_required(*post)?;
+                let mut record = self.post_required(*post).await?;
                 if record.status == PostStatus::Deleted {
                     return Err(Error::not_found(Entity::Post, post));
                 }
@@ -153,16 +161,17 @@ impl<S: Store> Community<S> {
                 } else {
                     PostStatus::Visible
                 };
-                self.store.update_post(&record)?;
+                self.store.update_post(&record).await?;
                 let mut reporters: Vec<UserId> = self
                     .store
-                    .flags(*post)?
+                    .flags(*post)
+                    .await?
                     .iter()
                     .filter(|f| f.reviewed_seq.is_none())
                     .map(|f| f.reporter)
                     .collect();
                 reporters.dedup();
-                self.store.review_flags(*post)?;
+                self.store.review_flags(*post).await?;
                 let outcome = if removed {
                     Some(ModerationOutcome::PostRemoved { post: *post })
                 } else if was != PostStatus::Visible {
@@ -175,7 +184,7 @@ impl<S: Store> Community<S> {
                         outcome,
                         reason: reason.clone(),
                     };
-                    self.notify(record.author, kind, None, now)?;
+                    self.notify(record.author, kind, None, now).await?;
                 }
                 for reporter in reporters {
                     let kind = NotificationKind::Moderation {
@@ -185,14 +194,14 @@ impl<S: Store> Community<S> {
                         },
                         reason: reason.clone(),
                     };
-                    self.notify(reporter, kind, None, now)?;
+                    self.notify(reporter, kind, None, now).await?;
                 }
             }
             ModAction::Warn { user }
             | ModAction::Suspend { user, .. }
             | ModAction::Ban { user }
             | ModAction::Reinstate { user } => {
-                let mut target = self.user_required(*user)?;
+                let mut target = self.user_required(*user).await?;
                 if target.role >= moderator.role {
                     return Err(Error::Forbidden {
                         action: action.permission(),
@@ -220,20 +229,23 @@ impl<S: Store> Community<S> {
                         ModerationOutcome::Reinstated
                     }
                 };
-                self.store.update_user(&target)?;
+                self.store.update_user(&target).await?;
                 let kind = NotificationKind::Moderation {
                     outcome,
                     reason: reason.clone(),
                 };
-                self.notify(*user, kind, None, now)?;
+                self.notify(*user, kind, None, now).await?;
             }
         }
-        let event = self.store.insert_audit(NewAuditEvent {
-            at: now,
-            actor,
-            action: AuditAction::Moderation { action },
-            reason,
-        })?;
+        let event = self
+            .store
+            .insert_audit(NewAuditEvent {
+                at: now,
+                actor,
+                action: AuditAction::Moderation { action },
+                reason,
+            })
+            .await?;
         Ok(event.id)
     }
 
@@ -243,23 +255,26 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::Forbidden`] below moderator; [`Error::Empty`] / [`Error::TooLong`]
     /// for the reason; [`Error::NotFound`]; [`Error::AccountRestricted`].
-    pub fn reveal_author(
+    pub async fn reveal_author(
         &mut self,
         moderator: UserId,
         post: PostId,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<RevealedAuthor> {
-        self.actor(moderator, now, Permission::RevealAuthor)?;
+        self.actor(moderator, now, Permission::RevealAuthor).await?;
         let reason = self.checked_reason("reason", reason)?;
-        let record = self.post_required(post)?;
-        let author = self.member(record.author)?;
-        let event = self.store.insert_audit(NewAuditEvent {
-            at: now,
-            actor: moderator,
-            action: AuditAction::RevealAuthor { post },
-            reason,
-        })?;
+        let record = self.post_required(post).await?;
+        let author = self.member(record.author).await?;
+        let event = self
+            .store
+            .insert_audit(NewAuditEvent {
+                at: now,
+                actor: moderator,
+                action: AuditAction::RevealAuthor { post },
+                reason,
+            })
+            .await?;
         Ok(RevealedAuthor {
             post,
             author,
@@ -273,7 +288,7 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::Forbidden`] below admin; [`Error::SelfAction`];
     /// [`Error::Empty`] / [`Error::TooLong`] for the reason; [`Error::NotFound`].
-    pub fn assign_role(
+    pub async fn assign_role(
         &mut self,
         admin: UserId,
         user: UserId,
@@ -281,27 +296,30 @@ impl<S: Store> Community<S> {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<AuditId> {
-        self.actor(admin, now, Permission::AssignRole)?;
+        self.actor(admin, now, Permission::AssignRole).await?;
         let reason = self.checked_reason("reason", reason)?;
         if admin == user {
             return Err(Error::SelfAction {
                 action: "change the role of",
             });
         }
-        let mut target = self.user_required(user)?;
+        let mut target = self.user_required(user).await?;
         target.role = role;
-        self.store.update_user(&target)?;
+        self.store.update_user(&target).await?;
         let kind = NotificationKind::Moderation {
             outcome: ModerationOutcome::RoleChanged { role },
             reason: reason.clone(),
         };
-        self.notify(user, kind, None, now)?;
-        let event = self.store.insert_audit(NewAuditEvent {
-            at: now,
-            actor: admin,
-            action: AuditAction::AssignRole { user, role },
-            reason,
-        })?;
+        self.notify(user, kind, None, now).await?;
+        let event = self
+            .store
+            .insert_audit(NewAuditEvent {
+                at: now,
+                actor: admin,
+                action: AuditAction::AssignRole { user, role },
+                reason,
+            })
+            .await?;
         Ok(event.id)
     }
 
@@ -309,8 +327,8 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::Forbidden`] below admin; [`Error::AccountRestricted`].
-    pub fn audit_log(&self, admin: UserId, now: DateTime<Utc>) -> Result<Vec<AuditEvent>> {
-        self.actor(admin, now, Permission::ReadAuditLog)?;
-        self.store.audit_events()
+    pub async fn audit_log(&self, admin: UserId, now: DateTime<Utc>) -> Result<Vec<AuditEvent>> {
+        self.actor(admin, now, Permission::ReadAuditLog).await?;
+        self.store.audit_events().await
     }
 }

@@ -52,12 +52,12 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::AliasSpaceExhausted`] if no free alias was drawn; store errors.
-    pub fn register(
+    pub async fn register(
         &mut self,
         now: DateTime<Utc>,
         rng: &mut impl FnMut() -> u64,
     ) -> Result<UserId> {
-        self.register_with_role(Role::User, now, rng)
+        self.register_with_role(Role::User, now, rng).await
     }
 
     /// Registers a member with a role. Only the deployment calls this with a
@@ -66,7 +66,7 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// As [`Community::register`].
-    pub fn register_with_role(
+    pub async fn register_with_role(
         &mut self,
         role: Role,
         now: DateTime<Utc>,
@@ -77,14 +77,18 @@ impl<S: Store> Community<S> {
                 let Ok(alias) = self.config.alias.random_default(rng, digits, letters) else {
                     continue;
                 };
-                if self.store.user_by_alias(alias.as_str())?.is_some() {
+                if self.store.user_by_alias(alias.as_str()).await?.is_some() {
                     continue;
                 }
-                match self.store.insert_user(NewUser {
-                    alias,
-                    role,
-                    joined_at: now,
-                }) {
+                match self
+                    .store
+                    .insert_user(NewUser {
+                        alias,
+                        role,
+                        joined_at: now,
+                    })
+                    .await
+                {
                     Ok(user) => return Ok(user.id),
                     Err(Error::AliasTaken { .. }) => continue,
                     Err(other) => return Err(other),
@@ -101,8 +105,13 @@ impl<S: Store> Community<S> {
     /// [`Error::AliasTaken`]; [`Error::RateLimited`] within the cooldown;
     /// [`Error::AccountRestricted`] while suspended or banned;
     /// [`Error::NotFound`] for an unknown member.
-    pub fn change_alias(&mut self, user: UserId, alias: &str, now: DateTime<Utc>) -> Result<Alias> {
-        let mut record = self.actor(user, now, Permission::Post)?;
+    pub async fn change_alias(
+        &mut self,
+        user: UserId,
+        alias: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Alias> {
+        let mut record = self.actor(user, now, Permission::Post).await?;
         if let Some(last) = record.alias_changed_at {
             let ready = last + self.config.alias.change_cooldown;
             if ready > now {
@@ -114,7 +123,7 @@ impl<S: Store> Community<S> {
             }
         }
         let alias = self.config.alias.check_choice(alias)?;
-        if let Some(other) = self.store.user_by_alias(alias.as_str())?
+        if let Some(other) = self.store.user_by_alias(alias.as_str()).await?
             && other.id != user
         {
             return Err(Error::AliasTaken {
@@ -123,7 +132,7 @@ impl<S: Store> Community<S> {
         }
         record.alias = alias.clone();
         record.alias_changed_at = Some(now);
-        self.store.update_user(&record)?;
+        self.store.update_user(&record).await?;
         Ok(alias)
     }
 
@@ -131,18 +140,18 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn settings(&self, user: UserId) -> Result<PrivacySettings> {
-        Ok(self.user_required(user)?.settings)
+    pub async fn settings(&self, user: UserId) -> Result<PrivacySettings> {
+        Ok(self.user_required(user).await?.settings)
     }
 
     /// Replaces a member's privacy settings.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn update_settings(&mut self, user: UserId, settings: PrivacySettings) -> Result<()> {
-        let mut record = self.user_required(user)?;
+    pub async fn update_settings(&mut self, user: UserId, settings: PrivacySettings) -> Result<()> {
+        let mut record = self.user_required(user).await?;
         record.settings = settings;
-        self.store.update_user(&record)
+        self.store.update_user(&record).await
     }
 
     /// Sets the tickers a member holds (duplicates dropped). No amounts: the
@@ -150,21 +159,21 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn set_holdings(&mut self, user: UserId, symbols: &[Symbol]) -> Result<()> {
-        let mut record = self.user_required(user)?;
+    pub async fn set_holdings(&mut self, user: UserId, symbols: &[Symbol]) -> Result<()> {
+        let mut record = self.user_required(user).await?;
         let mut holdings = symbols.to_vec();
         holdings.sort();
         holdings.dedup();
         record.holdings = holdings;
-        self.store.update_user(&record)
+        self.store.update_user(&record).await
     }
 
     /// The member's own holdings. There is no way to read another member's.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn holdings(&self, user: UserId) -> Result<Vec<Symbol>> {
-        Ok(self.user_required(user)?.holdings)
+    pub async fn holdings(&self, user: UserId) -> Result<Vec<Symbol>> {
+        Ok(self.user_required(user).await?.holdings)
     }
 
     /// Records a member's percentage return for a period (replacing an
@@ -173,7 +182,7 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::InvalidInput`] for an invalid period or a return outside
     /// −100%..=9 900%; [`Error::NotFound`] for an unknown member.
-    pub fn record_return(
+    pub async fn record_return(
         &mut self,
         user: UserId,
         period: Period,
@@ -181,25 +190,25 @@ impl<S: Store> Community<S> {
     ) -> Result<()> {
         let period = period.validate()?;
         let return_pct = checked_percent(return_pct)?;
-        let mut record = self.user_required(user)?;
+        let mut record = self.user_required(user).await?;
         record.returns.retain(|r| r.period != period);
         record.returns.push(PeriodReturn { period, return_pct });
         record.returns.sort_by_key(|r| r.period);
-        self.store.update_user(&record)
+        self.store.update_user(&record).await
     }
 
     /// A member's profile as `viewer` sees it.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn profile(&self, viewer: Option<UserId>, user: UserId) -> Result<ProfileView> {
-        let record = self.user_required(user)?;
+    pub async fn profile(&self, viewer: Option<UserId>, user: UserId) -> Result<ProfileView> {
+        let record = self.user_required(user).await?;
         let own = viewer == Some(user);
         let mut posts = PostQuery::new(Scope::Authors(vec![user]));
         posts.level = Level::TopLevel;
         posts.visible_only = true;
         posts.include_anonymous = false;
-        let followers = self.store.followers(user)?;
+        let followers = self.store.followers(user).await?;
         Ok(ProfileView {
             member: Member {
                 id: user,
@@ -208,8 +217,8 @@ impl<S: Store> Community<S> {
             role: record.role,
             joined_at: record.joined_at,
             followers: followers.len(),
-            following: self.store.following(user)?.len(),
-            posts: self.store.query_posts(&posts)?.len(),
+            following: self.store.following(user).await?.len(),
+            posts: self.store.query_posts(&posts).await?.len(),
             performance: record
                 .settings
                 .share_performance
@@ -228,12 +237,17 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown alias.
-    pub fn profile_by_alias(&self, viewer: Option<UserId>, alias: &str) -> Result<ProfileView> {
+    pub async fn profile_by_alias(
+        &self,
+        viewer: Option<UserId>,
+        alias: &str,
+    ) -> Result<ProfileView> {
         let user = self
             .store
-            .user_by_alias(alias)?
+            .user_by_alias(alias)
+            .await?
             .ok_or_else(|| Error::not_found(Entity::User, alias))?;
-        self.profile(viewer, user.id)
+        self.profile(viewer, user.id).await
     }
 
     /// Publishes a top-level post.
@@ -249,8 +263,13 @@ impl<S: Store> Community<S> {
     /// [`Error::WealthDisclosure`], [`Error::InvalidInput`] (an anonymous text
     /// naming its author), [`Error::RateLimited`], [`Error::Spam`],
     /// [`Error::NotFound`] for an unknown member.
-    pub fn post(&mut self, author: UserId, draft: Draft, now: DateTime<Utc>) -> Result<PostId> {
-        self.publish(author, draft, None, None, now)
+    pub async fn post(
+        &mut self,
+        author: UserId,
+        draft: Draft,
+        now: DateTime<Utc>,
+    ) -> Result<PostId> {
+        self.publish(author, draft, None, None, now).await
     }
 
     /// Comments on a post, or replies to a comment (`on` is then the comment).
@@ -261,14 +280,14 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// As [`Community::post`], with [`crate::Config::max_comment_chars`];
     /// [`Error::NotFound`] when `on` is not a visible post.
-    pub fn comment(
+    pub async fn comment(
         &mut self,
         author: UserId,
         on: PostId,
         draft: Draft,
         now: DateTime<Utc>,
     ) -> Result<PostId> {
-        self.publish(author, draft, Some(on), None, now)
+        self.publish(author, draft, Some(on), None, now).await
     }
 
     /// Posts a performance share (`+3.2% in July 2024 with a Moderate risk
@@ -279,7 +298,7 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::PerformanceSharingOff`]; [`Error::InvalidInput`] on field
     /// `anonymous` for a figure shown on the profile; as [`Community::post`].
-    pub fn share_performance(
+    pub async fn share_performance(
         &mut self,
         author: UserId,
         share: &PerformanceShare,
@@ -287,7 +306,7 @@ impl<S: Store> Community<S> {
         now: DateTime<Utc>,
     ) -> Result<PostId> {
         let share = PerformanceShare::new(share.period, share.return_pct, share.risk)?;
-        let user = self.user_required(author)?;
+        let user = self.user_required(author).await?;
         let on_profile = user.settings.share_performance
             && user
                 .returns
@@ -308,10 +327,10 @@ impl<S: Store> Community<S> {
             anonymous,
             confirm_amounts: false,
         };
-        self.publish(author, draft, None, Some(share), now)
+        self.publish(author, draft, None, Some(share), now).await
     }
 
-    fn publish(
+    async fn publish(
         &mut self,
         author: UserId,
         draft: Draft,
@@ -319,7 +338,7 @@ impl<S: Store> Community<S> {
         performance: Option<PerformanceShare>,
         now: DateTime<Utc>,
     ) -> Result<PostId> {
-        let user = self.actor(author, now, Permission::Post)?;
+        let user = self.actor(author, now, Permission::Post).await?;
         if draft.text.trim().is_empty() {
             return Err(Error::Empty { field: "text" });
         }
@@ -336,10 +355,10 @@ impl<S: Store> Community<S> {
         let (root, replied) = match on {
             None => (None, None),
             Some(id) => {
-                let target = self.visible_post(id)?;
+                let target = self.visible_post(id).await?;
                 match target.thread {
                     None => (Some(target), None),
-                    Some(root) => (Some(self.visible_post(root)?), Some(target)),
+                    Some(root) => (Some(self.visible_post(root).await?), Some(target)),
                 }
             }
         };
@@ -360,33 +379,36 @@ impl<S: Store> Community<S> {
                 "an anonymous post must not name its author",
             ));
         }
-        self.check_rate(author, now)?;
+        self.check_rate(author, now).await?;
         let entities = text::entities(&draft.text);
         let symbols = entities.symbols();
-        self.check_spam(user.id, &draft.text, &symbols, now)?;
+        self.check_spam(user.id, &draft.text, &symbols, now).await?;
 
         let mut mentions = Vec::new();
         for alias in entities.aliases() {
-            if let Some(member) = self.store.user_by_alias(&alias)?
+            if let Some(member) = self.store.user_by_alias(&alias).await?
                 && member.id != author
                 && !mentions.contains(&member.id)
             {
                 mentions.push(member.id);
             }
         }
-        let post = self.store.insert_post(NewPost {
-            author,
-            anonymous,
-            thread: root.as_ref().map(|r| r.id),
-            reply_to: replied.as_ref().map(|c| c.id),
-            text: draft.text,
-            sentiment: draft.sentiment,
-            cashtags: symbols,
-            mentions: mentions.clone(),
-            links: entities.links.into_iter().map(|l| l.url).collect(),
-            performance,
-            created_at: now,
-        })?;
+        let post = self
+            .store
+            .insert_post(NewPost {
+                author,
+                anonymous,
+                thread: root.as_ref().map(|r| r.id),
+                reply_to: replied.as_ref().map(|c| c.id),
+                text: draft.text,
+                sentiment: draft.sentiment,
+                cashtags: symbols,
+                mentions: mentions.clone(),
+                links: entities.links.into_iter().map(|l| l.url).collect(),
+                performance,
+                created_at: now,
+            })
+            .await?;
 
         // One notification per member: a reply beats a comment beats a mention.
         let actor = (!anonymous).then_some(author);
@@ -399,7 +421,7 @@ impl<S: Store> Community<S> {
                 to: replied.id,
                 reply: post.id,
             };
-            self.notify(replied.author, kind, actor, now)?;
+            self.notify(replied.author, kind, actor, now).await?;
         }
         if let Some(root) = &root
             && notified.insert(root.author)
@@ -408,7 +430,7 @@ impl<S: Store> Community<S> {
                 post: root.id,
                 comment: post.id,
             };
-            self.notify(root.author, kind, actor, now)?;
+            self.notify(root.author, kind, actor, now).await?;
         }
         for member in mentions {
             if notified.insert(member) {
@@ -417,14 +439,15 @@ impl<S: Store> Community<S> {
                     NotificationKind::Mention { post: post.id },
                     actor,
                     now,
-                )?;
+                )
+                .await?;
             }
         }
         Ok(post.id)
     }
 
     /// Posts per minute and per day, counting posts and comments in any state.
-    fn check_rate(&self, author: UserId, now: DateTime<Utc>) -> Result<()> {
+    async fn check_rate(&self, author: UserId, now: DateTime<Utc>) -> Result<()> {
         let limits = [
             (
                 self.config.posts_per_minute,
@@ -437,7 +460,7 @@ impl<S: Store> Community<S> {
             let mut query = PostQuery::new(Scope::Authors(vec![author]));
             query.since = Some(now - window + TimeDelta::nanoseconds(1));
             query.order = Order::OldestFirst;
-            let recent = self.store.query_posts(&query)?;
+            let recent = self.store.query_posts(&query).await?;
             let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
             if recent.len() >= limit_usize {
                 // Allowed again once the oldest post that keeps the count at the limit leaves the window.
@@ -455,7 +478,7 @@ impl<S: Store> Community<S> {
         Ok(())
     }
 
-    fn check_spam(
+    async fn check_spam(
         &self,
         author: UserId,
         text: &str,
@@ -476,7 +499,8 @@ impl<S: Store> Community<S> {
             query.since = Some(now - self.config.repeat_window);
             if let Some(previous) = self
                 .store
-                .query_posts(&query)?
+                .query_posts(&query)
+                .await?
                 .iter()
                 .find(|p| repeat_key(&p.text) == key)
             {
@@ -492,7 +516,7 @@ impl<S: Store> Community<S> {
             query.visible_only = true;
             query.since = Some(now - self.config.gain_lookback);
             query.until = Some(now - TimeDelta::nanoseconds(1));
-            let earlier = self.store.query_posts(&query)?;
+            let earlier = self.store.query_posts(&query).await?;
             if let Some(symbol) = symbols
                 .iter()
                 .find(|s| !earlier.iter().any(|p| p.cashtags.contains(s)))
@@ -512,13 +536,13 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::NotFound`] when the post does not exist, is already deleted,
     /// or is not the caller's.
-    pub fn delete_post(&mut self, author: UserId, post: PostId) -> Result<()> {
-        let mut record = self.post_required(post)?;
+    pub async fn delete_post(&mut self, author: UserId, post: PostId) -> Result<()> {
+        let mut record = self.post_required(post).await?;
         if record.author != author || record.status == PostStatus::Deleted {
             return Err(Error::not_found(Entity::Post, post));
         }
         record.status = PostStatus::Deleted;
-        self.store.update_post(&record)
+        self.store.update_post(&record).await
     }
 
     /// Marks (or unmarks) a comment helpful: only the thread's author may,
@@ -529,22 +553,22 @@ impl<S: Store> Community<S> {
     /// [`Error::NotFound`] for a missing or invisible comment;
     /// [`Error::InvalidInput`] for a top-level post or a thread that is not the
     /// caller's; [`Error::SelfAction`] on one's own comment.
-    pub fn mark_helpful(
+    pub async fn mark_helpful(
         &mut self,
         user: UserId,
         comment: PostId,
         helpful: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.actor(user, now, Permission::Post)?;
-        let mut record = self.visible_post(comment)?;
+        self.actor(user, now, Permission::Post).await?;
+        let mut record = self.visible_post(comment).await?;
         let Some(thread) = record.thread else {
             return Err(Error::invalid(
                 "comment",
                 "only comments can be marked helpful",
             ));
         };
-        if self.post_required(thread)?.author != user {
+        if self.post_required(thread).await?.author != user {
             return Err(Error::invalid(
                 "comment",
                 "only the thread's author can mark a comment helpful",
@@ -556,7 +580,7 @@ impl<S: Store> Community<S> {
             });
         }
         record.helpful = helpful;
-        self.store.update_post(&record)
+        self.store.update_post(&record).await
     }
 
     /// One post as `viewer` sees it.
@@ -564,21 +588,36 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::NotFound`] for a missing or deleted post, or a hidden or
     /// removed post of someone else.
-    pub fn view_post(&self, viewer: Option<UserId>, post: PostId) -> Result<PostView> {
-        let record = self.readable_post(post, viewer)?;
-        Ok(self.views(&[record], viewer)?.remove(0))
+    pub async fn view_post(&self, viewer: Option<UserId>, post: PostId) -> Result<PostView> {
+        let record = self.readable_post(post, viewer).await?;
+        Ok(self.views(&[record], viewer).await?.remove(0))
     }
 
     /// Builds the views of posts for one viewer.
-    pub(super) fn views(&self, posts: &[Post], viewer: Option<UserId>) -> Result<Vec<PostView>> {
+    pub(super) async fn views(
+        &self,
+        posts: &[Post],
+        viewer: Option<UserId>,
+    ) -> Result<Vec<PostView>> {
         let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
-        let reactions = self.store.reactions(&ids, self.store.event_seq()?)?;
-        let comments = self.store.comment_counts(&ids)?;
+        let reactions = self
+            .store
+            .reactions(&ids, self.store.event_seq().await?)
+            .await?;
+        let comments = self.store.comment_counts(&ids).await?;
         let liked = match viewer {
-            Some(v) => self.store.likes_of(v, &ids)?,
+            Some(v) => self.store.likes_of(v, &ids).await?,
             None => vec![false; ids.len()],
         };
-        let members = self.members(posts.iter().filter(|p| !p.anonymous).map(|p| p.author))?;
+        let members = self
+            .members(
+                posts
+                    .iter()
+                    .filter(|p| !p.anonymous)
+                    .map(|p| p.author)
+                    .collect(),
+            )
+            .await?;
         Ok(posts
             .iter()
             .enumerate()
@@ -615,15 +654,15 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::NotFound`] for a missing or invisible post;
     /// [`Error::SelfAction`] on one's own post; [`Error::AccountRestricted`].
-    pub fn like(&mut self, user: UserId, post: PostId, now: DateTime<Utc>) -> Result<bool> {
-        self.actor(user, now, Permission::Like)?;
-        let record = self.visible_post(post)?;
+    pub async fn like(&mut self, user: UserId, post: PostId, now: DateTime<Utc>) -> Result<bool> {
+        self.actor(user, now, Permission::Like).await?;
+        let record = self.visible_post(post).await?;
         if record.author == user {
             return Err(Error::SelfAction {
                 action: "like a post by",
             });
         }
-        if !self.store.insert_like(post, user)? {
+        if !self.store.insert_like(post, user).await? {
             return Ok(false);
         }
         self.notify(
@@ -631,17 +670,23 @@ impl<S: Store> Community<S> {
             NotificationKind::Like { post },
             Some(user),
             now,
-        )?;
-        let likes = self.store.reactions(&[post], self.store.event_seq()?)?[0].likes;
+        )
+        .await?;
+        let likes = self
+            .store
+            .reactions(&[post], self.store.event_seq().await?)
+            .await?[0]
+            .likes;
         if self.config.like_milestones.contains(&likes) {
             let milestone = NotificationKind::LikeMilestone { post, likes };
             let already = self
                 .store
-                .notifications(record.author, false)?
+                .notifications(record.author, false)
+                .await?
                 .iter()
                 .any(|n| n.kind == milestone);
             if !already {
-                self.notify(record.author, milestone, None, now)?;
+                self.notify(record.author, milestone, None, now).await?;
             }
         }
         Ok(true)
@@ -651,10 +696,10 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for a missing post; [`Error::AccountRestricted`].
-    pub fn unlike(&mut self, user: UserId, post: PostId, now: DateTime<Utc>) -> Result<bool> {
-        self.actor(user, now, Permission::Like)?;
-        self.post_required(post)?;
-        self.store.remove_like(post, user)
+    pub async fn unlike(&mut self, user: UserId, post: PostId, now: DateTime<Utc>) -> Result<bool> {
+        self.actor(user, now, Permission::Like).await?;
+        self.post_required(post).await?;
+        self.store.remove_like(post, user).await
     }
 
     /// Follows a member; following twice changes nothing (`Ok(false)`). The
@@ -663,21 +708,22 @@ impl<S: Store> Community<S> {
     /// # Errors
     /// [`Error::NotFound`] for an unknown member; [`Error::SelfAction`];
     /// [`Error::AccountRestricted`].
-    pub fn follow(
+    pub async fn follow(
         &mut self,
         follower: UserId,
         followee: UserId,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        self.actor(follower, now, Permission::Follow)?;
-        self.user_required(followee)?;
+        self.actor(follower, now, Permission::Follow).await?;
+        self.user_required(followee).await?;
         if follower == followee {
             return Err(Error::SelfAction { action: "follow" });
         }
-        if !self.store.insert_follow(follower, followee, now)? {
+        if !self.store.insert_follow(follower, followee, now).await? {
             return Ok(false);
         }
-        self.notify(followee, NotificationKind::NewFollower, Some(follower), now)?;
+        self.notify(followee, NotificationKind::NewFollower, Some(follower), now)
+            .await?;
         Ok(true)
     }
 
@@ -685,36 +731,36 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn unfollow(&mut self, follower: UserId, followee: UserId) -> Result<bool> {
-        self.user_required(follower)?;
-        self.user_required(followee)?;
-        self.store.remove_follow(follower, followee)
+    pub async fn unfollow(&mut self, follower: UserId, followee: UserId) -> Result<bool> {
+        self.user_required(follower).await?;
+        self.user_required(followee).await?;
+        self.store.remove_follow(follower, followee).await
     }
 
     /// The members `user` follows.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn following(&self, user: UserId) -> Result<Vec<Member>> {
-        self.user_required(user)?;
-        self.store
-            .following(user)?
-            .into_iter()
-            .map(|id| self.member(id))
-            .collect()
+    pub async fn following(&self, user: UserId) -> Result<Vec<Member>> {
+        self.user_required(user).await?;
+        let mut out = Vec::new();
+        for id in self.store.following(user).await? {
+            out.push(self.member(id).await?);
+        }
+        Ok(out)
     }
 
     /// The members following `user`.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn followers(&self, user: UserId) -> Result<Vec<Member>> {
-        self.user_required(user)?;
-        self.store
-            .followers(user)?
-            .into_iter()
-            .map(|id| self.member(id))
-            .collect()
+    pub async fn followers(&self, user: UserId) -> Result<Vec<Member>> {
+        self.user_required(user).await?;
+        let mut out = Vec::new();
+        for id in self.store.followers(user).await? {
+            out.push(self.member(id).await?);
+        }
+        Ok(out)
     }
 
     /// Everything the community stores about a member, for the member
@@ -726,18 +772,19 @@ impl<S: Store> Community<S> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown member.
-    pub fn export_member(&self, user: UserId) -> Result<MemberExport> {
-        let record = self.user_required(user)?;
+    pub async fn export_member(&self, user: UserId) -> Result<MemberExport> {
+        let record = self.user_required(user).await?;
         let mut posts = self
             .store
-            .query_posts(&PostQuery::new(Scope::Authors(vec![user])))?;
+            .query_posts(&PostQuery::new(Scope::Authors(vec![user])))
+            .await?;
         posts.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         Ok(MemberExport {
-            likes: self.store.liked_posts(user)?,
-            flags: self.store.flags_by(user)?,
-            following: self.following(user)?,
-            followers: self.store.followers(user)?.len(),
-            notifications: self.notifications(user, false)?,
+            likes: self.store.liked_posts(user).await?,
+            flags: self.store.flags_by(user).await?,
+            following: self.following(user).await?,
+            followers: self.store.followers(user).await?.len(),
+            notifications: self.notifications(user, false).await?,
             member: record,
             posts,
         })

@@ -16,12 +16,12 @@ fn problem(result: Result<Alias, Error>) -> AliasProblem {
     }
 }
 
-#[test]
-fn default_aliases_look_like_investor_and_four_digits_and_are_unique() {
-    let (community, users) = community(300);
+#[tokio::test]
+async fn default_aliases_look_like_investor_and_four_digits_and_are_unique() {
+    let (community, users) = community(300).await;
     let mut seen = std::collections::HashSet::new();
     for user in users {
-        let alias = community.profile(None, user).unwrap().member.alias;
+        let alias = community.profile(None, user).await.unwrap().member.alias;
         let digits = alias.strip_prefix(DEFAULT_ALIAS_PREFIX).expect("prefix");
         assert!(
             digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()),
@@ -31,15 +31,15 @@ fn default_aliases_look_like_investor_and_four_digits_and_are_unique() {
     }
 }
 
-#[test]
-fn default_alias_draws_widen_until_the_space_is_exhausted() {
+#[tokio::test]
+async fn default_alias_draws_widen_until_the_space_is_exhausted() {
     // A generator stuck on one value forces every fallback tier in turn.
     let mut community = Community::in_memory();
     let mut stuck = || 0u64;
     let mut aliases = Vec::new();
     for _ in 0..7 {
-        let id = community.register(t(0), &mut stuck).unwrap();
-        aliases.push(community.profile(None, id).unwrap().member.alias);
+        let id = community.register(t(0), &mut stuck).await.unwrap();
+        aliases.push(community.profile(None, id).await.unwrap().member.alias);
     }
     assert_eq!(
         aliases,
@@ -54,7 +54,7 @@ fn default_alias_draws_widen_until_the_space_is_exhausted() {
         ]
     );
     assert_eq!(
-        community.register(t(0), &mut stuck),
+        community.register(t(0), &mut stuck).await,
         Err(Error::AliasSpaceExhausted)
     );
 }
@@ -153,8 +153,8 @@ fn every_alias_rule_refuses_its_bad_inputs() {
     assert_eq!(err.field(), Some("alias"));
 }
 
-#[test]
-fn look_alike_gaps_are_closed() {
+#[tokio::test]
+async fn look_alike_gaps_are_closed() {
     let policy = AliasPolicy::default();
     let blocked = |word: &str| AliasProblem::BlockedWord {
         word: word.to_owned(),
@@ -196,9 +196,9 @@ fn look_alike_gaps_are_closed() {
             "{alias:?}"
         );
     }
-    let (mut c, u) = community(1);
+    let (mut c, u) = community(1).await;
     assert!(matches!(
-        c.change_alias(u[0], "Investor4821", t(0)),
+        c.change_alias(u[0], "Investor4821", t(0)).await,
         Err(Error::InvalidAlias {
             reason: AliasProblem::LooksLikeDefault
         })
@@ -266,8 +266,8 @@ fn account_aliases_follow_the_same_rules() {
     }
 }
 
-#[test]
-fn the_word_lists_are_configurable() {
+#[tokio::test]
+async fn the_word_lists_are_configurable() {
     let mut policy = AliasPolicy::default();
     assert!(policy.check("BearMarket").is_ok());
     policy.blocked_words.push("bear".to_owned());
@@ -291,31 +291,35 @@ fn the_word_lists_are_configurable() {
     assert!(policy.check("TheAdmin").is_ok());
 
     let mut community = Community::new(MemoryStore::new(), config);
-    let id = community.register(t(0), &mut seeded_rng(1)).unwrap();
+    let id = community.register(t(0), &mut seeded_rng(1)).await.unwrap();
     assert!(matches!(
-        community.change_alias(id, "BearMarket", t(0)),
+        community.change_alias(id, "BearMarket", t(0)).await,
         Err(Error::InvalidAlias { .. })
     ));
 }
 
-#[test]
-fn alias_changes_are_unique_without_case_and_rate_limited() {
-    let (mut c, u) = community(2);
-    let alias = c.change_alias(u[0], "Dividend_Ann", t(0)).unwrap();
+#[tokio::test]
+async fn alias_changes_are_unique_without_case_and_rate_limited() {
+    let (mut c, u) = community(2).await;
+    let alias = c.change_alias(u[0], "Dividend_Ann", t(0)).await.unwrap();
     assert_eq!(alias.as_str(), "Dividend_Ann");
     assert_eq!(
-        c.profile_by_alias(None, "dividend_ann").unwrap().member.id,
+        c.profile_by_alias(None, "dividend_ann")
+            .await
+            .unwrap()
+            .member
+            .id,
         u[0]
     );
     assert_eq!(
-        c.change_alias(u[1], "DIVIDEND_ANN", t(0)),
+        c.change_alias(u[1], "DIVIDEND_ANN", t(0)).await,
         Err(Error::AliasTaken {
             alias: "DIVIDEND_ANN".to_owned()
         })
     );
     // The cooldown: 30 days after the last change.
     let soon = t(0) + TimeDelta::days(29);
-    match c.change_alias(u[0], "Dividend_Annie", soon) {
+    match c.change_alias(u[0], "Dividend_Annie", soon).await {
         Err(Error::RateLimited {
             retry_after,
             limit: 1,
@@ -327,21 +331,25 @@ fn alias_changes_are_unique_without_case_and_rate_limited() {
     }
     let later = t(0) + TimeDelta::days(30);
     c.change_alias(u[0], "DIVIDEND_ANN", later)
+        .await
         .expect("a change of case is allowed");
-    assert_eq!(c.profile(None, u[0]).unwrap().member.alias, "DIVIDEND_ANN");
+    assert_eq!(
+        c.profile(None, u[0]).await.unwrap().member.alias,
+        "DIVIDEND_ANN"
+    );
     // The old alias is free for others once changed.
-    c.change_alias(u[1], "Growth_Gus", t(0)).unwrap();
-    assert!(c.profile_by_alias(None, "Dividend_Ann").is_ok());
+    c.change_alias(u[1], "Growth_Gus", t(0)).await.unwrap();
+    assert!(c.profile_by_alias(None, "Dividend_Ann").await.is_ok());
     assert!(matches!(
-        c.profile_by_alias(None, "Nobody_Else"),
+        c.profile_by_alias(None, "Nobody_Else").await,
         Err(Error::NotFound { .. })
     ));
 }
 
-#[test]
-fn suspended_members_cannot_change_alias() {
-    let (mut c, u) = community(1);
-    let moderator = staff(&mut c, Role::Moderator, 99);
+#[tokio::test]
+async fn suspended_members_cannot_change_alias() {
+    let (mut c, u) = community(1).await;
+    let moderator = staff(&mut c, Role::Moderator, 99).await;
     c.moderate(
         moderator,
         ModAction::Suspend {
@@ -351,15 +359,16 @@ fn suspended_members_cannot_change_alias() {
         "spam wave",
         t(0),
     )
+    .await
     .unwrap();
     assert_eq!(
-        c.change_alias(u[0], "Fresh_Start", t(10)),
+        c.change_alias(u[0], "Fresh_Start", t(10)).await,
         Err(Error::AccountRestricted {
             until: Some(t(3600))
         })
     );
     assert!(
-        c.change_alias(u[0], "Fresh_Start", t(3600)).is_ok(),
+        c.change_alias(u[0], "Fresh_Start", t(3600)).await.is_ok(),
         "the suspension has ended"
     );
 }

@@ -11,24 +11,32 @@ use auravest_social::{
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
 
-use crate::support::{community, community_with, relaxed, t};
+use crate::support::{block_on, community, community_with, relaxed, t};
 
 fn ids(page: &Page<PostView>) -> Vec<PostId> {
     page.items.iter().map(|v| v.id).collect()
 }
 
-#[test]
-fn the_public_feed_is_newest_first_with_the_welcome_pinned() {
-    let (mut c, u) = community(2);
-    let a = c.post(u[0], Draft::new("a"), t(10)).unwrap();
-    let b = c.post(u[1], Draft::new("b"), t(30)).unwrap();
-    let tie = c.post(u[0], Draft::new("same time as b"), t(30)).unwrap();
+#[tokio::test]
+async fn the_public_feed_is_newest_first_with_the_welcome_pinned() {
+    let (mut c, u) = community(2).await;
+    let a = c.post(u[0], Draft::new("a"), t(10)).await.unwrap();
+    let b = c.post(u[1], Draft::new("b"), t(30)).await.unwrap();
+    let tie = c
+        .post(u[0], Draft::new("same time as b"), t(30))
+        .await
+        .unwrap();
     let anon = c
         .post(u[1], Draft::new("anonymous one").anonymous(), t(20))
+        .await
         .unwrap();
     c.comment(u[0], b, Draft::new("comments stay in their thread"), t(40))
+        .await
         .unwrap();
-    let first = c.public_feed(None, &PageRequest::first(3), t(50)).unwrap();
+    let first = c
+        .public_feed(None, &PageRequest::first(3), t(50))
+        .await
+        .unwrap();
     assert_eq!(ids(&first), [tie, b, anon], "ties go to the higher id");
     assert_eq!(first.items[2].author, Author::Anonymous);
     assert!(first.pinned.is_some());
@@ -36,6 +44,7 @@ fn the_public_feed_is_newest_first_with_the_welcome_pinned() {
     assert_eq!(next.kind(), FeedKind::Public);
     let second = c
         .public_feed(None, &PageRequest::after(next, 3), t(50))
+        .await
         .unwrap();
     assert_eq!(ids(&second), [a]);
     assert!(second.next.is_none() && second.pinned.is_none());
@@ -47,17 +56,18 @@ fn the_public_feed_is_newest_first_with_the_welcome_pinned() {
     assert!(json.contains(auravest_social::WELCOME_MESSAGE));
 }
 
-#[test]
-fn page_sizes_are_bounded() {
-    let (c, _) = community(1);
+#[tokio::test]
+async fn page_sizes_are_bounded() {
+    let (c, _) = community(1).await;
     for limit in [0, 101] {
         assert!(matches!(
-            c.public_feed(None, &PageRequest::first(limit), t(0)),
+            c.public_feed(None, &PageRequest::first(limit), t(0)).await,
             Err(Error::InvalidInput { field: "limit", .. })
         ));
     }
     assert!(
         c.public_feed(None, &PageRequest::first(100), t(0))
+            .await
             .unwrap()
             .items
             .is_empty()
@@ -68,88 +78,111 @@ fn page_sizes_are_bounded() {
     );
 }
 
-#[test]
-fn the_following_feed_holds_followed_members_posts_but_never_anonymous_ones() {
-    let (mut c, u) = community(4);
+#[tokio::test]
+async fn the_following_feed_holds_followed_members_posts_but_never_anonymous_ones() {
+    let (mut c, u) = community(4).await;
     assert!(
         c.following_feed(u[0], &PageRequest::first(10), t(0))
+            .await
             .unwrap()
             .items
             .is_empty()
     );
-    c.follow(u[0], u[1], t(0)).unwrap();
-    c.follow(u[0], u[2], t(0)).unwrap();
-    let p1 = c.post(u[1], Draft::new("one"), t(1)).unwrap();
-    c.post(u[1], Draft::new("anon").anonymous(), t(2)).unwrap();
-    let p2 = c.post(u[2], Draft::new("two"), t(3)).unwrap();
-    c.post(u[3], Draft::new("not followed"), t(4)).unwrap();
-    c.comment(u[2], p1, Draft::new("a comment"), t(5)).unwrap();
+    c.follow(u[0], u[1], t(0)).await.unwrap();
+    c.follow(u[0], u[2], t(0)).await.unwrap();
+    let p1 = c.post(u[1], Draft::new("one"), t(1)).await.unwrap();
+    c.post(u[1], Draft::new("anon").anonymous(), t(2))
+        .await
+        .unwrap();
+    let p2 = c.post(u[2], Draft::new("two"), t(3)).await.unwrap();
+    c.post(u[3], Draft::new("not followed"), t(4))
+        .await
+        .unwrap();
+    c.comment(u[2], p1, Draft::new("a comment"), t(5))
+        .await
+        .unwrap();
     let feed = c
         .following_feed(u[0], &PageRequest::first(10), t(6))
+        .await
         .unwrap();
     assert_eq!(ids(&feed), [p2, p1]);
     assert!(matches!(
-        c.following_feed(UserId::new(99), &PageRequest::first(10), t(6)),
+        c.following_feed(UserId::new(99), &PageRequest::first(10), t(6))
+            .await,
         Err(Error::NotFound { .. })
     ));
 }
 
-#[test]
-fn symbol_and_author_feeds() {
-    let (mut c, u) = community(2);
+#[tokio::test]
+async fn symbol_and_author_feeds() {
+    let (mut c, u) = community(2).await;
     let aapl = Symbol::new("AAPL").unwrap();
-    let p1 = c.post(u[0], Draft::new("$AAPL earnings"), t(1)).unwrap();
+    let p1 = c
+        .post(u[0], Draft::new("$AAPL earnings"), t(1))
+        .await
+        .unwrap();
     let p2 = c
         .post(u[1], Draft::new("$aapl and $MSFT").anonymous(), t(2))
+        .await
         .unwrap();
-    c.post(u[0], Draft::new("$MSFT only"), t(3)).unwrap();
+    c.post(u[0], Draft::new("$MSFT only"), t(3)).await.unwrap();
     c.comment(u[1], p1, Draft::new("$AAPL in a comment"), t(4))
+        .await
         .unwrap();
     assert_eq!(
         ids(&c
             .symbol_feed(&aapl, None, &PageRequest::first(10), t(5))
+            .await
             .unwrap()),
         [p2, p1]
     );
     let own = c
         .author_feed(u[1], Some(u[1]), &PageRequest::first(10), t(5))
+        .await
         .unwrap();
     assert_eq!(ids(&own), [p2], "members see their own anonymous posts");
     assert!(own.items[0].mine);
     assert!(
         c.author_feed(u[1], Some(u[0]), &PageRequest::first(10), t(5))
+            .await
             .unwrap()
             .items
             .is_empty()
     );
     assert!(
         c.author_feed(u[1], None, &PageRequest::first(10), t(5))
+            .await
             .unwrap()
             .items
             .is_empty()
     );
 }
 
-#[test]
-fn cursors_belong_to_their_feed_and_scope() {
-    let (mut c, u) = community(3);
-    c.follow(u[0], u[2], t(0)).unwrap();
-    c.follow(u[1], u[2], t(0)).unwrap();
+#[tokio::test]
+async fn cursors_belong_to_their_feed_and_scope() {
+    let (mut c, u) = community(3).await;
+    c.follow(u[0], u[2], t(0)).await.unwrap();
+    c.follow(u[1], u[2], t(0)).await.unwrap();
     for i in 0..3 {
-        c.post(u[2], Draft::new(format!("post {i}")), t(i)).unwrap();
+        c.post(u[2], Draft::new(format!("post {i}")), t(i))
+            .await
+            .unwrap();
     }
     let public = c
         .public_feed(None, &PageRequest::first(1), t(5))
+        .await
         .unwrap()
         .next
         .unwrap();
     let following = c
         .following_feed(u[0], &PageRequest::first(1), t(5))
+        .await
         .unwrap()
         .next
         .unwrap();
     let trending = c
         .trending_feed(None, &PageRequest::first(1), t(5))
+        .await
         .unwrap()
         .next
         .unwrap();
@@ -158,22 +191,26 @@ fn cursors_belong_to_their_feed_and_scope() {
     });
     assert_eq!(
         c.following_feed(u[0], &PageRequest::after(public.clone(), 1), t(5))
+            .await
             .map(|p| p.items.len()),
         wrong_feed
     );
     assert_eq!(
         c.following_feed(u[1], &PageRequest::after(following.clone(), 1), t(5))
+            .await
             .map(|p| p.items.len()),
         wrong_feed
     );
     assert_eq!(
         c.public_feed(None, &PageRequest::after(trending, 1), t(5))
+            .await
             .map(|p| p.items.len()),
         wrong_feed
     );
     let sym = Symbol::new("AAPL").unwrap();
     assert_eq!(
         c.symbol_feed(&sym, None, &PageRequest::after(public, 1), t(5))
+            .await
             .map(|p| p.items.len()),
         wrong_feed
     );
@@ -182,6 +219,7 @@ fn cursors_belong_to_their_feed_and_scope() {
     let parsed: Cursor = text.parse().unwrap();
     assert_eq!(
         c.following_feed(u[0], &PageRequest::after(parsed, 1), t(5))
+            .await
             .unwrap()
             .items
             .len(),
@@ -208,26 +246,36 @@ fn cursors_belong_to_their_feed_and_scope() {
     .unwrap();
     assert!(
         c.trending_feed(None, &PageRequest::after(forged, 5), t(5))
+            .await
             .unwrap()
             .items
             .is_empty()
     );
 }
 
-#[test]
-fn a_walk_reads_the_snapshot_of_its_first_page() {
-    let (mut c, u) = community(4);
-    let old: Vec<PostId> = (0..4)
-        .map(|i| c.post(u[0], Draft::new(format!("old {i}")), t(i)).unwrap())
-        .collect();
-    let first = c.public_feed(None, &PageRequest::first(2), t(10)).unwrap();
+#[tokio::test]
+async fn a_walk_reads_the_snapshot_of_its_first_page() {
+    let (mut c, u) = community(4).await;
+    let mut old: Vec<PostId> = Vec::new();
+    for i in 0..4 {
+        old.push(
+            c.post(u[0], Draft::new(format!("old {i}")), t(i))
+                .await
+                .unwrap(),
+        );
+    }
+    let first = c
+        .public_feed(None, &PageRequest::first(2), t(10))
+        .await
+        .unwrap();
     assert_eq!(ids(&first), [old[3], old[2]]);
     // New posts, even backdated between the pages, and likes do not disturb the walk.
-    c.post(u[1], Draft::new("new on top"), t(20)).unwrap();
-    c.post(u[1], Draft::new("backdated"), t(1)).unwrap();
-    c.like(u[2], old[0], t(20)).unwrap();
+    c.post(u[1], Draft::new("new on top"), t(20)).await.unwrap();
+    c.post(u[1], Draft::new("backdated"), t(1)).await.unwrap();
+    c.like(u[2], old[0], t(20)).await.unwrap();
     let second = c
         .public_feed(None, &PageRequest::after(first.next.unwrap(), 2), t(30))
+        .await
         .unwrap();
     assert_eq!(ids(&second), [old[1], old[0]]);
     assert!(second.next.is_none());
@@ -235,6 +283,7 @@ fn a_walk_reads_the_snapshot_of_its_first_page() {
     // A new walk sees everything.
     assert_eq!(
         c.public_feed(None, &PageRequest::first(100), t(30))
+            .await
             .unwrap()
             .items
             .len(),
@@ -329,16 +378,16 @@ struct World {
 }
 
 impl World {
-    fn new() -> Self {
+    async fn new() -> Self {
         let config = Config {
             flags_to_hide: u32::MAX,
             trending_window: TimeDelta::hours(WINDOW_HOURS),
             ..relaxed()
         };
-        let (mut c, users) = community_with(config, &[], USERS);
+        let (mut c, users) = community_with(config, &[], USERS).await;
         // The viewer (member 0) follows members 1, 2 and 3.
         for followee in &users[1..4] {
-            c.follow(users[0], *followee, t(0)).unwrap();
+            c.follow(users[0], *followee, t(0)).await.unwrap();
         }
         let root_id = c
             .post(
@@ -346,6 +395,7 @@ impl World {
                 Draft::new("The thread everyone comments on"),
                 t(0),
             )
+            .await
             .unwrap();
         let root = Model {
             id: root_id,
@@ -367,7 +417,7 @@ impl World {
         }
     }
 
-    fn apply(&mut self, step: &Step) {
+    async fn apply(&mut self, step: &Step) {
         self.counter += 1;
         let n = self.counter;
         match *step {
@@ -383,7 +433,7 @@ impl World {
                     ..Draft::new(text)
                 };
                 let at = t(i64::from(at));
-                let id = self.c.post(self.users[author], draft, at).unwrap();
+                let id = self.c.post(self.users[author], draft, at).await.unwrap();
                 self.posts.push(Model {
                     id,
                     author,
@@ -407,6 +457,7 @@ impl World {
                 let id = self
                     .c
                     .comment(self.users[author], self.posts[self.root].id, draft, at)
+                    .await
                     .unwrap();
                 self.posts.push(Model {
                     id,
@@ -428,13 +479,13 @@ impl World {
                 match step {
                     Step::Like { .. } => {
                         assert_eq!(
-                            self.c.like(member, id, t(NOW)).unwrap(),
+                            self.c.like(member, id, t(NOW)).await.unwrap(),
                             self.likes.insert((i, user))
                         );
                     }
                     Step::Unlike { .. } => {
                         assert_eq!(
-                            self.c.unlike(member, id, t(NOW)).unwrap(),
+                            self.c.unlike(member, id, t(NOW)).await.unwrap(),
                             self.likes.remove(&(i, user))
                         );
                     }
@@ -442,6 +493,7 @@ impl World {
                         let outcome = self
                             .c
                             .flag(member, id, auravest_social::FlagReason::Spam, t(NOW))
+                            .await
                             .unwrap();
                         assert_eq!(outcome.recorded, self.flags.insert((i, user)));
                     }
@@ -451,7 +503,10 @@ impl World {
                 let i = post % self.posts.len();
                 if i != self.root && !self.posts[i].deleted {
                     let p = &mut self.posts[i];
-                    self.c.delete_post(self.users[p.author], p.id).unwrap();
+                    self.c
+                        .delete_post(self.users[p.author], p.id)
+                        .await
+                        .unwrap();
                     p.deleted = true;
                 }
             }
@@ -459,19 +514,25 @@ impl World {
         }
     }
 
-    fn fetch(&self, feed: Feed, req: &PageRequest, now: DateTime<Utc>) -> Page<PostView> {
+    async fn fetch(&self, feed: Feed, req: &PageRequest, now: DateTime<Utc>) -> Page<PostView> {
         let c = &self.c;
         let root = self.posts[self.root].id;
         let aapl = Symbol::new("AAPL").unwrap();
         match feed {
-            Feed::Public => c.public_feed(Some(self.users[4]), req, now),
-            Feed::Following => c.following_feed(self.users[0], req, now),
-            Feed::Symbol => c.symbol_feed(&aapl, None, req, now),
-            Feed::Author => c.author_feed(self.users[1], Some(self.users[2]), req, now),
-            Feed::AuthorSelf => c.author_feed(self.users[1], Some(self.users[1]), req, now),
-            Feed::Trending => c.trending_feed(None, req, now),
-            Feed::Comments => c.comments(root, CommentOrder::Oldest, None, req, now),
-            Feed::BestComments => c.comments(root, CommentOrder::Best, None, req, now),
+            Feed::Public => c.public_feed(Some(self.users[4]), req, now).await,
+            Feed::Following => c.following_feed(self.users[0], req, now).await,
+            Feed::Symbol => c.symbol_feed(&aapl, None, req, now).await,
+            Feed::Author => {
+                c.author_feed(self.users[1], Some(self.users[2]), req, now)
+                    .await
+            }
+            Feed::AuthorSelf => {
+                c.author_feed(self.users[1], Some(self.users[1]), req, now)
+                    .await
+            }
+            Feed::Trending => c.trending_feed(None, req, now).await,
+            Feed::Comments => c.comments(root, CommentOrder::Oldest, None, req, now).await,
+            Feed::BestComments => c.comments(root, CommentOrder::Best, None, req, now).await,
         }
         .unwrap()
     }
@@ -525,15 +586,15 @@ impl World {
 /// `limit`, applies `during` between pages (each `Page` step ends a batch),
 /// and checks that the walk returned exactly the feed as of its first page,
 /// in order, minus posts deleted meanwhile, each once.
-fn check_walk(
+async fn check_walk(
     feed: Feed,
     setup: &[Step],
     during: &[Step],
     limit: usize,
 ) -> Result<(), TestCaseError> {
-    let mut world = World::new();
+    let mut world = World::new().await;
     for s in setup {
-        world.apply(s);
+        world.apply(s).await;
     }
     let start = t(NOW);
     let expected = world.expected(feed, start);
@@ -544,14 +605,16 @@ fn check_walk(
         prop_assert!(page_number < 10_000, "the walk does not end");
         // Time moves on between pages; the walk must not notice.
         let now = start + TimeDelta::minutes(37 * page_number);
-        let page = world.fetch(
-            feed,
-            &PageRequest {
-                cursor: cursor.take(),
-                limit,
-            },
-            now,
-        );
+        let page = world
+            .fetch(
+                feed,
+                &PageRequest {
+                    cursor: cursor.take(),
+                    limit,
+                },
+                now,
+            )
+            .await;
         prop_assert!(page.items.len() <= limit);
         collected.extend(page.items.iter().map(|v| v.id));
         match page.next {
@@ -565,7 +628,7 @@ fn check_walk(
             if matches!(s, Step::Page) {
                 break;
             }
-            world.apply(s);
+            world.apply(s).await;
         }
     }
     let unique: HashSet<PostId> = collected.iter().copied().collect();
@@ -619,37 +682,37 @@ proptest! {
 
     #[test]
     fn public_feed_walks_return_every_post_exactly_once(s in setup(), d in during(), limit in 1usize..6) {
-        check_walk(Feed::Public, &s, &d, limit)?;
+        block_on(check_walk(Feed::Public, &s, &d, limit))?;
     }
 
     #[test]
     fn following_feed_walks_return_every_post_exactly_once(s in setup(), d in during(), limit in 1usize..6) {
-        check_walk(Feed::Following, &s, &d, limit)?;
+        block_on(check_walk(Feed::Following, &s, &d, limit))?;
     }
 
     #[test]
     fn symbol_feed_walks_return_every_post_exactly_once(s in setup(), d in during(), limit in 1usize..6) {
-        check_walk(Feed::Symbol, &s, &d, limit)?;
+        block_on(check_walk(Feed::Symbol, &s, &d, limit))?;
     }
 
     #[test]
     fn author_feed_walks_return_every_post_exactly_once(s in setup(), d in during(), limit in 1usize..6, own in any::<bool>()) {
-        check_walk(if own { Feed::AuthorSelf } else { Feed::Author }, &s, &d, limit)?;
+        block_on(check_walk(if own { Feed::AuthorSelf } else { Feed::Author }, &s, &d, limit))?;
     }
 
     #[test]
     fn trending_feed_walks_return_every_post_exactly_once(s in setup(), d in during(), limit in 1usize..6) {
-        check_walk(Feed::Trending, &s, &d, limit)?;
+        block_on(check_walk(Feed::Trending, &s, &d, limit))?;
     }
 
     #[test]
     fn comment_walks_return_every_comment_exactly_once(s in setup(), d in during(), limit in 1usize..6, best in any::<bool>()) {
-        check_walk(if best { Feed::BestComments } else { Feed::Comments }, &s, &d, limit)?;
+        block_on(check_walk(if best { Feed::BestComments } else { Feed::Comments }, &s, &d, limit))?;
     }
 }
 
-#[test]
-fn a_ranked_walk_is_not_fooled_by_likes_that_reorder_the_ranking() {
+#[tokio::test]
+async fn a_ranked_walk_is_not_fooled_by_likes_that_reorder_the_ranking() {
     // Likes given between pages would move a post from a later page above
     // the cursor (and one from an earlier page below it) if the ranking were
     // read live; the pinned snapshot keeps every post exactly once.
@@ -667,13 +730,17 @@ fn a_ranked_walk_is_not_fooled_by_likes_that_reorder_the_ranking() {
             during.push(Step::Like { user, post });
         }
     }
-    check_walk(Feed::Trending, &setup, &during, 3).unwrap();
+    check_walk(Feed::Trending, &setup, &during, 3)
+        .await
+        .unwrap();
     // And the live ranking does change: the liked posts now lead a new walk.
-    let mut world = World::new();
+    let mut world = World::new().await;
     for s in setup.iter().chain(&during) {
-        world.apply(s);
+        world.apply(s).await;
     }
-    let fresh = world.fetch(Feed::Trending, &PageRequest::first(3), t(NOW));
+    let fresh = world
+        .fetch(Feed::Trending, &PageRequest::first(3), t(NOW))
+        .await;
     let liked: HashSet<PostId> = [2, 3, 4].iter().map(|i| world.posts[*i].id).collect();
     assert!(fresh.items.iter().all(|v| liked.contains(&v.id)));
 }

@@ -45,28 +45,29 @@ fn the_permission_table() {
     assert!(Role::User < Role::Moderator && Role::Moderator < Role::Admin);
 }
 
-#[test]
-fn distinct_flags_hide_a_post_until_review() {
-    let (mut c, u) = community(6);
-    let moderator = staff(&mut c, Role::Moderator, 50);
+#[tokio::test]
+async fn distinct_flags_hide_a_post_until_review() {
+    let (mut c, u) = community(6).await;
+    let moderator = staff(&mut c, Role::Moderator, 50).await;
     let id = c
         .post(u[0], Draft::new("Guaranteed 10x, trust me"), t(0))
+        .await
         .unwrap();
     assert_eq!(
-        c.flag(u[0], id, FlagReason::Spam, t(1)),
+        c.flag(u[0], id, FlagReason::Spam, t(1)).await,
         Err(Error::SelfAction {
             action: "flag a post by"
         })
     );
     assert_eq!(
-        c.flag(u[1], id, FlagReason::Spam, t(1)),
+        c.flag(u[1], id, FlagReason::Spam, t(1)).await,
         Ok(FlagOutcome {
             recorded: true,
             hidden: false
         })
     );
     assert_eq!(
-        c.flag(u[1], id, FlagReason::Manipulation, t(2)),
+        c.flag(u[1], id, FlagReason::Manipulation, t(2)).await,
         Ok(FlagOutcome {
             recorded: false,
             hidden: false
@@ -74,13 +75,16 @@ fn distinct_flags_hide_a_post_until_review() {
         "one open flag per member"
     );
     assert_eq!(
-        c.flag(u[2], id, FlagReason::Manipulation, t(3)),
+        c.flag(u[2], id, FlagReason::Manipulation, t(3)).await,
         Ok(FlagOutcome {
             recorded: true,
             hidden: false
         })
     );
-    assert_eq!(c.view_post(None, id).unwrap().status, PostStatus::Visible);
+    assert_eq!(
+        c.view_post(None, id).await.unwrap().status,
+        PostStatus::Visible
+    );
     assert_eq!(
         c.flag(
             u[3],
@@ -89,7 +93,8 @@ fn distinct_flags_hide_a_post_until_review() {
                 note: "  pump  ".to_owned()
             },
             t(4)
-        ),
+        )
+        .await,
         Ok(FlagOutcome {
             recorded: true,
             hidden: true
@@ -97,17 +102,18 @@ fn distinct_flags_hide_a_post_until_review() {
     );
     assert!(
         c.public_feed(None, &PageRequest::first(10), t(5))
+            .await
             .unwrap()
             .items
             .is_empty()
     );
-    let notes = c.notifications(u[0], true).unwrap();
+    let notes = c.notifications(u[0], true).await.unwrap();
     assert!(matches!(
         &notes[0].kind,
         NotificationKind::Moderation { outcome: ModerationOutcome::PostHidden { post }, reason } if *post == id && reason == "3 members reported it"
     ));
     // The queue shows it with its reasons; a hidden post takes no more flags.
-    let queue = c.review_queue(moderator, t(6)).unwrap();
+    let queue = c.review_queue(moderator, t(6)).await.unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0].flags, 3);
     assert_eq!(queue[0].post.status, PostStatus::Hidden);
@@ -117,7 +123,7 @@ fn distinct_flags_hide_a_post_until_review() {
             note: "pump".to_owned()
         }));
     assert!(matches!(
-        c.flag(u[4], id, FlagReason::Spam, t(6)),
+        c.flag(u[4], id, FlagReason::Spam, t(6)).await,
         Err(Error::NotFound { .. })
     ));
     // Restoring closes the flags; new flags count from zero.
@@ -127,11 +133,15 @@ fn distinct_flags_hide_a_post_until_review() {
         "satire, not advice",
         t(7),
     )
+    .await
     .unwrap();
-    assert_eq!(c.view_post(None, id).unwrap().status, PostStatus::Visible);
-    assert!(c.review_queue(moderator, t(8)).unwrap().is_empty());
     assert_eq!(
-        c.flag(u[1], id, FlagReason::Spam, t(9)),
+        c.view_post(None, id).await.unwrap().status,
+        PostStatus::Visible
+    );
+    assert!(c.review_queue(moderator, t(8)).await.unwrap().is_empty());
+    assert_eq!(
+        c.flag(u[1], id, FlagReason::Spam, t(9)).await,
         Ok(FlagOutcome {
             recorded: true,
             hidden: false
@@ -139,14 +149,14 @@ fn distinct_flags_hide_a_post_until_review() {
         "flags reopen after review"
     );
     assert_eq!(
-        c.flag(u[4], id, FlagReason::Spam, t(9)),
+        c.flag(u[4], id, FlagReason::Spam, t(9)).await,
         Ok(FlagOutcome {
             recorded: true,
             hidden: false
         })
     );
     assert_eq!(
-        c.flag(u[5], id, FlagReason::Spam, t(9)),
+        c.flag(u[5], id, FlagReason::Spam, t(9)).await,
         Ok(FlagOutcome {
             recorded: true,
             hidden: true
@@ -154,10 +164,10 @@ fn distinct_flags_hide_a_post_until_review() {
     );
 }
 
-#[test]
-fn flag_notes_are_checked() {
-    let (mut c, u) = community(2);
-    let id = c.post(u[0], Draft::new("hello"), t(0)).unwrap();
+#[tokio::test]
+async fn flag_notes_are_checked() {
+    let (mut c, u) = community(2).await;
+    let id = c.post(u[0], Draft::new("hello"), t(0)).await.unwrap();
     assert_eq!(
         c.flag(
             u[1],
@@ -166,7 +176,8 @@ fn flag_notes_are_checked() {
                 note: "   ".to_owned()
             },
             t(1)
-        ),
+        )
+        .await,
         Err(Error::Empty { field: "note" })
     );
     assert_eq!(
@@ -177,17 +188,19 @@ fn flag_notes_are_checked() {
                 note: "x".repeat(501)
             },
             t(1)
-        ),
+        )
+        .await,
         Err(Error::TooLong { max: 500, got: 501 })
     );
 }
 
-#[test]
-fn members_cannot_moderate() {
-    let (mut c, u) = community(2);
-    let id = c.post(u[0], Draft::new("hello"), t(0)).unwrap();
+#[tokio::test]
+async fn members_cannot_moderate() {
+    let (mut c, u) = community(2).await;
+    let id = c.post(u[0], Draft::new("hello"), t(0)).await.unwrap();
     assert_eq!(
-        c.moderate(u[1], ModAction::RemovePost { post: id }, "no", t(1)),
+        c.moderate(u[1], ModAction::RemovePost { post: id }, "no", t(1))
+            .await,
         Err(Error::Forbidden {
             action: Permission::RemovePost,
             role: Role::User
@@ -202,28 +215,28 @@ fn members_cannot_moderate() {
         "a user may not remove posts"
     );
     assert!(matches!(
-        c.review_queue(u[1], t(1)),
+        c.review_queue(u[1], t(1)).await,
         Err(Error::Forbidden {
             action: Permission::ReviewFlags,
             ..
         })
     ));
     assert!(matches!(
-        c.reveal_author(u[1], id, "curious", t(1)),
+        c.reveal_author(u[1], id, "curious", t(1)).await,
         Err(Error::Forbidden {
             action: Permission::RevealAuthor,
             ..
         })
     ));
     assert!(matches!(
-        c.audit_log(u[1], t(1)),
+        c.audit_log(u[1], t(1)).await,
         Err(Error::Forbidden {
             action: Permission::ReadAuditLog,
             ..
         })
     ));
     assert!(matches!(
-        c.assign_role(u[1], u[0], Role::Admin, "please", t(1)),
+        c.assign_role(u[1], u[0], Role::Admin, "please", t(1)).await,
         Err(Error::Forbidden {
             action: Permission::AssignRole,
             ..
@@ -231,25 +244,28 @@ fn members_cannot_moderate() {
     ));
 }
 
-#[test]
-fn moderators_act_only_on_lower_roles() {
-    let (mut c, u) = community(1);
-    let admin = staff(&mut c, Role::Admin, 60);
-    let moderator = staff(&mut c, Role::Moderator, 61);
-    let other_mod = staff(&mut c, Role::Moderator, 62);
+#[tokio::test]
+async fn moderators_act_only_on_lower_roles() {
+    let (mut c, u) = community(1).await;
+    let admin = staff(&mut c, Role::Admin, 60).await;
+    let moderator = staff(&mut c, Role::Moderator, 61).await;
+    let other_mod = staff(&mut c, Role::Moderator, 62).await;
     assert_eq!(
-        c.moderate(moderator, ModAction::Ban { user: other_mod }, "rogue", t(0)),
+        c.moderate(moderator, ModAction::Ban { user: other_mod }, "rogue", t(0))
+            .await,
         Err(Error::Forbidden {
             action: Permission::BanUser,
             role: Role::Moderator
         })
     );
     assert!(matches!(
-        c.moderate(moderator, ModAction::Warn { user: admin }, "x", t(0)),
+        c.moderate(moderator, ModAction::Warn { user: admin }, "x", t(0))
+            .await,
         Err(Error::Forbidden { .. })
     ));
     assert!(matches!(
-        c.moderate(moderator, ModAction::Warn { user: moderator }, "x", t(0)),
+        c.moderate(moderator, ModAction::Warn { user: moderator }, "x", t(0))
+            .await,
         Err(Error::Forbidden { .. })
     ));
     assert!(
@@ -262,30 +278,34 @@ fn moderators_act_only_on_lower_roles() {
             "rogue",
             t(0)
         )
+        .await
         .is_ok()
     );
     assert!(matches!(
-        c.assign_role(moderator, u[0], Role::Moderator, "x", t(0)),
+        c.assign_role(moderator, u[0], Role::Moderator, "x", t(0))
+            .await,
         Err(Error::Forbidden { .. })
     ));
     assert_eq!(
-        c.assign_role(admin, admin, Role::User, "x", t(0)),
+        c.assign_role(admin, admin, Role::User, "x", t(0)).await,
         Err(Error::SelfAction {
             action: "change the role of"
         })
     );
     c.assign_role(admin, u[0], Role::Moderator, "trusted member", t(0))
+        .await
         .unwrap();
-    assert_eq!(c.profile(None, u[0]).unwrap().role, Role::Moderator);
-    assert!(c.review_queue(u[0], t(1)).is_ok());
+    assert_eq!(c.profile(None, u[0]).await.unwrap().role, Role::Moderator);
+    assert!(c.review_queue(u[0], t(1)).await.is_ok());
 }
 
-#[test]
-fn reasons_are_required_and_bounded() {
-    let (mut c, u) = community(1);
-    let moderator = staff(&mut c, Role::Moderator, 70);
+#[tokio::test]
+async fn reasons_are_required_and_bounded() {
+    let (mut c, u) = community(1).await;
+    let moderator = staff(&mut c, Role::Moderator, 70).await;
     assert_eq!(
-        c.moderate(moderator, ModAction::Warn { user: u[0] }, " ", t(0)),
+        c.moderate(moderator, ModAction::Warn { user: u[0] }, " ", t(0))
+            .await,
         Err(Error::Empty { field: "reason" })
     );
     assert_eq!(
@@ -294,11 +314,13 @@ fn reasons_are_required_and_bounded() {
             ModAction::Warn { user: u[0] },
             &"r".repeat(501),
             t(0)
-        ),
+        )
+        .await,
         Err(Error::TooLong { max: 500, got: 501 })
     );
     assert!(matches!(
-        c.reveal_author(moderator, auravest_social::PostId::new(1), "", t(0)),
+        c.reveal_author(moderator, auravest_social::PostId::new(1), "", t(0))
+            .await,
         Err(Error::Empty { field: "reason" })
     ));
     assert!(matches!(
@@ -310,7 +332,8 @@ fn reasons_are_required_and_bounded() {
             },
             "too short",
             t(0)
-        ),
+        )
+        .await,
         Err(Error::InvalidInput { field: "until", .. })
     ));
     assert!(matches!(
@@ -321,21 +344,25 @@ fn reasons_are_required_and_bounded() {
             },
             "gone",
             t(0)
-        ),
+        )
+        .await,
         Err(Error::NotFound { .. })
     ));
 }
 
-#[test]
-fn actions_change_state_notify_and_are_audited() {
-    let (mut c, u) = community(4);
-    let admin = staff(&mut c, Role::Admin, 80);
-    let moderator = staff(&mut c, Role::Moderator, 81);
+#[tokio::test]
+async fn actions_change_state_notify_and_are_audited() {
+    let (mut c, u) = community(4).await;
+    let admin = staff(&mut c, Role::Admin, 80).await;
+    let moderator = staff(&mut c, Role::Moderator, 81).await;
     let id = c
         .post(u[0], Draft::new("$XYZ to the moon, buy now buy now"), t(0))
+        .await
         .unwrap();
-    c.flag(u[1], id, FlagReason::Manipulation, t(1)).unwrap();
-    c.flag(u[2], id, FlagReason::Spam, t(1)).unwrap();
+    c.flag(u[1], id, FlagReason::Manipulation, t(1))
+        .await
+        .unwrap();
+    c.flag(u[2], id, FlagReason::Spam, t(1)).await.unwrap();
 
     let a1 = c
         .moderate(
@@ -344,23 +371,24 @@ fn actions_change_state_notify_and_are_audited() {
             "pump and dump",
             t(2),
         )
+        .await
         .unwrap();
     assert_eq!(
-        c.view_post(Some(u[0]), id).unwrap().status,
+        c.view_post(Some(u[0]), id).await.unwrap().status,
         PostStatus::Removed
     );
     assert!(matches!(
-        c.view_post(Some(u[3]), id),
+        c.view_post(Some(u[3]), id).await,
         Err(Error::NotFound { .. })
     ));
-    let author_note = &c.notifications(u[0], true).unwrap()[0];
+    let author_note = &c.notifications(u[0], true).await.unwrap()[0];
     assert_eq!(author_note.text, "Your post was removed: pump and dump");
     assert!(
         author_note.actor.is_none(),
         "moderators act as the community, not by name"
     );
     for reporter in [u[1], u[2]] {
-        let note = &c.notifications(reporter, true).unwrap()[0];
+        let note = &c.notifications(reporter, true).await.unwrap()[0];
         assert!(matches!(
             note.kind,
             NotificationKind::Moderation {
@@ -380,13 +408,23 @@ fn actions_change_state_notify_and_are_audited() {
             "appeal upheld",
             t(3),
         )
-        .unwrap();
-    assert_eq!(c.view_post(None, id).unwrap().status, PostStatus::Visible);
-
-    c.moderate(moderator, ModAction::Warn { user: u[0] }, "be kind", t(4))
+        .await
         .unwrap();
     assert_eq!(
-        c.profile(Some(u[0]), u[0]).unwrap().own.unwrap().warnings,
+        c.view_post(None, id).await.unwrap().status,
+        PostStatus::Visible
+    );
+
+    c.moderate(moderator, ModAction::Warn { user: u[0] }, "be kind", t(4))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.profile(Some(u[0]), u[0])
+            .await
+            .unwrap()
+            .own
+            .unwrap()
+            .warnings,
         1
     );
     c.moderate(
@@ -398,27 +436,33 @@ fn actions_change_state_notify_and_are_audited() {
         "cool off",
         t(5),
     )
+    .await
     .unwrap();
     let restricted = Err(Error::AccountRestricted {
         until: Some(t(1000)),
     });
-    assert_eq!(c.post(u[0], Draft::new("let me in"), t(6)), restricted);
     assert_eq!(
-        c.like(u[0], id, t(6)),
+        c.post(u[0], Draft::new("let me in"), t(6)).await,
+        restricted
+    );
+    assert_eq!(
+        c.like(u[0], id, t(6)).await,
         Err(Error::AccountRestricted {
             until: Some(t(1000))
         })
     );
     assert!(matches!(
-        c.follow(u[0], u[1], t(6)),
+        c.follow(u[0], u[1], t(6)).await,
         Err(Error::AccountRestricted { .. })
     ));
     assert!(matches!(
-        c.flag(u[0], id, FlagReason::Spam, t(6)),
+        c.flag(u[0], id, FlagReason::Spam, t(6)).await,
         Err(Error::AccountRestricted { .. })
     ));
     assert!(
-        c.post(u[0], Draft::new("back again"), t(1000)).is_ok(),
+        c.post(u[0], Draft::new("back again"), t(1000))
+            .await
+            .is_ok(),
         "suspensions end"
     );
     c.moderate(
@@ -427,9 +471,10 @@ fn actions_change_state_notify_and_are_audited() {
         "repeat offender",
         t(1001),
     )
+    .await
     .unwrap();
     assert_eq!(
-        c.post(u[0], Draft::new("still here"), t(2000)),
+        c.post(u[0], Draft::new("still here"), t(2000)).await,
         Err(Error::AccountRestricted { until: None })
     );
     assert_eq!(
@@ -442,10 +487,11 @@ fn actions_change_state_notify_and_are_audited() {
         "appeal",
         t(2001),
     )
+    .await
     .unwrap();
-    assert!(c.post(u[0], Draft::new("thank you"), t(2002)).is_ok());
+    assert!(c.post(u[0], Draft::new("thank you"), t(2002)).await.is_ok());
 
-    let log = c.audit_log(admin, t(3000)).unwrap();
+    let log = c.audit_log(admin, t(3000)).await.unwrap();
     assert_eq!(log.len(), 6);
     assert_eq!(log[0].id, a1);
     assert_eq!(log[1].id, a2);
@@ -459,6 +505,7 @@ fn actions_change_state_notify_and_are_audited() {
     );
     let outcomes: Vec<String> = c
         .notifications(u[0], false)
+        .await
         .unwrap()
         .iter()
         .map(|n| n.text.clone())
@@ -468,33 +515,37 @@ fn actions_change_state_notify_and_are_audited() {
     assert!(outcomes.contains(&"You received a warning: be kind".to_owned()));
 }
 
-#[test]
-fn revealing_an_author_is_audited_every_time() {
-    let (mut c, u) = community_with(relaxed(), &["Ann_A"], 2);
-    let admin = staff(&mut c, Role::Admin, 90);
-    let moderator = staff(&mut c, Role::Moderator, 91);
+#[tokio::test]
+async fn revealing_an_author_is_audited_every_time() {
+    let (mut c, u) = community_with(relaxed(), &["Ann_A"], 2).await;
+    let admin = staff(&mut c, Role::Admin, 90).await;
+    let moderator = staff(&mut c, Role::Moderator, 91).await;
     let id = c
         .post(u[0], Draft::new("anonymous question").anonymous(), t(0))
+        .await
         .unwrap();
-    c.flag(u[1], id, FlagReason::Harassment, t(1)).unwrap();
-    let queue = c.review_queue(moderator, t(2)).unwrap();
+    c.flag(u[1], id, FlagReason::Harassment, t(1))
+        .await
+        .unwrap();
+    let queue = c.review_queue(moderator, t(2)).await.unwrap();
     assert_eq!(
         queue[0].post.author,
         Author::Anonymous,
         "the queue keeps anonymity"
     );
     assert!(
-        c.audit_log(admin, t(2)).unwrap().is_empty(),
+        c.audit_log(admin, t(2)).await.unwrap().is_empty(),
         "looking at the queue reveals nothing"
     );
     for n in 0..2 {
         let revealed = c
             .reveal_author(moderator, id, "harassment report #12", t(3 + n))
+            .await
             .unwrap();
         assert_eq!(revealed.author.id, u[0]);
         assert_eq!(revealed.author.alias, "Ann_A");
         assert!(revealed.anonymous);
-        let log = c.audit_log(admin, t(10)).unwrap();
+        let log = c.audit_log(admin, t(10)).await.unwrap();
         assert_eq!(log.len(), usize::try_from(n).unwrap() + 1);
         let last = log.last().unwrap();
         assert_eq!(
@@ -506,40 +557,45 @@ fn revealing_an_author_is_audited_every_time() {
     }
 }
 
-#[test]
-fn rate_limits_per_minute_and_per_day() {
-    let (mut c, u) = community_with(Config::default(), &[], 2);
+#[tokio::test]
+async fn rate_limits_per_minute_and_per_day() {
+    let (mut c, u) = community_with(Config::default(), &[], 2).await;
     for i in 0..3 {
         c.post(u[0], Draft::new(format!("note number {i}")), t(i * 10))
+            .await
             .unwrap();
     }
     assert_eq!(
-        c.post(u[0], Draft::new("one too many"), t(30)),
+        c.post(u[0], Draft::new("one too many"), t(30)).await,
         Err(Error::RateLimited {
             retry_after: TimeDelta::seconds(30),
             limit: 3,
             window: "minute"
         })
     );
-    let root = c.post(u[1], Draft::new("root"), t(0)).unwrap();
+    let root = c.post(u[1], Draft::new("root"), t(0)).await.unwrap();
     assert!(matches!(
-        c.comment(u[0], root, Draft::new("comments count too"), t(40)),
+        c.comment(u[0], root, Draft::new("comments count too"), t(40))
+            .await,
         Err(Error::RateLimited {
             window: "minute",
             ..
         })
     ));
     assert!(
-        c.post(u[0], Draft::new("one too many"), t(60)).is_ok(),
+        c.post(u[0], Draft::new("one too many"), t(60))
+            .await
+            .is_ok(),
         "the first post left the minute"
     );
     // 50 a day: spread the rest over the day.
-    let (mut c, u) = community_with(Config::default(), &[], 1);
+    let (mut c, u) = community_with(Config::default(), &[], 1).await;
     for i in 0..50 {
         c.post(u[0], Draft::new(format!("daily note {i}")), t(i * 120))
+            .await
             .unwrap();
     }
-    match c.post(u[0], Draft::new("fifty-first"), t(50 * 120)) {
+    match c.post(u[0], Draft::new("fifty-first"), t(50 * 120)).await {
         Err(Error::RateLimited {
             retry_after,
             limit: 50,
@@ -563,54 +619,69 @@ fn rate_limits_per_minute_and_per_day() {
     );
 }
 
-#[test]
-fn repeated_text_is_spam_within_the_window() {
-    let (mut c, u) = community(2);
-    let first = c.post(u[0], Draft::new("Buy $XYZ now!"), t(0)).unwrap();
+#[tokio::test]
+async fn repeated_text_is_spam_within_the_window() {
+    let (mut c, u) = community(2).await;
+    let first = c
+        .post(u[0], Draft::new("Buy $XYZ now!"), t(0))
+        .await
+        .unwrap();
     assert_eq!(
-        c.post(u[0], Draft::new("buy   $xyz... NOW"), t(3600)),
+        c.post(u[0], Draft::new("buy   $xyz... NOW"), t(3600)).await,
         Err(Error::Spam {
             rule: SpamRule::RepeatedText { previous: first }
         })
     );
-    let root = c.post(u[1], Draft::new("thread"), t(0)).unwrap();
+    let root = c.post(u[1], Draft::new("thread"), t(0)).await.unwrap();
     assert!(matches!(
-        c.comment(u[0], root, Draft::new("BUY $XYZ NOW"), t(3600)),
+        c.comment(u[0], root, Draft::new("BUY $XYZ NOW"), t(3600))
+            .await,
         Err(Error::Spam { .. })
     ));
     assert!(
-        c.post(u[1], Draft::new("Buy $XYZ now!"), t(3600)).is_ok(),
+        c.post(u[1], Draft::new("Buy $XYZ now!"), t(3600))
+            .await
+            .is_ok(),
         "another member may say the same"
     );
     assert!(
-        c.post(u[0], Draft::new("Buy $XYZ now!"), t(86_401)).is_ok(),
+        c.post(u[0], Draft::new("Buy $XYZ now!"), t(86_401))
+            .await
+            .is_ok(),
         "after the window it is allowed"
     );
 }
 
-#[test]
-fn cashtag_stuffing_is_spam() {
-    let (mut c, u) = community(1);
-    assert!(c.post(u[0], Draft::new("$A $B $C $D $E"), t(0)).is_ok());
+#[tokio::test]
+async fn cashtag_stuffing_is_spam() {
+    let (mut c, u) = community(1).await;
+    assert!(
+        c.post(u[0], Draft::new("$A $B $C $D $E"), t(0))
+            .await
+            .is_ok()
+    );
     assert_eq!(
-        c.post(u[0], Draft::new("$AA $BB $CC $DD $EE $FF"), t(1)),
+        c.post(u[0], Draft::new("$AA $BB $CC $DD $EE $FF"), t(1))
+            .await,
         Err(Error::Spam {
             rule: SpamRule::CashtagStuffing { count: 6, max: 5 }
         })
     );
     assert!(
         c.post(u[0], Draft::new("$AA $AA $AA $AA $AA $AA"), t(2))
+            .await
             .is_ok(),
         "distinct tickers are counted"
     );
 }
 
-#[test]
-fn gains_on_trades_not_shared_before_are_spam() {
-    let (mut c, u) = community(2);
+#[tokio::test]
+async fn gains_on_trades_not_shared_before_are_spam() {
+    let (mut c, u) = community(2).await;
     let xyz = Symbol::new("XYZ").unwrap();
     assert_eq!(
-        c.post(u[0], Draft::new("I'm up 40% on $XYZ, easy money"), t(100)),
+        c.post(u[0], Draft::new("I'm up 40% on $XYZ, easy money"), t(100))
+            .await,
         Err(Error::Spam {
             rule: SpamRule::UnsharedGain {
                 symbol: xyz.clone()
@@ -619,6 +690,7 @@ fn gains_on_trades_not_shared_before_are_spam() {
     );
     assert!(
         c.post(u[0], Draft::new("$XYZ up 40% today on earnings"), t(101))
+            .await
             .is_ok(),
         "news is not a claim"
     );
@@ -629,24 +701,29 @@ fn gains_on_trades_not_shared_before_are_spam() {
             Draft::new("Buying $ABC, cheap vs peers").anonymous(),
             t(0)
         )
+        .await
         .is_ok()
     );
     assert!(
         c.post(u[1], Draft::new("Made 300% on $ABC since my post"), t(200))
+            .await
             .is_ok()
     );
     // A deleted or removed idea does not count as shared.
     let idea = c
         .post(u[1], Draft::new("Starter position in $DEF"), t(300))
+        .await
         .unwrap();
-    c.delete_post(u[1], idea).unwrap();
+    c.delete_post(u[1], idea).await.unwrap();
     assert!(matches!(
-        c.post(u[1], Draft::new("banked +25% on $DEF"), t(400)),
+        c.post(u[1], Draft::new("banked +25% on $DEF"), t(400))
+            .await,
         Err(Error::Spam { .. })
     ));
     // Every tagged ticker must have been shared.
     assert!(
         c.post(u[1], Draft::new("My $ABC and $GHI are both 3x"), t(500))
+            .await
             .is_err()
     );
     assert!(

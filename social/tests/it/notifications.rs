@@ -7,26 +7,32 @@ use auravest_social::{
 
 use crate::support::{community_with, relaxed, t};
 
-fn kinds(c: &auravest_social::Community, user: auravest_social::UserId) -> Vec<NotificationKind> {
+async fn kinds(
+    c: &auravest_social::Community,
+    user: auravest_social::UserId,
+) -> Vec<NotificationKind> {
     c.notifications(user, false)
+        .await
         .unwrap()
         .into_iter()
         .map(|n| n.kind)
         .collect()
 }
 
-#[test]
-fn each_event_becomes_one_notification() {
-    let (mut c, u) = community_with(relaxed(), &["Ann_A", "Bob_B", "Cy_C"], 3);
+#[tokio::test]
+async fn each_event_becomes_one_notification() {
+    let (mut c, u) = community_with(relaxed(), &["Ann_A", "Bob_B", "Cy_C"], 3).await;
     let post = c
         .post(u[0], Draft::new("Thoughts on bonds? cc @Cy_C"), t(0))
+        .await
         .unwrap();
-    assert_eq!(kinds(&c, u[2]), [NotificationKind::Mention { post }]);
+    assert_eq!(kinds(&c, u[2]).await, [NotificationKind::Mention { post }]);
     let comment = c
         .comment(u[1], post, Draft::new("Ladder them"), t(1))
+        .await
         .unwrap();
     assert_eq!(
-        kinds(&c, u[0]),
+        kinds(&c, u[0]).await,
         [NotificationKind::Comment { post, comment }]
     );
     let reply = c
@@ -36,34 +42,40 @@ fn each_event_becomes_one_notification() {
             Draft::new("Agree with @Bob_B and @Ann_A"),
             t(2),
         )
+        .await
         .unwrap();
     // Bob gets a reply (not also a mention); Ann gets a comment (not also a mention).
     assert_eq!(
-        kinds(&c, u[1])[0],
+        kinds(&c, u[1]).await[0],
         NotificationKind::Reply {
             thread: post,
             to: comment,
             reply
         }
     );
-    assert_eq!(kinds(&c, u[1]).len(), 1);
+    assert_eq!(kinds(&c, u[1]).await.len(), 1);
     assert_eq!(
-        kinds(&c, u[0])[0],
+        kinds(&c, u[0]).await[0],
         NotificationKind::Comment {
             post,
             comment: reply
         }
     );
-    assert_eq!(kinds(&c, u[0]).len(), 2);
+    assert_eq!(kinds(&c, u[0]).await.len(), 2);
     // Replying to your own comment or mentioning yourself notifies nobody.
     c.comment(u[2], reply, Draft::new("Also, me: @Cy_C"), t(3))
+        .await
         .unwrap();
-    assert_eq!(kinds(&c, u[2]).len(), 1);
-    c.follow(u[1], u[0], t(4)).unwrap();
-    c.follow(u[1], u[0], t(5)).unwrap();
-    assert_eq!(kinds(&c, u[0])[0], NotificationKind::NewFollower);
-    assert_eq!(kinds(&c, u[0]).len(), 4, "a repeated follow is not news");
-    let views = c.notifications(u[0], false).unwrap();
+    assert_eq!(kinds(&c, u[2]).await.len(), 1);
+    c.follow(u[1], u[0], t(4)).await.unwrap();
+    c.follow(u[1], u[0], t(5)).await.unwrap();
+    assert_eq!(kinds(&c, u[0]).await[0], NotificationKind::NewFollower);
+    assert_eq!(
+        kinds(&c, u[0]).await.len(),
+        4,
+        "a repeated follow is not news"
+    );
+    let views = c.notifications(u[0], false).await.unwrap();
     assert_eq!(views[0].text, "Bob_B started following you");
     assert_eq!(
         views[0].actor,
@@ -75,82 +87,87 @@ fn each_event_becomes_one_notification() {
     assert_eq!(views[1].text, "Cy_C commented on your post");
 }
 
-#[test]
-fn anonymous_actors_are_never_named() {
-    let (mut c, u) = community_with(relaxed(), &["Ann_A", "Bob_B"], 2);
+#[tokio::test]
+async fn anonymous_actors_are_never_named() {
+    let (mut c, u) = community_with(relaxed(), &["Ann_A", "Bob_B"], 2).await;
     let post = c
         .post(
             u[0],
             Draft::new("Ask me anything, @Bob_B").anonymous(),
             t(0),
         )
+        .await
         .unwrap();
-    let note = &c.notifications(u[1], false).unwrap()[0];
+    let note = &c.notifications(u[1], false).await.unwrap()[0];
     assert_eq!(note.kind, NotificationKind::Mention { post });
     assert_eq!(note.actor, None);
     assert_eq!(note.text, "Someone mentioned you");
     // The store itself holds no actor for it.
-    let stored = auravest_social::Store::notifications(c.store(), u[1], false).unwrap();
+    let stored = auravest_social::Store::notifications(c.store(), u[1], false)
+        .await
+        .unwrap();
     assert_eq!(stored[0].actor, None);
 }
 
-#[test]
-fn read_state_is_per_recipient() {
-    let (mut c, u) = community_with(relaxed(), &[], 3);
-    let post = c.post(u[0], Draft::new("hello"), t(0)).unwrap();
-    c.like(u[1], post, t(1)).unwrap();
-    c.like(u[2], post, t(2)).unwrap();
-    c.follow(u[1], u[2], t(3)).unwrap();
-    assert_eq!(c.unread_count(u[0]).unwrap(), 2);
+#[tokio::test]
+async fn read_state_is_per_recipient() {
+    let (mut c, u) = community_with(relaxed(), &[], 3).await;
+    let post = c.post(u[0], Draft::new("hello"), t(0)).await.unwrap();
+    c.like(u[1], post, t(1)).await.unwrap();
+    c.like(u[2], post, t(2)).await.unwrap();
+    c.follow(u[1], u[2], t(3)).await.unwrap();
+    assert_eq!(c.unread_count(u[0]).await.unwrap(), 2);
     let ids: Vec<_> = c
         .notifications(u[0], true)
+        .await
         .unwrap()
         .iter()
         .map(|n| n.id)
         .collect();
     let others: Vec<_> = c
         .notifications(u[2], true)
+        .await
         .unwrap()
         .iter()
         .map(|n| n.id)
         .collect();
     assert_eq!(
-        c.mark_read(u[0], &others).unwrap(),
+        c.mark_read(u[0], &others).await.unwrap(),
         0,
         "another member's notifications are untouched"
     );
-    assert_eq!(c.unread_count(u[2]).unwrap(), 1);
-    assert_eq!(c.mark_read(u[0], &ids[..1]).unwrap(), 1);
-    assert_eq!(c.unread_count(u[0]).unwrap(), 1);
-    assert!(c.notifications(u[0], false).unwrap()[0].read);
-    assert_eq!(c.mark_all_read(u[0]).unwrap(), 1);
-    assert_eq!(c.unread_count(u[0]).unwrap(), 0);
-    assert!(c.notifications(u[0], true).unwrap().is_empty());
-    assert_eq!(c.notifications(u[0], false).unwrap().len(), 2);
+    assert_eq!(c.unread_count(u[2]).await.unwrap(), 1);
+    assert_eq!(c.mark_read(u[0], &ids[..1]).await.unwrap(), 1);
+    assert_eq!(c.unread_count(u[0]).await.unwrap(), 1);
+    assert!(c.notifications(u[0], false).await.unwrap()[0].read);
+    assert_eq!(c.mark_all_read(u[0]).await.unwrap(), 1);
+    assert_eq!(c.unread_count(u[0]).await.unwrap(), 0);
+    assert!(c.notifications(u[0], true).await.unwrap().is_empty());
+    assert_eq!(c.notifications(u[0], false).await.unwrap().len(), 2);
     assert!(matches!(
-        c.unread_count(auravest_social::UserId::new(99)),
+        c.unread_count(auravest_social::UserId::new(99)).await,
         Err(Error::NotFound { .. })
     ));
 }
 
-#[test]
-fn digests_group_by_type_and_post() {
+#[tokio::test]
+async fn digests_group_by_type_and_post() {
     let config = Config {
         like_milestones: vec![3],
         ..relaxed()
     };
-    let (mut c, u) = community_with(config, &["Ann_A", "Bob_B", "Cy_C", "Di_D"], 4);
-    let first = c.post(u[0], Draft::new("first"), t(0)).unwrap();
-    let second = c.post(u[0], Draft::new("second"), t(1)).unwrap();
-    c.like(u[1], first, t(2)).unwrap();
-    c.like(u[2], first, t(3)).unwrap();
-    c.like(u[3], first, t(4)).unwrap();
-    c.like(u[1], second, t(5)).unwrap();
-    c.like(u[2], second, t(6)).unwrap();
-    c.unlike(u[1], second, t(7)).unwrap();
-    c.like(u[1], second, t(8)).unwrap();
-    c.follow(u[3], u[0], t(9)).unwrap();
-    let digests = c.digests(u[0]).unwrap();
+    let (mut c, u) = community_with(config, &["Ann_A", "Bob_B", "Cy_C", "Di_D"], 4).await;
+    let first = c.post(u[0], Draft::new("first"), t(0)).await.unwrap();
+    let second = c.post(u[0], Draft::new("second"), t(1)).await.unwrap();
+    c.like(u[1], first, t(2)).await.unwrap();
+    c.like(u[2], first, t(3)).await.unwrap();
+    c.like(u[3], first, t(4)).await.unwrap();
+    c.like(u[1], second, t(5)).await.unwrap();
+    c.like(u[2], second, t(6)).await.unwrap();
+    c.unlike(u[1], second, t(7)).await.unwrap();
+    c.like(u[1], second, t(8)).await.unwrap();
+    c.follow(u[3], u[0], t(9)).await.unwrap();
+    let digests = c.digests(u[0]).await.unwrap();
     let texts: Vec<(NotificationType, &str)> = digests
         .iter()
         .map(|d| (d.kind_type, d.text.as_str()))
@@ -175,33 +192,38 @@ fn digests_group_by_type_and_post() {
         "a like given again notifies again, but counts one person"
     );
     // Reading a digest's notifications clears it.
-    c.mark_read(u[0], &digests[3].notifications).unwrap();
-    assert_eq!(c.digests(u[0]).unwrap().len(), 3);
+    c.mark_read(u[0], &digests[3].notifications).await.unwrap();
+    assert_eq!(c.digests(u[0]).await.unwrap().len(), 3);
 }
 
-#[test]
-fn like_milestones_fire_once() {
+#[tokio::test]
+async fn like_milestones_fire_once() {
     let config = Config {
         like_milestones: vec![2],
         ..relaxed()
     };
-    let (mut c, u) = community_with(config, &[], 4);
-    let post = c.post(u[0], Draft::new("milestone"), t(0)).unwrap();
-    c.like(u[1], post, t(1)).unwrap();
-    c.like(u[2], post, t(2)).unwrap();
-    c.unlike(u[2], post, t(3)).unwrap();
-    c.like(u[3], post, t(4)).unwrap();
+    let (mut c, u) = community_with(config, &[], 4).await;
+    let post = c.post(u[0], Draft::new("milestone"), t(0)).await.unwrap();
+    c.like(u[1], post, t(1)).await.unwrap();
+    c.like(u[2], post, t(2)).await.unwrap();
+    c.unlike(u[2], post, t(3)).await.unwrap();
+    c.like(u[3], post, t(4)).await.unwrap();
     let milestones = kinds(&c, u[0])
+        .await
         .into_iter()
         .filter(|k| matches!(k, NotificationKind::LikeMilestone { .. }))
         .count();
     assert_eq!(milestones, 1);
-    assert!(kinds(&c, u[0]).contains(&NotificationKind::LikeMilestone { post, likes: 2 }));
+    assert!(
+        kinds(&c, u[0])
+            .await
+            .contains(&NotificationKind::LikeMilestone { post, likes: 2 })
+    );
 }
 
-#[test]
-fn price_alerts_are_a_notification_type() {
-    let (mut c, u) = community_with(relaxed(), &[], 1);
+#[tokio::test]
+async fn price_alerts_are_a_notification_type() {
+    let (mut c, u) = community_with(relaxed(), &[], 1).await;
     let aapl = Symbol::new("AAPL").unwrap();
     let alerts = [
         (
@@ -236,10 +258,12 @@ fn price_alerts_are_a_notification_type() {
             price: Decimal::new(2015, 1),
         };
         c.notify_price_alert(u[0], alert, t(i64::try_from(i).unwrap()))
+            .await
             .unwrap();
     }
     let texts: Vec<String> = c
         .notifications(u[0], false)
+        .await
         .unwrap()
         .into_iter()
         .rev()
@@ -252,18 +276,24 @@ fn price_alerts_are_a_notification_type() {
             .map(|(_, s)| (*s).to_owned())
             .collect::<Vec<_>>()
     );
-    assert_eq!(c.digests(u[0]).unwrap().len(), 4, "alerts do not group");
-    let json = serde_json::to_value(&c.notifications(u[0], false).unwrap()[0].kind).unwrap();
+    assert_eq!(
+        c.digests(u[0]).await.unwrap().len(),
+        4,
+        "alerts do not group"
+    );
+    let json = serde_json::to_value(&c.notifications(u[0], false).await.unwrap()[0].kind).unwrap();
     assert_eq!(json["type"], "price_alert");
     assert_eq!(json["alert"]["condition"]["condition"], "moved");
-    let err = c.notify_price_alert(
-        auravest_social::UserId::new(9),
-        PriceAlert {
-            symbol: aapl,
-            condition: alerts[0].0,
-            price: Decimal::ONE,
-        },
-        t(9),
-    );
+    let err = c
+        .notify_price_alert(
+            auravest_social::UserId::new(9),
+            PriceAlert {
+                symbol: aapl,
+                condition: alerts[0].0,
+                price: Decimal::ONE,
+            },
+            t(9),
+        )
+        .await;
     assert!(matches!(err, Err(Error::NotFound { .. })));
 }

@@ -85,9 +85,9 @@ proptest! {
     }
 }
 
-#[test]
-fn the_trending_feed_follows_the_hot_formula() {
-    let (mut c, u) = community_with(relaxed(), &[], 6);
+#[tokio::test]
+async fn the_trending_feed_follows_the_hot_formula() {
+    let (mut c, u) = community_with(relaxed(), &[], 6).await;
     let now = t(40_000);
     // Older with many likes against newer with few.
     let old = c
@@ -96,12 +96,15 @@ fn the_trending_feed_follows_the_hot_formula() {
             Draft::new("old and loved"),
             now - TimeDelta::hours(13),
         )
+        .await
         .unwrap();
     let new = c
         .post(u[0], Draft::new("fresh"), now - TimeDelta::minutes(10))
+        .await
         .unwrap();
     let mid = c
         .post(u[0], Draft::new("middle"), now - TimeDelta::hours(6))
+        .await
         .unwrap();
     let stale = c
         .post(
@@ -109,13 +112,17 @@ fn the_trending_feed_follows_the_hot_formula() {
             Draft::new("too old for trending"),
             now - TimeDelta::hours(49),
         )
+        .await
         .unwrap();
     for liker in &u[1..6] {
-        c.like(*liker, old, now).unwrap();
-        c.like(*liker, stale, now).unwrap();
+        c.like(*liker, old, now).await.unwrap();
+        c.like(*liker, stale, now).await.unwrap();
     }
-    c.like(u[1], mid, now).unwrap();
-    let page = c.trending_feed(None, &PageRequest::first(10), now).unwrap();
+    c.like(u[1], mid, now).await.unwrap();
+    let page = c
+        .trending_feed(None, &PageRequest::first(10), now)
+        .await
+        .unwrap();
     let order: Vec<PostId> = page.items.iter().map(|v| v.id).collect();
     let hot = |likes: u64, age: TimeDelta| reddit_hot(likes, 0, now - age);
     let mut expected = [
@@ -139,22 +146,25 @@ fn the_trending_feed_follows_the_hot_formula() {
         },
         ..relaxed()
     };
-    let (mut c, u) = community_with(hn, &[], 6);
+    let (mut c, u) = community_with(hn, &[], 6).await;
     let old = c
         .post(
             u[0],
             Draft::new("old and loved"),
             now - TimeDelta::hours(13),
         )
+        .await
         .unwrap();
     let new = c
         .post(u[0], Draft::new("fresh"), now - TimeDelta::minutes(10))
+        .await
         .unwrap();
     for liker in &u[1..6] {
-        c.like(*liker, old, now).unwrap();
+        c.like(*liker, old, now).await.unwrap();
     }
     let order: Vec<PostId> = c
         .trending_feed(None, &PageRequest::first(10), now)
+        .await
         .unwrap()
         .items
         .iter()
@@ -163,30 +173,36 @@ fn the_trending_feed_follows_the_hot_formula() {
     assert_eq!(order, [old, new], "HN: (5 likes)/(15 h)^1.8 > 0 points");
 }
 
-#[test]
-fn best_comments_use_the_wilson_bound_of_likes_against_flags() {
+#[tokio::test]
+async fn best_comments_use_the_wilson_bound_of_likes_against_flags() {
     let config = Config {
         flags_to_hide: 100,
         ..relaxed()
     };
-    let (mut c, u) = community_with(config, &[], 8);
-    let root = c.post(u[0], Draft::new("Which broker?"), t(0)).unwrap();
+    let (mut c, u) = community_with(config, &[], 8).await;
+    let root = c
+        .post(u[0], Draft::new("Which broker?"), t(0))
+        .await
+        .unwrap();
     let a = c
         .comment(u[1], root, Draft::new("Low fees matter most"), t(1))
+        .await
         .unwrap();
     let b = c
         .comment(u[2], root, Draft::new("Check the insurance"), t(2))
+        .await
         .unwrap();
     let d = c
         .comment(u[3], root, Draft::new("Use my referral link"), t(3))
+        .await
         .unwrap();
     for liker in &u[4..8] {
-        c.like(*liker, a, t(4)).unwrap();
+        c.like(*liker, a, t(4)).await.unwrap();
     }
-    c.like(u[4], b, t(4)).unwrap();
+    c.like(u[4], b, t(4)).await.unwrap();
     for liker in &u[4..8] {
-        c.like(*liker, d, t(4)).unwrap();
-        c.flag(*liker, d, FlagReason::Spam, t(4)).unwrap();
+        c.like(*liker, d, t(4)).await.unwrap();
+        c.flag(*liker, d, FlagReason::Spam, t(4)).await.unwrap();
     }
     let page = c
         .comments(
@@ -196,6 +212,7 @@ fn best_comments_use_the_wilson_bound_of_likes_against_flags() {
             &PageRequest::first(10),
             t(5),
         )
+        .await
         .unwrap();
     let order: Vec<PostId> = page.items.iter().map(|v| v.id).collect();
     // a: 4/4, b: 1/1, d: 4 likes against 4 flags.
@@ -208,6 +225,7 @@ fn best_comments_use_the_wilson_bound_of_likes_against_flags() {
             &PageRequest::first(10),
             t(5),
         )
+        .await
         .unwrap();
     assert_eq!(
         oldest.items.iter().map(|v| v.id).collect::<Vec<_>>(),

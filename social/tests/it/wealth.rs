@@ -138,14 +138,17 @@ fn lower_case_codes_are_only_the_major_ones() {
     assert_eq!(found("500 ALL"), ["500 ALL"]);
 }
 
-#[test]
-fn drafts_with_amounts_need_confirmation() {
-    let (mut c, u) = community(1);
-    match c.post(
-        u[0],
-        Draft::new("I have 40 grand in $TSLA and €3000 cash"),
-        t(0),
-    ) {
+#[tokio::test]
+async fn drafts_with_amounts_need_confirmation() {
+    let (mut c, u) = community(1).await;
+    match c
+        .post(
+            u[0],
+            Draft::new("I have 40 grand in $TSLA and €3000 cash"),
+            t(0),
+        )
+        .await
+    {
         Err(Error::WealthDisclosure { warnings }) => {
             let spans: Vec<(usize, usize)> = warnings
                 .iter()
@@ -155,7 +158,7 @@ fn drafts_with_amounts_need_confirmation() {
         }
         other => panic!("{other:?}"),
     }
-    let err = c.post(u[0], Draft::new("$12,500"), t(0)).unwrap_err();
+    let err = c.post(u[0], Draft::new("$12,500"), t(0)).await.unwrap_err();
     assert_eq!(err.field(), Some("text"));
     assert!(
         c.post(
@@ -163,6 +166,7 @@ fn drafts_with_amounts_need_confirmation() {
             Draft::new("I have 40 grand in $TSLA").confirm_amounts(),
             t(0)
         )
+        .await
         .is_ok()
     );
     assert!(
@@ -171,6 +175,7 @@ fn drafts_with_amounts_need_confirmation() {
             Draft::new("Up 12% on the year, $AAPL is my largest position"),
             t(1)
         )
+        .await
         .is_ok()
     );
 }
@@ -257,25 +262,25 @@ fn monthly_returns_compound_into_the_year() {
     );
 }
 
-#[test]
-fn performance_posts_under_the_alias_need_the_setting() {
-    let (mut c, u) = community(2);
+#[tokio::test]
+async fn performance_posts_under_the_alias_need_the_setting() {
+    let (mut c, u) = community(2).await;
     let july = Period::Month {
         year: 2024,
         month: 7,
     };
     let share = PerformanceShare::new(july, d("3.2"), Some(RiskCategory::Moderate)).unwrap();
     assert!(
-        !c.settings(u[0]).unwrap().share_performance,
+        !c.settings(u[0]).await.unwrap().share_performance,
         "off by default"
     );
     assert_eq!(
-        c.share_performance(u[0], &share, false, t(0)),
+        c.share_performance(u[0], &share, false, t(0)).await,
         Err(Error::PerformanceSharingOff)
     );
     // Anonymous shares reveal nobody, so they need no setting.
-    let id = c.share_performance(u[0], &share, true, t(0)).unwrap();
-    let view = c.view_post(Some(u[1]), id).unwrap();
+    let id = c.share_performance(u[0], &share, true, t(0)).await.unwrap();
+    let view = c.view_post(Some(u[1]), id).await.unwrap();
     assert_eq!(
         view.text,
         "+3.2% in July 2024 with a Moderate risk portfolio"
@@ -290,8 +295,9 @@ fn performance_posts_under_the_alias_need_the_setting() {
             ..PrivacySettings::default()
         },
     )
+    .await
     .unwrap();
-    c.record_return(u[0], july, d("3.2")).unwrap();
+    c.record_return(u[0], july, d("3.2")).await.unwrap();
     let august = PerformanceShare::new(
         Period::Month {
             year: 2024,
@@ -302,19 +308,24 @@ fn performance_posts_under_the_alias_need_the_setting() {
     )
     .unwrap();
     assert!(
-        c.share_performance(u[0], &august, true, t(100)).is_ok(),
+        c.share_performance(u[0], &august, true, t(100))
+            .await
+            .is_ok(),
         "another period is fine"
     );
     assert!(matches!(
-        c.share_performance(u[0], &share, true, t(200)),
+        c.share_performance(u[0], &share, true, t(200)).await,
         Err(Error::InvalidInput {
             field: "anonymous",
             ..
         })
     ));
-    let signed = c.share_performance(u[0], &share, false, t(90_000)).unwrap();
+    let signed = c
+        .share_performance(u[0], &share, false, t(90_000))
+        .await
+        .unwrap();
     assert!(matches!(
-        c.view_post(None, signed).unwrap().author,
+        c.view_post(None, signed).await.unwrap().author,
         auravest_social::Author::Member { .. }
     ));
 }

@@ -32,8 +32,8 @@ pub async fn feed(
     Query(params): Query<PageParams>,
 ) -> AppResult<Json<Page<PostView>>> {
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
-    let page = with_member(&state, &user, Access::Read, move |c, me| {
-        c.following_feed(me, &req, Utc::now())
+    let page = with_member(&state, &user, Access::Read, async move |c, me| {
+        c.following_feed(me, &req, Utc::now()).await
     })
     .await?;
     Ok(Json(page))
@@ -54,8 +54,8 @@ pub async fn symbol_posts(
 ) -> AppResult<Json<Page<PostView>>> {
     let symbol = Symbol::new(&symbol).map_err(|e| AppError::field("symbol", e.to_string()))?;
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
-    let page = with_member(&state, &user, Access::Read, move |c, me| {
-        c.symbol_feed(&symbol, Some(me), &req, Utc::now())
+    let page = with_member(&state, &user, Access::Read, async move |c, me| {
+        c.symbol_feed(&symbol, Some(me), &req, Utc::now()).await
     })
     .await?;
     Ok(Json(page))
@@ -69,7 +69,7 @@ pub async fn trending_tickers(
     State(state): State<AppState>,
     _user: AuthUser,
 ) -> AppResult<Json<Vec<TrendingTicker>>> {
-    let list = with_community(&state, |c| c.trending_tickers(Utc::now())).await?;
+    let list = with_community(&state, async move |c| c.trending_tickers(Utc::now()).await).await?;
     Ok(Json(list))
 }
 
@@ -117,12 +117,14 @@ pub async fn share_performance(
     };
     let share = PerformanceShare::new(period, return_pct, risk).map_err(|e| social_error(&e))?;
     let anonymous = body.anonymous;
-    let view = with_member(&state, &user, Access::Write, move |c, me| {
-        let id = c.share_performance(me, &share, anonymous, Utc::now())?;
+    let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
+        let id = c
+            .share_performance(me, &share, anonymous, Utc::now())
+            .await?;
         if !anonymous {
-            c.record_return(me, share.period, share.return_pct)?;
+            c.record_return(me, share.period, share.return_pct).await?;
         }
-        c.view_post(Some(me), id)
+        c.view_post(Some(me), id).await
     })
     .await?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -146,7 +148,7 @@ pub async fn top_performers(
         .ok_or_else(|| AppError::field("period", "is required: YYYY-MM or YYYY"))?;
     let period = period(&raw)?;
     let limit = limit(params.limit.as_deref())?;
-    let list = with_community(&state, move |c| c.top_performers(period, limit)).await?;
+    let list = with_community(&state, async move |c| c.top_performers(period, limit).await).await?;
     Ok(Json(list))
 }
 
@@ -166,7 +168,10 @@ pub async fn top_contributors(
     let limit = limit(params.limit.as_deref())?;
     let now = Utc::now();
     let since = now - chrono::Duration::days(i64::try_from(days).map_err(AppError::internal)?);
-    let list = with_community(&state, move |c| c.top_contributors(since, now, limit)).await?;
+    let list = with_community(&state, async move |c| {
+        c.top_contributors(since, now, limit).await
+    })
+    .await?;
     Ok(Json(list))
 }
 
@@ -183,8 +188,8 @@ pub async fn most_held(
     Query(params): Query<LimitParams>,
 ) -> AppResult<Json<Vec<HeldSymbol>>> {
     let limit = limit(params.limit.as_deref())?;
-    let list = with_member(&state, &user, Access::Read, move |c, _me| {
-        c.most_held(limit)
+    let list = with_member(&state, &user, Access::Read, async move |c, _me| {
+        c.most_held(limit).await
     })
     .await?;
     Ok(Json(list))
@@ -204,8 +209,8 @@ pub async fn profile(
     user: AuthUser,
     Path(alias): Path<String>,
 ) -> AppResult<Json<ProfileView>> {
-    let view = with_member(&state, &user, Access::Read, move |c, me| {
-        c.profile_by_alias(Some(me), &alias)
+    let view = with_member(&state, &user, Access::Read, async move |c, me| {
+        c.profile_by_alias(Some(me), &alias).await
     })
     .await?;
     Ok(Json(view))
@@ -226,17 +231,18 @@ pub async fn member_posts(
     Query(params): Query<PageParams>,
 ) -> AppResult<Json<Page<PostView>>> {
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
-    let page = with_member(&state, &user, Access::Read, move |c, me| {
-        let author = member_by_alias(c, &alias)?;
-        c.author_feed(author, Some(me), &req, Utc::now())
+    let page = with_member(&state, &user, Access::Read, async move |c, me| {
+        let author = member_by_alias(&c, &alias).await?;
+        c.author_feed(author, Some(me), &req, Utc::now()).await
     })
     .await?;
     Ok(Json(page))
 }
 
-fn member_by_alias(c: &ServerCommunity, alias: &str) -> Result<UserId, Error> {
+async fn member_by_alias(c: &ServerCommunity, alias: &str) -> Result<UserId, Error> {
     c.store()
-        .user_by_alias(alias)?
+        .user_by_alias(alias)
+        .await?
         .map(|u| u.id)
         .ok_or_else(|| Error::NotFound {
             entity: auravest_social::Entity::User,
@@ -255,9 +261,9 @@ pub async fn follow(
     user: AuthUser,
     Path(alias): Path<String>,
 ) -> AppResult<Json<FollowView>> {
-    let changed = with_member(&state, &user, Access::Write, move |c, me| {
-        let target = member_by_alias(c, &alias)?;
-        c.follow(me, target, Utc::now())
+    let changed = with_member(&state, &user, Access::Write, async move |mut c, me| {
+        let target = member_by_alias(&c, &alias).await?;
+        c.follow(me, target, Utc::now()).await
     })
     .await?;
     Ok(Json(FollowView {
@@ -276,9 +282,9 @@ pub async fn unfollow(
     user: AuthUser,
     Path(alias): Path<String>,
 ) -> AppResult<Json<FollowView>> {
-    let changed = with_member(&state, &user, Access::Write, move |c, me| {
-        let target = member_by_alias(c, &alias)?;
-        c.unfollow(me, target)
+    let changed = with_member(&state, &user, Access::Write, async move |mut c, me| {
+        let target = member_by_alias(&c, &alias).await?;
+        c.unfollow(me, target).await
     })
     .await?;
     Ok(Json(FollowView {

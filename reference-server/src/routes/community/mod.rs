@@ -5,9 +5,10 @@
 //! notifications and moderation.
 //!
 //! Every rule is `auravest_social::Community`'s; its data lives in the
-//! server's database through [`SqlSocialStore`]. That store blocks on the
-//! runtime, so every handler reaches the community through
-//! [`with_community`] / `with_member`, which run it in `spawn_blocking`.
+//! server's database through [`SqlSocialStore`], on the store's own pool.
+//! Every handler reaches the community through [`with_community`] /
+//! `with_member`, which map its errors and take the community's lock for
+//! changes.
 //!
 //! Our users act through community members, created on their first
 //! community request and mapped in `social_accounts`. At each request the

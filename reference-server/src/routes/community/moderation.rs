@@ -39,10 +39,10 @@ pub async fn notifications(
             ));
         }
     };
-    let view = with_member(&state, &user, Access::Read, move |c, me| {
+    let view = with_member(&state, &user, Access::Read, async move |c, me| {
         Ok(NotificationsView {
-            items: c.notifications(me, unread_only)?,
-            unread: c.unread_count(me)?,
+            items: c.notifications(me, unread_only).await?,
+            unread: c.unread_count(me).await?,
         })
     })
     .await?;
@@ -70,11 +70,11 @@ pub async fn mark_read(
         })
         .collect::<AppResult<Vec<_>>>()?;
     let all = body.all;
-    let marked = with_member(&state, &user, Access::Write, move |c, me| {
+    let marked = with_member(&state, &user, Access::Write, async move |mut c, me| {
         if all {
-            c.mark_all_read(me)
+            c.mark_all_read(me).await
         } else {
-            c.mark_read(me, &ids)
+            c.mark_read(me, &ids).await
         }
     })
     .await?;
@@ -93,8 +93,8 @@ pub async fn moderation_queue(
     user: AuthUser,
 ) -> AppResult<Json<Vec<QueueItem>>> {
     user.require(Role::Moderator)?;
-    let queue = with_member(&state, &user, Access::Read, move |c, me| {
-        c.review_queue(me, Utc::now())
+    let queue = with_member(&state, &user, Access::Read, async move |c, me| {
+        c.review_queue(me, Utc::now()).await
     })
     .await?;
     Ok(Json(queue))
@@ -156,9 +156,9 @@ async fn moderate(
     } else {
         ModAction::RestorePost { post }
     };
-    let (audit, status) = with_member(state, user, Access::Write, move |c, me| {
-        let audit = c.moderate(me, action, &reason, Utc::now())?;
-        let status = c.store().post(post)?.map(|p| p.status);
+    let (audit, status) = with_member(state, user, Access::Write, async move |mut c, me| {
+        let audit = c.moderate(me, action, &reason, Utc::now()).await?;
+        let status = c.store().post(post).await?.map(|p| p.status);
         Ok((audit, status))
     })
     .await?;

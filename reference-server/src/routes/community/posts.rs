@@ -30,9 +30,9 @@ pub async fn create_post(
     user: AuthUser,
     ApiJson(body): ApiJson<DraftIn>,
 ) -> AppResult<(StatusCode, Json<PostView>)> {
-    let view = with_member(&state, &user, Access::Write, move |c, me| {
-        let id = c.post(me, draft(body), Utc::now())?;
-        c.view_post(Some(me), id)
+    let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
+        let id = c.post(me, draft(body), Utc::now()).await?;
+        c.view_post(Some(me), id).await
     })
     .await?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -50,8 +50,8 @@ pub async fn get_post(
     Path(id): Path<String>,
 ) -> AppResult<Json<PostView>> {
     let id = post_id(&id)?;
-    let view = with_member(&state, &user, Access::Read, move |c, me| {
-        c.view_post(Some(me), id)
+    let view = with_member(&state, &user, Access::Read, async move |c, me| {
+        c.view_post(Some(me), id).await
     })
     .await?;
     Ok(Json(view))
@@ -69,8 +69,8 @@ pub async fn delete_post(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     let id = post_id(&id)?;
-    with_member(&state, &user, Access::Write, move |c, me| {
-        c.delete_post(me, id)
+    with_member(&state, &user, Access::Write, async move |mut c, me| {
+        c.delete_post(me, id).await
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -92,9 +92,9 @@ pub async fn create_comment(
     ApiJson(body): ApiJson<DraftIn>,
 ) -> AppResult<(StatusCode, Json<PostView>)> {
     let on = post_id(&id)?;
-    let view = with_member(&state, &user, Access::Write, move |c, me| {
-        let id = c.comment(me, on, draft(body), Utc::now())?;
-        c.view_post(Some(me), id)
+    let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
+        let id = c.comment(me, on, draft(body), Utc::now()).await?;
+        c.view_post(Some(me), id).await
     })
     .await?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -124,11 +124,11 @@ pub async fn list_posts(
         }
     };
     let req = page(params.cursor.as_deref(), params.limit.as_deref())?;
-    let page = with_member(&state, &user, Access::Read, move |c, me| {
+    let page = with_member(&state, &user, Access::Read, async move |c, me| {
         if trending {
-            c.trending_feed(Some(me), &req, Utc::now())
+            c.trending_feed(Some(me), &req, Utc::now()).await
         } else {
-            c.public_feed(Some(me), &req, Utc::now())
+            c.public_feed(Some(me), &req, Utc::now()).await
         }
     })
     .await?;
@@ -160,8 +160,8 @@ pub async fn list_comments(
             ));
         }
     };
-    let page = with_member(&state, &user, Access::Read, move |c, me| {
-        c.comments(id, order, Some(me), &req, Utc::now())
+    let page = with_member(&state, &user, Access::Read, async move |c, me| {
+        c.comments(id, order, Some(me), &req, Utc::now()).await
     })
     .await?;
     Ok(Json(page))
@@ -180,9 +180,9 @@ pub async fn like(
     Path(id): Path<String>,
 ) -> AppResult<Json<PostView>> {
     let id = post_id(&id)?;
-    let view = with_member(&state, &user, Access::Write, move |c, me| {
-        c.like(me, id, Utc::now())?;
-        c.view_post(Some(me), id)
+    let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
+        c.like(me, id, Utc::now()).await?;
+        c.view_post(Some(me), id).await
     })
     .await?;
     Ok(Json(view))
@@ -200,9 +200,9 @@ pub async fn unlike(
     Path(id): Path<String>,
 ) -> AppResult<Json<PostView>> {
     let id = post_id(&id)?;
-    let view = with_member(&state, &user, Access::Write, move |c, me| {
-        c.unlike(me, id, Utc::now())?;
-        c.view_post(Some(me), id)
+    let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
+        c.unlike(me, id, Utc::now()).await?;
+        c.view_post(Some(me), id).await
     })
     .await?;
     Ok(Json(view))
@@ -247,9 +247,9 @@ async fn set_helpful(
     helpful: bool,
 ) -> AppResult<Json<PostView>> {
     let id = post_id(id)?;
-    let view = with_member(state, user, Access::Write, move |c, me| {
-        c.mark_helpful(me, id, helpful, Utc::now())?;
-        c.view_post(Some(me), id)
+    let view = with_member(state, user, Access::Write, async move |mut c, me| {
+        c.mark_helpful(me, id, helpful, Utc::now()).await?;
+        c.view_post(Some(me), id).await
     })
     .await?;
     Ok(Json(view))
@@ -293,8 +293,8 @@ pub async fn flag(
             ));
         }
     };
-    let outcome = with_member(&state, &user, Access::Write, move |c, me| {
-        c.flag(me, id, reason, Utc::now())
+    let outcome = with_member(&state, &user, Access::Write, async move |mut c, me| {
+        c.flag(me, id, reason, Utc::now()).await
     })
     .await?;
     Ok(Json(outcome))

@@ -52,6 +52,10 @@ impl Store for Backend {
         NAME
     }
 
+    fn sql_pool(&self) -> crate::store::SqlPool {
+        self.pool.clone().into()
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate::Migrator::new(crate::store::Embedded(MIGRATIONS))
             .await?
