@@ -5,6 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use auravest_core::Symbol;
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
+use futures_util::future::BoxFuture;
 
 use crate::types::{History, HistoryRequest, Quote};
 
@@ -25,25 +26,98 @@ impl<T> Cached<T> {
     }
 }
 
-/// Storage for quotes and histories. Implementations must be cheap to call
-/// from many tasks at once; [`MemoryQuoteCache`] is a mutex-guarded map.
+/// Why a cache could not answer. [`Market`](crate::Market) treats it as a
+/// miss (and a failed write as nothing stored): a cache makes market data
+/// cheaper, never unavailable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("quote cache ({backend}): {detail}")]
+pub struct CacheError {
+    /// Which cache (`memory`, `redis`, ...).
+    pub backend: &'static str,
+    /// What went wrong.
+    pub detail: String,
+}
+
+/// What a cache's outcome is.
+pub type CacheResult<T> = Result<T, CacheError>;
+
+/// Who fetches a quote that is missing or expired, when several processes
+/// share one cache ([`QuoteCache::claim_quote`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchClaim {
+    /// The caller fetches, then gives the claim back with
+    /// [`QuoteCache::release_quote`] and this token.
+    Won(String),
+    /// Another process is fetching: wait for its entry.
+    Held,
+}
+
+/// Storage for quotes and histories, possibly shared by several processes
+/// (the reference server keeps quotes in Redis). Implementations must be
+/// cheap to call from many tasks at once; every future is `Send`.
+///
+/// A cache stores and returns entries; the rules (how long an entry is
+/// fresh, when an expired one is served as stale, who fetches) are
+/// [`Market`](crate::Market)'s. Fetch claims let one of several markets
+/// sharing a cache fetch a missing quote while the others wait for its entry.
+///
+/// The conformance suite (`conformance` module, feature `testing`) checks
+/// every method, claims included.
 pub trait QuoteCache: Send + Sync {
     /// The cached quote for `symbol`, fresh or not.
-    fn get_quote(&self, symbol: &Symbol) -> Option<Cached<Quote>>;
-    /// Stores a quote until `expires_at`.
-    fn put_quote(&self, quote: Quote, expires_at: DateTime<Utc>);
+    fn get_quote<'a>(
+        &'a self,
+        symbol: &'a Symbol,
+    ) -> BoxFuture<'a, CacheResult<Option<Cached<Quote>>>>;
+    /// Stores a quote until `expires_at`, replacing any earlier one. The
+    /// quote's `attempts` need not be kept.
+    fn put_quote(&self, quote: Quote, expires_at: DateTime<Utc>) -> BoxFuture<'_, CacheResult<()>>;
     /// The cached history for exactly this request, fresh or not.
-    fn get_history(&self, request: &HistoryRequest) -> Option<Cached<History>>;
-    /// Stores a history until `expires_at`.
-    fn put_history(&self, request: HistoryRequest, history: History, expires_at: DateTime<Utc>);
+    fn get_history<'a>(
+        &'a self,
+        request: &'a HistoryRequest,
+    ) -> BoxFuture<'a, CacheResult<Option<Cached<History>>>>;
+    /// Stores a history until `expires_at`, replacing any earlier one.
+    fn put_history(
+        &self,
+        request: HistoryRequest,
+        history: History,
+        expires_at: DateTime<Utc>,
+    ) -> BoxFuture<'_, CacheResult<()>>;
+
+    /// Claims the fetch of `symbol`'s quote for at most `ttl`: [`FetchClaim::Won`]
+    /// for one caller at a time among everyone sharing the cache,
+    /// [`FetchClaim::Held`] for the others until the winner releases the
+    /// claim or `ttl` passes.
+    fn claim_quote<'a>(
+        &'a self,
+        symbol: &'a Symbol,
+        ttl: std::time::Duration,
+    ) -> BoxFuture<'a, CacheResult<FetchClaim>>;
+
+    /// Whether a claim on `symbol` is held now.
+    fn is_claimed<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, CacheResult<bool>>;
+
+    /// Gives a won claim back; a token that no longer holds the claim (it
+    /// expired and someone else won) changes nothing.
+    fn release_quote<'a>(
+        &'a self,
+        symbol: &'a Symbol,
+        token: &'a str,
+    ) -> BoxFuture<'a, CacheResult<()>>;
 }
 
 /// An in-memory [`QuoteCache`]. Entries are replaced, never evicted: it is
-/// meant for one process's session (a CLI run, a test, a bench).
+/// meant for one process's session (a CLI run, a test, a bench). Markets
+/// that share one (`Arc`) share its entries and its fetch claims.
 #[derive(Debug, Default)]
 pub struct MemoryQuoteCache {
     quotes: Mutex<HashMap<Symbol, Cached<Quote>>>,
     histories: Mutex<HashMap<HistoryRequest, Cached<History>>>,
+    /// Held claims: token and expiry.
+    claims: Mutex<HashMap<Symbol, (String, DateTime<Utc>)>>,
+    /// Numbers the claims' tokens.
+    next_token: std::sync::atomic::AtomicU64,
 }
 
 impl MemoryQuoteCache {
@@ -54,15 +128,20 @@ impl MemoryQuoteCache {
 }
 
 impl QuoteCache for MemoryQuoteCache {
-    fn get_quote(&self, symbol: &Symbol) -> Option<Cached<Quote>> {
-        self.quotes
+    fn get_quote<'a>(
+        &'a self,
+        symbol: &'a Symbol,
+    ) -> BoxFuture<'a, CacheResult<Option<Cached<Quote>>>> {
+        let found = self
+            .quotes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(symbol)
-            .cloned()
+            .cloned();
+        Box::pin(async move { Ok(found) })
     }
 
-    fn put_quote(&self, quote: Quote, expires_at: DateTime<Utc>) {
+    fn put_quote(&self, quote: Quote, expires_at: DateTime<Utc>) -> BoxFuture<'_, CacheResult<()>> {
         self.quotes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -73,17 +152,28 @@ impl QuoteCache for MemoryQuoteCache {
                     expires_at,
                 },
             );
+        Box::pin(async { Ok(()) })
     }
 
-    fn get_history(&self, request: &HistoryRequest) -> Option<Cached<History>> {
-        self.histories
+    fn get_history<'a>(
+        &'a self,
+        request: &'a HistoryRequest,
+    ) -> BoxFuture<'a, CacheResult<Option<Cached<History>>>> {
+        let found = self
+            .histories
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(request)
-            .cloned()
+            .cloned();
+        Box::pin(async move { Ok(found) })
     }
 
-    fn put_history(&self, request: HistoryRequest, history: History, expires_at: DateTime<Utc>) {
+    fn put_history(
+        &self,
+        request: HistoryRequest,
+        history: History,
+        expires_at: DateTime<Utc>,
+    ) -> BoxFuture<'_, CacheResult<()>> {
         self.histories
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -94,6 +184,55 @@ impl QuoteCache for MemoryQuoteCache {
                     expires_at,
                 },
             );
+        Box::pin(async { Ok(()) })
+    }
+
+    fn claim_quote<'a>(
+        &'a self,
+        symbol: &'a Symbol,
+        ttl: std::time::Duration,
+    ) -> BoxFuture<'a, CacheResult<FetchClaim>> {
+        let now = Utc::now();
+        let mut claims = self.claims.lock().unwrap_or_else(PoisonError::into_inner);
+        let claim = match claims.get(symbol) {
+            Some((_, until)) if *until > now => FetchClaim::Held,
+            _ => {
+                let n = self
+                    .next_token
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let token = format!("claim-{n}");
+                let ttl = Duration::from_std(ttl).unwrap_or(Duration::MAX);
+                let until = now
+                    .checked_add_signed(ttl)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
+                claims.insert(symbol.clone(), (token.clone(), until));
+                FetchClaim::Won(token)
+            }
+        };
+        Box::pin(async move { Ok(claim) })
+    }
+
+    fn is_claimed<'a>(&'a self, symbol: &'a Symbol) -> BoxFuture<'a, CacheResult<bool>> {
+        let now = Utc::now();
+        let held = self
+            .claims
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(symbol)
+            .is_some_and(|(_, until)| *until > now);
+        Box::pin(async move { Ok(held) })
+    }
+
+    fn release_quote<'a>(
+        &'a self,
+        symbol: &'a Symbol,
+        token: &'a str,
+    ) -> BoxFuture<'a, CacheResult<()>> {
+        let mut claims = self.claims.lock().unwrap_or_else(PoisonError::into_inner);
+        if claims.get(symbol).is_some_and(|(held, _)| held == token) {
+            claims.remove(symbol);
+        }
+        Box::pin(async { Ok(()) })
     }
 }
 

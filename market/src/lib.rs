@@ -54,6 +54,9 @@
 
 mod cache;
 mod chain;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod conformance;
 mod error;
 mod file;
 mod frame;
@@ -65,7 +68,10 @@ mod spec;
 mod types;
 mod validate;
 
-pub use cache::{Cached, DAILY_CLOSE_HOUR_UTC, MemoryQuoteCache, QuoteCache, next_close_after};
+pub use cache::{
+    CacheError, CacheResult, Cached, DAILY_CLOSE_HOUR_UTC, FetchClaim, MemoryQuoteCache,
+    QuoteCache, next_close_after,
+};
 pub use chain::{BreakerState, Chain, ChainOptions};
 pub use error::{Attempt, Error, ErrorClass, Result};
 pub use file::FileSource;
@@ -79,7 +85,7 @@ pub use http::CRUMB_TTL;
 pub use http::fuzzing;
 #[cfg(feature = "http")]
 pub use http::{AlphaVantageSource, HttpConfig, StooqSource, YahooSource};
-pub use market::{Market, MarketOptions};
+pub use market::{Market, MarketOptions, Origin};
 pub use source::{
     BoxFuture, Capabilities, MemorySource, QuoteSource, RateLimits, SourceInfo, SymbolKinds,
 };

@@ -11,7 +11,9 @@ use chrono::{Duration, Utc};
 use futures_util::StreamExt;
 use tokio::sync::OnceCell;
 
-use crate::cache::{MemoryQuoteCache, QuoteCache, next_close_after};
+use crate::cache::{
+    CacheResult, Cached, FetchClaim, MemoryQuoteCache, QuoteCache, next_close_after,
+};
 use crate::error::{Error, ErrorClass, Result};
 use crate::frame::AlignedPrices;
 use crate::source::QuoteSource;
@@ -29,6 +31,11 @@ pub struct MarketOptions {
     pub serve_stale_on_error: bool,
     /// Distinct symbols fetched at once by the batch calls.
     pub batch_concurrency: usize,
+    /// How long one process may hold a shared cache's claim to fetch a quote
+    /// ([`QuoteCache::claim_quote`]); the others wait at most this long.
+    pub claim_ttl: std::time::Duration,
+    /// How often a waiting process looks at the shared cache.
+    pub claim_poll: std::time::Duration,
 }
 
 impl Default for MarketOptions {
@@ -38,6 +45,8 @@ impl Default for MarketOptions {
             stale_after: Duration::days(4),
             serve_stale_on_error: true,
             batch_concurrency: 4,
+            claim_ttl: std::time::Duration::from_secs(10),
+            claim_poll: std::time::Duration::from_millis(25),
         }
     }
 }
@@ -54,7 +63,7 @@ pub struct Market {
     source: Arc<dyn QuoteSource>,
     cache: Arc<dyn QuoteCache>,
     options: MarketOptions,
-    quotes_inflight: Inflight<Symbol, Quote>,
+    quotes_inflight: Inflight<Symbol, (Quote, Origin)>,
     histories_inflight: Inflight<HistoryRequest, History>,
 }
 
@@ -67,7 +76,9 @@ impl std::fmt::Debug for Market {
     }
 }
 
-async fn coalesce<K, V, F, Fut>(map: &Inflight<K, V>, key: &K, fetch: F) -> Result<V>
+/// Runs `fetch` once for concurrent callers with the same key; the value,
+/// and whether this caller is the one that ran it.
+async fn coalesce<K, V, F, Fut>(map: &Inflight<K, V>, key: &K, fetch: F) -> (Result<V>, bool)
 where
     K: Eq + Hash + Clone,
     V: Clone,
@@ -80,12 +91,31 @@ where
             .entry(key.clone())
             .or_insert_with(|| Arc::new(OnceCell::new())),
     );
-    let out = cell.get_or_init(fetch).await.clone();
+    let mut ran = false;
+    let out = cell
+        .get_or_init(|| {
+            ran = true;
+            fetch()
+        })
+        .await
+        .clone();
     let mut m = map.lock().unwrap_or_else(PoisonError::into_inner);
     if m.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
         m.remove(key);
     }
-    out
+    (out, ran)
+}
+
+/// Where a [`Market::quote_with_origin`] answer came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The cache: a fresh entry, another market's fetch it waited for, or a
+    /// fetch in flight in this market that it shared.
+    Cache,
+    /// The source, asked for this call.
+    Source,
+    /// An expired cache entry, served marked stale because the source failed.
+    Stale,
 }
 
 impl Market {
@@ -118,36 +148,120 @@ impl Market {
         &self.source
     }
 
-    /// The latest delayed price of `symbol`.
+    /// The latest delayed price of `symbol`: the cache while its entry is
+    /// fresh, else the source. Concurrent misses share one source call in
+    /// this process; across processes sharing the cache, the one that wins
+    /// [`QuoteCache::claim_quote`] fetches and the others wait for its entry
+    /// (at most [`MarketOptions::claim_ttl`], then they fetch themselves).
+    /// A cache that fails is treated as empty.
     ///
     /// # Errors
     /// The source's error ([`Error::NotFound`], or [`Error::Exhausted`] from a
     /// chain), unless an expired cached quote can be served as stale.
     pub async fn quote(&self, symbol: &Symbol) -> Result<Quote> {
-        if let Some(c) = self.cache.get_quote(symbol)
+        self.quote_with_origin(symbol).await.map(|(q, _)| q)
+    }
+
+    /// As [`Market::quote`], saying where the answer came from (for cache
+    /// metrics).
+    ///
+    /// # Errors
+    /// As [`Market::quote`].
+    pub async fn quote_with_origin(&self, symbol: &Symbol) -> Result<(Quote, Origin)> {
+        if let Some(c) = self.cached_quote(symbol).await
             && c.is_fresh(Utc::now())
         {
-            return Ok(c.value);
+            return Ok((c.value, Origin::Cache));
         }
-        coalesce(&self.quotes_inflight, symbol, || async {
+        let (out, ran) = coalesce(&self.quotes_inflight, symbol, || async {
             // Checked again: an earlier flight may have filled it meanwhile.
-            let cached = self.cache.get_quote(symbol);
+            let cached = self.cached_quote(symbol).await;
             if let Some(c) = &cached
                 && c.is_fresh(Utc::now())
             {
-                return Ok(c.value.clone());
+                return Ok((c.value.clone(), Origin::Cache));
             }
-            match self.source.quote(symbol).await {
-                Ok(mut q) => {
-                    q.stale = q.fetched_at - q.market_time > self.options.stale_after;
-                    self.cache
-                        .put_quote(q.clone(), q.fetched_at + self.options.quote_ttl);
-                    Ok(q)
+            match self.cache.claim_quote(symbol, self.options.claim_ttl).await {
+                Ok(FetchClaim::Won(token)) => {
+                    let out = self.fetch_quote(symbol, cached).await;
+                    // A claim not given back expires on its own.
+                    let _ = self.cache.release_quote(symbol, &token).await;
+                    out
                 }
-                Err(e) => self.stale_or(e, cached.map(|c| c.value), |q| q.stale = true),
+                Ok(FetchClaim::Held) => match self.wait_for_quote(symbol).await {
+                    Some(q) => Ok((q, Origin::Cache)),
+                    None => {
+                        let cached = self.cached_quote(symbol).await;
+                        self.fetch_quote(symbol, cached).await
+                    }
+                },
+                Err(_) => self.fetch_quote(symbol, cached).await,
             }
         })
-        .await
+        .await;
+        // A caller that shared another's flight did not ask the source.
+        out.map(|(q, origin)| (q, if ran { origin } else { Origin::Cache }))
+    }
+
+    /// Stores a quote obtained outside [`Market::quote`] (a scheduled
+    /// refresh asking the source directly) in the cache, fresh for
+    /// [`MarketOptions::quote_ttl`] from when it was fetched.
+    ///
+    /// # Errors
+    /// The cache's.
+    pub async fn remember_quote(&self, quote: Quote) -> CacheResult<()> {
+        let expires_at = quote.fetched_at + self.options.quote_ttl;
+        self.cache.put_quote(quote, expires_at).await
+    }
+
+    /// The cache's entry for `symbol`; a failing cache has none.
+    async fn cached_quote(&self, symbol: &Symbol) -> Option<Cached<Quote>> {
+        self.cache.get_quote(symbol).await.ok().flatten()
+    }
+
+    /// Asks the source and caches a good answer; on failure serves the
+    /// expired entry, marked stale, when the error allows it.
+    async fn fetch_quote(
+        &self,
+        symbol: &Symbol,
+        cached: Option<Cached<Quote>>,
+    ) -> Result<(Quote, Origin)> {
+        match self.source.quote(symbol).await {
+            Ok(mut q) => {
+                q.stale = q.fetched_at - q.market_time > self.options.stale_after;
+                // A cache that cannot store only costs a later source call.
+                let _ = self
+                    .cache
+                    .put_quote(q.clone(), q.fetched_at + self.options.quote_ttl)
+                    .await;
+                Ok((q, Origin::Source))
+            }
+            Err(e) => self
+                .stale_or(e, cached.map(|c| c.value), |q| q.stale = true)
+                .map(|q| (q, Origin::Stale)),
+        }
+    }
+
+    /// Waits for another process's fetch: the fresh entry once it appears,
+    /// `None` when the claim is gone without one or the wait is too long.
+    async fn wait_for_quote(&self, symbol: &Symbol) -> Option<Quote> {
+        let fresh = |c: &Cached<Quote>| c.is_fresh(Utc::now());
+        let deadline = std::time::Instant::now() + self.options.claim_ttl;
+        while std::time::Instant::now() < deadline {
+            tokio::time::sleep(self.options.claim_poll).await;
+            if let Some(c) = self.cached_quote(symbol).await.filter(fresh) {
+                return Some(c.value);
+            }
+            if !self.cache.is_claimed(symbol).await.unwrap_or(false) {
+                // One last look: the holder may have stored it just now.
+                return self
+                    .cached_quote(symbol)
+                    .await
+                    .filter(fresh)
+                    .map(|c| c.value);
+            }
+        }
+        None
     }
 
     fn stale_or<T>(&self, e: Error, cached: Option<T>, mark: impl FnOnce(&mut T)) -> Result<T> {
@@ -188,13 +302,13 @@ impl Market {
     /// # Errors
     /// The source's error, unless an expired cached history can be served as stale.
     pub async fn history(&self, request: &HistoryRequest) -> Result<History> {
-        if let Some(c) = self.cache.get_history(request)
+        if let Some(c) = self.cached_history(request).await
             && c.is_fresh(Utc::now())
         {
             return Ok(c.value);
         }
-        coalesce(&self.histories_inflight, request, || async {
-            let cached = self.cache.get_history(request);
+        let (out, _) = coalesce(&self.histories_inflight, request, || async {
+            let cached = self.cached_history(request).await;
             if let Some(c) = &cached
                 && c.is_fresh(Utc::now())
             {
@@ -202,17 +316,22 @@ impl Market {
             }
             match self.source.history(request).await {
                 Ok(h) => {
-                    self.cache.put_history(
-                        request.clone(),
-                        h.clone(),
-                        next_close_after(h.fetched_at),
-                    );
+                    let _ = self
+                        .cache
+                        .put_history(request.clone(), h.clone(), next_close_after(h.fetched_at))
+                        .await;
                     Ok(h)
                 }
                 Err(e) => self.stale_or(e, cached.map(|c| c.value), |h| h.stale = true),
             }
         })
-        .await
+        .await;
+        out
+    }
+
+    /// The cache's entry for `request`; a failing cache has none.
+    async fn cached_history(&self, request: &HistoryRequest) -> Option<Cached<History>> {
+        self.cache.get_history(request).await.ok().flatten()
     }
 
     /// Histories of several symbols over the same dates, in argument order

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod prices;
+pub mod quote_cache;
 pub mod refresher;
 pub mod routes;
 pub mod security;

@@ -215,7 +215,7 @@ async fn build(
     background_assistant: bool,
 ) -> Result<AppState, SetupError> {
     let redis = match &config.redis_url {
-        Some(url) => Some(crate::prices::connect_redis(url).await?),
+        Some(url) => Some(crate::quote_cache::connect_redis(url).await?),
         None => None,
     };
     let breaker = crate::limits::RedisBreaker::default();
@@ -227,10 +227,17 @@ async fn build(
         None => Arc::new(MemoryLimiter::new()),
     };
     let metrics = Metrics::new();
-    let market = market_from_config(&config).map_err(|e| SetupError::Market(e.to_string()))?;
-    let prices = PriceService::new(market, Arc::clone(&store), redis, metrics.clone())
-        .with_namespace(&config.redis_namespace)
-        .with_breaker(breaker);
+    let cache: Arc<dyn auravest_market::QuoteCache> = match &redis {
+        Some(conn) => Arc::new(crate::quote_cache::RedisQuoteCache::new(
+            conn.clone(),
+            &config.redis_namespace,
+            breaker,
+        )),
+        None => Arc::new(auravest_market::MemoryQuoteCache::new()),
+    };
+    let market =
+        market_from_config(&config, cache).map_err(|e| SetupError::Market(e.to_string()))?;
+    let prices = PriceService::new(market, Arc::clone(&store), redis, metrics.clone());
     let assistant = if !config.ai {
         AssistantSlot::disabled()
     } else if background_assistant {

@@ -3,6 +3,7 @@
 //! cache, validation and frames against in-memory and file sources. Nothing
 //! here reaches the internet.
 
+mod cache;
 mod chain;
 mod file;
 mod frame;

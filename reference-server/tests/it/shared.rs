@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auravest_reference_server::metrics::Metrics;
-use auravest_reference_server::prices::connect_redis;
+use auravest_reference_server::quote_cache::connect_redis;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
@@ -269,4 +269,39 @@ async fn a_request_waits_for_a_backfill_in_flight_instead_of_reading_too_few_clo
     assert_eq!(seen["AAPL"].len(), 5, "and finds every close: {seen:?}");
     let charts = chart_calls(&upstream).await;
     assert_eq!(charts, 1, "one upstream call");
+}
+
+/// The Redis quote cache under the market crate's conformance suite, each
+/// check in a namespace of its own.
+mod redis_quote_cache {
+    use auravest_reference_server::limits::RedisBreaker;
+    use auravest_reference_server::quote_cache::{RedisQuoteCache, connect_redis};
+
+    async fn cache() -> Option<RedisQuoteCache> {
+        let url = super::redis_url().await?;
+        let conn = connect_redis(&url).await.expect("Redis");
+        let ns = format!("auravest-test-{}", uuid::Uuid::new_v4().simple());
+        Some(RedisQuoteCache::new(conn, &ns, RedisBreaker::default()))
+    }
+
+    #[tokio::test]
+    async fn quotes() {
+        if let Some(c) = cache().await {
+            auravest_market::conformance::quotes(&c).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn histories() {
+        if let Some(c) = cache().await {
+            auravest_market::conformance::histories(&c).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn claims() {
+        if let Some(c) = cache().await {
+            auravest_market::conformance::claims(&c).await;
+        }
+    }
 }

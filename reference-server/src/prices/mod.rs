@@ -1,54 +1,33 @@
 //! Quotes, histories and refreshes through the market crate, with a quote
 //! cache shared by every replica when Redis is configured.
 //!
-//! # The shared quote cache
-//! A quote is stored as JSON under `auravest:quote:<SYMBOL>` with the
-//! instant it stops being fresh ([`QUOTE_TTL`] after it was fetched, as the
-//! market's own cache does). Redis keeps the entry for [`STALE_KEEP`], so
-//! when every source fails an expired quote is served marked stale, as
-//! [`Market`] does with its in-process cache.
-//!
-//! Concurrent misses for one symbol across replicas make one upstream call:
-//! the replica that wins `SET auravest:quote-lock:<SYMBOL> NX PX` fetches and
-//! publishes; the others poll the cache until the entry appears or the lock
-//! goes away (then they fetch themselves). Within a replica the market
-//! already coalesces. A Redis failure is logged and the market is asked
-//! directly: the cache makes the API cheaper, never unavailable.
+//! The market behind the service keeps its quotes in the shared cache
+//! ([`crate::quote_cache::RedisQuoteCache`]) when Redis is configured, so
+//! replicas share quotes and make one upstream call per missing quote; the
+//! freshness and stale rules are the market's.
 
-use std::future::Future;
-use std::path::{Path, PathBuf};
+mod sources;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auravest_core::{NaiveDate, Symbol};
-use auravest_market::{
-    Chain, ErrorClass, History, HistoryRequest, HttpConfig, Market, MarketOptions,
-    MemoryQuoteCache, Quote, QuoteSource, RawBar, SourceSpec,
-};
-use chrono::{DateTime, Utc};
+use auravest_market::{History, HistoryRequest, Market, Origin, Quote, QuoteSource, RawBar};
+use chrono::Utc;
 use futures_util::StreamExt as _;
-use redis::AsyncCommands as _;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::{DailyClose, LastPrice, Store};
+
+pub use sources::{SourcesError, instruments, market_from_config, uses_sample, write_sample};
 
 /// How long a quote stays fresh, in the shared cache and in the market's.
 pub const QUOTE_TTL: Duration = Duration::from_secs(60);
 
-/// How long Redis keeps a quote after it was fetched (to serve it stale).
-pub const STALE_KEEP: Duration = Duration::from_secs(24 * 3600);
-
-/// How long a replica may hold the fetch lock for one symbol.
-const LOCK_TTL: Duration = Duration::from_secs(10);
-
 /// How long the readiness `PING` may take (a Redis that is reconnecting
 /// would otherwise hold the probe).
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// How often a waiting replica looks at the cache.
-const POLL_EVERY: Duration = Duration::from_millis(25);
 
 /// Distinct symbols fetched at once by [`PriceService::quotes`] and
 /// [`PriceService::refresh`].
@@ -61,133 +40,6 @@ const FIRST_HISTORY_DAYS: i64 = 366;
 /// Slack (days) allowed at either end when deciding whether stored closes
 /// cover a range: weekends and holidays have no close.
 const COVER_SLACK_DAYS: i64 = 4;
-
-/// The prices the project ships (`examples/data/prices.csv`): daily adjusted
-/// closes of seven US tickers, 2015-01-02 to 2018-04-11.
-const SAMPLE_PRICES: &str = include_str!("../../examples/data/prices.csv");
-
-/// Metadata (asset class, sector, country) of the sample's tickers, shipped
-/// with the prices (`examples/data/instruments.csv`).
-const SAMPLE_INSTRUMENTS: &str = include_str!("../../examples/data/instruments.csv");
-
-/// What the server knows about instruments: the SDK's shipped table of
-/// common ETFs overlaid with the sample's tickers. A symbol in neither is
-/// unclassified everywhere (valuation, nudges, recommendations), never
-/// guessed.
-pub fn instruments() -> &'static auravest_core::InstrumentTable {
-    static TABLE: std::sync::LazyLock<auravest_core::InstrumentTable> =
-        std::sync::LazyLock::new(|| {
-            let shipped = auravest_core::InstrumentTable::shipped();
-            shipped
-                .clone()
-                .with_mapping_csv(SAMPLE_INSTRUMENTS.as_bytes())
-                .unwrap_or(shipped)
-        });
-    &TABLE
-}
-
-/// Why the market sources could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum SourcesError {
-    /// The HTTP sources' settings or client.
-    #[error("network sources: {0}")]
-    Network(#[from] auravest_market::Error),
-    /// The sample prices could not be written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The path.
-        path: String,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// No source is configured.
-    #[error("AURAVEST_MARKET_SOURCES lists no source")]
-    Empty,
-}
-
-/// The market chain from `config.market_sources`, with the HTTP sources'
-/// settings (`AURAVEST_YAHOO_BASE_URL`, ...) as the configuration read them:
-///
-/// - `network`: the market crate's HTTP chain (Yahoo, Alpha Vantage with a
-///   key, Stooq; priorities 10–30);
-/// - `sample`: the prices the project ships, written to
-///   `<data dir>/sample-prices/prices.csv`;
-/// - `file:DIR`: the CSV files in `DIR`.
-///
-/// File sources listed before `network` are tried before it; those after it
-/// (the default, `network,sample`) are the offline fallback. Quotes stay
-/// fresh for [`QUOTE_TTL`].
-///
-/// # Errors
-/// A bad `AURAVEST_*_BASE_URL`, an HTTP client that cannot be built, or a
-/// data folder the sample prices cannot be written to.
-pub fn market_from_config(config: &Config) -> Result<Arc<Market>, SourcesError> {
-    let http = HttpConfig::from_lookup(|k| config.market_vars.get(k))?;
-    let sample = if uses_sample(config) {
-        Some(write_sample(&config.data_dir)?)
-    } else {
-        None
-    };
-    let sources = SourceSpec::build_all(&config.market_sources, &http, sample.as_deref())?;
-    if sources.is_empty() {
-        return Err(SourcesError::Empty);
-    }
-    let options = MarketOptions {
-        quote_ttl: chrono::Duration::seconds(i64::try_from(QUOTE_TTL.as_secs()).unwrap_or(60)),
-        ..MarketOptions::default()
-    };
-    Ok(Arc::new(Market::with_cache(
-        Arc::new(Chain::new(sources)),
-        Arc::new(MemoryQuoteCache::new()),
-        options,
-    )))
-}
-
-/// True when the configuration includes the shipped sample prices (so `main`
-/// can say that quotes may come from 2018 when the network is unreachable).
-pub fn uses_sample(config: &Config) -> bool {
-    config.market_sources.contains(&SourceSpec::Sample)
-}
-
-/// Writes the shipped prices to `<data_dir>/sample-prices/prices.csv` (the
-/// wide `date,<SYMBOL>,...` layout [`auravest_market::FileSource`] reads from a folder) and
-/// returns the folder. The file is replaced atomically, so concurrent
-/// start-ups never read half a file.
-///
-/// # Errors
-/// The folder or file cannot be written.
-pub fn write_sample(data_dir: &Path) -> Result<PathBuf, SourcesError> {
-    let dir = data_dir.join("sample-prices");
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| SourcesError::Io { path, source }
-    };
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let file = dir.join("prices.csv");
-    if std::fs::read_to_string(&file).is_ok_and(|t| t == SAMPLE_PRICES) {
-        return Ok(dir);
-    }
-    let tmp = dir.join(format!("prices.csv.{}.tmp", uuid::Uuid::new_v4()));
-    std::fs::write(&tmp, SAMPLE_PRICES).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &file).map_err(io(&file))?;
-    Ok(dir)
-}
-
-/// Connects to Redis with bounded timeouts and retries, so a missing Redis
-/// fails start-up in seconds, and a Redis that goes away later makes calls
-/// fail fast (and the cache is bypassed) instead of hanging requests.
-///
-/// # Errors
-/// A bad URL or an unreachable server.
-pub async fn connect_redis(url: &str) -> redis::RedisResult<redis::aio::ConnectionManager> {
-    let client = redis::Client::open(url)?;
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_number_of_retries(1)
-        .set_max_delay(200)
-        .set_connection_timeout(Duration::from_secs(1))
-        .set_response_timeout(Duration::from_millis(500));
-    redis::aio::ConnectionManager::new_with_config(client, config).await
-}
 
 /// What the shared cache said to `PING`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,57 +63,6 @@ pub struct RefreshReport {
     pub closes: usize,
 }
 
-/// A quote as the shared cache holds it.
-#[derive(Debug, Serialize, Deserialize)]
-struct CachedQuote {
-    symbol: String,
-    price: f64,
-    currency: Option<String>,
-    market_time: DateTime<Utc>,
-    fetched_at: DateTime<Utc>,
-    source: String,
-    delayed: bool,
-    stale: bool,
-    expires_at: DateTime<Utc>,
-}
-
-impl CachedQuote {
-    fn new(q: &Quote, expires_at: DateTime<Utc>) -> Self {
-        Self {
-            symbol: q.symbol.to_string(),
-            price: q.price,
-            currency: q.currency.map(|c| c.to_string()),
-            market_time: q.market_time,
-            fetched_at: q.fetched_at,
-            source: q.source.clone(),
-            delayed: q.delayed,
-            stale: q.stale,
-            expires_at,
-        }
-    }
-
-    fn quote(&self) -> Option<Quote> {
-        Some(Quote {
-            symbol: self.symbol.parse().ok()?,
-            price: self.price,
-            currency: match &self.currency {
-                Some(c) => Some(c.parse().ok()?),
-                None => None,
-            },
-            market_time: self.market_time,
-            fetched_at: self.fetched_at,
-            source: self.source.clone(),
-            delayed: self.delayed,
-            stale: self.stale,
-            attempts: Vec::new(),
-        })
-    }
-
-    fn is_fresh(&self) -> bool {
-        Utc::now() < self.expires_at
-    }
-}
-
 /// Quotes, histories and refreshes; cheap to clone.
 #[derive(Clone)]
 pub struct PriceService {
@@ -269,10 +70,6 @@ pub struct PriceService {
     store: Arc<dyn Store>,
     redis: Option<redis::aio::ConnectionManager>,
     metrics: Metrics,
-    namespace: String,
-    /// Keeps calls off Redis for a while after it failed (shared with the
-    /// limiter).
-    breaker: crate::limits::RedisBreaker,
     /// The first wait before a failed backfill is tried again.
     backfill_retry: Duration,
     /// Per symbol, the earliest day a backfill was already tried from, so
@@ -330,32 +127,12 @@ impl std::fmt::Debug for PriceService {
         f.debug_struct("PriceService")
             .field("market", &self.market)
             .field("redis", &self.redis.is_some())
-            .field("namespace", &self.namespace)
             .finish_non_exhaustive()
     }
 }
 
 /// A Redis call bounded by [`crate::limits::REDIS_CALL_TIMEOUT`]: a Redis
 /// that hangs costs a request a fraction of a second, not its whole life.
-async fn within<T>(call: impl Future<Output = redis::RedisResult<T>>) -> redis::RedisResult<T> {
-    tokio::time::timeout(crate::limits::REDIS_CALL_TIMEOUT, call)
-        .await
-        .unwrap_or_else(|_| {
-            Err(redis::RedisError::from(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "redis did not answer in time",
-            )))
-        })
-}
-
-fn chrono_ttl(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
 impl PriceService {
     /// A service over `market`, storing refreshed prices in `store`, sharing
     /// quotes through `redis` when given, and counting cache hits in `metrics`.
@@ -370,8 +147,6 @@ impl PriceService {
             store,
             redis,
             metrics,
-            namespace: "auravest".to_owned(),
-            breaker: crate::limits::RedisBreaker::default(),
             backfill_retry: BACKFILL_RETRY_FIRST,
             backfilled: Arc::default(),
             series: Arc::default(),
@@ -553,21 +328,6 @@ impl PriceService {
         self
     }
 
-    /// Shares `breaker` with the limiter, so one Redis outage is noticed once.
-    #[must_use]
-    pub fn with_breaker(mut self, breaker: crate::limits::RedisBreaker) -> Self {
-        self.breaker = breaker;
-        self
-    }
-
-    /// Uses `<namespace>:quote:<SYMBOL>` keys instead of `auravest:…`
-    /// (tests use one namespace each).
-    #[must_use]
-    pub fn with_namespace(mut self, namespace: &str) -> Self {
-        namespace.clone_into(&mut self.namespace);
-        self
-    }
-
     /// The market behind the service.
     pub fn market(&self) -> &Arc<Market> {
         &self.market
@@ -591,14 +351,6 @@ impl PriceService {
             Ok(Err(e)) => CacheHealth::Failed(e.to_string()),
             Err(_) => CacheHealth::Failed(format!("no answer within {PING_TIMEOUT:?}")),
         }
-    }
-
-    fn quote_key(&self, symbol: &Symbol) -> String {
-        format!("{}:quote:{symbol}", self.namespace)
-    }
-
-    fn lock_key(&self, symbol: &Symbol) -> String {
-        format!("{}:quote-lock:{symbol}", self.namespace)
     }
 
     /// Quotes in argument order (each distinct symbol fetched once).
@@ -631,172 +383,18 @@ impl PriceService {
             .collect()
     }
 
-    /// One quote: the shared cache, else the market (one replica fetching).
+    /// One quote through the market (its cache shared by every replica
+    /// when Redis is configured), counted as a cache hit or miss.
     ///
     /// # Errors
     /// The market's error, unless a cached quote can be served stale.
     pub async fn quote(&self, symbol: &Symbol) -> Result<Quote, auravest_market::Error> {
-        let Some(conn) = self.redis.as_ref().filter(|_| self.breaker.allow()) else {
-            // No Redis, or Redis failed a moment ago: the market's own cache
-            // (a quote fetched before this call began came from it).
-            let started = Utc::now();
-            let q = self.market.quote(symbol).await;
-            match &q {
-                Ok(q) if q.fetched_at < started => self.metrics.cache_hit(),
-                _ => self.metrics.cache_miss(),
-            }
-            return q;
-        };
-        let mut conn = conn.clone();
-        let key = self.quote_key(symbol);
-        let cached = match self.cache_get(&mut conn, &key).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "quote cache: redis failed; asking the market");
-                self.breaker.failure();
-                self.metrics.cache_miss();
-                return self.market.quote(symbol).await;
-            }
-        };
-        if let Some(q) = cached
-            .as_ref()
-            .filter(|c| c.is_fresh())
-            .and_then(CachedQuote::quote)
-        {
-            self.metrics.cache_hit();
-            return Ok(q);
+        let (quote, origin) = self.market.quote_with_origin(symbol).await?;
+        match origin {
+            Origin::Cache => self.metrics.cache_hit(),
+            Origin::Source | Origin::Stale => self.metrics.cache_miss(),
         }
-        let lock = self.lock_key(symbol);
-        let token = uuid::Uuid::new_v4().to_string();
-        let won: redis::RedisResult<Option<String>> = within(
-            redis::cmd("SET")
-                .arg(&lock)
-                .arg(&token)
-                .arg("NX")
-                .arg("PX")
-                .arg(millis(LOCK_TTL))
-                .query_async(&mut conn),
-        )
-        .await;
-        match won {
-            Ok(Some(_)) => {
-                let out = self.fetch_and_publish(&mut conn, symbol, cached).await;
-                self.unlock(&mut conn, &lock, &token).await;
-                out
-            }
-            Ok(None) => {
-                if let Some(q) = self.wait_for(&mut conn, &key, &lock).await {
-                    self.metrics.cache_hit();
-                    return Ok(q);
-                }
-                let cached = self.cache_get(&mut conn, &key).await.ok().flatten();
-                self.fetch_and_publish(&mut conn, symbol, cached).await
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "quote cache: redis failed; asking the market");
-                self.breaker.failure();
-                self.metrics.cache_miss();
-                self.market.quote(symbol).await
-            }
-        }
-    }
-
-    async fn cache_get(
-        &self,
-        conn: &mut redis::aio::ConnectionManager,
-        key: &str,
-    ) -> redis::RedisResult<Option<CachedQuote>> {
-        let raw: Option<String> = within(conn.get(key)).await?;
-        Ok(raw.and_then(|r| {
-            serde_json::from_str(&r)
-                .inspect_err(|e| tracing::warn!(error = %e, "quote cache: unreadable entry"))
-                .ok()
-        }))
-    }
-
-    /// Asks the market and publishes a good answer; on failure serves the
-    /// expired cache entry, marked stale, when the error allows it.
-    async fn fetch_and_publish(
-        &self,
-        conn: &mut redis::aio::ConnectionManager,
-        symbol: &Symbol,
-        cached: Option<CachedQuote>,
-    ) -> Result<Quote, auravest_market::Error> {
-        self.metrics.cache_miss();
-        match self.market.quote(symbol).await {
-            Ok(q) => {
-                self.publish(conn, &q).await;
-                Ok(q)
-            }
-            Err(e) => match cached.and_then(|c| c.quote()) {
-                Some(mut q) if e.class() != ErrorClass::Stop => {
-                    q.stale = true;
-                    Ok(q)
-                }
-                _ => Err(e),
-            },
-        }
-    }
-
-    async fn publish(&self, conn: &mut redis::aio::ConnectionManager, q: &Quote) {
-        let entry = CachedQuote::new(q, q.fetched_at + chrono_ttl(QUOTE_TTL));
-        let Ok(json) = serde_json::to_string(&entry) else {
-            return;
-        };
-        let set: redis::RedisResult<()> =
-            within(conn.pset_ex(self.quote_key(&q.symbol), json, millis(STALE_KEEP))).await;
-        if let Err(e) = set {
-            tracing::warn!(error = %e, "quote cache: could not store a quote");
-            self.breaker.failure();
-        }
-    }
-
-    /// Deletes the lock only if it is still ours.
-    async fn unlock(&self, conn: &mut redis::aio::ConnectionManager, lock: &str, token: &str) {
-        let script = redis::Script::new(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
-        );
-        let done: redis::RedisResult<i64> =
-            within(script.key(lock).arg(token).invoke_async(conn)).await;
-        if let Err(e) = done {
-            tracing::warn!(error = %e, "quote cache: could not release a fetch lock");
-        }
-    }
-
-    /// Polls until a fresh entry appears (`Some`) or the lock holder is gone
-    /// or too slow (`None`).
-    async fn wait_for(
-        &self,
-        conn: &mut redis::aio::ConnectionManager,
-        key: &str,
-        lock: &str,
-    ) -> Option<Quote> {
-        let deadline = Instant::now() + LOCK_TTL;
-        while Instant::now() < deadline {
-            tokio::time::sleep(POLL_EVERY).await;
-            if let Some(q) = self
-                .cache_get(conn, key)
-                .await
-                .ok()
-                .flatten()
-                .filter(CachedQuote::is_fresh)
-                .and_then(|c| c.quote())
-            {
-                return Some(q);
-            }
-            let held: redis::RedisResult<bool> = within(conn.exists(lock)).await;
-            if !held.unwrap_or(false) {
-                // One last look: the holder may have published just now.
-                return self
-                    .cache_get(conn, key)
-                    .await
-                    .ok()
-                    .flatten()
-                    .filter(CachedQuote::is_fresh)
-                    .and_then(|c| c.quote());
-            }
-        }
-        None
+        Ok(quote)
     }
 
     /// Daily history between the dates: the stored closes when they cover
@@ -914,10 +512,10 @@ impl PriceService {
         let out = self.store_refresh(source.as_ref(), &symbol, &quote).await;
         self.metrics
             .price_refresh(&label, if out.is_ok() { "ok" } else { "error" });
-        if out.is_ok()
-            && let Some(conn) = &self.redis
-        {
-            self.publish(&mut conn.clone(), &quote).await;
+        if out.is_ok() {
+            // Shared with every replica; a cache that cannot store only
+            // costs a later source call.
+            let _ = self.market.remember_quote(quote).await;
         }
         out
     }
@@ -985,31 +583,7 @@ impl PriceService {
 
 #[cfg(test)]
 mod tests {
-    use auravest_market::FileSource;
-
     use super::*;
-
-    #[test]
-    fn the_sample_is_written_in_the_layout_the_file_source_reads() {
-        let dir = tempfile::tempdir().unwrap();
-        let folder = write_sample(dir.path()).unwrap();
-        let text = std::fs::read_to_string(folder.join("prices.csv")).unwrap();
-        assert!(text.starts_with("date,AAPL,"));
-        // Written again without change.
-        write_sample(dir.path()).unwrap();
-        let names: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
-        assert_eq!(names.len(), 1, "no temporary files left behind");
-    }
-
-    #[tokio::test]
-    async fn the_sample_source_answers_quotes() {
-        let dir = tempfile::tempdir().unwrap();
-        let folder = write_sample(dir.path()).unwrap();
-        let source = FileSource::new(folder);
-        let q = source.quote(&"AAPL".parse().unwrap()).await.unwrap();
-        assert_eq!(q.market_time.date_naive().to_string(), "2018-04-11");
-        assert!((q.price - 172.440_002).abs() < 1e-9);
-    }
 
     #[test]
     fn failed_backfills_back_off_to_an_hour() {
@@ -1018,24 +592,5 @@ mod tests {
         assert_eq!(backoff(1, first), first);
         assert_eq!(backoff(2, first), first * 2);
         assert_eq!(backoff(40, first), BACKFILL_RETRY_MAX);
-    }
-
-    #[test]
-    fn cached_quotes_round_trip() {
-        let q = Quote {
-            symbol: "VOD.L".parse().unwrap(),
-            price: 0.7234,
-            currency: Some("GBP".parse().unwrap()),
-            market_time: Utc::now(),
-            fetched_at: Utc::now(),
-            source: "yahoo".to_owned(),
-            delayed: true,
-            stale: false,
-            attempts: Vec::new(),
-        };
-        let c = CachedQuote::new(&q, Utc::now() + chrono::Duration::seconds(60));
-        let back: CachedQuote = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
-        assert!(back.is_fresh());
-        assert_eq!(back.quote(), Some(q));
     }
 }
