@@ -7,7 +7,10 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    // Read when the script runs, not baked in when it is compiled: a target
+    // folder shared by several checkouts may reuse the compiled script.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("migrations");
     let mut out = String::new();
     for (backend, name) in [("sqlite", "SQLITE"), ("postgres", "POSTGRES")] {
         let dir = root.join(backend);

@@ -201,6 +201,52 @@ fn trace(o: &ToolOutput) -> ToolTrace {
     }
 }
 
+/// A question paid for and not yet answered: dropped without
+/// [`PendingQuestion::answered`], it gives the question back.
+struct PendingQuestion {
+    usage: Option<Arc<dyn UsageMeter>>,
+    user: String,
+    day: NaiveDate,
+}
+
+impl PendingQuestion {
+    /// The question was answered: it stays counted.
+    fn answered(mut self) {
+        self.usage = None;
+    }
+
+    /// The answer failed: the question is given back now.
+    async fn refund(mut self) -> Result<()> {
+        match self.usage.take() {
+            Some(usage) => {
+                usage
+                    .refund(&self.user, UsageKind::AiQuestion, self.day)
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PendingQuestion {
+    /// The call was dropped mid-answer. A drop cannot wait, so the refund
+    /// runs as a task on the current tokio runtime; without one (another
+    /// executor) the question stays counted.
+    fn drop(&mut self) {
+        let Some(usage) = self.usage.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (user, day) = (std::mem::take(&mut self.user), self.day);
+            runtime.spawn(async move {
+                // Nobody is left to tell: a failed refund leaves the
+                // question counted, as without a runtime.
+                let _ = usage.refund(&user, UsageKind::AiQuestion, day).await;
+            });
+        }
+    }
+}
+
 impl Assistant {
     /// An assistant over `kb` and a retriever built from it, with in-memory
     /// metering, audit and feedback.
@@ -252,6 +298,39 @@ impl Assistant {
     pub fn with_usage(mut self, usage: Arc<dyn UsageMeter>) -> Self {
         self.usage = usage;
         self
+    }
+
+    /// The same assistant recording its answers in `audit` instead of its
+    /// current log.
+    #[must_use]
+    pub fn with_audit(mut self, audit: Arc<dyn AuditLog>) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// The same assistant keeping feedback in `feedback` instead of its
+    /// current store.
+    #[must_use]
+    pub fn with_feedback(mut self, feedback: Arc<dyn FeedbackStore>) -> Self {
+        self.feedback = feedback;
+        self
+    }
+
+    /// The same assistant allowing `limit` questions per user and UTC day
+    /// (`None`: no limit).
+    #[must_use]
+    pub fn with_daily_question_limit(mut self, limit: Option<u32>) -> Self {
+        self.config.daily_question_limit = limit;
+        self
+    }
+
+    /// The audit record of an answer this assistant gave (who asked, what
+    /// it cited, which tools and model it used), for checking who may rate it.
+    ///
+    /// # Errors
+    /// The audit log's.
+    pub async fn answer_record(&self, answer_id: &str) -> Result<Option<AuditRecord>> {
+        self.audit.get(answer_id).await
     }
 
     /// The same assistant drafting its answers with `model`; every draft is
@@ -364,13 +443,21 @@ impl Assistant {
                 limit,
             });
         }
+        // Given back if the answer fails, or if this call is dropped before
+        // it ends (a request timeout, a client that went away).
+        let pending = PendingQuestion {
+            usage: Some(Arc::clone(&self.usage)),
+            user: user.to_owned(),
+            day,
+        };
         let answer = match self.answer(question, tools, cancel, on_text).await {
             Ok(a) => a,
             Err(e) => {
-                self.usage.refund(user, UsageKind::AiQuestion, day).await?;
+                pending.refund().await?;
                 return Err(e);
             }
         };
+        pending.answered();
         self.audit
             .append(AuditRecord {
                 answer_id: answer.id.clone(),

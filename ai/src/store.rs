@@ -204,6 +204,24 @@ pub enum FeedbackKind {
     Biased,
 }
 
+impl FeedbackKind {
+    /// The name [`FromStr`](std::str::FromStr) reads back: `helpful`,
+    /// `wrong` or `biased`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Helpful => "helpful",
+            Self::Wrong => "wrong",
+            Self::Biased => "biased",
+        }
+    }
+}
+
+impl std::fmt::Display for FeedbackKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl std::str::FromStr for FeedbackKind {
     type Err = Error;
 

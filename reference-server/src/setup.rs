@@ -156,12 +156,7 @@ pub fn assistant_until(
         index_dir: Some(config.data_dir.join("ai-index")),
         hash_embedder: config.ai_hash_embedder,
         config: AssistantConfig {
-            // The `/ask` handler meters questions per account through
-            // `services::metering::StoreUsage` (the SDK's `UsageMeter` on
-            // the store, shared by replicas): the assistant knows users only
-            // by their opaque audit subject, and a request dropped mid-answer
-            // must be refunded, which only the handler sees.
-            daily_question_limit: None,
+            daily_question_limit: Some(config.ai_daily_limit),
             ..AssistantConfig::default()
         },
         ..Setup::default()
@@ -176,6 +171,17 @@ pub fn assistant_until(
         "assistant ready"
     );
     Ok(assistant)
+}
+
+/// The assistant with its stores in the server's database (shared by every
+/// replica, passing the SDK's conformance suites): question metering, the
+/// record of each answer, and feedback.
+pub fn with_server_stores(assistant: Assistant, store: &Arc<dyn Store>) -> Assistant {
+    use crate::services::metering::{StoreAudit, StoreFeedback, StoreUsage};
+    assistant
+        .with_usage(Arc::new(StoreUsage::new(Arc::clone(store))))
+        .with_audit(Arc::new(StoreAudit::new(Arc::clone(store))))
+        .with_feedback(Arc::new(StoreFeedback::new(Arc::clone(store))))
 }
 
 /// Builds the whole state.
@@ -242,10 +248,10 @@ async fn build(
         AssistantSlot::disabled()
     } else if background_assistant {
         let slot = AssistantSlot::pending();
-        let (c, s) = (config.clone(), slot.clone());
+        let (c, s, st) = (config.clone(), slot.clone(), Arc::clone(&store));
         let cancel = slot.cancel_token();
         tokio::task::spawn_blocking(move || match assistant_until(&c, Some(cancel.clone())) {
-            Ok(a) => s.set(a),
+            Ok(a) => s.set(with_server_stores(a, &st)),
             Err(_) if cancel.is_cancelled() => {
                 tracing::info!("the assistant's loading was stopped (shutting down)");
             }
@@ -259,7 +265,7 @@ async fn build(
         let built = tokio::task::spawn_blocking(move || assistant(&c))
             .await
             .map_err(|e| SetupError::Assistant(e.to_string()))??;
-        AssistantSlot::ready(built)
+        AssistantSlot::ready(with_server_stores(built, &store))
     };
     Ok(AppState::new(Inner {
         keys: Keys::new(&config.secrets),

@@ -381,3 +381,48 @@ async fn model_tokens_are_metered_and_the_model_audited() {
         2
     );
 }
+
+/// A model that never finishes (a stuck backend).
+struct Stuck;
+
+impl LanguageModel for Stuck {
+    fn id(&self) -> String {
+        "stuck".to_owned()
+    }
+
+    fn generate<'a>(
+        &'a self,
+        _request: &'a GenerateRequest,
+        _cancel: &'a CancelToken,
+        _on_text: &'a mut TokenSink<'_>,
+    ) -> BoxFuture<'a, auravest_ai::Result<Generation>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+/// A call dropped mid-answer (a request timeout, a client gone) gives its
+/// question back: only answered questions count against the daily limit.
+#[tokio::test]
+async fn a_question_dropped_mid_answer_is_refunded() {
+    let usage = Arc::new(auravest_ai::store::MemoryUsage::default());
+    let a = hash_assistant()
+        .with_model(Arc::new(Stuck))
+        .with_usage(usage.clone())
+        .with_daily_question_limit(Some(2));
+    let m = market();
+    let now = Utc::now();
+    let asked = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        a.ask_at("u", QUESTION, &tools(&m, a.kb(), None), now),
+    )
+    .await;
+    assert!(asked.is_err(), "the stuck model never answers");
+    // The refund runs as a task on this runtime: give it a turn.
+    for _ in 0..50 {
+        if a.questions_left("u", now).await.unwrap() == Some(2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(a.questions_left("u", now).await.unwrap(), Some(2));
+}

@@ -3,9 +3,7 @@
 //! checklist.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use auravest_ai::store::{UsageKind, UsageMeter};
 use auravest_ai::{PortfolioContext, ToolContext};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,7 +17,6 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::ApiJson;
-use crate::services::metering::StoreUsage;
 use crate::services::portfolio::{self as portfolios, Loaded};
 use crate::state::AppState;
 use crate::store::{AuditAction, AuditEntry};
@@ -41,6 +38,9 @@ pub struct AskBody {
 pub struct FeedbackBody {
     /// `helpful`, `wrong` or `biased`.
     pub kind: String,
+    /// What was good or wrong about it (at most 2,000 characters).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// An answer with the day's usage.
@@ -103,6 +103,8 @@ async fn context(state: &AppState, user: Uuid, loaded: &Loaded) -> AppResult<Por
 fn ai_error(e: auravest_ai::Error) -> AppError {
     match e {
         auravest_ai::Error::Invalid { field, reason } => AppError::field(field, reason),
+        auravest_ai::Error::LimitReached { .. } => AppError::RateLimited(until_midnight()),
+        auravest_ai::Error::UnknownAnswer(_) => AppError::not_found("answer"),
         // The metering store (the database) failed or is busy: try again.
         auravest_ai::Error::Store(reason) => {
             tracing::warn!(%reason, "metering store");
@@ -134,30 +136,12 @@ pub async fn ask(
 ) -> AppResult<Json<AskView>> {
     let assistant = assistant(&state)?;
     let now = Utc::now();
-    let today = now.date_naive();
-    let limit = state.config.ai_daily_limit;
-    // The question is paid for before it is asked, in one atomic step, so
-    // parallel asks cannot pass the limit; a failed answer is refunded.
-    let meter: Arc<dyn UsageMeter> = Arc::new(StoreUsage::new(Arc::clone(&state.store)));
-    let account = user.id.to_string();
-    let Some(used) = meter
-        .consume(&account, UsageKind::AiQuestion, today, limit)
-        .await
-        .map_err(ai_error)?
-    else {
-        return Err(AppError::RateLimited(until_midnight()));
-    };
-    // Refunded unless answered, whether the answer fails or the request is
-    // dropped (a timeout, a client that went away).
-    let refund = Refund {
-        meter: Some(meter),
-        account,
-        day: today,
-    };
+    // The assistant meters the question (paid for before it is answered, in
+    // one atomic statement, given back if the answer fails or this request
+    // is dropped), records the answer and keeps its feedback, all in the
+    // database (`services::metering`).
     let answer = answer(&state, &user, &body, assistant, now).await?;
-    refund.keep();
     let answer_id = Uuid::parse_str(&answer.id).map_err(AppError::internal)?;
-    state.store.record_answer(answer_id, user.id, now).await?;
     state
         .store
         .audit(&AuditEntry {
@@ -173,44 +157,20 @@ pub async fn ask(
             }),
         })
         .await?;
+    let limit = state.config.ai_daily_limit;
+    let left = assistant
+        .questions_left(&user.id.to_string(), now)
+        .await
+        .map_err(ai_error)?
+        .unwrap_or(limit);
     Ok(Json(AskView {
         answer,
-        used: i64::from(used),
+        used: i64::from(limit.saturating_sub(left)),
         limit,
     }))
 }
 
-/// A consumed question given back when dropped before [`Refund::keep`].
-struct Refund {
-    meter: Option<Arc<dyn UsageMeter>>,
-    account: String,
-    day: chrono::NaiveDate,
-}
-
-impl Refund {
-    /// The question was answered: nothing to give back.
-    fn keep(mut self) {
-        self.meter = None;
-    }
-}
-
-impl Drop for Refund {
-    fn drop(&mut self) {
-        let Some(meter) = self.meter.take() else {
-            return;
-        };
-        let (account, day) = (std::mem::take(&mut self.account), self.day);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(e) = meter.refund(&account, UsageKind::AiQuestion, day).await {
-                    tracing::warn!(error = %e, "an unanswered question was not refunded");
-                }
-            });
-        }
-    }
-}
-
-/// Answers one question (the quota is the caller's business).
+/// Answers one question for the user (metered by the assistant).
 async fn answer(
     state: &AppState,
     user: &AuthUser,
@@ -240,9 +200,8 @@ async fn answer(
         kb: assistant.kb(),
         as_of: ctx.as_ref().and_then(|c| c.prices.dates().last().copied()),
     };
-    let subject = user.audit_subject.to_string();
     let answer = assistant
-        .ask_at(&subject, &body.question, &tools, now)
+        .ask_at(&user.id.to_string(), &body.question, &tools, now)
         .await
         .map_err(ai_error)?;
     Ok(answer)
@@ -295,7 +254,7 @@ pub async fn summary(
     Ok(Json(SummaryView::new(drafted, false)))
 }
 
-/// Rates one of the user's answers (a second rating replaces the first).
+/// Rates one of the user's answers, with an optional note (every rating is kept).
 #[utoipa::path(post, path = "/api/v1/answers/{id}/feedback", tag = "assistant", request_body = FeedbackBody,
     responses((status = 204), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
@@ -306,21 +265,23 @@ pub async fn feedback(
     Path(id): Path<Uuid>,
     ApiJson(body): ApiJson<FeedbackBody>,
 ) -> AppResult<StatusCode> {
-    let kind: auravest_ai::FeedbackKind = body.kind.parse().map_err(|_| {
-        AppError::field(
-            "kind",
-            format!("{:?} is not one of helpful, wrong, biased", body.kind),
-        )
-    })?;
-    let name = serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| body.kind.clone());
-    if state.store.put_feedback(user.id, id, &name).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::not_found("answer"))
+    let assistant = assistant(&state)?;
+    let kind: auravest_ai::FeedbackKind = body.kind.parse().map_err(ai_error)?;
+    let id = id.to_string();
+    // Another user's answer is as unknown as a made-up id.
+    let owned = assistant
+        .answer_record(&id)
+        .await
+        .map_err(ai_error)?
+        .is_some_and(|r| r.subject == user.id.to_string());
+    if !owned {
+        return Err(AppError::not_found("answer"));
     }
+    assistant
+        .feedback(&id, kind, body.note)
+        .await
+        .map_err(ai_error)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The user's learning checklist: the five items for their experience

@@ -149,8 +149,12 @@ pub struct ExportGoal {
 pub struct ExportFeedback {
     /// The answer.
     pub answer_id: Uuid,
-    /// The feedback kind.
+    /// The rating (`helpful`, `wrong`, `biased`).
     pub kind: String,
+    /// What the user wrote with it.
+    pub note: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
 }
 
 /// Everything stored about the caller.
@@ -401,9 +405,11 @@ pub async fn export(
         feedback: data
             .feedback
             .iter()
-            .map(|(answer_id, kind)| ExportFeedback {
-                answer_id: *answer_id,
-                kind: kind.clone(),
+            .map(|f| ExportFeedback {
+                answer_id: f.answer_id,
+                kind: f.kind.clone(),
+                note: f.note.clone(),
+                at: f.at.to_rfc3339(),
             })
             .collect(),
         checklist: data

@@ -135,7 +135,10 @@ where
     if access == Access::Read {
         let account = account_of(state, user).await?;
         if let Some(me) = in_step(&c, &account).await.map_err(|e| social_error(&e))? {
-            return f(c, me).await.map_err(|e| social_error(&e));
+            return match f(c, me).await {
+                Ok(v) => Ok(v),
+                Err(e) => Err(member_error(state, user, &e).await),
+            };
         }
     }
     let _held = state.store.lock(COMMUNITY_LOCK).await?;
@@ -145,7 +148,20 @@ where
     let me = member(&mut c, &account, now, seed)
         .await
         .map_err(|e| social_error(&e))?;
-    f(c, me).await.map_err(|e| social_error(&e))
+    match f(c, me).await {
+        Ok(v) => Ok(v),
+        Err(e) => Err(member_error(state, user, &e).await),
+    }
+}
+
+/// A community error met while acting for `user`: a read takes no lock, so
+/// the account (and with it the member) may be deleted meanwhile, and then
+/// the caller is no longer signed in rather than looking at a missing member.
+async fn member_error(state: &AppState, user: &AuthUser, e: &Error) -> AppError {
+    if matches!(e, Error::NotFound { .. }) && matches!(state.store.user(user.id).await, Ok(None)) {
+        return AppError::Unauthenticated("the account no longer exists".to_owned());
+    }
+    social_error(e)
 }
 
 /// The account's member when it exists and is in step with the account

@@ -432,8 +432,8 @@ pub struct UserData {
     pub goals: Vec<GoalRecord>,
     /// Usage counts: day → kind → count.
     pub usage: BTreeMap<NaiveDate, BTreeMap<String, i64>>,
-    /// Feedback given on AI answers: (answer id, kind).
-    pub feedback: Vec<(Uuid, String)>,
+    /// Ratings given to AI answers, by answer and then oldest first.
+    pub feedback: Vec<FeedbackRow>,
     /// Learning checklist items marked done: item → when.
     pub checklist: BTreeMap<String, DateTime<Utc>>,
 }
@@ -495,6 +495,19 @@ pub trait LedgerLock: Send {
 pub trait LeaderLock: Send {
     /// Gives the lock back.
     async fn release(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// One rating of an AI answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackRow {
+    /// The answer.
+    pub answer_id: Uuid,
+    /// The rating (`helpful`, `wrong`, `biased`).
+    pub kind: String,
+    /// What the user wrote with it.
+    pub note: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A store's connection pool, for the parts of the server that keep their
@@ -704,16 +717,22 @@ pub trait Store: Send + Sync + 'static {
     async fn usage(&self, user_id: Uuid, day: NaiveDate) -> StoreResult<BTreeMap<String, i64>>;
 
     // --- AI answers ------------------------------------------------------
-    /// Records who an answer was given to.
-    async fn record_answer(
+    /// Records an answer given to a user with the assistant's audit record
+    /// (JSON); false when the id is already recorded.
+    async fn insert_answer(
         &self,
         answer_id: Uuid,
         user_id: Uuid,
         at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Stores feedback on one of the user's answers; false when the answer
-    /// is not the user's. One feedback per answer: a second one replaces it.
-    async fn put_feedback(&self, user_id: Uuid, answer_id: Uuid, kind: &str) -> StoreResult<bool>;
+        record: &str,
+    ) -> StoreResult<bool>;
+    /// An answer's user and audit record (JSON; none for answers recorded
+    /// before records were kept).
+    async fn answer(&self, answer_id: Uuid) -> StoreResult<Option<(Uuid, Option<String>)>>;
+    /// Adds a rating of an answer; false when there is no such answer.
+    async fn insert_feedback(&self, row: &FeedbackRow) -> StoreResult<bool>;
+    /// The ratings of an answer, oldest first.
+    async fn feedback(&self, answer_id: Uuid) -> StoreResult<Vec<FeedbackRow>>;
     /// A cached portfolio summary for a day.
     async fn cached_summary(
         &self,

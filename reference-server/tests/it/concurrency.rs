@@ -300,6 +300,44 @@ on_both_backends!(
     limits()
 );
 
+/// The assistant's answer log and feedback store on the database pass the
+/// SDK's `AuditLog` and `FeedbackStore` conformance suites.
+async fn store_audit_and_feedback_conform(app: TestApp) {
+    use auravest_ai::store::AuditLog as _;
+    use auravest_reference_server::services::metering::{StoreAudit, StoreFeedback};
+    let a = app.user("audit-a@example.com").await;
+    let store = std::sync::Arc::clone(&app.state.store);
+    let ids = [
+        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string(),
+    ];
+    let log = StoreAudit::new(std::sync::Arc::clone(&store));
+    auravest_ai::store::conformance::audit_log(&log, [&ids[0], &ids[1]], &a.id.to_string()).await;
+    // Feedback hangs on recorded answers: record two more.
+    let fresh = [
+        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string(),
+    ];
+    for id in &fresh {
+        let mut record = log.get(&ids[0]).await.unwrap().expect("recorded");
+        record.answer_id.clone_from(id);
+        auravest_ai::store::AuditLog::append(&log, record)
+            .await
+            .unwrap();
+    }
+    auravest_ai::store::conformance::feedback_store(
+        &StoreFeedback::new(store),
+        [&fresh[0], &fresh[1]],
+    )
+    .await;
+}
+on_both_backends!(
+    store_audit_and_feedback_conform_on_sqlite,
+    store_audit_and_feedback_conform_on_postgres,
+    store_audit_and_feedback_conform,
+    limits()
+);
+
 /// Eighty parallel goals against a limit of fifty: fifty stored.
 async fn goal_limit_holds(app: TestApp) {
     let u = app.user("planner@example.com").await;

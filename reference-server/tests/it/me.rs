@@ -86,10 +86,20 @@ async fn seed(t: &TestApp, u: &TestUser, tag: &str) -> Uuid {
         .await
         .unwrap();
     let answer = Uuid::new_v4();
-    store.record_answer(answer, user_id, now).await.unwrap();
     assert!(
         store
-            .put_feedback(user_id, answer, "helpful")
+            .insert_answer(answer, user_id, now, "{}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_feedback(&auravest_reference_server::store::FeedbackRow {
+                answer_id: answer,
+                kind: "helpful".to_owned(),
+                note: None,
+                at: now,
+            })
             .await
             .unwrap()
     );

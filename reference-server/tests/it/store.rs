@@ -18,9 +18,9 @@ use auravest_reference_server::store::postgres::PostgresStore;
 use auravest_reference_server::store::sql::connect_url;
 use auravest_reference_server::store::sqlite::SqliteStore;
 use auravest_reference_server::store::{
-    AuditAction, AuditEntry, DailyClose, GoalInput, GoalRecord, LastPrice, LedgerClaim, LoginClaim,
-    PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord, Role, Rotation, Store, StoreError,
-    UserRecord,
+    AuditAction, AuditEntry, DailyClose, FeedbackRow, GoalInput, GoalRecord, LastPrice,
+    LedgerClaim, LoginClaim, PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord, Role,
+    Rotation, Store, StoreError, UserRecord,
 };
 use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use serde_json::json;
@@ -211,7 +211,7 @@ conformance!(
     closes_range,
     held_symbols_sorted_distinct,
     usage_counts,
-    feedback_only_on_own_answers,
+    answers_and_their_feedback,
     checklist_progress,
     summaries_cache,
     audit_append_and_read,
@@ -1315,26 +1315,60 @@ async fn usage_counts(db: &Db) {
 
 // --- AI answers ----------------------------------------------------------
 
-async fn feedback_only_on_own_answers(db: &Db) {
-    let u = stored_user(db, "a").await;
-    let other = stored_user(db, "b").await;
-    let answer = Uuid::new_v4();
-    db.store.record_answer(answer, u.id, now()).await.unwrap();
+fn rating(answer: Uuid, kind: &str, note: Option<&str>) -> FeedbackRow {
+    FeedbackRow {
+        answer_id: answer,
+        kind: kind.to_owned(),
+        note: note.map(str::to_owned),
+        at: now(),
+    }
+}
 
-    assert!(!db.store.put_feedback(other.id, answer, "up").await.unwrap());
+async fn answers_and_their_feedback(db: &Db) {
+    let u = stored_user(db, "a").await;
+    let answer = Uuid::new_v4();
     assert!(
-        !db.store
-            .put_feedback(u.id, Uuid::new_v4(), "up")
+        db.store
+            .insert_answer(answer, u.id, now(), r#"{"n":1}"#)
             .await
             .unwrap()
     );
-    assert_eq!(db.raw.count_all("feedback").await, 0);
+    assert!(
+        !db.store
+            .insert_answer(answer, u.id, now(), r#"{"n":2}"#)
+            .await
+            .unwrap(),
+        "an id is recorded once"
+    );
+    assert_eq!(
+        db.store.answer(answer).await.unwrap(),
+        Some((u.id, Some(r#"{"n":1}"#.to_owned())))
+    );
+    assert_eq!(db.store.answer(Uuid::new_v4()).await.unwrap(), None);
 
-    assert!(db.store.put_feedback(u.id, answer, "up").await.unwrap());
-    assert!(db.store.put_feedback(u.id, answer, "down").await.unwrap());
+    assert!(
+        !db.store
+            .insert_feedback(&rating(Uuid::new_v4(), "helpful", None))
+            .await
+            .unwrap(),
+        "no feedback on an unknown answer"
+    );
+    assert_eq!(db.raw.count_all("answer_feedback").await, 0);
+
+    let given = [
+        rating(answer, "helpful", None),
+        rating(answer, "wrong", Some("outdated")),
+    ];
+    for row in &given {
+        assert!(db.store.insert_feedback(row).await.unwrap());
+    }
+    let kept = db.store.feedback(answer).await.unwrap();
+    assert_eq!(kept, given, "every rating, oldest first");
     let data = db.store.user_data(u.id).await.unwrap().expect("the user");
-    assert_eq!(data.feedback, vec![(answer, "down".to_owned())]);
-    assert_eq!(db.raw.count_all("feedback").await, 1);
+    assert_eq!(
+        data.feedback, kept,
+        "the export holds every rating, oldest first"
+    );
 }
 
 async fn checklist_progress(db: &Db) {
@@ -1535,8 +1569,18 @@ async fn everything(db: &Db, u: &UserRecord) -> PortfolioRecord {
         .await
         .unwrap();
     let answer = Uuid::new_v4();
-    db.store.record_answer(answer, u.id, now()).await.unwrap();
-    assert!(db.store.put_feedback(u.id, answer, "up").await.unwrap());
+    assert!(
+        db.store
+            .insert_answer(answer, u.id, now(), "{}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .insert_feedback(&rating(answer, "helpful", None))
+            .await
+            .unwrap()
+    );
     assert!(
         db.store
             .set_checklist_item(u.id, "compounding", Some(now()))
@@ -1584,7 +1628,7 @@ async fn user_data_exports_everything(db: &Db) {
     )]);
     assert_eq!(data.usage, usage);
     assert_eq!(data.feedback.len(), 1);
-    assert_eq!(data.feedback[0].1, "up");
+    assert_eq!(data.feedback[0].kind, "helpful");
     assert_eq!(data.checklist.keys().collect::<Vec<_>>(), ["compounding"]);
 }
 
@@ -1634,7 +1678,10 @@ async fn delete_user_removes_personal_rows(db: &Db) {
     }
     assert_eq!(db.raw.count("transactions", "portfolio_id", p.id).await, 0);
     assert_eq!(db.raw.count("summaries", "portfolio_id", p.id).await, 0);
-    assert_eq!(db.raw.count("feedback", "answer_id", answer).await, 0);
+    assert_eq!(
+        db.raw.count("answer_feedback", "answer_id", answer).await,
+        0
+    );
     assert_eq!(
         db.raw
             .count("audit_subjects", "subject", u.audit_subject)
@@ -1751,7 +1798,7 @@ async fn bad_input_is_an_error(db: &Db) {
     assert!(db.store.create_goal(&goal(nobody, "House")).await.is_err());
     assert!(
         db.store
-            .record_answer(Uuid::new_v4(), nobody, now())
+            .insert_answer(Uuid::new_v4(), nobody, now(), "{}")
             .await
             .is_err()
     );

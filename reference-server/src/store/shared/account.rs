@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::users::{load_user, lock_user};
 use super::{Backend, Pool, goals, ledger, metering, portfolios, risk};
-use crate::store::{StoreResult, UserData};
+use crate::store::{FeedbackRow, StoreResult, UserData};
 
 pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserData>> {
     let Some(user) = load_user(pool, id).await? else {
@@ -33,18 +33,22 @@ pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserD
             .or_default()
             .insert(row.try_get("kind")?, row.try_get("n")?);
     }
-    let rows = sqlx::query(
-        "SELECT f.answer_id, f.kind FROM feedback f \
-         JOIN answers a ON a.id = f.answer_id WHERE a.user_id = $1",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
+    let sql = format!(
+        "SELECT {} FROM answer_feedback f JOIN answers a ON a.id = f.answer_id \
+         WHERE a.user_id = $1 ORDER BY f.seq",
+        metering::FEEDBACK_COLUMNS
+            .split(", ")
+            .map(|c| format!("f.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
     let mut feedback = rows
         .iter()
-        .map(|row| Ok((row.try_get("answer_id")?, row.try_get("kind")?)))
-        .collect::<StoreResult<Vec<(Uuid, String)>>>()?;
-    feedback.sort();
+        .map(metering::feedback_row)
+        .collect::<StoreResult<Vec<FeedbackRow>>>()?;
+    // By answer, then oldest first (the sort is stable).
+    feedback.sort_by_key(|f| f.answer_id);
     let checklist = metering::checklist_done(pool, id).await?;
     Ok(Some(UserData {
         user,
@@ -61,7 +65,7 @@ pub(super) async fn delete_user(store: &Backend, id: Uuid) -> StoreResult<bool> 
     // Children first, so the result does not rest on the
     // foreign keys' cascades alone.
     const STATEMENTS: [&str; 12] = [
-        "DELETE FROM feedback WHERE answer_id IN \
+        "DELETE FROM answer_feedback WHERE answer_id IN \
          (SELECT id FROM answers WHERE user_id = $1)",
         "DELETE FROM checklist_done WHERE user_id = $1",
         "DELETE FROM answers WHERE user_id = $1",

@@ -10,9 +10,9 @@ use sqlx::Row as _;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::Pool;
-use crate::store::StoreResult;
+use super::{DbRow, Pool};
 use crate::store::sql::micros;
+use crate::store::{FeedbackRow, StoreResult};
 
 pub(super) async fn increment_usage(
     pool: &Pool,
@@ -92,38 +92,69 @@ pub(super) async fn usage(
         .collect()
 }
 
-pub(super) async fn record_answer(
+pub(super) async fn insert_answer(
     pool: &Pool,
     answer_id: Uuid,
     user_id: Uuid,
     at: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query("INSERT INTO answers (id, user_id, at) VALUES ($1, $2, $3)")
-        .bind(answer_id)
-        .bind(user_id)
-        .bind(micros(at))
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-pub(super) async fn put_feedback(
-    pool: &Pool,
-    user_id: Uuid,
-    answer_id: Uuid,
-    kind: &str,
+    record: &str,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
-        "INSERT INTO feedback (answer_id, kind) \
-         SELECT id, $3 FROM answers WHERE id = $1 AND user_id = $2 \
-         ON CONFLICT (answer_id) DO UPDATE SET kind = excluded.kind",
+        "INSERT INTO answers (id, user_id, at, record) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(answer_id)
     .bind(user_id)
-    .bind(kind)
+    .bind(micros(at))
+    .bind(record)
     .execute(pool)
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn answer(
+    pool: &Pool,
+    answer_id: Uuid,
+) -> StoreResult<Option<(Uuid, Option<String>)>> {
+    let row = sqlx::query("SELECT user_id, record FROM answers WHERE id = $1")
+        .bind(answer_id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| Ok((row.try_get("user_id")?, row.try_get("record")?)))
+        .transpose()
+}
+
+pub(super) async fn insert_feedback(pool: &Pool, row: &FeedbackRow) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO answer_feedback (answer_id, kind, note, at) \
+         SELECT id, $2, $3, $4 FROM answers WHERE id = $1",
+    )
+    .bind(row.answer_id)
+    .bind(&row.kind)
+    .bind(row.note.as_deref())
+    .bind(micros(row.at))
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The columns of a rating, for [`feedback_row`].
+pub(super) const FEEDBACK_COLUMNS: &str = "answer_id, kind, note, at";
+
+pub(super) fn feedback_row(row: &DbRow) -> StoreResult<FeedbackRow> {
+    Ok(FeedbackRow {
+        answer_id: row.try_get("answer_id")?,
+        kind: row.try_get("kind")?,
+        note: row.try_get("note")?,
+        at: row.try_get("at")?,
+    })
+}
+
+pub(super) async fn feedback(pool: &Pool, answer_id: Uuid) -> StoreResult<Vec<FeedbackRow>> {
+    let sql =
+        format!("SELECT {FEEDBACK_COLUMNS} FROM answer_feedback WHERE answer_id = $1 ORDER BY seq");
+    let rows = sqlx::query(&sql).bind(answer_id).fetch_all(pool).await?;
+    rows.iter().map(feedback_row).collect()
 }
 
 pub(super) async fn checklist_done(

@@ -22,9 +22,9 @@ use uuid::Uuid;
 
 use super::{Backend, Db, MIGRATIONS, NAME};
 use crate::store::{
-    AuditEntry, AuditRow, DailyClose, GoalInput, GoalRecord, HeldLock, LastPrice, LeaderLock,
-    LedgerClaim, LoginClaim, PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord, Role,
-    Rotation, Store, StoreResult, TransactionRow, UserData, UserRecord,
+    AuditEntry, AuditRow, DailyClose, FeedbackRow, GoalInput, GoalRecord, HeldLock, LastPrice,
+    LeaderLock, LedgerClaim, LoginClaim, PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord,
+    Role, Rotation, Store, StoreResult, TransactionRow, UserData, UserRecord,
 };
 use auravest_core::TransactionRecord;
 
@@ -301,17 +301,26 @@ impl Store for Backend {
 
     // --- AI answers ------------------------------------------------------
 
-    async fn record_answer(
+    async fn insert_answer(
         &self,
         answer_id: Uuid,
         user_id: Uuid,
         at: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        metering::record_answer(&self.pool, answer_id, user_id, at).await
+        record: &str,
+    ) -> StoreResult<bool> {
+        metering::insert_answer(&self.pool, answer_id, user_id, at, record).await
     }
 
-    async fn put_feedback(&self, user_id: Uuid, answer_id: Uuid, kind: &str) -> StoreResult<bool> {
-        metering::put_feedback(&self.pool, user_id, answer_id, kind).await
+    async fn answer(&self, answer_id: Uuid) -> StoreResult<Option<(Uuid, Option<String>)>> {
+        metering::answer(&self.pool, answer_id).await
+    }
+
+    async fn insert_feedback(&self, row: &FeedbackRow) -> StoreResult<bool> {
+        metering::insert_feedback(&self.pool, row).await
+    }
+
+    async fn feedback(&self, answer_id: Uuid) -> StoreResult<Vec<FeedbackRow>> {
+        metering::feedback(&self.pool, answer_id).await
     }
 
     async fn cached_summary(
