@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use auravest_core::Symbol;
 use auravest_optimize::{CovarianceMatrix, ExpectedReturns, MeanVariance};
 use nalgebra::DMatrix;
 
@@ -61,7 +62,7 @@ pub fn factor_returns(n: usize, days: usize, seed: u64) -> DMatrix<f64> {
 /// # Errors
 /// Never for finite input; the constructor's errors otherwise.
 pub fn estimates(
-    names: Vec<String>,
+    names: Vec<Symbol>,
     r: &DMatrix<f64>,
 ) -> auravest_optimize::Result<(ExpectedReturns, CovarianceMatrix)> {
     let (t, n) = (r.nrows() as f64, r.ncols());
@@ -90,7 +91,9 @@ pub fn estimates(
 /// As [`estimates`] and the optimiser.
 pub fn synthetic(n: usize, days: usize) -> auravest_optimize::Result<Universe> {
     let returns = factor_returns(n, days, 7 + n as u64);
-    let names: Vec<String> = (0..n).map(|i| format!("A{i:03}")).collect();
+    let names = (0..n)
+        .map(|i| Symbol::new(&format!("A{i:03}")))
+        .collect::<Result<Vec<_>, _>>()?;
     let (mu, cov) = estimates(names, &returns)?;
     let minvol = MeanVariance::new(mu.clone(), cov.clone())?.min_volatility(0.02)?;
     Ok(Universe {
@@ -116,7 +119,11 @@ pub fn write_universe(dir: &Path, u: &Universe) -> std::io::Result<()> {
     }
     std::fs::write(d.join("mu.csv"), mu)?;
     let matrix = |m: &DMatrix<f64>| {
-        let mut s = names.join(",");
+        let mut s = names
+            .iter()
+            .map(Symbol::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
         s.push('\n');
         for i in 0..m.nrows() {
             let row: Vec<String> = (0..m.ncols()).map(|j| format!("{:e}", m[(i, j)])).collect();
@@ -146,16 +153,16 @@ pub fn shared20(shared: &Path) -> Result<Universe, String> {
     let text = std::fs::read_to_string(shared.join("anchors/pypfopt_reference.json"))
         .map_err(|e| e.to_string())?;
     let a: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let names: Vec<String> = a["meta"]["data"]["tickers"]
+    let names: Vec<Symbol> = a["meta"]["data"]["tickers"]
         .as_array()
         .ok_or("anchors lack tickers")?
         .iter()
-        .filter_map(|t| t.as_str().map(ToOwned::to_owned))
+        .filter_map(|t| t.as_str()?.parse().ok())
         .collect();
     let mu: Vec<f64> = names
         .iter()
         .map(|t| {
-            a["expected_returns"]["mean_historical_return"][t]
+            a["expected_returns"]["mean_historical_return"][t.as_str()]
                 .as_f64()
                 .unwrap_or(f64::NAN)
         })

@@ -105,6 +105,26 @@ impl FromStr for Symbol {
     }
 }
 
+/// Maps keyed by symbol can be looked up by text: a symbol orders, compares
+/// and hashes exactly as its text.
+impl std::borrow::Borrow<str> for Symbol {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Symbol {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Symbol {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 impl AsRef<str> for Symbol {
     fn as_ref(&self) -> &str {
         &self.0
@@ -122,6 +142,17 @@ impl<'de> serde::Deserialize<'de> for Symbol {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn maps_keyed_by_symbol_are_read_by_text() {
+        let mut weights = std::collections::BTreeMap::new();
+        weights.insert(Symbol::new("vti").unwrap(), 0.6);
+        weights.insert(Symbol::new("BND").unwrap(), 0.4);
+        assert_eq!(weights.get("VTI"), Some(&0.6));
+        assert_eq!(weights.get("vti"), None, "the text is the upper-cased symbol");
+        assert!(Symbol::new("bnd").unwrap() == "BND");
+        assert!(Symbol::new("BND").unwrap() != "VTI");
+    }
 
     #[test]
     fn accepts_vendor_forms() {

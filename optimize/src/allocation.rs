@@ -81,6 +81,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use auravest_core::Symbol;
+
 use auravest_core::PriceFrame;
 
 use crate::{Error, Result, Weights};
@@ -105,9 +107,9 @@ const MAX_SKIPS: usize = 10;
 pub struct Allocation {
     /// Shares held afterwards, by ticker (zero positions left out; negative
     /// for short positions).
-    pub shares: BTreeMap<String, i64>,
+    pub shares: BTreeMap<Symbol, i64>,
     /// Shares bought (positive) or sold (negative), by ticker.
-    pub trades: BTreeMap<String, i64>,
+    pub trades: BTreeMap<Symbol, i64>,
     /// Fees paid.
     pub fees: f64,
     /// Cash left over.
@@ -140,17 +142,14 @@ pub struct RebalanceOptions {
 /// The last known price of every column (PyPortfolioOpt's
 /// `get_latest_prices`: `prices.ffill().iloc[-1]`); columns with no price are
 /// left out.
-pub fn latest_prices(prices: &PriceFrame) -> BTreeMap<String, f64> {
+pub fn latest_prices(prices: &PriceFrame) -> BTreeMap<Symbol, f64> {
     prices
         .columns()
         .iter()
         .enumerate()
         .filter_map(|(j, name)| {
             let col = prices.column_at(j)?;
-            col.iter()
-                .rev()
-                .find_map(|v| *v)
-                .map(|p| (name.to_string(), p))
+            col.iter().rev().find_map(|v| *v).map(|p| (name.clone(), p))
         })
         .collect()
 }
@@ -165,7 +164,7 @@ fn invalid(name: &'static str, reason: impl Into<String>) -> Error {
 /// One weight with its price, in the input's order.
 #[derive(Debug, Clone)]
 struct Asset {
-    ticker: String,
+    ticker: Symbol,
     weight: f64,
     /// Zero only for a zero-weight asset without a price (never bought).
     price: f64,
@@ -199,7 +198,7 @@ fn check_price(ticker: &str, price: Option<&f64>) -> Result<f64> {
 }
 
 /// Validates the weights and pairs them with prices.
-fn assets(weights: &Weights, prices: &BTreeMap<String, f64>) -> Result<Vec<Asset>> {
+fn assets(weights: &Weights, prices: &BTreeMap<Symbol, f64>) -> Result<Vec<Asset>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(weights.tickers().len());
     for (ticker, &w) in weights.tickers().iter().zip(weights.values().iter()) {
@@ -213,7 +212,7 @@ fn assets(weights: &Weights, prices: &BTreeMap<String, f64>) -> Result<Vec<Asset
                 .filter(|p| p.is_finite() && *p > 0.0)
                 .unwrap_or(0.0)
         } else {
-            check_price(ticker, prices.get(ticker))?
+            check_price(ticker.as_str(), prices.get(ticker))?
         };
         out.push(Asset {
             ticker: ticker.clone(),
@@ -308,10 +307,10 @@ fn greedy_long(assets: &[Asset], cash: f64) -> Result<(Vec<i64>, f64)> {
             continue;
         }
         let ticker = &assets[order[k]].ticker;
-        let mut n = whole_shares(ticker, w[k] * cash, p[k])?;
+        let mut n = whole_shares(ticker.as_str(), w[k] * cash, p[k])?;
         // Only when the weights sum above 1: never spend cash that is not there.
         if n as f64 * p[k] > available {
-            n = whole_shares(ticker, available.max(0.0), p[k])?;
+            n = whole_shares(ticker.as_str(), available.max(0.0), p[k])?;
             while n > 0 && n as f64 * p[k] > available {
                 n -= 1;
             }
@@ -381,7 +380,7 @@ fn exact_long(assets: &[Asset], cash: f64) -> Result<(Vec<i64>, f64)> {
             continue;
         }
         let t = a.weight * cash;
-        let f = whole_shares(&a.ticker, t, a.price)?;
+        let f = whole_shares(a.ticker.as_str(), t, a.price)?;
         price[i] = a.price;
         floor[i] = f;
         rem[i] = (t - f as f64 * a.price).max(0.0);
@@ -694,10 +693,10 @@ fn allocate_books(assets: &[Asset], cash: f64, long_only: LongOnly) -> Result<Al
         let (short_shares, short_left) = long_only(&shorts, cash * short_ratio)?;
         let mut by_ticker: BTreeMap<&str, i64> = BTreeMap::new();
         for (a, n) in longs.iter().zip(long_shares) {
-            by_ticker.insert(&a.ticker, n);
+            by_ticker.insert(a.ticker.as_str(), n);
         }
         for (a, n) in shorts.iter().zip(short_shares) {
-            by_ticker.insert(&a.ticker, -n);
+            by_ticker.insert(a.ticker.as_str(), -n);
         }
         let shares = assets
             .iter()
@@ -707,7 +706,7 @@ fn allocate_books(assets: &[Asset], cash: f64, long_only: LongOnly) -> Result<Al
     } else {
         long_only(assets, cash)?
     };
-    let held: BTreeMap<String, i64> = assets
+    let held: BTreeMap<Symbol, i64> = assets
         .iter()
         .zip(shares)
         .filter(|(_, n)| *n != 0)
@@ -729,7 +728,7 @@ fn allocate_books(assets: &[Asset], cash: f64, long_only: LongOnly) -> Result<Al
 /// ticker with a non-zero weight has no price or a price that is not finite
 /// and positive, a ticker appears twice, there are no weights, or the weights
 /// do not sum to 1 within [`WEIGHT_SUM_TOLERANCE`].
-pub fn greedy(weights: &Weights, prices: &BTreeMap<String, f64>, cash: f64) -> Result<Allocation> {
+pub fn greedy(weights: &Weights, prices: &BTreeMap<Symbol, f64>, cash: f64) -> Result<Allocation> {
     check_cash(cash)?;
     let assets = assets(weights, prices)?;
     allocate_books(&assets, cash, greedy_long)
@@ -741,7 +740,7 @@ pub fn greedy(weights: &Weights, prices: &BTreeMap<String, f64>, cash: f64) -> R
 ///
 /// # Errors
 /// As [`greedy`]; [`Error::Solver`] when the search exceeds [`MAX_NODES`].
-pub fn exact(weights: &Weights, prices: &BTreeMap<String, f64>, cash: f64) -> Result<Allocation> {
+pub fn exact(weights: &Weights, prices: &BTreeMap<Symbol, f64>, cash: f64) -> Result<Allocation> {
     check_cash(cash)?;
     let assets = assets(weights, prices)?;
     allocate_books(&assets, cash, exact_long)
@@ -753,7 +752,7 @@ pub fn exact(weights: &Weights, prices: &BTreeMap<String, f64>, cash: f64) -> Re
 /// As [`greedy`] or [`exact`].
 pub fn allocate(
     weights: &Weights,
-    prices: &BTreeMap<String, f64>,
+    prices: &BTreeMap<Symbol, f64>,
     cash: f64,
     method: Method,
 ) -> Result<Allocation> {
@@ -771,12 +770,12 @@ pub fn allocate(
 /// zero) or a held ticker has no valid price.
 pub fn allocation_rmse(
     weights: &Weights,
-    prices: &BTreeMap<String, f64>,
-    shares: &BTreeMap<String, i64>,
+    prices: &BTreeMap<Symbol, f64>,
+    shares: &BTreeMap<Symbol, i64>,
 ) -> Result<f64> {
     let mut value = 0.0;
     for (t, &n) in shares {
-        value += n as f64 * check_price(t, prices.get(t))?;
+        value += n as f64 * check_price(t.as_str(), prices.get(t))?;
     }
     if value == 0.0 || !value.is_finite() {
         return Err(invalid(
@@ -787,7 +786,7 @@ pub fn allocation_rmse(
     let mut sse = 0.0;
     for (t, &w) in weights.tickers().iter().zip(weights.values().iter()) {
         let held = match shares.get(t) {
-            Some(&n) => n as f64 * check_price(t, prices.get(t))? / value,
+            Some(&n) => n as f64 * check_price(t.as_str(), prices.get(t))? / value,
             None => 0.0,
         };
         sse += (w - held) * (w - held);
@@ -818,7 +817,7 @@ fn target_values(assets: &[Asset], value: f64) -> BTreeMap<&str, f64> {
 
 /// One trade considered by [`rebalance`].
 struct Trade {
-    ticker: String,
+    ticker: Symbol,
     shares: i64,
     price: f64,
     benefit: f64,
@@ -834,8 +833,8 @@ struct Trade {
 /// [`greedy`] or [`exact`].
 pub fn rebalance(
     weights: &Weights,
-    prices: &BTreeMap<String, f64>,
-    holdings: &BTreeMap<String, i64>,
+    prices: &BTreeMap<Symbol, f64>,
+    holdings: &BTreeMap<Symbol, i64>,
     cash: f64,
     options: &RebalanceOptions,
 ) -> Result<Allocation> {
@@ -856,7 +855,7 @@ pub fn rebalance(
     let mut held_value = 0.0;
     let mut held_prices = BTreeMap::new();
     for (t, &h) in holdings.iter().filter(|(_, h)| **h != 0) {
-        let p = check_price(t, prices.get(t))?;
+        let p = check_price(t.as_str(), prices.get(t))?;
         held_value += h as f64 * p;
         held_prices.insert(t.as_str(), p);
     }
@@ -877,11 +876,11 @@ pub fn rebalance(
     let plan = |budget: f64| -> Result<Vec<Trade>> {
         let target = allocate(weights, prices, budget, options.method)?;
         let goals = target_values(&assets, budget);
-        let tickers: BTreeSet<&str> = holdings
+        let tickers: BTreeSet<&Symbol> = holdings
             .iter()
             .filter(|(_, h)| **h != 0)
-            .map(|(t, _)| t.as_str())
-            .chain(target.shares.keys().map(String::as_str))
+            .map(|(t, _)| t)
+            .chain(target.shares.keys())
             .collect();
         let mut trades = Vec::new();
         for t in tickers {
@@ -890,12 +889,12 @@ pub fn rebalance(
             if x == h {
                 continue;
             }
-            let p = price_of(t);
-            let goal = goals.get(t).copied().unwrap_or(0.0);
+            let p = price_of(t.as_str());
+            let goal = goals.get(t.as_str()).copied().unwrap_or(0.0);
             let benefit = (goal - h as f64 * p).abs() - (goal - x as f64 * p).abs();
             if fee == 0.0 || benefit >= fee {
                 trades.push(Trade {
-                    ticker: t.to_owned(),
+                    ticker: t.clone(),
                     shares: x - h,
                     price: p,
                     benefit,
@@ -945,7 +944,7 @@ pub fn rebalance(
         }
     }
     let leftover = cash_after(&trades).max(0.0);
-    let mut shares: BTreeMap<String, i64> = holdings
+    let mut shares: BTreeMap<Symbol, i64> = holdings
         .iter()
         .filter(|(_, h)| **h != 0)
         .map(|(t, h)| (t.clone(), *h))

@@ -26,6 +26,8 @@
 
 use std::collections::BTreeMap;
 
+use auravest_core::Symbol;
+
 use nalgebra::{DMatrix, DVector};
 
 use crate::{CovarianceMatrix, Error, ExpectedReturns, Result, Weights};
@@ -122,7 +124,7 @@ pub fn market_implied_risk_aversion(
 /// summing to zero, a non-positive or non-finite `risk_aversion`, or a
 /// non-finite `risk_free_rate`.
 pub fn market_implied_prior_returns(
-    market_caps: &BTreeMap<String, f64>,
+    market_caps: &BTreeMap<Symbol, f64>,
     risk_aversion: f64,
     cov: &CovarianceMatrix,
     risk_free_rate: f64,
@@ -135,7 +137,7 @@ pub fn market_implied_prior_returns(
         ));
     }
     if let Some(t) = market_caps.keys().find(|t| !cov.tickers().contains(t)) {
-        return Err(Error::UnknownTicker(t.clone()));
+        return Err(Error::UnknownTicker(t.to_string()));
     }
     let mut caps = Vec::with_capacity(cov.len());
     for t in cov.tickers() {
@@ -176,14 +178,14 @@ fn check_risk_aversion(risk_aversion: f64) -> Result<()> {
 /// Investor views on expected returns: rows of `P` with their `Q`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Views {
-    tickers: Vec<String>,
+    tickers: Vec<Symbol>,
     picks: Vec<DVector<f64>>,
     returns: Vec<f64>,
 }
 
 impl Views {
     /// No views yet, on the universe `tickers` (the covariance's, in order).
-    pub fn new(tickers: &[String]) -> Self {
+    pub fn new(tickers: &[Symbol]) -> Self {
         Self {
             tickers: tickers.to_vec(),
             picks: Vec::new(),
@@ -196,10 +198,10 @@ impl Views {
     ///
     /// # Errors
     /// As [`Views::absolute`].
-    pub fn from_absolute(tickers: &[String], views: &[(String, f64)]) -> Result<Self> {
+    pub fn from_absolute(tickers: &[Symbol], views: &[(Symbol, f64)]) -> Result<Self> {
         let mut v = Self::new(tickers);
         for (t, q) in views {
-            v.absolute(t, *q)?;
+            v.absolute(t.as_str(), *q)?;
         }
         Ok(v)
     }
@@ -209,7 +211,7 @@ impl Views {
     /// # Errors
     /// [`Error::DimensionMismatch`] when the shapes disagree with the tickers,
     /// as [`Views::portfolio`] otherwise.
-    pub fn from_matrices(tickers: &[String], p: &DMatrix<f64>, q: &DVector<f64>) -> Result<Self> {
+    pub fn from_matrices(tickers: &[Symbol], p: &DMatrix<f64>, q: &DVector<f64>) -> Result<Self> {
         if p.ncols() != tickers.len() || p.nrows() != q.len() {
             return Err(Error::DimensionMismatch {
                 what: format!(
@@ -309,7 +311,7 @@ impl Views {
     }
 
     /// The tickers.
-    pub fn tickers(&self) -> &[String] {
+    pub fn tickers(&self) -> &[Symbol] {
         &self.tickers
     }
 

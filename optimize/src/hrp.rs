@@ -40,6 +40,8 @@
 
 use std::cmp::Ordering;
 
+use auravest_core::Symbol;
+
 use nalgebra::{DMatrix, DVector};
 
 use crate::{
@@ -367,7 +369,7 @@ fn relabel(mut raw: Vec<RawMerge>, n: usize) -> Vec<Merge> {
 /// Pairwise-complete daily moments of a return matrix (pandas semantics).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PairwiseMoments {
-    tickers: Vec<String>,
+    tickers: Vec<Symbol>,
     means: DVector<f64>,
     covariance: DMatrix<f64>,
     correlation: DMatrix<f64>,
@@ -407,7 +409,7 @@ impl PairwiseMoments {
             }
             if count < 2 {
                 return Err(Error::InsufficientHistory {
-                    ticker: tickers[j].clone(),
+                    ticker: tickers[j].to_string(),
                     needed: 2,
                     got: count,
                 });
@@ -508,7 +510,7 @@ impl PairwiseMoments {
     }
 
     /// The tickers.
-    pub fn tickers(&self) -> &[String] {
+    pub fn tickers(&self) -> &[Symbol] {
         &self.tickers
     }
 
@@ -599,7 +601,7 @@ impl Hrp {
     }
 
     fn build(
-        tickers: Vec<String>,
+        tickers: Vec<Symbol>,
         covariance: DMatrix<f64>,
         correlation: &DMatrix<f64>,
         method: Linkage,
@@ -719,7 +721,7 @@ fn cluster_variance(cov: &DMatrix<f64>, items: &[usize]) -> f64 {
 
 /// Recursive bisection of the ordered assets (PyPortfolioOpt's
 /// `_raw_hrp_allocation`), returning weights in ticker order.
-fn bisection(cov: &DMatrix<f64>, order: &[usize], tickers: &[String]) -> Result<DVector<f64>> {
+fn bisection(cov: &DMatrix<f64>, order: &[usize], tickers: &[Symbol]) -> Result<DVector<f64>> {
     let n = order.len();
     if let Some(&i) = order.iter().find(|&&i| !(cov[(i, i)] > 0.0)) {
         return Err(Error::InvalidParameter {
@@ -786,11 +788,11 @@ pub fn inverse_volatility(cov: &CovarianceMatrix) -> Result<Weights> {
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] when `tickers` is empty or names a ticker twice.
-pub fn equal_weight(tickers: &[String]) -> Result<Weights> {
+pub fn equal_weight(tickers: &[Symbol]) -> Result<Weights> {
     if tickers.is_empty() {
         return Err(no_assets());
     }
-    let mut seen: Vec<&str> = tickers.iter().map(String::as_str).collect();
+    let mut seen: Vec<&str> = tickers.iter().map(Symbol::as_str).collect();
     seen.sort_unstable();
     if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
         return Err(Error::InvalidParameter {
@@ -823,7 +825,7 @@ mod tests {
     #[test]
     fn two_assets_split_by_inverse_variance() {
         let cov = DMatrix::from_row_slice(2, 2, &[0.04, 0.0, 0.0, 0.01]);
-        let w = bisection(&cov, &[0, 1], &["A".to_owned(), "B".to_owned()]).unwrap();
+        let w = bisection(&cov, &[0, 1], &["A".parse().unwrap(), "B".parse().unwrap()]).unwrap();
         // alpha = 1 - 0.04 / 0.05 = 0.2
         assert!((w[0] - 0.2).abs() < 1e-15 && (w[1] - 0.8).abs() < 1e-15);
     }

@@ -36,6 +36,7 @@
 //! weights, re-solve on them, then repeatedly drop the smallest position below
 //! the minimum size and re-solve.
 
+use auravest_core::Symbol;
 use nalgebra::{DMatrix, DVector};
 
 use crate::conic::{ConicProblem, Row};
@@ -100,12 +101,12 @@ pub struct Solution {
 /// ```
 /// use auravest_optimize::{CovarianceMatrix, ExpectedReturns, MeanVariance};
 /// use nalgebra::DMatrix;
-/// let t = vec!["A".to_owned(), "B".to_owned()];
+/// let t = vec!["A".parse()?, "B".parse()?];
 /// let mu = ExpectedReturns::new(t.clone(), vec![0.10, 0.05])?;
 /// let cov = CovarianceMatrix::new(t, DMatrix::from_row_slice(2, 2, &[0.04, 0.0, 0.0, 0.01]))?;
 /// let s = MeanVariance::new(mu, cov)?.min_volatility(0.02)?;
 /// assert!((s.weights.values()[0] - 0.2).abs() < 1e-12);
-/// # Ok::<(), auravest_optimize::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct MeanVariance {
@@ -169,7 +170,7 @@ impl MeanVariance {
     }
 
     /// The tickers.
-    pub fn tickers(&self) -> &[String] {
+    pub fn tickers(&self) -> &[Symbol] {
         self.mu.tickers()
     }
 
@@ -1247,7 +1248,7 @@ mod tests {
             let (a, b) = (loadings[i], loadings[j]);
             0.03 * a.0 * b.0 + 0.01 * a.1 * b.1
         }) + DMatrix::from_diagonal(&DVector::from_fn(n, |_, _| 0.01 + 0.05 * next()));
-        let t: Vec<String> = (0..n).map(|i| format!("A{i}")).collect();
+        let t: Vec<Symbol> = (0..n).map(|i| format!("A{i}").parse().unwrap()).collect();
         let mu: Vec<f64> = (0..n).map(|_| -0.02 + 0.25 * next()).collect();
         let mu = ExpectedReturns::new(t.clone(), mu).unwrap();
         let cov = CovarianceMatrix::new(t, s).unwrap();
@@ -1398,7 +1399,10 @@ mod tests {
     fn ties_at_the_top_fall_back_to_the_general_path() {
         // Two assets share the highest return: the vertex the fill picks is
         // not the limit of the frontier, so the walk declines.
-        let t: Vec<String> = ["A", "B", "C"].iter().map(|s| (*s).to_owned()).collect();
+        let t: Vec<Symbol> = ["A", "B", "C"]
+            .iter()
+            .map(|s| (*s).parse().unwrap())
+            .collect();
         let mu = ExpectedReturns::new(t.clone(), vec![0.12, 0.12, 0.05]).unwrap();
         let s = DMatrix::from_row_slice(3, 3, &[0.09, 0.0, 0.0, 0.0, 0.04, 0.0, 0.0, 0.0, 0.01]);
         let mv = MeanVariance::new(mu, CovarianceMatrix::new(t, s).unwrap()).unwrap();

@@ -85,6 +85,11 @@ use crate::{
 /// The ticker of the cash line in recommendations.
 pub const CASH: &str = "CASH";
 
+/// [`CASH`] as a symbol (it is a valid one).
+fn cash_symbol() -> Result<Symbol> {
+    Symbol::new(CASH).map_err(|e| invalid("CASH", e.to_string()))
+}
+
 /// The stock sleeve's volatility band `(low, target, high)` for a category.
 pub fn stock_volatility_band(category: RiskCategory) -> (f64, f64, f64) {
     match category {
@@ -173,7 +178,7 @@ pub struct Gap {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeftOut {
     /// The ticker.
-    pub ticker: String,
+    pub ticker: Symbol,
     /// Why.
     pub reason: String,
 }
@@ -184,7 +189,7 @@ pub struct Recommendation {
     /// The category it was built for.
     pub category: RiskCategory,
     /// Weight by ticker, [`CASH`] included; zero weights left out.
-    pub weights: BTreeMap<String, f64>,
+    pub weights: BTreeMap<Symbol, f64>,
     /// The split that was applied.
     pub allocation: ModelAllocation,
     /// Expected return (the estimate), volatility and Sharpe of the whole
@@ -223,7 +228,7 @@ impl Recommendation {
 /// The role of one series in the recommendation.
 #[derive(Debug, Clone)]
 struct Member {
-    ticker: String,
+    ticker: Symbol,
     /// A diversified fund (exempt from the single-holding limits).
     fund: bool,
     /// Sector of a single equity.
@@ -295,10 +300,7 @@ pub fn recommend(
             )));
             continue;
         }
-        let Ok(symbol) = Symbol::new(ticker) else {
-            left_out.push(leave("not a valid symbol".to_owned()));
-            continue;
-        };
+        let symbol = ticker.clone();
         let known = match instruments.classify(&symbol) {
             Classification::Known(i) => Some(i),
             Classification::Unclassified => None,
@@ -378,7 +380,7 @@ pub fn recommend(
         pct(c.large_holdings_total),
         pct(c.sector)
     ));
-    let mut weights: BTreeMap<String, f64> = BTreeMap::new();
+    let mut weights: BTreeMap<Symbol, f64> = BTreeMap::new();
     let mut cash = split.cash;
     let mut gaps = Vec::new();
     if split.stocks > 0.0 {
@@ -467,7 +469,7 @@ pub fn recommend(
         last.map(|d| d.to_string()).unwrap_or_default()
     );
     if cash >= DUST {
-        weights.insert(CASH.to_owned(), cash);
+        weights.insert(cash_symbol()?, cash);
     } else if let Some(w) = weights.values_mut().max_by(|a, b| a.total_cmp(b)) {
         // Solver noise, not a cash line: it joins the largest weight (whose
         // limits keep a margin far above it).
@@ -495,8 +497,8 @@ pub fn recommend(
     })
 }
 
-fn add(weights: &mut BTreeMap<String, f64>, ticker: &str, w: f64) {
-    *weights.entry(ticker.to_owned()).or_insert(0.0) += w;
+fn add(weights: &mut BTreeMap<Symbol, f64>, ticker: &Symbol, w: f64) {
+    *weights.entry(ticker.clone()).or_insert(0.0) += w;
 }
 
 /// The columns `idx` of `returns`.
@@ -542,7 +544,7 @@ fn sleeve(
     target: f64,
     rf: f64,
 ) -> Result<(Vec<f64>, String)> {
-    let tickers: Vec<String> = members.iter().map(|m| m.ticker.clone()).collect();
+    let tickers: Vec<Symbol> = members.iter().map(|m| m.ticker.clone()).collect();
     let m = ExpectedReturns::new(
         tickers.clone(),
         idx.iter().map(|&i| mu.values()[i]).collect(),
@@ -646,7 +648,7 @@ fn sleeve(
 
 /// Performance of the whole portfolio (cash earns `rf` with no risk).
 fn whole_performance(
-    weights: &BTreeMap<String, f64>,
+    weights: &BTreeMap<Symbol, f64>,
     cash: f64,
     mu: &ExpectedReturns,
     cov: &CovarianceMatrix,
@@ -660,7 +662,7 @@ fn whole_performance(
         .collect();
     w.push(cash);
     let mut tickers = mu.tickers().to_vec();
-    tickers.push(CASH.to_owned());
+    tickers.push(cash_symbol()?);
     let mut m: Vec<f64> = mu.values().iter().copied().collect();
     m.push(rf);
     let s = DMatrix::from_fn(n + 1, n + 1, |i, j| {
@@ -683,7 +685,7 @@ fn whole_performance(
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RebalancePlan {
     /// Shares by ticker; tickers left unchanged are not listed.
-    pub trades: BTreeMap<String, i64>,
+    pub trades: BTreeMap<Symbol, i64>,
     /// Cash after the trades, in the valuation's base currency.
     pub target_cash: f64,
     /// Fees the trades cost.
@@ -709,7 +711,7 @@ pub fn rebalance_toward(
     options: &RebalanceOptions,
 ) -> Result<RebalancePlan> {
     let mut last = latest_prices(prices);
-    last.insert(CASH.to_owned(), 1.0);
+    last.insert(cash_symbol()?, 1.0);
     let mut holdings = BTreeMap::new();
     for p in &valuation.positions {
         let Ok(q) = i64::try_from(p.quantity.trunc()) else {
@@ -720,8 +722,8 @@ pub fn rebalance_toward(
         }
         let per_share = f64::try_from(p.value / p.quantity).unwrap_or(f64::NAN);
         if per_share.is_finite() && per_share > 0.0 {
-            last.insert(p.symbol.to_string(), per_share);
-            holdings.insert(p.symbol.to_string(), q);
+            last.insert(p.symbol.clone(), per_share);
+            holdings.insert(p.symbol.clone(), q);
         }
     }
     let cash = f64::try_from(valuation.cash).unwrap_or(0.0).max(0.0);
@@ -741,10 +743,10 @@ pub fn rebalance_toward(
     // no holding ends above its recommended weight (which sits inside the
     // nudges' limits); what rounding leaves over stays in cash.
     let mut trades = BTreeMap::new();
-    let tickers: std::collections::BTreeSet<&String> =
+    let tickers: std::collections::BTreeSet<&Symbol> =
         holdings.keys().chain(plan.trades.keys()).collect();
     for t in tickers {
-        if t == CASH {
+        if t.as_str() == CASH {
             continue;
         }
         let held = holdings.get(t).copied().unwrap_or(0);
@@ -792,11 +794,11 @@ pub fn as_valuation(
     let mut positions = Vec::new();
     let mut cash = 0.0;
     for (t, &w) in &recommendation.weights {
-        if t == CASH {
+        if t.as_str() == CASH {
             cash += w * value;
             continue;
         }
-        let symbol = Symbol::new(t).map_err(|e| invalid("weights", e.to_string()))?;
+        let symbol = t.clone();
         let v = dec(w * value)?;
         positions.push(PositionValue {
             symbol,

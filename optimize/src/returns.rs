@@ -4,6 +4,7 @@
 //! missing; rows where every asset is missing are dropped. Late-listed assets
 //! therefore start with missing rows, as in the shared price file.
 
+use auravest_core::Symbol;
 use auravest_core::{NaiveDate, PriceFrame};
 use nalgebra::DMatrix;
 
@@ -30,7 +31,7 @@ pub enum MissingData {
 /// Simple returns: rows are dates, columns tickers, NaN for missing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReturnMatrix {
-    tickers: Vec<String>,
+    tickers: Vec<Symbol>,
     dates: Vec<NaiveDate>,
     values: DMatrix<f64>,
 }
@@ -71,7 +72,7 @@ impl ReturnMatrix {
         }
         let values = DMatrix::from_fn(rows.len(), n, |r, c| data[(rows[r], c)]);
         Ok(Self {
-            tickers: prices.columns().iter().map(ToString::to_string).collect(),
+            tickers: prices.columns().to_vec(),
             dates: rows.iter().map(|r| prices.dates()[r + 1]).collect(),
             values,
         })
@@ -82,7 +83,7 @@ impl ReturnMatrix {
     /// # Errors
     /// [`Error::DimensionMismatch`] when shapes disagree; [`Error::NonFinite`]
     /// for infinite values.
-    pub fn new(tickers: Vec<String>, dates: Vec<NaiveDate>, values: DMatrix<f64>) -> Result<Self> {
+    pub fn new(tickers: Vec<Symbol>, dates: Vec<NaiveDate>, values: DMatrix<f64>) -> Result<Self> {
         if values.ncols() != tickers.len() || values.nrows() != dates.len() {
             return Err(Error::DimensionMismatch {
                 what: format!(
@@ -108,7 +109,7 @@ impl ReturnMatrix {
     }
 
     /// The tickers.
-    pub fn tickers(&self) -> &[String] {
+    pub fn tickers(&self) -> &[Symbol] {
         &self.tickers
     }
 

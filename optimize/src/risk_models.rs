@@ -104,6 +104,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use auravest_core::Symbol;
+
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 
 use crate::{CovarianceMatrix, Error, MissingData, PERIODS_PER_YEAR, Result, ReturnMatrix};
@@ -301,7 +303,7 @@ impl FromStr for Estimator {
 /// Returns validated for estimation: finite or NaN, rows with at least one
 /// observation, enough observations per ticker.
 pub(crate) struct Prepared<'a> {
-    pub(crate) tickers: &'a [String],
+    pub(crate) tickers: &'a [Symbol],
     /// The returns (NaN = missing), rows where everything is missing removed.
     pub(crate) x: Cow<'a, DMatrix<f64>>,
     /// Original row of each kept row, when rows were removed.
@@ -348,7 +350,7 @@ pub(crate) fn prepare(returns: &ReturnMatrix, min_obs: usize) -> Result<Prepared
             .map_or_else(|| format!("row {row}"), ToString::to_string);
         return Err(Error::NonFinite {
             what: "returns",
-            index: format!("({date}, {})", tickers.get(col).map_or("?", String::as_str)),
+            index: format!("({date}, {})", tickers.get(col).map_or("?", Symbol::as_str)),
         });
     }
     let keep: Vec<usize> = (0..t)
@@ -370,7 +372,7 @@ pub(crate) fn prepare(returns: &ReturnMatrix, min_obs: usize) -> Result<Prepared
         let got = prepared.col(j).iter().filter(|v| !v.is_nan()).count();
         if got < min_obs {
             return Err(Error::InsufficientHistory {
-                ticker: ticker.clone(),
+                ticker: ticker.to_string(),
                 needed: min_obs,
                 got,
             });
@@ -1259,7 +1261,7 @@ mod tests {
         })
     }
 
-    fn prepared<'a>(x: &DMatrix<f64>, tickers: &'a [String], complete: bool) -> Prepared<'a> {
+    fn prepared<'a>(x: &DMatrix<f64>, tickers: &'a [Symbol], complete: bool) -> Prepared<'a> {
         Prepared {
             tickers,
             x: Cow::Owned(x.clone()),
@@ -1280,7 +1282,7 @@ mod tests {
     #[test]
     fn pairwise_formulas_reduce_to_complete_ones() {
         let x = synthetic(120, 6, 7);
-        let tickers: Vec<String> = (0..6).map(|i| format!("A{i}")).collect();
+        let tickers: Vec<Symbol> = (0..6).map(|i| format!("A{i}").parse().unwrap()).collect();
         let p = prepared(&x, &tickers, false);
         let need = Need {
             single_factor: true,
@@ -1332,7 +1334,7 @@ mod tests {
     #[test]
     fn exp_cov_and_semicovariance_pairwise_paths_match_complete_path() {
         let x = synthetic(80, 4, 11);
-        let tickers: Vec<String> = (0..4).map(|i| format!("B{i}")).collect();
+        let tickers: Vec<Symbol> = (0..4).map(|i| format!("B{i}").parse().unwrap()).collect();
         let dates: Vec<_> = (0..80)
             .map(|d| {
                 auravest_core::NaiveDate::from_num_days_from_ce_opt(737_000 + d).expect("date")
@@ -1376,7 +1378,10 @@ mod tests {
     #[test]
     fn psd_rule_differs_by_policy_only_beyond_rounding() {
         let m = DMatrix::from_row_slice(3, 3, &[1.0, 0.9, -0.9, 0.9, 1.0, 0.9, -0.9, 0.9, 1.0]);
-        let tickers: Vec<String> = ["A", "B", "C"].iter().map(|s| (*s).to_owned()).collect();
+        let tickers: Vec<Symbol> = ["A", "B", "C"]
+            .iter()
+            .map(|s| (*s).parse().unwrap())
+            .collect();
         let p = prepared(&DMatrix::zeros(4, 3), &tickers, true);
         let compat = finish(
             m.clone() / PERIODS_PER_YEAR,

@@ -167,7 +167,11 @@ mod tests {
     use super::*;
 
     fn cov3() -> CovarianceMatrix {
-        let t = vec!["A".to_owned(), "B".to_owned(), "C".to_owned()];
+        let t = vec![
+            "A".parse().unwrap(),
+            "B".parse().unwrap(),
+            "C".parse().unwrap(),
+        ];
         CovarianceMatrix::new(
             t,
             DMatrix::from_row_slice(
@@ -204,7 +208,7 @@ mod tests {
 
     #[test]
     fn uncorrelated_parity_is_inverse_volatility_and_max_div_is_proportional() {
-        let t = vec!["A".to_owned(), "B".to_owned()];
+        let t = vec!["A".parse().unwrap(), "B".parse().unwrap()];
         let c = CovarianceMatrix::new(t, DMatrix::from_row_slice(2, 2, &[0.04, 0.0, 0.0, 0.01]))
             .unwrap();
         let w = risk_parity(&c).unwrap();

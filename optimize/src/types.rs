@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use auravest_core::Symbol;
+
 use nalgebra::{DMatrix, DVector};
 
 use crate::{Error, Result};
@@ -21,7 +23,7 @@ fn check_finite(what: &'static str, values: impl Iterator<Item = f64>) -> Result
 /// Annual expected returns, one per ticker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpectedReturns {
-    tickers: Vec<String>,
+    tickers: Vec<Symbol>,
     values: DVector<f64>,
 }
 
@@ -31,7 +33,7 @@ impl ExpectedReturns {
     /// # Errors
     /// [`Error::DimensionMismatch`] when lengths differ, [`Error::NonFinite`]
     /// for NaN or infinite values.
-    pub fn new(tickers: Vec<String>, values: Vec<f64>) -> Result<Self> {
+    pub fn new(tickers: Vec<Symbol>, values: Vec<f64>) -> Result<Self> {
         if tickers.len() != values.len() {
             return Err(Error::DimensionMismatch {
                 what: format!(
@@ -49,7 +51,7 @@ impl ExpectedReturns {
     }
 
     /// The tickers.
-    pub fn tickers(&self) -> &[String] {
+    pub fn tickers(&self) -> &[Symbol] {
         &self.tickers
     }
 
@@ -62,7 +64,7 @@ impl ExpectedReturns {
     pub fn get(&self, ticker: &str) -> Option<f64> {
         self.tickers
             .iter()
-            .position(|t| t == ticker)
+            .position(|t| t.as_str() == ticker)
             .map(|i| self.values[i])
     }
 
@@ -77,7 +79,7 @@ impl ExpectedReturns {
     }
 
     /// As a map from ticker to value.
-    pub fn to_map(&self) -> BTreeMap<String, f64> {
+    pub fn to_map(&self) -> BTreeMap<Symbol, f64> {
         self.tickers
             .iter()
             .cloned()
@@ -90,7 +92,7 @@ impl ExpectedReturns {
 /// Positive semidefiniteness is checked where an optimiser needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CovarianceMatrix {
-    tickers: Vec<String>,
+    tickers: Vec<Symbol>,
     matrix: DMatrix<f64>,
 }
 
@@ -100,7 +102,7 @@ impl CovarianceMatrix {
     /// # Errors
     /// [`Error::DimensionMismatch`] unless square with one ticker per row,
     /// [`Error::NonFinite`], or [`Error::NotSymmetric`] beyond a relative 1e-10.
-    pub fn new(tickers: Vec<String>, matrix: DMatrix<f64>) -> Result<Self> {
+    pub fn new(tickers: Vec<Symbol>, matrix: DMatrix<f64>) -> Result<Self> {
         let n = tickers.len();
         if matrix.nrows() != n || matrix.ncols() != n {
             return Err(Error::DimensionMismatch {
@@ -130,7 +132,7 @@ impl CovarianceMatrix {
     }
 
     /// The tickers.
-    pub fn tickers(&self) -> &[String] {
+    pub fn tickers(&self) -> &[Symbol] {
         &self.tickers
     }
 
@@ -166,7 +168,7 @@ impl CovarianceMatrix {
 /// Portfolio weights, one per ticker (fractions; negative for short positions).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weights {
-    tickers: Vec<String>,
+    tickers: Vec<Symbol>,
     values: DVector<f64>,
 }
 
@@ -175,7 +177,7 @@ impl Weights {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] or [`Error::NonFinite`].
-    pub fn new(tickers: Vec<String>, values: Vec<f64>) -> Result<Self> {
+    pub fn new(tickers: Vec<Symbol>, values: Vec<f64>) -> Result<Self> {
         if tickers.len() != values.len() {
             return Err(Error::DimensionMismatch {
                 what: format!("{} tickers, {} weights", tickers.len(), values.len()),
@@ -188,12 +190,12 @@ impl Weights {
         })
     }
 
-    pub(crate) fn from_vector(tickers: Vec<String>, values: DVector<f64>) -> Self {
+    pub(crate) fn from_vector(tickers: Vec<Symbol>, values: DVector<f64>) -> Self {
         Self { tickers, values }
     }
 
     /// The tickers.
-    pub fn tickers(&self) -> &[String] {
+    pub fn tickers(&self) -> &[Symbol] {
         &self.tickers
     }
 
@@ -206,7 +208,7 @@ impl Weights {
     pub fn get(&self, ticker: &str) -> Option<f64> {
         self.tickers
             .iter()
-            .position(|t| t == ticker)
+            .position(|t| t.as_str() == ticker)
             .map(|i| self.values[i])
     }
 
@@ -226,7 +228,7 @@ impl Weights {
     }
 
     /// As a map from ticker to weight.
-    pub fn to_map(&self) -> BTreeMap<String, f64> {
+    pub fn to_map(&self) -> BTreeMap<Symbol, f64> {
         self.tickers
             .iter()
             .cloned()

@@ -261,6 +261,21 @@ impl ModAction {
         }
     }
 
+    /// The action's name as the community's log serializes it
+    /// (`remove_post`, `restore_post`, `warn`, `suspend`, `ban`,
+    /// `reinstate`): the one vocabulary other logs (the reference server's
+    /// audit log) use for moderation.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::RemovePost { .. } => "remove_post",
+            Self::RestorePost { .. } => "restore_post",
+            Self::Warn { .. } => "warn",
+            Self::Suspend { .. } => "suspend",
+            Self::Ban { .. } => "ban",
+            Self::Reinstate { .. } => "reinstate",
+        }
+    }
+
     /// The member the action is about, for actions on members.
     pub fn target_user(&self) -> Option<UserId> {
         match self {
@@ -489,6 +504,25 @@ mod tests {
         for bad in ["", "Admin", "root", "admin "] {
             let e = bad.parse::<Role>().unwrap_err();
             assert!(e.to_string().starts_with("role: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn action_names_are_the_serialized_tags() {
+        let (post, user) = (PostId::new(1), UserId::new(2));
+        let until = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        for action in [
+            ModAction::RemovePost { post },
+            ModAction::RestorePost { post },
+            ModAction::Warn { user },
+            ModAction::Suspend { user, until },
+            ModAction::Ban { user },
+            ModAction::Reinstate { user },
+        ] {
+            assert_eq!(
+                serde_json::to_value(&action).unwrap()["action"],
+                action.name()
+            );
         }
     }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use auravest_core::Symbol;
 use auravest_optimize::request::{
     Clean, Compat as SdkCompat, Objective as SdkObjective, OptimizeRequest,
 };
@@ -209,7 +210,7 @@ fn objective(a: &OptimizeArgs) -> Result<SdkObjective, CliError> {
 /// `optimize --format json`.
 #[derive(serde::Serialize)]
 struct OptimizeJson {
-    weights: BTreeMap<String, f64>,
+    weights: BTreeMap<Symbol, f64>,
     expected_return: f64,
     volatility: f64,
     sharpe: Option<f64>,
@@ -249,7 +250,7 @@ pub(crate) fn run_optimize(a: &OptimizeArgs) -> Result<String, CliError> {
         .to_map()
         .into_iter()
         .filter(|(_, w)| w.abs() >= 1e-6)
-        .map(|(t, w)| vec![t, pct(w)])
+        .map(|(t, w)| vec![t.to_string(), pct(w)])
         .collect();
     rows.sort_by(|x, y| y[1].len().cmp(&x[1].len()).then(y[1].cmp(&x[1])));
     let mut out = render(&["ticker", "weight"], &rows);

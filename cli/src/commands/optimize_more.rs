@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use auravest_core::Symbol;
 use auravest_optimize::Weights;
 use auravest_optimize::allocation::{Method, RebalanceOptions, allocate, latest_prices, rebalance};
 use clap::{Args, ValueEnum};
@@ -52,8 +53,8 @@ pub(crate) struct AllocateArgs {
 /// at cent precision (never a float such as `984.2097040000008`).
 #[derive(serde::Serialize)]
 struct AllocationJson<'a> {
-    shares: &'a BTreeMap<String, i64>,
-    trades: &'a BTreeMap<String, i64>,
+    shares: &'a BTreeMap<Symbol, i64>,
+    trades: &'a BTreeMap<Symbol, i64>,
     fees: String,
     leftover: String,
 }
@@ -94,11 +95,14 @@ pub(crate) fn run_allocate(a: &AllocateArgs) -> Result<String, CliError> {
         let w = w
             .as_f64()
             .ok_or_else(|| CliError::invalid(format!("{wfile}: weights.{t}: expected a number")))?;
-        tickers.push(t.clone());
+        let symbol = t
+            .parse::<Symbol>()
+            .map_err(|e| CliError::invalid(format!("{wfile}: weights.{t}: {e}")))?;
+        tickers.push(symbol);
         values.push(w);
     }
     let weights = Weights::new(tickers, values).map_err(|e| opt_error(&wfile, e))?;
-    let holdings: BTreeMap<String, i64> = match &a.holdings {
+    let holdings: BTreeMap<Symbol, i64> = match &a.holdings {
         Some(p) => {
             let h = read_json(p)?;
             let obj = h.as_object().ok_or_else(|| {
@@ -109,7 +113,10 @@ pub(crate) fn run_allocate(a: &AllocateArgs) -> Result<String, CliError> {
             })?;
             obj.iter()
                 .map(|(t, n)| {
-                    n.as_i64().map(|n| (t.clone(), n)).ok_or_else(|| {
+                    let symbol = t.parse::<Symbol>().map_err(|e| {
+                        CliError::invalid(format!("{}: holdings.{t}: {e}", p.display()))
+                    })?;
+                    n.as_i64().map(|n| (symbol, n)).ok_or_else(|| {
                         CliError::invalid(format!(
                             "{}: holdings.{t}: expected a whole number of shares",
                             p.display()
@@ -154,7 +161,7 @@ pub(crate) fn run_allocate(a: &AllocateArgs) -> Result<String, CliError> {
         .iter()
         .map(|(t, n)| {
             vec![
-                t.clone(),
+                t.to_string(),
                 n.to_string(),
                 alloc.trades.get(t).copied().unwrap_or(0).to_string(),
             ]

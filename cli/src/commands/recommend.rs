@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use auravest_core::{Currency, InstrumentTable};
+use auravest_core::{Currency, InstrumentTable, Symbol};
 use auravest_optimize::allocation::RebalanceOptions;
 use auravest_optimize::{
     AdviceOptions, RebalancePlan, Recommendation, rebalance_toward, recommend,
@@ -143,11 +143,11 @@ pub(crate) fn run(a: &RecommendArgs) -> Result<String, CliError> {
 }
 
 fn table(rec: &Recommendation, plan: Option<&RebalancePlan>) -> String {
-    let mut rows: Vec<(&String, &f64)> = rec.weights.iter().collect();
+    let mut rows: Vec<(&Symbol, &f64)> = rec.weights.iter().collect();
     rows.sort_by(|a, b| b.1.total_cmp(a.1));
     let rows: Vec<Vec<String>> = rows
         .into_iter()
-        .map(|(t, w)| vec![t.clone(), pct(*w)])
+        .map(|(t, w)| vec![t.to_string(), pct(*w)])
         .collect();
     let mut out = format!(
         "Recommended allocation for a {} profile ({})\n\n",
@@ -179,7 +179,7 @@ fn table(rec: &Recommendation, plan: Option<&RebalancePlan>) -> String {
             .iter()
             .map(|(t, n)| {
                 vec![
-                    t.clone(),
+                    t.to_string(),
                     if *n > 0 { "buy" } else { "sell" }.to_owned(),
                     n.abs().to_string(),
                 ]

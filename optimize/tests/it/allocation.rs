@@ -2,6 +2,7 @@
 //! (the `discrete_allocation` anchor block, plus references computed with the
 //! same version on the same prices), errors, and invariants.
 
+use auravest_core::Symbol;
 use std::collections::BTreeMap;
 
 use auravest_core::PriceFrame;
@@ -23,28 +24,31 @@ fn anchors() -> Value {
     serde_json::from_str(&shared("anchors/pypfopt_reference.json")).expect("anchors are JSON")
 }
 
-fn tickers(a: &Value) -> Vec<String> {
+fn tickers(a: &Value) -> Vec<Symbol> {
     a["meta"]["data"]["tickers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| t.as_str().unwrap().to_owned())
+        .map(|t| t.as_str().unwrap().parse().unwrap())
         .collect()
 }
 
-fn prices(a: &Value) -> BTreeMap<String, f64> {
+fn prices(a: &Value) -> BTreeMap<Symbol, f64> {
     a["discrete_allocation"]["latest_prices"]
         .as_object()
         .unwrap()
         .iter()
-        .map(|(k, v)| (k.clone(), v.as_f64().unwrap()))
+        .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()))
         .collect()
 }
 
 /// Weights in the price file's ticker order (PyPortfolioOpt's dict order).
 fn weights_from(a: &Value, block: &Value) -> Weights {
     let t = tickers(a);
-    let v = t.iter().map(|k| block[k].as_f64().unwrap()).collect();
+    let v = t
+        .iter()
+        .map(|k| block[k.as_str()].as_f64().unwrap())
+        .collect();
     Weights::new(t, v).unwrap()
 }
 
@@ -52,28 +56,30 @@ fn max_sharpe(a: &Value) -> Weights {
     weights_from(a, &a["mean_variance"]["max_sharpe_rf_0.02"]["weights"])
 }
 
-fn shares_of(list: &[(&str, i64)]) -> BTreeMap<String, i64> {
-    list.iter().map(|(t, n)| ((*t).to_owned(), *n)).collect()
-}
-
-fn json_shares(v: &Value) -> BTreeMap<String, i64> {
-    v.as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, n)| (k.clone(), n.as_i64().unwrap()))
+fn shares_of(list: &[(&str, i64)]) -> BTreeMap<Symbol, i64> {
+    list.iter()
+        .map(|(t, n)| ((*t).parse().unwrap(), *n))
         .collect()
 }
 
-fn spend(shares: &BTreeMap<String, i64>, p: &BTreeMap<String, f64>) -> f64 {
+fn json_shares(v: &Value) -> BTreeMap<Symbol, i64> {
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, n)| (k.parse().unwrap(), n.as_i64().unwrap()))
+        .collect()
+}
+
+fn spend(shares: &BTreeMap<Symbol, i64>, p: &BTreeMap<Symbol, f64>) -> f64 {
     shares.iter().map(|(t, n)| *n as f64 * p[t]).sum()
 }
 
 /// PyPortfolioOpt's `lp_portfolio` objective `Σ |w V - x p| + (V - Σ x p)`.
 fn lp_objective(
     w: &Weights,
-    p: &BTreeMap<String, f64>,
+    p: &BTreeMap<Symbol, f64>,
     cash: f64,
-    shares: &BTreeMap<String, i64>,
+    shares: &BTreeMap<Symbol, i64>,
 ) -> f64 {
     let mut obj = cash - spend(shares, p);
     for (t, wt) in w.tickers().iter().zip(w.values().iter()) {
@@ -152,8 +158,8 @@ fn exact_matches_the_anchor() {
 #[test]
 fn allocation_serialises_as_the_cli_json() {
     let mut a = Allocation::default();
-    a.shares.insert("AAPL".to_owned(), 3);
-    a.trades.insert("AAPL".to_owned(), -2);
+    a.shares.insert("AAPL".parse().unwrap(), 3);
+    a.trades.insert("AAPL".parse().unwrap(), -2);
     a.fees = 1.5;
     a.leftover = 12.25;
     let v = serde_json::to_value(&a).unwrap();
@@ -549,7 +555,7 @@ fn exact_matches_pypfopt_where_its_solver_converges_and_beats_it_where_not() {
             // A tie: HiGHS buys 2 BBY shares past the target, which leaves the
             // objective unchanged; we buy none past it.
             let mut expected = reference.clone();
-            expected.insert("BBY".to_owned(), 1);
+            expected.insert("BBY".parse().unwrap(), 1);
             assert_eq!(e.shares, expected);
         } else {
             assert_eq!(e.shares, reference, "exact at {cash}");
@@ -615,16 +621,20 @@ fn long_short_weights_split_books_as_pypfopt() {
     assert_eq!(e.shares, shares_of(LONG_SHORT_LP.0));
     assert!((e.leftover - LONG_SHORT_LP.1).abs() < 1e-9);
     for (t, n) in &g.shares {
-        assert_eq!(*n < 0, w.get(t).unwrap() < 0.0, "{t}");
+        assert_eq!(*n < 0, w.get(t.as_str()).unwrap() < 0.0, "{t}");
     }
 }
 
-fn two(wa: f64, wb: f64) -> (Weights, BTreeMap<String, f64>) {
-    let w = Weights::new(vec!["A".to_owned(), "B".to_owned()], vec![wa, wb]).unwrap();
+fn two(wa: f64, wb: f64) -> (Weights, BTreeMap<Symbol, f64>) {
+    let w = Weights::new(
+        vec!["A".parse().unwrap(), "B".parse().unwrap()],
+        vec![wa, wb],
+    )
+    .unwrap();
     let p = [
-        ("A".to_owned(), 100.0),
-        ("B".to_owned(), 50.0),
-        ("C".to_owned(), 20.0),
+        ("A".parse().unwrap(), 100.0),
+        ("B".parse().unwrap(), 50.0),
+        ("C".parse().unwrap(), 20.0),
     ]
     .into_iter()
     .collect();
@@ -640,17 +650,17 @@ fn rebalance_follows_the_documented_rules() {
     };
     // All in A, no cash: sell 5 A, buy B. The first plan (A 5, B 10) cannot pay
     // its two fees, so the targets are recomputed on 998: A 5, B 9.
-    let held: BTreeMap<String, i64> = [("A".to_owned(), 10)].into_iter().collect();
+    let held: BTreeMap<Symbol, i64> = [("A".parse().unwrap(), 10)].into_iter().collect();
     let r = rebalance(&w, &p, &held, 0.0, &exact_fee(1.0)).unwrap();
     assert_eq!(
         r.shares,
-        [("A".to_owned(), 5), ("B".to_owned(), 9)]
+        [("A".parse().unwrap(), 5), ("B".parse().unwrap(), 9)]
             .into_iter()
             .collect()
     );
     assert_eq!(
         r.trades,
-        [("A".to_owned(), -5), ("B".to_owned(), 9)]
+        [("A".parse().unwrap(), -5), ("B".parse().unwrap(), 9)]
             .into_iter()
             .collect()
     );
@@ -660,21 +670,21 @@ fn rebalance_follows_the_documented_rules() {
     );
     // Near target: the exact plan adds 2 B (benefit 98), made at fee 10,
     // skipped at fee 100.
-    let held: BTreeMap<String, i64> = [("A".to_owned(), 5), ("B".to_owned(), 9)]
+    let held: BTreeMap<Symbol, i64> = [("A".parse().unwrap(), 5), ("B".parse().unwrap(), 9)]
         .into_iter()
         .collect();
     let r = rebalance(&w, &p, &held, 148.0, &exact_fee(10.0)).unwrap();
-    assert_eq!(r.trades, [("B".to_owned(), 2)].into_iter().collect());
+    assert_eq!(r.trades, [("B".parse().unwrap(), 2)].into_iter().collect());
     assert!((r.leftover - 38.0).abs() < 1e-9 && (r.fees - 10.0).abs() < 1e-12);
     let r = rebalance(&w, &p, &held, 148.0, &exact_fee(100.0)).unwrap();
     assert!(r.trades.is_empty() && r.fees.abs() < 1e-300);
     assert_eq!(r.shares, held);
     assert!((r.leftover - 148.0).abs() < 1e-12);
     // A holding outside the weights is sold.
-    let held: BTreeMap<String, i64> = [
-        ("A".to_owned(), 5),
-        ("B".to_owned(), 9),
-        ("C".to_owned(), 3),
+    let held: BTreeMap<Symbol, i64> = [
+        ("A".parse().unwrap(), 5),
+        ("B".parse().unwrap(), 9),
+        ("C".parse().unwrap(), 3),
     ]
     .into_iter()
     .collect();
@@ -751,7 +761,7 @@ fn bad_inputs_give_typed_errors() {
     ));
     for bad in [0.0, -1.0, f64::NAN] {
         let mut q = p.clone();
-        q.insert("A".to_owned(), bad);
+        q.insert("A".parse().unwrap(), bad);
         assert!(matches!(
             exact(&w, &q, 1000.0),
             Err(Error::InvalidParameter { name: "prices", .. })
@@ -776,7 +786,11 @@ fn bad_inputs_give_typed_errors() {
             ..
         })
     ));
-    let dup = Weights::new(vec!["A".to_owned(), "A".to_owned()], vec![0.5, 0.5]).unwrap();
+    let dup = Weights::new(
+        vec!["A".parse().unwrap(), "A".parse().unwrap()],
+        vec![0.5, 0.5],
+    )
+    .unwrap();
     assert!(matches!(
         greedy(&dup, &p, 1000.0),
         Err(Error::InvalidParameter {
@@ -814,7 +828,7 @@ fn bad_inputs_give_typed_errors() {
             ..
         })
     ));
-    let unpriced: BTreeMap<String, i64> = [("ZZZ".to_owned(), 4)].into_iter().collect();
+    let unpriced: BTreeMap<Symbol, i64> = [("ZZZ".parse().unwrap(), 4)].into_iter().collect();
     assert!(matches!(
         rebalance(&w, &p, &unpriced, 100.0, &opts),
         Err(Error::InvalidParameter { name: "prices", .. })
@@ -843,13 +857,15 @@ fn problem() -> impl Strategy<Value = (Vec<f64>, Vec<f64>, f64)> {
         })
 }
 
-fn named(w: &[f64], p: &[f64]) -> (Weights, BTreeMap<String, f64>, Vec<String>) {
-    let t: Vec<String> = (0..w.len()).map(|i| format!("T{i}")).collect();
+fn named(w: &[f64], p: &[f64]) -> (Weights, BTreeMap<Symbol, f64>, Vec<Symbol>) {
+    let t: Vec<Symbol> = (0..w.len())
+        .map(|i| format!("T{i}").parse().unwrap())
+        .collect();
     let prices = t.iter().cloned().zip(p.iter().copied()).collect();
     (Weights::new(t.clone(), w.to_vec()).unwrap(), prices, t)
 }
 
-fn vector(shares: &BTreeMap<String, i64>, t: &[String]) -> Vec<i64> {
+fn vector(shares: &BTreeMap<Symbol, i64>, t: &[Symbol]) -> Vec<i64> {
     t.iter()
         .map(|k| shares.get(k).copied().unwrap_or(0))
         .collect()
@@ -936,7 +952,7 @@ proptest! {
         exact_method in any::<bool>(),
     ) {
         let (weights, prices, t) = named(&w, &p);
-        let holdings: BTreeMap<String, i64> = t.iter().cloned().zip(held.iter().copied()).collect();
+        let holdings: BTreeMap<Symbol, i64> = t.iter().cloned().zip(held.iter().copied()).collect();
         let method = if exact_method { Method::Exact } else { Method::Greedy };
         let r = rebalance(&weights, &prices, &holdings, cash, &RebalanceOptions { method, fee_per_trade: fee }).unwrap();
         prop_assert!(r.leftover >= 0.0);
@@ -949,7 +965,7 @@ proptest! {
             if trade != 0 && fee > 0.0 {
                 // The benefit is judged against the targets of the budget the
                 // plan used: the value, or the value less m fees (second pass).
-                let i: usize = k[1..].parse().unwrap();
+                let i: usize = k.as_str()[1..].parse().unwrap();
                 let after = (before + trade) as f64 * p[i];
                 let earns = (0..=t.len()).any(|m| {
                     let goal = w[i] * (value - fee * m as f64);

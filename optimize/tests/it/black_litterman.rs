@@ -2,6 +2,7 @@
 //! anchor block, plus Idzorek and relative-view references computed with the
 //! same version on the same inputs), errors, and invariants.
 
+use auravest_core::Symbol;
 use std::collections::BTreeMap;
 
 use auravest_core::PriceFrame;
@@ -38,11 +39,11 @@ fn spy() -> Vec<f64> {
 /// The anchors' Ledoit-Wolf (constant variance) covariance.
 fn lw_cov(a: &Value) -> CovarianceMatrix {
     let v = &a["risk_models"]["ledoit_wolf_constant_variance"];
-    let t: Vec<String> = v["tickers"]
+    let t: Vec<Symbol> = v["tickers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| x.as_str().unwrap().to_owned())
+        .map(|x| x.as_str().unwrap().parse().unwrap())
         .collect();
     let rows = v["values"].as_array().unwrap();
     let n = t.len();
@@ -53,17 +54,17 @@ fn lw_cov(a: &Value) -> CovarianceMatrix {
     .unwrap()
 }
 
-fn caps(a: &Value) -> BTreeMap<String, f64> {
+fn caps(a: &Value) -> BTreeMap<Symbol, f64> {
     a["black_litterman"]["inputs"]["market_caps"]
         .as_object()
         .unwrap()
         .iter()
-        .map(|(k, v)| (k.clone(), v.as_f64().unwrap()))
+        .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()))
         .collect()
 }
 
 /// The anchors' absolute views, in the generator's order.
-fn absolute_views() -> Vec<(String, f64)> {
+fn absolute_views() -> Vec<(Symbol, f64)> {
     [
         ("AAPL", 0.10),
         ("BBY", -0.05),
@@ -71,7 +72,7 @@ fn absolute_views() -> Vec<(String, f64)> {
         ("SBUX", 0.07),
     ]
     .iter()
-    .map(|(t, q)| ((*t).to_owned(), *q))
+    .map(|(t, q)| ((*t).parse().unwrap(), *q))
     .collect()
 }
 
@@ -112,7 +113,7 @@ fn anchor_block_matches() {
     let pi = market_implied_prior_returns(&caps(&a), delta, &cov, 0.02).unwrap();
     let want: Vec<f64> = t
         .iter()
-        .map(|k| bl_a["prior"][k].as_f64().unwrap())
+        .map(|k| bl_a["prior"][k.as_str()].as_f64().unwrap())
         .collect();
     assert_series("prior", pi.values().as_slice(), &want, 1e-12);
 
@@ -121,7 +122,7 @@ fn anchor_block_matches() {
     let bl = BlackLitterman::new(&cov, &pi, &views, &BlackLittermanOptions::default()).unwrap();
     let want: Vec<f64> = t
         .iter()
-        .map(|k| bl_a["posterior_returns"][k].as_f64().unwrap())
+        .map(|k| bl_a["posterior_returns"][k.as_str()].as_f64().unwrap())
         .collect();
     assert_series(
         "posterior returns",
@@ -147,7 +148,11 @@ fn anchor_block_matches() {
     let w = bl.weights(delta).unwrap();
     let want: Vec<f64> = t
         .iter()
-        .map(|k| bl_a["bl_weights_unconstrained"][k].as_f64().unwrap())
+        .map(|k| {
+            bl_a["bl_weights_unconstrained"][k.as_str()]
+                .as_f64()
+                .unwrap()
+        })
         .collect();
     let abs = w
         .values()
@@ -384,7 +389,7 @@ const RELATIVE_IDZOREK_COV_ROW_XOM: [f64; 20] = [
     0.023031075110811084,
 ];
 
-fn relative_views(t: &[String]) -> Views {
+fn relative_views(t: &[Symbol]) -> Views {
     let mut v = Views::new(t);
     v.relative("GOOG", "FB", 0.02)
         .unwrap()
@@ -617,7 +622,7 @@ fn bad_inputs_give_typed_errors() {
             ..
         })
     ));
-    caps.insert("ZZZ".to_owned(), 1.0);
+    caps.insert("ZZZ".parse().unwrap(), 1.0);
     assert!(
         matches!(market_implied_prior_returns(&caps, 2.0, &cov, 0.02), Err(Error::UnknownTicker(t)) if t == "ZZZ")
     );
@@ -630,7 +635,7 @@ fn bad_inputs_give_typed_errors() {
             ..
         })
     ));
-    caps.insert("GOOG".to_owned(), -1.0);
+    caps.insert("GOOG".parse().unwrap(), -1.0);
     assert!(matches!(
         market_implied_prior_returns(&caps, 2.0, &cov, 0.02),
         Err(Error::InvalidParameter {
@@ -638,7 +643,7 @@ fn bad_inputs_give_typed_errors() {
             ..
         })
     ));
-    let zeros: BTreeMap<String, f64> = t.iter().map(|k| (k.clone(), 0.0)).collect();
+    let zeros: BTreeMap<Symbol, f64> = t.iter().map(|k| (k.clone(), 0.0)).collect();
     assert!(matches!(
         market_implied_prior_returns(&zeros, 2.0, &cov, 0.02),
         Err(Error::InvalidParameter {

@@ -1,6 +1,7 @@
 //! Estimators: parity with PyPortfolioOpt's reference outputs, the missing-data
 //! policy, errors, PSD check and repair, and invariants on random data.
 
+use auravest_core::Symbol;
 use std::path::PathBuf;
 
 use auravest_core::{NaiveDate, PriceFrame};
@@ -95,11 +96,11 @@ fn check_series(name: &str, got: &ExpectedReturns, want: &Value) -> f64 {
 /// Checks a covariance matrix against `{"tickers", "values"}`; returns the
 /// worst relative error.
 fn check_matrix(name: &str, got: &CovarianceMatrix, want: &Value) -> f64 {
-    let tickers: Vec<String> = want["tickers"]
+    let tickers: Vec<Symbol> = want["tickers"]
         .as_array()
         .unwrap_or_else(|| panic!("{name}: no tickers"))
         .iter()
-        .map(|t| t.as_str().unwrap_or_default().to_owned())
+        .map(|t| t.as_str().unwrap_or_default().parse().unwrap())
         .collect();
     assert_eq!(got.tickers(), tickers.as_slice(), "{name}: ticker order");
     let rows = want["values"]
@@ -432,7 +433,7 @@ fn dates(n: usize) -> Vec<NaiveDate> {
 fn matrix(tickers: &[&str], rows: usize, f: impl Fn(usize, usize) -> f64) -> ReturnMatrix {
     let values = DMatrix::from_fn(rows, tickers.len(), f);
     ReturnMatrix::new(
-        tickers.iter().map(|t| (*t).to_owned()).collect(),
+        tickers.iter().map(|t| (*t).parse().unwrap()).collect(),
         dates(rows),
         values,
     )
@@ -517,7 +518,11 @@ fn pairs_without_common_history_are_named() {
 fn non_finite_inputs_are_rejected() {
     let mut values = DMatrix::from_fn(10, 2, wave);
     values[(3, 1)] = f64::INFINITY;
-    let err = ReturnMatrix::new(vec!["A".to_owned(), "B".to_owned()], dates(10), values);
+    let err = ReturnMatrix::new(
+        vec!["A".parse().unwrap(), "B".parse().unwrap()],
+        dates(10),
+        values,
+    );
     assert!(matches!(err, Err(Error::NonFinite { .. })));
 
     let r = matrix(&["A", "B"], 10, wave);
@@ -685,7 +690,7 @@ fn expected_returns_follow_their_formulas_on_small_data() {
 // ---------------------------------------------------------------- PSD
 
 fn cov(values: &[f64], n: usize) -> CovarianceMatrix {
-    let names = (0..n).map(|i| format!("X{i}")).collect();
+    let names = (0..n).map(|i| format!("X{i}").parse().unwrap()).collect();
     CovarianceMatrix::new(names, DMatrix::from_row_slice(n, n, values)).expect("covariance")
 }
 
@@ -768,8 +773,12 @@ fn complete_returns() -> impl Strategy<Value = ReturnMatrix> {
                     let values = DMatrix::from_fn(t, n, |r, c| {
                         noise[r * n + c] + common[r] * (c as f64 * 0.3)
                     });
-                    ReturnMatrix::new((0..n).map(|i| format!("T{i}")).collect(), dates(t), values)
-                        .expect("random returns")
+                    ReturnMatrix::new(
+                        (0..n).map(|i| format!("T{i}").parse().unwrap()).collect(),
+                        dates(t),
+                        values,
+                    )
+                    .expect("random returns")
                 })
         })
     })

@@ -2,6 +2,7 @@
 //! `hrp` anchor block and extra references computed with the same versions),
 //! errors, and invariants on random inputs.
 
+use auravest_core::Symbol;
 use std::collections::BTreeSet;
 
 use auravest_core::{NaiveDate, PriceFrame};
@@ -33,21 +34,21 @@ fn returns() -> ReturnMatrix {
     ReturnMatrix::from_prices(&frame).expect("returns")
 }
 
-fn tickers(a: &Value) -> Vec<String> {
+fn tickers(a: &Value) -> Vec<Symbol> {
     a["meta"]["data"]["tickers"]
         .as_array()
         .expect("tickers")
         .iter()
-        .map(|t| t.as_str().expect("ticker").to_owned())
+        .map(|t| t.as_str().expect("ticker").parse().unwrap())
         .collect()
 }
 
 fn anchor_matrix(v: &Value) -> CovarianceMatrix {
-    let t: Vec<String> = v["tickers"]
+    let t: Vec<Symbol> = v["tickers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| x.as_str().unwrap().to_owned())
+        .map(|x| x.as_str().unwrap().parse().unwrap())
         .collect();
     let rows = v["values"].as_array().unwrap();
     let n = t.len();
@@ -84,7 +85,7 @@ fn single_linkage_matches_the_anchor_weights_order_and_performance() {
         .as_object()
         .unwrap()
         .iter()
-        .map(|(k, v)| (k.clone(), v.as_f64().unwrap()));
+        .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()));
     let err = max_weight_err(hrp.weights(), want);
     assert!(
         err < 1e-12,
@@ -108,7 +109,9 @@ fn single_linkage_matches_the_anchor_weights_order_and_performance() {
     let mu_v = &a["expected_returns"]["mean_historical_return"];
     let mu = ExpectedReturns::new(
         t.clone(),
-        t.iter().map(|k| mu_v[k].as_f64().unwrap()).collect(),
+        t.iter()
+            .map(|k| mu_v[k.as_str()].as_f64().unwrap())
+            .collect(),
     )
     .unwrap();
     let cov = anchor_matrix(&a["risk_models"]["sample_cov"]);
@@ -148,7 +151,7 @@ fn pairwise_moments_match_pandas_sample_cov() {
     let counts = &a["meta"]["data"]["return_count_per_ticker"];
     for (i, t) in m.tickers().iter().enumerate() {
         assert!(
-            (m.counts()[(i, i)] - counts[t].as_f64().unwrap()).abs() < 0.5,
+            (m.counts()[(i, i)] - counts[t.as_str()].as_f64().unwrap()).abs() < 0.5,
             "{t}"
         );
     }
@@ -395,7 +398,7 @@ fn day(i: usize) -> NaiveDate {
 fn matrix_returns(values: DMatrix<f64>) -> ReturnMatrix {
     let n = values.ncols();
     let t = values.nrows();
-    let tickers = (0..n).map(|j| format!("A{j}")).collect();
+    let tickers = (0..n).map(|j| format!("A{j}").parse().unwrap()).collect();
     let dates = (0..t).map(day).collect();
     ReturnMatrix::new(tickers, dates, values).unwrap()
 }
@@ -448,7 +451,7 @@ fn bad_inputs_give_typed_errors() {
         })
     ));
     // A zero variance in a covariance.
-    let t = vec!["A".to_owned(), "B".to_owned()];
+    let t = vec!["A".parse().unwrap(), "B".parse().unwrap()];
     let zero =
         CovarianceMatrix::new(t, DMatrix::from_row_slice(2, 2, &[0.04, 0.0, 0.0, 0.0])).unwrap();
     assert!(matches!(
@@ -461,7 +464,7 @@ fn bad_inputs_give_typed_errors() {
     ));
     // Not positive semidefinite: a cluster with negative variance.
     let bad = CovarianceMatrix::new(
-        (0..4).map(|i| format!("A{i}")).collect(),
+        (0..4).map(|i| format!("A{i}").parse().unwrap()).collect(),
         DMatrix::from_fn(4, 4, |i, j| if i == j { 1.0 } else { -2.0 }),
     )
     .unwrap();
@@ -503,7 +506,7 @@ fn bad_inputs_give_typed_errors() {
         Err(Error::InvalidParameter { .. })
     ));
     assert!(matches!(
-        equal_weight(&["A".to_owned(), "A".to_owned()]),
+        equal_weight(&["A".parse().unwrap(), "A".parse().unwrap()]),
         Err(Error::InvalidParameter { .. })
     ));
     let one = linkage(&DMatrix::zeros(1, 1), Linkage::Single).unwrap();
@@ -628,7 +631,7 @@ proptest! {
         which in 0usize..4,
     ) {
         let method = [Linkage::Single, Linkage::Complete, Linkage::Average, Linkage::Ward][which];
-        let t: Vec<String> = (0..n).map(|i| format!("T{i}")).collect();
+        let t: Vec<Symbol> = (0..n).map(|i| format!("T{i}").parse().unwrap()).collect();
         let cov = CovarianceMatrix::new(t, random_psd(n, &seed)).unwrap();
         let hrp = Hrp::from_covariance(&cov, method).unwrap();
         let w = hrp.weights().values();

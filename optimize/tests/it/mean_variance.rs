@@ -1,6 +1,7 @@
 //! Mean-variance parity with PyPortfolioOpt 1.6 (the `mean_variance` block of
 //! the shared anchors), error cases and invariants.
 
+use auravest_core::Symbol;
 use std::collections::BTreeMap;
 
 use auravest_optimize::mean_variance::Solution;
@@ -21,30 +22,30 @@ fn anchors() -> Value {
     serde_json::from_str(&text).expect("anchors are JSON")
 }
 
-fn tickers(a: &Value) -> Vec<String> {
+fn tickers(a: &Value) -> Vec<Symbol> {
     a["meta"]["data"]["tickers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| t.as_str().unwrap().to_owned())
+        .map(|t| t.as_str().unwrap().parse().unwrap())
         .collect()
 }
 
 fn mu(a: &Value) -> ExpectedReturns {
     let t = tickers(a);
     let m = &a["expected_returns"]["mean_historical_return"];
-    let v = t.iter().map(|k| m[k].as_f64().unwrap()).collect();
+    let v = t.iter().map(|k| m[k.as_str()].as_f64().unwrap()).collect();
     ExpectedReturns::new(t, v).unwrap()
 }
 
 fn cov(a: &Value, key: &str) -> CovarianceMatrix {
     let t = tickers(a);
     let block = &a["risk_models"][key];
-    let order: Vec<String> = block["tickers"]
+    let order: Vec<Symbol> = block["tickers"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| x.as_str().unwrap().to_owned())
+        .map(|x| x.as_str().unwrap().parse().unwrap())
         .collect();
     assert_eq!(order, t);
     let rows = block["values"].as_array().unwrap();
@@ -61,7 +62,7 @@ fn check(name: &str, got: &Solution, want: &Value) {
         .iter()
         .zip(got.weights.values().iter())
     {
-        let expected = w[t].as_f64().unwrap();
+        let expected = w[t.as_str()].as_f64().unwrap();
         assert!(
             (v - expected).abs() <= 1e-4,
             "{name}: weight {t}: got {v}, want {expected}"
@@ -152,18 +153,18 @@ fn parity_with_pyportfolioopt() {
         &mv["max_sharpe_max_weight_0.10"],
     );
     let sc = &mv["max_sharpe_sector_constraints"];
-    let mut sectors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut sectors: BTreeMap<String, Vec<Symbol>> = BTreeMap::new();
     for (t, s) in sc["sector_mapper"].as_object().unwrap() {
         sectors
             .entry(s.as_str().unwrap().to_owned())
             .or_default()
-            .push(t.clone());
+            .push(t.parse().unwrap());
     }
     let mut ef = base();
     for (sector, members) in &sectors {
-        let lo = sc["sector_lower"][sector].as_f64().unwrap_or(0.0);
-        let hi = sc["sector_upper"][sector].as_f64().unwrap_or(1.0);
-        let m: Vec<&str> = members.iter().map(String::as_str).collect();
+        let lo = sc["sector_lower"][sector.as_str()].as_f64().unwrap_or(0.0);
+        let hi = sc["sector_upper"][sector.as_str()].as_f64().unwrap_or(1.0);
+        let m: Vec<&str> = members.iter().map(Symbol::as_str).collect();
         ef = ef.group(sector, &m, lo, hi).unwrap();
     }
     check("max_sharpe_sector", &ef.max_sharpe(0.02).unwrap(), sc);
@@ -261,7 +262,7 @@ fn failures_are_typed_errors_that_say_what_to_change() {
         base().group("X", &["NOPE"], 0.0, 1.0),
         Err(Error::UnknownTicker(_))
     ));
-    let t = vec!["A".to_owned(), "B".to_owned()];
+    let t = vec!["A".parse().unwrap(), "B".parse().unwrap()];
     let m = ExpectedReturns::new(t.clone(), vec![0.1, 0.2]).unwrap();
     let bad = CovarianceMatrix::new(
         t.clone(),
@@ -381,7 +382,7 @@ proptest! {
     #[test]
     fn weights_sum_to_one_and_respect_bounds((m, s) in random_problem(), hi in 0.35f64..1.0) {
         let n = m.len();
-        let t: Vec<String> = (0..n).map(|i| format!("A{i}")).collect();
+        let t: Vec<Symbol> = (0..n).map(|i| format!("A{i}").parse().unwrap()).collect();
         let mu = ExpectedReturns::new(t.clone(), m).unwrap();
         let cov = CovarianceMatrix::new(t, s).unwrap();
         let ef = MeanVariance::new(mu, cov).unwrap().bounds(0.0, hi).unwrap();

@@ -249,7 +249,9 @@ const SECTORS: [&str; 3] = ["Information Technology", "Financials", "Energy"];
 /// funds and a bond fund, with `days` of prices driven by one market factor.
 fn generated(seed: u64, days: usize) -> (PriceFrame, InstrumentTable) {
     let mut rng = Lcg(seed);
-    let singles: Vec<String> = (0..8).map(|i| format!("S{seed}X{i}")).collect();
+    let singles: Vec<Symbol> = (0..8)
+        .map(|i| format!("S{seed}X{i}").parse().unwrap())
+        .collect();
     let mut csv = String::from("symbol,name,asset_class,sector,country,currency\n");
     for (i, s) in singles.iter().enumerate() {
         let country = if i % 3 == 2 { "DE" } else { "US" };
@@ -262,7 +264,7 @@ fn generated(seed: u64, days: usize) -> (PriceFrame, InstrumentTable) {
         .with_mapping_csv(csv.as_bytes())
         .unwrap();
     let mut names = singles;
-    names.extend(["VTI", "VXUS", "BND"].map(str::to_owned));
+    names.extend(["VTI", "VXUS", "BND"].map(|n| n.parse().unwrap()));
     // Drift and volatility per series: singles are volatile with drifts
     // that differ wildly (the raw means would pick one), funds are steadier.
     let params: Vec<(f64, f64, f64)> = names
@@ -282,7 +284,7 @@ fn generated(seed: u64, days: usize) -> (PriceFrame, InstrumentTable) {
     let mut header = String::from("date");
     for n in &names {
         header.push(',');
-        header.push_str(n);
+        header.push_str(n.as_str());
     }
     let mut out = vec![header];
     let mut level = vec![100.0; names.len()];
@@ -375,7 +377,7 @@ fn check_trades_against_nudges(
                             auravest_core::Classification::Known(i) if i.sector.as_deref() == Some(sector))
                     })
                 })
-                .map(|(t, n)| *n as f64 * prices.column(t).and_then(|c| c.iter().rev().flatten().next().copied()).unwrap_or(0.0))
+                .map(|(t, n)| *n as f64 * prices.column(t.as_str()).and_then(|c| c.iter().rev().flatten().next().copied()).unwrap_or(0.0))
                 .sum();
             assert!(
                 bought <= 0.0,
@@ -422,7 +424,7 @@ fn check_trades_against_nudges(
     };
     for (t, n) in plan.trades.iter().filter(|(_, n)| **n > 0) {
         let price = prices
-            .column(t)
+            .column(t.as_str())
             .and_then(|c| c.iter().rev().flatten().next().copied())
             .unwrap();
         let suggestion = Suggestion {
@@ -459,7 +461,7 @@ fn check_trades_against_nudges(
 /// holding's own value per share and the last close for new ones.
 fn after_trades(
     v: &Valuation,
-    trades: &BTreeMap<String, i64>,
+    trades: &BTreeMap<Symbol, i64>,
     prices: &PriceFrame,
     buys: bool,
 ) -> Valuation {
@@ -475,7 +477,7 @@ fn after_trades(
         if n == 0 || (n > 0 && !buys) {
             continue;
         }
-        match out.positions.iter_mut().find(|p| p.symbol.as_str() == t) {
+        match out.positions.iter_mut().find(|p| p.symbol == *t) {
             Some(p) => {
                 let per_share: f64 = (p.value / p.quantity).try_into().unwrap();
                 let q = p.quantity + Decimal::from(n);
@@ -484,7 +486,7 @@ fn after_trades(
                 p.quantity = q;
             }
             None => {
-                let price = last(t);
+                let price = last(t.as_str());
                 let mut p = v.positions[0].clone();
                 p.symbol = Symbol::new(t.as_str()).unwrap();
                 p.quantity = Decimal::from(n);
@@ -705,6 +707,6 @@ fn positions_are_keyed_by_ticker_in_a_map() {
     )
     .unwrap();
     let w = rec.to_weights().unwrap();
-    let map: BTreeMap<String, f64> = w.to_map();
+    let map: BTreeMap<Symbol, f64> = w.to_map();
     assert_eq!(map, rec.weights);
 }

@@ -53,7 +53,7 @@ fn check(name: &str, got: &auravest_optimize::TailRiskSolution, want: &Value, pe
         .iter()
         .zip(got.weights.values().iter())
     {
-        let e = want["weights"][t].as_f64().unwrap();
+        let e = want["weights"][t.as_str()].as_f64().unwrap();
         assert!((w - e).abs() <= 1e-4, "{name} {t}: {w} vs {e}");
     }
     let perf = want[perf_key].as_array().unwrap();

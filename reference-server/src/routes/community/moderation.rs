@@ -156,6 +156,8 @@ async fn moderate(
     } else {
         ModAction::RestorePost { post }
     };
+    // Named as the community's own log names it.
+    let name = action.name();
     let (audit, status) = with_member(state, user, Access::Write, async move |mut c, me| {
         let audit = c.moderate(me, action, &reason, Utc::now()).await?;
         let status = c.store().post(post).await?.map(|p| p.status);
@@ -170,7 +172,7 @@ async fn moderate(
             subject: Some(user.audit_subject),
             object: Some(post_object(state, post)),
             detail: serde_json::json!({
-                "action": if remove { "remove_post" } else { "restore_post" },
+                "action": name,
                 "community_audit": audit.get(),
             }),
         })

@@ -309,7 +309,8 @@ pub struct RecommendationView {
     /// The category's split.
     pub split: SplitView,
     /// Weight by symbol, `CASH` included.
-    pub weights: BTreeMap<String, f64>,
+    #[schema(value_type = BTreeMap<String, f64>)]
+    pub weights: BTreeMap<auravest_core::Symbol, f64>,
     /// The estimated expected return a year (show it with the range).
     pub expected_return: f64,
     /// Low end of the expected-return range (estimate minus one standard error).
@@ -332,7 +333,8 @@ pub struct RecommendationView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RebalancingView {
     /// Shares to buy (+) or sell (-), by symbol.
-    pub trades: BTreeMap<String, i64>,
+    #[schema(value_type = BTreeMap<String, i64>)]
+    pub trades: BTreeMap<auravest_core::Symbol, i64>,
     /// Cash left after the trades.
     pub target_cash: f64,
     /// The disclaimer.
