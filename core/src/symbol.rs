@@ -149,7 +149,11 @@ mod tests {
         weights.insert(Symbol::new("vti").unwrap(), 0.6);
         weights.insert(Symbol::new("BND").unwrap(), 0.4);
         assert_eq!(weights.get("VTI"), Some(&0.6));
-        assert_eq!(weights.get("vti"), None, "the text is the upper-cased symbol");
+        assert_eq!(
+            weights.get("vti"),
+            None,
+            "the text is the upper-cased symbol"
+        );
         assert!(Symbol::new("bnd").unwrap() == "BND");
         assert!(Symbol::new("BND").unwrap() != "VTI");
     }
