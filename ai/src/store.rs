@@ -113,6 +113,7 @@ impl UsageMeter for MemoryUsage {
 
 /// The audit record of one answer: no question text, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRecord {
     /// The answer id.
     pub answer_id: String,

@@ -106,6 +106,39 @@ where
     (out, ran)
 }
 
+/// A won fetch claim: given back by [`HeldClaim::release`], or, when the
+/// call holding it is dropped (a request timeout, a client gone), by a task
+/// on the current tokio runtime, so the other markets do not wait out its
+/// time to live. Without a runtime it expires on its own.
+struct HeldClaim {
+    cache: Arc<dyn QuoteCache>,
+    symbol: Symbol,
+    token: Option<String>,
+}
+
+impl HeldClaim {
+    async fn release(mut self) {
+        if let Some(token) = self.token.take() {
+            // A claim not given back expires on its own.
+            let _ = self.cache.release_quote(&self.symbol, &token).await;
+        }
+    }
+}
+
+impl Drop for HeldClaim {
+    fn drop(&mut self) {
+        let Some(token) = self.token.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (cache, symbol) = (Arc::clone(&self.cache), self.symbol.clone());
+            runtime.spawn(async move {
+                let _ = cache.release_quote(&symbol, &token).await;
+            });
+        }
+    }
+}
+
 /// Where a [`Market::quote_with_origin`] answer came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -183,9 +216,22 @@ impl Market {
             }
             match self.cache.claim_quote(symbol, self.options.claim_ttl).await {
                 Ok(FetchClaim::Won(token)) => {
+                    let claim = HeldClaim {
+                        cache: Arc::clone(&self.cache),
+                        symbol: symbol.clone(),
+                        token: Some(token),
+                    };
+                    // Another market may have stored it between our look
+                    // and our claim (its claim just ended).
+                    let cached = match self.cached_quote(symbol).await {
+                        Some(c) if c.is_fresh(Utc::now()) => {
+                            claim.release().await;
+                            return Ok((c.value, Origin::Cache));
+                        }
+                        again => again.or(cached),
+                    };
                     let out = self.fetch_quote(symbol, cached).await;
-                    // A claim not given back expires on its own.
-                    let _ = self.cache.release_quote(symbol, &token).await;
+                    claim.release().await;
                     out
                 }
                 Ok(FetchClaim::Held) => match self.wait_for_quote(symbol).await {

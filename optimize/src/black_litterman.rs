@@ -233,7 +233,7 @@ impl Views {
     fn index(&self, ticker: &str) -> Result<usize> {
         self.tickers
             .iter()
-            .position(|t| t == ticker)
+            .position(|t| t.as_str().eq_ignore_ascii_case(ticker))
             .ok_or_else(|| Error::UnknownTicker(ticker.to_owned()))
     }
 
@@ -261,7 +261,8 @@ impl Views {
         Ok(self)
     }
 
-    /// Adds the view "`ticker` returns `expected_return` a year".
+    /// Adds the view "`ticker` returns `expected_return` a year" (the ticker in
+    /// any case: symbols are upper case).
     ///
     /// # Errors
     /// [`Error::UnknownTicker`]; [`Error::NonFinite`] for a non-finite return.

@@ -60,11 +60,11 @@ impl ExpectedReturns {
         &self.values
     }
 
-    /// The value for one ticker.
+    /// The value for one ticker, named in any case (symbols are upper case).
     pub fn get(&self, ticker: &str) -> Option<f64> {
         self.tickers
             .iter()
-            .position(|t| t.as_str() == ticker)
+            .position(|t| t.as_str().eq_ignore_ascii_case(ticker))
             .map(|i| self.values[i])
     }
 
@@ -204,11 +204,11 @@ impl Weights {
         &self.values
     }
 
-    /// The weight of one ticker.
+    /// The weight of one ticker, named in any case (symbols are upper case).
     pub fn get(&self, ticker: &str) -> Option<f64> {
         self.tickers
             .iter()
-            .position(|t| t.as_str() == ticker)
+            .position(|t| t.as_str().eq_ignore_ascii_case(ticker))
             .map(|i| self.values[i])
     }
 

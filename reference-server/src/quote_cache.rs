@@ -10,10 +10,13 @@
 //! given back by a compare-and-delete script. Histories stay in each
 //! replica's memory: the server keeps daily closes in its database.
 //!
-//! Every call is bounded by [`crate::limits::REDIS_CALL_TIMEOUT`] and goes
-//! through the [`RedisBreaker`]: a failure is logged, opens the breaker, and
-//! the market treats it as a miss. The cache makes the API cheaper, never
-//! unavailable.
+//! Every call is bounded by [`crate::limits::REDIS_CALL_TIMEOUT`]. Reads,
+//! writes and claims go through the [`RedisBreaker`]: a failure is logged and
+//! opens it. Each quote is also kept in the replica's memory, which answers
+//! while Redis fails or the breaker is open, so an outage costs sharing, not
+//! upstream calls. Giving a claim back and asking whether one is held skip
+//! the breaker (only the timeout bounds them): a claim left behind would make
+//! the other replicas wait out its time to live.
 
 use std::future::Future;
 use std::time::Duration;
@@ -108,7 +111,8 @@ pub struct RedisQuoteCache {
     conn: redis::aio::ConnectionManager,
     namespace: String,
     breaker: RedisBreaker,
-    histories: std::sync::Arc<MemoryQuoteCache>,
+    /// Quotes (a copy of each, for when Redis fails) and histories.
+    local: std::sync::Arc<MemoryQuoteCache>,
 }
 
 impl std::fmt::Debug for RedisQuoteCache {
@@ -135,7 +139,7 @@ impl RedisQuoteCache {
             conn,
             namespace: namespace.to_owned(),
             breaker,
-            histories: std::sync::Arc::default(),
+            local: std::sync::Arc::default(),
         }
     }
 
@@ -159,6 +163,16 @@ impl RedisQuoteCache {
                 detail: "failed a moment ago; bypassed".to_owned(),
             });
         }
+        self.call_unguarded(what, call).await
+    }
+
+    /// Runs one Redis call within the time limit, even while the breaker is
+    /// open; a failure still opens it.
+    async fn call_unguarded<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> CacheResult<T> {
         let out = tokio::time::timeout(crate::limits::REDIS_CALL_TIMEOUT, call)
             .await
             .unwrap_or_else(|_| {
@@ -185,13 +199,22 @@ impl QuoteCache for RedisQuoteCache {
     ) -> BoxFuture<'a, CacheResult<Option<Cached<Quote>>>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let raw: Option<String> = self.call("read", conn.get(self.quote_key(symbol))).await?;
-            Ok(raw.and_then(|r| {
+            let raw: Option<String> =
+                match self.call("read", conn.get(self.quote_key(symbol))).await {
+                    Ok(raw) => raw,
+                    // Redis failed: this replica's copy.
+                    Err(_) => return self.local.get_quote(symbol).await,
+                };
+            let shared = raw.and_then(|r| {
                 serde_json::from_str::<StoredQuote>(&r)
                     .inspect_err(|e| tracing::warn!(error = %e, "quote cache: unreadable entry"))
                     .ok()
                     .and_then(|stored| stored.cached())
-            }))
+            });
+            match shared {
+                Some(c) => Ok(Some(c)),
+                None => self.local.get_quote(symbol).await,
+            }
         })
     }
 
@@ -218,7 +241,7 @@ impl QuoteCache for RedisQuoteCache {
         &'a self,
         request: &'a HistoryRequest,
     ) -> BoxFuture<'a, CacheResult<Option<Cached<History>>>> {
-        self.histories.get_history(request)
+        self.local.get_history(request)
     }
 
     fn put_history(
@@ -227,7 +250,7 @@ impl QuoteCache for RedisQuoteCache {
         history: History,
         expires_at: DateTime<Utc>,
     ) -> BoxFuture<'_, CacheResult<()>> {
-        self.histories.put_history(request, history, expires_at)
+        self.local.put_history(request, history, expires_at)
     }
 
     fn claim_quote<'a>(
@@ -278,7 +301,7 @@ impl QuoteCache for RedisQuoteCache {
             let mut conn = self.conn.clone();
             let mut invocation = script.key(self.lock_key(symbol));
             invocation.arg(token);
-            self.call("release", invocation.invoke_async::<i64>(&mut conn))
+            self.call_unguarded("release", invocation.invoke_async::<i64>(&mut conn))
                 .await
                 .map(|_| ())
         })

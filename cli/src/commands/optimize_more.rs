@@ -123,7 +123,16 @@ pub(crate) fn run_allocate(a: &AllocateArgs) -> Result<String, CliError> {
                         ))
                     })
                 })
-                .collect::<Result<_, _>>()?
+                .try_fold(BTreeMap::new(), |mut held, pair| {
+                    let (symbol, n): (Symbol, i64) = pair?;
+                    if held.insert(symbol.clone(), n).is_some() {
+                        return Err(CliError::invalid(format!(
+                            "{}: holdings: {symbol} is listed twice",
+                            p.display()
+                        )));
+                    }
+                    Ok(held)
+                })?
         }
         None => BTreeMap::new(),
     };

@@ -151,3 +151,26 @@ async fn a_failing_cache_is_a_miss_not_an_outage() {
         2
     );
 }
+
+/// A quote call dropped mid-fetch (a request timeout) gives its fetch claim
+/// back at once, so markets sharing the cache do not wait out its time to
+/// live.
+#[tokio::test]
+async fn a_dropped_call_gives_its_claim_back() {
+    let source = slow_source();
+    let cache = Arc::new(MemoryQuoteCache::new());
+    let market = Market::with_cache(source.clone(), cache.clone(), MarketOptions::default());
+    let aapl = sym("AAPL");
+    let dropped = tokio::time::timeout(Duration::from_millis(50), market.quote(&aapl)).await;
+    assert!(dropped.is_err(), "the source takes 150 ms");
+    for _ in 0..50 {
+        if !cache.is_claimed(&aapl).await.unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        !cache.is_claimed(&aapl).await.unwrap(),
+        "the claim was given back"
+    );
+}

@@ -1,7 +1,8 @@
 -- The assistant's own record of each answer (the SDK's audit record, as
 -- JSON: the hashed question, citations, tools, model, guardrail verdicts),
 -- and every rating of an answer with an optional note, oldest first. The
--- one-rating-per-answer table is folded into it.
+-- one-rating-per-answer table is folded into it; a rating kept from it
+-- carries its answer's time (when it was given was not recorded).
 
 ALTER TABLE answers ADD COLUMN record TEXT;
 

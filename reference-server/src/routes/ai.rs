@@ -49,7 +49,8 @@ pub struct AskView {
     /// The answer: text with `[n]` markers, citations, tools called,
     /// guardrail verdicts and the disclaimer.
     pub answer: auravest_ai::Answer,
-    /// Questions used today, this one included.
+    /// Questions used today, read just after this one was answered (so
+    /// including it, and any asked in parallel).
     pub used: i64,
     /// The daily limit.
     pub limit: u32,
@@ -136,6 +137,12 @@ pub async fn ask(
 ) -> AppResult<Json<AskView>> {
     let assistant = assistant(&state)?;
     let now = Utc::now();
+    let account = user.id.to_string();
+    // A cheap early refusal before the portfolio's context is built; the
+    // charge itself is the SDK's one atomic step below.
+    if assistant.questions_left(&account, now).await.ok().flatten() == Some(0) {
+        return Err(AppError::RateLimited(until_midnight()));
+    }
     // The assistant meters the question (paid for before it is answered, in
     // one atomic statement, given back if the answer fails or this request
     // is dropped), records the answer and keeps its feedback, all in the
@@ -158,11 +165,14 @@ pub async fn ask(
         })
         .await?;
     let limit = state.config.ai_daily_limit;
+    // The question is answered and paid for: a count that cannot be read
+    // now must not turn the answer into an error.
     let left = assistant
-        .questions_left(&user.id.to_string(), now)
+        .questions_left(&account, now)
         .await
-        .map_err(ai_error)?
-        .unwrap_or(limit);
+        .ok()
+        .flatten()
+        .unwrap_or(0);
     Ok(Json(AskView {
         answer,
         used: i64::from(limit.saturating_sub(left)),

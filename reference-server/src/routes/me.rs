@@ -144,7 +144,19 @@ pub struct ExportGoal {
     pub created_at: String,
 }
 
-/// Feedback given on an AI answer.
+/// An AI answer given to the caller.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportAnswer {
+    /// The answer.
+    pub answer_id: Uuid,
+    /// When it was given (RFC 3339).
+    pub at: String,
+    /// The assistant's record (hashed question, citations, tools, model,
+    /// guardrail verdicts); null for answers given before records were kept.
+    pub record: Option<auravest_ai::store::AuditRecord>,
+}
+
+/// A rating of an AI answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExportFeedback {
     /// The answer.
@@ -174,6 +186,9 @@ pub struct ExportResponse {
     pub goals: Vec<ExportGoal>,
     /// Usage counts: day → kind → count.
     pub usage: BTreeMap<String, BTreeMap<String, i64>>,
+    /// AI answers given to the caller, oldest first, with the assistant's
+    /// record of each.
+    pub answers: Vec<ExportAnswer>,
     /// Feedback on AI answers.
     pub feedback: Vec<ExportFeedback>,
     /// Learning checklist items marked done: item → when (RFC 3339).
@@ -401,6 +416,18 @@ pub async fn export(
             .usage
             .iter()
             .map(|(day, kinds)| (day.to_string(), kinds.clone()))
+            .collect(),
+        answers: data
+            .answers
+            .iter()
+            .map(|a| ExportAnswer {
+                answer_id: a.id,
+                at: a.at.to_rfc3339(),
+                record: a
+                    .record
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str(r).ok()),
+            })
             .collect(),
         feedback: data
             .feedback

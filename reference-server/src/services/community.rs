@@ -137,7 +137,7 @@ where
         if let Some(me) = in_step(&c, &account).await.map_err(|e| social_error(&e))? {
             return match f(c, me).await {
                 Ok(v) => Ok(v),
-                Err(e) => Err(member_error(state, user, &e).await),
+                Err(e) => Err(member_error(state, user, me, &e).await),
             };
         }
     }
@@ -150,16 +150,21 @@ where
         .map_err(|e| social_error(&e))?;
     match f(c, me).await {
         Ok(v) => Ok(v),
-        Err(e) => Err(member_error(state, user, &e).await),
+        Err(e) => Err(member_error(state, user, me, &e).await),
     }
 }
 
-/// A community error met while acting for `user`: a read takes no lock, so
-/// the account (and with it the member) may be deleted meanwhile, and then
-/// the caller is no longer signed in rather than looking at a missing member.
-async fn member_error(state: &AppState, user: &AuthUser, e: &Error) -> AppError {
-    if matches!(e, Error::NotFound { .. }) && matches!(state.store.user(user.id).await, Ok(None)) {
-        return AppError::Unauthenticated("the account no longer exists".to_owned());
+/// A community error met while acting for `user` through the member `me`.
+/// A read takes no lock, so the account may be deleted meanwhile (its member
+/// first, then the account): a missing `me`, or a missing account, means
+/// the caller is no longer signed in, not that they look at a missing member.
+async fn member_error(state: &AppState, user: &AuthUser, me: UserId, e: &Error) -> AppError {
+    if let Error::NotFound { entity, id } = e {
+        let gone = (*entity == auravest_social::Entity::User && *id == me.to_string())
+            || matches!(state.store.user(user.id).await, Ok(None));
+        if gone {
+            return AppError::Unauthenticated("the account no longer exists".to_owned());
+        }
     }
     social_error(e)
 }

@@ -141,10 +141,24 @@ impl AuditLog for StoreAudit {
             let Ok(id) = Uuid::parse_str(answer_id) else {
                 return Ok(None);
             };
-            match self.store.answer(id).await.map_err(store_error)? {
-                Some((_, Some(json))) => serde_json::from_str(&json).map(Some).map_err(store_error),
-                // Answers recorded before records were kept, and unknown ids.
-                Some((_, None)) | None => Ok(None),
+            let Some(row) = self.store.answer(id).await.map_err(store_error)? else {
+                return Ok(None);
+            };
+            match row.record {
+                Some(json) => serde_json::from_str(&json).map(Some).map_err(store_error),
+                // Given before records were kept: who and when is all there is.
+                None => Ok(Some(AuditRecord {
+                    answer_id: row.id.to_string(),
+                    at: row.at,
+                    subject: row.user_id.to_string(),
+                    question_sha256: String::new(),
+                    citations: Vec::new(),
+                    tools: Vec::new(),
+                    model: String::new(),
+                    tokens: 0,
+                    verdicts: Vec::new(),
+                    refused: false,
+                })),
             }
         })
     }

@@ -125,6 +125,9 @@ pub fn sort_rows(rows: &mut [TransactionRow]) {
 /// the ones before it can), stored by its name.
 pub use auravest_social::Role;
 
+/// The most ratings kept per AI answer: past it, the oldest goes.
+pub const MAX_RATINGS_PER_ANSWER: i64 = 20;
+
 /// The longest [`Store::lock`] waits before it fails.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -400,10 +403,11 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
         record: &str,
     ) -> StoreResult<bool>;
-    /// An answer's user and audit record (JSON; none for answers recorded
-    /// before records were kept).
-    async fn answer(&self, answer_id: Uuid) -> StoreResult<Option<(Uuid, Option<String>)>>;
-    /// Adds a rating of an answer; false when there is no such answer.
+    /// An answer: who asked, when, and its audit record.
+    async fn answer(&self, answer_id: Uuid) -> StoreResult<Option<AnswerRow>>;
+    /// Adds a rating of an answer, keeping its latest
+    /// [`MAX_RATINGS_PER_ANSWER`] (one atomic step: parallel ratings of one
+    /// answer take turns); false when there is no such answer.
     async fn insert_feedback(&self, row: &FeedbackRow) -> StoreResult<bool>;
     /// The ratings of an answer, oldest first.
     async fn feedback(&self, answer_id: Uuid) -> StoreResult<Vec<FeedbackRow>>;

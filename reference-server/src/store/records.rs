@@ -319,10 +319,27 @@ pub struct UserData {
     pub goals: Vec<GoalRecord>,
     /// Usage counts: day → kind → count.
     pub usage: BTreeMap<NaiveDate, BTreeMap<String, i64>>,
+    /// AI answers given to the user, oldest first.
+    pub answers: Vec<AnswerRow>,
     /// Ratings given to AI answers, by answer and then oldest first.
     pub feedback: Vec<FeedbackRow>,
     /// Learning checklist items marked done: item → when.
     pub checklist: BTreeMap<String, DateTime<Utc>>,
+}
+
+/// An AI answer given to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerRow {
+    /// The answer id.
+    pub id: Uuid,
+    /// Who asked.
+    pub user_id: Uuid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The assistant's audit record (JSON: hashed question, citations, tools,
+    /// model, guardrail verdicts); none for answers given before records were
+    /// kept.
+    pub record: Option<String>,
 }
 
 /// One rating of an AI answer.

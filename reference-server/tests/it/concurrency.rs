@@ -338,6 +338,47 @@ on_both_backends!(
     limits()
 );
 
+/// Forty ratings of one answer in parallel: the latest twenty are kept.
+async fn ratings_per_answer_are_capped(app: TestApp) {
+    use auravest_reference_server::store::{FeedbackRow, MAX_RATINGS_PER_ANSWER};
+    let u = app.user("rater@example.com").await;
+    let user_id = uuid::Uuid::parse_str(&u.id).unwrap();
+    let answer = uuid::Uuid::new_v4();
+    let store = std::sync::Arc::clone(&app.state.store);
+    assert!(
+        store
+            .insert_answer(answer, user_id, chrono::Utc::now(), "{}")
+            .await
+            .unwrap()
+    );
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = std::sync::Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .insert_feedback(&FeedbackRow {
+                        answer_id: answer,
+                        kind: "helpful".to_owned(),
+                        note: Some(format!("rating {i}")),
+                        at: chrono::Utc::now(),
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await.unwrap().unwrap(), "the answer exists");
+    }
+    let kept = store.feedback(answer).await.unwrap();
+    assert_eq!(i64::try_from(kept.len()).unwrap(), MAX_RATINGS_PER_ANSWER);
+}
+on_both_backends!(
+    ratings_capped_on_sqlite,
+    ratings_capped_on_postgres,
+    ratings_per_answer_are_capped,
+    limits()
+);
+
 /// Eighty parallel goals against a limit of fifty: fifty stored.
 async fn goal_limit_holds(app: TestApp) {
     let u = app.user("planner@example.com").await;

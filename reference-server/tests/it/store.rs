@@ -1340,9 +1340,11 @@ async fn answers_and_their_feedback(db: &Db) {
             .unwrap(),
         "an id is recorded once"
     );
+    let row = db.store.answer(answer).await.unwrap().expect("recorded");
     assert_eq!(
-        db.store.answer(answer).await.unwrap(),
-        Some((u.id, Some(r#"{"n":1}"#.to_owned())))
+        (row.id, row.user_id, row.record.as_deref()),
+        (answer, u.id, Some(r#"{"n":1}"#)),
+        "the first record stays"
     );
     assert_eq!(db.store.answer(Uuid::new_v4()).await.unwrap(), None);
 
@@ -1365,6 +1367,11 @@ async fn answers_and_their_feedback(db: &Db) {
     let kept = db.store.feedback(answer).await.unwrap();
     assert_eq!(kept, given, "every rating, oldest first");
     let data = db.store.user_data(u.id).await.unwrap().expect("the user");
+    assert_eq!(
+        data.answers,
+        vec![row],
+        "the export holds the answer and its record"
+    );
     assert_eq!(
         data.feedback, kept,
         "the export holds every rating, oldest first"

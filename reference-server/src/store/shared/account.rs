@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::users::{load_user, lock_user};
 use super::{Backend, Pool, goals, ledger, metering, portfolios, risk};
-use crate::store::{FeedbackRow, StoreResult, UserData};
+use crate::store::{AnswerRow, FeedbackRow, StoreResult, UserData};
 
 pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserData>> {
     let Some(user) = load_user(pool, id).await? else {
@@ -34,6 +34,15 @@ pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserD
             .insert(row.try_get("kind")?, row.try_get("n")?);
     }
     let sql = format!(
+        "SELECT {} FROM answers WHERE user_id = $1 ORDER BY at, id",
+        metering::ANSWER_COLUMNS
+    );
+    let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
+    let answers = rows
+        .iter()
+        .map(metering::answer_row)
+        .collect::<StoreResult<Vec<AnswerRow>>>()?;
+    let sql = format!(
         "SELECT {} FROM answer_feedback f JOIN answers a ON a.id = f.answer_id \
          WHERE a.user_id = $1 ORDER BY f.seq",
         metering::FEEDBACK_COLUMNS
@@ -56,6 +65,7 @@ pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserD
         portfolios,
         goals,
         usage,
+        answers,
         feedback,
         checklist,
     }))

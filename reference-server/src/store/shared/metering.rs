@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{DbRow, Pool};
 use crate::store::sql::micros;
-use crate::store::{FeedbackRow, StoreResult};
+use crate::store::{AnswerRow, FeedbackRow, MAX_RATINGS_PER_ANSWER, StoreResult};
 
 pub(super) async fn increment_usage(
     pool: &Pool,
@@ -112,30 +112,55 @@ pub(super) async fn insert_answer(
     Ok(done.rows_affected() == 1)
 }
 
-pub(super) async fn answer(
-    pool: &Pool,
-    answer_id: Uuid,
-) -> StoreResult<Option<(Uuid, Option<String>)>> {
-    let row = sqlx::query("SELECT user_id, record FROM answers WHERE id = $1")
+/// The columns of an answer, for [`answer_row`].
+pub(super) const ANSWER_COLUMNS: &str = "id, user_id, at, record";
+
+pub(super) fn answer_row(row: &DbRow) -> StoreResult<AnswerRow> {
+    Ok(AnswerRow {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        at: row.try_get("at")?,
+        record: row.try_get("record")?,
+    })
+}
+
+pub(super) async fn answer(pool: &Pool, answer_id: Uuid) -> StoreResult<Option<AnswerRow>> {
+    let sql = format!("SELECT {ANSWER_COLUMNS} FROM answers WHERE id = $1");
+    let row = sqlx::query(&sql)
         .bind(answer_id)
         .fetch_optional(pool)
         .await?;
-    row.map(|row| Ok((row.try_get("user_id")?, row.try_get("record")?)))
-        .transpose()
+    row.as_ref().map(answer_row).transpose()
 }
 
 pub(super) async fn insert_feedback(pool: &Pool, row: &FeedbackRow) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "INSERT INTO answer_feedback (answer_id, kind, note, at) \
-         SELECT id, $2, $3, $4 FROM answers WHERE id = $1",
+    let mut tx = pool.begin().await?;
+    // Locks the answer's row: parallel ratings of one answer take turns, so
+    // the cap below holds.
+    let locked = sqlx::query("UPDATE answers SET at = at WHERE id = $1")
+        .bind(row.answer_id)
+        .execute(&mut *tx)
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO answer_feedback (answer_id, kind, note, at) VALUES ($1, $2, $3, $4)")
+        .bind(row.answer_id)
+        .bind(&row.kind)
+        .bind(row.note.as_deref())
+        .bind(micros(row.at))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM answer_feedback WHERE answer_id = $1 AND seq NOT IN \
+         (SELECT seq FROM answer_feedback WHERE answer_id = $1 ORDER BY seq DESC LIMIT $2)",
     )
     .bind(row.answer_id)
-    .bind(&row.kind)
-    .bind(row.note.as_deref())
-    .bind(micros(row.at))
-    .execute(pool)
+    .bind(MAX_RATINGS_PER_ANSWER)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// The columns of a rating, for [`feedback_row`].

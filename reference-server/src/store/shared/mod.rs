@@ -22,9 +22,9 @@ use uuid::Uuid;
 
 use super::{Backend, Db, MIGRATIONS, NAME};
 use crate::store::{
-    AuditEntry, AuditRow, DailyClose, FeedbackRow, GoalInput, GoalRecord, HeldLock, LastPrice,
-    LeaderLock, LedgerClaim, LoginClaim, PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord,
-    Role, Rotation, Store, StoreResult, TransactionRow, UserData, UserRecord,
+    AnswerRow, AuditEntry, AuditRow, DailyClose, FeedbackRow, GoalInput, GoalRecord, HeldLock,
+    LastPrice, LeaderLock, LedgerClaim, LoginClaim, PortfolioRecord, ProfilePatch, RefreshRecord,
+    RiskRecord, Role, Rotation, Store, StoreResult, TransactionRow, UserData, UserRecord,
 };
 use auravest_core::TransactionRecord;
 
@@ -311,7 +311,7 @@ impl Store for Backend {
         metering::insert_answer(&self.pool, answer_id, user_id, at, record).await
     }
 
-    async fn answer(&self, answer_id: Uuid) -> StoreResult<Option<(Uuid, Option<String>)>> {
+    async fn answer(&self, answer_id: Uuid) -> StoreResult<Option<AnswerRow>> {
         metering::answer(&self.pool, answer_id).await
     }
 
