@@ -1,0 +1,220 @@
+//! The SDK's errors as the exceptions of `auravest.exceptions`.
+//!
+//! The classes are defined in Python (`auravest/exceptions.py`) so they have
+//! real constructors, docstrings and pickle support; this module only picks
+//! the class for each SDK error and fills in its details. The message is the
+//! SDK error's `Display`; `field`, `line` and `kind` are what the SDK says.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+/// An SDK error on its way to Python: the exception class and its details.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    class: &'static str,
+    message: String,
+    kind: String,
+    field: Option<String>,
+    line: Option<usize>,
+    rows: Vec<auravest_core::RowError>,
+}
+
+impl Failure {
+    pub(crate) fn new(class: &'static str, kind: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            message: message.into(),
+            kind: kind.into(),
+            field: None,
+            line: None,
+            rows: Vec::new(),
+        }
+    }
+
+    pub(crate) fn field(mut self, field: Option<&str>) -> Self {
+        self.field = field.map(ToOwned::to_owned);
+        self
+    }
+
+    pub(crate) fn line(mut self, line: Option<usize>) -> Self {
+        self.line = line;
+        self
+    }
+
+    /// An argument the caller passed that the binding could not read.
+    pub(crate) fn argument(field: &str, reason: impl std::fmt::Display) -> Self {
+        Self::new("InvalidInput", "InvalidArgument", format!("{field}: {reason}"))
+            .field(Some(field))
+    }
+
+    fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        let build = || -> PyResult<PyErr> {
+            let class = py.import("auravest.exceptions")?.getattr(self.class)?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("kind", &self.kind)?;
+            kwargs.set_item("field", self.field.as_deref())?;
+            kwargs.set_item("line", self.line)?;
+            if !self.rows.is_empty() {
+                let rows = PyList::empty(py);
+                for r in &self.rows {
+                    rows.append((r.line, r.field.as_str(), r.reason.as_str()))?;
+                }
+                kwargs.set_item("rows", rows)?;
+            }
+            let value = class.call((self.message.as_str(),), Some(&kwargs))?;
+            Ok(PyErr::from_value(value))
+        };
+        build().unwrap_or_else(|e| {
+            PyRuntimeError::new_err(format!("{} ({} while raising it)", self.message, e))
+        })
+    }
+}
+
+/// `Result` of the binding's Rust side, before it meets Python.
+pub(crate) type Outcome<T> = Result<T, Failure>;
+
+/// Turns an [`Outcome`] into a Python result.
+pub(crate) fn raise<T>(py: Python<'_>, r: Outcome<T>) -> PyResult<T> {
+    r.map_err(|f| f.into_pyerr(py))
+}
+
+impl From<Failure> for PyErr {
+    fn from(f: Failure) -> Self {
+        Python::attach(|py| f.into_pyerr(py))
+    }
+}
+
+/// The variant name of an SDK error (`Oversold`, `InvalidField`, ...).
+fn variant(debug: &str) -> String {
+    debug
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("Error")
+        .to_owned()
+}
+
+impl From<auravest_core::Error> for Failure {
+    fn from(e: auravest_core::Error) -> Self {
+        use auravest_core::Error as E;
+        let kind = variant(&format!("{e:?}"));
+        let class = match &e {
+            E::MissingPrice { .. } | E::MissingFx { .. } | E::InsufficientData { .. } => {
+                "DataUnavailable"
+            }
+            E::NoIrr(_) => "Infeasible",
+            E::Oversold { .. }
+            | E::InsufficientCash { .. }
+            | E::UnknownPosition { .. }
+            | E::CurrencyMismatch { .. }
+            | E::NoSuchTransaction { .. } => "LedgerError",
+            _ => "InvalidInput",
+        };
+        let mut rows = Vec::new();
+        let mut line = None;
+        let mut field = e.field().map(ToOwned::to_owned);
+        if let E::Import { errors } | E::InvalidPrices { errors } = &e {
+            if let Some(first) = errors.first() {
+                line = Some(first.line);
+                field = Some(first.field.clone());
+            }
+            rows.clone_from(errors);
+        }
+        Self {
+            class,
+            message: e.to_string(),
+            kind,
+            field,
+            line,
+            rows,
+        }
+    }
+}
+
+impl From<auravest_risk::Error> for Failure {
+    fn from(e: auravest_risk::Error) -> Self {
+        Self::new("InvalidInput", variant(&format!("{e:?}")), e.to_string()).field(e.field())
+    }
+}
+
+impl From<auravest_optimize::Error> for Failure {
+    fn from(e: auravest_optimize::Error) -> Self {
+        use auravest_optimize::Error as E;
+        if let E::Core(core) = e {
+            return core.into();
+        }
+        let (class, field) = match &e {
+            E::InsufficientHistory { .. } | E::TooFewObservations { .. } => {
+                ("DataUnavailable", None)
+            }
+            E::InfeasibleBounds { .. }
+            | E::TargetReturnUnreachable { .. }
+            | E::TargetVolatilityUnreachable { .. }
+            | E::NoReturnAboveRiskFree { .. }
+            | E::Infeasible { .. }
+            | E::Undiversifiable { .. } => ("Infeasible", None),
+            E::Solver { .. } => ("SolverError", None),
+            E::InvalidParameter { name, .. } => ("InvalidInput", Some(*name)),
+            E::UnknownTicker(_) => ("InvalidInput", Some("ticker")),
+            _ => ("InvalidInput", None),
+        };
+        Self::new(class, variant(&format!("{e:?}")), e.to_string()).field(field)
+    }
+}
+
+impl From<auravest_bias::Error> for Failure {
+    fn from(e: auravest_bias::Error) -> Self {
+        if let auravest_bias::Error::Core(core) = e {
+            return core.into();
+        }
+        let line = e.position();
+        Self::new("InvalidInput", variant(&format!("{e:?}")), e.to_string())
+            .field(e.field())
+            .line(line)
+    }
+}
+
+impl From<auravest_market::Error> for Failure {
+    fn from(e: auravest_market::Error) -> Self {
+        use auravest_market::Error as E;
+        if let E::Core(core) = e {
+            return core.into();
+        }
+        let class = match &e {
+            E::InvalidRequest { .. } | E::BadSymbol { .. } | E::Unsupported { .. } => {
+                "InvalidInput"
+            }
+            _ if e.is_no_data() => "DataUnavailable",
+            _ => "SourceError",
+        };
+        Self::new(class, variant(&format!("{e:?}")), e.to_string())
+    }
+}
+
+impl From<auravest_ai::Error> for Failure {
+    fn from(e: auravest_ai::Error) -> Self {
+        use auravest_ai::Error as E;
+        let (class, field) = match &e {
+            E::Invalid { field, .. } => ("InvalidInput", Some(field.to_string())),
+            E::LimitReached { .. } => ("LimitReached", None),
+            E::Model { .. } | E::Backend { .. } => ("ModelUnavailable", None),
+            _ => ("AuraVestError", None),
+        };
+        Self::new(class, variant(&format!("{e:?}")), e.to_string()).field(field.as_deref())
+    }
+}
+
+impl From<auravest_social::Error> for Failure {
+    fn from(e: auravest_social::Error) -> Self {
+        if let auravest_social::Error::Core(core) = e {
+            return core.into();
+        }
+        Self::new("InvalidInput", variant(&format!("{e:?}")), e.to_string()).field(e.field())
+    }
+}
+
+impl From<pythonize::PythonizeError> for Failure {
+    fn from(e: pythonize::PythonizeError) -> Self {
+        Self::new("InvalidInput", "InvalidArgument", e.to_string())
+    }
+}
