@@ -266,7 +266,6 @@ pub mod env {
     #[cfg(any(feature = "minilm", feature = "gemma"))]
     use std::path::PathBuf;
 
-    #[cfg(any(feature = "minilm", feature = "gemma", feature = "openai"))]
     use crate::error::Result;
 
     /// The MiniLM folder from `AURAVEST_MINILM_DIR` or `HOME` (see
@@ -314,6 +313,95 @@ pub mod env {
         )
     }
 
+    /// Which language model drafts the answers.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum ModelChoice {
+        /// The local Gemma when its weights are found, else no model.
+        #[default]
+        Auto,
+        /// The local Gemma 3 270M; an error when it cannot be loaded.
+        Local,
+        /// The OpenAI-compatible server of the `AURAVEST_OPENAI_*` variables.
+        OpenAi,
+        /// No model: the extractive composer answers alone.
+        None,
+    }
+
+    impl std::str::FromStr for ModelChoice {
+        type Err = crate::Error;
+
+        fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+            match s.trim().to_ascii_lowercase().as_str() {
+                "auto" => Ok(Self::Auto),
+                "local" => Ok(Self::Local),
+                "openai" => Ok(Self::OpenAi),
+                "none" => Ok(Self::None),
+                _ => Err(crate::Error::Invalid {
+                    field: "model".to_owned(),
+                    reason: format!("expected auto, local, openai or none, got {s:?}"),
+                }),
+            }
+        }
+    }
+
+    /// The language model of `choice`, found the same way in every shell,
+    /// and a note when [`ModelChoice::Auto`] fell back to no model (why).
+    ///
+    /// # Errors
+    /// [`crate::Error::Model`] when the local model was asked for and cannot
+    /// be found or loaded (or the crate lacks feature `gemma`); the
+    /// OpenAI backend's configuration errors (or [`crate::Error::Backend`]
+    /// without feature `openai`).
+    #[allow(clippy::type_complexity)]
+    pub fn language_model(
+        choice: ModelChoice,
+    ) -> Result<(
+        Option<std::sync::Arc<dyn crate::llm::LanguageModel>>,
+        Option<String>,
+    )> {
+        match choice {
+            ModelChoice::None => Ok((None, None)),
+            ModelChoice::Local => Ok((Some(local_model()?), None)),
+            ModelChoice::OpenAi => Ok((Some(openai_model()?), None)),
+            ModelChoice::Auto => match local_model() {
+                Ok(m) => Ok((Some(m), None)),
+                Err(e) => Ok((
+                    None,
+                    Some(format!("answering without a language model: {e}")),
+                )),
+            },
+        }
+    }
+
+    fn local_model() -> Result<std::sync::Arc<dyn crate::llm::LanguageModel>> {
+        #[cfg(feature = "gemma")]
+        {
+            Ok(std::sync::Arc::new(load_gemma()?))
+        }
+        #[cfg(not(feature = "gemma"))]
+        {
+            Err(crate::Error::Model {
+                model: "gemma-3-270m".to_owned(),
+                reason: "this build has no local model (feature `gemma`)".to_owned(),
+            })
+        }
+    }
+
+    fn openai_model() -> Result<std::sync::Arc<dyn crate::llm::LanguageModel>> {
+        #[cfg(feature = "openai")]
+        {
+            let backend = crate::llm::openai::OpenAiBackend::new(openai_config()?)?;
+            Ok(std::sync::Arc::new(backend))
+        }
+        #[cfg(not(feature = "openai"))]
+        {
+            Err(crate::Error::Backend {
+                backend: "openai".to_owned(),
+                reason: "this build has no OpenAI-compatible backend (feature `openai`)".to_owned(),
+            })
+        }
+    }
+
     /// The OpenAI-compatible backend's settings from the
     /// `AURAVEST_OPENAI_*` variables (see
     /// [`crate::llm::openai::OpenAiConfig::from_lookup`]).
@@ -323,5 +411,28 @@ pub mod env {
     #[cfg(feature = "openai")]
     pub fn openai_config() -> Result<crate::llm::openai::OpenAiConfig> {
         crate::llm::openai::OpenAiConfig::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::env::{ModelChoice, language_model};
+
+    #[test]
+    fn model_choices_parse_and_none_needs_no_model() {
+        assert_eq!("Auto".parse::<ModelChoice>().unwrap(), ModelChoice::Auto);
+        assert_eq!(
+            " local ".parse::<ModelChoice>().unwrap(),
+            ModelChoice::Local
+        );
+        assert_eq!(
+            "openai".parse::<ModelChoice>().unwrap(),
+            ModelChoice::OpenAi
+        );
+        assert_eq!("none".parse::<ModelChoice>().unwrap(), ModelChoice::None);
+        let err = "gpt".parse::<ModelChoice>().unwrap_err();
+        assert!(matches!(err, crate::Error::Invalid { ref field, .. } if field == "model"));
+        let (model, note) = language_model(ModelChoice::None).unwrap();
+        assert!(model.is_none() && note.is_none());
     }
 }

@@ -28,6 +28,13 @@ pub fn default_last_visit(as_of: NaiveDate) -> NaiveDate {
     add_days(as_of, -DEFAULT_LAST_VISIT_DAYS)
 }
 
+/// The analysis date when the caller names none: the last date of the
+/// prices, or the portfolio's today when there are none (the same date
+/// [`Portfolio::valuation_latest`] values at).
+pub fn default_as_of(portfolio: &Portfolio, prices: &PriceFrame) -> NaiveDate {
+    prices.dates().last().copied().unwrap_or(portfolio.today())
+}
+
 /// The inputs of [`analyze`]. Build one with [`AnalysisInput::new`] and set
 /// the optional fields with struct update syntax.
 #[derive(Debug, Clone, Copy)]

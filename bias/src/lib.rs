@@ -108,7 +108,9 @@ mod overtrading;
 mod panic;
 mod throttle;
 
-pub use analysis::{Analysis, AnalysisInput, DEFAULT_LAST_VISIT_DAYS, analyze, default_last_visit};
+pub use analysis::{
+    Analysis, AnalysisInput, DEFAULT_LAST_VISIT_DAYS, analyze, default_as_of, default_last_visit,
+};
 pub use badges::{Badge, BadgeFacts, BadgeId, award_badges};
 pub use cash::cash_drag;
 pub use chasing::performance_chasing;

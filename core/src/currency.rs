@@ -181,6 +181,13 @@ const ISO_4217: &[(&str, u8)] = &[
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Currency([u8; 3]);
 
+/// The base currency a portfolio gets when none is given: the US dollar.
+impl Default for Currency {
+    fn default() -> Self {
+        Self::USD
+    }
+}
+
 impl Currency {
     /// US dollar.
     pub const USD: Self = Self(*b"USD");

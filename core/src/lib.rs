@@ -63,7 +63,10 @@ pub use money::{
     MAX_INPUT, MAX_POSITION_QUANTITY, MAX_SCALE, MAX_SPLIT_RATIO, MIN_SPLIT_RATIO, Money, Price,
     Quantity, checked_mul, parse_decimal,
 };
-pub use performance::{ValuePoint, ValueSeries, xirr};
+pub use performance::{
+    BenchmarkReturn, PERFORMANCE_BASIS, PerformanceOptions, PerformanceReport, ValuePoint,
+    ValueSeries, xirr,
+};
 pub use portfolio::{
     CashFlow, Holdings, ImportReport, Lot, MAX_IMPORT_RESTARTS, Portfolio, Position,
 };

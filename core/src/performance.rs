@@ -206,6 +206,135 @@ pub fn xirr(flows: &[(NaiveDate, f64)]) -> Result<f64> {
     Ok(0.5 * (lo + hi))
 }
 
+/// What [`Portfolio::performance`] measures against, and how.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PerformanceOptions<'a> {
+    /// First day of the period; default the first transaction's date.
+    pub start: Option<NaiveDate>,
+    /// Last day of the period; default the last date of the prices.
+    pub end: Option<NaiveDate>,
+    /// Annual risk-free rate for the Sharpe and Sortino ratios. Default 0.
+    pub risk_free_rate: f64,
+    /// A column of the prices to compare with (an index fund, say).
+    pub benchmark: Option<&'a str>,
+}
+
+/// The benchmark's side of a [`PerformanceReport`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BenchmarkReturn {
+    /// The benchmark's column.
+    pub name: String,
+    /// Its total return over the same days as the portfolio's returns.
+    pub total_return: f64,
+}
+
+/// A portfolio's performance over a period (see [`Portfolio::performance`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PerformanceReport {
+    /// First day with a value.
+    pub start: NaiveDate,
+    /// Last day with a value.
+    pub end: NaiveDate,
+    /// The currency of every amount.
+    pub base_currency: Currency,
+    /// Time-weighted return over the period (not annualised).
+    pub time_weighted_return: f64,
+    /// Money-weighted return (XIRR), annual.
+    pub money_weighted_return: f64,
+    /// Statistics of the daily returns (beta and alpha against the benchmark).
+    pub stats: crate::PerformanceStats,
+    /// The benchmark's return over the same days, when one was named.
+    pub benchmark: Option<BenchmarkReturn>,
+    /// How the figures were computed, for display beside them.
+    pub basis: &'static str,
+    /// The daily values behind the figures.
+    pub series: ValueSeries,
+}
+
+/// The basis every [`PerformanceReport`] states.
+pub const PERFORMANCE_BASIS: &str = "Based on past prices: daily closing prices; time-weighted return links the daily sub-period returns; money-weighted return is the annual internal rate of return of the external cash flows; statistics use 252 trading days a year.";
+
+impl Portfolio {
+    /// Performance from `start` to `end`: the daily value series, its
+    /// time- and money-weighted returns, the statistics of its daily
+    /// returns and, when a benchmark column is named, the benchmark's return
+    /// over the same days with beta and alpha against it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPeriod`] for an empty ledger, no price rows or a bad
+    /// period; as [`Portfolio::value_series`], [`PriceFrame::returns_like`]
+    /// (an unknown benchmark column), [`crate::PerformanceStats::compute`]
+    /// and [`ValueSeries::money_weighted_return`].
+    pub fn performance(
+        &self,
+        prices: &PriceFrame,
+        options: PerformanceOptions<'_>,
+    ) -> Result<PerformanceReport> {
+        let first = self.transactions().first().map(|t| t.date);
+        let last = prices.dates().last().copied();
+        let (Some(start), Some(end)) = (options.start.or(first), options.end.or(last)) else {
+            let day = options
+                .start
+                .or(options.end)
+                .or(first)
+                .unwrap_or(self.today());
+            return Err(Error::InvalidPeriod {
+                start: day,
+                end: day,
+                reason: if first.is_none() {
+                    "the portfolio has no transactions"
+                } else {
+                    "there are no price rows"
+                },
+            });
+        };
+        let series = self.value_series(prices, start, end)?;
+        let returns = series.daily_returns();
+        let bench = options
+            .benchmark
+            .map(|name| prices.returns_like(name, &returns).map(|r| (name, r)))
+            .transpose()?;
+        let stats = crate::PerformanceStats::compute(
+            &returns,
+            crate::StatsOptions {
+                risk_free_rate: options.risk_free_rate,
+                benchmark: bench.as_ref().map(|(_, r)| r),
+            },
+        )?;
+        let benchmark = bench.map(|(name, r)| {
+            let finite: Vec<f64> = r
+                .values()
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .collect();
+            BenchmarkReturn {
+                name: name.to_owned(),
+                total_return: crate::stats::total_return(&finite),
+            }
+        });
+        let (Some(first_point), Some(last_point)) = (series.points.first(), series.points.last())
+        else {
+            return Err(Error::InvalidPeriod {
+                start,
+                end,
+                reason: "nothing is held in the period",
+            });
+        };
+        Ok(PerformanceReport {
+            start: first_point.date,
+            end: last_point.date,
+            base_currency: series.base_currency,
+            time_weighted_return: series.time_weighted_return(),
+            money_weighted_return: series.money_weighted_return()?,
+            stats,
+            benchmark,
+            basis: PERFORMANCE_BASIS,
+            series,
+        })
+    }
+}
+
 impl Portfolio {
     /// The portfolio's value on each price date and cash-flow date from
     /// `start` to `end` (both inclusive), starting at the first day it holds

@@ -505,6 +505,11 @@ impl Portfolio {
         self
     }
 
+    /// The date after which transactions are refused (the caller's today).
+    pub fn today(&self) -> NaiveDate {
+        self.today
+    }
+
     /// The reporting currency.
     pub fn base_currency(&self) -> Currency {
         self.base_currency

@@ -268,4 +268,14 @@ impl Portfolio {
             self.base_currency(),
         )
     }
+
+    /// Values the portfolio at the latest prices: as of the last date of
+    /// `prices`, or as of the portfolio's today when `prices` has no rows.
+    ///
+    /// # Errors
+    /// As [`value_holdings`].
+    pub fn valuation_latest(&self, prices: &PriceFrame) -> Result<Valuation> {
+        let as_of = prices.dates().last().copied().unwrap_or(self.today());
+        self.valuation(prices, as_of)
+    }
 }

@@ -221,3 +221,16 @@ fn the_last_visit_defaults_to_thirty_days_earlier() {
             .any(|n| n.kind == NudgeKind::DrawdownCheckin)
     );
 }
+
+#[test]
+fn default_as_of_is_the_last_price_date_else_today() {
+    let today = "2024-06-30".parse().unwrap();
+    let p = Portfolio::new(Currency::USD, today);
+    let prices = PriceFrame::from_csv(sample("prices.csv")).unwrap();
+    assert_eq!(
+        auravest_bias::default_as_of(&p, &prices),
+        *prices.dates().last().unwrap()
+    );
+    let none = PriceFrame::new(Vec::new(), Vec::new()).unwrap();
+    assert_eq!(auravest_bias::default_as_of(&p, &none), today);
+}

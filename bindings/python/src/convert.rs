@@ -7,7 +7,10 @@ use serde::de::DeserializeOwned;
 use crate::errors::{Failure, Outcome};
 
 /// A serde value as Python dicts, lists, strings and numbers.
-pub(crate) fn to_py<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_py<'py, T: Serialize + ?Sized>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
     pythonize::pythonize(py, value).map_err(|e| {
         pyo3::exceptions::PyRuntimeError::new_err(format!("cannot convert a result: {e}"))
     })

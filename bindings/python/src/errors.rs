@@ -9,9 +9,13 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-/// An SDK error on its way to Python: the exception class and its details.
+/// An SDK error on its way to Python: the exception class and its details
+/// (boxed: errors travel through every `Result` of the binding).
 #[derive(Debug, Clone)]
-pub(crate) struct Failure {
+pub(crate) struct Failure(Box<Detail>);
+
+#[derive(Debug, Clone)]
+struct Detail {
     class: &'static str,
     message: String,
     kind: String,
@@ -21,52 +25,61 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    pub(crate) fn new(class: &'static str, kind: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
+    pub(crate) fn new(
+        class: &'static str,
+        kind: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self(Box::new(Detail {
             class,
             message: message.into(),
             kind: kind.into(),
             field: None,
             line: None,
             rows: Vec::new(),
-        }
+        }))
     }
 
     pub(crate) fn field(mut self, field: Option<&str>) -> Self {
-        self.field = field.map(ToOwned::to_owned);
+        self.0.field = field.map(ToOwned::to_owned);
         self
     }
 
     pub(crate) fn line(mut self, line: Option<usize>) -> Self {
-        self.line = line;
+        self.0.line = line;
         self
     }
 
     /// An argument the caller passed that the binding could not read.
     pub(crate) fn argument(field: &str, reason: impl std::fmt::Display) -> Self {
-        Self::new("InvalidInput", "InvalidArgument", format!("{field}: {reason}"))
-            .field(Some(field))
+        Self::new(
+            "InvalidInput",
+            "InvalidArgument",
+            format!("{field}: {reason}"),
+        )
+        .field(Some(field))
     }
 
     fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        let d = *self.0;
         let build = || -> PyResult<PyErr> {
-            let class = py.import("auravest.exceptions")?.getattr(self.class)?;
+            let class = py.import("auravest.exceptions")?.getattr(d.class)?;
             let kwargs = PyDict::new(py);
-            kwargs.set_item("kind", &self.kind)?;
-            kwargs.set_item("field", self.field.as_deref())?;
-            kwargs.set_item("line", self.line)?;
-            if !self.rows.is_empty() {
+            kwargs.set_item("kind", &d.kind)?;
+            kwargs.set_item("field", d.field.as_deref())?;
+            kwargs.set_item("line", d.line)?;
+            if !d.rows.is_empty() {
                 let rows = PyList::empty(py);
-                for r in &self.rows {
+                for r in &d.rows {
                     rows.append((r.line, r.field.as_str(), r.reason.as_str()))?;
                 }
                 kwargs.set_item("rows", rows)?;
             }
-            let value = class.call((self.message.as_str(),), Some(&kwargs))?;
+            let value = class.call((d.message.as_str(),), Some(&kwargs))?;
             Ok(PyErr::from_value(value))
         };
         build().unwrap_or_else(|e| {
-            PyRuntimeError::new_err(format!("{} ({} while raising it)", self.message, e))
+            PyRuntimeError::new_err(format!("{} ({} while raising it)", d.message, e))
         })
     }
 }
@@ -120,14 +133,14 @@ impl From<auravest_core::Error> for Failure {
             }
             rows.clone_from(errors);
         }
-        Self {
+        Self(Box::new(Detail {
             class,
             message: e.to_string(),
             kind,
             field,
             line,
             rows,
-        }
+        }))
     }
 }
 

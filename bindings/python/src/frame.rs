@@ -65,18 +65,27 @@ pub(crate) fn read_buffer<T: Number>(obj: &Bound<'_, PyAny>, field: &str) -> PyR
     if let Ok(bytes) = obj.cast::<PyBytes>() {
         let raw = bytes.as_bytes();
         if raw.len() % T::WIDTH != 0 {
-            return Err(Failure::argument(field, "byte length is not a whole number of values").into());
+            return Err(
+                Failure::argument(field, "byte length is not a whole number of values").into(),
+            );
         }
         return Ok(raw.chunks_exact(T::WIDTH).map(T::from_le).collect());
     }
     let buf = PyBuffer::<T>::get(obj).map_err(|e| {
-        PyErr::from(Failure::argument(field, format!("expected a contiguous typed buffer: {e}")))
+        PyErr::from(Failure::argument(
+            field,
+            format!("expected a contiguous typed buffer: {e}"),
+        ))
     })?;
     buf.to_vec(obj.py())
 }
 
 /// Builds the SDK's frame from the three pieces.
-pub(crate) fn build_frame(dates: &[i32], names: Vec<String>, values: &[f64]) -> Outcome<PriceFrame> {
+pub(crate) fn build_frame(
+    dates: &[i32],
+    names: Vec<String>,
+    values: &[f64],
+) -> Outcome<PriceFrame> {
     let rows = dates.len();
     if values.len() != rows.saturating_mul(names.len()) {
         return Err(Failure::argument(
@@ -137,7 +146,11 @@ impl PriceTable {
     /// The tickers, in column order.
     #[getter]
     fn columns(&self) -> Vec<String> {
-        self.frame.columns().iter().map(ToString::to_string).collect()
+        self.frame
+            .columns()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// Number of dates.
@@ -186,7 +199,10 @@ impl PriceTable {
                 dates.len(),
                 self.frame.columns().len()
             ),
-            _ => format!("PriceTable(0 dates, {} columns)", self.frame.columns().len()),
+            _ => format!(
+                "PriceTable(0 dates, {} columns)",
+                self.frame.columns().len()
+            ),
         }
     }
 }

@@ -30,9 +30,14 @@ where
             // The receiver is gone when the caller was interrupted.
             let _ = tx.send(work());
         })
-        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a thread: {e}")))?;
+        .map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a thread: {e}"))
+        })?;
+    let mut rx = rx;
     loop {
-        match py.detach(|| rx.recv_timeout(SIGNAL_POLL)) {
+        let (next, back) = py.detach(move || (rx.recv_timeout(SIGNAL_POLL), rx));
+        rx = back;
+        match next {
             Ok(out) => return raise(py, out),
             Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
             Err(mpsc::RecvTimeoutError::Disconnected) => {

@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use auravest_ai::llm::LanguageModel;
-use auravest_ai::llm::local::LocalGemma;
-use auravest_ai::llm::openai::OpenAiBackend;
 
 use auravest_ai::setup::{Setup, SetupReport};
 use auravest_ai::{Answer, Assistant, PortfolioContext, ToolContext};
@@ -49,30 +47,21 @@ pub(crate) enum ModelChoice {
 /// Loads the chosen model; `None` for no model. Without a choice: the local
 /// model when its weights are found, else none (with a note on stderr).
 fn language_model(choice: Option<ModelChoice>) -> Result<Option<Arc<dyn LanguageModel>>, CliError> {
-    let unavailable = |e: auravest_ai::Error| CliError::Unavailable(e.to_string());
-    let local = |path: PathBuf| -> Result<Option<Arc<dyn LanguageModel>>, CliError> {
-        let m = LocalGemma::load(&path, auravest_ai::llm::local::LoadOptions::default())
-            .map_err(unavailable)?;
-        Ok(Some(Arc::new(m)))
+    use auravest_ai::setup::env::{self, ModelChoice as Choice};
+    let choice = match choice {
+        None => Choice::Auto,
+        Some(ModelChoice::Local) => Choice::Local,
+        Some(ModelChoice::Openai) => Choice::OpenAi,
+        Some(ModelChoice::None) => Choice::None,
     };
-    match choice {
-        Some(ModelChoice::None) => Ok(None),
-        Some(ModelChoice::Local) => {
-            local(auravest_ai::setup::env::gemma_weights().map_err(unavailable)?)
-        }
-        Some(ModelChoice::Openai) => {
-            let cfg = auravest_ai::setup::env::openai_config().map_err(|e| ai_error(&e))?;
-            let m = OpenAiBackend::new(cfg).map_err(|e| ai_error(&e))?;
-            Ok(Some(Arc::new(m)))
-        }
-        None => match auravest_ai::setup::env::gemma_weights() {
-            Ok(path) => local(path),
-            Err(e) => {
-                eprintln!("note: answering without a language model: {e}");
-                Ok(None)
-            }
-        },
+    let (model, note) = env::language_model(choice).map_err(|e| match e {
+        auravest_ai::Error::Model { .. } => CliError::Unavailable(e.to_string()),
+        other => ai_error(&other),
+    })?;
+    if let Some(note) = note {
+        eprintln!("note: {note}");
     }
+    Ok(model)
 }
 
 #[derive(Debug, Args)]

@@ -2,9 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use auravest_core::{
-    Currency, NaiveDate, PerformanceStats, Portfolio, PriceFrame, StatsOptions, io,
-};
+use auravest_core::{Currency, NaiveDate, PerformanceOptions, Portfolio, PriceFrame, io};
 use clap::{Args, Subcommand};
 
 use crate::error::CliError;
@@ -190,46 +188,34 @@ fn performance(args: &PerformanceArgs) -> Result<String, CliError> {
     let portfolio = load(&args.transactions, base, args.skip_invalid)?;
     let prices = input::prices(&args.prices)?;
     let file = args.prices.display().to_string();
-    let from = args
-        .from
-        .or_else(|| portfolio.transactions().first().map(|t| t.date))
-        .ok_or_else(|| {
-            CliError::invalid(format!(
-                "{}: the file holds no transactions",
-                args.transactions.display()
-            ))
-        })?;
-    let to = args
-        .to
-        .or_else(|| prices.dates().last().copied())
-        .ok_or_else(|| CliError::invalid(format!("{file}: no price rows")))?;
-    let series = portfolio
-        .value_series(&prices, from, to)
-        .map_err(|e| CliError::from_core(&file, e))?;
-    let returns = series.daily_returns();
-    let bench = match &args.benchmark {
-        Some(name) => {
-            let col = input::pick_column(&prices, Some(name), &args.prices, "--benchmark")?;
-            Some(
-                prices
-                    .returns_like(&col, &returns)
-                    .map_err(|e| CliError::from_core(&file, e))?,
-            )
-        }
+    if portfolio.transactions().is_empty() {
+        return Err(CliError::invalid(format!(
+            "{}: the file holds no transactions",
+            args.transactions.display()
+        )));
+    }
+    let benchmark = match &args.benchmark {
+        Some(name) => Some(input::pick_column(
+            &prices,
+            Some(name),
+            &args.prices,
+            "--benchmark",
+        )?),
         None => None,
     };
-    let stats = PerformanceStats::compute(
-        &returns,
-        StatsOptions {
-            risk_free_rate: args.risk_free_rate,
-            benchmark: bench.as_ref(),
-        },
-    )
-    .map_err(|e| CliError::from_core(&file, e))?;
-    let twr = series.time_weighted_return();
-    let mwr = series
-        .money_weighted_return()
+    let report = portfolio
+        .performance(
+            &prices,
+            PerformanceOptions {
+                start: args.from,
+                end: args.to,
+                risk_free_rate: args.risk_free_rate,
+                benchmark: benchmark.as_deref(),
+            },
+        )
         .map_err(|e| CliError::from_core(&file, e))?;
+    let (series, stats) = (&report.series, &report.stats);
+    let (twr, mwr) = (report.time_weighted_return, report.money_weighted_return);
     if args.format == Format::Json {
         let values: Vec<_> = series
             .points
@@ -267,15 +253,9 @@ fn performance(args: &PerformanceArgs) -> Result<String, CliError> {
         vec!["max drawdown".to_owned(), pct(stats.max_drawdown)],
     ];
     let mut rows = rows;
-    if let (Some(name), Some(b)) = (&args.benchmark, &bench) {
-        // The benchmark over the same days as the portfolio's returns.
-        let growth: f64 = b
-            .values()
-            .iter()
-            .filter(|r| r.is_finite())
-            .map(|r| 1.0 + r)
-            .product();
-        rows.push(vec![format!("benchmark {name}"), pct(growth - 1.0)]);
+    if let Some(b) = &report.benchmark {
+        let name = &b.name;
+        rows.push(vec![format!("benchmark {name}"), pct(b.total_return)]);
         rows.push(vec![
             format!("beta vs {name}"),
             stats
