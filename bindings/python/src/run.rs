@@ -30,9 +30,15 @@ where
             // The receiver is gone when the caller was interrupted.
             let _ = tx.send(work());
         })
-        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a thread: {e}")))?;
+        .map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a thread: {e}"))
+        })?;
+    let mut rx = rx;
     loop {
-        match py.detach(|| rx.recv_timeout(SIGNAL_POLL)) {
+        // The receiver is not `Sync`: it moves into the GIL-free closure and back.
+        let (got, back) = py.detach(move || (rx.recv_timeout(SIGNAL_POLL), rx));
+        rx = back;
+        match got {
             Ok(out) => return raise(py, out),
             Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
