@@ -712,7 +712,13 @@ impl MeanVariance {
         {
             return Ok(s);
         }
-        let minvol = self.min_volatility(risk_free_rate)?;
+        // Reachability is about the volatility alone: the objective's extra terms
+        // (L2, turnover cost) move the minimum-volatility point but not the lowest
+        // volatility the constraints allow.
+        let mut plain = self.clone();
+        plain.l2_gamma = 0.0;
+        plain.turnover = None;
+        let minvol = plain.min_volatility(risk_free_rate)?;
         if minvol.performance.volatility > target + 1e-12 {
             return Err(Error::TargetVolatilityUnreachable {
                 target,
@@ -1416,6 +1422,23 @@ mod tests {
         assert_eq!(s.method, "active-set");
         assert!((s.weights.values() - c.weights.values()).amax() < 1e-5);
         assert!((s.performance.volatility - 0.12).abs() < 1e-9);
+    }
+
+    #[test]
+    fn l2_does_not_hide_reachable_volatility_targets() {
+        let mv = problem(8, 5);
+        let plain = mv.min_volatility(0.0).unwrap().performance.volatility;
+        let l2 = mv.l2_regularisation(5.0).unwrap();
+        let regularised = l2.min_volatility(0.0).unwrap().performance.volatility;
+        assert!(regularised > plain);
+        let target = 0.5 * (plain + regularised);
+        let s = l2.efficient_risk(target, 0.0).unwrap();
+        assert!(s.performance.volatility <= target + 1e-7);
+        assert!(s.performance.volatility >= target - 1e-6);
+        assert!(matches!(
+            l2.efficient_risk(plain * 0.9, 0.0),
+            Err(Error::TargetVolatilityUnreachable { .. })
+        ));
     }
 
     #[test]
