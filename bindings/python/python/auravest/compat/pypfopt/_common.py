@@ -128,7 +128,9 @@ def translated() -> Iterator[None]:
         yield
     except AuraVestError as e:
         kind = e.kind or ""
-        if kind in ("TargetReturnUnreachable", "TargetVolatilityUnreachable", "NoReturnAboveRiskFree"):
+        if kind in ("TargetReturnUnreachable", "TargetVolatilityUnreachable"):
+            raise exceptions.UnreachableTarget(str(e)) from e
+        if kind == "NoReturnAboveRiskFree":
             raise ValueError(str(e)) from e
         if kind in ("InfeasibleBounds", "Infeasible", "Solver", "Undiversifiable", "NotPositiveSemiDefinite"):
             raise exceptions.OptimizationError(str(e)) from e

@@ -176,7 +176,7 @@ def _constraint_rows(result: Any) -> list[tuple[list[float], str, float]]:
         return result.rows()
     if isinstance(result, (list, tuple)):
         return [row for item in result for row in _constraint_rows(item)]
-    raise exceptions.UnsupportedConstraint(
+    raise exceptions.UnsupportedConstraintType(
         f"the constraint function returned {type(result).__name__}; only linear constraints on the weights "
         "(comparisons of w, w[i], sums and weighted sums with numbers) are supported"
     )
@@ -254,7 +254,7 @@ class BaseConvexOptimizer(BaseOptimizer):
         solver_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(n_assets, tickers)
-        self._constraint_fns: list[Callable[[Any], Any]] = []
+        self._constraints: list[Callable[[Any], Any]] = []
         self._additional_objectives: list[tuple[Callable[..., Any], dict[str, Any]]] = []
         self._solved = False
         self._opt: Any = None
@@ -314,7 +314,7 @@ class BaseConvexOptimizer(BaseOptimizer):
                 "Adding constraints to an already solved problem might have unintended consequences. "
                 "A new instance should be created for the new set of constraints."
             )
-        self._constraint_fns.append(new_constraint)
+        self._constraints.append(new_constraint)
 
     def add_sector_constraints(
         self,
@@ -351,7 +351,7 @@ class BaseConvexOptimizer(BaseOptimizer):
 
     def _linear_rows(self) -> list[tuple[list[float], str, float]]:
         rows: list[tuple[list[float], str, float]] = []
-        for fn in self._constraint_fns:
+        for fn in self._constraints:
             try:
                 result = fn(LinearExpression.weights(self.n_assets))
             except exceptions.UnsupportedConstraint:

@@ -25,7 +25,10 @@ def market_implied_prior_returns(
     labels = list(pd.DataFrame(cov_matrix).columns)
     names = _common.names(len(labels))
     caps = pd.Series(market_caps)
-    pairs = [(n, float(caps[t])) for n, t in zip(names, labels) if t in caps.index]
+    if isinstance(cov_matrix, pd.DataFrame):
+        pairs = [(n, float(caps[t])) for n, t in zip(names, labels) if t in caps.index]
+    else:  # aligned by position, as the warning says
+        pairs = [(n, float(v)) for n, v in zip(names, caps.to_numpy(dtype=np.float64))]
     if isinstance(risk_aversion, (pd.Series, pd.DataFrame, np.ndarray)):
         risk_aversion = float(np.asarray(risk_aversion).ravel()[0])
     prior = _common.call(

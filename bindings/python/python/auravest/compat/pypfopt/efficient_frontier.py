@@ -21,6 +21,8 @@ from . import _common, base_optimizer, exceptions
 
 __all__ = ["EfficientCDaR", "EfficientCVaR", "EfficientFrontier", "EfficientSemivariance"]
 
+_PARAMETRISED = ("efficient_risk", "efficient_return", "max_quadratic_utility")
+
 
 class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
     """Mean-variance optimisation: max Sharpe, min volatility, efficient risk and return, max utility.
@@ -110,6 +112,15 @@ class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
         self._last = objective
         return market_neutral
 
+    def _guard(self, objective: str) -> None:
+        # PyPortfolioOpt adds its sum constraint to the problem at each solve, so a second
+        # objective on a solved instance fails there; re-solving a parametrised one is allowed.
+        if self._solved and not (objective == self._last and objective in _PARAMETRISED):
+            raise exceptions.InstantiationError(
+                "Adding constraints to an already solved problem might have unintended consequences. "
+                "A new instance should be created for the new set of constraints."
+            )
+
     def _finish(self, solution: tuple[list[float], float, float, float | None, str]) -> dict[Any, float]:
         self.weights = np.asarray(solution[0], dtype=np.float64)
         self._solved = True
@@ -117,6 +128,7 @@ class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
 
     def min_volatility(self) -> dict[Any, float]:
         """The minimum-volatility portfolio."""
+        self._guard("min_volatility")
         p = self._problem(self._mu(), self.cov_matrix)
         return self._finish(_common.call(p.min_volatility, 0.0))
 
@@ -124,11 +136,11 @@ class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
         """The highest expected return within the constraints (or its weights)."""
         if self.expected_returns is None:
             raise ValueError("no expected returns provided")
+        self._guard("_max_return")
         p = self._problem(self.expected_returns, self.cov_matrix)
         top = _common.call(p.max_return)
-        if return_value:
-            return top
-        return self._finish(_common.call(p.efficient_return, top, 0.0))
+        out = self._finish(_common.call(p.efficient_return, top, 0.0))
+        return top if return_value else out
 
     def max_sharpe(self, risk_free_rate: float = 0.0) -> dict[Any, float]:
         """The maximum-Sharpe (tangency) portfolio at ``risk_free_rate``."""
@@ -142,13 +154,21 @@ class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
                 "max_sharpe transforms the optimization problem so additional objectives may not work as expected.",
                 stacklevel=2,
             )
-        p = self._problem(self.expected_returns, self.cov_matrix)
+        try:
+            p = self._problem(self.expected_returns, self.cov_matrix)
+        except exceptions.UnsupportedConstraint:
+            # PyPortfolioOpt judges the risk-free rate before the constraints: so does the SDK
+            # on the bare problem, and only then is the constraint refused.
+            bare = base_optimizer.BaseConvexOptimizer(self.n_assets, self.tickers)
+            _common.call(bare._problem(self.expected_returns, self.cov_matrix).max_sharpe, float(risk_free_rate))
+            raise
         return self._finish(_common.call(p.max_sharpe, float(risk_free_rate)))
 
     def max_quadratic_utility(self, risk_aversion: float = 1, market_neutral: bool = False) -> dict[Any, float]:
         """The portfolio maximising ``w·mu - (risk_aversion/2) w'Sw``."""
         if risk_aversion <= 0:
             raise ValueError("risk aversion coefficient must be greater than zero")
+        self._guard("max_quadratic_utility")
         neutral = self._neutral(market_neutral, "max_quadratic_utility")
         p = self._problem(self._mu(), self.cov_matrix, neutral)
         return self._finish(_common.call(p.max_quadratic_utility, float(risk_aversion), 0.0))
@@ -157,6 +177,7 @@ class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
         """The highest-return portfolio whose volatility is at most ``target_volatility``."""
         if not isinstance(target_volatility, (float, int)) or target_volatility < 0:
             raise ValueError("target_volatility should be a positive float")
+        self._guard("efficient_risk")
         neutral = self._neutral(market_neutral, "efficient_risk")
         p = self._problem(self._mu(), self.cov_matrix, neutral)
         return self._finish(_common.call(p.efficient_risk, float(target_volatility), 0.0))
@@ -165,6 +186,7 @@ class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
         """The minimum-volatility portfolio whose expected return is at least ``target_return``."""
         if not isinstance(target_return, float):
             raise ValueError("target_return should be a float")
+        self._guard("efficient_return")
         neutral = self._neutral(market_neutral, "efficient_return")
         p = self._problem(self._mu(), self.cov_matrix, neutral)
         return self._finish(_common.call(p.efficient_return, target_return, 0.0))
@@ -192,6 +214,7 @@ class _TailRisk(EfficientFrontier):
 
     _measure = "cvar"
     _name = "CVaR"
+    _size_from_returns = True
 
     def __init__(
         self,
@@ -203,9 +226,12 @@ class _TailRisk(EfficientFrontier):
         verbose: bool = False,
         solver_options: dict[str, Any] | None = None,
     ) -> None:
+        # As PyPortfolioOpt: EfficientCVaR sizes the problem from returns.shape (a list of
+        # rows has none: AttributeError), EfficientCDaR from the expected returns.
+        n = returns.shape[1] if self._size_from_returns or expected_returns is None else len(expected_returns)
         super().__init__(
             expected_returns,
-            cov_matrix=np.zeros((len(expected_returns),) * 2),
+            cov_matrix=np.zeros((n, n)),
             weight_bounds=weight_bounds,
             solver=solver,
             verbose=verbose,
@@ -245,7 +271,7 @@ class _TailRisk(EfficientFrontier):
                 f"market-neutral {self._name} is not available: the SDK's tail-risk programmes are long/short "
                 "within one pair of bounds with weights summing to 1"
             )
-        if self._constraint_fns or self._additional_objectives:
+        if self._constraints or self._additional_objectives:
             raise exceptions.UnsupportedConstraint(
                 f"{self._name} optimisation takes bounds and a target return only (no added constraints or objectives)"
             )
@@ -302,6 +328,7 @@ class EfficientCDaR(_TailRisk):
 
     _measure = "cdar"
     _name = "CDaR"
+    _size_from_returns = False
 
     def min_cdar(self, market_neutral: bool = False) -> dict[Any, float]:
         """The minimum-CDaR portfolio."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "InstantiationError",
     "OptimizationError",
+    "UnreachableTarget",
     "UnsupportedConstraint",
     "UnsupportedObjective",
 ]
@@ -22,6 +23,14 @@ class InstantiationError(Exception):
     """An object was used in a way its construction does not allow (a constraint added after solving...)."""
 
 
+class UnreachableTarget(OptimizationError, ValueError):
+    """A target return or volatility no portfolio within the constraints reaches.
+
+    PyPortfolioOpt raises a ``ValueError`` for mean-variance targets and an
+    ``OptimizationError`` for CVaR/CDaR ones; this is both.
+    """
+
+
 class UnsupportedObjective(OptimizationError, NotImplementedError):
     """A custom objective that is not one of the supported terms (L2 regularisation, transaction cost).
 
@@ -32,3 +41,7 @@ class UnsupportedObjective(OptimizationError, NotImplementedError):
 
 class UnsupportedConstraint(OptimizationError, NotImplementedError):
     """A constraint that is not linear in the weights (only linear constraints are supported)."""
+
+
+class UnsupportedConstraintType(UnsupportedConstraint, TypeError):
+    """A constraint function returned something other than a linear constraint (a cvxpy PSD constraint...)."""

@@ -46,7 +46,13 @@ class HRPOpt(base_optimizer.BaseOptimizer):
                 )
         self.clusters = np.array([[a, b, d, s] for a, b, d, s in self._hrp.merges], dtype=np.float64)
         self.weights = np.asarray(self._hrp.weights, dtype=np.float64)
-        return self._make_output_weights()
+        # PyPortfolioOpt lists HRP weights by ticker name.
+        pairs = list(zip(self.tickers, (float(v) for v in self.weights)))
+        try:
+            pairs.sort(key=lambda kv: kv[0])
+        except TypeError:  # tickers of mixed types keep their order
+            pass
+        return collections.OrderedDict(pairs)
 
     def portfolio_performance(
         self, verbose: bool = False, risk_free_rate: float = 0.0, frequency: float = _FREQUENCY

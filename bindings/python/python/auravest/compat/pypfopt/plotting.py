@@ -60,7 +60,7 @@ def plot_dendrogram(hrp: Any, ax: Any = None, show_tickers: bool = True, **kwarg
     if hrp.clusters is None:
         import warnings
 
-        warnings.warn("hrp param has not been optimized. Attempting optimization.", RuntimeWarning, stacklevel=2)
+        warnings.warn("hrp param has not been optimized.  Attempting optimization.", RuntimeWarning, stacklevel=2)
         hrp.optimize()
     if show_tickers:
         hierarchy.dendrogram(hrp.clusters, labels=hrp.tickers, ax=ax, orientation="top")
@@ -89,6 +89,11 @@ def _frontier_points(opt: Any, ef_param: str, ef_param_range: Any, points: int) 
             else:
                 ef.efficient_return(float(value))
         except (ValueError, exceptions.OptimizationError):
+            import warnings
+
+            warnings.warn(
+                f"Could not construct portfolio for parameter value {value:.3f}", UserWarning, stacklevel=3
+            )
             continue
         ret, sigma, _ = ef.portfolio_performance()
         mus.append(ret)
