@@ -32,6 +32,8 @@ class PriceTable:
 
 # --- optimize ---
 
+from typing import final
+
 OPT_PERIODS_PER_YEAR: float
 OPT_DEFAULT_EMA_SPAN: int
 OPT_DEFAULT_EXP_COV_SPAN: int
@@ -44,6 +46,7 @@ OPT_DEFAULT_RISK_FREE_RATE: float
 
 _Solution = tuple[list[float], float, float, float | None, str]
 
+@final
 class ReturnTable:
     def __new__(
         cls, dates: Any, names: Sequence[str], values: Any, frequency: float | None = None
@@ -63,6 +66,7 @@ class ReturnTable:
     def value_bytes(self) -> bytes: ...
     def __reduce__(self) -> tuple[Any, Any]: ...
 
+@final
 class MeanVarianceProblem:
     def __new__(cls, tickers: Sequence[str], mu: Any, cov: Any) -> MeanVarianceProblem: ...
     def with_bounds(self, lower: Sequence[float], upper: Sequence[float]) -> MeanVarianceProblem: ...
@@ -85,6 +89,7 @@ class MeanVarianceProblem:
     def max_return(self) -> float: ...
     def frontier(self, points: int, risk_free_rate: float) -> list[_Solution]: ...
 
+@final
 class HrpPortfolio:
     @staticmethod
     def from_returns(returns: ReturnTable, linkage_method: str | None = None) -> HrpPortfolio: ...
@@ -101,6 +106,7 @@ class HrpPortfolio:
     def covariance(self) -> bytes: ...
     def performance(self, risk_free_rate: float) -> tuple[float, float, float | None]: ...
 
+@final
 class BlackLittermanPosterior:
     def __new__(
         cls,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from ... import _native
 from . import _common, exceptions, objective_functions
@@ -50,7 +50,7 @@ class LinearExpression:
         return (self.a.shape[0],)
 
     def __len__(self) -> int:
-        return self.a.shape[0]
+        return int(self.a.shape[0])
 
     def __getitem__(self, key: Any) -> LinearExpression:
         idx = np.arange(self.a.shape[0])[key]
@@ -139,10 +139,10 @@ class LinearExpression:
         x, y = self._match(self._lift(other))
         return LinearConstraint(x.a - y.a, relation, y.b - x.b)
 
-    def __le__(self, other: Any) -> LinearConstraint:  # type: ignore[override]
+    def __le__(self, other: Any) -> LinearConstraint:
         return self._relation(other, "<=")
 
-    def __ge__(self, other: Any) -> LinearConstraint:  # type: ignore[override]
+    def __ge__(self, other: Any) -> LinearConstraint:
         return self._relation(other, ">=")
 
     def __eq__(self, other: Any) -> LinearConstraint:  # type: ignore[override]
@@ -328,12 +328,14 @@ class BaseConvexOptimizer(BaseOptimizer):
                 "Sector constraints may not produce reasonable results if shorts are allowed.",
                 stacklevel=2,
             )
-        for sector, bound in sector_upper.items():
+        def bound(sector: Any, value: float, upper: bool) -> Callable[[Any], Any]:
             mask = np.array([sector_mapper.get(t) == sector for t in self.tickers])
-            self.add_constraint(lambda w, m=mask, b=bound: w[m].sum() <= b)
-        for sector, bound in sector_lower.items():
-            mask = np.array([sector_mapper.get(t) == sector for t in self.tickers])
-            self.add_constraint(lambda w, m=mask, b=bound: w[m].sum() >= b)
+            return lambda w: w[mask].sum() <= value if upper else w[mask].sum() >= value
+
+        for sector, value in sector_upper.items():
+            self.add_constraint(bound(sector, value, True))
+        for sector, value in sector_lower.items():
+            self.add_constraint(bound(sector, value, False))
 
     def convex_objective(self, custom_objective: Callable[..., Any], weights_sum_to_one: bool = True, **kwargs: Any) -> Any:
         """Not available: AuraVest solves its own objectives, not arbitrary cvxpy ones."""

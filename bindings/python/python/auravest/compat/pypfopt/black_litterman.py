@@ -6,7 +6,7 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from ... import _native
 from . import _common, base_optimizer

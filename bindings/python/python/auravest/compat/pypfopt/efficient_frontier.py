@@ -14,7 +14,7 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from ... import _native
 from . import _common, base_optimizer, exceptions
@@ -66,7 +66,7 @@ class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
         if expected_returns is None:
             return None
         if isinstance(expected_returns, pd.Series):
-            return expected_returns.to_numpy(dtype=np.float64)
+            return np.asarray(expected_returns.to_numpy(dtype=np.float64), dtype=np.float64)
         if isinstance(expected_returns, list):
             return np.array(expected_returns, dtype=np.float64)
         if isinstance(expected_returns, np.ndarray):
@@ -78,7 +78,7 @@ class EfficientFrontier(base_optimizer.BaseConvexOptimizer):
         if cov_matrix is None:
             raise ValueError("cov_matrix must be provided")
         if isinstance(cov_matrix, pd.DataFrame):
-            return cov_matrix.to_numpy(dtype=np.float64)
+            return np.asarray(cov_matrix.to_numpy(dtype=np.float64), dtype=np.float64)
         if isinstance(cov_matrix, np.ndarray):
             return cov_matrix.astype(np.float64)
         raise TypeError("cov_matrix is not a dataframe or array")

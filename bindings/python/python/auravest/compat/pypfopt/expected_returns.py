@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from ... import _native
 from . import _common
@@ -119,4 +119,5 @@ def return_model(prices: Any, method: str = "mean_historical_return", **kwargs: 
     """The expected-returns model named ``method`` (one of the functions above)."""
     if method not in _MODELS:
         raise NotImplementedError(f"Return model {method} not implemented")
-    return _MODELS[method](prices, **kwargs)  # type: ignore[operator, no-any-return]
+    model: Any = _MODELS[method]
+    return model(prices, **kwargs)

@@ -35,7 +35,7 @@ def _plot_io(**kwargs: Any) -> None:
 def plot_covariance(cov_matrix: Any, plot_correlation: bool = False, show_tickers: bool = True, **kwargs: Any) -> Any:
     """A heatmap of the covariance (or correlation) matrix."""
     import matplotlib.pyplot as plt
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
     matrix = cov_to_corr(cov_matrix) if plot_correlation else pd.DataFrame(cov_matrix)
     fig, ax = plt.subplots()
@@ -54,7 +54,7 @@ def plot_covariance(cov_matrix: Any, plot_correlation: bool = False, show_ticker
 def plot_dendrogram(hrp: Any, ax: Any = None, show_tickers: bool = True, **kwargs: Any) -> Any:
     """HRP's clustering as a dendrogram (optimises first if needed)."""
     import matplotlib.pyplot as plt
-    from scipy.cluster import hierarchy
+    from scipy.cluster import hierarchy  # type: ignore[import-untyped, unused-ignore]
 
     ax = ax or plt.gca()
     if hrp.clusters is None:
@@ -115,9 +115,10 @@ def plot_efficient_frontier(
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
+    asset_mu: Any
     if isinstance(opt, CLA):
-        mus, sigmas, _ = opt.efficient_frontier(points=points)
-        ax.plot(sigmas, mus, label="Efficient frontier")
+        cla_mus, cla_sigmas, _ = opt.efficient_frontier(points=points)
+        ax.plot(cla_sigmas, cla_mus, label="Efficient frontier")
         asset_mu = opt.expected_returns
         asset_sigma = np.sqrt(np.diag(opt.cov_matrix))
     elif isinstance(opt, EfficientFrontier):
