@@ -317,3 +317,17 @@ def test_long_calls_release_the_gil() -> None:
     th.join()
     # The counter kept ticking while Rust worked (it would stall on a held GIL).
     assert len(ticks) >= max(1, int(elapsed / 0.001 * 0.2))
+
+
+def test_recommend_reads_an_instruments_mapping(pd_prices: pd.DataFrame, tmp_path: Path) -> None:
+    spy = pd.read_csv(SHARED / "data" / "spy_prices.csv", parse_dates=True, index_col="date")
+    prices = pd_prices.join(spy, how="inner")
+    csv = "symbol,name,asset_class,sector,country,currency\nXOM,Exxon,equity,Energy,US,USD\n"
+    (tmp_path / "instruments.csv").write_text(csv)
+    from_text = opt.recommend("growth", prices, instruments=csv)
+    from_path = opt.recommend("growth", prices, instruments=tmp_path / "instruments.csv")
+    assert from_text == from_path
+    bad = "symbol,name,asset_class\nXOM,Exxon,spaceship\n"
+    with pytest.raises(InvalidInput) as e:
+        opt.recommend("growth", prices, instruments=bad)
+    assert e.value.field == "asset_class" and e.value.line == 2

@@ -25,6 +25,7 @@ history, ``SolverError`` when a solver stops without a solution.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
@@ -563,7 +564,7 @@ def recommend(
     profile: str | _HasCategory,
     prices: PriceInput,
     *,
-    instruments: str | None = None,
+    instruments: str | os.PathLike[str] | None = None,
     risk_free_rate: float | None = None,
     returns: Literal["james_stein", "historical"] | None = None,
     min_observations: int | None = None,
@@ -582,7 +583,7 @@ def recommend(
     csv = None
     if instruments is not None:
         text = str(instruments)
-        if "\n" not in text and "," not in text:
+        if isinstance(instruments, os.PathLike) or "\n" not in text:  # a path; CSV text has lines
             with open(text, encoding="utf-8") as fh:
                 text = fh.read()
         csv = text
