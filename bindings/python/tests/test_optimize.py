@@ -331,3 +331,26 @@ def test_recommend_reads_an_instruments_mapping(pd_prices: pd.DataFrame, tmp_pat
     with pytest.raises(InvalidInput) as e:
         opt.recommend("growth", prices, instruments=bad)
     assert e.value.field == "asset_class" and e.value.line == 2
+
+
+def test_compat_errors_name_the_callers_columns(pd_prices: pd.DataFrame) -> None:
+    from auravest.compat.pypfopt import EfficientFrontier, exceptions, expected_returns, risk_models
+
+    bad = pd_prices.copy()
+    bad.iloc[3, 2] = -1.0
+    with pytest.raises(InvalidInput) as e:
+        expected_returns.mean_historical_return(bad)
+    assert e.value.field == "GE" and e.value.line == 5 and "GE" in str(e.value)
+    mu, s = expected_returns.mean_historical_return(pd_prices), risk_models.sample_cov(pd_prices)
+    ef = EfficientFrontier(mu, s)
+    with pytest.raises(ValueError):  # PyPortfolioOpt's type for an unreachable target
+        ef.efficient_return(5.0)
+    ef = EfficientFrontier(mu, s)
+    ef.add_constraint(lambda w: w[0] * w[1] <= 0.1)
+    with pytest.raises(exceptions.UnsupportedConstraint):
+        ef.min_volatility()
+    ef = EfficientFrontier(mu, s)
+    ef.add_constraint(lambda w: w[0] >= 0.3)
+    ef.add_constraint(lambda w: w[1] + w[2] == 0.2)
+    w = ef.min_volatility()
+    assert w["AAPL"] >= 0.3 - 1e-9 and abs(w["AMZN"] + w["GE"] - 0.2) < 1e-9

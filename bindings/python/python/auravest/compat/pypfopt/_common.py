@@ -9,6 +9,7 @@ Nothing is computed here.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -50,16 +51,40 @@ def _day_numbers(index: pd.Index) -> np.ndarray:
     return np.arange(len(index), dtype=np.int32)
 
 
+_STAND_IN = re.compile(r"\bC(\d+)\b")
+
+
+@contextlib.contextmanager
+def labelled(labels: Sequence[Any]) -> Iterator[None]:
+    """Puts the caller's column labels back into an SDK error about stand-in names."""
+    try:
+        yield
+    except AuraVestError as e:
+
+        def real(m: re.Match[str]) -> str:
+            i = int(m.group(1))
+            return str(labels[i]) if i < len(labels) else m.group(0)
+
+        e.message = _STAND_IN.sub(real, e.message)
+        e.args = (e.message,)
+        if e.field is not None:
+            e.field = _STAND_IN.sub(real, e.field)
+        e.rows = [(line, _STAND_IN.sub(real, f), _STAND_IN.sub(real, r)) for line, f, r in e.rows]
+        raise
+
+
 def price_table(prices: pd.DataFrame) -> _native.PriceTable:
     """A native price table of a price DataFrame (stand-in names)."""
     values = np.ascontiguousarray(prices.to_numpy(dtype=np.float64, na_value=np.nan).ravel(order="F"))
-    return _native.PriceTable(_day_numbers(prices.index), names(prices.shape[1]), values)
+    with labelled(list(prices.columns)):
+        return _native.PriceTable(_day_numbers(prices.index), names(prices.shape[1]), values)
 
 
 def return_table(returns: pd.DataFrame, frequency: float | None = None) -> _native.ReturnTable:
     """A native return table of a returns DataFrame (stand-in names)."""
     values = np.ascontiguousarray(returns.to_numpy(dtype=np.float64, na_value=np.nan).ravel(order="F"))
-    return _native.ReturnTable(_day_numbers(returns.index), names(returns.shape[1]), values, frequency)
+    with labelled(list(returns.columns)):
+        return _native.ReturnTable(_day_numbers(returns.index), names(returns.shape[1]), values, frequency)
 
 
 def returns_of(
@@ -72,7 +97,8 @@ def returns_of(
     if returns_data:
         table = return_table(data)
     else:
-        table = _native.ReturnTable.from_prices(price_table(data))
+        with labelled(list(data.columns)):
+            table = _native.ReturnTable.from_prices(price_table(data))
         if log_returns:
             table = table.log()
     return table if frequency is None else table.with_frequency(float(frequency))
