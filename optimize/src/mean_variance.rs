@@ -143,12 +143,22 @@ impl MeanVariance {
         if n == 0 {
             return Err(invalid("assets", "the universe is empty"));
         }
-        let min_eig = cov.matrix().clone().symmetric_eigenvalues().min();
+        // S is accepted when its smallest eigenvalue is at least -1e-9·trace, that
+        // is when S + 1e-9·trace·I is positive definite: a Cholesky factorisation
+        // (a sixth of an eigendecomposition's work) decides, and the eigenvalues
+        // are computed only to report a refusal.
         let trace = cov.matrix().trace().abs().max(1e-300);
-        if min_eig < -1e-9 * trace {
-            return Err(Error::NotPositiveSemiDefinite {
-                min_eigenvalue: min_eig,
-            });
+        let mut shifted = cov.matrix().clone();
+        for i in 0..n {
+            shifted[(i, i)] += 1e-9 * trace;
+        }
+        if shifted.cholesky().is_none() {
+            let min_eig = cov.matrix().clone().symmetric_eigenvalues().min();
+            if min_eig < -1e-9 * trace {
+                return Err(Error::NotPositiveSemiDefinite {
+                    min_eigenvalue: min_eig,
+                });
+            }
         }
         Ok(Self {
             mu,
@@ -1422,6 +1432,23 @@ mod tests {
         assert_eq!(s.method, "active-set");
         assert!((s.weights.values() - c.weights.values()).amax() < 1e-5);
         assert!((s.performance.volatility - 0.12).abs() < 1e-9);
+    }
+
+    #[test]
+    fn singular_but_semidefinite_covariances_are_accepted() {
+        let t: Vec<Symbol> = vec!["A".parse().unwrap(), "B".parse().unwrap()];
+        let mu = ExpectedReturns::new(t.clone(), vec![0.1, 0.05]).unwrap();
+        let singular = DMatrix::from_row_slice(2, 2, &[0.04, 0.04, 0.04, 0.04]);
+        let cov = CovarianceMatrix::new(t.clone(), singular).unwrap();
+        assert!(MeanVariance::new(mu.clone(), cov).is_ok());
+        let indefinite = DMatrix::from_row_slice(2, 2, &[0.04, 0.05, 0.05, 0.04]);
+        let cov = CovarianceMatrix::new(t, indefinite).unwrap();
+        match MeanVariance::new(mu, cov) {
+            Err(Error::NotPositiveSemiDefinite { min_eigenvalue }) => {
+                assert!((min_eigenvalue + 0.01).abs() < 1e-12);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
