@@ -101,7 +101,9 @@ def returns_of(
             table = _native.ReturnTable.from_prices(price_table(data))
         if log_returns:
             table = table.log()
-    return table if frequency is None else table.with_frequency(float(frequency))
+    if frequency is None or float(frequency) == table.frequency:
+        return table
+    return table.with_frequency(float(frequency))
 
 
 def returns_frame(table: _native.ReturnTable, prices: pd.DataFrame) -> pd.DataFrame:

@@ -145,9 +145,17 @@ class CovarianceShrinkage:
         self._labels = prices.columns
         with _common.translated():
             self._returns = _common.returns_of(prices, returns_data, frequency, False)
-            daily = self._returns.with_frequency(1.0)
-            self.S = _common.matrix(_native.opt_sample_cov(daily, _common.POLICY)[1], len(self._labels))
+        self._daily: np.ndarray | None = None
         self.delta: float | None = None
+
+    @property
+    def S(self) -> np.ndarray:  # noqa: N802 - PyPortfolioOpt's name
+        """The daily sample covariance (computed on first use)."""
+        if self._daily is None:
+            with _common.translated():
+                daily = self._returns.with_frequency(1.0)
+                self._daily = _common.matrix(_native.opt_sample_cov(daily, _common.POLICY)[1], len(self._labels))
+        return self._daily
 
     def _frame(self, raw: bytes) -> pd.DataFrame:
         return _common.frame(_common.matrix(raw, len(self._labels)), self._labels)
