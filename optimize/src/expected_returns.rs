@@ -8,6 +8,10 @@
 //!
 //! [`ExpectedReturnsMethod`] names them for a command line.
 //!
+//! "252" below stands for the return matrix's periods a year
+//! ([`crate::PERIODS_PER_YEAR`] unless set with
+//! [`ReturnMatrix::with_periods_per_year`], PyPortfolioOpt's `frequency`).
+//!
 //! # Missing data
 //!
 //! These estimators already follow the crate's pairwise policy
@@ -33,7 +37,7 @@ use std::str::FromStr;
 use auravest_core::{PriceFrame, PriceSeries};
 
 use crate::risk_models::{Prepared, decay_factor, is_constant, powers, prepare};
-use crate::{Error, ExpectedReturns, PERIODS_PER_YEAR, Result, ReturnMatrix};
+use crate::{Error, ExpectedReturns, Result, ReturnMatrix};
 
 /// PyPortfolioOpt's default EMA span, in rows.
 pub const DEFAULT_EMA_SPAN: usize = 500;
@@ -43,7 +47,11 @@ const MIN_OBSERVATIONS: usize = 2;
 
 /// `prod(1 + r)^(252/n) - 1` (geometric) or `mean(r) * 252` (arithmetic) over
 /// the observed values of `values`.
-fn annualise_mean<'a>(values: impl Iterator<Item = &'a f64>, compounding: bool) -> f64 {
+fn annualise_mean<'a>(
+    values: impl Iterator<Item = &'a f64>,
+    compounding: bool,
+    periods: f64,
+) -> f64 {
     let (mut prod, mut sum, mut count) = (1.0, 0.0, 0usize);
     for &r in values.filter(|v| !v.is_nan()) {
         prod *= 1.0 + r;
@@ -51,9 +59,9 @@ fn annualise_mean<'a>(values: impl Iterator<Item = &'a f64>, compounding: bool) 
         count += 1;
     }
     if compounding {
-        prod.powf(PERIODS_PER_YEAR / count as f64) - 1.0
+        prod.powf(periods / count as f64) - 1.0
     } else {
-        sum / count as f64 * PERIODS_PER_YEAR
+        sum / count as f64 * periods
     }
 }
 
@@ -72,7 +80,7 @@ fn named(p: &Prepared<'_>, values: Vec<f64>) -> Result<ExpectedReturns> {
 pub fn mean_historical(returns: &ReturnMatrix, compounding: bool) -> Result<ExpectedReturns> {
     let p = prepare(returns, MIN_OBSERVATIONS)?;
     let values = (0..p.cols())
-        .map(|j| annualise_mean(p.col(j).iter(), compounding))
+        .map(|j| annualise_mean(p.col(j).iter(), compounding, p.periods))
         .collect();
     named(&p, values)
 }
@@ -108,9 +116,9 @@ pub fn ema_historical(
             }
             let m = num / den;
             if compounding {
-                (1.0 + m).powf(PERIODS_PER_YEAR) - 1.0
+                (1.0 + m).powf(p.periods) - 1.0
             } else {
-                m * PERIODS_PER_YEAR
+                m * p.periods
             }
         })
         .collect();
@@ -201,7 +209,7 @@ pub fn capm(
             reason: "the market returns have zero variance, so CAPM betas are undefined; use another market series".to_owned(),
         });
     }
-    let market_return = annualise_mean(mkt.iter(), compounding);
+    let market_return = annualise_mean(mkt.iter(), compounding, p.periods);
     let mut values = Vec::with_capacity(p.cols());
     for (j, ticker) in p.tickers.iter().enumerate() {
         let pairs: Vec<(f64, f64)> = p
@@ -407,6 +415,7 @@ impl FromStr for ExpectedReturnsMethod {
 /// As [`mean_historical`].
 pub fn james_stein(returns: &ReturnMatrix) -> Result<(ExpectedReturns, f64)> {
     let means = mean_historical(returns, false)?;
+    let periods = returns.periods_per_year();
     let k = means.len();
     let values = returns.values();
     let mut noise = 0.0;
@@ -421,7 +430,7 @@ pub fn james_stein(returns: &ReturnMatrix) -> Result<(ExpectedReturns, f64)> {
         let mean = col.iter().sum::<f64>() / n;
         let var = col.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
         // Annualised variance over observations, in annual-mean units.
-        noise += var * PERIODS_PER_YEAR * PERIODS_PER_YEAR / n;
+        noise += var * periods * periods / n;
     }
     let noise = noise / k as f64;
     let grand = means.values().mean();

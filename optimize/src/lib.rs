@@ -19,6 +19,7 @@
 //!   linear constraints, long-short, L2, turnover costs and cardinality; an
 //!   exact active-set method for long-only problems, Clarabel for the rest.
 //! * [`tail_risk`]: CVaR and CDaR linear programmes.
+//! * [`objectives`]: the objective terms evaluated at given weights.
 //! * [`risk_parity`](mod@risk_parity): risk budgeting, risk contributions, maximum diversification.
 //! * [`request`]: one typed request for every objective ([`OptimizeRequest`]),
 //!   with PyPortfolioOpt's compatibility rules in one place.
@@ -55,6 +56,7 @@ mod error;
 pub mod expected_returns;
 pub mod hrp;
 pub mod mean_variance;
+pub mod objectives;
 pub mod profile;
 mod qp;
 pub mod request;

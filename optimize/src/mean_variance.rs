@@ -143,12 +143,22 @@ impl MeanVariance {
         if n == 0 {
             return Err(invalid("assets", "the universe is empty"));
         }
-        let min_eig = cov.matrix().clone().symmetric_eigenvalues().min();
+        // S is accepted when its smallest eigenvalue is at least -1e-9·trace, that
+        // is when S + 1e-9·trace·I is positive definite: a Cholesky factorisation
+        // (a sixth of an eigendecomposition's work) decides, and the eigenvalues
+        // are computed only to report a refusal.
         let trace = cov.matrix().trace().abs().max(1e-300);
-        if min_eig < -1e-9 * trace {
-            return Err(Error::NotPositiveSemiDefinite {
-                min_eigenvalue: min_eig,
-            });
+        let mut shifted = cov.matrix().clone();
+        for i in 0..n {
+            shifted[(i, i)] += 1e-9 * trace;
+        }
+        if shifted.cholesky().is_none() {
+            let min_eig = cov.matrix().clone().symmetric_eigenvalues().min();
+            if min_eig < -1e-9 * trace {
+                return Err(Error::NotPositiveSemiDefinite {
+                    min_eigenvalue: min_eig,
+                });
+            }
         }
         Ok(Self {
             mu,
@@ -712,7 +722,13 @@ impl MeanVariance {
         {
             return Ok(s);
         }
-        let minvol = self.min_volatility(risk_free_rate)?;
+        // Reachability is about the volatility alone: the objective's extra terms
+        // (L2, turnover cost) move the minimum-volatility point but not the lowest
+        // volatility the constraints allow.
+        let mut plain = self.clone();
+        plain.l2_gamma = 0.0;
+        plain.turnover = None;
+        let minvol = plain.min_volatility(risk_free_rate)?;
         if minvol.performance.volatility > target + 1e-12 {
             return Err(Error::TargetVolatilityUnreachable {
                 target,
@@ -1416,6 +1432,40 @@ mod tests {
         assert_eq!(s.method, "active-set");
         assert!((s.weights.values() - c.weights.values()).amax() < 1e-5);
         assert!((s.performance.volatility - 0.12).abs() < 1e-9);
+    }
+
+    #[test]
+    fn singular_but_semidefinite_covariances_are_accepted() {
+        let t: Vec<Symbol> = vec!["A".parse().unwrap(), "B".parse().unwrap()];
+        let mu = ExpectedReturns::new(t.clone(), vec![0.1, 0.05]).unwrap();
+        let singular = DMatrix::from_row_slice(2, 2, &[0.04, 0.04, 0.04, 0.04]);
+        let cov = CovarianceMatrix::new(t.clone(), singular).unwrap();
+        assert!(MeanVariance::new(mu.clone(), cov).is_ok());
+        let indefinite = DMatrix::from_row_slice(2, 2, &[0.04, 0.05, 0.05, 0.04]);
+        let cov = CovarianceMatrix::new(t, indefinite).unwrap();
+        match MeanVariance::new(mu, cov) {
+            Err(Error::NotPositiveSemiDefinite { min_eigenvalue }) => {
+                assert!((min_eigenvalue + 0.01).abs() < 1e-12);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn l2_does_not_hide_reachable_volatility_targets() {
+        let mv = problem(8, 5);
+        let plain = mv.min_volatility(0.0).unwrap().performance.volatility;
+        let l2 = mv.l2_regularisation(5.0).unwrap();
+        let regularised = l2.min_volatility(0.0).unwrap().performance.volatility;
+        assert!(regularised > plain);
+        let target = 0.5 * (plain + regularised);
+        let s = l2.efficient_risk(target, 0.0).unwrap();
+        assert!(s.performance.volatility <= target + 1e-7);
+        assert!(s.performance.volatility >= target - 1e-6);
+        assert!(matches!(
+            l2.efficient_risk(plain * 0.9, 0.0),
+            Err(Error::TargetVolatilityUnreachable { .. })
+        ));
     }
 
     #[test]

@@ -38,7 +38,13 @@ use crate::{
 };
 
 /// What to optimise.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// With serde, a unit variant is its snake-case name (`"max_sharpe"`) and a
+/// variant with parameters a one-key map
+/// (`{"efficient_risk": {"target_volatility": 0.2}}`); `target_return` of
+/// the tail-risk objectives may be left out.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Objective {
     /// Highest Sharpe ratio.
     MaxSharpe,
@@ -70,11 +76,13 @@ pub enum Objective {
     /// Lowest conditional value at risk (95%), optionally at a target return.
     MinCvar {
         /// Target annual return, if any.
+        #[serde(default)]
         target_return: Option<f64>,
     },
     /// Lowest conditional drawdown at risk (95%), optionally at a target return.
     MinCdar {
         /// Target annual return, if any.
+        #[serde(default)]
         target_return: Option<f64>,
     },
 }
@@ -354,4 +362,33 @@ pub struct Optimized {
     pub tail_risk: Option<(TailMeasure, f64)>,
     /// Which path solved it.
     pub method: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objectives_read_from_names_and_maps() {
+        let read = |s: &str| serde_json::from_str::<Objective>(s);
+        assert_eq!(read(r#""max_sharpe""#).unwrap(), Objective::MaxSharpe);
+        assert_eq!(read(r#""hrp""#).unwrap(), Objective::Hrp);
+        assert_eq!(
+            read(r#"{"efficient_risk": {"target_volatility": 0.2}}"#).unwrap(),
+            Objective::EfficientRisk {
+                target_volatility: 0.2
+            }
+        );
+        assert_eq!(
+            read(r#"{"min_cvar": {}}"#).unwrap(),
+            Objective::MinCvar {
+                target_return: None
+            }
+        );
+        assert!(read(r#"{"efficient_return": {}}"#).is_err());
+        assert!(read(r#""efficient_return""#).is_err());
+        assert!(read(r#""sharpest""#).is_err());
+        let back = serde_json::to_string(&Objective::MaxUtility { risk_aversion: 2.0 }).unwrap();
+        assert_eq!(back, r#"{"max_utility":{"risk_aversion":2.0}}"#);
+    }
 }

@@ -8,7 +8,7 @@ use auravest_core::Symbol;
 use auravest_core::{NaiveDate, PriceFrame};
 use nalgebra::DMatrix;
 
-use crate::{Error, Result};
+use crate::{Error, PERIODS_PER_YEAR, Result};
 
 /// How estimators treat missing returns (late listings, gaps).
 ///
@@ -34,6 +34,7 @@ pub struct ReturnMatrix {
     tickers: Vec<Symbol>,
     dates: Vec<NaiveDate>,
     values: DMatrix<f64>,
+    periods_per_year: f64,
 }
 
 impl ReturnMatrix {
@@ -75,6 +76,7 @@ impl ReturnMatrix {
             tickers: prices.columns().to_vec(),
             dates: rows.iter().map(|r| prices.dates()[r + 1]).collect(),
             values,
+            periods_per_year: PERIODS_PER_YEAR,
         })
     }
 
@@ -105,7 +107,76 @@ impl ReturnMatrix {
             tickers,
             dates,
             values,
+            periods_per_year: PERIODS_PER_YEAR,
         })
+    }
+
+    /// The same returns, annualised by the estimators at `periods` a year
+    /// instead of [`PERIODS_PER_YEAR`] (52 for weekly returns, 12 for
+    /// monthly: PyPortfolioOpt's `frequency`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] unless `periods` is finite and positive.
+    pub fn with_periods_per_year(mut self, periods: f64) -> Result<Self> {
+        if !(periods.is_finite() && periods > 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "frequency",
+                reason: format!("periods a year must be finite and positive, got {periods}"),
+            });
+        }
+        self.periods_per_year = periods;
+        Ok(self)
+    }
+
+    /// Periods a year the estimators annualise by ([`PERIODS_PER_YEAR`]
+    /// unless set with [`ReturnMatrix::with_periods_per_year`]).
+    pub fn periods_per_year(&self) -> f64 {
+        self.periods_per_year
+    }
+
+    /// Log returns `ln(1 + r)` on the same rows (missing stays missing):
+    /// PyPortfolioOpt's `log_returns=True`.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for a return of -100% or below (no logarithm).
+    pub fn to_log(&self) -> Result<Self> {
+        if let Some(i) = self.values.iter().position(|r| *r <= -1.0) {
+            let (t, _) = self.values.shape();
+            let date = self
+                .dates
+                .get(i % t.max(1))
+                .map_or_else(|| i.to_string(), ToString::to_string);
+            return Err(Error::NonFinite {
+                what: "log returns",
+                index: format!("({date}, {})", self.tickers[i / t.max(1)]),
+            });
+        }
+        Ok(Self {
+            values: self.values.map(f64::ln_1p),
+            ..self.clone()
+        })
+    }
+
+    /// The growth of one unit along the returns, one column per ticker:
+    /// 1 on the first row, then `index[t] = index[t-1] · (1 + r[t])` (with
+    /// `log`, `· exp(r[t])`); a missing return leaves a missing value and
+    /// does not move the index (PyPortfolioOpt's `prices_from_returns`).
+    pub fn growth_index(&self, log: bool) -> DMatrix<f64> {
+        let (t, n) = self.values.shape();
+        let mut out = DMatrix::from_element(t, n, f64::NAN);
+        for j in 0..n {
+            let mut level = 1.0;
+            for i in 0..t {
+                let r = self.values[(i, j)];
+                if i == 0 {
+                    out[(i, j)] = 1.0;
+                } else if !r.is_nan() {
+                    level *= if log { r.exp() } else { 1.0 + r };
+                    out[(i, j)] = level;
+                }
+            }
+        }
+        out
     }
 
     /// The tickers.
@@ -140,6 +211,75 @@ impl ReturnMatrix {
             values: DMatrix::from_fn(rows.len(), self.values.ncols(), |r, c| {
                 self.values[(rows[r], c)]
             }),
+            periods_per_year: self.periods_per_year,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expected_returns::mean_historical;
+    use crate::risk_models::sample_cov;
+
+    fn matrix() -> ReturnMatrix {
+        let tickers = vec!["A".parse().unwrap(), "B".parse().unwrap()];
+        let day = |d| NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+        let values = DMatrix::from_row_slice(
+            4,
+            2,
+            &[0.01, f64::NAN, -0.02, 0.03, 0.015, -0.01, 0.005, 0.02],
+        );
+        ReturnMatrix::new(tickers, vec![day(2), day(3), day(4), day(5)], values).unwrap()
+    }
+
+    #[test]
+    fn frequency_scales_the_annual_figures() {
+        let daily = matrix();
+        let weekly = daily.clone().with_periods_per_year(52.0).unwrap();
+        assert!((weekly.periods_per_year() - 52.0).abs() < f64::EPSILON);
+        let (m1, m2) = (
+            mean_historical(&daily, false).unwrap(),
+            mean_historical(&weekly, false).unwrap(),
+        );
+        assert!((m2.values()[0] - m1.values()[0] * 52.0 / 252.0).abs() < 1e-15);
+        let (s1, s2) = (
+            sample_cov(&daily, MissingData::Pairwise).unwrap(),
+            sample_cov(&weekly, MissingData::Pairwise).unwrap(),
+        );
+        assert!((s2.matrix()[(0, 1)] - s1.matrix()[(0, 1)] * 52.0 / 252.0).abs() < 1e-15);
+        // Geometric: (1.01 * 0.98 * 1.015 * 1.005)^(52/4) - 1.
+        let g = mean_historical(&weekly, true).unwrap().values()[0];
+        let expected = (1.01f64 * 0.98 * 1.015 * 1.005).powf(13.0) - 1.0;
+        assert!((g - expected).abs() < 1e-12);
+        assert!(matches!(
+            daily.with_periods_per_year(0.0),
+            Err(Error::InvalidParameter {
+                name: "frequency",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn log_returns_and_growth_index() {
+        let m = matrix();
+        let log = m.to_log().unwrap();
+        assert!((log.values()[(1, 0)] - (0.98f64).ln()).abs() < 1e-15);
+        assert!(log.values()[(0, 1)].is_nan());
+        let idx = m.growth_index(false);
+        assert!((idx[(0, 0)] - 1.0).abs() < f64::EPSILON);
+        assert!((idx[(3, 0)] - 0.98 * 1.015 * 1.005).abs() < 1e-15);
+        assert!((idx[(0, 1)] - 1.0).abs() < f64::EPSILON);
+        assert!((idx[(2, 1)] - 1.03 * 0.99).abs() < 1e-15);
+        let back = log.growth_index(true);
+        assert!((back[(3, 0)] - idx[(3, 0)]).abs() < 1e-14);
+        let crash = ReturnMatrix::new(
+            m.tickers().to_vec(),
+            m.dates()[..1].to_vec(),
+            DMatrix::from_row_slice(1, 2, &[-1.0, 0.0]),
+        )
+        .unwrap();
+        assert!(matches!(crash.to_log(), Err(Error::NonFinite { .. })));
     }
 }

@@ -9,8 +9,9 @@
 //! | [`oracle_approximating`] | `CovarianceShrinkage.oracle_approximating` | |
 //! | [`shrunk_covariance`] | `CovarianceShrinkage.shrunk_covariance` | delta [`DEFAULT_SHRINKAGE`] = 0.2 |
 //!
-//! Every figure is daily and multiplied by [`PERIODS_PER_YEAR`] (252) at the
-//! end. [`Estimator`] names them all for a command line.
+//! Every figure is daily and multiplied by the return matrix's periods a
+//! year at the end ([`crate::PERIODS_PER_YEAR`] = 252 unless set with
+//! [`ReturnMatrix::with_periods_per_year`], PyPortfolioOpt's `frequency`). [`Estimator`] names them all for a command line.
 //!
 //! # Missing data
 //!
@@ -108,7 +109,7 @@ use auravest_core::Symbol;
 
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 
-use crate::{CovarianceMatrix, Error, MissingData, PERIODS_PER_YEAR, Result, ReturnMatrix};
+use crate::{CovarianceMatrix, Error, MissingData, Result, ReturnMatrix};
 
 /// PyPortfolioOpt's default semicovariance benchmark: a daily return of
 /// 0.000079, about the daily equivalent of 2% a year (`1.02^(1/252) - 1`).
@@ -157,6 +158,10 @@ pub enum PsdRepair {
     /// with Dykstra's correction, rescaled by the original variances: the
     /// diagonal is kept.
     NearestCorrelation,
+    /// Raise every variance by 1.1 times the magnitude of the most negative
+    /// eigenvalue, leaving the covariances as they are (PyPortfolioOpt's
+    /// `diag`).
+    Diagonal,
 }
 
 /// A risk model, as the `--risk-model` option names it.
@@ -310,6 +315,8 @@ pub(crate) struct Prepared<'a> {
     pub(crate) kept: Option<Vec<usize>>,
     /// No NaN anywhere.
     pub(crate) complete: bool,
+    /// Periods a year to annualise by (the return matrix's).
+    pub(crate) periods: f64,
 }
 
 impl Prepared<'_> {
@@ -364,6 +371,7 @@ pub(crate) fn prepare(returns: &ReturnMatrix, min_obs: usize) -> Result<Prepared
     };
     let prepared = Prepared {
         tickers,
+        periods: returns.periods_per_year(),
         complete: x.iter().all(|v| !v.is_nan()),
         x,
         kept,
@@ -535,7 +543,7 @@ fn finish(
     p: &Prepared<'_>,
     policy: MissingData,
 ) -> Result<CovarianceMatrix> {
-    daily *= PERIODS_PER_YEAR;
+    daily *= p.periods;
     symmetrize(&mut daily);
     let matrix = if daily.iter().all(|v| v.is_finite()) && !cholesky_ok(&daily) {
         let eig = eigen(&daily)?;
@@ -1176,6 +1184,8 @@ pub fn is_psd(cov: &CovarianceMatrix) -> bool {
 ///   iterations), made exactly unit-diagonal, and
 ///   rescaled by the original standard deviations, so every variance is kept.
 ///   A ticker with zero variance keeps zero covariances.
+/// * [`PsdRepair::Diagonal`]: every variance raised by 1.1 times the
+///   magnitude of the most negative eigenvalue.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] when nearest-correlation meets a negative
@@ -1185,8 +1195,53 @@ pub fn fix_psd(cov: &CovarianceMatrix, repair: PsdRepair) -> Result<CovarianceMa
     let matrix = match repair {
         PsdRepair::Spectral => clip_eigenvalues(&eigen(cov.matrix())?),
         PsdRepair::NearestCorrelation => nearest_correlation(cov)?,
+        PsdRepair::Diagonal => {
+            let min = min_eigenvalue(cov)?;
+            let mut m = cov.matrix().clone();
+            if min < 0.0 {
+                for i in 0..m.nrows() {
+                    m[(i, i)] -= 1.1 * min;
+                }
+            }
+            m
+        }
     };
     CovarianceMatrix::new(cov.tickers().to_vec(), matrix)
+}
+
+/// The correlation matrix of `cov`: `S_ij / (σ_i σ_j)` (PyPortfolioOpt's
+/// `cov_to_corr`; a zero variance gives NaN, as there).
+pub fn cov_to_corr(cov: &CovarianceMatrix) -> DMatrix<f64> {
+    let s = cov.matrix();
+    let sd: Vec<f64> = s.diagonal().iter().map(|v| v.max(0.0).sqrt()).collect();
+    DMatrix::from_fn(s.nrows(), s.ncols(), |i, j| s[(i, j)] / sd[i] / sd[j])
+}
+
+/// The covariance `ρ_ij σ_i σ_j` of a correlation matrix and standard
+/// deviations (PyPortfolioOpt's `corr_to_cov`).
+///
+/// # Errors
+/// As [`CovarianceMatrix::new`] (a square, finite, symmetric matrix with one
+/// ticker and one deviation per row).
+pub fn corr_to_cov(
+    tickers: Vec<Symbol>,
+    correlation: &DMatrix<f64>,
+    std_devs: &[f64],
+) -> Result<CovarianceMatrix> {
+    if std_devs.len() != correlation.nrows() {
+        return Err(Error::DimensionMismatch {
+            what: format!(
+                "{} standard deviations for a {}x{} correlation",
+                std_devs.len(),
+                correlation.nrows(),
+                correlation.ncols()
+            ),
+        });
+    }
+    let m = DMatrix::from_fn(correlation.nrows(), correlation.ncols(), |i, j| {
+        correlation[(i, j)] * std_devs[i] * std_devs.get(j).copied().unwrap_or(f64::NAN)
+    });
+    CovarianceMatrix::new(tickers, m)
 }
 
 fn nearest_correlation(cov: &CovarianceMatrix) -> Result<DMatrix<f64>> {
@@ -1245,6 +1300,7 @@ fn nearest_correlation(cov: &CovarianceMatrix) -> Result<DMatrix<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::PERIODS_PER_YEAR;
 
     /// A deterministic pseudo-random complete return matrix.
     fn synthetic(t: usize, n: usize, seed: u64) -> DMatrix<f64> {
@@ -1267,6 +1323,7 @@ mod tests {
             x: Cow::Owned(x.clone()),
             kept: None,
             complete,
+            periods: PERIODS_PER_YEAR,
         }
     }
 
@@ -1394,5 +1451,45 @@ mod tests {
         assert!(is_psd(&compat));
         assert!(!is_psd(&pairwise));
         assert!(close(pairwise.matrix(), &m, 1e-15));
+    }
+}
+
+#[cfg(test)]
+mod repair_tests {
+    use super::*;
+
+    fn named(m: DMatrix<f64>) -> CovarianceMatrix {
+        let t = (0..m.nrows())
+            .map(|i| format!("A{i}").parse().unwrap())
+            .collect();
+        CovarianceMatrix::new(t, m).unwrap()
+    }
+
+    #[test]
+    fn diagonal_repair_raises_the_variances_only() {
+        let bad = named(DMatrix::from_row_slice(
+            2,
+            2,
+            &[0.03818144, 0.04182824, 0.04182824, 0.04149209],
+        ));
+        assert!(!is_psd(&bad));
+        let min = min_eigenvalue(&bad).unwrap();
+        let fixed = fix_psd(&bad, PsdRepair::Diagonal).unwrap();
+        assert!(is_psd(&fixed));
+        assert!((fixed.matrix()[(0, 1)] - bad.matrix()[(0, 1)]).abs() < f64::EPSILON);
+        assert!((fixed.matrix()[(0, 0)] - (0.03818144 - 1.1 * min)).abs() < 1e-15);
+        let good = named(DMatrix::from_row_slice(2, 2, &[0.04, 0.01, 0.01, 0.09]));
+        assert_eq!(fix_psd(&good, PsdRepair::Diagonal).unwrap(), good);
+    }
+
+    #[test]
+    fn correlation_round_trip() {
+        let cov = named(DMatrix::from_row_slice(2, 2, &[0.04, 0.012, 0.012, 0.09]));
+        let corr = cov_to_corr(&cov);
+        assert!((corr[(0, 1)] - 0.2).abs() < 1e-15);
+        assert!((corr[(1, 1)] - 1.0).abs() < f64::EPSILON);
+        let back = corr_to_cov(cov.tickers().to_vec(), &corr, &[0.2, 0.3]).unwrap();
+        assert!((back.matrix() - cov.matrix()).amax() < 1e-15);
+        assert!(corr_to_cov(cov.tickers().to_vec(), &corr, &[0.2]).is_err());
     }
 }
