@@ -151,6 +151,11 @@ done
 step "benches once, in test mode (linted as they build)"
 cargo test --workspace --benches --locked 2>&1 | tee "$logs/bench"
 
+step "Python: the wheel in a fresh venv, pytest, stubs, the notebook, PyPortfolioOpt's own suite"
+# Built with the dev profile and the same clippy driver as the tests, so the
+# wheel reuses their artifacts (bindings/python/scripts/ci.sh).
+bash bindings/python/scripts/ci.sh 2>&1 | tee "$logs/python"
+
 step "web UI in headless Chromium (playwright-core), on the binary the tests built"
 target=${CARGO_TARGET_DIR:-target}
 AURAVEST_SERVER_BIN="$target/debug/auravest-server" \
@@ -172,23 +177,22 @@ benches=$(grep -c '^Success' "$logs/bench" || true)
 ui=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$logs/ui" | tail -n1)
 schema=$(sed -n 's/^schemathesis: \([0-9]*\) operations passed.*/\1/p' "$logs/schema" | tail -n1)
 fuzz=$(grep -c '^fuzz: .* ok$' "$logs/fuzz" || true)
-if [ -z "$unit" ] || [ "$unit" -eq 0 ]; then
-  echo "nextest reported no tests" >&2
-  exit 1
-fi
-if [ -z "$ui" ] || [ "$ui" -eq 0 ]; then
-  echo "the browser tests reported no passes" >&2
-  exit 1
-fi
-if [ -z "$schema" ] || [ "$schema" -eq 0 ]; then
-  echo "schemathesis reported no passing operations" >&2
-  exit 1
-fi
-if [ "$fuzz" -eq 0 ]; then
-  echo "no fuzz target ran" >&2
-  exit 1
-fi
+python=$(sed -n 's/^\([0-9]*\) passed.* in .*/\1/p' "$logs/python" | head -n1)
+suite=$(sed -n 's/^pypfopt suite: \([0-9]*\) passed.*/\1/p' "$logs/python" | tail -n1)
+# A step that reports no passes fails the run: a check that ran nothing cannot fail.
+require() {
+  if [ -z "$1" ] || [ "$1" -eq 0 ]; then
+    echo "$2" >&2
+    exit 1
+  fi
+}
+require "$unit" "nextest reported no tests"
+require "$ui" "the browser tests reported no passes"
+require "$schema" "schemathesis reported no passing operations"
+require "$python" "the Python suite reported no passes"
+require "$suite" "PyPortfolioOpt's suite reported no passes"
+require "$fuzz" "no fuzz target ran"
 echo
 echo "time per step:"
 printf '%s' "$timings"
-echo "total: $((unit + doc + benches + ui + schema + fuzz)) passed, 0 failed, in $(( $(date +%s) - started )) s"
+echo "total: $((unit + doc + benches + ui + schema + fuzz + python + suite)) passed, 0 failed, in $(( $(date +%s) - started )) s"

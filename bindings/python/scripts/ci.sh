@@ -40,7 +40,7 @@ started=$(date +%s)
 # dependency in it, so the wheel reuses those artifacts instead of building
 # the whole SDK a second time in release (users' wheels are built with
 # --release; benches/python_vs_pypfopt.py says how to build one).
-"$tools/bin/maturin" build --profile dev --manifest-path bindings/python/Cargo.toml -o "$out/dist" --quiet
+"$tools/bin/maturin" build --profile dev --strip --manifest-path bindings/python/Cargo.toml -o "$out/dist" --quiet
 "$tools/bin/maturin" sdist --manifest-path bindings/python/Cargo.toml -o "$out/dist"
 echo "python: wheel and sdist built in $(( $(date +%s) - started )) s"
 ls -l "$out/dist"

@@ -65,14 +65,18 @@ SCRIPT = textwrap.dedent(
     from test_gil import prices
     from auravest import optimize
     table = prices()
-    started = time.perf_counter()
-    optimize.frontier(table, points=4)
-    full = time.perf_counter() - started
+    # A frontier long enough to interrupt: more points until one call takes 1.5 s.
+    for points in (4, 8, 16, 32, 64):
+        started = time.perf_counter()
+        optimize.frontier(table, points=points)
+        full = time.perf_counter() - started
+        if full > 1.5:
+            break
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     sent = time.perf_counter() + 0.5
     try:
-        optimize.frontier(table, points=4)
+        optimize.frontier(table, points=points)
         print("finished", full, flush=True)
     except KeyboardInterrupt:
         print("interrupted", full, time.perf_counter() - sent, flush=True)

@@ -121,7 +121,7 @@ def to_table(prices: PriceInput, *, date_column: str = "date") -> _native.PriceT
     if isinstance(prices, pl.LazyFrame):
         return _polars_table(prices.collect(), date_column)
     if is_pandas(prices) and hasattr(prices, "columns"):
-        return _pandas_table(prices, date_column)  # type: ignore[arg-type]
+        return _pandas_table(prices, date_column)
     raise InvalidInput(
         f"prices: expected a polars or pandas DataFrame, got {type(prices).__name__}",
         kind="InvalidArgument",

@@ -1,12 +1,93 @@
 # Stubs of the native module. `python -m mypy.stubtest auravest._native`
 # checks them against the built module in CI.
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, final
+
+__all__ = [
+    "AI_DISCLAIMER",
+    "AssistantCore",
+    "BlackLittermanPosterior",
+    "DISCLAIMER",
+    "HrpPortfolio",
+    "Ledger",
+    "MarketClient",
+    "MeanVarianceProblem",
+    "OPT_DEFAULT_CLEAN_CUTOFF",
+    "OPT_DEFAULT_CLEAN_DECIMALS",
+    "OPT_DEFAULT_EMA_SPAN",
+    "OPT_DEFAULT_EXP_COV_SPAN",
+    "OPT_DEFAULT_RISK_FREE_RATE",
+    "OPT_DEFAULT_SEMICOVARIANCE_BENCHMARK",
+    "OPT_DEFAULT_SHRINKAGE",
+    "OPT_DEFAULT_TAU",
+    "OPT_PERIODS_PER_YEAR",
+    "PriceTable",
+    "ReturnTable",
+    "__version__",
+    "bias_analyze",
+    "bias_default_config",
+    "opt_allocate",
+    "opt_allocation_rmse",
+    "opt_capm",
+    "opt_clean_weights",
+    "opt_corr_to_cov",
+    "opt_cov_to_corr",
+    "opt_ema_historical",
+    "opt_equal_weight",
+    "opt_ex_ante_tracking_error",
+    "opt_ex_post_tracking_error",
+    "opt_exp_cov",
+    "opt_expected_returns",
+    "opt_fix_psd",
+    "opt_frontier",
+    "opt_inverse_volatility",
+    "opt_is_psd",
+    "opt_james_stein",
+    "opt_l2_regularisation",
+    "opt_latest_prices",
+    "opt_ledoit_wolf",
+    "opt_market_implied_prior_returns",
+    "opt_market_implied_risk_aversion",
+    "opt_max_diversification",
+    "opt_mean_historical",
+    "opt_min_tail_risk",
+    "opt_oracle_approximating",
+    "opt_portfolio_performance",
+    "opt_portfolio_return",
+    "opt_portfolio_variance",
+    "opt_quadratic_utility",
+    "opt_recommend",
+    "opt_returns_with_market",
+    "opt_risk_budgeting",
+    "opt_risk_contributions",
+    "opt_risk_model",
+    "opt_risk_parity",
+    "opt_sample_cov",
+    "opt_semicovariance",
+    "opt_sharpe_ratio",
+    "opt_shrunk_covariance",
+    "opt_solve",
+    "opt_transaction_cost",
+    "risk_categories",
+    "risk_questionnaire",
+    "risk_score",
+    "risk_versions",
+    "social_check_alias",
+    "social_compound_percent",
+    "social_entities",
+    "social_guidelines",
+    "social_performance_share",
+    "social_render_html",
+    "social_wealth_warnings",
+    "stats_metric",
+    "stats_summary",
+]
 
 __version__: str
 DISCLAIMER: str
 AI_DISCLAIMER: str
 
+@final
 class PriceTable:
     def __new__(cls, dates: Any, names: Sequence[str], values: Any) -> PriceTable: ...
     @property
@@ -23,6 +104,7 @@ def risk_score(answers: Any, version: str | None = None) -> dict[str, Any]: ...
 def risk_categories() -> list[dict[str, Any]]: ...
 
 # --- portfolio ---
+@final
 class Ledger:
     def __new__(cls, today: str, base_currency: str | None = None) -> Ledger: ...
     def import_text(self, text: str, format: str, skip_invalid: bool = False) -> list[tuple[int, str, str]]: ...
@@ -86,6 +168,7 @@ def bias_analyze(
 def bias_default_config() -> dict[str, Any]: ...
 
 # --- market ---
+@final
 class MarketClient:
     def __new__(cls, sources: str | None = None, settings: dict[str, str] | None = None) -> MarketClient: ...
     def quote(self, symbol: str) -> dict[str, Any]: ...
@@ -94,6 +177,7 @@ class MarketClient:
     def prices(self, symbols: list[str], start: str, end: str, adjusted: bool = True) -> PriceTable: ...
 
 # --- ai ---
+@final
 class AssistantCore:
     def __new__(
         cls,
@@ -127,8 +211,6 @@ def social_compound_percent(returns_pct: list[str]) -> str | None: ...
 def social_guidelines() -> list[dict[str, Any]]: ...
 
 # --- optimize ---
-
-from typing import final
 
 OPT_PERIODS_PER_YEAR: float
 OPT_DEFAULT_EMA_SPAN: int

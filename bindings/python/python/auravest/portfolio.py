@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -295,10 +295,12 @@ class Portfolio:
 
         Lines in errors count records from 1.
         """
+        rows: Sequence[Mapping[str, Any]]
         if isinstance(records, pl.DataFrame):
-            rows: list[Mapping[str, Any]] = records.to_dicts()
+            rows = records.to_dicts()
         elif is_pandas(records) and hasattr(records, "to_dict"):
-            rows = records.astype(object).where(records.notna(), None).to_dict("records")
+            frame: Any = records
+            rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
         else:
             rows = list(records)
         p = cls(base_currency, today=today)
