@@ -398,6 +398,7 @@ pub mod env {
             Err(crate::Error::Backend {
                 backend: "openai".to_owned(),
                 reason: "this build has no OpenAI-compatible backend (feature `openai`)".to_owned(),
+                retryable: false,
             })
         }
     }
