@@ -56,22 +56,29 @@ impl ReturnMatrix {
                 got: t,
             });
         }
-        let mut rows: Vec<usize> = Vec::with_capacity(t - 1);
-        let mut data = DMatrix::from_element(t - 1, n, f64::NAN);
-        for j in 0..n {
+        // Column by column, into the column-major buffer of the matrix.
+        let len = t - 1;
+        let mut data = vec![f64::NAN; len * n];
+        let mut observed = vec![false; len];
+        for (j, out) in data.chunks_exact_mut(len).enumerate() {
             let col = prices.column_at(j).unwrap_or(&[]);
-            for i in 1..t {
-                if let (Some(a), Some(b)) = (col[i - 1], col[i]) {
-                    data[(i - 1, j)] = b / a - 1.0;
+            for ((r, o), w) in out.iter_mut().zip(observed.iter_mut()).zip(col.windows(2)) {
+                if let (Some(a), Some(b)) = (w[0], w[1]) {
+                    *r = b / a - 1.0;
+                    *o |= !r.is_nan();
                 }
             }
         }
-        for i in 0..t - 1 {
-            if (0..n).any(|j| !data[(i, j)].is_nan()) {
-                rows.push(i);
+        let rows: Vec<usize> = (0..len).filter(|&i| observed[i]).collect();
+        let values = if rows.len() == len {
+            DMatrix::from_vec(len, n, data)
+        } else {
+            let mut kept = Vec::with_capacity(rows.len() * n);
+            for col in data.chunks_exact(len) {
+                kept.extend(rows.iter().map(|&r| col[r]));
             }
-        }
-        let values = DMatrix::from_fn(rows.len(), n, |r, c| data[(rows[r], c)]);
+            DMatrix::from_vec(rows.len(), n, kept)
+        };
         Ok(Self {
             tickers: prices.columns().to_vec(),
             dates: rows.iter().map(|r| prices.dates()[r + 1]).collect(),

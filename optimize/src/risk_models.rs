@@ -107,7 +107,7 @@ use std::str::FromStr;
 
 use auravest_core::Symbol;
 
-use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn, MatrixView, SymmetricEigen};
 
 use crate::{CovarianceMatrix, Error, MissingData, Result, ReturnMatrix};
 
@@ -360,24 +360,48 @@ pub(crate) fn prepare(returns: &ReturnMatrix, min_obs: usize) -> Result<Prepared
             index: format!("({date}, {})", tickers.get(col).map_or("?", Symbol::as_str)),
         });
     }
-    let keep: Vec<usize> = (0..t)
-        .filter(|&i| v.row(i).iter().any(|x| !x.is_nan()))
-        .collect();
-    let (x, kept) = if keep.len() == t {
-        (Cow::Borrowed(v), None)
+    // Column by column (the storage order): rows where every ticker is
+    // missing, and whether anything is missing at all.
+    let data = v.as_slice();
+    let nothing_missing = !data.iter().any(|x| x.is_nan());
+    let keep: Option<Vec<usize>> = if nothing_missing {
+        None
     } else {
-        let m = DMatrix::from_fn(keep.len(), n, |r, c| v[(keep[r], c)]);
-        (Cow::Owned(m), Some(keep))
+        let mut observed = vec![false; t];
+        for col in data.chunks_exact(t) {
+            for (o, x) in observed.iter_mut().zip(col) {
+                *o |= !x.is_nan();
+            }
+        }
+        let keep: Vec<usize> = (0..t).filter(|&i| observed[i]).collect();
+        (keep.len() < t).then_some(keep)
+    };
+    let (x, kept) = match keep {
+        None => (Cow::Borrowed(v), None),
+        Some(keep) => {
+            let mut out = Vec::with_capacity(keep.len() * n);
+            for col in data.chunks_exact(t) {
+                out.extend(keep.iter().map(|&r| col[r]));
+            }
+            (
+                Cow::Owned(DMatrix::from_vec(keep.len(), n, out)),
+                Some(keep),
+            )
+        }
     };
     let prepared = Prepared {
         tickers,
         periods: returns.periods_per_year(),
-        complete: x.iter().all(|v| !v.is_nan()),
+        complete: nothing_missing || x.iter().all(|v| !v.is_nan()),
         x,
         kept,
     };
     for (j, ticker) in tickers.iter().enumerate() {
-        let got = prepared.col(j).iter().filter(|v| !v.is_nan()).count();
+        let got = if prepared.complete {
+            prepared.rows()
+        } else {
+            prepared.col(j).iter().filter(|v| !v.is_nan()).count()
+        };
         if got < min_obs {
             return Err(Error::InsufficientHistory {
                 ticker: ticker.to_string(),
@@ -487,10 +511,50 @@ fn symmetrize(m: &mut DMatrix<f64>) {
     }
 }
 
-/// `a' a`, by a matrix product, symmetrised.
+/// Columns of `a'` handled by one matrix product in [`sym_gram`].
+const GRAM_BLOCK: usize = 64;
+
+/// Above this size in every dimension nalgebra's `gemm` hands the product
+/// to `matrixmultiply`, which takes any strides (its own cutoff is 5).
+const GEMM_MIN_DIM: usize = 8;
+
+/// `a' a`, exactly symmetric: a symmetric rank-k update that computes the
+/// upper triangle only, block row by block row (`a[:, I]' a[:, I..]`, one
+/// matrix product on the column-major buffer read transposed in place, no
+/// copy), then mirrors it, so about half the work of the full product.
 fn sym_gram(a: &DMatrix<f64>) -> DMatrix<f64> {
-    let mut g = a.transpose() * a;
-    symmetrize(&mut g);
+    let (t, n) = a.shape();
+    let mut g = DMatrix::zeros(n, n);
+    if t == 0 || n == 0 {
+        return g;
+    }
+    let data = a.as_slice();
+    let mut i0 = 0;
+    while i0 < n {
+        let bi = GRAM_BLOCK.min(n - i0);
+        let right = a.columns(i0, n - i0);
+        let mut block = g.view_mut((i0, i0), (bi, n - i0));
+        if bi.min(t).min(n - i0) > GEMM_MIN_DIM {
+            // Rows i0..i0+bi of a' read in place: row stride t, column stride 1.
+            let at = MatrixView::<'_, f64, Dyn, Dyn, Dyn, Dyn>::from_slice_with_strides(
+                &data[i0 * t..],
+                bi,
+                t,
+                t,
+                1,
+            );
+            block.gemm(1.0, &at, &right, 0.0);
+        } else {
+            // nalgebra's small-matrix kernels want unit row strides.
+            block.gemm(1.0, &a.columns(i0, bi).transpose(), &right, 0.0);
+        }
+        i0 += bi;
+    }
+    for j in 0..n {
+        for i in (j + 1)..n {
+            g[(i, j)] = g[(j, i)];
+        }
+    }
     g
 }
 
@@ -569,7 +633,7 @@ fn cholesky_ok(m: &DMatrix<f64>) -> bool {
     Cholesky::new(shifted).is_some()
 }
 
-fn eigen(m: &DMatrix<f64>) -> Result<SymmetricEigen<f64, nalgebra::Dyn>> {
+fn eigen(m: &DMatrix<f64>) -> Result<SymmetricEigen<f64, Dyn>> {
     let max_iter = EIGEN_ITERATIONS_PER_DIM * m.nrows().max(1);
     SymmetricEigen::try_new(m.clone(), f64::EPSILON, max_iter).ok_or_else(|| Error::Solver {
         status: "the symmetric eigendecomposition did not converge".to_owned(),
@@ -577,7 +641,7 @@ fn eigen(m: &DMatrix<f64>) -> Result<SymmetricEigen<f64, nalgebra::Dyn>> {
 }
 
 /// `V max(L, 0) V'`, symmetrised.
-fn clip_eigenvalues(eig: &SymmetricEigen<f64, nalgebra::Dyn>) -> DMatrix<f64> {
+fn clip_eigenvalues(eig: &SymmetricEigen<f64, Dyn>) -> DMatrix<f64> {
     let v = &eig.eigenvectors;
     let mut scaled = v.clone();
     for (mut col, &l) in scaled.column_iter_mut().zip(eig.eigenvalues.iter()) {
@@ -805,6 +869,8 @@ pub fn oracle_approximating(
 struct Need {
     single_factor: bool,
     constant_correlation: bool,
+    /// Every `q_ij`, not only their sum (complete data).
+    pair_fourth: bool,
 }
 
 impl Need {
@@ -812,6 +878,7 @@ impl Need {
         Self {
             single_factor: target == ShrinkageTarget::SingleFactor,
             constant_correlation: target == ShrinkageTarget::ConstantCorrelation,
+            pair_fourth: target != ShrinkageTarget::ConstantVariance,
         }
     }
 }
@@ -824,8 +891,12 @@ struct Moments {
     s: DMatrix<f64>,
     /// Sample covariance `S` (divisor `n - 1`).
     big_s: DMatrix<f64>,
-    /// `(1/n) Σ x~_i² x~_j²`.
+    /// `(1/n) Σ x~_i² x~_j²`; empty for complete data unless a target needs
+    /// every entry (see `q_sum`).
     q: DMatrix<f64>,
+    /// `Σ_ij q_ij`, set for complete data only: `(1/T) Σ_t (x~_t . x~_t)²`,
+    /// `O(N T)` instead of a second `N x N x T` product.
+    q_sum: f64,
     /// Single factor: `beta_i`, `var_m`, `(1/n) Σ x~_i² x~_j m~`, `(1/n) Σ x~_i x~_j m~²`.
     beta: DVector<f64>,
     var_m: f64,
@@ -849,7 +920,18 @@ fn moments_complete(x: &DMatrix<f64>, need: Need) -> Moments {
         n: DMatrix::from_element(n, n, tf),
         s: &g / tf,
         big_s: &g / (tf - 1.0),
-        q: sym_gram(&x2) / tf,
+        q: if need.pair_fourth {
+            sym_gram(&x2) / tf
+        } else {
+            DMatrix::zeros(0, 0)
+        },
+        q_sum: {
+            let mut norms = vec![0.0; t];
+            for col in x2.column_iter() {
+                norms.iter_mut().zip(col.iter()).for_each(|(a, v)| *a += v);
+            }
+            norms.iter().map(|v| v * v).sum::<f64>() / tf
+        },
         beta: DVector::zeros(0),
         var_m: 0.0,
         market_scale: 0.0,
@@ -904,6 +986,7 @@ fn moments_pairwise(p: &Prepared<'_>, need: Need) -> Moments {
         s: DMatrix::zeros(n, n),
         big_s: DMatrix::zeros(n, n),
         q: DMatrix::zeros(n, n),
+        q_sum: f64::NAN,
         beta: DVector::zeros(if need.single_factor { n } else { 0 }),
         var_m: 0.0,
         market_scale: max_abs(&market),
@@ -996,13 +1079,22 @@ fn shrink_constant_variance(m: &Moments) -> (DMatrix<f64>, f64) {
     let nf = n as f64;
     let mu = m.s.trace() / nf;
     let (mut b, mut d) = (0.0, 0.0);
+    let pairwise = !m.q.is_empty();
     for j in 0..n {
         for i in 0..n {
             let s = m.s[(i, j)];
-            b += (m.q[(i, j)] - s * s) / m.n[(i, j)];
+            if pairwise {
+                b += (m.q[(i, j)] - s * s) / m.n[(i, j)];
+            }
             let e = if i == j { s - mu } else { s };
             d += e * e;
         }
+    }
+    if !pairwise {
+        // Complete data: every n_ij is T, so the sum splits into
+        // Σ q_ij - ||s||_F² (see `Moments::q_sum`).
+        let frob: f64 = m.s.iter().map(|s| s * s).sum();
+        b = (m.q_sum - frob) / m.n[(0, 0)];
     }
     b /= nf;
     d /= nf;
@@ -1334,6 +1426,19 @@ mod tests {
                 .all(|(x, y)| (x - y).abs() <= rel * x.abs().max(y.abs()).max(1e-12))
     }
 
+    /// The blocked upper-triangle product equals the full one, over block
+    /// edges and the small-matrix path (last blocks of 9 and 2 columns).
+    #[test]
+    fn sym_gram_matches_the_full_product() {
+        for (t, n) in [(150, 137), (90, 130), (7, 3), (40, 1)] {
+            let a = synthetic(t, n, 3);
+            let full = a.transpose() * &a;
+            let g = sym_gram(&a);
+            assert!(close(&g, &full, 1e-12), "{t}x{n}");
+            assert_eq!(g, g.transpose(), "{t}x{n}");
+        }
+    }
+
     /// The pairwise formulas reduce to the complete-data ones when nothing is
     /// missing: forcing the pairwise path on complete data changes only rounding.
     #[test]
@@ -1344,9 +1449,20 @@ mod tests {
         let need = Need {
             single_factor: true,
             constant_correlation: true,
+            pair_fourth: true,
         };
         let pair = moments_pairwise(&p, need);
         let full = moments_complete(&x, need);
+        // The O(N T) sum of q behind the constant-variance intensity.
+        let lean = moments_complete(&x, Need::default());
+        assert!(lean.q.is_empty());
+        assert!((lean.q_sum - full.q.sum()).abs() <= 1e-12 * full.q.sum());
+        let (a, da) = shrink_constant_variance(&lean);
+        let (b, db) = shrink_constant_variance(&full);
+        assert!(
+            close(&a, &b, 1e-10) && (da - db).abs() <= 1e-10,
+            "{da} vs {db}"
+        );
         for (name, a, b) in [
             ("s", &pair.s, &full.s),
             ("S", &pair.big_s, &full.big_s),
