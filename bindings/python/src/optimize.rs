@@ -33,7 +33,7 @@ use serde::de::DeserializeOwned;
 use crate::convert::{from_py, to_py};
 use crate::errors::{Failure, Outcome};
 use crate::frame::{PriceTable, date_from_days, days, read_buffer};
-use crate::run::{detached, interruptible};
+use crate::run::{detached, interruptible, sized};
 
 // ------------------------------------------------------------------ conversions
 
@@ -139,6 +139,14 @@ fn solution(s: &Solution) -> SolutionTuple {
 
 fn weight_values(w: &Weights) -> Vec<f64> {
     w.values().iter().copied().collect()
+}
+
+/// Floating-point work of an estimate over `r`: `T N` for means, `T N²`
+/// for covariances (see [`sized`]).
+fn work(r: &ReturnMatrix, per_pair: bool) -> usize {
+    let (t, n) = r.values().shape();
+    let n2 = if per_pair { n.saturating_mul(n) } else { n };
+    t.saturating_mul(n2)
 }
 
 // ------------------------------------------------------------------ returns
@@ -320,7 +328,7 @@ fn opt_mean_historical(
     compounding: bool,
 ) -> PyResult<Vector> {
     let r = Arc::clone(&returns.inner);
-    interruptible(py, move || {
+    sized(py, work(&r, false), move || {
         Ok(vector(&er::mean_historical(&r, compounding)?))
     })
 }
@@ -429,7 +437,7 @@ fn opt_sample_cov<'py>(
     missing_data: Option<String>,
 ) -> PyResult<Matrix<'py>> {
     let r = Arc::clone(&returns.inner);
-    let cov = interruptible(py, move || {
+    let cov = sized(py, work(&r, true), move || {
         Ok(rm::sample_cov(&r, policy(missing_data.as_deref())?)?)
     })?;
     Ok(cov_out(py, &cov))
@@ -502,7 +510,7 @@ fn opt_ledoit_wolf<'py>(
     missing_data: Option<String>,
 ) -> PyResult<(Vec<String>, Bound<'py, PyBytes>, f64)> {
     let r = Arc::clone(&returns.inner);
-    let (cov, delta) = interruptible(py, move || {
+    let (cov, delta) = sized(py, work(&r, true), move || {
         let target = match target.as_deref() {
             None => ShrinkageTarget::default(),
             Some("constant_variance") => ShrinkageTarget::ConstantVariance,
@@ -641,7 +649,10 @@ impl MeanVarianceProblem {
         f: impl FnOnce(&MeanVariance) -> auravest_optimize::Result<T> + Send + 'static,
     ) -> PyResult<T> {
         let mv = Arc::clone(&self.inner);
-        interruptible(py, move || Ok(f(&mv)?))
+        let n = mv.tickers().len();
+        sized(py, n.saturating_mul(n).saturating_mul(n), move || {
+            Ok(f(&mv)?)
+        })
     }
 }
 
@@ -658,7 +669,8 @@ impl MeanVarianceProblem {
     ) -> PyResult<Self> {
         let mu = floats(mu, "expected_returns")?;
         let cov = floats(cov, "cov_matrix")?;
-        interruptible(py, move || {
+        let n = tickers.len();
+        sized(py, n.saturating_mul(n).saturating_mul(n), move || {
             let mv = MeanVariance::new(expected(&tickers, mu)?, covariance(&tickers, &cov)?)?;
             Ok(Self {
                 inner: Arc::new(mv),

@@ -17,6 +17,26 @@ use crate::errors::{Outcome, raise};
 /// How often a waiting call looks for Ctrl-C.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
+/// Work estimated below this many floating-point operations (a few
+/// milliseconds at most) runs on the calling thread: starting a thread costs
+/// as much as the work itself at small sizes, and Ctrl-C waits no longer
+/// than it would for any other short call.
+const SHORT_WORK: usize = 10_000_000;
+
+/// Runs `work` off the GIL: on the calling thread when `flops` (an estimate
+/// of its floating-point operations) is small, else as [`interruptible`].
+pub(crate) fn sized<T, F>(py: Python<'_>, flops: usize, work: F) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Outcome<T> + Send + 'static,
+{
+    if flops < SHORT_WORK {
+        detached(py, work)
+    } else {
+        interruptible(py, work)
+    }
+}
+
 /// Runs `work` off the GIL, answering Ctrl-C while it runs.
 pub(crate) fn interruptible<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where

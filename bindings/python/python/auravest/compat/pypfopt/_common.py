@@ -56,14 +56,18 @@ _STAND_IN = re.compile(r"\bC(\d+)\b")
 
 @contextlib.contextmanager
 def labelled(labels: Sequence[Any]) -> Iterator[None]:
-    """Puts the caller's column labels back into an SDK error about stand-in names."""
+    """Puts the caller's column labels back into an SDK error about stand-in names.
+
+    ``labels`` (a list or a pandas Index) is read only when an error is raised.
+    """
     try:
         yield
     except AuraVestError as e:
+        found = list(labels)
 
         def real(m: re.Match[str]) -> str:
             i = int(m.group(1))
-            return str(labels[i]) if i < len(labels) else m.group(0)
+            return str(found[i]) if i < len(found) else m.group(0)
 
         e.message = _STAND_IN.sub(real, e.message)
         e.args = (e.message,)
@@ -76,14 +80,14 @@ def labelled(labels: Sequence[Any]) -> Iterator[None]:
 def price_table(prices: pd.DataFrame) -> _native.PriceTable:
     """A native price table of a price DataFrame (stand-in names)."""
     values = np.ascontiguousarray(prices.to_numpy(dtype=np.float64, na_value=np.nan).ravel(order="F"))
-    with labelled(list(prices.columns)):
+    with labelled(prices.columns):
         return _native.PriceTable(_day_numbers(prices.index), names(prices.shape[1]), values)
 
 
 def return_table(returns: pd.DataFrame, frequency: float | None = None) -> _native.ReturnTable:
     """A native return table of a returns DataFrame (stand-in names)."""
     values = np.ascontiguousarray(returns.to_numpy(dtype=np.float64, na_value=np.nan).ravel(order="F"))
-    with labelled(list(returns.columns)):
+    with labelled(returns.columns):
         return _native.ReturnTable(_day_numbers(returns.index), names(returns.shape[1]), values, frequency)
 
 
@@ -97,7 +101,7 @@ def returns_of(
     if returns_data:
         table = return_table(data)
     else:
-        with labelled(list(data.columns)):
+        with labelled(data.columns):
             table = _native.ReturnTable.from_prices(price_table(data))
         if log_returns:
             table = table.log()
