@@ -47,17 +47,31 @@ const MIN_OBSERVATIONS: usize = 2;
 
 /// `prod(1 + r)^(252/n) - 1` (geometric) or `mean(r) * 252` (arithmetic) over
 /// the observed values of `values`.
-fn annualise_mean<'a>(
-    values: impl Iterator<Item = &'a f64>,
-    compounding: bool,
-    periods: f64,
-) -> f64 {
-    let (mut prod, mut sum, mut count) = (1.0, 0.0, 0usize);
-    for &r in values.filter(|v| !v.is_nan()) {
-        prod *= 1.0 + r;
-        sum += r;
-        count += 1;
+///
+/// Four independent running products and sums (a missing value multiplies
+/// by 1 and adds 0), so the loop has no branch and no single dependency
+/// chain: the result differs from a left-to-right product by rounding only.
+fn annualise_mean(values: &[f64], compounding: bool, periods: f64) -> f64 {
+    const LANES: usize = 4;
+    let (mut prod, mut sum, mut count) = ([1.0f64; LANES], [0.0f64; LANES], [0usize; LANES]);
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for k in 0..LANES {
+            let r = chunk[k];
+            let seen = !r.is_nan();
+            prod[k] *= if seen { 1.0 + r } else { 1.0 };
+            sum[k] += if seen { r } else { 0.0 };
+            count[k] += usize::from(seen);
+        }
     }
+    for &r in chunks.remainder().iter().filter(|v| !v.is_nan()) {
+        prod[0] *= 1.0 + r;
+        sum[0] += r;
+        count[0] += 1;
+    }
+    let prod = (prod[0] * prod[1]) * (prod[2] * prod[3]);
+    let sum = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    let count = count.iter().sum::<usize>();
     if compounding {
         prod.powf(periods / count as f64) - 1.0
     } else {
@@ -80,7 +94,7 @@ fn named(p: &Prepared<'_>, values: Vec<f64>) -> Result<ExpectedReturns> {
 pub fn mean_historical(returns: &ReturnMatrix, compounding: bool) -> Result<ExpectedReturns> {
     let p = prepare(returns, MIN_OBSERVATIONS)?;
     let values = (0..p.cols())
-        .map(|j| annualise_mean(p.col(j).iter(), compounding, p.periods))
+        .map(|j| annualise_mean(p.col(j), compounding, p.periods))
         .collect();
     named(&p, values)
 }
@@ -209,7 +223,7 @@ pub fn capm(
             reason: "the market returns have zero variance, so CAPM betas are undefined; use another market series".to_owned(),
         });
     }
-    let market_return = annualise_mean(mkt.iter(), compounding, p.periods);
+    let market_return = annualise_mean(&mkt, compounding, p.periods);
     let mut values = Vec::with_capacity(p.cols());
     for (j, ticker) in p.tickers.iter().enumerate() {
         let pairs: Vec<(f64, f64)> = p
