@@ -55,6 +55,7 @@ mod critical_line;
 mod error;
 pub mod expected_returns;
 pub mod hrp;
+mod linalg;
 pub mod mean_variance;
 pub mod objectives;
 pub mod profile;

@@ -152,7 +152,7 @@ impl MeanVariance {
         for i in 0..n {
             shifted[(i, i)] += 1e-9 * trace;
         }
-        if shifted.cholesky().is_none() {
+        if !crate::linalg::has_cholesky(&shifted) {
             let min_eig = cov.matrix().clone().symmetric_eigenvalues().min();
             if min_eig < -1e-9 * trace {
                 return Err(Error::NotPositiveSemiDefinite {

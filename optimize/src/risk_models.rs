@@ -107,7 +107,7 @@ use std::str::FromStr;
 
 use auravest_core::Symbol;
 
-use nalgebra::{Cholesky, DMatrix, DVector, Dyn, MatrixView, SymmetricEigen};
+use nalgebra::{DMatrix, DVector, Dyn, MatrixView, SymmetricEigen};
 
 use crate::{CovarianceMatrix, Error, MissingData, Result, ReturnMatrix};
 
@@ -630,7 +630,7 @@ fn cholesky_ok(m: &DMatrix<f64>) -> bool {
     for i in 0..m.nrows() {
         shifted[(i, i)] += 1e-16;
     }
-    Cholesky::new(shifted).is_some()
+    crate::linalg::has_cholesky(&shifted)
 }
 
 fn eigen(m: &DMatrix<f64>) -> Result<SymmetricEigen<f64, Dyn>> {
