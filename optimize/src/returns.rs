@@ -104,7 +104,7 @@ impl ReturnMatrix {
                 ),
             });
         }
-        if let Some(i) = values.iter().position(|v| v.is_infinite()) {
+        if let Some(i) = values.as_slice().iter().position(|v| v.is_infinite()) {
             return Err(Error::NonFinite {
                 what: "returns",
                 index: i.to_string(),

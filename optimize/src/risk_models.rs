@@ -349,7 +349,7 @@ pub(crate) fn prepare(returns: &ReturnMatrix, min_obs: usize) -> Result<Prepared
             reason: "the return matrix has no tickers".to_owned(),
         });
     }
-    if let Some(pos) = v.iter().position(|x| x.is_infinite()) {
+    if let Some(pos) = v.as_slice().iter().position(|x| x.is_infinite()) {
         let (row, col) = (pos % t, pos / t);
         let date = returns
             .dates()
@@ -392,7 +392,7 @@ pub(crate) fn prepare(returns: &ReturnMatrix, min_obs: usize) -> Result<Prepared
     let prepared = Prepared {
         tickers,
         periods: returns.periods_per_year(),
-        complete: nothing_missing || x.iter().all(|v| !v.is_nan()),
+        complete: nothing_missing || !x.as_slice().iter().any(|v| v.is_nan()),
         x,
         kept,
     };
@@ -491,12 +491,15 @@ fn mean(values: &[f64]) -> f64 {
 
 /// Columns minus their means (complete data).
 fn centred(x: &DMatrix<f64>) -> DMatrix<f64> {
-    let mut c = x.clone();
-    for mut col in c.column_iter_mut() {
-        let m = col.sum() / col.len() as f64;
-        col.add_scalar_mut(-m);
+    let (t, n) = x.shape();
+    let mut out = Vec::with_capacity(t * n);
+    if t > 0 {
+        for col in x.as_slice().chunks_exact(t) {
+            let m = col.iter().sum::<f64>() / t as f64;
+            out.extend(col.iter().map(|v| v - m));
+        }
     }
-    c
+    DMatrix::from_vec(t, n, out)
 }
 
 /// Makes `m` exactly symmetric by averaging mirrored entries.
