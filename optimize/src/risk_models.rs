@@ -136,8 +136,11 @@ const EIGEN_ITERATIONS_PER_DIM: usize = 1_000;
 const NEAREST_CORRELATION_MAX_ITER: usize = 1_000;
 const NEAREST_CORRELATION_TOL: f64 = 1e-10;
 
-/// The structured target a Ledoit-Wolf estimate shrinks towards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The structured target a Ledoit-Wolf estimate shrinks towards. Its
+/// names (serde, snake case): `constant_variance`, `single_factor`,
+/// `constant_correlation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShrinkageTarget {
     /// The average variance times the identity (scikit-learn's `ledoit_wolf`).
     #[default]

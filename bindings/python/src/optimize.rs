@@ -31,7 +31,7 @@ use pyo3::types::PyBytes;
 use serde::de::DeserializeOwned;
 
 use crate::convert::{from_py, to_py};
-use crate::errors::{Failure, Outcome};
+use crate::errors::{Failure, Outcome, raise};
 use crate::frame::{PriceTable, date_from_days, days, read_buffer};
 use crate::run::{detached, interruptible, sized};
 
@@ -147,6 +147,27 @@ fn work(r: &ReturnMatrix, per_pair: bool) -> usize {
     let (t, n) = r.values().shape();
     let n2 = if per_pair { n.saturating_mul(n) } else { n };
     t.saturating_mul(n2)
+}
+
+/// Runs a risk-model estimate on a return table under the named
+/// missing-data policy: on the calling thread when `cheap` and small (see
+/// [`sized`]), else on a thread of its own.
+fn estimate<T, F>(
+    py: Python<'_>,
+    returns: &ReturnTable,
+    missing_data: Option<String>,
+    cheap: bool,
+    f: F,
+) -> PyResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&ReturnMatrix, MissingData) -> auravest_optimize::Result<T> + Send + 'static,
+{
+    let r = Arc::clone(&returns.inner);
+    let flops = if cheap { work(&r, true) } else { usize::MAX };
+    sized(py, flops, move || {
+        Ok(f(&r, policy(missing_data.as_deref())?)?)
+    })
 }
 
 // ------------------------------------------------------------------ returns
@@ -436,10 +457,7 @@ fn opt_sample_cov<'py>(
     returns: &ReturnTable,
     missing_data: Option<String>,
 ) -> PyResult<Matrix<'py>> {
-    let r = Arc::clone(&returns.inner);
-    let cov = sized(py, work(&r, true), move || {
-        Ok(rm::sample_cov(&r, policy(missing_data.as_deref())?)?)
-    })?;
+    let cov = estimate(py, returns, missing_data, true, rm::sample_cov)?;
     Ok(cov_out(py, &cov))
 }
 
@@ -452,10 +470,9 @@ fn opt_semicovariance<'py>(
     benchmark: Option<f64>,
     missing_data: Option<String>,
 ) -> PyResult<Matrix<'py>> {
-    let r = Arc::clone(&returns.inner);
     let b = benchmark.unwrap_or(rm::DEFAULT_SEMICOVARIANCE_BENCHMARK);
-    let cov = interruptible(py, move || {
-        Ok(rm::semicovariance(&r, b, policy(missing_data.as_deref())?)?)
+    let cov = estimate(py, returns, missing_data, false, move |r, p| {
+        rm::semicovariance(r, b, p)
     })?;
     Ok(cov_out(py, &cov))
 }
@@ -469,10 +486,9 @@ fn opt_exp_cov<'py>(
     span: Option<usize>,
     missing_data: Option<String>,
 ) -> PyResult<Matrix<'py>> {
-    let r = Arc::clone(&returns.inner);
     let span = span.unwrap_or(rm::DEFAULT_EXP_COV_SPAN);
-    let cov = interruptible(py, move || {
-        Ok(rm::exp_cov(&r, span, policy(missing_data.as_deref())?)?)
+    let cov = estimate(py, returns, missing_data, false, move |r, p| {
+        rm::exp_cov(r, span, p)
     })?;
     Ok(cov_out(py, &cov))
 }
@@ -486,14 +502,9 @@ fn opt_shrunk_covariance<'py>(
     delta: Option<f64>,
     missing_data: Option<String>,
 ) -> PyResult<Matrix<'py>> {
-    let r = Arc::clone(&returns.inner);
     let delta = delta.unwrap_or(rm::DEFAULT_SHRINKAGE);
-    let cov = interruptible(py, move || {
-        Ok(rm::shrunk_covariance(
-            &r,
-            delta,
-            policy(missing_data.as_deref())?,
-        )?)
+    let cov = estimate(py, returns, missing_data, false, move |r, p| {
+        rm::shrunk_covariance(r, delta, p)
     })?;
     Ok(cov_out(py, &cov))
 }
@@ -509,27 +520,12 @@ fn opt_ledoit_wolf<'py>(
     target: Option<String>,
     missing_data: Option<String>,
 ) -> PyResult<(Vec<String>, Bound<'py, PyBytes>, f64)> {
-    let r = Arc::clone(&returns.inner);
-    let (cov, delta) = sized(py, work(&r, true), move || {
-        let target = match target.as_deref() {
-            None => ShrinkageTarget::default(),
-            Some("constant_variance") => ShrinkageTarget::ConstantVariance,
-            Some("single_factor") => ShrinkageTarget::SingleFactor,
-            Some("constant_correlation") => ShrinkageTarget::ConstantCorrelation,
-            Some(other) => {
-                return Err(Failure::argument(
-                    "shrinkage_target",
-                    format!(
-                        "unknown target {other:?}; use constant_variance, single_factor or constant_correlation"
-                    ),
-                ));
-            }
-        };
-        Ok(rm::ledoit_wolf(
-            &r,
-            target,
-            policy(missing_data.as_deref())?,
-        )?)
+    let target: ShrinkageTarget = match target.as_deref() {
+        Some(name) => raise(py, parse_name("shrinkage_target", name))?,
+        None => ShrinkageTarget::default(),
+    };
+    let (cov, delta) = estimate(py, returns, missing_data, true, move |r, p| {
+        rm::ledoit_wolf(r, target, p)
     })?;
     let (names, bytes) = cov_out(py, &cov);
     Ok((names, bytes, delta))
@@ -543,13 +539,7 @@ fn opt_oracle_approximating<'py>(
     returns: &ReturnTable,
     missing_data: Option<String>,
 ) -> PyResult<(Vec<String>, Bound<'py, PyBytes>, f64)> {
-    let r = Arc::clone(&returns.inner);
-    let (cov, delta) = interruptible(py, move || {
-        Ok(rm::oracle_approximating(
-            &r,
-            policy(missing_data.as_deref())?,
-        )?)
-    })?;
+    let (cov, delta) = estimate(py, returns, missing_data, false, rm::oracle_approximating)?;
     let (names, bytes) = cov_out(py, &cov);
     Ok((names, bytes, delta))
 }

@@ -38,6 +38,15 @@ fn transaction(record: &TransactionRecord) -> Outcome<Transaction> {
     })
 }
 
+/// Records checked one by one, numbered from 1 as their lines.
+fn record_rows(records: &[TransactionRecord]) -> Vec<io::ParsedRow> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i + 1, r.validate()))
+        .collect()
+}
+
 /// A portfolio: a validated transaction log with its holdings.
 #[pyclass(module = "auravest._native", name = "Ledger")]
 #[derive(Clone)]
@@ -52,6 +61,32 @@ impl Ledger {
         f(&mut next)?;
         self.inner = Arc::new(next);
         Ok(())
+    }
+}
+
+impl Ledger {
+    /// Imports parsed rows (all or nothing unless `skip_invalid`) and
+    /// returns the skipped ones as `(line, field, reason)`.
+    fn import(
+        &mut self,
+        py: Python<'_>,
+        rows: Vec<io::ParsedRow>,
+        skip_invalid: bool,
+    ) -> PyResult<Vec<(usize, String, String)>> {
+        let mut report = None;
+        let out = self.change(|p| {
+            report = Some(p.import(rows, skip_invalid)?);
+            Ok(())
+        });
+        raise(py, out)?;
+        Ok(report
+            .map(|r| {
+                r.skipped
+                    .into_iter()
+                    .map(|e| (e.line, e.field, e.reason))
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 }
 
@@ -96,20 +131,7 @@ impl Ledger {
             }
         };
         let rows = raise(py, rows.map_err(Failure::from))?;
-        let mut report = None;
-        let out = self.change(|p| {
-            report = Some(p.import(rows, skip_invalid)?);
-            Ok(())
-        });
-        raise(py, out)?;
-        Ok(report
-            .map(|r| {
-                r.skipped
-                    .into_iter()
-                    .map(|e| (e.line, e.field, e.reason))
-                    .collect()
-            })
-            .unwrap_or_default())
+        self.import(py, rows, skip_invalid)
     }
 
     /// Imports records (dicts with `date`, `type`, `symbol`, `quantity`,
@@ -122,25 +144,8 @@ impl Ledger {
         skip_invalid: bool,
     ) -> PyResult<Vec<(usize, String, String)>> {
         let records: Vec<TransactionRecord> = raise(py, from_py(records, "records"))?;
-        let rows: Vec<_> = records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (i + 1, r.validate()))
-            .collect();
-        let mut report = None;
-        let out = self.change(|p| {
-            report = Some(p.import(rows, skip_invalid)?);
-            Ok(())
-        });
-        raise(py, out)?;
-        Ok(report
-            .map(|r| {
-                r.skipped
-                    .into_iter()
-                    .map(|e| (e.line, e.field, e.reason))
-                    .collect()
-            })
-            .unwrap_or_default())
+        let rows = record_rows(&records);
+        self.import(py, rows, skip_invalid)
     }
 
     /// Adds one transaction (a record dict), checked against the whole log.
@@ -350,12 +355,7 @@ impl Ledger {
         }
         let state: State = raise(py, from_py(state, "state"))?;
         let mut fresh = Self::new(py, &state.today, Some(&state.base_currency))?;
-        let rows: Vec<_> = state
-            .records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (i + 1, r.validate()))
-            .collect();
+        let rows = record_rows(&state.records);
         raise(
             py,
             fresh.change(|p| p.import(rows, false).map(|_| ()).map_err(Failure::from)),
