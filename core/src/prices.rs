@@ -52,6 +52,54 @@ fn check_price(v: f64) -> std::result::Result<f64, String> {
     }
 }
 
+/// Dates in range and strictly increasing ("lines" count data rows from 2).
+fn check_dates(dates: &[NaiveDate], errors: &mut Vec<RowError>) {
+    for (i, d) in dates.iter().enumerate() {
+        if let Err(e) = check_date("date", *d) {
+            errors.push(invalid(i + 2, "date", e.reason()));
+        }
+    }
+    check_increasing(dates, errors);
+}
+
+/// Dates strictly increasing.
+fn check_increasing(dates: &[NaiveDate], errors: &mut Vec<RowError>) {
+    for (i, w) in dates.windows(2).enumerate() {
+        if w[1] <= w[0] {
+            errors.push(invalid(
+                i + 3,
+                "date",
+                format!("{} does not come after {}", w[1], w[0]),
+            ));
+        }
+    }
+}
+
+/// A column name not already among `earlier`.
+fn check_name(earlier: &[Symbol], name: &Symbol, errors: &mut Vec<RowError>) {
+    if earlier.contains(name) {
+        errors.push(invalid(1, name.as_str(), "column appears twice"));
+    }
+}
+
+/// Every present price finite and positive.
+fn check_column(name: &Symbol, col: impl Iterator<Item = Option<f64>>, errors: &mut Vec<RowError>) {
+    for (i, v) in col.enumerate() {
+        if let Some(Err(reason)) = v.map(check_price) {
+            errors.push(invalid(i + 2, name.as_str(), reason));
+        }
+    }
+}
+
+fn finish_checks(mut errors: Vec<RowError>) -> Result<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        errors.truncate(MAX_REPORTED);
+        Err(Error::InvalidPrices { errors })
+    }
+}
+
 impl PriceFrame {
     /// Builds a frame from dates and named columns of equal length.
     ///
@@ -63,26 +111,11 @@ impl PriceFrame {
     /// 2, as in the CSV.
     pub fn new(dates: Vec<NaiveDate>, columns: Vec<(Symbol, Vec<Option<f64>>)>) -> Result<Self> {
         let mut errors = Vec::new();
-        for (i, d) in dates.iter().enumerate() {
-            if let Err(e) = check_date("date", *d) {
-                errors.push(invalid(i + 2, "date", e.reason()));
-            }
-        }
-        for (i, w) in dates.windows(2).enumerate() {
-            if w[1] <= w[0] {
-                errors.push(invalid(
-                    i + 3,
-                    "date",
-                    format!("{} does not come after {}", w[1], w[0]),
-                ));
-            }
-        }
+        check_dates(&dates, &mut errors);
         let mut names = Vec::with_capacity(columns.len());
         let mut values = Vec::with_capacity(columns.len());
         for (name, col) in columns {
-            if names.contains(&name) {
-                errors.push(invalid(1, name.as_str(), "column appears twice"));
-            }
+            check_name(&names, &name, &mut errors);
             if col.len() != dates.len() {
                 errors.push(invalid(
                     1,
@@ -90,24 +123,53 @@ impl PriceFrame {
                     format!("has {} values for {} dates", col.len(), dates.len()),
                 ));
             }
-            for (i, v) in col.iter().enumerate() {
-                if let Some(Err(reason)) = v.map(check_price) {
-                    errors.push(invalid(i + 2, name.as_str(), reason));
-                }
-            }
+            check_column(&name, col.iter().copied(), &mut errors);
             names.push(name);
             values.push(col);
         }
-        if errors.is_empty() {
-            Ok(Self {
-                dates,
-                columns: names,
-                values,
-            })
-        } else {
-            errors.truncate(MAX_REPORTED);
-            Err(Error::InvalidPrices { errors })
+        finish_checks(errors)?;
+        Ok(Self {
+            dates,
+            columns: names,
+            values,
+        })
+    }
+
+    /// Checks a dense price table by the rules of [`PriceFrame::new`]
+    /// without building a frame: `values` holds the columns one after the
+    /// other (column-major, `dates.len()` values each), NaN for a missing
+    /// price. For callers that keep prices in a matrix (the optimiser's
+    /// returns, the bindings' arrays).
+    ///
+    /// # Errors
+    /// As [`PriceFrame::new`]; also when `values` does not hold
+    /// `dates.len() * columns.len()` prices.
+    pub fn check_dense(dates: &[NaiveDate], columns: &[Symbol], values: &[f64]) -> Result<()> {
+        let mut errors = Vec::new();
+        check_dates(dates, &mut errors);
+        let rows = dates.len();
+        if values.len() != rows.saturating_mul(columns.len()) {
+            errors.push(invalid(
+                1,
+                "prices",
+                format!(
+                    "{} prices for {rows} dates and {} columns",
+                    values.len(),
+                    columns.len()
+                ),
+            ));
+            return finish_checks(errors);
         }
+        for (j, name) in columns.iter().enumerate() {
+            check_name(&columns[..j], name, &mut errors);
+            let col = &values[j * rows..(j + 1) * rows];
+            check_column(
+                name,
+                col.iter().map(|v| (!v.is_nan()).then_some(*v)),
+                &mut errors,
+            );
+        }
+        finish_checks(errors)
     }
 
     /// Reads the prices CSV. Dates are `YYYY-MM-DD` in
@@ -373,15 +435,7 @@ impl PriceSeries {
                 format!("{} values for {} dates", values.len(), dates.len()),
             ));
         }
-        for (i, w) in dates.windows(2).enumerate() {
-            if w[1] <= w[0] {
-                errors.push(invalid(
-                    i + 3,
-                    "date",
-                    format!("{} does not come after {}", w[1], w[0]),
-                ));
-            }
-        }
+        check_increasing(&dates, &mut errors);
         for (i, v) in values.iter().enumerate() {
             if let Err(reason) = check_price(*v) {
                 errors.push(invalid(i + 2, &name, reason));

@@ -148,11 +148,7 @@ impl MeanVariance {
         // (a sixth of an eigendecomposition's work) decides, and the eigenvalues
         // are computed only to report a refusal.
         let trace = cov.matrix().trace().abs().max(1e-300);
-        let mut shifted = cov.matrix().clone();
-        for i in 0..n {
-            shifted[(i, i)] += 1e-9 * trace;
-        }
-        if !crate::linalg::has_cholesky(&shifted) {
+        if !crate::linalg::has_cholesky(cov.matrix(), 1e-9 * trace) {
             let min_eig = cov.matrix().clone().symmetric_eigenvalues().min();
             if min_eig < -1e-9 * trace {
                 return Err(Error::NotPositiveSemiDefinite {

@@ -43,15 +43,49 @@ impl ReturnMatrix {
     /// # Errors
     /// [`Error::InsufficientHistory`] when the frame has fewer than two dates.
     pub fn from_prices(prices: &PriceFrame) -> Result<Self> {
-        let n = prices.columns().len();
-        let t = prices.len();
+        Self::from_price_columns(prices.columns(), prices.dates(), |j| {
+            prices.column_at(j).unwrap_or(&[]).iter().copied()
+        })
+    }
+
+    /// Returns of a dense price table: `prices` holds one column per ticker
+    /// one after the other (column-major, `dates.len()` values each), NaN
+    /// for a missing price. The same result as [`ReturnMatrix::from_prices`]
+    /// on the equivalent frame, without building one; the table is checked
+    /// by the frame's rules ([`PriceFrame::check_dense`]).
+    ///
+    /// # Errors
+    /// [`Error::Core`] for a table [`PriceFrame::new`] would refuse;
+    /// [`Error::InsufficientHistory`] for fewer than two dates.
+    pub fn from_dense_prices(
+        tickers: &[Symbol],
+        dates: &[NaiveDate],
+        prices: &[f64],
+    ) -> Result<Self> {
+        PriceFrame::check_dense(dates, tickers, prices)?;
+        let t = dates.len();
+        Self::from_price_columns(tickers, dates, |j| {
+            prices[j * t..(j + 1) * t]
+                .iter()
+                .map(|v| (!v.is_nan()).then_some(*v))
+        })
+    }
+
+    /// Returns of validated price columns (`column(j)` yields ticker j's
+    /// prices on `dates`, `None` when missing).
+    fn from_price_columns<I>(
+        tickers: &[Symbol],
+        dates: &[NaiveDate],
+        column: impl Fn(usize) -> I,
+    ) -> Result<Self>
+    where
+        I: Iterator<Item = Option<f64>>,
+    {
+        let n = tickers.len();
+        let t = dates.len();
         if t < 2 {
             return Err(Error::InsufficientHistory {
-                ticker: prices
-                    .columns()
-                    .first()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
+                ticker: tickers.first().map(ToString::to_string).unwrap_or_default(),
                 needed: 2,
                 got: t,
             });
@@ -61,12 +95,16 @@ impl ReturnMatrix {
         let mut data = vec![f64::NAN; len * n];
         let mut observed = vec![false; len];
         for (j, out) in data.chunks_exact_mut(len).enumerate() {
-            let col = prices.column_at(j).unwrap_or(&[]);
-            for ((r, o), w) in out.iter_mut().zip(observed.iter_mut()).zip(col.windows(2)) {
-                if let (Some(a), Some(b)) = (w[0], w[1]) {
-                    *r = b / a - 1.0;
-                    *o |= !r.is_nan();
+            let mut prev = None;
+            for (k, price) in column(j).take(t).enumerate() {
+                if k > 0
+                    && let (Some(a), Some(b)) = (prev, price)
+                {
+                    let r = b / a - 1.0;
+                    out[k - 1] = r;
+                    observed[k - 1] |= !r.is_nan();
                 }
+                prev = price;
             }
         }
         let rows: Vec<usize> = (0..len).filter(|&i| observed[i]).collect();
@@ -80,8 +118,8 @@ impl ReturnMatrix {
             DMatrix::from_vec(rows.len(), n, kept)
         };
         Ok(Self {
-            tickers: prices.columns().to_vec(),
-            dates: rows.iter().map(|r| prices.dates()[r + 1]).collect(),
+            tickers: tickers.to_vec(),
+            dates: rows.iter().map(|r| dates[r + 1]).collect(),
             values,
             periods_per_year: PERIODS_PER_YEAR,
         })
@@ -238,6 +276,48 @@ mod tests {
             &[0.01, f64::NAN, -0.02, 0.03, 0.015, -0.01, 0.005, 0.02],
         );
         ReturnMatrix::new(tickers, vec![day(2), day(3), day(4), day(5)], values).unwrap()
+    }
+
+    /// A dense table gives exactly the frame's returns (gaps, a late
+    /// listing, a date with no price at all), and is refused by the frame's
+    /// rules with the frame's line and column.
+    #[test]
+    fn dense_prices_give_the_frames_returns() {
+        let csv = "date,A,B,C\n2024-01-02,10,,5\n2024-01-03,10.5,20,\n2024-01-04,,,\n\
+                   2024-01-05,11,20.5,5.25\n2024-01-08,11.2,,\n";
+        let frame = PriceFrame::from_csv(csv.as_bytes()).unwrap();
+        let mut dense = Vec::new();
+        for j in 0..3 {
+            dense.extend(
+                frame
+                    .column_at(j)
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.unwrap_or(f64::NAN)),
+            );
+        }
+        let from_frame = ReturnMatrix::from_prices(&frame).unwrap();
+        let from_dense =
+            ReturnMatrix::from_dense_prices(frame.columns(), frame.dates(), &dense).unwrap();
+        assert_eq!(from_dense.tickers(), from_frame.tickers());
+        assert_eq!(from_dense.dates(), from_frame.dates());
+        let (a, b) = (from_dense.values(), from_frame.values());
+        assert_eq!(a.shape(), b.shape());
+        assert!(
+            a.iter()
+                .zip(b.iter())
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
+
+        dense[6] = -1.0; // B on 2024-01-03
+        let err =
+            ReturnMatrix::from_dense_prices(frame.columns(), frame.dates(), &dense).unwrap_err();
+        let Error::Core(auravest_core::Error::InvalidPrices { errors }) = err else {
+            panic!("expected invalid prices, got {err:?}");
+        };
+        assert_eq!((errors[0].line, errors[0].field.as_str()), (3, "B"));
+        let short = ReturnMatrix::from_dense_prices(frame.columns(), frame.dates(), &dense[1..]);
+        assert!(matches!(short, Err(Error::Core(_))));
     }
 
     #[test]

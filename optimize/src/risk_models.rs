@@ -107,8 +107,9 @@ use std::str::FromStr;
 
 use auravest_core::Symbol;
 
-use nalgebra::{DMatrix, DVector, Dyn, MatrixView, SymmetricEigen};
+use nalgebra::{DMatrix, DVector, Dyn, SymmetricEigen};
 
+use crate::linalg::sym_gram;
 use crate::{CovarianceMatrix, Error, MissingData, Result, ReturnMatrix};
 
 /// PyPortfolioOpt's default semicovariance benchmark: a daily return of
@@ -352,7 +353,16 @@ pub(crate) fn prepare(returns: &ReturnMatrix, min_obs: usize) -> Result<Prepared
             reason: "the return matrix has no tickers".to_owned(),
         });
     }
-    if let Some(pos) = v.as_slice().iter().position(|x| x.is_infinite()) {
+    // One pass that vectorises (no early exit) tells whether anything is
+    // infinite or missing; the position is looked up only for the error.
+    let data = v.as_slice();
+    let (any_infinite, any_missing) = data.iter().fold((false, false), |(inf, nan), x| {
+        (inf | x.is_infinite(), nan | x.is_nan())
+    });
+    if let Some(pos) = any_infinite
+        .then(|| data.iter().position(|x| x.is_infinite()))
+        .flatten()
+    {
         let (row, col) = (pos % t, pos / t);
         let date = returns
             .dates()
@@ -365,8 +375,7 @@ pub(crate) fn prepare(returns: &ReturnMatrix, min_obs: usize) -> Result<Prepared
     }
     // Column by column (the storage order): rows where every ticker is
     // missing, and whether anything is missing at all.
-    let data = v.as_slice();
-    let nothing_missing = !data.iter().any(|x| x.is_nan());
+    let nothing_missing = !any_missing;
     let keep: Option<Vec<usize>> = if nothing_missing {
         None
     } else {
@@ -517,53 +526,6 @@ fn symmetrize(m: &mut DMatrix<f64>) {
     }
 }
 
-/// Columns of `a'` handled by one matrix product in [`sym_gram`].
-const GRAM_BLOCK: usize = 64;
-
-/// Above this size in every dimension nalgebra's `gemm` hands the product
-/// to `matrixmultiply`, which takes any strides (its own cutoff is 5).
-const GEMM_MIN_DIM: usize = 8;
-
-/// `a' a`, exactly symmetric: a symmetric rank-k update that computes the
-/// upper triangle only, block row by block row (`a[:, I]' a[:, I..]`, one
-/// matrix product on the column-major buffer read transposed in place, no
-/// copy), then mirrors it, so about half the work of the full product.
-fn sym_gram(a: &DMatrix<f64>) -> DMatrix<f64> {
-    let (t, n) = a.shape();
-    let mut g = DMatrix::zeros(n, n);
-    if t == 0 || n == 0 {
-        return g;
-    }
-    let data = a.as_slice();
-    let mut i0 = 0;
-    while i0 < n {
-        let bi = GRAM_BLOCK.min(n - i0);
-        let right = a.columns(i0, n - i0);
-        let mut block = g.view_mut((i0, i0), (bi, n - i0));
-        if bi.min(t).min(n - i0) > GEMM_MIN_DIM {
-            // Rows i0..i0+bi of a' read in place: row stride t, column stride 1.
-            let at = MatrixView::<'_, f64, Dyn, Dyn, Dyn, Dyn>::from_slice_with_strides(
-                &data[i0 * t..],
-                bi,
-                t,
-                t,
-                1,
-            );
-            block.gemm(1.0, &at, &right, 0.0);
-        } else {
-            // nalgebra's small-matrix kernels want unit row strides.
-            block.gemm(1.0, &a.columns(i0, bi).transpose(), &right, 0.0);
-        }
-        i0 += bi;
-    }
-    for j in 0..n {
-        for i in (j + 1)..n {
-            g[(i, j)] = g[(j, i)];
-        }
-    }
-    g
-}
-
 /// Fills `out[(i, j)]` and `out[(j, i)]` with `f(i, j)` for `i <= j`.
 fn fill_symmetric(n: usize, mut f: impl FnMut(usize, usize) -> f64) -> DMatrix<f64> {
     let mut out = DMatrix::zeros(n, n);
@@ -595,8 +557,9 @@ fn gather_pair(xi: &[f64], xj: &[f64], rows: &mut Vec<usize>, a: &mut Vec<f64>, 
 /// pairwise-complete (pandas `DataFrame.cov`) otherwise.
 fn covariance(p: &Prepared<'_>, ddof: f64) -> DMatrix<f64> {
     if p.complete {
-        let t = p.rows() as f64;
-        return sym_gram(&centred(&p.x)) / (t - ddof);
+        let mut g = sym_gram(&centred(&p.x));
+        g /= p.rows() as f64 - ddof;
+        return g;
     }
     let (mut rows, mut a, mut b) = (Vec::new(), Vec::new(), Vec::new());
     fill_symmetric(p.cols(), |i, j| {
@@ -632,11 +595,7 @@ fn finish(
 
 /// PyPortfolioOpt's test: does `m + 1e-16 I` have a Cholesky factor?
 fn cholesky_ok(m: &DMatrix<f64>) -> bool {
-    let mut shifted = m.clone();
-    for i in 0..m.nrows() {
-        shifted[(i, i)] += 1e-16;
-    }
-    crate::linalg::has_cholesky(&shifted)
+    crate::linalg::has_cholesky(m, 1e-16)
 }
 
 fn eigen(m: &DMatrix<f64>) -> Result<SymmetricEigen<f64, Dyn>> {

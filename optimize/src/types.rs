@@ -113,18 +113,20 @@ impl CovarianceMatrix {
                 ),
             });
         }
-        for i in 0..n {
-            for j in 0..n {
-                let v = matrix[(i, j)];
-                if !v.is_finite() {
-                    return Err(Error::NonFinite {
-                        what: "covariance",
-                        index: format!("({i}, {j})"),
-                    });
-                }
-                let w = matrix[(j, i)];
+        // One pass in storage order for finiteness, then each entry below the
+        // diagonal (contiguous down its column) against its mirror.
+        if let Some(pos) = matrix.as_slice().iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "covariance",
+                index: format!("({}, {})", pos % n, pos / n),
+            });
+        }
+        for j in 0..n {
+            let column = matrix.column(j);
+            for i in (j + 1)..n {
+                let (v, w) = (column[i], matrix[(j, i)]);
                 if (v - w).abs() > 1e-10 * v.abs().max(w.abs()).max(1e-300) {
-                    return Err(Error::NotSymmetric { row: i, col: j });
+                    return Err(Error::NotSymmetric { row: j, col: i });
                 }
             }
         }

@@ -80,6 +80,17 @@ pub(crate) fn read_buffer<T: Number>(obj: &Bound<'_, PyAny>, field: &str) -> PyR
     buf.to_vec(obj.py())
 }
 
+/// The day numbers (`int32`) and column-major `float64` values of a table.
+pub(crate) fn table_buffers(
+    dates: &Bound<'_, PyAny>,
+    values: &Bound<'_, PyAny>,
+) -> PyResult<(Vec<i32>, Vec<f64>)> {
+    Ok((
+        read_buffer::<i32>(dates, "dates")?,
+        read_buffer::<f64>(values, "values")?,
+    ))
+}
+
 /// Builds the SDK's frame from the three pieces.
 pub(crate) fn build_frame(
     dates: &[i32],
@@ -135,8 +146,7 @@ impl PriceTable {
         names: Vec<String>,
         values: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        let dates = read_buffer::<i32>(dates, "dates")?;
-        let values = read_buffer::<f64>(values, "values")?;
+        let (dates, values) = table_buffers(dates, values)?;
         let frame = raise(py, py.detach(|| build_frame(&dates, names, &values)))?;
         Ok(Self {
             frame: Arc::new(frame),

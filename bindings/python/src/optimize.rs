@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 
 use crate::convert::{from_py, to_py};
 use crate::errors::{Failure, Outcome, raise};
-use crate::frame::{PriceTable, date_from_days, days, read_buffer};
+use crate::frame::{PriceTable, date_from_days, days, read_buffer, table_buffers};
 use crate::run::{detached, interruptible, sized};
 
 // ------------------------------------------------------------------ conversions
@@ -94,20 +94,25 @@ fn weights(names: &[String], values: Vec<f64>) -> Outcome<Weights> {
 }
 
 /// A matrix as row-major little-endian `float64` bytes.
-fn matrix_bytes<'py>(py: Python<'py>, m: &DMatrix<f64>) -> Bound<'py, PyBytes> {
-    let mut out = Vec::with_capacity(m.len() * 8);
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            out.extend_from_slice(&m[(i, j)].to_le_bytes());
-        }
-    }
-    PyBytes::new(py, &out)
+fn matrix_bytes<'py>(py: Python<'py>, m: &DMatrix<f64>) -> PyResult<Bound<'py, PyBytes>> {
+    float_bytes(py, m.transpose().as_slice())
 }
 
 /// A matrix as column-major little-endian `float64` bytes.
-fn column_bytes<'py>(py: Python<'py>, m: &DMatrix<f64>) -> Bound<'py, PyBytes> {
-    let out: Vec<u8> = m.as_slice().iter().flat_map(|v| v.to_le_bytes()).collect();
-    PyBytes::new(py, &out)
+fn column_bytes<'py>(py: Python<'py>, m: &DMatrix<f64>) -> PyResult<Bound<'py, PyBytes>> {
+    float_bytes(py, m.as_slice())
+}
+
+/// Values as little-endian `float64` bytes, written straight into the
+/// Python object.
+fn float_bytes<'py>(py: Python<'py>, values: &[f64]) -> PyResult<Bound<'py, PyBytes>> {
+    let fill = |buf: &mut [u8]| {
+        for (out, v) in buf.chunks_exact_mut(8).zip(values) {
+            out.copy_from_slice(&v.to_le_bytes());
+        }
+        Ok(())
+    };
+    PyBytes::new_with(py, values.len() * 8, fill)
 }
 
 type Vector = (Vec<String>, Vec<f64>);
@@ -120,8 +125,8 @@ fn vector(mu: &ExpectedReturns) -> Vector {
     )
 }
 
-fn cov_out<'py>(py: Python<'py>, cov: &CovarianceMatrix) -> Matrix<'py> {
-    (names_of(cov.tickers()), matrix_bytes(py, cov.matrix()))
+fn cov_out<'py>(py: Python<'py>, cov: &CovarianceMatrix) -> PyResult<Matrix<'py>> {
+    Ok((names_of(cov.tickers()), matrix_bytes(py, cov.matrix())?))
 }
 
 /// A solution: weights, expected return, volatility, Sharpe, solver path.
@@ -202,8 +207,7 @@ impl ReturnTable {
         values: &Bound<'_, PyAny>,
         frequency: Option<f64>,
     ) -> PyResult<Self> {
-        let dates = read_buffer::<i32>(dates, "dates")?;
-        let values = read_buffer::<f64>(values, "values")?;
+        let (dates, values) = table_buffers(dates, values)?;
         detached(py, move || {
             let (t, n) = (dates.len(), names.len());
             if values.len() != t * n {
@@ -237,6 +241,30 @@ impl ReturnTable {
         })
     }
 
+    /// The returns of a dense price table without building a `PriceTable`:
+    /// day numbers (`int32`), names and column-major `float64` prices (NaN =
+    /// missing), checked by the price table's rules.
+    #[staticmethod]
+    fn from_price_values(
+        py: Python<'_>,
+        dates: &Bound<'_, PyAny>,
+        names: Vec<String>,
+        values: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let (dates, values) = table_buffers(dates, values)?;
+        detached(py, move || {
+            let dates = dates
+                .iter()
+                .map(|&d| date_from_days("date", d))
+                .collect::<Outcome<Vec<_>>>()?;
+            Ok(Self::wrap(ReturnMatrix::from_dense_prices(
+                &symbols(&names)?,
+                &dates,
+                &values,
+            )?))
+        })
+    }
+
     /// The same returns annualised at `frequency` periods a year.
     fn with_frequency(&self, frequency: f64) -> PyResult<Self> {
         let m = (*self.inner).clone().with_periods_per_year(frequency);
@@ -255,7 +283,7 @@ impl ReturnTable {
 
     /// The growth of one unit along the returns (column-major `float64`
     /// bytes); `log` when the returns are log returns.
-    fn growth_index<'py>(&self, py: Python<'py>, log: bool) -> Bound<'py, PyBytes> {
+    fn growth_index<'py>(&self, py: Python<'py>, log: bool) -> PyResult<Bound<'py, PyBytes>> {
         column_bytes(py, &self.inner.growth_index(log))
     }
 
@@ -288,7 +316,7 @@ impl ReturnTable {
     }
 
     /// The returns as column-major `float64` (little-endian bytes), NaN for missing.
-    fn value_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+    fn value_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         column_bytes(py, self.inner.values())
     }
 
@@ -299,7 +327,7 @@ impl ReturnTable {
         let args = (
             this.date_bytes(py),
             this.columns(),
-            this.value_bytes(py),
+            this.value_bytes(py)?,
             this.frequency(),
         );
         Ok((
@@ -446,7 +474,7 @@ fn opt_risk_model<'py>(
         };
         Ok(est.estimate(&r, policy(missing_data.as_deref())?)?)
     })?;
-    Ok(cov_out(py, &cov))
+    cov_out(py, &cov)
 }
 
 /// `risk_models::sample_cov`.
@@ -458,7 +486,7 @@ fn opt_sample_cov<'py>(
     missing_data: Option<String>,
 ) -> PyResult<Matrix<'py>> {
     let cov = estimate(py, returns, missing_data, true, rm::sample_cov)?;
-    Ok(cov_out(py, &cov))
+    cov_out(py, &cov)
 }
 
 /// `risk_models::semicovariance` (benchmark: the SDK's default when None).
@@ -474,7 +502,7 @@ fn opt_semicovariance<'py>(
     let cov = estimate(py, returns, missing_data, false, move |r, p| {
         rm::semicovariance(r, b, p)
     })?;
-    Ok(cov_out(py, &cov))
+    cov_out(py, &cov)
 }
 
 /// `risk_models::exp_cov` (span: the SDK's default when None).
@@ -490,7 +518,7 @@ fn opt_exp_cov<'py>(
     let cov = estimate(py, returns, missing_data, false, move |r, p| {
         rm::exp_cov(r, span, p)
     })?;
-    Ok(cov_out(py, &cov))
+    cov_out(py, &cov)
 }
 
 /// `risk_models::shrunk_covariance` (delta: the SDK's default when None).
@@ -506,7 +534,7 @@ fn opt_shrunk_covariance<'py>(
     let cov = estimate(py, returns, missing_data, false, move |r, p| {
         rm::shrunk_covariance(r, delta, p)
     })?;
-    Ok(cov_out(py, &cov))
+    cov_out(py, &cov)
 }
 
 /// `risk_models::ledoit_wolf` with its target (`constant_variance`,
@@ -527,7 +555,7 @@ fn opt_ledoit_wolf<'py>(
     let (cov, delta) = estimate(py, returns, missing_data, true, move |r, p| {
         rm::ledoit_wolf(r, target, p)
     })?;
-    let (names, bytes) = cov_out(py, &cov);
+    let (names, bytes) = cov_out(py, &cov)?;
     Ok((names, bytes, delta))
 }
 
@@ -540,7 +568,7 @@ fn opt_oracle_approximating<'py>(
     missing_data: Option<String>,
 ) -> PyResult<(Vec<String>, Bound<'py, PyBytes>, f64)> {
     let (cov, delta) = estimate(py, returns, missing_data, false, rm::oracle_approximating)?;
-    let (names, bytes) = cov_out(py, &cov);
+    let (names, bytes) = cov_out(py, &cov)?;
     Ok((names, bytes, delta))
 }
 
@@ -572,7 +600,7 @@ fn opt_fix_psd<'py>(
         };
         Ok(rm::fix_psd(&covariance(&names, &values)?, repair)?)
     })?;
-    Ok(cov_out(py, &cov))
+    cov_out(py, &cov)
 }
 
 /// `risk_models::cov_to_corr` (row-major bytes).
@@ -586,7 +614,7 @@ fn opt_cov_to_corr<'py>(
     let corr = detached(py, move || {
         Ok(rm::cov_to_corr(&covariance(&names, &values)?))
     })?;
-    Ok(matrix_bytes(py, &corr))
+    matrix_bytes(py, &corr)
 }
 
 /// `risk_models::corr_to_cov` (row-major bytes).
@@ -602,7 +630,7 @@ fn opt_corr_to_cov<'py>(
         let corr = square("corr_matrix", names.len(), &values)?;
         Ok(rm::corr_to_cov(symbols(&names)?, &corr, &std_devs)?)
     })?;
-    Ok(cov_out(py, &cov))
+    cov_out(py, &cov)
 }
 
 /// `risk_models::is_psd`.
@@ -1115,7 +1143,7 @@ impl HrpPortfolio {
     }
 
     /// The covariance the bisection used (row-major bytes).
-    fn covariance<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+    fn covariance<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         matrix_bytes(py, self.inner.covariance())
     }
 
@@ -1292,12 +1320,12 @@ impl BlackLittermanPosterior {
     }
 
     /// Posterior covariance (row-major bytes).
-    fn posterior_covariance<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+    fn posterior_covariance<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         matrix_bytes(py, self.inner.posterior_covariance().matrix())
     }
 
     /// The view uncertainty Ω used (row-major bytes).
-    fn omega<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+    fn omega<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         matrix_bytes(py, self.inner.omega())
     }
 

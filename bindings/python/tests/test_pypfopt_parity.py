@@ -261,3 +261,26 @@ def test_discrete_allocation(prices: pd.DataFrame, method: str, key: str) -> Non
     assert alloc == ref[key]["allocation"]
     assert math.isclose(leftover, ref[key]["leftover"], abs_tol=1e-6)
     assert math.isclose(da._allocation_rmse_error(verbose=False), ref[key]["rmse"], rel_tol=1e-9)
+
+
+def test_bad_prices_are_refused_with_the_callers_labels(prices: pd.DataFrame) -> None:
+    """Prices cross as one dense buffer: the table's rules still hold, and the error names the caller's column and line."""
+    from auravest.exceptions import AuraVestError, InvalidInput
+
+    bad = prices.iloc[:, :3].copy()
+    label = bad.columns[1]
+    bad.iloc[4, 1] = -2.0
+    for estimate in (expected_returns.mean_historical_return, risk_models.sample_cov):
+        with pytest.raises(InvalidInput) as caught:
+            estimate(bad)
+        assert str(label) in str(caught.value)
+        assert caught.value.rows and caught.value.rows[0][0] == 6  # data row 5 is line 6
+        assert caught.value.rows[0][1] == str(label)
+    # Errors from the estimators name the caller's columns too, never a stand-in.
+    thin = prices.dropna(axis=1).iloc[:40, :3].copy()
+    thin.iloc[1:, 2] = np.nan
+    for estimate in (expected_returns.mean_historical_return, risk_models.sample_cov):
+        with pytest.raises(AuraVestError) as caught:
+            estimate(thin)
+        assert str(thin.columns[2]) in str(caught.value), caught.value
+        assert "C2" not in str(caught.value)

@@ -101,8 +101,9 @@ def returns_of(
     if returns_data:
         table = return_table(data)
     else:
+        values = np.ascontiguousarray(data.to_numpy(dtype=np.float64, na_value=np.nan).ravel(order="F"))
         with labelled(data.columns):
-            table = _native.ReturnTable.from_prices(price_table(data))
+            table = _native.ReturnTable.from_price_values(_day_numbers(data.index), names(data.shape[1]), values)
         if log_returns:
             table = table.log()
     if frequency is None or float(frequency) == table.frequency:
@@ -147,8 +148,11 @@ def flat(matrix_like: Any) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def translated() -> Iterator[None]:
+def translated(labels: Sequence[Any] | None = None) -> Iterator[None]:
     """Raises SDK errors the way PyPortfolioOpt raises them.
+
+    With ``labels`` (the caller's columns), stand-in names in the error
+    are put back first (see :func:`labelled`).
 
     Unreachable targets are ``ValueError`` s there (as here, with the SDK's
     message); constraints that admit no portfolio and solver failures are
@@ -157,7 +161,11 @@ def translated() -> Iterator[None]:
     ``ValueError``).
     """
     try:
-        yield
+        if labels is None:
+            yield
+        else:
+            with labelled(labels):
+                yield
     except AuraVestError as e:
         kind = e.kind or ""
         if kind in ("TargetReturnUnreachable", "TargetVolatilityUnreachable"):

@@ -55,7 +55,7 @@ def mean_historical_return(
 ) -> pd.Series:
     """Annualised mean historical return: the compound annual growth rate, or the arithmetic mean times ``frequency``."""
     prices = _common.to_frame(prices, "prices are not in a dataframe")
-    with _common.translated():
+    with _common.translated(prices.columns):
         table = _common.returns_of(prices, returns_data, frequency, log_returns)
         return _series(_native.opt_mean_historical(table, bool(compounding)), prices.columns)
 
@@ -70,7 +70,7 @@ def ema_historical_return(
 ) -> pd.Series:
     """Annualised exponentially weighted mean return (``span`` in rows)."""
     prices = _common.to_frame(prices, "prices are not in a dataframe")
-    with _common.translated():
+    with _common.translated(prices.columns):
         table = _common.returns_of(prices, returns_data, frequency, log_returns)
         return _series(_native.opt_ema_historical(table, _common.span(span), bool(compounding)), prices.columns)
 
@@ -86,7 +86,7 @@ def capm_return(
 ) -> pd.Series:
     """CAPM expected returns ``rf + beta (E[R_m] - rf)`` against ``market_prices`` (the equal-weight market when None)."""
     prices = _common.to_frame(prices, "prices are not in a dataframe")
-    with _common.translated():
+    with _common.translated(prices.columns):
         market: list[float] | None = None
         if market_prices is None:
             table = _common.returns_of(prices, returns_data, frequency, log_returns)

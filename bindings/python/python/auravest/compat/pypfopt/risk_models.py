@@ -73,7 +73,7 @@ def sample_cov(
 ) -> pd.DataFrame:
     """Annualised sample covariance (pairwise-complete, as pandas)."""
     prices = _common.to_frame(prices, "data is not in a dataframe")
-    with _common.translated():
+    with _common.translated(prices.columns):
         table = _common.returns_of(prices, returns_data, frequency, log_returns)
         return _cov_frame(_native.opt_sample_cov(table, _common.POLICY), prices.columns)
 
@@ -88,7 +88,7 @@ def semicovariance(
 ) -> pd.DataFrame:
     """Annualised semicovariance: co-movements below ``benchmark`` (a daily return) only."""
     prices = _common.to_frame(prices, "data is not in a dataframe")
-    with _common.translated():
+    with _common.translated(prices.columns):
         table = _common.returns_of(prices, returns_data, frequency, log_returns)
         return _cov_frame(_native.opt_semicovariance(table, float(benchmark), _common.POLICY), prices.columns)
 
@@ -105,7 +105,7 @@ def exp_cov(
     prices = _common.to_frame(prices, "data is not in a dataframe")
     if span < 10:
         warnings.warn("it is recommended to use a higher span, e.g 30 days", UserWarning, stacklevel=2)
-    with _common.translated():
+    with _common.translated(prices.columns):
         table = _common.returns_of(prices, returns_data, frequency, log_returns)
         return _cov_frame(_native.opt_exp_cov(table, _common.span(span), _common.POLICY), prices.columns)
 
@@ -143,7 +143,7 @@ class CovarianceShrinkage:
         prices = _common.to_frame(prices, "data is not in a dataframe")
         self.frequency = frequency
         self._labels = prices.columns
-        with _common.translated():
+        with _common.translated(self._labels):
             self._returns = _common.returns_of(prices, returns_data, frequency, False)
         self._daily: np.ndarray | None = None
         self.delta: float | None = None
@@ -152,7 +152,7 @@ class CovarianceShrinkage:
     def S(self) -> np.ndarray:  # noqa: N802 - PyPortfolioOpt's name
         """The daily sample covariance (computed on first use)."""
         if self._daily is None:
-            with _common.translated():
+            with _common.translated(self._labels):
                 daily = self._returns.with_frequency(1.0)
                 self._daily = _common.matrix(_native.opt_sample_cov(daily, _common.POLICY)[1], len(self._labels))
         return self._daily
@@ -163,7 +163,7 @@ class CovarianceShrinkage:
     def shrunk_covariance(self, delta: float = _native.OPT_DEFAULT_SHRINKAGE) -> pd.DataFrame:
         """``(1 - delta) S + delta mu I`` (``mu`` the average variance), annualised."""
         self.delta = delta
-        with _common.translated():
+        with _common.translated(self._labels):
             _, raw = _native.opt_shrunk_covariance(self._returns, float(delta), _common.POLICY)
         return self._frame(raw)
 
@@ -171,13 +171,13 @@ class CovarianceShrinkage:
         """Ledoit-Wolf shrinkage toward ``constant_variance``, ``single_factor`` or ``constant_correlation``."""
         if shrinkage_target not in ("constant_variance", "single_factor", "constant_correlation"):
             raise NotImplementedError(f"Shrinkage target {shrinkage_target} not recognised")
-        with _common.translated():
+        with _common.translated(self._labels):
             _, raw, self.delta = _native.opt_ledoit_wolf(self._returns, shrinkage_target, _common.POLICY)
         return self._frame(raw)
 
     def oracle_approximating(self) -> pd.DataFrame:
         """Oracle approximating shrinkage (Chen et al. 2010)."""
-        with _common.translated():
+        with _common.translated(self._labels):
             _, raw, self.delta = _native.opt_oracle_approximating(self._returns, _common.POLICY)
         return self._frame(raw)
 
