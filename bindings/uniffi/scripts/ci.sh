@@ -3,9 +3,9 @@
 #   1. tools, installed only when missing: kotlinc 2.4.20 (the npm package
 #      `kotlin-compiler`, under ~/.cache/auravest-kotlin), JNA and
 #      kotlinx-coroutines (Debian's libjna-java, libkotlinx-coroutines-java);
-#   2. build the library and the in-repo uniffi-bindgen in one cargo command
-#      (dev profile, the workspace's target folder: the same artifacts as
-#      the test build, nothing compiled twice);
+#   2. take the library and the in-repo uniffi-bindgen from the workspace's
+#      test build (the command nextest runs: dev profile, the same features,
+#      the workspace's target folder; nothing is compiled twice);
 #   3. generate the Kotlin and Swift sources from the built library;
 #   4. Swift: check the generated files for completeness and against the
 #      committed snapshot (bindings/uniffi/swift/generated), since no Swift
@@ -22,7 +22,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 root=$PWD
 shared=${AURAVEST_SHARED:-$root/../shared}
-target=${CARGO_TARGET_DIR:-$root/target}
 kotlin_home=$HOME/.cache/auravest-kotlin
 kotlinc=$kotlin_home/node_modules/kotlin-compiler/bin/kotlinc
 started=$(date +%s)
@@ -49,12 +48,32 @@ fi
 runtime_cp=$jna:$coroutines:$atomicfu
 java -version 2>&1 | head -n1
 
-# 2. The library and the generator.
+# 2. The library and the generator, from the workspace's test build: the
+# same command nextest runs (in scripts/test-all.sh this is a no-op), so the
+# library is compiled once, with the features and profile the tests use;
+# its integration tests and uniffi-bindgen's make that build produce both.
 step=$(date +%s)
-cargo build --locked -p auravest-uniffi -p uniffi-bindgen
-lib=$target/debug/libauravest_ffi.so
-bindgen=$target/debug/uniffi-bindgen
-echo "uniffi: library and bindgen built in $(( $(date +%s) - step )) s ($(du -h "$lib" | cut -f1) unstripped, dev profile)"
+artifacts=$(mktemp)
+cargo test --no-run --message-format json-render-diagnostics --workspace --locked >"$artifacts"
+read -r lib bindgen < <(python3 - "$artifacts" <<'PY'
+import json, sys
+lib = bindgen = None
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m.get("reason") != "compiler-artifact" or m["profile"]["test"]:
+        continue
+    t = m["target"]
+    if t["name"] == "auravest_ffi" and "cdylib" in t["crate_types"]:
+        lib = next(f for f in m["filenames"] if f.endswith(".so"))
+    if t["name"] == "uniffi-bindgen" and "bin" in t["kind"]:
+        bindgen = m["executable"]
+if not (lib and bindgen):
+    sys.exit("the test build produced no auravest_ffi library or uniffi-bindgen")
+print(lib, bindgen)
+PY
+)
+rm -f "$artifacts"
+echo "uniffi: library and bindgen from the test build in $(( $(date +%s) - step )) s ($(du -h "$lib" | cut -f1) unstripped, dev profile)"
 
 out=${AURAVEST_UNIFFI_OUT:-$(mktemp -d)}
 [ -z "${AURAVEST_UNIFFI_OUT:-}" ] && trap 'rm -rf "$out"' EXIT
@@ -75,8 +94,8 @@ python3 "$root/bindings/uniffi/scripts/check_swift.py" "$out/generated/swift" "$
 # linux-x86-64/ on the classpath) and the Android layout.
 step=$(date +%s)
 mkdir -p "$out/dist/classes/linux-x86-64" "$out/dist/android/jniLibs/x86_64" "$out/dist/android/kotlin"
-cp "$lib" "$out/dist/classes/linux-x86-64/"
-cp "$lib" "$out/dist/android/jniLibs/x86_64/"
+cp "$lib" "$out/dist/classes/linux-x86-64/libauravest_ffi.so"
+cp "$lib" "$out/dist/android/jniLibs/x86_64/libauravest_ffi.so"
 cp -r "$out/generated/kotlin/." "$out/dist/android/kotlin/"
 # The generated code imports kotlinx-coroutines' DelicateCoroutinesApi (new in
 # 1.5; never used): a compile-only stand-in supplies it (tests/kotlin/compat).
