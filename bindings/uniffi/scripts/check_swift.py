@@ -5,9 +5,10 @@
 Completeness: every `uniffi_*` scaffolding function the built library
 exports (nm -D) is declared in the generated C header, and every exported
 function, object, record, enum and error the Rust sources declare appears in
-the generated Swift under its Swift name. Drift: the generated files equal
-the committed snapshot (the Swift package's sources); `--update` rewrites
-the snapshot instead. Prints `swift: N checks passed`.
+the generated Swift under its Swift name, the async ones as `async throws`.
+Drift: the generated files equal the committed snapshot (the Swift
+package's sources); `--update` rewrites the snapshot instead. Prints
+`swift: N checks passed, M failed`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ def camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-def rust_items(src: Path) -> tuple[set[str], set[str]]:
-    """Exported function/method names and type names from the sources."""
+def rust_items(src: Path) -> tuple[set[str], set[str], set[str]]:
+    """Exported function/method names, the async ones, and type names from the sources."""
     functions: set[str] = set()
+    asyncs: set[str] = set()
     types: set[str] = set()
     for path in sorted(src.glob("*.rs")):
         text = path.read_text()
@@ -37,11 +39,15 @@ def rust_items(src: Path) -> tuple[set[str], set[str]]:
         for block in re.finditer(r"#\[uniffi::export[^\]]*\]\s*(impl \w+ \{.*?\n\}|pub (?:async )?fn \w+)", text, re.S):
             body = block.group(1)
             if body.startswith("impl"):
-                for f in re.finditer(r"\n    pub (?:async )?fn (\w+)", body):
-                    functions.add(f.group(1))
+                for f in re.finditer(r"\n    pub (async )?fn (\w+)", body):
+                    functions.add(f.group(2))
+                    if f.group(1):
+                        asyncs.add(f.group(2))
             else:
                 functions.add(re.sub(r"pub (?:async )?fn ", "", body))
-    return functions, types
+                if body.startswith("pub async"):
+                    asyncs.add(re.sub(r"pub async fn ", "", body))
+    return functions, asyncs, types
 
 
 def main() -> int:
@@ -65,7 +71,7 @@ def main() -> int:
         else:
             failures.append(f"header lacks {sym}")
 
-    functions, types = rust_items(src)
+    functions, asyncs, types = rust_items(src)
     if len(functions) < 40 or len(types) < 40:
         failures.append(f"only {len(functions)} functions and {len(types)} types found in the sources")
     for name in sorted(functions):
@@ -75,6 +81,14 @@ def main() -> int:
             passed += 1
         else:
             failures.append(f"Swift lacks func {swift_name} (Rust {name})")
+    # The SDK's I/O calls are `async` in Swift (and `suspend` in Kotlin).
+    if len(asyncs) < 5:
+        failures.append(f"only {len(asyncs)} async exports found in the sources")
+    for name in sorted(asyncs):
+        if re.search(rf"func {camel(name)}\([^)]*\)\s*async\s+throws", swift):
+            passed += 1
+        else:
+            failures.append(f"Swift's {camel(name)} is not async")
     for name in sorted(types):
         if re.search(rf"\b(struct|class|enum) {name}\b", swift):
             passed += 1
