@@ -156,6 +156,11 @@ step "Python: the wheel in a fresh venv, pytest, stubs, the notebook, PyPortfoli
 # wheel reuses their artifacts (bindings/python/scripts/ci.sh).
 bash bindings/python/scripts/ci.sh 2>&1 | tee "$logs/python"
 
+step "Kotlin and Swift (UniFFI): the library, the JVM test program, the Swift snapshot"
+# The same dev-profile artifacts and clippy driver as the tests
+# (bindings/uniffi/scripts/ci.sh).
+bash bindings/uniffi/scripts/ci.sh 2>&1 | tee "$logs/uniffi"
+
 step "web UI in headless Chromium (playwright-core), on the binary the tests built"
 target=${CARGO_TARGET_DIR:-target}
 AURAVEST_SERVER_BIN="$target/debug/auravest-server" \
@@ -179,6 +184,8 @@ schema=$(sed -n 's/^schemathesis: \([0-9]*\) operations passed.*/\1/p' "$logs/sc
 fuzz=$(grep -c '^fuzz: .* ok$' "$logs/fuzz" || true)
 python=$(sed -n 's/^\([0-9]*\) passed.* in .*/\1/p' "$logs/python" | head -n1)
 suite=$(sed -n 's/^pypfopt suite: \([0-9]*\) passed.*/\1/p' "$logs/python" | tail -n1)
+kotlin=$(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$logs/uniffi" | tail -n1)
+swift=$(sed -n 's/^swift: \([0-9]*\) checks passed, 0 failed$/\1/p' "$logs/uniffi" | tail -n1)
 # A step that reports no passes fails the run: a check that ran nothing cannot fail.
 require() {
   if [ -z "$1" ] || [ "$1" -eq 0 ]; then
@@ -191,8 +198,10 @@ require "$ui" "the browser tests reported no passes"
 require "$schema" "schemathesis reported no passing operations"
 require "$python" "the Python suite reported no passes"
 require "$suite" "PyPortfolioOpt's suite reported no passes"
+require "$kotlin" "the Kotlin test program reported no passes"
+require "$swift" "the Swift bindings check reported no passes"
 require "$fuzz" "no fuzz target ran"
 echo
 echo "time per step:"
 printf '%s' "$timings"
-echo "total: $((unit + doc + benches + ui + schema + fuzz + python + suite)) passed, 0 failed, in $(( $(date +%s) - started )) s"
+echo "total: $((unit + doc + benches + ui + schema + fuzz + python + suite + kotlin + swift)) passed, 0 failed, in $(( $(date +%s) - started )) s"

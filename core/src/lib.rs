@@ -76,7 +76,7 @@ pub use report::{CASH_KEY, UNCLASSIFIED, ValuationReport};
 pub use stats::{Drawdown, PerformanceStats, Returns, StatsOptions};
 pub use symbol::{MAX_SYMBOL_LEN, Symbol};
 pub use transaction::{Transaction, TransactionKind, TransactionRecord, TransactionType};
-pub use valuation::{PositionValue, Valuation, value_holdings};
+pub use valuation::{PositionValue, Valuation, price_decimal, value_holdings};
 
 /// Re-exported so callers use the same date type.
 pub use chrono::NaiveDate;

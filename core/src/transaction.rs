@@ -357,6 +357,21 @@ fn present(v: Option<&String>) -> Option<&str> {
 }
 
 impl TransactionRecord {
+    /// The transaction, or [`Error::Import`] listing every problem of the
+    /// record as row `line` of an import would (what a binding reports for
+    /// one record handed to it).
+    ///
+    /// # Errors
+    /// [`Error::Import`] with one [`crate::RowError`] per problem, each on `line`.
+    pub fn check(&self, line: usize) -> Result<Transaction> {
+        self.validate().map_err(|problems| Error::Import {
+            errors: problems
+                .iter()
+                .map(|e| crate::portfolio::row_error(line, e))
+                .collect(),
+        })
+    }
+
     /// Validates the row, returning every field problem found.
     ///
     /// # Errors
@@ -615,6 +630,18 @@ mod tests {
             let back = t.to_record();
             assert_eq!(back.validate().unwrap(), t);
         }
+    }
+
+    #[test]
+    fn check_reports_every_problem_on_its_line() {
+        let good = rec("2024-01-02", "buy", "AAPL", "10", "185.5", "USD");
+        assert_eq!(good.check(7).unwrap(), good.validate().unwrap());
+        let bad = rec("2024-02-30", "buy", "AAPL", "-1", "1", "USD");
+        let Err(Error::Import { errors }) = bad.check(7) else {
+            panic!("expected an import error");
+        };
+        let got: Vec<_> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(got, [(7, "date"), (7, "quantity")]);
     }
 
     #[test]

@@ -13,9 +13,14 @@ use crate::{Currency, Error, Holdings, Portfolio, PriceFrame, Result, Symbol, ch
 /// smallest scale `s <= 9` with `round(v * 10^s) / 10^s == v`; both operands
 /// are exact in `f64`, so the division is correctly rounded and the test is
 /// the same one a decimal parser would make. Anything else goes through the
-/// shortest round-trip text.
+/// shortest round-trip text. The bindings use it to hand prices (quotes,
+/// bars) to apps as decimal text, never as floats.
+///
+/// # Errors
+/// [`Error::InvalidPrices`] naming `symbol` when `v` does not fit a decimal
+/// (not finite, or beyond its range).
 #[allow(clippy::float_cmp)] // the exact comparison is the point: it is the round-trip test
-pub(crate) fn price_decimal(symbol: &Symbol, v: f64) -> Result<Decimal> {
+pub fn price_decimal(symbol: &Symbol, v: f64) -> Result<Decimal> {
     const POW10: [f64; 10] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
     for (scale, p) in POW10.iter().enumerate() {
         let m = (v * p).round();
@@ -39,6 +44,18 @@ pub(crate) fn price_decimal(symbol: &Symbol, v: f64) -> Result<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_price_that_is_no_decimal_is_an_error_naming_its_symbol() {
+        let s = Symbol::new("X").unwrap();
+        for v in [f64::NAN, f64::INFINITY, 1e300] {
+            let e = price_decimal(&s, v).expect_err("not a decimal");
+            assert!(
+                matches!(&e, Error::InvalidPrices { errors } if errors[0].field == "X"),
+                "{v}: {e:?}"
+            );
+        }
+    }
 
     #[test]
     fn price_decimal_is_the_shortest_round_trip_form() {
