@@ -44,11 +44,10 @@
 //! ```
 //!
 //! Pure: no I/O and no global state. The large matrix products (the
-//! covariance estimators' `X'X`) share their work over up to
-//! [`max_threads`] scoped threads, joined before the call returns; the
-//! result is the same to the bit on any thread count, and
-//! `AURAVEST_MAX_THREADS=1` ([`THREADS_ENV`]) keeps everything on the
-//! calling thread (one per worker of a process pool, say).
+//! covariance estimators' `X'X`, the definiteness test's trailing updates)
+//! share their work over up to [`max_threads`] scoped threads, joined
+//! before the call returns, and only when there is enough work to pay for
+//! them; the result is the same to the bit on any thread count.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
@@ -76,7 +75,7 @@ pub use allocation::Allocation;
 pub use black_litterman::{BlackLitterman, Views};
 pub use error::{Error, Result};
 pub use hrp::{Hrp, Linkage};
-pub use linalg::{THREADS_ENV, max_threads};
+pub use linalg::max_threads;
 pub use mean_variance::{LinearConstraint, MeanVariance, Relation, Solution};
 pub use profile::{
     AdviceOptions, CASH, Gap, GapKind, RebalancePlan, Recommendation, ReturnEstimate,

@@ -119,28 +119,15 @@ fn columns_of(chunk: &mut [f64], n: usize) -> DMatrixViewMut<'_, f64> {
     DMatrixViewMut::from_slice(chunk, n, cols)
 }
 
-/// Environment variable capping the threads of the dense kernels (for
-/// example `1` in each worker of a process pool).
-pub const THREADS_ENV: &str = "AURAVEST_MAX_THREADS";
-
 /// Multiply-adds below which a product stays on the calling thread (about
 /// half a millisecond of work: a thread's start-up would not pay).
 const PARALLEL_MIN_WORK: usize = 8_000_000;
 
-/// Threads the dense kernels may use: the machine's available parallelism,
-/// capped by [`THREADS_ENV`] when it is set to a positive number (read once).
+/// Threads the dense kernels may use: the machine's available parallelism
+/// (1 where threads do not exist, as on wasm32), read once.
 pub fn max_threads() -> usize {
     static THREADS: OnceLock<usize> = OnceLock::new();
-    *THREADS.get_or_init(|| {
-        let available = std::thread::available_parallelism().map_or(1, usize::from);
-        match std::env::var(THREADS_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-        {
-            Some(cap) if cap > 0 => cap.min(available),
-            _ => available,
-        }
-    })
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Threads for `work` multiply-adds split into `parts` independent pieces.
