@@ -3,7 +3,9 @@
     python3 check_swift.py GENERATED_DIR LIBRARY SNAPSHOT_DIR [--update]
 
 Completeness: every `uniffi_*` scaffolding function the built library
-exports (nm -D) is declared in the generated C header, and every exported
+exports (nm -D) is declared in the generated C header, every
+`uniffi_auravest_ffi_fn_*` one (functions, methods, constructors) is called
+by the generated Swift, and every exported
 function, object, record, enum and error the Rust sources declare appears in
 the generated Swift under its Swift name, the async ones as `async throws`.
 Drift: the generated files equal the committed snapshot (the Swift
@@ -70,6 +72,19 @@ def main() -> int:
             passed += 1
         else:
             failures.append(f"header lacks {sym}")
+
+    # Every scaffolding call (functions, methods, constructors, free) is made
+    # by the Swift wrapper: a constructor or method left out of the Swift
+    # file fails here even when another type's `init(` or a same-named
+    # method elsewhere would satisfy the name checks below.
+    calls = [s for s in exported if s.startswith("uniffi_auravest_ffi_fn_")]
+    if len(calls) < 40:
+        failures.append(f"only {len(calls)} scaffolding functions exported")
+    for sym in calls:
+        if re.search(rf"\b{re.escape(sym)}\(", swift):
+            passed += 1
+        else:
+            failures.append(f"Swift never calls {sym}")
 
     functions, asyncs, types = rust_items(src)
     if len(functions) < 40 or len(types) < 40:

@@ -112,7 +112,9 @@ step=$(date +%s)
 "$kotlinc" "$root"/bindings/uniffi/tests/kotlin/*.kt -cp "$out/dist/auravest.jar:$runtime_cp" \
   -include-runtime -d "$out/test/test.jar" 2>&1 | { grep -v '^warning:' || true; }
 echo "uniffi: test program compiled in $(( $(date +%s) - step )) s"
-# A fixed, pre-touched heap: the leak check measures native memory.
-java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp "$out/test/test.jar:$out/dist/auravest.jar:$runtime_cp" \
+# A fixed, pre-touched heap: the leak check measures native memory. A hang
+# (a suspend call that never returns) fails the run after 15 minutes
+# instead of holding CI to its limit.
+timeout 900 java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp "$out/test/test.jar:$out/dist/auravest.jar:$runtime_cp" \
   AuraVestTestKt "$root" "$shared"
 echo "uniffi: done in $(( $(date +%s) - started )) s"

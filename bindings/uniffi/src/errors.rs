@@ -259,9 +259,10 @@ impl From<auravest_optimize::Error> for AuraError {
             return core.into();
         }
         let (class, field, symbol) = match &e {
-            E::InsufficientHistory { .. } | E::TooFewObservations { .. } => {
-                (Class::DataUnavailable, None, None)
+            E::InsufficientHistory { ticker, .. } => {
+                (Class::DataUnavailable, None, Some(ticker.as_str()))
             }
+            E::TooFewObservations { .. } => (Class::DataUnavailable, None, None),
             E::InfeasibleBounds { .. }
             | E::TargetReturnUnreachable { .. }
             | E::TargetVolatilityUnreachable { .. }
@@ -282,9 +283,15 @@ impl From<auravest_bias::Error> for AuraError {
         if let auravest_bias::Error::Core(core) = e {
             return core.into();
         }
+        let symbol = match &e {
+            auravest_bias::Error::UnknownSymbol { symbol }
+            | auravest_bias::Error::NotHeld { symbol } => Some(symbol.to_string()),
+            _ => None,
+        };
         sdk(Class::InvalidInput, &e)
             .field(e.field())
             .line(e.position())
+            .symbol(symbol.as_deref())
             .build()
     }
 }
@@ -309,7 +316,11 @@ impl From<auravest_market::Error> for AuraError {
             | E::AllRowsInvalid { symbol, .. } => Some(symbol.as_str()),
             _ => None,
         };
-        let field = matches!(e, E::BadSymbol { .. }).then_some("symbol");
+        let field = match &e {
+            E::BadSymbol { .. } => Some("symbol"),
+            E::InvalidRequest { field, .. } => Some(*field),
+            _ => None,
+        };
         sdk(class, &e).field(field).symbol(symbol).build()
     }
 }
@@ -319,12 +330,17 @@ impl From<auravest_ai::Error> for AuraError {
         use auravest_ai::Error as E;
         let (class, field) = match &e {
             E::Invalid { field, .. } => (Class::InvalidInput, Some(field.to_string())),
+            E::Article { path, .. } => (Class::InvalidInput, Some(path.clone())),
             E::LimitReached { .. } => (Class::LimitReached, None),
             E::Model { .. } | E::Backend { .. } => (Class::ModelUnavailable, None),
             E::Io { .. } => (Class::DataUnavailable, None),
             _ => (Class::Internal, None),
         };
-        sdk(class, &e).field(field.as_deref()).build()
+        let line = match &e {
+            E::Article { line, .. } => Some(*line),
+            _ => None,
+        };
+        sdk(class, &e).field(field.as_deref()).line(line).build()
     }
 }
 
@@ -368,5 +384,61 @@ mod tests {
         };
         assert_eq!((d.line, d.field.as_deref()), (Some(3), Some("quantity")));
         assert_eq!(d.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 5]);
+    }
+
+    /// Each SDK error that names a field, a symbol or a line keeps it.
+    #[test]
+    fn field_symbol_and_line_survive_the_mapping() {
+        let symbol: auravest_core::Symbol = "ACME".parse().unwrap();
+        let e = AuraError::from(auravest_market::Error::InvalidRequest {
+            field: "from",
+            reason: "after to".to_owned(),
+        });
+        let AuraError::InvalidInput { detail: d } = e else {
+            panic!("expected InvalidInput, got {e:?}");
+        };
+        assert_eq!(d.field.as_deref(), Some("from"));
+
+        let e = AuraError::from(auravest_bias::Error::NotHeld { symbol });
+        let AuraError::InvalidInput { detail: d } = e else {
+            panic!("expected InvalidInput, got {e:?}");
+        };
+        assert_eq!(
+            (d.field.as_deref(), d.symbol.as_deref()),
+            (Some("symbol"), Some("ACME"))
+        );
+
+        let e = AuraError::from(auravest_optimize::Error::InsufficientHistory {
+            ticker: "ACME".to_owned(),
+            needed: 2,
+            got: 1,
+        });
+        let AuraError::DataUnavailable { detail: d } = e else {
+            panic!("expected DataUnavailable, got {e:?}");
+        };
+        assert_eq!(d.symbol.as_deref(), Some("ACME"));
+
+        let e = AuraError::from(auravest_ai::Error::Article {
+            path: "kb/fees.md".to_owned(),
+            line: 7,
+            reason: "no title".to_owned(),
+        });
+        let AuraError::InvalidInput { detail: d } = e else {
+            panic!("expected InvalidInput, got {e:?}");
+        };
+        assert_eq!((d.field.as_deref(), d.line), (Some("kb/fees.md"), Some(7)));
+    }
+
+    /// Decimal arguments follow the SDK's rule (exponents allowed, a
+    /// number that would need rounding refused, the field named).
+    #[test]
+    fn decimal_arguments_are_read_by_the_sdk() {
+        let ok = crate::social::decimal("return_pct", " 1e1 ").unwrap();
+        assert_eq!(ok.to_string(), "10");
+        let e = crate::social::decimal("return_pct", "ten").unwrap_err();
+        let AuraError::InvalidInput { detail: d } = e else {
+            panic!("expected InvalidInput, got {e:?}");
+        };
+        assert_eq!(d.field.as_deref(), Some("return_pct"));
     }
 }

@@ -287,10 +287,9 @@ pub fn allocate(
         .into_iter()
         .unzip();
     let weights = Weights::new(tickers, values)?;
-    let cash: f64 = Decimal::from_str(cash.trim())
-        .ok()
-        .and_then(|d| decimal_to_f64(&d))
-        .ok_or_else(|| AuraError::argument("cash", format!("{cash:?} is not a decimal number")))?;
+    let cash = auravest_core::parse_decimal("cash", &cash)?;
+    let cash: f64 = decimal_to_f64(&cash)
+        .ok_or_else(|| AuraError::argument("cash", format!("{cash} is out of range")))?;
     let method = match method {
         AllocationMethod::Greedy => Method::Greedy,
         AllocationMethod::Exact => Method::Exact,

@@ -2,7 +2,6 @@
 //! that would reveal wealth, cashtags and mentions, safe rendering, and
 //! performance shared in percent only.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use auravest_social::{
@@ -10,7 +9,7 @@ use auravest_social::{
     render_html, wealth_warnings,
 };
 
-use crate::errors::{AuraError, Outcome, count};
+use crate::errors::{Outcome, count};
 use crate::risk::Category;
 
 /// Where a piece of text sits: byte offsets into its UTF-8 form.
@@ -118,9 +117,9 @@ pub struct GuidelineInfo {
     pub text: String,
 }
 
-fn decimal(field: &str, text: &str) -> Outcome<Decimal> {
-    Decimal::from_str(text.trim())
-        .map_err(|e| AuraError::argument(field, format!("{text:?} is not a decimal number: {e}")))
+/// A decimal argument, read by the SDK's own rule.
+pub(crate) fn decimal(field: &'static str, text: &str) -> Outcome<Decimal> {
+    Ok(auravest_core::parse_decimal(field, text)?)
 }
 
 /// The community's rules (the SDK's default alias policy).

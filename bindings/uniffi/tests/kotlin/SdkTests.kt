@@ -135,6 +135,15 @@ fun socialTests() {
             expectEqual(BigDecimal(compound).compareTo(BigDecimal("21")), 0, "compounded")
             expectThrows<AuraException.InvalidInput> { rules.compoundPercent(listOf("x")) }
             expect(rules.guidelines().isNotEmpty()) { "no guidelines" }
+            val pct = expectThrows<AuraException.InvalidInput> { rules.performanceShare(SharePeriod.Month(2024, 3u), "ten") }
+            expectEqual(pct.detail.field, "return_pct", "the decimal's field")
         }
+    }
+    check("objects: close() frees at once, and a closed object refuses further calls") {
+        val rules = CommunityRules()
+        expectEqual(rules.checkAlias("quiet_heron"), "quiet_heron", "alias before close")
+        rules.close()
+        expectThrows<IllegalStateException> { rules.checkAlias("quiet_heron") }
+        rules.close() // a second close is harmless
     }
 }
