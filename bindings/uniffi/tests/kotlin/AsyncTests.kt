@@ -107,6 +107,31 @@ fun asyncTests(paths: Paths) = runBlocking {
             }
         }
     }
+    check("assistant: the local model drafts a grounded answer (weights from scripts/fetch-models.sh)") {
+        val dir = System.getenv("AURAVEST_MODELS_DIR")?.let { File(it) }
+            ?: File(System.getProperty("user.home"), ".cache/auravest/models")
+        val gguf = File(dir, "gemma-3-270m/gemma-3-270m-q4_k_m.gguf")
+        if (!gguf.exists()) {
+            // Only a developer's machine without the weights may skip; CI always has them.
+            expect(System.getenv("CI") != "true") { "CI=true and no model weights at $gguf" }
+            println("     skipped: no weights at $gguf")
+        } else {
+            runBlocking {
+                MarketClient("file:${paths.sample}", mapOf()).use { market ->
+                    Assistant(AssistantOptions(hashEmbedder = true, modelPath = gguf.path), market).use { a ->
+                        val info = a.setupInfo()
+                        expect(info.model != "none") { "the model did not load: $info" }
+                        val answer = a.ask("What is diversification?", "kotlin-local")
+                        expect(answer.text.isNotBlank() && answer.citations.isNotEmpty() && !answer.refused) {
+                            "answer: $answer"
+                        }
+                        expect(answer.draft != null) { "the model drafted nothing: $answer" }
+                        expectEqual(answer.model, info.model, "the answer names the model that drafted it")
+                    }
+                }
+            }
+        }
+    }
     check("assistant: weights that are no model are ModelUnavailable") {
         val e = expectThrows<AuraException.ModelUnavailable> {
             Assistant(AssistantOptions(hashEmbedder = true, modelPath = File(paths.sample, "prices.csv").path))
