@@ -94,20 +94,31 @@ pub struct Profile {
     pub rationale: String,
 }
 
+impl From<Cap> for RiskCap {
+    fn from(c: Cap) -> Self {
+        match c {
+            Cap::Capacity => Self::Capacity,
+            Cap::Horizon => Self::Horizon,
+        }
+    }
+}
+
+impl From<RiskCap> for Cap {
+    fn from(c: RiskCap) -> Self {
+        match c {
+            RiskCap::Capacity => Self::Capacity,
+            RiskCap::Horizon => Self::Horizon,
+        }
+    }
+}
+
 impl From<RiskProfile> for Profile {
     fn from(p: RiskProfile) -> Self {
         Self {
             version: p.version,
             score: p.score,
             capacity_score: p.capacity_score,
-            capped_by: p
-                .capped_by
-                .into_iter()
-                .map(|c| match c {
-                    Cap::Capacity => RiskCap::Capacity,
-                    Cap::Horizon => RiskCap::Horizon,
-                })
-                .collect(),
+            capped_by: p.capped_by.into_iter().map(RiskCap::from).collect(),
             category: p.category.into(),
             allocation: p.allocation.into(),
             rationale: p.rationale,
@@ -121,14 +132,7 @@ impl From<Profile> for RiskProfile {
             version: p.version,
             score: p.score,
             capacity_score: p.capacity_score,
-            capped_by: p
-                .capped_by
-                .into_iter()
-                .map(|c| match c {
-                    RiskCap::Capacity => Cap::Capacity,
-                    RiskCap::Horizon => Cap::Horizon,
-                })
-                .collect(),
+            capped_by: p.capped_by.into_iter().map(Cap::from).collect(),
             category: p.category.into(),
             allocation: ModelAllocation {
                 stocks: p.allocation.stocks,
