@@ -677,8 +677,20 @@ proptest! {
                 prop_assert!((m.counts()[(i, j)] - k).abs() < 0.5);
             }
         }
-        let hrp = Hrp::from_returns(&matrix_returns(v), Linkage::Single).unwrap();
-        prop_assert!(hrp.weights().values().iter().all(|w| *w > 0.0));
-        prop_assert!((hrp.weights().values().sum() - 1.0).abs() < 1e-12);
+        // Pairwise-complete covariances need not be positive semidefinite
+        // (each entry uses its own dates): HRP either allocates, or refuses
+        // with the typed error when the matrix really has a negative eigenvalue.
+        match Hrp::from_returns(&matrix_returns(v), Linkage::Single) {
+            Ok(hrp) => {
+                prop_assert!(hrp.weights().values().iter().all(|w| *w > 0.0));
+                prop_assert!((hrp.weights().values().sum() - 1.0).abs() < 1e-12);
+            }
+            Err(Error::NotPositiveSemiDefinite { min_eigenvalue }) => {
+                prop_assert!(min_eigenvalue < 0.0);
+                let least = m.covariance().clone().symmetric_eigenvalues().min();
+                prop_assert!(least < 0.0, "refused a semidefinite matrix (least eigenvalue {least})");
+            }
+            Err(e) => prop_assert!(false, "unexpected error {e:?}"),
+        }
     }
 }
