@@ -2,7 +2,8 @@
 # The WebAssembly package, end to end: the toolchain (installed only when
 # missing), the full and slim .wasm, wasm-bindgen for `web` and `nodejs` into
 # one npm package folder (bindings/wasm/pkg), sizes against the budgets, the
-# Node tests and the TypeScript consumer under `tsc --strict`.
+# tests in Node and in headless Chromium, and the TypeScript consumer under
+# `tsc --strict`.
 #
 #   bash bindings/wasm/scripts/ci.sh
 #
@@ -114,6 +115,20 @@ done
 
 step "Node: node --test over the nodejs build"
 node --test tests/node.test.mjs
+
+step "Chromium: the same checks against the web build (playwright-core)"
+# The reference server's browser-test setup: Debian's Chromium and the
+# playwright-core pinned in reference-server/web, installed when missing.
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "installing Chromium from Debian"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -d ../../reference-server/web/node_modules/playwright-core ]; then
+  (cd ../../reference-server/web && npm ci --no-audit --no-fund)
+fi
+node --test tests/browser.test.mjs
 
 step "TypeScript: the consumer under tsc --noEmit --strict (typescript $TYPESCRIPT_VERSION)"
 npm_cache="$HOME/.cache/auravest-npm"
