@@ -142,6 +142,8 @@ export const fullChecks = [
     expectEqual(e.field, "risk_free_rate", "field");
     e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, bounds: { low: 0, high: "lots" } }), "InvalidArgument");
     expectEqual(e.field, "options.bounds.high", "field");
+    e = expectAuraError(() => av.frontier(prices, { objective: { kind: "maxSharpe" } }, -1), "InvalidParameter");
+    expectEqual(e.field, "points", "field");
     e = expectAuraError(() => av.optimize(prices, { objective: { kind: "sharpest" } }), "InvalidArgument");
     expect(e.field.startsWith("options"), e.field);
     e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-02-30"], [{ symbol: "A", closes: [1, 2] }]), "InvalidField");
