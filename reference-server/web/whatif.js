@@ -60,7 +60,7 @@ export async function showWhatIf(el, v) {
       });
       const rows = out.weights.filter((w) => w.weight > 0.0005).sort((a, b) => b.weight - a.weight);
       replace(result,
-        h('p', { dataset: { whatifPerformance: '' }, text: `Expected ${pct(out.performance.expectedReturn, 1)} a year at ${pct(out.performance.volatility, 1)} volatility, on the last three years' prices.` }),
+        h('p', { dataset: { whatifPerformance: '' }, text: `Over the last three years this mix would have returned ${pct(out.performance.expectedReturn, 1)} a year at ${pct(out.performance.volatility, 1)} volatility; past returns are no forecast.` }),
         h('table', { class: 'whatif' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Symbol' }), h('th', { scope: 'col', class: 'num', text: 'Weight' }))),
           h('tbody', {}, rows.map((w) => h('tr', { dataset: { symbol: w.symbol, weight: String(w.weight) } },

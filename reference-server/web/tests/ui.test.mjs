@@ -293,7 +293,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     assert.equal(await refused.getAttribute('data-whatif-error'), 'TargetVolatilityUnreachable');
     await move('whatif-risk', '0.2');
     await rows.first().waitFor();
-    assert.match(await panel.locator('[data-whatif-performance]').innerText(), /Expected -?\d+\.\d% a year at (1\d|20)\.\d% volatility/);
+    assert.match(await panel.locator('[data-whatif-performance]').innerText(), /would have returned -?\d+\.\d% a year at (1\d|20)\.\d% volatility; past returns are no forecast/);
   });
 
   it('shows insights before the questionnaire with a link to it', async () => {
