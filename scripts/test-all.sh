@@ -114,6 +114,8 @@ cargo clippy --locked -p auravest-social --features testing -- -D warnings
 cargo clippy --locked -p auravest-market --no-default-features --all-targets -- -D warnings
 cargo clippy --locked -p auravest-market --no-default-features --features fuzzing --all-targets -- -D warnings
 cargo clippy --locked -p auravest-ai --no-default-features --all-targets -- -D warnings
+# The WebAssembly binding's slim entry (risk and social only), natively.
+cargo clippy --locked -p auravest-wasm --no-default-features --all-targets -- -D warnings
 
 # The crates an embedder takes from crates.io: every one packages (what
 # `cargo publish` would upload, checked without a second build of every
@@ -161,6 +163,11 @@ step "Kotlin and Swift (UniFFI): the library, the JVM test program, the Swift sn
 # (bindings/uniffi/scripts/ci.sh).
 bash bindings/uniffi/scripts/ci.sh 2>&1 | tee "$logs/uniffi"
 
+step "WebAssembly: the npm package for web and nodejs, sizes against budgets, Node and Chromium tests, tsc --strict"
+# Debian's rustc-web with build-std into a target folder of its own
+# (bindings/wasm/scripts/ci.sh); the native lints ran in the test build.
+bash bindings/wasm/scripts/ci.sh 2>&1 | tee "$logs/wasm"
+
 step "web UI in headless Chromium (playwright-core), on the binary the tests built"
 target=${CARGO_TARGET_DIR:-target}
 AURAVEST_SERVER_BIN="$target/debug/auravest-server" \
@@ -186,6 +193,7 @@ python=$(sed -n 's/^\([0-9]*\) passed.* in .*/\1/p' "$logs/python" | head -n1)
 suite=$(sed -n 's/^pypfopt suite: \([0-9]*\) passed.*/\1/p' "$logs/python" | tail -n1)
 kotlin=$(sed -n 's/^\([0-9]*\) passed, 0 failed$/\1/p' "$logs/uniffi" | tail -n1)
 swift=$(sed -n 's/^swift: \([0-9]*\) checks passed, 0 failed$/\1/p' "$logs/uniffi" | tail -n1)
+wasm=$(awk '/^# pass [0-9]+$/ {n += $3} END {print n + 0}' "$logs/wasm")
 # A step that reports no passes fails the run: a check that ran nothing cannot fail.
 require() {
   if [ -z "$1" ] || [ "$1" -eq 0 ]; then
@@ -200,8 +208,9 @@ require "$python" "the Python suite reported no passes"
 require "$suite" "PyPortfolioOpt's suite reported no passes"
 require "$kotlin" "the Kotlin test program reported no passes"
 require "$swift" "the Swift bindings check reported no passes"
+require "$wasm" "the WebAssembly package's Node and Chromium tests reported no passes"
 require "$fuzz" "no fuzz target ran"
 echo
 echo "time per step:"
 printf '%s' "$timings"
-echo "total: $((unit + doc + benches + ui + schema + fuzz + python + suite + kotlin + swift)) passed, 0 failed, in $(( $(date +%s) - started )) s"
+echo "total: $((unit + doc + benches + ui + schema + fuzz + python + suite + kotlin + swift + wasm)) passed, 0 failed, in $(( $(date +%s) - started )) s"

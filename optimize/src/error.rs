@@ -137,3 +137,16 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] auravest_core::Error),
 }
+
+impl Error {
+    /// The input this error is about, when it names one: the parameter out
+    /// of range, `ticker` for an unknown ticker, or the price data's field.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidParameter { name, .. } => Some(name),
+            Self::UnknownTicker(_) => Some("ticker"),
+            Self::Core(e) => e.field(),
+            _ => None,
+        }
+    }
+}

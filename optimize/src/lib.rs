@@ -76,7 +76,7 @@ pub use black_litterman::{BlackLitterman, Views};
 pub use error::{Error, Result};
 pub use hrp::{Hrp, Linkage};
 pub use linalg::max_threads;
-pub use mean_variance::{LinearConstraint, MeanVariance, Relation, Solution};
+pub use mean_variance::{LinearConstraint, MAX_FRONTIER_POINTS, MeanVariance, Relation, Solution};
 pub use profile::{
     AdviceOptions, CASH, Gap, GapKind, RebalancePlan, Recommendation, ReturnEstimate,
     rebalance_toward, recommend,

@@ -96,6 +96,10 @@ pub struct Solution {
     pub method: &'static str,
 }
 
+/// Most portfolios [`MeanVariance::frontier`] draws: each is one solve, and a
+/// chart needs far fewer.
+pub const MAX_FRONTIER_POINTS: usize = 1_000;
+
 /// A mean-variance problem: estimates plus constraints.
 ///
 /// ```
@@ -1012,10 +1016,17 @@ impl MeanVariance {
     /// in equal steps of expected return.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for fewer than 2 points; as [`MeanVariance::efficient_return`].
+    /// [`Error::InvalidParameter`] for fewer than 2 points or more than
+    /// [`MAX_FRONTIER_POINTS`]; as [`MeanVariance::efficient_return`].
     pub fn frontier(&self, points: usize, risk_free_rate: f64) -> Result<Vec<Solution>> {
         if points < 2 {
             return Err(invalid("points", "need at least 2 frontier points"));
+        }
+        if points > MAX_FRONTIER_POINTS {
+            return Err(invalid(
+                "points",
+                format!("{points} frontier points; at most {MAX_FRONTIER_POINTS}"),
+            ));
         }
         let first = self.min_volatility(risk_free_rate)?;
         let r0 = first.performance.expected_return;
@@ -1370,6 +1381,19 @@ mod tests {
         let hi = vol(&mv, &top);
         for f in [0.1, 0.5, 0.9] {
             check_critical_line(&mv, f * hi);
+        }
+    }
+
+    #[test]
+    fn a_frontier_of_too_many_points_is_refused_before_any_solve() {
+        let mv = problem(4, 3);
+        for points in [1, MAX_FRONTIER_POINTS + 1, usize::MAX] {
+            match mv.frontier(points, 0.02) {
+                Err(e @ Error::InvalidParameter { name: "points", .. }) => {
+                    assert_eq!(e.field(), Some("points"));
+                }
+                other => panic!("{points}: {other:?}"),
+            }
         }
     }
 

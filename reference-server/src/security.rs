@@ -27,9 +27,10 @@ use crate::config::Config;
 use crate::error::AppError;
 
 /// The Content-Security-Policy: the API serves JSON, so nothing may be
-/// loaded, framed or embedded from anywhere else.
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'";
+/// loaded, framed or embedded from anywhere else. Scripts come from the
+/// server alone; `'wasm-unsafe-eval'` lets them compile the WebAssembly
+/// package the server serves (it allows no JavaScript `eval`).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'";
 
 /// Strict-Transport-Security, sent only when the server itself speaks TLS.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";

@@ -6,6 +6,7 @@ import {
   disclaimer, busy, money, pct, values,
 } from './dom.js';
 import { get, post, put, patch, del, ApiError } from './api.js';
+import { slimSdk } from './wasm.js';
 
 const WIDGETS = ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'badges', 'assistant', 'community'];
 
@@ -115,6 +116,36 @@ export async function riskView() {
     fs.appendChild(h('p', { class: 'field-error', id: `${legendId}-error`, dataset: { errorFor: `answers.${question.id}` } }));
     form.appendChild(fs);
   });
+  // The category as the answers change, scored in the browser by the SDK's
+  // own rules (the WebAssembly package); saving still goes to the server.
+  const live = h('p', { class: 'live-category', 'aria-live': 'polite', dataset: { riskLive: '' } });
+  async function showLive() {
+    const sdk = await slimSdk();
+    if (!sdk) return;
+    const answers = {};
+    for (const question of q.questions) {
+      const checked = form.querySelector(`input[name="${CSS.escape(question.id)}"]:checked`);
+      if (checked) answers[question.id] = Number(checked.value);
+    }
+    const answered = Object.keys(answers).length;
+    if (answered < q.questions.length) {
+      live.dataset.category = '';
+      live.textContent = `${answered} of ${q.questions.length} answered: answer every question to see your category.`;
+      return;
+    }
+    try {
+      const profile = sdk.riskScore(answers, q.version);
+      const label = sdk.riskCategories().find((c) => c.category === profile.category)?.label || profile.category;
+      live.dataset.category = profile.category;
+      live.textContent = `With these answers: ${label} (${Math.round(profile.allocation.stocks * 100)}% stocks). Save to keep it.`;
+    } catch (e) {
+      live.dataset.category = '';
+      live.textContent = e.message;
+    }
+  }
+  form.addEventListener('change', showLive);
+  showLive();
+  form.appendChild(live);
   form.appendChild(h('button', { type: 'submit', class: 'primary', text: 'Save my answers' }));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -6,6 +6,7 @@ import {
   h, replace, field, formError, clearErrors, showErrors, status, section, busy, values, plural,
 } from './dom.js';
 import { get, post, put, del, ApiError } from './api.js';
+import { slimSdk } from './wasm.js';
 
 /** The last complete month as `YYYY-MM`. */
 function lastMonth() {
@@ -137,6 +138,7 @@ export async function communityView(ctx) {
 
   // Writing a post.
   const latest = h('div', { dataset: { latest: '' }, 'aria-live': 'polite' });
+  const amountNote = h('div', { class: 'amount-warnings', 'aria-live': 'polite', dataset: { amountWarnings: '' } });
   const postForm = h('form', { class: 'stack', novalidate: true, 'aria-label': 'New post' },
     formError(),
     field('Your post', h('textarea', { name: 'text', rows: '3', required: true, maxlength: 1000 }),
@@ -147,7 +149,19 @@ export async function communityView(ctx) {
       h('option', { value: 'bearish', text: 'Bearish' }))),
     field('Post anonymously', h('input', { name: 'anonymous', type: 'checkbox' })),
     field('Post even though it mentions amounts of money', h('input', { name: 'confirm_amounts', type: 'checkbox' })),
+    amountNote,
     h('button', { type: 'submit', class: 'primary', text: 'Post' }));
+  // Money amounts flagged while typing, by the rule the server applies when
+  // the post is made (the WebAssembly package); the server still refuses
+  // an unconfirmed post with amounts.
+  postForm.querySelector('[name=text]').addEventListener('input', async (ev) => {
+    const sdk = await slimSdk();
+    if (!sdk) return;
+    const found = sdk.wealthWarnings(ev.target.value);
+    replace(amountNote, found.length
+      ? h('ul', {}, found.map((w) => h('li', { dataset: { amount: w.text }, text: w.message })))
+      : null);
+  });
   postForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const v = values(postForm);

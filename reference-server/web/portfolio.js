@@ -7,6 +7,7 @@ import {
 } from './dom.js';
 import { get, post, del, api, ApiError } from './api.js';
 import { lineChart } from './chart.js';
+import { showWhatIf } from './whatif.js';
 
 const TYPES = ['buy', 'sell', 'dividend', 'split', 'deposit', 'withdrawal', 'fee'];
 const RANGES = [['1m', '1 month'], ['3m', '3 months'], ['ytd', 'Year to date'], ['1y', '1 year'], ['max', 'Max']];
@@ -80,12 +81,14 @@ export async function portfolioView(ctx, id) {
   const perfEl = h('div', { dataset: { performance: '' } }, loadingNote());
   const insightsEl = h('div', { dataset: { insights: '' } }, loadingNote());
   const txEl = h('div', { dataset: { transactions: '' } }, loadingNote());
+  const whatIfEl = h('div', { dataset: { whatIf: '' } }, loadingNote());
   let range = '1y';
 
   async function loadValuation() {
     try {
       const v = await get(`/portfolios/${id}/valuation`);
       replace(valuationEl, valuationView(v));
+      showWhatIf(whatIfEl, v);
     } catch (e) {
       replace(valuationEl, errorNote(e));
     }
@@ -145,6 +148,7 @@ export async function portfolioView(ctx, id) {
     section('Valuation', { class: 'card wide' }, valuationEl),
     section('Performance', {}, perfEl),
     section('Insights', {}, insightsEl),
+    section('What if', {}, whatIfEl),
     section('Add a transaction', {}, transactionForm(p, reloadAll)),
     section('Import a CSV', {}, importForm(p, reloadAll)),
     section('Transactions', { class: 'card wide' }, txEl));

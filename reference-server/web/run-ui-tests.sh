@@ -24,6 +24,12 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
   (cd "$here" && npm ci --no-audit --no-fund)
 fi
 
+# The UI loads the WebAssembly package's web build for its instant feedback.
+if [ -z "${AURAVEST_WASM_DIR:-}" ] && [ ! -f "$repo/bindings/wasm/pkg/web/slim.js" ]; then
+  echo "run-ui-tests: building the WebAssembly package" >&2
+  bash "$repo/bindings/wasm/scripts/ci.sh"
+fi
+
 if [ -z "${AURAVEST_SERVER_BIN:-}" ]; then
   target="${CARGO_TARGET_DIR:-$repo/target}"
   (cd "$repo" && cargo build -p auravest-reference-server --bin auravest-server)

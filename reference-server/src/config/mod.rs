@@ -188,6 +188,12 @@ pub struct Config {
     /// `AURAVEST_AI_EMBEDDER` (`minilm`, the default when its weights are
     /// installed, or `hash`): the assistant's embedder.
     pub ai_hash_embedder: bool,
+    /// `AURAVEST_WASM_DIR` (default: the folder `bindings/wasm/scripts/ci.sh`
+    /// builds in this checkout, `bindings/wasm/pkg/web`): the WebAssembly
+    /// package's web build, served under `/assets/wasm/` for the UI's
+    /// instant feedback. Without it the UI works as before, without that
+    /// feedback; the server checks everything either way.
+    pub wasm_dir: PathBuf,
     /// The keys.
     pub secrets: Secrets,
     /// Where the keys came from.
@@ -443,6 +449,14 @@ impl Config {
             redis_namespace,
             ai: parse(&lookup, "AURAVEST_AI", true)?,
             ai_hash_embedder,
+            wasm_dir: parse(
+                &lookup,
+                "AURAVEST_WASM_DIR",
+                PathBuf::from(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../bindings/wasm/pkg/web"
+                )),
+            )?,
             secrets,
             secrets_origin,
             data_dir,

@@ -1,5 +1,7 @@
 //! The web UI: `GET /` answers the single page and `GET /assets/{file}` its
-//! scripts and styles, all compiled into the binary.
+//! scripts and styles, all compiled into the binary; `GET
+//! /assets/wasm/{file}` the WebAssembly package's web build, read from
+//! `AURAVEST_WASM_DIR` (built by `bindings/wasm/scripts/ci.sh`).
 //!
 //! The page follows the server's Content-Security-Policy (`default-src
 //! 'self'`): no inline scripts, styles or handlers; everything it runs or
@@ -10,7 +12,7 @@
 use std::sync::LazyLock;
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -80,6 +82,16 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../../web/community.js"),
     },
     Asset {
+        name: "whatif.js",
+        content_type: JS,
+        body: include_str!("../../web/whatif.js"),
+    },
+    Asset {
+        name: "wasm.js",
+        content_type: JS,
+        body: include_str!("../../web/wasm.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: SVG,
         body: include_str!("../../web/favicon.svg"),
@@ -101,11 +113,44 @@ static ETAGS: LazyLock<Vec<HeaderValue>> = LazyLock::new(|| {
         .collect()
 });
 
-/// `GET /` and `GET /assets/{file}`.
+/// `GET /`, `GET /assets/{file}` and `GET /assets/wasm/{file}`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/assets/{file}", get(asset))
+        .route("/assets/wasm/{file}", get(wasm_asset))
+}
+
+/// The files of the WebAssembly package's web build the UI loads (the full
+/// entry for the portfolio's "what if" panel, the slim one for the
+/// questionnaire and the post composer), with their types.
+pub const WASM_FILES: &[(&str, &str)] = &[
+    ("auravest.js", JS),
+    ("auravest_bg.wasm", "application/wasm"),
+    ("slim.js", JS),
+    ("slim_bg.wasm", "application/wasm"),
+];
+
+/// One file of the WebAssembly package, read from `Config::wasm_dir`; a 404
+/// when the package was not built (the UI then goes without it).
+async fn wasm_asset(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some((name, content_type)) = WASM_FILES.iter().find(|(n, _)| *n == file) else {
+        return AppError::not_found("asset").into_response();
+    };
+    match tokio::fs::read(state.config.wasm_dir.join(name)).await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static(CACHE_CONTROL),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(_) => AppError::not_found("asset").into_response(),
+    }
 }
 
 /// The asset called `name`, if the UI has one.

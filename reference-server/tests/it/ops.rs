@@ -99,7 +99,7 @@ async fn security_headers_and_a_request_id_on_every_response_and_no_hsts_without
         let (_, h, _) = app.call(get(path)).await;
         assert_eq!(
             h[header::CONTENT_SECURITY_POLICY],
-            "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
         );
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");

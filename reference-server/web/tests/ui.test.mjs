@@ -24,6 +24,9 @@ const SERVER_BIN = process.env.AURAVEST_SERVER_BIN
     ? path.join(process.env.CARGO_TARGET_DIR, 'debug', 'auravest-server')
     : path.resolve(here, '../../../target/debug/auravest-server'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// The WebAssembly package's web build (bindings/wasm/scripts/ci.sh), which
+// the UI loads for its instant feedback.
+const WASM_DIR = process.env.AURAVEST_WASM_DIR || path.resolve(here, '../../../bindings/wasm/pkg/web');
 const SCREENSHOT = process.env.UI_SCREENSHOT || '/tmp/auravest-ui-portfolio.png';
 const STEP_TIMEOUT = 15_000;
 // Our flags; Playwright adds a fresh temporary --user-data-dir of its own
@@ -49,6 +52,7 @@ function startServer(dataDir) {
         AURAVEST_MARKET_SOURCES: 'sample',
         AURAVEST_AI_EMBEDDER: 'hash',
         AURAVEST_REFRESHER: 'false',
+        AURAVEST_WASM_DIR: WASM_DIR,
         AURAVEST_LOG: process.env.AURAVEST_LOG || 'warn',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -151,6 +155,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
   before(async () => {
     assert.ok(existsSync(SERVER_BIN), `server binary ${SERVER_BIN} (build it, or set AURAVEST_SERVER_BIN)`);
     assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+    assert.ok(existsSync(path.join(WASM_DIR, 'slim.js')), `the WebAssembly package at ${WASM_DIR} (bash bindings/wasm/scripts/ci.sh)`);
     dataDir = mkdtempSync(path.join(tmpdir(), 'auravest-ui-'));
     server = await startServer(dataDir);
     browser = await chromium.launch({
@@ -199,6 +204,16 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     assert.match(css.headers.get('content-type'), /^text\/css/);
     const missing = await fetch(`${server.base}/assets/nope.js`);
     assert.equal(missing.status, 404);
+    // The WebAssembly package, which scripts may compile and nothing else.
+    assert.match(index.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
+    const wasm = await fetch(`${server.base}/assets/wasm/slim_bg.wasm`);
+    assert.equal(wasm.status, 200);
+    assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+    assert.ok(WebAssembly.validate(new Uint8Array(await wasm.arrayBuffer())), 'a valid module');
+    const entry = await fetch(`${server.base}/assets/wasm/auravest.js`);
+    assert.match(entry.headers.get('content-type'), /^text\/javascript/);
+    assert.equal((await fetch(`${server.base}/assets/wasm/auravest.d.ts`)).status, 404);
+    assert.equal((await fetch(`${server.base}/assets/wasm/..%2Fpackage.json`)).status, 404);
   });
 
   it('logs in as the demo user', async () => {
@@ -255,6 +270,32 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await page.locator('[data-performance] div[data-range="max"]').waitFor();
   });
 
+  it('re-optimises the holdings in the browser as the risk and cap sliders move', async () => {
+    const panel = page.locator('[data-what-if]');
+    const rows = panel.locator('[data-whatif-result] tr[data-symbol]');
+    await rows.first().waitFor();
+    const move = (id, value) => page.locator(`#${id}`).evaluate((el, v) => {
+      el.value = v;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, value);
+    const weights = async () => (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.weight))));
+    await move('whatif-cap', '0.3');
+    await panel.locator('output[for="whatif-cap"]').filter({ hasText: '30%' }).waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-whatif-result] tr[data-symbol]')]
+      .every((tr) => Number(tr.dataset.weight) <= 0.3 + 1e-9));
+    const capped = await weights();
+    assert.ok(capped.length >= 4, `at least four holdings under a 30% cap: ${capped}`);
+    assert.ok(Math.abs(capped.reduce((a, b) => a + b, 0) - 1) < 1e-3, `weights sum to 1: ${capped}`);
+    // A volatility below any mix of the holdings: the SDK's typed refusal, shown.
+    await move('whatif-risk', '0.05');
+    const refused = panel.locator('[data-whatif-error]');
+    await refused.waitFor();
+    assert.equal(await refused.getAttribute('data-whatif-error'), 'TargetVolatilityUnreachable');
+    await move('whatif-risk', '0.2');
+    await rows.first().waitFor();
+    assert.match(await panel.locator('[data-whatif-performance]').innerText(), /would have returned -?\d+\.\d% a year at (1\d|20)\.\d% volatility; past returns are no forecast/);
+  });
+
   it('shows insights before the questionnaire with a link to it', async () => {
     const insights = page.locator('[data-insights]');
     await insights.locator('[data-disclaimer]').waitFor();
@@ -269,15 +310,22 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await questions.first().waitFor();
     const n = await questions.count();
     assert.ok(n >= 5, `${n} questions`);
+    // The category shows live as answers change, scored in the browser by
+    // the SDK (the WebAssembly package); it is the one the server saves.
+    const live = page.locator('[data-risk-live]');
     for (let i = 0; i < n; i += 1) {
       const options = questions.nth(i).getByRole('radio');
       const k = await options.count();
+      if (i === n - 1) await live.filter({ hasText: `${n - 1} of ${n} answered` }).waitFor();
       await options.nth(Math.floor(k / 2)).check();
     }
+    await live.filter({ hasText: 'With these answers' }).waitFor();
+    const liveCategory = await live.getAttribute('data-category');
+    assert.ok(liveCategory, 'a live category');
     await page.getByRole('button', { name: 'Save my answers' }).click();
     const category = page.locator('[data-risk-result] [data-risk-category]');
     await category.waitFor();
-    assert.match(await category.innerText(), /\w+/);
+    assert.equal(await category.innerText(), liveCategory, 'the server saved the category shown live');
     assert.match(await page.locator('[data-risk-result]').innerText(), /stocks/);
   });
 
@@ -392,6 +440,17 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await page.locator('[data-most-held]').filter({ hasText: 'Too few members' }).waitFor();
 
     const form = page.locator('form[aria-label="New post"]');
+    // Money amounts are flagged while typing, by the rule the server applies;
+    // the server still refuses the post unless the author confirms.
+    watch.expect(422, /^\/api\/v1\/community\/posts$/);
+    await form.getByLabel('Your post').fill('I put $250,000 into $AAPL');
+    const amount = form.locator('[data-amount-warnings] li[data-amount="$250,000"]');
+    await amount.waitFor();
+    assert.match(await amount.innerText(), /looks like a money amount/);
+    await form.getByRole('button', { name: 'Post' }).click();
+    await form.locator('.form-error, .field-error').filter({ hasText: /amount/ }).first().waitFor();
+    await form.getByLabel('Your post').fill('Up 12% on $AAPL this year');
+    await page.waitForFunction(() => document.querySelector('[data-amount-warnings]').childElementCount === 0);
     await form.getByLabel('Your post').fill('Watching $AAPL into the earnings call');
     await form.getByLabel('Sentiment').selectOption('bullish');
     await form.getByRole('button', { name: 'Post' }).click();
