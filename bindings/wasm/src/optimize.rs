@@ -266,8 +266,9 @@ pub fn optimize(
 pub fn frontier(
     prices: &PriceTable,
     #[wasm_bindgen(unchecked_param_type = "OptimizeOptions")] options: JsValue,
-    points: usize,
+    #[wasm_bindgen(unchecked_param_type = "number")] points: JsValue,
 ) -> Outcome<JsValue> {
+    let points = read::<usize>("points", points)?;
     let points: Vec<FrontierPoint> = request(read("options", options)?)?
         .frontier(&prices.frame, points)?
         .into_iter()

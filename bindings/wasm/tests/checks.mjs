@@ -36,6 +36,24 @@ function samplePortfolio(av, fx) {
   return p;
 }
 
+/** Values of the wrong JavaScript type for a required argument. */
+const WRONG = [5, {}, null, undefined];
+/** ... and for an optional one, where `null` and `undefined` mean absent. */
+const WRONG_OPTIONAL = [5, {}];
+
+/**
+ * Calls each `[field, call, wrong]` with every wrong value: each must throw
+ * an AuraError `InvalidArgument` naming `field`, never trap the module.
+ */
+function expectNoTraps(cases) {
+  for (const [field, call, wrong] of cases) {
+    for (const x of wrong) {
+      const e = expectAuraError(() => call(x), "InvalidArgument");
+      expect(e.field === field || e.field.startsWith(`${field}.`), `field of ${field}(${JSON.stringify(x)}): ${e.field}`);
+    }
+  }
+}
+
 /** [name, check(av, fixtures)] pairs for the full entry. */
 export const fullChecks = [
   ["questionnaire: the questions, a score, the category live as answers change", (av, fx) => {
@@ -142,7 +160,7 @@ export const fullChecks = [
     expectEqual(e.field, "risk_free_rate", "field");
     e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, bounds: { low: 0, high: "lots" } }), "InvalidArgument");
     expectEqual(e.field, "options.bounds.high", "field");
-    e = expectAuraError(() => av.frontier(prices, { objective: { kind: "maxSharpe" } }, -1), "InvalidParameter");
+    e = expectAuraError(() => av.frontier(prices, { objective: { kind: "maxSharpe" } }, 0), "InvalidParameter");
     expectEqual(e.field, "points", "field");
     e = expectAuraError(() => av.optimize(prices, { objective: { kind: "sharpest" } }), "InvalidArgument");
     expect(e.field.startsWith("options"), e.field);
@@ -163,6 +181,34 @@ export const fullChecks = [
     expectEqual(e.field, "quantity", "field");
     // After every refusal the module still answers.
     expectEqual(av.riskScore(fx.answers.answers).version, fx.answers.version, "still alive");
+  }],
+  ["wrong JS types never trap: every string, list and option argument of the full entry", (av, fx) => {
+    const prices = av.PriceTable.fromCsv(fx.pricesCsv);
+    const p = samplePortfolio(av, fx);
+    const maxSharpe = { objective: { kind: "maxSharpe" } };
+    expectNoTraps([
+      ["today", (x) => new av.Portfolio(x, "USD"), WRONG],
+      ["today", () => new av.Portfolio(), [undefined]],
+      ["baseCurrency", (x) => new av.Portfolio("2024-01-01", x), WRONG_OPTIONAL],
+      ["csv", (x) => p.importCsv(x), WRONG],
+      ["records", (x) => p.importRecords(x), WRONG],
+      ["asOf", (x) => p.valuation(prices, x), WRONG_OPTIONAL],
+      ["request", (x) => p.performance(prices, x), [5, "soon"]],
+      ["text", (x) => av.PriceTable.fromCsv(x), WRONG],
+      ["dates", (x) => new av.PriceTable(x, []), WRONG],
+      ["columns", (x) => new av.PriceTable([], x), WRONG],
+      ["symbol", (x) => prices.column(x), WRONG],
+      ["options", (x) => av.optimize(prices, x), WRONG],
+      ["options", (x) => av.frontier(prices, x, 3), WRONG],
+      ["points", (x) => av.frontier(prices, maxSharpe, x), [2.9, -1, 2 ** 53, "5", {}, null, undefined]],
+      ["options", (x) => av.analyzePortfolio(p, prices, x), [5, "all"]],
+    ]);
+    const e = expectAuraError(() => new av.PriceTable(["2024-01-02", 20240103], [{ symbol: "A", closes: [1, 2] }]), "InvalidArgument");
+    expectEqual(e.field, "dates", "field");
+    expectEqual(e.line, 2, "the date's position");
+    // The module still answers.
+    expectEqual(p.valuation(prices, "2018-04-10").asOf, "2018-04-10", "still alive");
+    expectEqual(av.frontier(prices, maxSharpe, 3).length, 3, "still alive");
   }],
 ];
 
@@ -188,6 +234,22 @@ export const socialChecks = [
     expectEqual(av.checkAlias("quiet_heron"), "quiet_heron", "alias");
     const e = expectAuraError(() => av.checkAlias("a"), "InvalidAlias");
     expectEqual(e.field, "alias", "field");
+  }],
+  ["wrong JS types never trap: every string argument of the social and risk calls", (av, fx) => {
+    expectNoTraps([
+      ["text", (x) => av.wealthWarnings(x), WRONG],
+      ["text", () => av.wealthWarnings(), [undefined]],
+      ["text", (x) => av.textEntities(x), WRONG],
+      ["text", (x) => av.renderHtml(x), WRONG],
+      ["format", (x) => av.renderHtml("x", x), WRONG_OPTIONAL],
+      ["alias", (x) => av.checkAlias(x), WRONG],
+      ["answers", (x) => av.riskScore(x), [5, null, undefined]],
+      ["version", (x) => av.riskScore(fx.answers.answers, x), WRONG_OPTIONAL],
+      ["version", (x) => av.riskQuestionnaire(x), WRONG_OPTIONAL],
+    ]);
+    // The module still answers.
+    expectEqual(av.wealthWarnings("I put $250,000 in").length, 1, "still alive");
+    expectEqual(av.checkAlias("quiet_heron"), "quiet_heron", "still alive");
   }],
 ];
 
