@@ -126,7 +126,7 @@ impl From<auravest_core::Valuation> for Valuation {
 /// What a performance report measures; an omitted field takes the SDK's
 /// default.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PerformanceRequest {
     /// First ISO date (the first transaction's).
     #[tsify(optional)]

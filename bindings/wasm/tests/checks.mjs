@@ -203,6 +203,22 @@ export const fullChecks = [
       ["points", (x) => av.frontier(prices, maxSharpe, x), [2.9, -1, 2 ** 53, "5", {}, null, undefined]],
       ["options", (x) => av.analyzePortfolio(p, prices, x), [5, "all"]],
     ]);
+    // A key the option types do not declare is refused, its path named.
+    const prices2 = prices;
+    for (const [field, call] of [
+      ["options.bound", () => av.optimize(prices2, { ...maxSharpe, bound: { low: 0, high: 0.3 } })],
+      ["options.riskfreeRate", () => av.optimize(prices2, { ...maxSharpe, riskfreeRate: 0.02 })],
+      ["options.objective.foo", () => av.optimize(prices2, { objective: { kind: "maxSharpe", foo: 1 } })],
+      ["options.bounds.hi", () => av.frontier(prices2, { ...maxSharpe, bounds: { low: 0, hi: 0.3 } }, 3)],
+      ["options.goal", () => av.analyzePortfolio(p, prices2, { goal: [] })],
+      ["options.goals[0].expectedReturns", () => av.analyzePortfolio(p, prices2, { goals: [{ name: "A", target: "1", expectedReturns: 0.1 }] })],
+      ["request.riskfree", () => p.performance(prices2, { riskfree: 0.02 })],
+    ]) {
+      const u = expectAuraError(call, "InvalidArgument");
+      expectEqual(u.field, field, "the unknown key's path");
+    }
+    // NaN still reaches the SDK, which refuses it by name.
+    expectEqual(expectAuraError(() => av.optimize(prices2, { ...maxSharpe, riskFreeRate: Number.NaN }), "InvalidParameter").field, "risk_free_rate", "field");
     const e = expectAuraError(() => new av.PriceTable(["2024-01-02", 20240103], [{ symbol: "A", closes: [1, 2] }]), "InvalidArgument");
     expectEqual(e.field, "dates", "field");
     expectEqual(e.line, 2, "the date's position");
