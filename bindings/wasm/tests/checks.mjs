@@ -148,6 +148,14 @@ export const fullChecks = [
     }), "InvalidArgument");
     expectEqual(e.field, "goals", "field");
     expectEqual(e.line, 2, "position");
+    // A non-finite expected return is refused by the SDK, not replaced by its default.
+    for (const r of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const g = expectAuraError(() => av.analyzePortfolio(p, prices, {
+        goals: [{ name: "Ok", target: "1000" }, { name: "Bad", target: "1000", expectedReturn: r }],
+      }), "InvalidGoal");
+      expectEqual(g.field, "expected_return", `field for ${r}`);
+      expectEqual(g.line, 2, `position for ${r}`);
+    }
   }],
   ["typed errors: bad input says what and where, never a trap", (av, fx) => {
     let e = expectAuraError(() => av.riskScore({ time_horizon: "soon" }), "InvalidArgument");
