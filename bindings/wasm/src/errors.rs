@@ -248,8 +248,9 @@ mod tests {
         })
         .unwrap_err();
         let f = Failure::from(e);
-        assert!(!f.kind.is_empty() && f.kind != "Error", "{f:?}");
-        assert!(!f.message.is_empty());
+        assert_eq!(f.kind, "UnknownVersion", "{f:?}");
+        assert_eq!(f.field.as_deref(), Some("version"));
+        assert!(f.message.contains("no-such-version"), "{f:?}");
     }
 
     #[test]
