@@ -174,6 +174,7 @@ export const fullChecks = [
     expect(e.field.startsWith("options"), e.field);
     e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-02-30"], [{ symbol: "A", closes: [1, 2] }]), "InvalidField");
     expectEqual(e.field, "date", "field");
+    expectEqual(e.line, 2, "the date's position");
     e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-01-03"], [{ symbol: "A", closes: [1, -2] }]), "InvalidPrices");
     e = expectAuraError(() => new av.Portfolio("2024-01-01", "DOLLARS"), "InvalidCurrency");
     const p = new av.Portfolio("2024-01-31", "USD");
