@@ -22,7 +22,7 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         portfolios::list, portfolios::create, portfolios::get_one, portfolios::rename, portfolios::delete,
         portfolios::transactions, portfolios::transactions_csv, portfolios::add_transaction, portfolios::edit_transaction,
         portfolios::delete_transaction, portfolios::import, portfolios::valuation,
-        portfolios::performance, portfolios::insights, portfolios::refresh,
+        portfolios::performance, portfolios::insights, portfolios::prices_csv, portfolios::refresh,
         goals::list, goals::create, goals::get_one, goals::update, goals::delete, goals::badges,
         market::quotes, market::history,
         ai::ask, ai::summary, ai::feedback, ai::checklist, ai::check_item, ai::uncheck_item,

@@ -88,7 +88,7 @@ export async function portfolioView(ctx, id) {
     try {
       const v = await get(`/portfolios/${id}/valuation`);
       replace(valuationEl, valuationView(v));
-      showWhatIf(whatIfEl, v);
+      showWhatIf(whatIfEl, id);
     } catch (e) {
       replace(valuationEl, errorNote(e));
     }

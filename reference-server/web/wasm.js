@@ -1,7 +1,8 @@
 // The WebAssembly package (bindings/wasm), loaded on demand from
 // /assets/wasm/: the SDK's own rules in the browser, for feedback as the user
 // types. Each loader resolves to null when the server does not serve the
-// package; the page then goes without that feedback. Nothing here replaces a
+// package (the error logged, and the failed load not kept, so a later call
+// tries again); the page then goes without that feedback. Nothing here replaces a
 // check: the server validates every request either way.
 
 const loaded = new Map();
@@ -13,7 +14,12 @@ function load(entry) {
         await module.default();
         return module;
       })
-      .catch(() => null));
+      .catch((e) => {
+        // Not cached: a later call tries again (a network blip, a deploy).
+        console.warn(`the WebAssembly package (${entry}) did not load:`, e);
+        loaded.delete(entry);
+        return null;
+      }));
   }
   return loaded.get(entry);
 }

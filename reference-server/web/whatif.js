@@ -8,21 +8,6 @@ import { h, replace, pct } from './dom.js';
 import { get } from './api.js';
 import { fullSdk } from './wasm.js';
 
-/** Three years of daily closes of `symbols` up to `to` as the package's PriceTable. */
-async function priceTable(sdk, symbols, to) {
-  const start = new Date(`${to}T00:00:00Z`);
-  start.setUTCFullYear(start.getUTCFullYear() - 3);
-  const from = start.toISOString().slice(0, 10);
-  const histories = await Promise.all(symbols.map((s) =>
-    get(`/symbols/${encodeURIComponent(s)}/history?from=${from}&to=${encodeURIComponent(to)}`)));
-  const dates = [...new Set(histories.flatMap((x) => x.bars.map((b) => b.date)))].sort();
-  const columns = histories.map((x) => {
-    const close = new Map(x.bars.map((b) => [b.date, Number(b.adj_close ?? b.close)]));
-    return { symbol: x.symbol, closes: dates.map((d) => close.get(d) ?? null) };
-  });
-  return new sdk.PriceTable(dates, columns);
-}
-
 function slider(label, name, min, max, step, value, show) {
   const out = h('output', { for: name, text: show(value) });
   const input = h('input', { type: 'range', id: name, name, min, max, step, value: String(value) });
@@ -30,23 +15,24 @@ function slider(label, name, min, max, step, value, show) {
   return { input, row: h('div', { class: 'slider' }, h('label', { for: name, text: label }), input, out) };
 }
 
-/** Fills `el` with the panel for the holdings of valuation `v`. */
-export async function showWhatIf(el, v) {
+/** Fills `el` with the panel for the open positions of portfolio `id`. */
+export async function showWhatIf(el, id) {
   const sdk = await fullSdk();
   if (!sdk) {
     replace(el, h('p', { class: 'muted', text: 'Not available: the server does not serve the WebAssembly package.' }));
     return;
   }
-  const symbols = v.positions.filter((p) => !(v.prices || {})[p.symbol]?.stale).map((p) => p.symbol);
-  if (symbols.length < 2) {
-    replace(el, h('p', { class: 'muted', text: 'Hold at least two priced positions to explore their mix.' }));
-    return;
-  }
+  // The server's aligned closes of the open positions, over the history its
+  // own recommendation uses: one request, read by the SDK.
   let prices;
   try {
-    prices = await priceTable(sdk, symbols, v.as_of);
+    prices = sdk.PriceTable.fromCsv(await get(`/portfolios/${encodeURIComponent(id)}/prices.csv`));
   } catch (e) {
     replace(el, h('p', { class: 'form-error', text: `No price history to explore with: ${e.message}` }));
+    return;
+  }
+  if (prices.symbols().length < 2) {
+    replace(el, h('p', { class: 'muted', text: 'Hold at least two priced positions to explore their mix.' }));
     return;
   }
   const risk = slider('Target volatility', 'whatif-risk', '0.05', '0.40', '0.01', 0.2, (x) => pct(x, 0));
@@ -57,10 +43,12 @@ export async function showWhatIf(el, v) {
       const out = sdk.optimize(prices, {
         objective: { kind: 'efficientRisk', targetVolatility: Number(risk.input.value) },
         bounds: { low: 0, high: Number(cap.input.value) },
+        clean: true,
       });
-      const rows = out.weights.filter((w) => w.weight > 0.0005).sort((a, b) => b.weight - a.weight);
+      // The SDK's cleaning has set negligible weights to zero.
+      const rows = out.weights.filter((w) => w.weight > 0).sort((a, b) => b.weight - a.weight);
       replace(result,
-        h('p', { dataset: { whatifPerformance: '' }, text: `Over the last three years this mix would have returned ${pct(out.performance.expectedReturn, 1)} a year at ${pct(out.performance.volatility, 1)} volatility; past returns are no forecast.` }),
+        h('p', { dataset: { whatifPerformance: '' }, text: `Over the period priced this mix would have returned ${pct(out.performance.expectedReturn, 1)} a year at ${pct(out.performance.volatility, 1)} volatility; past returns are no forecast.` }),
         h('table', { class: 'whatif' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Symbol' }), h('th', { scope: 'col', class: 'num', text: 'Weight' }))),
           h('tbody', {}, rows.map((w) => h('tr', { dataset: { symbol: w.symbol, weight: String(w.weight) } },

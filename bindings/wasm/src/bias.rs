@@ -42,23 +42,31 @@ pub struct GoalInput {
     pub expected_return: Option<f64>,
 }
 
-/// The SDK's goal, read through its own serde form so its defaults and
-/// checks apply; a goal it cannot read names `goals` and its position.
+/// The SDK's goal, its text fields read through its own serde form so its
+/// defaults and checks apply; a goal it cannot read names `goals` and its
+/// position. The expected return is passed as it is, not through JSON
+/// (where a non-finite number would become `null`, the SDK's default), so
+/// the SDK's own check refuses NaN and ±Infinity (`InvalidGoal`, field
+/// `expected_return`, its position as line). Once `Goal::parse` (branch
+/// uniffi-finish) is on main, this reads goals through it.
 fn goal(position: usize, g: GoalInput) -> Outcome<Goal> {
     let fields = serde_json::json!({
         "name": g.name,
         "target": g.target,
         "by": g.by,
         "monthly_contribution": g.monthly_contribution,
-        "expected_return": g.expected_return,
     });
     let serde_json::Value::Object(mut fields) = fields else {
         return Err(Failure::new("Internal", "a goal is an object"));
     };
     fields.retain(|_, v| !v.is_null());
-    serde_json::from_value(fields.into()).map_err(|e| Failure {
+    let goal: Goal = serde_json::from_value(fields.into()).map_err(|e| Failure {
         line: Some(position),
         ..Failure::argument("goals", format!("[{position}]: {e}"))
+    })?;
+    Ok(Goal {
+        expected_return: g.expected_return,
+        ..goal
     })
 }
 

@@ -11,6 +11,8 @@
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
+use crate::strict::Loose;
+
 #[wasm_bindgen(typescript_custom_section)]
 const AURA_ERROR_TS: &str = r#"
 /** What every fallible call throws: an `Error` named `"AuraError"`. */
@@ -118,17 +120,33 @@ impl From<Failure> for JsValue {
 }
 
 /// Reads a JavaScript argument into a binding type; a value of the wrong
-/// shape names its path from `field` (`options.bounds.high`).
+/// shape names its path from `field` (`options.bounds.high`), and so does a
+/// key the type does not declare (`options.bound`): the argument is first
+/// read with every key it has ([`Loose`]), so `deny_unknown_fields` holds.
 pub(crate) fn read<T: DeserializeOwned>(field: &str, value: JsValue) -> Outcome<T> {
-    let de = serde_wasm_bindgen::Deserializer::from(value);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+    let loose: Loose = serde_wasm_bindgen::from_value(value)
+        .map_err(|e| Failure::argument(field, e.to_string()))?;
+    serde_path_to_error::deserialize(loose).map_err(|e| {
+        let mut path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        // Inside a tagged enum serde names an unknown key only in its message.
+        if let Some(key) = reason
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+            && path.rsplit('.').next() != Some(key)
+        {
+            path = if path == "." {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
+            };
+        }
         let at = if path == "." {
             field.to_owned()
         } else {
             format!("{field}.{path}")
         };
-        Failure::argument(at, e.into_inner())
+        Failure::argument(at, reason)
     })
 }
 
@@ -230,8 +248,9 @@ mod tests {
         })
         .unwrap_err();
         let f = Failure::from(e);
-        assert!(!f.kind.is_empty() && f.kind != "Error", "{f:?}");
-        assert!(!f.message.is_empty());
+        assert_eq!(f.kind, "UnknownVersion", "{f:?}");
+        assert_eq!(f.field.as_deref(), Some("version"));
+        assert!(f.message.contains("no-such-version"), "{f:?}");
     }
 
     #[test]

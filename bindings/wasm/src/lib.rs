@@ -42,6 +42,7 @@ pub mod portfolio;
 pub mod prices;
 pub mod risk;
 pub mod social;
+mod strict;
 
 use wasm_bindgen::prelude::*;
 

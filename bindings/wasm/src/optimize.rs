@@ -22,11 +22,13 @@ use crate::prices::PriceTable;
     rename_all_fields = "camelCase",
     deny_unknown_fields
 )]
+// The unit-like variants are empty struct variants: serde lets an internally
+// tagged unit variant carry any other key, which would hide a typo.
 pub enum Objective {
     /// Highest Sharpe ratio.
-    MaxSharpe,
+    MaxSharpe {},
     /// Lowest volatility.
-    MinVolatility,
+    MinVolatility {},
     /// Highest return at this annual volatility.
     EfficientRisk {
         /// Target annual volatility.
@@ -43,13 +45,13 @@ pub enum Objective {
         risk_aversion: f64,
     },
     /// Hierarchical risk parity.
-    Hrp,
+    Hrp {},
     /// Equal risk contributions.
-    RiskParity,
+    RiskParity {},
     /// Weights proportional to 1 / volatility.
-    InverseVolatility,
+    InverseVolatility {},
     /// 1/n each.
-    EqualWeight,
+    EqualWeight {},
     /// Lowest conditional value at risk (95%).
     MinCvar {
         /// Target annual return, if any.
@@ -70,15 +72,15 @@ impl From<Objective> for auravest_optimize::Objective {
     fn from(o: Objective) -> Self {
         use Objective as O;
         match o {
-            O::MaxSharpe => Self::MaxSharpe,
-            O::MinVolatility => Self::MinVolatility,
+            O::MaxSharpe {} => Self::MaxSharpe,
+            O::MinVolatility {} => Self::MinVolatility,
             O::EfficientRisk { target_volatility } => Self::EfficientRisk { target_volatility },
             O::EfficientReturn { target_return } => Self::EfficientReturn { target_return },
             O::MaxUtility { risk_aversion } => Self::MaxUtility { risk_aversion },
-            O::Hrp => Self::Hrp,
-            O::RiskParity => Self::RiskParity,
-            O::InverseVolatility => Self::InverseVolatility,
-            O::EqualWeight => Self::EqualWeight,
+            O::Hrp {} => Self::Hrp,
+            O::RiskParity {} => Self::RiskParity,
+            O::InverseVolatility {} => Self::InverseVolatility,
+            O::EqualWeight {} => Self::EqualWeight,
             O::MinCvar { target_return } => Self::MinCvar { target_return },
             O::MinCdar { target_return } => Self::MinCdar { target_return },
         }
@@ -266,8 +268,9 @@ pub fn optimize(
 pub fn frontier(
     prices: &PriceTable,
     #[wasm_bindgen(unchecked_param_type = "OptimizeOptions")] options: JsValue,
-    points: usize,
+    #[wasm_bindgen(unchecked_param_type = "number")] points: JsValue,
 ) -> Outcome<JsValue> {
+    let points = read::<usize>("points", points)?;
     let points: Vec<FrontierPoint> = request(read("options", options)?)?
         .frontier(&prices.frame, points)?
         .into_iter()

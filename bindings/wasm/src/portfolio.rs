@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{read, write};
+use crate::convert::{optional_string, read, string, write};
 use crate::errors::Outcome;
 use crate::prices::PriceTable;
 
@@ -126,7 +126,7 @@ impl From<auravest_core::Valuation> for Valuation {
 /// What a performance report measures; an omitted field takes the SDK's
 /// default.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PerformanceRequest {
     /// First ISO date (the first transaction's).
     #[tsify(optional)]
@@ -255,11 +255,12 @@ impl Portfolio {
     /// `InvalidDate` (field `today`), `InvalidCurrency`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        today: &str,
-        #[wasm_bindgen(js_name = baseCurrency)] base_currency: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string")] today: JsValue,
+        #[wasm_bindgen(js_name = baseCurrency, unchecked_optional_param_type = "string")]
+        base_currency: Option<JsValue>,
     ) -> Outcome<Portfolio> {
-        let today = parse_date("today", today)?;
-        let currency = match base_currency {
+        let today = parse_date("today", &string("today", &today)?)?;
+        let currency = match optional_string("baseCurrency", base_currency)? {
             Some(c) => c.parse::<Currency>()?,
             None => Currency::default(),
         };
@@ -277,10 +278,10 @@ impl Portfolio {
     #[wasm_bindgen(js_name = importCsv, unchecked_return_type = "RowIssue[]")]
     pub fn import_csv(
         &mut self,
-        text: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] csv: JsValue,
         #[wasm_bindgen(js_name = skipInvalid)] skip_invalid: Option<bool>,
     ) -> Outcome<JsValue> {
-        let rows = io::read_transactions_csv(text.as_bytes())?;
+        let rows = io::read_transactions_csv(string("csv", &csv)?.as_bytes())?;
         self.import(rows, skip_invalid.unwrap_or(false))
     }
 
@@ -325,8 +326,11 @@ impl Portfolio {
     pub fn valuation(
         &self,
         prices: &PriceTable,
-        #[wasm_bindgen(js_name = asOf)] as_of: Option<String>,
+        #[wasm_bindgen(js_name = asOf, unchecked_optional_param_type = "string")] as_of: Option<
+            JsValue,
+        >,
     ) -> Outcome<JsValue> {
+        let as_of = optional_string("asOf", as_of)?;
         let v = match date("as_of", as_of.as_deref())? {
             Some(d) => self.inner.valuation(&prices.frame, d)?,
             None => self.inner.valuation_latest(&prices.frame)?,

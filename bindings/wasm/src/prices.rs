@@ -7,7 +7,7 @@ use serde::Deserialize;
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{read, write};
+use crate::convert::{read, string, strings, write};
 use crate::errors::{Failure, Outcome};
 
 /// One column of a price table: a symbol and its closes, `null` where the
@@ -41,13 +41,20 @@ impl PriceTable {
     /// `InvalidDate`, `InvalidSymbol`, `InvalidPrices`, ...
     #[wasm_bindgen(constructor)]
     pub fn new(
-        dates: Vec<String>,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] dates: JsValue,
         #[wasm_bindgen(unchecked_param_type = "PriceColumn[]")] columns: JsValue,
     ) -> Outcome<PriceTable> {
-        let dates = dates
+        let dates = strings("dates", &dates)?
             .iter()
-            .map(|t| parse_date("date", t))
-            .collect::<Result<Vec<_>, _>>()?;
+            .enumerate()
+            .map(|(i, t)| {
+                parse_date("date", t).map_err(|e| {
+                    let mut f = Failure::from(e);
+                    f.line = Some(i + 1);
+                    f
+                })
+            })
+            .collect::<Outcome<Vec<_>>>()?;
         let columns = read::<Vec<PriceColumn>>("columns", columns)?
             .into_iter()
             .map(|c| Ok((c.symbol.parse::<Symbol>()?, c.closes)))
@@ -62,9 +69,11 @@ impl PriceTable {
     /// # Errors
     /// The SDK's CSV errors, naming the line and column at fault.
     #[wasm_bindgen(js_name = fromCsv)]
-    pub fn from_csv(text: &str) -> Outcome<PriceTable> {
+    pub fn from_csv(
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    ) -> Outcome<PriceTable> {
         Ok(Self {
-            frame: Arc::new(PriceFrame::from_csv(text.as_bytes())?),
+            frame: Arc::new(PriceFrame::from_csv(string("text", &text)?.as_bytes())?),
         })
     }
 
@@ -87,7 +96,11 @@ impl PriceTable {
     /// # Errors
     /// `UnknownColumn` (field `column`) for a symbol the table lacks.
     #[wasm_bindgen(unchecked_return_type = "(number | null)[]")]
-    pub fn column(&self, symbol: &str) -> Outcome<JsValue> {
+    pub fn column(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] symbol: JsValue,
+    ) -> Outcome<JsValue> {
+        let symbol = &string("symbol", &symbol)?;
         match self.frame.column(symbol) {
             Some(c) => write(&c),
             None => Err(Failure::from(auravest_core::Error::UnknownColumn {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{read, write};
+use crate::convert::{optional_string, read, write};
 use crate::errors::Outcome;
 
 /// A model allocation: fractions of stocks, bonds and cash summing to 1.
@@ -138,8 +138,10 @@ export type RiskCategory = "conservative" | "moderately_conservative" | "moderat
 /// # Errors
 /// `UnknownVersion` (field `version`).
 #[wasm_bindgen(js_name = riskQuestionnaire, unchecked_return_type = "QuestionnaireInfo")]
-pub fn risk_questionnaire(version: Option<String>) -> Outcome<JsValue> {
-    let q = match version {
+pub fn risk_questionnaire(
+    #[wasm_bindgen(unchecked_optional_param_type = "string")] version: Option<JsValue>,
+) -> Outcome<JsValue> {
+    let q = match optional_string("version", version)? {
         Some(v) => Questionnaire::by_version(&v)?,
         None => Questionnaire::current(),
     };
@@ -179,10 +181,11 @@ pub fn risk_versions() -> Vec<String> {
 #[wasm_bindgen(js_name = riskScore, unchecked_return_type = "RiskProfile")]
 pub fn risk_score(
     #[wasm_bindgen(unchecked_param_type = "Record<string, number>")] answers: JsValue,
-    version: Option<String>,
+    #[wasm_bindgen(unchecked_optional_param_type = "string")] version: Option<JsValue>,
 ) -> Outcome<JsValue> {
     let answers = Answers {
-        version: version.unwrap_or_else(|| Questionnaire::current().version().to_owned()),
+        version: optional_string("version", version)?
+            .unwrap_or_else(|| Questionnaire::current().version().to_owned()),
         answers: read::<BTreeMap<String, usize>>("answers", answers)?,
     };
     write(&RiskProfile::from(auravest_risk::score(&answers)?))

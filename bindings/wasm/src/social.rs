@@ -10,7 +10,7 @@ use serde::Serialize;
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{read, write};
+use crate::convert::{read, string, write};
 use crate::errors::Outcome;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -89,7 +89,10 @@ pub struct TextEntity {
 /// community applies when a post is made (a post with any is refused unless
 /// its author confirms them).
 #[wasm_bindgen(js_name = wealthWarnings, unchecked_return_type = "WealthWarning[]")]
-pub fn wealth_warnings(text: &str) -> Outcome<JsValue> {
+pub fn wealth_warnings(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+) -> Outcome<JsValue> {
+    let text = &string("text", &text)?;
     let found: Vec<WealthWarning> = auravest_social::wealth_warnings(text)
         .into_iter()
         .map(|w| WealthWarning {
@@ -106,7 +109,10 @@ pub fn wealth_warnings(text: &str) -> Outcome<JsValue> {
 
 /// Cashtags, mentions and links in `text`, in that order.
 #[wasm_bindgen(js_name = textEntities, unchecked_return_type = "TextEntity[]")]
-pub fn text_entities(text: &str) -> Outcome<JsValue> {
+pub fn text_entities(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+) -> Outcome<JsValue> {
+    let text = &string("text", &text)?;
     let e = entities(text);
     let entity = |kind, value, span| TextEntity {
         kind,
@@ -136,14 +142,14 @@ pub fn text_entities(text: &str) -> Outcome<JsValue> {
 /// `InvalidArgument` for a format the SDK does not know.
 #[wasm_bindgen(js_name = renderHtml)]
 pub fn render(
-    text: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
     #[wasm_bindgen(unchecked_param_type = "TextFormat")] format: Option<JsValue>,
 ) -> Outcome<String> {
     let format = match format {
         Some(f) => read::<Format>("format", f)?,
         None => Format::default(),
     };
-    Ok(render_html(text, format))
+    Ok(render_html(&string("text", &text)?, format))
 }
 
 /// Checks an alias a member picks (`generated`: one the system hands out)
@@ -152,7 +158,11 @@ pub fn render(
 /// # Errors
 /// The SDK's alias errors (field `alias`).
 #[wasm_bindgen(js_name = checkAlias)]
-pub fn check_alias(alias: &str, generated: Option<bool>) -> Outcome<String> {
+pub fn check_alias(
+    #[wasm_bindgen(unchecked_param_type = "string")] alias: JsValue,
+    generated: Option<bool>,
+) -> Outcome<String> {
+    let alias = &string("alias", &alias)?;
     let policy = AliasPolicy::default();
     let checked = if generated.unwrap_or(false) {
         policy.check(alias)

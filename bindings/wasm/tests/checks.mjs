@@ -36,6 +36,24 @@ function samplePortfolio(av, fx) {
   return p;
 }
 
+/** Values of the wrong JavaScript type for a required argument. */
+const WRONG = [5, {}, null, undefined];
+/** ... and for an optional one, where `null` and `undefined` mean absent. */
+const WRONG_OPTIONAL = [5, {}];
+
+/**
+ * Calls each `[field, call, wrong]` with every wrong value: each must throw
+ * an AuraError `InvalidArgument` naming `field`, never trap the module.
+ */
+function expectNoTraps(cases) {
+  for (const [field, call, wrong] of cases) {
+    for (const x of wrong) {
+      const e = expectAuraError(() => call(x), "InvalidArgument");
+      expect(e.field === field || e.field.startsWith(`${field}.`), `field of ${field}(${JSON.stringify(x)}): ${e.field}`);
+    }
+  }
+}
+
 /** [name, check(av, fixtures)] pairs for the full entry. */
 export const fullChecks = [
   ["questionnaire: the questions, a score, the category live as answers change", (av, fx) => {
@@ -130,6 +148,14 @@ export const fullChecks = [
     }), "InvalidArgument");
     expectEqual(e.field, "goals", "field");
     expectEqual(e.line, 2, "position");
+    // A non-finite expected return is refused by the SDK, not replaced by its default.
+    for (const r of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const g = expectAuraError(() => av.analyzePortfolio(p, prices, {
+        goals: [{ name: "Ok", target: "1000" }, { name: "Bad", target: "1000", expectedReturn: r }],
+      }), "InvalidGoal");
+      expectEqual(g.field, "expected_return", `field for ${r}`);
+      expectEqual(g.line, 2, `position for ${r}`);
+    }
   }],
   ["typed errors: bad input says what and where, never a trap", (av, fx) => {
     let e = expectAuraError(() => av.riskScore({ time_horizon: "soon" }), "InvalidArgument");
@@ -142,12 +168,13 @@ export const fullChecks = [
     expectEqual(e.field, "risk_free_rate", "field");
     e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, bounds: { low: 0, high: "lots" } }), "InvalidArgument");
     expectEqual(e.field, "options.bounds.high", "field");
-    e = expectAuraError(() => av.frontier(prices, { objective: { kind: "maxSharpe" } }, -1), "InvalidParameter");
+    e = expectAuraError(() => av.frontier(prices, { objective: { kind: "maxSharpe" } }, 0), "InvalidParameter");
     expectEqual(e.field, "points", "field");
     e = expectAuraError(() => av.optimize(prices, { objective: { kind: "sharpest" } }), "InvalidArgument");
     expect(e.field.startsWith("options"), e.field);
     e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-02-30"], [{ symbol: "A", closes: [1, 2] }]), "InvalidField");
     expectEqual(e.field, "date", "field");
+    expectEqual(e.line, 2, "the date's position");
     e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-01-03"], [{ symbol: "A", closes: [1, -2] }]), "InvalidPrices");
     e = expectAuraError(() => new av.Portfolio("2024-01-01", "DOLLARS"), "InvalidCurrency");
     const p = new av.Portfolio("2024-01-31", "USD");
@@ -163,6 +190,50 @@ export const fullChecks = [
     expectEqual(e.field, "quantity", "field");
     // After every refusal the module still answers.
     expectEqual(av.riskScore(fx.answers.answers).version, fx.answers.version, "still alive");
+  }],
+  ["wrong JS types never trap: every string, list and option argument of the full entry", (av, fx) => {
+    const prices = av.PriceTable.fromCsv(fx.pricesCsv);
+    const p = samplePortfolio(av, fx);
+    const maxSharpe = { objective: { kind: "maxSharpe" } };
+    expectNoTraps([
+      ["today", (x) => new av.Portfolio(x, "USD"), WRONG],
+      ["today", () => new av.Portfolio(), [undefined]],
+      ["baseCurrency", (x) => new av.Portfolio("2024-01-01", x), WRONG_OPTIONAL],
+      ["csv", (x) => p.importCsv(x), WRONG],
+      ["records", (x) => p.importRecords(x), WRONG],
+      ["asOf", (x) => p.valuation(prices, x), WRONG_OPTIONAL],
+      ["request", (x) => p.performance(prices, x), [5, "soon"]],
+      ["text", (x) => av.PriceTable.fromCsv(x), WRONG],
+      ["dates", (x) => new av.PriceTable(x, []), WRONG],
+      ["columns", (x) => new av.PriceTable([], x), WRONG],
+      ["symbol", (x) => prices.column(x), WRONG],
+      ["options", (x) => av.optimize(prices, x), WRONG],
+      ["options", (x) => av.frontier(prices, x, 3), WRONG],
+      ["points", (x) => av.frontier(prices, maxSharpe, x), [2.9, -1, 2 ** 53, "5", {}, null, undefined]],
+      ["options", (x) => av.analyzePortfolio(p, prices, x), [5, "all"]],
+    ]);
+    // A key the option types do not declare is refused, its path named.
+    const prices2 = prices;
+    for (const [field, call] of [
+      ["options.bound", () => av.optimize(prices2, { ...maxSharpe, bound: { low: 0, high: 0.3 } })],
+      ["options.riskfreeRate", () => av.optimize(prices2, { ...maxSharpe, riskfreeRate: 0.02 })],
+      ["options.objective.foo", () => av.optimize(prices2, { objective: { kind: "maxSharpe", foo: 1 } })],
+      ["options.bounds.hi", () => av.frontier(prices2, { ...maxSharpe, bounds: { low: 0, hi: 0.3 } }, 3)],
+      ["options.goal", () => av.analyzePortfolio(p, prices2, { goal: [] })],
+      ["options.goals[0].expectedReturns", () => av.analyzePortfolio(p, prices2, { goals: [{ name: "A", target: "1", expectedReturns: 0.1 }] })],
+      ["request.riskfree", () => p.performance(prices2, { riskfree: 0.02 })],
+    ]) {
+      const u = expectAuraError(call, "InvalidArgument");
+      expectEqual(u.field, field, "the unknown key's path");
+    }
+    // NaN still reaches the SDK, which refuses it by name.
+    expectEqual(expectAuraError(() => av.optimize(prices2, { ...maxSharpe, riskFreeRate: Number.NaN }), "InvalidParameter").field, "risk_free_rate", "field");
+    const e = expectAuraError(() => new av.PriceTable(["2024-01-02", 20240103], [{ symbol: "A", closes: [1, 2] }]), "InvalidArgument");
+    expectEqual(e.field, "dates", "field");
+    expectEqual(e.line, 2, "the date's position");
+    // The module still answers.
+    expectEqual(p.valuation(prices, "2018-04-10").asOf, "2018-04-10", "still alive");
+    expectEqual(av.frontier(prices, maxSharpe, 3).length, 3, "still alive");
   }],
 ];
 
@@ -188,6 +259,22 @@ export const socialChecks = [
     expectEqual(av.checkAlias("quiet_heron"), "quiet_heron", "alias");
     const e = expectAuraError(() => av.checkAlias("a"), "InvalidAlias");
     expectEqual(e.field, "alias", "field");
+  }],
+  ["wrong JS types never trap: every string argument of the social and risk calls", (av, fx) => {
+    expectNoTraps([
+      ["text", (x) => av.wealthWarnings(x), WRONG],
+      ["text", () => av.wealthWarnings(), [undefined]],
+      ["text", (x) => av.textEntities(x), WRONG],
+      ["text", (x) => av.renderHtml(x), WRONG],
+      ["format", (x) => av.renderHtml("x", x), WRONG_OPTIONAL],
+      ["alias", (x) => av.checkAlias(x), WRONG],
+      ["answers", (x) => av.riskScore(x), [5, null, undefined]],
+      ["version", (x) => av.riskScore(fx.answers.answers, x), WRONG_OPTIONAL],
+      ["version", (x) => av.riskQuestionnaire(x), WRONG_OPTIONAL],
+    ]);
+    // The module still answers.
+    expectEqual(av.wealthWarnings("I put $250,000 in").length, 1, "still alive");
+    expectEqual(av.checkAlias("quiet_heron"), "quiet_heron", "still alive");
   }],
 ];
 

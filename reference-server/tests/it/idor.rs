@@ -106,6 +106,11 @@ async fn matrix(app: TestApp) {
         ),
         (
             "GET",
+            format!("/api/v1/portfolios/{pid}/prices.csv"),
+            Value::Null,
+        ),
+        (
+            "GET",
             format!("/api/v1/portfolios/{pid}/summary"),
             Value::Null,
         ),
@@ -264,4 +269,25 @@ async fn user_b_cannot_reach_user_a_on_postgres() {
     )
     .await;
     drop(db);
+}
+
+/// The what-if panel's price table: a token is required, and the owner gets
+/// the open positions' aligned closes as CSV the SDK reads back.
+#[tokio::test]
+async fn prices_csv_needs_a_token_and_serves_the_open_positions() {
+    let app = crate::support::app().await;
+    let a = app.user("alice@example.com").await;
+    let pid = crate::support::sample_portfolio(&app, &a).await;
+    let path = format!("/api/v1/portfolios/{pid}/prices.csv");
+    let (s, _) = app.json("GET", &path, None, Value::Null).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, body) = app.json("GET", &path, Some(&a.access), Value::Null).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let text = body.as_str().expect("CSV text");
+    assert!(text.starts_with("date,"), "{text}");
+    let frame = auravest_core::PriceFrame::from_csv(text.as_bytes()).expect("the SDK reads it");
+    assert!(
+        !frame.columns().is_empty() && !frame.dates().is_empty(),
+        "{text}"
+    );
 }

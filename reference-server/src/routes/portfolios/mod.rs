@@ -242,5 +242,6 @@ pub fn router() -> Router<AppState> {
         .route("/portfolios/{id}/valuation", get(valuation))
         .route("/portfolios/{id}/performance", get(performance))
         .route("/portfolios/{id}/insights", get(insights))
+        .route("/portfolios/{id}/prices.csv", get(prices_csv))
         .route("/portfolios/{id}/refresh", post(refresh))
 }

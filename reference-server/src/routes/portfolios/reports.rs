@@ -5,6 +5,7 @@ use super::*;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
 use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
@@ -104,6 +105,27 @@ pub async fn performance(
             })
             .collect(),
     }))
+}
+
+/// The open positions' daily closes as CSV (`date`, then one column per
+/// symbol, empty where a symbol has no close), aligned by date over the
+/// history the recommendation uses: the table the web UI's what-if panel
+/// hands to the WebAssembly optimiser (`PriceTable.fromCsv`).
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}/prices.csv", tag = "portfolios",
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn prices_csv(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<([(header::HeaderName, &'static str); 1], String)> {
+    let loaded = load(&state, user.id, id).await?;
+    let frame = open_prices_of(&state, &loaded).await?;
+    let mut csv = Vec::new();
+    frame.to_csv(&mut csv).map_err(AppError::internal)?;
+    let csv = String::from_utf8(csv).map_err(AppError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
 }
 
 /// Nudges, the recommended allocation for the user's risk profile and a

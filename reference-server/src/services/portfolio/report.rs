@@ -433,13 +433,7 @@ pub(crate) async fn analysis_of(
     symbols.push(BENCHMARK.to_owned());
     symbols.sort();
     symbols.dedup();
-    // The detectors look back over the whole ledger (sales, drawdowns held).
-    let lookback = loaded
-        .ledger
-        .portfolio
-        .transactions()
-        .first()
-        .map_or(400, |t| (Utc::now().date_naive() - t.date).num_days() + 14);
+    let lookback = history_lookback(&loaded.ledger.portfolio);
     let priced = prices_for(state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
     let profile = risk_profile_of(state, user).await?;
     let goals = sdk_goals(&state.store.goals(user).await?)?;
