@@ -187,7 +187,8 @@ pub async fn get_one(
 
 /// Renames a portfolio.
 #[utoipa::path(patch, path = "/api/v1/portfolios/{id}", tag = "portfolios", request_body = PortfolioPatch,
-    responses((status = 200, body = PortfolioView), (status = 404, body = crate::error::ErrorBody)),
+    responses((status = 200, body = PortfolioView), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "another of the caller's portfolios has this name")),
     security(("bearer" = [])))]
 pub async fn rename(
     State(state): State<AppState>,
