@@ -43,16 +43,28 @@ pub(crate) fn held<'a>(
     valuation
         .positions
         .iter()
-        .map(|p| Held {
-            symbol: &p.symbol,
-            weight: p.weight,
-            instrument: match instruments.classify(&p.symbol) {
-                Classification::Known(i) => Some(i),
-                Classification::Unclassified => None,
-            },
-            fund: is_fund(&p.symbol, &shipped, config),
-        })
+        .map(|p| holding(&p.symbol, p.weight, instruments, &shipped, config))
         .collect()
+}
+
+/// One holding of `weight`, classified by `instruments`; `shipped` is
+/// [`InstrumentTable::shipped`].
+pub(crate) fn holding<'a>(
+    symbol: &'a Symbol,
+    weight: f64,
+    instruments: &'a InstrumentTable,
+    shipped: &InstrumentTable,
+    config: &ConcentrationConfig,
+) -> Held<'a> {
+    Held {
+        symbol,
+        weight,
+        instrument: match instruments.classify(symbol) {
+            Classification::Known(i) => Some(i),
+            Classification::Unclassified => None,
+        },
+        fund: is_fund(symbol, shipped, config),
+    }
 }
 
 /// Symbols as a readable list: `AAPL, JPM and XOM`.

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use auravest_core::{AssetClass, InstrumentTable, Valuation};
+use auravest_core::{AssetClass, InstrumentTable, Symbol, Valuation};
 use serde_json::json;
 
 use crate::Result;
-use crate::classify::{Held, held, list};
+use crate::classify::{Held, held, holding, list};
 use crate::config::ConcentrationConfig;
+use crate::drift::check_symbol_shares;
 use crate::nudge::{Nudge, NudgeKind, Severity, pct, r6};
 
 /// Checks how concentrated the portfolio is.
@@ -34,7 +35,46 @@ pub fn concentration(
     config: &ConcentrationConfig,
 ) -> Result<Vec<Nudge>> {
     config.validate()?;
-    let holdings = held(valuation, instruments, config);
+    Ok(findings(&held(valuation, instruments, config), config))
+}
+
+/// Checks a proposed mix (an optimiser's weights, a what-if sketch) with the
+/// same limits and wording as [`concentration()`], so a tool that proposes a
+/// mix can show what the investor's nudges would say about it. Weights are
+/// shares of the whole mix; what they leave is cash. Zero weights are not
+/// holdings.
+///
+/// # Errors
+/// [`crate::Error::InvalidThreshold`] when `config` is out of range;
+/// [`crate::Error::InvalidTarget`] when a symbol appears twice, a weight is
+/// outside `[0, 1]` or they sum to more than 1 (beyond 1e-6).
+pub fn mix_concentration(
+    weights: &[(Symbol, f64)],
+    instruments: &InstrumentTable,
+    config: &ConcentrationConfig,
+) -> Result<Vec<Nudge>> {
+    config.validate()?;
+    let mut mix = BTreeMap::new();
+    for (symbol, w) in weights {
+        if mix.insert(symbol.clone(), *w).is_some() {
+            return Err(crate::Error::InvalidTarget {
+                reason: format!("{symbol} appears more than once"),
+            });
+        }
+    }
+    check_symbol_shares(&mix)?;
+    let shipped = InstrumentTable::shipped();
+    let holdings: Vec<Held<'_>> = weights
+        .iter()
+        .filter(|(_, w)| *w > 0.0)
+        .map(|(s, w)| holding(s, *w, instruments, &shipped, config))
+        .collect();
+    Ok(findings(&holdings, config))
+}
+
+/// Every concentration finding about `holdings`, in the order
+/// [`concentration()`] lists them.
+fn findings(holdings: &[Held<'_>], config: &ConcentrationConfig) -> Vec<Nudge> {
     let mut out = Vec::new();
     let mut single: Vec<&Held<'_>> = holdings
         .iter()
@@ -44,20 +84,20 @@ pub fn concentration(
     for h in single {
         out.push(single_holding(h, config));
     }
-    if let Some(n) = large_holdings(&holdings, config) {
+    if let Some(n) = large_holdings(holdings, config) {
         out.push(n);
     }
-    if let Some(n) = effective_holdings(&holdings, config) {
+    if let Some(n) = effective_holdings(holdings, config) {
         out.push(n);
     }
-    out.extend(sectors(&holdings, config));
-    if let Some(n) = alternatives(&holdings, config) {
+    out.extend(sectors(holdings, config));
+    if let Some(n) = alternatives(holdings, config) {
         out.push(n);
     }
-    if let Some(n) = unclassified(&holdings) {
+    if let Some(n) = unclassified(holdings) {
         out.push(n);
     }
-    Ok(out)
+    out
 }
 
 fn single_holding(h: &Held<'_>, config: &ConcentrationConfig) -> Nudge {

@@ -103,20 +103,7 @@ impl TargetAllocation {
     /// [`Error::InvalidTarget`] when a share is outside `[0, 1]` or they sum
     /// to more than 1 (beyond 1e-6).
     pub fn by_symbol(weights: BTreeMap<Symbol, f64>) -> Result<Self> {
-        let mut sum = 0.0;
-        for (symbol, w) in &weights {
-            if !(0.0..=1.0).contains(w) {
-                return Err(Error::InvalidTarget {
-                    reason: format!("{symbol} share {w} is not in [0, 1]"),
-                });
-            }
-            sum += w;
-        }
-        if sum > 1.0 + SUM_TOLERANCE {
-            return Err(Error::InvalidTarget {
-                reason: format!("symbol shares sum to {sum}, more than 1"),
-            });
-        }
+        check_symbol_shares(&weights)?;
         Ok(Self::Symbols(weights))
     }
 
@@ -340,4 +327,22 @@ fn unclassified_nudge(mix: &CurrentMix, coverage: f64, config: &DriftConfig) -> 
             "min_coverage": config.min_coverage,
         }),
     )
+}
+/// Shares by symbol are each in `[0, 1]` and sum to at most 1 (beyond 1e-6).
+pub(crate) fn check_symbol_shares(weights: &BTreeMap<Symbol, f64>) -> Result<()> {
+    let mut sum = 0.0;
+    for (symbol, w) in weights {
+        if !(0.0..=1.0).contains(w) {
+            return Err(Error::InvalidTarget {
+                reason: format!("{symbol} share {w} is not in [0, 1]"),
+            });
+        }
+        sum += w;
+    }
+    if sum > 1.0 + SUM_TOLERANCE {
+        return Err(Error::InvalidTarget {
+            reason: format!("symbol shares sum to {sum}, more than 1"),
+        });
+    }
+    Ok(())
 }

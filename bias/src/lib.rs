@@ -119,7 +119,7 @@ pub use checklist::{
     is_checklist_item, learning_checklist,
 };
 pub use classify::is_fund as is_diversified_fund;
-pub use concentration::concentration;
+pub use concentration::{concentration, mix_concentration};
 pub use config::Config;
 pub use disposition::{DispositionCounts, disposition_counts, disposition_effect};
 pub use drawdown::{HeldDrawdown, drawdown_checkin, held_through_drawdown};

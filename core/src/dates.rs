@@ -88,6 +88,18 @@ pub fn parse_date(field: &'static str, text: &str) -> Result<NaiveDate> {
     check_date(field, date)
 }
 
+/// Calendar days a price history reaches back before the first date it must
+/// cover, so that date has an earlier close to measure a return from (two
+/// weeks outlast any run of market holidays).
+pub const HISTORY_SLACK_DAYS: i64 = 14;
+
+/// Calendar days of prices to read on `today` so that `from` is covered with
+/// [`HISTORY_SLACK_DAYS`] before it; `from` after `today` needs only the
+/// slack.
+pub fn history_days(from: NaiveDate, today: NaiveDate) -> i64 {
+    (today - from).num_days().max(0) + HISTORY_SLACK_DAYS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

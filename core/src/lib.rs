@@ -56,7 +56,7 @@ mod valuation;
 
 pub use change::PriceChange;
 pub use currency::Currency;
-pub use dates::{MAX_DATE, MIN_DATE, check_date, parse_date};
+pub use dates::{HISTORY_SLACK_DAYS, MAX_DATE, MIN_DATE, check_date, history_days, parse_date};
 pub use error::{Error, Result, RowError};
 pub use instrument::{AssetClass, Classification, Instrument, InstrumentTable};
 pub use money::{
@@ -68,7 +68,8 @@ pub use performance::{
     ValueSeries, xirr,
 };
 pub use portfolio::{
-    CashFlow, Holdings, ImportReport, Lot, MAX_IMPORT_RESTARTS, Portfolio, Position,
+    CashFlow, DEFAULT_HISTORY_DAYS, Holdings, ImportReport, Lot, MAX_IMPORT_RESTARTS, Portfolio,
+    Position,
 };
 pub use prices::{PriceFrame, PriceSeries};
 pub use range::Range;

@@ -456,6 +456,11 @@ pub struct ImportReport {
     pub skipped: Vec<RowError>,
 }
 
+/// Calendar days of prices [`Portfolio::history_days`] gives a portfolio
+/// without transactions: a year of trading days (about 365 calendar days)
+/// with slack, enough for the one-year statistics.
+pub const DEFAULT_HISTORY_DAYS: i64 = 400;
+
 /// A portfolio: a validated transaction log and the holdings derived from it.
 ///
 /// The log is kept in date order (transactions of one day in the order they
@@ -518,6 +523,17 @@ impl Portfolio {
     /// The log, in date order.
     pub fn transactions(&self) -> &[Transaction] {
         &self.transactions
+    }
+
+    /// Calendar days of daily prices an analysis of the whole log reads on
+    /// [`Portfolio::today`]: back to the first transaction (the checks of
+    /// past sales and drawdowns held need all of it) with
+    /// [`HISTORY_SLACK_DAYS`](crate::HISTORY_SLACK_DAYS) before it, or
+    /// [`DEFAULT_HISTORY_DAYS`] without transactions.
+    pub fn history_days(&self) -> i64 {
+        self.transactions.first().map_or(DEFAULT_HISTORY_DAYS, |t| {
+            crate::history_days(t.date, self.today)
+        })
     }
 
     /// Holdings after the whole log.
@@ -924,6 +940,18 @@ mod tests {
             }
         };
         Transaction::new(date, kind, Currency::USD)
+    }
+
+    #[test]
+    fn history_reaches_back_to_the_first_transaction_with_slack() {
+        let empty = Portfolio::new(Currency::USD, on(1000));
+        assert_eq!(empty.history_days(), DEFAULT_HISTORY_DAYS);
+        let mut p = Portfolio::new(Currency::USD, on(1000));
+        p.insert(trade(on(900), "A", false, 1)).unwrap();
+        p.insert(trade(on(100), "B", false, 1)).unwrap();
+        assert_eq!(p.history_days(), 900 + crate::HISTORY_SLACK_DAYS);
+        assert_eq!(crate::history_days(on(5), on(5)), crate::HISTORY_SLACK_DAYS);
+        assert_eq!(crate::history_days(on(9), on(5)), crate::HISTORY_SLACK_DAYS);
     }
 
     /// `n` stored transactions on even days: buys of 10 and sales of 5 of 20

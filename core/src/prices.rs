@@ -332,6 +332,27 @@ impl PriceFrame {
         self.column_index(name).map(|i| self.values[i].as_slice())
     }
 
+    /// The columns named by `symbols`, in that order, over the same dates;
+    /// names the frame lacks, and repeats, are left out.
+    #[must_use]
+    pub fn select(&self, symbols: &[Symbol]) -> Self {
+        let mut columns: Vec<Symbol> = Vec::with_capacity(symbols.len());
+        let mut values = Vec::with_capacity(symbols.len());
+        for s in symbols {
+            if let Some(i) = self.column_index(s.as_str())
+                && !columns.contains(&self.columns[i])
+            {
+                columns.push(self.columns[i].clone());
+                values.push(self.values[i].clone());
+            }
+        }
+        Self {
+            dates: self.dates.clone(),
+            columns,
+            values,
+        }
+    }
+
     /// The column at `index`.
     pub fn column_at(&self, index: usize) -> Option<&[Option<f64>]> {
         self.values.get(index).map(Vec::as_slice)
@@ -573,6 +594,24 @@ mod tests {
         let col = (Symbol::new("A").unwrap(), vec![Some(1.0)]);
         let got = lines(PriceFrame::new(vec![far], vec![col]).unwrap_err());
         assert_eq!(got, [(2, "date".into())]);
+    }
+
+    #[test]
+    fn select_keeps_the_named_columns_in_order_over_the_same_dates() {
+        let csv = "date,AAPL,GOOG,MSFT\n2024-01-02,1.5,,3\n2024-01-03,1.25,100,4\n";
+        let f = PriceFrame::from_csv(csv.as_bytes()).unwrap();
+        let pick: Vec<Symbol> = ["msft", "NOPE", "AAPL", "MSFT"]
+            .iter()
+            .map(|s| Symbol::new(s).unwrap())
+            .collect();
+        let got = f.select(&pick);
+        assert_eq!(got.dates(), f.dates());
+        let names: Vec<&str> = got.columns().iter().map(Symbol::as_str).collect();
+        assert_eq!(names, ["MSFT", "AAPL"]);
+        assert_eq!(got.column("MSFT").unwrap(), f.column("MSFT").unwrap());
+        assert_eq!(got.column("AAPL").unwrap(), &[Some(1.5), Some(1.25)]);
+        assert!(got.column("GOOG").is_none());
+        assert!(f.select(&[]).columns().is_empty());
     }
 
     #[test]

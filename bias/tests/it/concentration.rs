@@ -73,7 +73,7 @@ fn holdings_above_five_percent_summing_past_forty_break_5_10_40() {
 }
 
 #[test]
-fn few_effective_holdings_fire_and_twelve_equal_ones_do_not() {
+fn few_effective_holdings_fire_and_even_equal_ones_do_not() {
     let names = [
         "AA", "BB", "CC", "DD", "EE", "FF", "GG", "HH", "II", "JJ", "KK", "LL",
     ];
@@ -97,8 +97,8 @@ fn few_effective_holdings_fire_and_twelve_equal_ones_do_not() {
         Severity::Info
     );
 
-    let twelve: Vec<(&str, u32)> = names.iter().map(|s| (*s, 1000)).collect();
-    let quiet = run(&twelve, 0, &t);
+    let even: Vec<(&str, u32)> = names.iter().map(|s| (*s, 1000)).collect();
+    let quiet = run(&even, 0, &t);
     assert!(!subjects(&quiet).contains(&"effective_holdings".to_owned()));
 }
 
@@ -175,4 +175,89 @@ fn unclassified_holdings_are_named_never_guessed() {
     // Fully classified: silent.
     let t = tech(&["ZZZ", "YYY"]);
     assert!(run(&[("ZZZ", 500), ("YYY", 400)], 9100, &t).is_empty());
+}
+
+/// A proposed mix gets the nudges a portfolio of the same weights gets,
+/// word for word: what a what-if tool shows about its mix is what the
+/// investor's nudges would say once it was bought.
+#[test]
+fn a_mix_is_judged_as_a_portfolio_with_the_same_weights() {
+    use auravest_bias::mix_concentration;
+    use auravest_core::Symbol;
+
+    let names = ["AA", "BB", "CC", "DD", "EE"];
+    let t = tech(&names);
+    let positions = [
+        ("AA", 5200),
+        ("BB", 1500),
+        ("CC", 900),
+        ("DD", 700),
+        ("EE", 200),
+    ];
+    let (_, _, v) = book(&positions, 1500);
+    let as_portfolio = concentration(&v, &t, &ConcentrationConfig::default()).unwrap();
+    let mix: Vec<(Symbol, f64)> = v
+        .positions
+        .iter()
+        .map(|p| (p.symbol.clone(), p.weight))
+        .collect();
+    let as_mix = mix_concentration(&mix, &t, &ConcentrationConfig::default()).unwrap();
+    assert_eq!(subjects(&as_mix), subjects(&as_portfolio));
+    assert!(subjects(&as_mix).contains(&"AA".to_owned()));
+    for (a, b) in as_mix.iter().zip(&as_portfolio) {
+        assert_eq!(
+            (a.severity, &a.title, &a.action),
+            (b.severity, &b.title, &b.action)
+        );
+    }
+    assert_eq!(with_subject(&as_mix, "AA").severity, Severity::Critical);
+
+    // Zero weights are not holdings; an even mix of 25 unclassified names
+    // only gets the note that sectors could not be checked.
+    let even: Vec<(Symbol, f64)> = (0..25)
+        .map(|i| (Symbol::new(&format!("S{i:02}")).unwrap(), 0.04))
+        .chain([(Symbol::new("ZERO").unwrap(), 0.0)])
+        .collect();
+    let quiet = mix_concentration(
+        &even,
+        &InstrumentTable::shipped(),
+        &ConcentrationConfig::default(),
+    )
+    .unwrap();
+    assert!(
+        quiet
+            .iter()
+            .all(|n| n.subject.as_deref() == Some("unclassified")),
+        "{:?}",
+        subjects(&quiet)
+    );
+    assert!(
+        !quiet
+            .iter()
+            .any(|n| format!("{:?}", n.evidence).contains("ZERO"))
+    );
+}
+
+#[test]
+fn a_mix_outside_zero_one_or_above_a_whole_is_refused_by_name() {
+    use auravest_bias::{Error, mix_concentration};
+    use auravest_core::Symbol;
+
+    let cfg = ConcentrationConfig::default();
+    let t = InstrumentTable::shipped();
+    let sym = |s: &str| Symbol::new(s).unwrap();
+    for (mix, needle) in [
+        (vec![(sym("AAPL"), 1.2)], "AAPL share 1.2"),
+        (vec![(sym("AAPL"), -0.1)], "AAPL share -0.1"),
+        (vec![(sym("AAPL"), f64::NAN)], "AAPL share NaN"),
+        (vec![(sym("AAPL"), 0.7), (sym("MSFT"), 0.7)], "sum to 1.4"),
+        (
+            vec![(sym("AAPL"), 0.2), (sym("AAPL"), 0.2)],
+            "AAPL appears more than once",
+        ),
+    ] {
+        let err = mix_concentration(&mix, &t, &cfg).unwrap_err();
+        assert!(matches!(err, Error::InvalidTarget { .. }), "{err:?}");
+        assert!(err.to_string().contains(needle), "{err}");
+    }
 }
