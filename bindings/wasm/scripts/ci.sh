@@ -90,20 +90,27 @@ done
 # are opaque handles, so they are declared `unknown`.
 sed -i -E '/^ *(readonly|export const) [A-Za-z_0-9]+: \(/s/\bany\b/unknown/g' \
   "$pkg"/web/*.d.ts "$pkg"/node/*_bg.wasm.d.ts
-echo '{ "type": "module" }' >"$pkg/web/package.json"
-echo '{ "type": "commonjs" }' >"$pkg/node/package.json"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' ../../Cargo.toml | head -n1)
+# The web folder's version is what the reference server checks before
+# serving it (a package from another release is not served).
+echo "{ \"type\": \"module\", \"version\": \"$version\" }" >"$pkg/web/package.json"
+echo '{ "type": "commonjs" }' >"$pkg/node/package.json"
 sed "s/\"version\": \"[^\"]*\"/\"version\": \"$version\"/" npm/package.json >"$pkg/package.json"
 cp npm/README.md "$pkg/README.md"
 
-step "sizes (bytes) against the brotli budgets"
+step "compressed copies for the server, and sizes (bytes) against the brotli budgets"
+# The reference server sends these copies to browsers that accept them.
+for f in "$pkg"/web/auravest.js "$pkg"/web/slim.js "$pkg"/web/*_bg.wasm; do
+  gzip -9 -n -c "$f" >"$f.gz"
+  brotli -q 11 -f -o "$f.br" "$f"
+done
 over=0
 printf '%-12s %10s %10s %10s %10s\n' wasm raw gzip brotli budget
 for name in auravest slim; do
   f="$pkg/web/${name}_bg.wasm"
   raw_size=$(stat -c %s "$f")
-  gzip_size=$(gzip -9 -c "$f" | wc -c)
-  brotli_size=$(brotli -q 11 -c "$f" | wc -c)
+  gzip_size=$(stat -c %s "$f.gz")
+  brotli_size=$(stat -c %s "$f.br")
   budget=$BUDGET_FULL; [ "$name" = slim ] && budget=$BUDGET_SLIM
   printf '%-12s %10s %10s %10s %10s\n' "$name" "$raw_size" "$gzip_size" "$brotli_size" "$budget"
   if [ "$brotli_size" -gt "$budget" ]; then
@@ -112,6 +119,19 @@ for name in auravest slim; do
   fi
 done
 [ "$over" -eq 0 ] || exit 1
+
+step "npm pack: the package ships both builds and no compressed copies"
+(cd "$pkg" && npm pack --dry-run --json 2>/dev/null) | node -e '
+  const [p] = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  const paths = p.files.map((f) => f.path);
+  const bad = paths.filter((f) => /\.(br|gz)$/.test(f));
+  const missing = ["web/auravest_bg.wasm", "node/auravest_bg.wasm", "web/slim_bg.wasm", "package.json"]
+    .filter((f) => !paths.includes(f));
+  console.log(`${p.name}@${p.version}: ${paths.length} files, ${p.size} bytes packed`);
+  if (bad.length || missing.length) {
+    console.error(`compressed copies in the package: ${bad}; missing: ${missing}`);
+    process.exit(1);
+  }'
 
 step "Node: node --test over the nodejs build"
 node --test tests/node.test.mjs

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use auravest_bias::{AnalysisInput, Config, Goal, Nudge, analyze, default_as_of};
-use auravest_core::{Decimal, InstrumentTable, NaiveDate};
+use auravest_core::{Decimal, InstrumentTable, NaiveDate, Symbol};
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
@@ -239,5 +239,80 @@ pub fn analyze_portfolio(
                 required_monthly_contribution: g.required_monthly_contribution,
             })
             .collect(),
+    })
+}
+
+/// One holding of a proposed mix (the shape `optimize` returns weights in).
+#[derive(Debug, Clone, PartialEq, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MixWeight {
+    /// The symbol.
+    pub symbol: String,
+    /// Its share of the mix, in `[0, 1]`.
+    pub weight: f64,
+}
+
+/// The concentration nudges a proposed mix would get (an optimiser's weights,
+/// a what-if sketch): the same limits and wording as `analyzePortfolio`'s
+/// concentration findings, with the shipped instrument table, so a tool
+/// that proposes a mix says what the nudges would say about it.
+///
+/// # Errors
+/// `InvalidArgument` for weights of the wrong shape; the SDK's
+/// `InvalidSymbol` (its position as line) and `InvalidTarget` (a symbol
+/// twice, a weight outside `[0, 1]`, weights summing past 1).
+#[wasm_bindgen(js_name = mixConcentration, unchecked_return_type = "NudgeInfo[]")]
+pub fn mix_concentration(
+    #[wasm_bindgen(unchecked_param_type = "MixWeight[]")] weights: JsValue,
+) -> Outcome<JsValue> {
+    let weights: Vec<MixWeight> = read("weights", weights)?;
+    let mix = weights
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| {
+            Symbol::new(&w.symbol)
+                .map(|s| (s, w.weight))
+                .map_err(|e| Failure::from(e).line(Some(i + 1)))
+        })
+        .collect::<Outcome<Vec<_>>>()?;
+    let nudges = auravest_bias::mix_concentration(
+        &mix,
+        &InstrumentTable::shipped(),
+        &Config::default().concentration,
+    )
+    .map_err(|e| Failure::from(e).field(Some("weights")))?;
+    write(&nudges.into_iter().map(NudgeInfo::from).collect::<Vec<_>>())
+}
+
+/// The limits the concentration nudges use (the SDK's defaults, as the
+/// server applies them), for a tool that sets caps to match them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ConcentrationLimits {
+    /// A single holding above this share is flagged.
+    pub single_holding: f64,
+    /// From this share a holding is a "single point of failure".
+    pub single_point_of_failure: f64,
+    /// Holdings above this share are "large".
+    pub large_holding: f64,
+    /// Large holdings may add up to at most this share.
+    pub large_holdings_total: f64,
+    /// Fewer effective holdings than this is flagged.
+    pub min_effective_holdings: f64,
+    /// One sector above this share is flagged.
+    pub sector: f64,
+}
+
+/// The limits of the concentration nudges.
+#[wasm_bindgen(js_name = concentrationLimits, unchecked_return_type = "ConcentrationLimits")]
+pub fn concentration_limits() -> Outcome<JsValue> {
+    let c = Config::default().concentration;
+    write(&ConcentrationLimits {
+        single_holding: c.single_holding,
+        single_point_of_failure: c.single_point_of_failure,
+        large_holding: c.large_holding,
+        large_holdings_total: c.large_holdings_total,
+        min_effective_holdings: c.min_effective_holdings,
+        sector: c.sector,
     })
 }

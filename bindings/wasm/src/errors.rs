@@ -70,12 +70,12 @@ impl Failure {
         }
     }
 
-    fn field(mut self, field: Option<&str>) -> Self {
+    pub(crate) fn field(mut self, field: Option<&str>) -> Self {
         self.field = field.map(ToOwned::to_owned);
         self
     }
 
-    fn line(mut self, line: Option<usize>) -> Self {
+    pub(crate) fn line(mut self, line: Option<usize>) -> Self {
         self.line = line;
         self
     }

@@ -59,3 +59,33 @@ pub fn version() -> String {
 pub fn disclaimer() -> String {
     auravest_core::DISCLAIMER.to_owned()
 }
+
+/// The members of the string union `name` declared in a TypeScript custom
+/// section, for the tests that hold the hand-declared unions to the SDK's
+/// variants.
+#[cfg(test)]
+pub(crate) fn ts_union(section: &str, name: &str) -> std::collections::BTreeSet<String> {
+    let head = format!("export type {name} = ");
+    let line = section
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(head.as_str()))
+        .unwrap_or_else(|| panic!("no union {name}"));
+    line.trim_end_matches(';')
+        .split('|')
+        .map(|m| m.trim().trim_matches('"').to_owned())
+        .collect()
+}
+
+/// The serde names of `values`.
+#[cfg(test)]
+pub(crate) fn serde_names<T: serde::Serialize>(
+    values: impl IntoIterator<Item = T>,
+) -> std::collections::BTreeSet<String> {
+    values
+        .into_iter()
+        .map(|v| match serde_json::to_value(v) {
+            Ok(serde_json::Value::String(s)) => s,
+            other => panic!("not a unit variant: {other:?}"),
+        })
+        .collect()
+}

@@ -15,11 +15,13 @@ use crate::prices::PriceTable;
 
 #[wasm_bindgen(typescript_custom_section)]
 const PORTFOLIO_TS: &str = r#"
-/** A transaction in its record form, as a CSV row holds it (`type`: `buy`, `sell`, `deposit`, `withdrawal`, `dividend`, `fee`, `split`, ...); the SDK checks every field. */
+/** What a transaction does, as files name it. */
+export type TransactionType = "buy" | "sell" | "dividend" | "split" | "deposit" | "withdrawal" | "fee";
+/** A transaction in its record form, as a CSV row holds it; the SDK checks every field. */
 export interface TransactionInput {
   /** ISO date. */
   date: string;
-  type: string;
+  type: TransactionType;
   symbol?: string | null;
   /** Decimal string (a number is read through its text). */
   quantity?: string | number | null;
@@ -364,5 +366,19 @@ impl Portfolio {
         write(&Performance::from(
             self.inner.performance(&prices.frame, options)?,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declared_transaction_types_are_the_sdks() {
+        let names: std::collections::BTreeSet<String> = auravest_core::TransactionType::ALL
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        assert_eq!(crate::ts_union(PORTFOLIO_TS, "TransactionType"), names);
     }
 }

@@ -209,3 +209,16 @@ pub fn risk_categories() -> Outcome<JsValue> {
         .collect();
     write(&all)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declared_category_union_is_the_sdks() {
+        assert_eq!(
+            crate::ts_union(RISK_TS, "RiskCategory"),
+            crate::serde_names(auravest_risk::RiskCategory::ALL)
+        );
+    }
+}

@@ -185,4 +185,44 @@ mod tests {
         let found = String::from_utf16(&units[span.start..span.end]).unwrap();
         assert_eq!(found, w[0].text);
     }
+
+    /// Every variant, by an exhaustive match: a variant added to the SDK
+    /// fails to compile here until the union above lists it.
+    fn every_cue() -> [AmountCue; 5] {
+        let all = [
+            AmountCue::CurrencySign,
+            AmountCue::CurrencyCode,
+            AmountCue::CurrencyWord,
+            AmountCue::Slang,
+            AmountCue::Context,
+        ];
+        for c in all {
+            match c {
+                AmountCue::CurrencySign
+                | AmountCue::CurrencyCode
+                | AmountCue::CurrencyWord
+                | AmountCue::Slang
+                | AmountCue::Context => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_declared_unions_are_the_sdk_variants() {
+        assert_eq!(
+            crate::ts_union(SOCIAL_TS, "AmountCue"),
+            crate::serde_names(every_cue())
+        );
+        let formats = [Format::PlainText, Format::Markdown];
+        for f in formats {
+            match f {
+                Format::PlainText | Format::Markdown => {}
+            }
+        }
+        assert_eq!(
+            crate::ts_union(SOCIAL_TS, "TextFormat"),
+            crate::serde_names(formats)
+        );
+    }
 }

@@ -211,6 +211,7 @@ export const fullChecks = [
       ["options", (x) => av.frontier(prices, x, 3), WRONG],
       ["points", (x) => av.frontier(prices, maxSharpe, x), [2.9, -1, 2 ** 53, "5", {}, null, undefined]],
       ["options", (x) => av.analyzePortfolio(p, prices, x), [5, "all"]],
+      ["weights", (x) => av.mixConcentration(x), WRONG],
     ]);
     // A key the option types do not declare is refused, its path named.
     const prices2 = prices;
@@ -236,6 +237,32 @@ export const fullChecks = [
     expectEqual(av.frontier(prices, maxSharpe, 3).length, 3, "still alive");
   }],
 ];
+
+fullChecks.push(["a proposed mix gets the concentration nudges its portfolio would", (av, fx) => {
+  expectEqual(av.concentrationLimits().singleHolding, 0.1, "the single-holding limit");
+  const two = av.mixConcentration([{ symbol: "AAPL", weight: 0.52 }, { symbol: "MSFT", weight: 0.48 }]);
+  const aapl = two.find((n) => n.subject === "AAPL");
+  expect(aapl !== undefined && aapl.severity === "critical", "52% in AAPL is a single point of failure");
+  expect(/AAPL is 52(\.0+)?% of your portfolio/.test(aapl.title), aapl.title);
+  // The valued sample portfolio's weights, as a mix: the same findings,
+  // word for word, as the analysis of the portfolio itself.
+  const prices = av.PriceTable.fromCsv(fx.pricesCsv);
+  const p = samplePortfolio(av, fx);
+  const a = av.analyzePortfolio(p, prices);
+  const mix = a.valuation.positions.map((x) => ({ symbol: x.symbol, weight: x.weight }));
+  const fromMix = av.mixConcentration(mix).map((n) => n.title).sort();
+  const fromAnalysis = a.findings.filter((n) => n.kind === "concentration").map((n) => n.title).sort();
+  expect(fromAnalysis.length > 0, "the sample portfolio has concentration findings");
+  expectEqual(fromMix.join(" | "), fromAnalysis.join(" | "), "titles");
+  let e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 1.5 }]), "InvalidTarget");
+  expectEqual(e.field, "weights", "field");
+  e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 0.2 }, { symbol: "AA PL", weight: 0.2 }]), "InvalidSymbol");
+  expectEqual(e.line, 2, "line");
+  e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 0.2, cap: 1 }]), "InvalidArgument");
+  expect(e.field.startsWith("weights"), e.field);
+  prices.free();
+  p.free();
+}]);
 
 /** [name, check(av, fixtures)] pairs that hold for both entries. */
 export const socialChecks = [

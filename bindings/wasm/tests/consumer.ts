@@ -5,6 +5,8 @@ import init, {
   PriceTable,
   Portfolio,
   analyzePortfolio,
+  concentrationLimits,
+  mixConcentration,
   optimize,
   riskQuestionnaire,
   riskScore,
@@ -48,6 +50,8 @@ export async function demo(pricesCsv: string, transactionsCsv: string): Promise<
 
   const analysis = analyzePortfolio(portfolio, prices, { profile, benchmark: "SPY" });
   const titles: string[] = analysis.nudges.map((n) => n.title);
+  const limit: number = concentrationLimits().singleHolding;
+  const flagged: string[] = mixConcentration(out.weights).map((n) => n.title);
 
   const warnings: WealthWarning[] = wealthWarnings("I put $10k into $AAPL");
   const spans = warnings.map((w) => w.span.end - w.span.start);
@@ -72,8 +76,12 @@ export async function demo(pricesCsv: string, transactionsCsv: string): Promise<
   const wrong: number = valuation.cash;
   // @ts-expect-error: not a category
   const notCategory: RiskCategory = "reckless";
+  // @ts-expect-error: not a transaction type
+  portfolio.importRecords([{ date: "2018-01-02", type: "gift", currency: "USD" }]);
+  // @ts-expect-error: a weight is a number
+  mixConcentration([{ symbol: "AAPL", weight: "0.5" }]);
 
   prices.free();
   portfolio.free();
-  return [category, stocks, value, top.symbol, sharpe, titles.length, spans, slimCategory, slimCount, wrong, notCategory].join();
+  return [category, stocks, value, top.symbol, sharpe, titles.length, limit, flagged, spans, slimCategory, slimCount, wrong, notCategory].join();
 }

@@ -3,13 +3,23 @@
 //! /assets/wasm/{file}` the WebAssembly package's web build, read from
 //! `AURAVEST_WASM_DIR` (built by `bindings/wasm/scripts/ci.sh`).
 //!
+//! The package's files are served as the build compressed them: the
+//! brotli (`.br`) or gzip (`.gz`) copy beside each file when the request's
+//! `Accept-Encoding` takes it (and the copy is not older than the file),
+//! the file itself otherwise, with `Vary: Accept-Encoding` and an `ETag`
+//! per encoding. The package is served only when its `package.json` has the
+//! server's own version, so the UI never runs rules from another release.
+//!
 //! The page follows the server's Content-Security-Policy (`default-src
 //! 'self'`): no inline scripts, styles or handlers; everything it runs or
 //! styles with comes from `/assets`. Responses carry a strong `ETag` and
 //! `Cache-Control: no-cache`, so browsers keep a copy but revalidate it (a
 //! `304` when unchanged), and a new release is picked up at once.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::SystemTime;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -131,26 +141,188 @@ pub const WASM_FILES: &[(&str, &str)] = &[
     ("slim_bg.wasm", "application/wasm"),
 ];
 
-/// One file of the WebAssembly package, read from `Config::wasm_dir`; a 404
-/// when the package was not built (the UI then goes without it).
-async fn wasm_asset(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+/// One file of the WebAssembly package, read from `Config::wasm_dir`,
+/// compressed as the request accepts; a 404 when the package was not built
+/// or is of another version (the UI then goes without it).
+async fn wasm_asset(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let Some((name, content_type)) = WASM_FILES.iter().find(|(n, _)| *n == file) else {
         return AppError::not_found("asset").into_response();
     };
-    match tokio::fs::read(state.config.wasm_dir.join(name)).await {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static(CACHE_CONTROL),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(_) => AppError::not_found("asset").into_response(),
+    let dir = state.config.wasm_dir.clone();
+    let loaded = tokio::task::spawn_blocking(move || WasmFile::load(&dir, name)).await;
+    let file = match loaded {
+        Ok(Ok(file)) => file,
+        Ok(Err(why)) => {
+            tracing::warn!(file = name, "not serving the WebAssembly package: {why}");
+            return AppError::not_found("asset").into_response();
+        }
+        Err(_) => return AppError::not_found("asset").into_response(),
+    };
+    let (encoding, body) = if let Some(br) = file.br.as_ref().filter(|_| accepts(&headers, "br")) {
+        (Some("br"), br.clone())
+    } else if let Some(gz) = file.gzip.as_ref().filter(|_| accepts(&headers, "gzip")) {
+        (Some("gzip"), gz.clone())
+    } else {
+        (None, file.identity.clone())
+    };
+    let tag = match encoding {
+        Some(e) => format!("\"{}-{e}\"", file.digest),
+        None => format!("\"{}\"", file.digest),
+    };
+    let Ok(etag) = HeaderValue::try_from(tag) else {
+        return AppError::not_found("asset").into_response();
+    };
+    let cache = [
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(CACHE_CONTROL),
+        ),
+        (header::VARY, HeaderValue::from_static("accept-encoding")),
+    ];
+    if none_match(&headers, &etag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)], cache).into_response();
     }
+    let mut response = (
+        StatusCode::OK,
+        [(header::ETAG, etag)],
+        cache,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body,
+    )
+        .into_response();
+    if let Some(e) = encoding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+    }
+    response
+}
+
+/// A file of the WebAssembly package as served.
+struct WasmFile {
+    /// When the file was last written, and its length: a change reloads it.
+    stamp: (SystemTime, u64),
+    /// The first 12 bytes of its SHA-256, in hex: the `ETag`.
+    digest: String,
+    /// The file.
+    identity: axum::body::Bytes,
+    /// Its brotli copy (`<name>.br`), when the build wrote one.
+    br: Option<axum::body::Bytes>,
+    /// Its gzip copy (`<name>.gz`), when the build wrote one.
+    gzip: Option<axum::body::Bytes>,
+}
+
+/// The files loaded so far, by path; reloaded when they change on disk.
+static WASM_CACHE: LazyLock<Mutex<HashMap<PathBuf, Arc<WasmFile>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+impl WasmFile {
+    /// `name` in `dir`, from the cache while it is unchanged on disk; an
+    /// error (in words, for the log) when it is missing or the package's
+    /// version is not the server's.
+    fn load(dir: &FsPath, name: &str) -> Result<Arc<Self>, String> {
+        check_package_version(dir)?;
+        let path = dir.join(name);
+        let stamp = stamp_of(&path).ok_or_else(|| format!("{} is missing", path.display()))?;
+        if let Some(hit) = WASM_CACHE
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&path).cloned())
+            .filter(|f| f.stamp == stamp)
+        {
+            return Ok(hit);
+        }
+        let identity = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let digest = Sha256::digest(&identity);
+        // A compressed copy older than the file is from an earlier build.
+        let copy = |ext: &str| {
+            let p = dir.join(format!("{name}.{ext}"));
+            stamp_of(&p)
+                .filter(|(t, _)| *t >= stamp.0)
+                .and_then(|_| std::fs::read(&p).ok())
+                .map(axum::body::Bytes::from)
+        };
+        let file = Arc::new(Self {
+            stamp,
+            digest: digest[..12].iter().map(|b| format!("{b:02x}")).collect(),
+            br: copy("br"),
+            gzip: copy("gz"),
+            identity: identity.into(),
+        });
+        if let Ok(mut c) = WASM_CACHE.lock() {
+            c.insert(path, Arc::clone(&file));
+        }
+        Ok(file)
+    }
+}
+
+/// The modification time and length of a file.
+fn stamp_of(path: &FsPath) -> Option<(SystemTime, u64)> {
+    let m = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// Whether `dir/package.json` names the server's own version.
+fn check_package_version(dir: &FsPath) -> Result<(), String> {
+    let path = dir.join("package.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let version = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("version").and_then(|v| v.as_str()).map(str::to_owned));
+    match version {
+        Some(v) if v == env!("CARGO_PKG_VERSION") => Ok(()),
+        Some(v) => Err(format!(
+            "{} is version {v}, the server {}",
+            path.display(),
+            env!("CARGO_PKG_VERSION")
+        )),
+        None => Err(format!("{} names no version", path.display())),
+    }
+}
+
+/// Whether the request's `Accept-Encoding` takes `coding` (by name or `*`,
+/// with a q-value above zero).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    let mut named = None;
+    let mut any = None;
+    for item in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())
+            .unwrap_or(0.0);
+        if name.eq_ignore_ascii_case(coding) {
+            named = Some(q);
+        } else if name == "*" {
+            any = Some(q);
+        }
+    }
+    named.or(any).is_some_and(|q| q > 0.0)
+}
+
+/// Whether `If-None-Match` names `etag` (weakly compared, or `*`).
+fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag.to_str().unwrap_or_default()
+        })
 }
 
 /// The asset called `name`, if the UI has one.
@@ -176,15 +348,7 @@ fn serve(
     body: &'static str,
 ) -> Response {
     let etag = ETAGS[etag_index].clone();
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == etag.to_str().unwrap_or_default()
-        });
+    let matches = none_match(headers, &etag);
     let cache = [
         (header::ETAG, etag),
         (

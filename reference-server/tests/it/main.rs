@@ -17,3 +17,4 @@ mod refresher;
 mod shared;
 mod social;
 mod store;
+mod web;

@@ -279,12 +279,34 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
       el.dispatchEvent(new Event('input', { bubbles: true }));
     }, value);
     const weights = async () => (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.weight))));
+    // Every holding of the mix above the nudges' single-holding limit (10%)
+    // is named by the same nudge the Insights would show.
+    const unflagged = () => panel.evaluate((el) => {
+      const flagged = new Set([...el.querySelectorAll('[data-whatif-flags] li')].map((li) => li.dataset.subject));
+      return [...el.querySelectorAll('[data-whatif-result] tr[data-symbol]')]
+        .filter((tr) => Number(tr.dataset.weight) > 0.1 + 1e-9 && !flagged.has(tr.dataset.symbol))
+        .map((tr) => tr.dataset.symbol);
+    });
+    // The cap starts at the nudges' limit, or at the least share each
+    // holding must take when there are fewer than ten of them.
+    const start = Number(await page.locator('#whatif-cap').inputValue());
+    assert.ok(start >= 0.1 - 1e-9 && start < 1, `cap starts at ${start}`);
+    assert.ok((await weights()).every((w) => w <= start + 1e-9), 'the first mix keeps to the starting cap');
+    assert.deepEqual(await unflagged(), []);
+    await move('whatif-cap', '1');
+    await panel.locator('output[for="whatif-cap"]').filter({ hasText: '100%' }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-whatif-flags]') !== null);
+    assert.deepEqual(await unflagged(), []);
+    if ((await weights()).some((w) => w > 0.1)) {
+      assert.match(await panel.locator('[data-whatif-flags] li').first().innerText(), /is \d+(\.\d+)?% of your portfolio/);
+    }
     await move('whatif-cap', '0.3');
     await panel.locator('output[for="whatif-cap"]').filter({ hasText: '30%' }).waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll('[data-whatif-result] tr[data-symbol]')]
       .every((tr) => Number(tr.dataset.weight) <= 0.3 + 1e-9));
     const capped = await weights();
     assert.ok(capped.length >= 4, `at least four holdings under a 30% cap: ${capped}`);
+    assert.deepEqual(await unflagged(), []);
     assert.ok(Math.abs(capped.reduce((a, b) => a + b, 0) - 1) < 1e-3, `weights sum to 1: ${capped}`);
     // A volatility below any mix of the holdings: the SDK's typed refusal, shown.
     await move('whatif-risk', '0.05');

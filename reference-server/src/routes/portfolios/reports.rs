@@ -64,7 +64,7 @@ pub async fn performance(
     symbols.push(BENCHMARK.to_owned());
     symbols.sort();
     symbols.dedup();
-    let lookback = (Utc::now().date_naive() - first).num_days() + 14;
+    let lookback = auravest_core::history_days(first, Utc::now().date_naive());
     let priced = prices_for(&state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
     let end = priced.as_of;
     let start = range.start_within(end, first);

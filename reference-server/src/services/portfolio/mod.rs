@@ -143,30 +143,18 @@ pub(crate) fn symbols_of(p: &Portfolio) -> Vec<String> {
     set.into_iter().collect()
 }
 
-/// Days of prices the analysis and the recommendation read: the whole
-/// ledger (the detectors look back over sales and drawdowns held), 400 for
-/// an empty one.
-pub(crate) fn history_lookback(p: &Portfolio) -> i64 {
-    p.transactions()
-        .first()
-        .map_or(400, |t| (Utc::now().date_naive() - t.date).num_days() + 14)
-}
-
 /// The open positions' daily closes, aligned by date over the history the
 /// recommendation optimises on (`None` where a symbol has no close).
 pub(crate) async fn open_prices_of(state: &AppState, loaded: &Loaded) -> AppResult<PriceFrame> {
     let portfolio = &loaded.ledger.portfolio;
-    let open: Vec<String> = portfolio
+    let open: Vec<Symbol> = portfolio
         .holdings()
         .open_positions()
-        .map(|p| p.symbol().to_string())
+        .map(|p| p.symbol().clone())
         .collect();
-    let priced = prices_for(state, &open, history_lookback(portfolio), Some(portfolio)).await?;
-    let columns: Vec<(Symbol, Vec<Option<f64>>)> = open
-        .iter()
-        .filter_map(|s| Some((Symbol::new(s).ok()?, priced.frame.column(s)?.to_vec())))
-        .collect();
-    PriceFrame::new(priced.frame.dates().to_vec(), columns).map_err(AppError::internal)
+    let names: Vec<String> = open.iter().map(ToString::to_string).collect();
+    let priced = prices_for(state, &names, portfolio.history_days(), Some(portfolio)).await?;
+    Ok(priced.frame.select(&open))
 }
 
 /// Prices for `symbols` from `from` on, from the store, fetching (and

@@ -219,7 +219,7 @@ pub(crate) async fn period_return(
         .unwrap_or(first)
         .max(opened);
     let symbols = symbols_of(&loaded.ledger.portfolio);
-    let lookback = (today - start).num_days() + 14;
+    let lookback = auravest_core::history_days(start, today);
     let priced = prices_for(state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
     if !symbols.is_empty()
         && priced
@@ -433,7 +433,7 @@ pub(crate) async fn analysis_of(
     symbols.push(BENCHMARK.to_owned());
     symbols.sort();
     symbols.dedup();
-    let lookback = history_lookback(&loaded.ledger.portfolio);
+    let lookback = loaded.ledger.portfolio.history_days();
     let priced = prices_for(state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
     let profile = risk_profile_of(state, user).await?;
     let goals = sdk_goals(&state.store.goals(user).await?)?;
