@@ -60,9 +60,9 @@ pub fn disclaimer() -> String {
     auravest_core::DISCLAIMER.to_owned()
 }
 
-/// The members of the string union `name` declared in a TypeScript custom
-/// section, for the tests that hold the hand-declared unions to the SDK's
-/// variants.
+/// The members of the string union `name` declared in a module's source
+/// (its TypeScript custom section; the macro keeps no Rust constant of it),
+/// for the tests that hold the hand-declared unions to the SDK's variants.
 #[cfg(test)]
 pub(crate) fn ts_union(section: &str, name: &str) -> std::collections::BTreeSet<String> {
     let head = format!("export type {name} = ");

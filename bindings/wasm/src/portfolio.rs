@@ -371,14 +371,15 @@ impl Portfolio {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn the_declared_transaction_types_are_the_sdks() {
         let names: std::collections::BTreeSet<String> = auravest_core::TransactionType::ALL
             .iter()
             .map(|t| t.as_str().to_owned())
             .collect();
-        assert_eq!(crate::ts_union(PORTFOLIO_TS, "TransactionType"), names);
+        assert_eq!(
+            crate::ts_union(include_str!("portfolio.rs"), "TransactionType"),
+            names
+        );
     }
 }

@@ -212,12 +212,10 @@ pub fn risk_categories() -> Outcome<JsValue> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn the_declared_category_union_is_the_sdks() {
         assert_eq!(
-            crate::ts_union(RISK_TS, "RiskCategory"),
+            crate::ts_union(include_str!("risk.rs"), "RiskCategory"),
             crate::serde_names(auravest_risk::RiskCategory::ALL)
         );
     }

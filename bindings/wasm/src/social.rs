@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn the_declared_unions_are_the_sdk_variants() {
         assert_eq!(
-            crate::ts_union(SOCIAL_TS, "AmountCue"),
+            crate::ts_union(include_str!("social.rs"), "AmountCue"),
             crate::serde_names(every_cue())
         );
         let formats = [Format::PlainText, Format::Markdown];
@@ -221,7 +221,7 @@ mod tests {
             }
         }
         assert_eq!(
-            crate::ts_union(SOCIAL_TS, "TextFormat"),
+            crate::ts_union(include_str!("social.rs"), "TextFormat"),
             crate::serde_names(formats)
         );
     }
