@@ -89,6 +89,25 @@ pub enum Error {
 }
 
 impl Error {
+    /// The variant's name in snake_case (`invalid_field`, `oversold`, ...):
+    /// a stable code for bindings and clients to branch on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Article { .. } => "article",
+            Self::Io { .. } => "io",
+            Self::Model { .. } => "model",
+            Self::Backend { .. } => "backend",
+            Self::Vector { .. } => "vector",
+            Self::Index { .. } => "index",
+            Self::Invalid { .. } => "invalid",
+            Self::LimitReached { .. } => "limit_reached",
+            Self::UnknownAnswer(..) => "unknown_answer",
+            Self::Cancelled => "cancelled",
+            Self::Eval(..) => "eval",
+            Self::Store(..) => "store",
+        }
+    }
+
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),

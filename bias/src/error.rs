@@ -60,7 +60,8 @@ pub enum Error {
         position: usize,
         /// The goal's name (may be empty when the name is what is wrong).
         goal: String,
-        /// The field at fault: `name`, `target`, `monthly_contribution` or `expected_return`.
+        /// The field at fault: `name`, `target`, `by` (a date [`crate::Goal::parse`]
+        /// cannot read), `monthly_contribution` or `expected_return`.
         field: &'static str,
         /// Why it was refused.
         reason: String,
@@ -113,6 +114,26 @@ pub enum Error {
 }
 
 impl Error {
+    /// The variant's name in snake_case (`invalid_field`, `oversold`, ...):
+    /// a stable code for bindings and clients to branch on.
+    /// A wrapped `auravest-core` error answers with its own kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidThreshold { .. } => "invalid_threshold",
+            Self::InvalidSetting { .. } => "invalid_setting",
+            Self::GoalTargetNotPositive { .. } => "goal_target_not_positive",
+            Self::GoalDateNotInFuture { .. } => "goal_date_not_in_future",
+            Self::InvalidGoal { .. } => "invalid_goal",
+            Self::UnknownSymbol { .. } => "unknown_symbol",
+            Self::NotHeld { .. } => "not_held",
+            Self::InvalidAmount { .. } => "invalid_amount",
+            Self::InvalidTarget { .. } => "invalid_target",
+            Self::UnknownBenchmark { .. } => "unknown_benchmark",
+            Self::LastVisitAfterAsOf { .. } => "last_visit_after_as_of",
+            Self::Core(e) => e.kind(),
+        }
+    }
+
     /// The input field this error is about, when it is about one.
     pub fn field(&self) -> Option<&'static str> {
         match self {

@@ -53,6 +53,23 @@ pub struct Goal {
     pub expected_return: Option<f64>,
 }
 
+/// A goal as text, the way a form, a file or a binding holds it: the
+/// amounts and the date as strings, `None` for a field left out. Read it
+/// with [`Goal::parse`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GoalText<'a> {
+    /// What the money is for.
+    pub name: &'a str,
+    /// The amount to reach (a decimal).
+    pub target: &'a str,
+    /// The date to reach it by (`YYYY-MM-DD`); `None` for a target value.
+    pub by: Option<&'a str>,
+    /// Money added each month (a decimal); `None` for 0.
+    pub monthly_contribution: Option<&'a str>,
+    /// Annual return assumed; `None` for [`GoalsConfig::expected_return`].
+    pub expected_return: Option<f64>,
+}
+
 /// The two kinds of goal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,6 +89,40 @@ impl Goal {
         } else {
             GoalKind::PortfolioValue
         }
+    }
+
+    /// Reads a goal from its text as entry `position` (1-based) of a list:
+    /// the name trimmed, the amounts by `auravest_core::parse_decimal`
+    /// (exponents allowed, nothing rounded), the date by
+    /// `auravest_core::parse_date`. The goal's rules (a positive target, a
+    /// date after today, ...) are [`Goal::validate`]'s, which needs today.
+    ///
+    /// # Errors
+    /// [`Error::InvalidGoal`] naming the goal's position and the field that
+    /// cannot be read (`target`, `by` or `monthly_contribution`).
+    pub fn parse(position: usize, text: GoalText<'_>) -> Result<Self> {
+        let name = text.name.trim();
+        let invalid = |e: auravest_core::Error| Error::InvalidGoal {
+            position,
+            goal: name.to_owned(),
+            field: e.field().unwrap_or("goal"),
+            reason: e.reason(),
+        };
+        let decimal = |field, value| auravest_core::parse_decimal(field, value).map_err(invalid);
+        Ok(Self {
+            name: name.to_owned(),
+            target: decimal("target", text.target)?,
+            by: text
+                .by
+                .map(|by| auravest_core::parse_date("by", by).map_err(invalid))
+                .transpose()?,
+            monthly_contribution: text
+                .monthly_contribution
+                .map(|m| decimal("monthly_contribution", m))
+                .transpose()?
+                .unwrap_or_default(),
+            expected_return: text.expected_return,
+        })
     }
 
     /// Checks the goal as entry `position` (1-based) of a list, on `today`.

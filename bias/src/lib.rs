@@ -126,8 +126,8 @@ pub use drawdown::{HeldDrawdown, drawdown_checkin, held_through_drawdown};
 pub use drift::{ClassWeights, TargetAllocation, allocation_drift};
 pub use error::{Error, Result};
 pub use goals::{
-    GOAL_RETURN_RANGE, Goal, GoalKind, GoalProgress, MAX_GOAL_NAME_CHARS, MAX_PROJECTION_MONTHS,
-    evaluate_goals, set_goal,
+    GOAL_RETURN_RANGE, Goal, GoalKind, GoalProgress, GoalText, MAX_GOAL_NAME_CHARS,
+    MAX_PROJECTION_MONTHS, evaluate_goals, set_goal,
 };
 pub use guard::{Conflict, ConflictKind, GuardInput, Side, Suggestion, guard};
 pub use home_bias::{EquityShare, equity_foreign_share, home_bias, min_foreign_share};

@@ -225,6 +225,34 @@ pub enum Error {
 }
 
 impl Error {
+    /// The variant's name in snake_case (`invalid_field`, `oversold`, ...):
+    /// a stable code for bindings and clients to branch on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidSymbol { .. } => "invalid_symbol",
+            Self::InvalidCurrency { .. } => "invalid_currency",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::CurrencyMismatch { .. } => "currency_mismatch",
+            Self::Oversold { .. } => "oversold",
+            Self::InsufficientCash { .. } => "insufficient_cash",
+            Self::UnknownPosition { .. } => "unknown_position",
+            Self::FutureDate { .. } => "future_date",
+            Self::NoSuchTransaction { .. } => "no_such_transaction",
+            Self::Import { .. } => "import",
+            Self::InvalidPrices { .. } => "invalid_prices",
+            Self::MissingPrice { .. } => "missing_price",
+            Self::MissingFx { .. } => "missing_fx",
+            Self::UnknownColumn { .. } => "unknown_column",
+            Self::InsufficientData { .. } => "insufficient_data",
+            Self::InvalidPeriod { .. } => "invalid_period",
+            Self::NoIrr(..) => "no_irr",
+            Self::DateOutOfRange { .. } => "date_out_of_range",
+            Self::PositionTooLarge { .. } => "position_too_large",
+            Self::Overflow { .. } => "overflow",
+            Self::Format { .. } => "format",
+        }
+    }
+
     /// The input field this error is about, when it is about one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
@@ -267,9 +295,14 @@ impl Error {
 /// The longest piece of user text an error message repeats, in characters.
 const SHOWN_CHARS: usize = 40;
 
-/// `text` as an error message repeats it: at most [`SHOWN_CHARS`] characters,
-/// with `…` when cut, so a huge input never makes a huge message.
-pub(crate) fn shown(text: &str) -> String {
+/// `text` as an error message repeats it: at most 40 characters, with `…`
+/// when cut, so a huge input never makes a huge message (every crate's
+/// errors quote input through it).
+///
+/// ```
+/// assert_eq!(auravest_core::shown(&"x".repeat(50)), format!("{}…", "x".repeat(40)));
+/// ```
+pub fn shown(text: &str) -> String {
     let mut chars = text.chars();
     let mut out: String = chars.by_ref().take(SHOWN_CHARS).collect();
     if chars.next().is_some() {

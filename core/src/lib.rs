@@ -57,7 +57,7 @@ mod valuation;
 pub use change::PriceChange;
 pub use currency::Currency;
 pub use dates::{HISTORY_SLACK_DAYS, MAX_DATE, MIN_DATE, check_date, history_days, parse_date};
-pub use error::{Error, Result, RowError};
+pub use error::{Error, Result, RowError, shown};
 pub use instrument::{AssetClass, Classification, Instrument, InstrumentTable};
 pub use money::{
     MAX_INPUT, MAX_POSITION_QUANTITY, MAX_SCALE, MAX_SPLIT_RATIO, MIN_SPLIT_RATIO, Money, Price,
@@ -74,7 +74,10 @@ pub use portfolio::{
 pub use prices::{PriceFrame, PriceSeries};
 pub use range::Range;
 pub use report::{CASH_KEY, UNCLASSIFIED, ValuationReport};
-pub use stats::{Drawdown, PerformanceStats, Returns, StatsOptions};
+pub use stats::{
+    DatedSeries, Drawdown, PerformanceStats, Returns, SeriesKind, SeriesStats, StatsOptions,
+    series_stats,
+};
 pub use symbol::{MAX_SYMBOL_LEN, Symbol};
 pub use transaction::{Transaction, TransactionKind, TransactionRecord, TransactionType};
 pub use valuation::{PositionValue, Valuation, price_decimal, value_holdings};

@@ -126,6 +126,110 @@ pub struct Drawdown {
     pub recovery: Option<NaiveDate>,
 }
 
+/// What the values of a [`DatedSeries`] are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesKind {
+    /// Prices (daily closes); the returns are their day-to-day changes.
+    #[default]
+    Prices,
+    /// Daily simple returns, as they are.
+    Returns,
+}
+
+impl std::str::FromStr for SeriesKind {
+    type Err = Error;
+
+    /// `prices` or `returns`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "prices" => Ok(Self::Prices),
+            "returns" => Ok(Self::Returns),
+            other => Err(Error::field_error(
+                "kind",
+                format!(
+                    "expected \"prices\" or \"returns\", got {:?}",
+                    crate::shown(other)
+                ),
+            )),
+        }
+    }
+}
+
+/// A dated series of prices or returns (see [`SeriesKind`]), oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DatedSeries {
+    /// The dates.
+    pub dates: Vec<NaiveDate>,
+    /// One value per date.
+    pub values: Vec<f64>,
+}
+
+/// [`series_stats`]' answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SeriesStats {
+    /// Every statistic.
+    pub stats: PerformanceStats,
+    /// How many returns they were computed from.
+    pub periods: usize,
+}
+
+/// Every statistic of a standalone series (empyrical's definitions, see the
+/// module docs), with beta and alpha against `benchmark` (a series of the
+/// same kind) when one is given. Price series are first restricted to their
+/// common dates; return series must share theirs. `risk_free_rate` is
+/// annual ([`StatsOptions`]' default, 0, when `None`).
+///
+/// ```
+/// use auravest_core::{DatedSeries, SeriesKind, series_stats};
+/// let day = |d| auravest_core::NaiveDate::from_ymd_opt(2024, 1, d).unwrap();
+/// let prices = DatedSeries { dates: vec![day(2), day(3), day(4)], values: vec![100.0, 110.0, 99.0] };
+/// let s = series_stats(&prices, None, SeriesKind::Prices, None)?;
+/// assert_eq!(s.periods, 2);
+/// assert!((s.stats.total_return - -0.01).abs() < 1e-12);
+/// # Ok::<(), auravest_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidField`] for dates out of order or values that are not
+/// prices (on `series` or `benchmark`), return series on different dates,
+/// a non-finite risk-free rate; [`Error::InsufficientData`] with fewer than
+/// two returns.
+pub fn series_stats(
+    series: &DatedSeries,
+    benchmark: Option<&DatedSeries>,
+    kind: SeriesKind,
+    risk_free_rate: Option<f64>,
+) -> Result<SeriesStats> {
+    let prices = |s: &DatedSeries, name: &str| {
+        crate::PriceSeries::new(name, s.dates.clone(), s.values.clone())
+    };
+    let (returns, bench) = match (kind, benchmark) {
+        (SeriesKind::Prices, Some(b)) => {
+            let (a, b) = prices(series, "series")?.align(&prices(b, "benchmark")?);
+            (a.returns(), Some(b.returns()))
+        }
+        (SeriesKind::Prices, None) => (prices(series, "series")?.returns(), None),
+        (SeriesKind::Returns, b) => (
+            Returns::new(None, series.dates.clone(), series.values.clone())?,
+            b.map(|b| Returns::new(None, b.dates.clone(), b.values.clone()))
+                .transpose()?,
+        ),
+    };
+    let defaults = StatsOptions::default();
+    let stats = PerformanceStats::compute(
+        &returns,
+        StatsOptions {
+            risk_free_rate: risk_free_rate.unwrap_or(defaults.risk_free_rate),
+            benchmark: bench.as_ref(),
+        },
+    )?;
+    Ok(SeriesStats {
+        stats,
+        periods: returns.len(),
+    })
+}
+
 /// Options for [`PerformanceStats::compute`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StatsOptions<'a> {

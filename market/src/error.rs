@@ -193,6 +193,29 @@ pub enum ErrorClass {
 }
 
 impl Error {
+    /// The variant's name in snake_case (`invalid_field`, `oversold`, ...):
+    /// a stable code for bindings and clients to branch on.
+    /// A wrapped `auravest-core` error answers with its own kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::NoData { .. } => "no_data",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable { .. } => "unavailable",
+            Self::InvalidResponse { .. } => "invalid_response",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Refused { .. } => "refused",
+            Self::BadSymbol { .. } => "bad_symbol",
+            Self::Unsupported { .. } => "unsupported",
+            Self::AllRowsInvalid { .. } => "all_rows_invalid",
+            Self::CircuitOpen { .. } => "circuit_open",
+            Self::Exhausted { .. } => "exhausted",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::File { .. } => "file",
+            Self::Core(e) => e.kind(),
+        }
+    }
+
     /// The chain's reaction to this error.
     pub fn class(&self) -> ErrorClass {
         match self {

@@ -553,3 +553,95 @@ impl BlackLitterman {
         )
     }
 }
+
+/// PyPortfolioOpt's default risk aversion `δ` for the prior and the weights.
+pub const DEFAULT_RISK_AVERSION: f64 = 1.0;
+
+/// A Black-Litterman allocation asked of daily closes (see [`from_prices`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceRequest {
+    /// Market capitalisation of every ticker of the prices.
+    pub market_caps: BTreeMap<Symbol, f64>,
+    /// Absolute views: expected annual return by ticker.
+    pub views: Vec<(Symbol, f64)>,
+    /// Idzorek confidences in `[0, 1]`, one per view; `None` for
+    /// [`Omega::Proportional`].
+    pub confidences: Option<Vec<f64>>,
+    /// Risk aversion `δ` of the prior and the weights. Default
+    /// [`DEFAULT_RISK_AVERSION`].
+    pub risk_aversion: f64,
+    /// The weight-on-views scalar `τ`. Default [`DEFAULT_TAU`].
+    pub tau: f64,
+    /// Annual risk-free rate added to the prior. Default 0, as PyPortfolioOpt.
+    pub risk_free_rate: f64,
+    /// The covariance estimator. Default sample covariance.
+    pub risk_model: crate::risk_models::Estimator,
+}
+
+impl PriceRequest {
+    /// A request with these caps and views and every other setting at its
+    /// default.
+    pub fn new(market_caps: BTreeMap<Symbol, f64>, views: Vec<(Symbol, f64)>) -> Self {
+        Self {
+            market_caps,
+            views,
+            confidences: None,
+            risk_aversion: DEFAULT_RISK_AVERSION,
+            tau: DEFAULT_TAU,
+            risk_free_rate: 0.0,
+            risk_model: crate::risk_models::Estimator::default(),
+        }
+    }
+}
+
+/// [`from_prices`]' answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceAnswer {
+    /// The market-implied prior returns.
+    pub prior: ExpectedReturns,
+    /// The posterior returns under the views.
+    pub posterior: ExpectedReturns,
+    /// The posterior's weights ([`BlackLitterman::weights`]: unconstrained,
+    /// shorts allowed).
+    pub weights: Weights,
+}
+
+/// Black-Litterman on daily closes: the covariance of `request.risk_model`
+/// (pairwise missing data), the market-implied prior from the caps
+/// ([`market_implied_prior_returns`]), absolute views, the posterior
+/// ([`BlackLitterman::new`]) and its weights ([`BlackLitterman::weights`]).
+///
+/// # Errors
+/// The returns' and the estimator's errors, and those of
+/// [`market_implied_prior_returns`], [`Views::absolute`],
+/// [`BlackLitterman::new`] and [`BlackLitterman::weights`].
+pub fn from_prices(
+    prices: &auravest_core::PriceFrame,
+    request: &PriceRequest,
+) -> Result<PriceAnswer> {
+    let returns = crate::ReturnMatrix::from_prices(prices)?;
+    let cov = request
+        .risk_model
+        .estimate(&returns, crate::MissingData::Pairwise)?;
+    let prior = market_implied_prior_returns(
+        &request.market_caps,
+        request.risk_aversion,
+        &cov,
+        request.risk_free_rate,
+    )?;
+    let views = Views::from_absolute(cov.tickers(), &request.views)?;
+    let options = BlackLittermanOptions {
+        tau: request.tau,
+        omega: request
+            .confidences
+            .clone()
+            .map_or(Omega::Proportional, Omega::Idzorek),
+    };
+    let model = BlackLitterman::new(&cov, &prior, &views, &options)?;
+    let weights = model.weights(request.risk_aversion)?;
+    Ok(PriceAnswer {
+        prior,
+        posterior: model.posterior_returns().clone(),
+        weights,
+    })
+}

@@ -139,6 +139,30 @@ pub enum Error {
 }
 
 impl Error {
+    /// The variant's name in snake_case (`invalid_field`, `oversold`, ...):
+    /// a stable code for bindings and clients to branch on.
+    /// A wrapped `auravest-core` error answers with its own kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InsufficientHistory { .. } => "insufficient_history",
+            Self::TooFewObservations { .. } => "too_few_observations",
+            Self::NonFinite { .. } => "non_finite",
+            Self::NotPositiveSemiDefinite { .. } => "not_positive_semi_definite",
+            Self::NotSymmetric { .. } => "not_symmetric",
+            Self::DimensionMismatch { .. } => "dimension_mismatch",
+            Self::UnknownTicker(..) => "unknown_ticker",
+            Self::InfeasibleBounds { .. } => "infeasible_bounds",
+            Self::TargetReturnUnreachable { .. } => "target_return_unreachable",
+            Self::TargetVolatilityUnreachable { .. } => "target_volatility_unreachable",
+            Self::NoReturnAboveRiskFree { .. } => "no_return_above_risk_free",
+            Self::Infeasible { .. } => "infeasible",
+            Self::Undiversifiable { .. } => "undiversifiable",
+            Self::InvalidParameter { .. } => "invalid_parameter",
+            Self::Solver { .. } => "solver",
+            Self::Core(e) => e.kind(),
+        }
+    }
+
     /// The input this error is about, when it names one: the parameter out
     /// of range, `ticker` for an unknown ticker, or the price data's field.
     pub fn field(&self) -> Option<&'static str> {

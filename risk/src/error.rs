@@ -69,6 +69,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// The variant's name in snake_case (`invalid_field`, `oversold`, ...):
+    /// a stable code for bindings and clients to branch on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::UnknownVersion { .. } => "unknown_version",
+            Self::VersionMismatch { .. } => "version_mismatch",
+            Self::UnknownQuestion { .. } => "unknown_question",
+            Self::MissingAnswer { .. } => "missing_answer",
+            Self::TooLarge { .. } => "too_large",
+            Self::OptionOutOfRange { .. } => "option_out_of_range",
+        }
+    }
+
     /// The input field this error is about: `version` or `answers`.
     pub fn field(&self) -> Option<&'static str> {
         match self {

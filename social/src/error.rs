@@ -135,6 +135,18 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// One entry of a list is not acceptable.
+    #[error("{field}[{index}]: {reason}")]
+    InvalidEntry {
+        /// The list at fault.
+        field: &'static str,
+        /// The entry's 0-based index in the list.
+        index: usize,
+        /// The entry as given (at most 40 characters, `…` when cut).
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// A storage backend failed.
     #[error("{backend} store: {detail}")]
     Storage {
@@ -149,6 +161,32 @@ pub enum Error {
 }
 
 impl Error {
+    /// The variant's name in snake_case (`invalid_field`, `oversold`, ...):
+    /// a stable code for bindings and clients to branch on.
+    /// A wrapped `auravest-core` error answers with its own kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. } => "too_long",
+            Self::Empty { .. } => "empty",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Forbidden { .. } => "forbidden",
+            Self::AccountRestricted { .. } => "account_restricted",
+            Self::NotFound { .. } => "not_found",
+            Self::InvalidAlias { .. } => "invalid_alias",
+            Self::AliasTaken { .. } => "alias_taken",
+            Self::AliasSpaceExhausted => "alias_space_exhausted",
+            Self::WealthDisclosure { .. } => "wealth_disclosure",
+            Self::Spam { .. } => "spam",
+            Self::SelfAction { .. } => "self_action",
+            Self::PerformanceSharingOff => "performance_sharing_off",
+            Self::InvalidCursor { .. } => "invalid_cursor",
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::InvalidEntry { .. } => "invalid_entry",
+            Self::Storage { .. } => "storage",
+            Self::Core(e) => e.kind(),
+        }
+    }
+
     /// The input field an error is about, when it is about one, so a user
     /// interface can point at it.
     pub fn field(&self) -> Option<&'static str> {
@@ -156,9 +194,20 @@ impl Error {
             Self::TooLong { .. } | Self::WealthDisclosure { .. } | Self::Spam { .. } => {
                 Some("text")
             }
-            Self::Empty { field } | Self::InvalidInput { field, .. } => Some(field),
+            Self::Empty { field }
+            | Self::InvalidInput { field, .. }
+            | Self::InvalidEntry { field, .. } => Some(field),
             Self::InvalidAlias { .. } | Self::AliasTaken { .. } => Some("alias"),
             Self::InvalidCursor { .. } => Some("cursor"),
+            _ => None,
+        }
+    }
+
+    /// The 1-based position of the list entry at fault, for
+    /// [`Error::InvalidEntry`].
+    pub fn position(&self) -> Option<usize> {
+        match self {
+            Self::InvalidEntry { index, .. } => Some(index + 1),
             _ => None,
         }
     }

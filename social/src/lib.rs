@@ -150,7 +150,10 @@ pub use notification::{
     AlertCondition, Digest, ModerationOutcome, NewNotification, Notification, NotificationKind,
     NotificationType, NotificationView, PriceAlert,
 };
-pub use performance::{MAX_RETURN_PCT, MIN_RETURN_PCT, PerformanceShare, Period, compound_percent};
+pub use performance::{
+    MAX_RETURN_PCT, MIN_RETURN_PCT, PerformanceShare, Period, compound_percent,
+    compound_percent_text,
+};
 pub use render::{Format, escape_html, render_html};
 pub use store::{Level, Order, PostQuery, Reactions, Scope, Store};
 pub use text::{Cashtag, Entities, Link, Mention, Span, cashtags, entities, links, mentions};

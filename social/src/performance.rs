@@ -259,6 +259,37 @@ pub fn compound_percent(returns_pct: &[Decimal]) -> Option<Decimal> {
     )
 }
 
+/// [`compound_percent`] of percentages given as text (`["1.5", "-0.4"]`),
+/// each read by `auravest_core::parse_decimal` (exponents allowed, nothing
+/// rounded). `Ok(None)` when the product overflows a decimal.
+///
+/// ```
+/// use auravest_social::{compound_percent_text, Decimal, Error};
+/// assert_eq!(compound_percent_text(&["10", "-10"]), Ok(Some(Decimal::from(-1))));
+/// let e = compound_percent_text(&["10", "ten"]).unwrap_err();
+/// assert!(matches!(e, Error::InvalidEntry { index: 1, ref value, .. } if value == "ten"));
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidEntry`] for the first entry that is not a decimal,
+/// naming the list (`returns_pct`), its index and its text.
+pub fn compound_percent_text<S: AsRef<str>>(returns_pct: &[S]) -> Result<Option<Decimal>> {
+    let values = returns_pct
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let text = text.as_ref();
+            auravest_core::parse_decimal("returns_pct", text).map_err(|e| Error::InvalidEntry {
+                field: "returns_pct",
+                index,
+                value: auravest_core::shown(text),
+                reason: e.reason(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(compound_percent(&values))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Goals: progress, projection, validation, and the set-a-goal nudge.
 
 use auravest_bias::config::GoalsConfig;
-use auravest_bias::{Error, Goal, GoalKind, NudgeKind, evaluate_goals, set_goal};
+use auravest_bias::{Error, Goal, GoalKind, GoalText, NudgeKind, evaluate_goals, set_goal};
 use auravest_core::Decimal;
 
 use crate::support::{close, d};
@@ -197,4 +197,84 @@ fn no_goal_prompts_to_set_one() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].kind, NudgeKind::SetGoal);
     assert!(set_goal(&[goal(r#"{"name": "x", "target": "10"}"#)]).is_empty());
+}
+
+#[test]
+fn parse_reads_text_with_the_sdk_rules_and_names_the_bad_field() {
+    let g = Goal::parse(
+        1,
+        GoalText {
+            name: " House ",
+            target: "2e4",
+            by: Some("2029-01-01"),
+            monthly_contribution: Some("150.50"),
+            expected_return: Some(0.05),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        g,
+        goal(
+            r#"{"name": "House", "target": "20000", "by": "2029-01-01",
+                "monthly_contribution": "150.50", "expected_return": 0.05}"#
+        )
+    );
+    let bare = Goal::parse(
+        1,
+        GoalText {
+            name: "Nest egg",
+            target: "100000",
+            ..GoalText::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (bare.by, bare.monthly_contribution, bare.expected_return),
+        (None, Decimal::ZERO, None)
+    );
+
+    for (text, field) in [
+        (
+            GoalText {
+                name: "Car",
+                target: "lots",
+                ..GoalText::default()
+            },
+            "target",
+        ),
+        (
+            GoalText {
+                name: "Car",
+                target: "1000",
+                by: Some("2030-02-30"),
+                ..GoalText::default()
+            },
+            "by",
+        ),
+        (
+            GoalText {
+                name: "Car",
+                target: "1000",
+                monthly_contribution: Some(""),
+                ..GoalText::default()
+            },
+            "monthly_contribution",
+        ),
+    ] {
+        let e = Goal::parse(3, text).unwrap_err();
+        let Error::InvalidGoal {
+            position,
+            goal,
+            field: f,
+            ..
+        } = &e
+        else {
+            panic!("expected InvalidGoal, got {e:?}");
+        };
+        assert_eq!((*position, goal.as_str(), *f), (3, "Car", field), "{e}");
+        assert_eq!(
+            (e.kind(), e.field(), e.position()),
+            ("invalid_goal", Some(field), Some(3))
+        );
+    }
 }

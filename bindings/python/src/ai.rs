@@ -75,7 +75,7 @@ impl AssistantCore {
                     .map_err(|e| {
                         PyErr::from(Failure::new(
                             "AuraVestError",
-                            "Runtime",
+                            "runtime",
                             format!("cannot start the async runtime: {e}"),
                         ))
                     })?,

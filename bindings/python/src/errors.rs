@@ -3,7 +3,8 @@
 //! The classes are defined in Python (`auravest/exceptions.py`) so they have
 //! real constructors, docstrings and pickle support; this module only picks
 //! the class for each SDK error and fills in its details. The message is the
-//! SDK error's `Display`; `field`, `line` and `kind` are what the SDK says.
+//! SDK error's `Display`; `field`, `line` and `kind` (the SDK's `Error::kind()`,
+//! the variant in snake_case) are what the SDK says.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -54,7 +55,7 @@ impl Failure {
     pub(crate) fn argument(field: &str, reason: impl std::fmt::Display) -> Self {
         Self::new(
             "InvalidInput",
-            "InvalidArgument",
+            "invalid_argument",
             format!("{field}: {reason}"),
         )
         .field(Some(field))
@@ -98,19 +99,10 @@ impl From<Failure> for PyErr {
     }
 }
 
-/// The variant name of an SDK error (`Oversold`, `InvalidField`, ...).
-fn variant(debug: &str) -> String {
-    debug
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or("Error")
-        .to_owned()
-}
-
 impl From<auravest_core::Error> for Failure {
     fn from(e: auravest_core::Error) -> Self {
         use auravest_core::Error as E;
-        let kind = variant(&format!("{e:?}"));
+        let kind = e.kind().to_owned();
         let class = match &e {
             E::MissingPrice { .. } | E::MissingFx { .. } | E::InsufficientData { .. } => {
                 "DataUnavailable"
@@ -146,7 +138,7 @@ impl From<auravest_core::Error> for Failure {
 
 impl From<auravest_risk::Error> for Failure {
     fn from(e: auravest_risk::Error) -> Self {
-        Self::new("InvalidInput", variant(&format!("{e:?}")), e.to_string()).field(e.field())
+        Self::new("InvalidInput", e.kind(), e.to_string()).field(e.field())
     }
 }
 
@@ -171,7 +163,7 @@ impl From<auravest_optimize::Error> for Failure {
             E::UnknownTicker(_) => ("InvalidInput", Some("ticker")),
             _ => ("InvalidInput", None),
         };
-        Self::new(class, variant(&format!("{e:?}")), e.to_string()).field(field)
+        Self::new(class, e.kind(), e.to_string()).field(field)
     }
 }
 
@@ -181,7 +173,7 @@ impl From<auravest_bias::Error> for Failure {
             return core.into();
         }
         let line = e.position();
-        Self::new("InvalidInput", variant(&format!("{e:?}")), e.to_string())
+        Self::new("InvalidInput", e.kind(), e.to_string())
             .field(e.field())
             .line(line)
     }
@@ -200,7 +192,7 @@ impl From<auravest_market::Error> for Failure {
             _ if e.is_no_data() => "DataUnavailable",
             _ => "SourceError",
         };
-        Self::new(class, variant(&format!("{e:?}")), e.to_string())
+        Self::new(class, e.kind(), e.to_string())
     }
 }
 
@@ -213,7 +205,7 @@ impl From<auravest_ai::Error> for Failure {
             E::Model { .. } | E::Backend { .. } => ("ModelUnavailable", None),
             _ => ("AuraVestError", None),
         };
-        Self::new(class, variant(&format!("{e:?}")), e.to_string()).field(field.as_deref())
+        Self::new(class, e.kind(), e.to_string()).field(field.as_deref())
     }
 }
 
@@ -222,12 +214,14 @@ impl From<auravest_social::Error> for Failure {
         if let auravest_social::Error::Core(core) = e {
             return core.into();
         }
-        Self::new("InvalidInput", variant(&format!("{e:?}")), e.to_string()).field(e.field())
+        Self::new("InvalidInput", e.kind(), e.to_string())
+            .field(e.field())
+            .line(e.position())
     }
 }
 
 impl From<pythonize::PythonizeError> for Failure {
     fn from(e: pythonize::PythonizeError) -> Self {
-        Self::new("InvalidInput", "InvalidArgument", e.to_string())
+        Self::new("InvalidInput", "invalid_argument", e.to_string())
     }
 }

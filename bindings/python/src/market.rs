@@ -104,7 +104,7 @@ impl MarketClient {
             .map_err(|e| {
                 PyErr::from(Failure::new(
                     "AuraVestError",
-                    "Runtime",
+                    "runtime",
                     format!("cannot start the async runtime: {e}"),
                 ))
             })?;

@@ -2,8 +2,8 @@
 //! posts (aliases, amounts, cashtags, mentions, links, safe rendering).
 
 use auravest_social::{
-    AliasPolicy, Decimal, Format, GUIDELINES, PerformanceShare, Period, compound_percent, entities,
-    render_html, wealth_warnings,
+    AliasPolicy, Decimal, Format, GUIDELINES, PerformanceShare, Period, compound_percent_text,
+    entities, render_html, wealth_warnings,
 };
 use pyo3::prelude::*;
 
@@ -95,17 +95,13 @@ fn social_performance_share<'py>(
 /// Compounds period returns given in percent (`["1.5", "-0.4"]`); None
 /// when the result overflows.
 #[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // pyo3 hands over an owned list
 fn social_compound_percent(py: Python<'_>, returns_pct: Vec<String>) -> PyResult<Option<String>> {
-    let values = returns_pct
-        .into_iter()
-        .map(|r| {
-            r.trim().parse::<Decimal>().map_err(|e| {
-                Failure::argument("returns_pct", format!("{r:?} is not a decimal number: {e}"))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>();
-    let values = raise(py, values)?;
-    Ok(compound_percent(&values).map(|d| d.to_string()))
+    let out = raise(
+        py,
+        compound_percent_text(&returns_pct).map_err(Failure::from),
+    )?;
+    Ok(out.map(|d| d.to_string()))
 }
 
 /// The community guidelines, in order.

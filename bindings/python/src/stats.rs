@@ -1,6 +1,6 @@
 //! `auravest.stats`: empyrical's statistics on a price or returns series.
 
-use auravest_core::{NaiveDate, PerformanceStats, PriceSeries, Returns, StatsOptions, stats};
+use auravest_core::{DatedSeries, Returns, SeriesKind, SeriesStats, series_stats, stats};
 use pyo3::prelude::*;
 
 use crate::convert::to_py;
@@ -9,31 +9,18 @@ use crate::frame::{date_from_days, read_buffer};
 use crate::run::detached;
 
 /// A series as it crosses the boundary: day numbers and values.
-struct Series {
-    dates: Vec<NaiveDate>,
-    values: Vec<f64>,
-}
-
-fn series(dates: &Bound<'_, PyAny>, values: &Bound<'_, PyAny>, what: &str) -> PyResult<Series> {
+fn series(
+    dates: &Bound<'_, PyAny>,
+    values: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<DatedSeries> {
     let days = read_buffer::<i32>(dates, what)?;
     let values = read_buffer::<f64>(values, what)?;
     let dates = days
         .iter()
         .map(|&d| date_from_days(what, d))
         .collect::<Outcome<Vec<_>>>()?;
-    Ok(Series { dates, values })
-}
-
-/// Daily returns from prices (`kind="prices"`) or as given (`"returns"`).
-fn to_returns(s: Series, kind: &str, name: &str) -> Outcome<Returns> {
-    match kind {
-        "prices" => Ok(PriceSeries::new(name, s.dates, s.values)?.returns()),
-        "returns" => Ok(Returns::new(None, s.dates, s.values)?),
-        other => Err(Failure::argument(
-            "kind",
-            format!("expected \"prices\" or \"returns\", got {other:?}"),
-        )),
-    }
+    Ok(DatedSeries { dates, values })
 }
 
 /// Every statistic of a series, with beta and alpha against a benchmark
@@ -56,33 +43,13 @@ fn stats_summary<'py>(
         (Some(d), Some(v)) => Some(series(d, v, "benchmark")?),
         _ => None,
     };
-    let kind = kind.to_owned();
+    let kind: SeriesKind = raise(py, kind.parse().map_err(Failure::from))?;
     let out = detached(py, move || {
-        let (returns, bench) = match (kind.as_str(), bench) {
-            ("prices", Some(b)) => {
-                let a = PriceSeries::new("series", main.dates, main.values)?;
-                let b = PriceSeries::new("benchmark", b.dates, b.values)?;
-                let (a, b) = a.align(&b);
-                (a.returns(), Some(b.returns()))
-            }
-            (_, b) => (
-                to_returns(main, &kind, "series")?,
-                b.map(|b| to_returns(b, &kind, "benchmark")).transpose()?,
-            ),
-        };
-        let defaults = StatsOptions::default();
-        let stats = PerformanceStats::compute(
-            &returns,
-            StatsOptions {
-                risk_free_rate: risk_free_rate.unwrap_or(defaults.risk_free_rate),
-                benchmark: bench.as_ref(),
-            },
-        )?;
-        Ok((stats, returns.len()))
+        Ok(series_stats(&main, bench.as_ref(), kind, risk_free_rate)?)
     })?;
-    let (stats, periods) = out;
+    let SeriesStats { stats, periods } = out;
     let mut value = serde_json::to_value(&stats)
-        .map_err(|e| Failure::new("AuraVestError", "Internal", e.to_string()))?;
+        .map_err(|e| Failure::new("AuraVestError", "internal", e.to_string()))?;
     value["periods"] = serde_json::json!(periods);
     to_py(py, &value)
 }

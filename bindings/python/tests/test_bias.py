@@ -46,14 +46,14 @@ def test_goal_errors_name_their_position() -> None:
     with pytest.raises(InvalidInput) as err:
         bias.analyze(p, PRICES, goals=goals)
     assert err.value.line == 2 and err.value.field == "target"  # the bad goal's 1-based position
-    assert err.value.kind == "GoalTargetNotPositive"
+    assert err.value.kind == "goal_target_not_positive"
 
 
 def test_unknown_benchmark_and_config_round_trip() -> None:
     p = Portfolio.from_csv(TX, today="2024-03-01")
     with pytest.raises(InvalidInput) as err:
         bias.analyze(p, PRICES, benchmark="SPY")
-    assert err.value.kind == "UnknownBenchmark"
+    assert err.value.kind == "unknown_benchmark"
     cfg = bias.default_config()
     a = bias.analyze(p, PRICES, config=cfg)
     assert a.findings == bias.analyze(p, PRICES).findings

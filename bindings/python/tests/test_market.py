@@ -68,7 +68,7 @@ def test_unknown_symbol_is_data_unavailable(yahoo: str) -> None:
     m = market.Market("yahoo", settings={"AURAVEST_YAHOO_BASE_URL": yahoo})
     with pytest.raises(DataUnavailable) as err:
         m.quote("NOPE")
-    assert err.value.kind == "NotFound"
+    assert err.value.kind == "not_found"
 
 
 def test_a_refused_connection_is_a_source_error() -> None:
@@ -104,6 +104,6 @@ def test_async_variants_run_in_a_running_loop() -> None:
 def test_symbols_never_become_paths() -> None:
     with pytest.raises(InvalidInput) as err:
         market.quote("../etc/passwd", sources=f"file:{SAMPLE}")
-    assert err.value.kind == "InvalidSymbol"
+    assert err.value.kind == "invalid_symbol"
     with pytest.raises(InvalidInput):
         market.Market("ftp://x")

@@ -217,7 +217,7 @@ def test_recommend_from_a_category_or_a_profile(pd_prices: pd.DataFrame) -> None
     # Single stocks alone cannot meet the diversification limits: the error says what to add.
     with pytest.raises(Infeasible) as e:
         opt.recommend("moderate", pd_prices)
-    assert e.value.kind == "Undiversifiable" and "SPY" in str(e.value)
+    assert e.value.kind == "undiversifiable" and "SPY" in str(e.value)
 
     a = opt.recommend("moderate", prices)
     b = opt.recommend(Profile(), prices)
@@ -240,10 +240,10 @@ def test_recommend_from_a_category_or_a_profile(pd_prices: pd.DataFrame) -> None
 def test_typed_errors(prices: pl.DataFrame) -> None:
     with pytest.raises(Infeasible) as e:
         opt.optimize(prices, "efficient_return", target_return=5.0)
-    assert e.value.kind == "TargetReturnUnreachable"
+    assert e.value.kind == "target_return_unreachable"
     with pytest.raises(Infeasible) as e:
         opt.optimize(prices, "efficient_risk", target_volatility=0.01)
-    assert e.value.kind == "TargetVolatilityUnreachable"
+    assert e.value.kind == "target_volatility_unreachable"
     with pytest.raises(InvalidInput) as e:
         opt.optimize(prices, "efficient_risk")
     assert e.value.field == "objective"
@@ -252,7 +252,7 @@ def test_typed_errors(prices: pl.DataFrame) -> None:
     assert e.value.field == "bounds"
     with pytest.raises(Infeasible) as e:
         opt.optimize(prices, "max_sharpe", bounds=(0.0, 0.05))
-    assert e.value.kind == "InfeasibleBounds"
+    assert e.value.kind == "infeasible_bounds"
     with pytest.raises(InvalidInput) as e:
         opt.optimize(prices, "hrp", max_holdings=3)
     assert e.value.field == "max_holdings"

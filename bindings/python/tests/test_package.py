@@ -16,16 +16,16 @@ def test_exception_hierarchy_and_pickling() -> None:
         cls = getattr(exceptions, name)
         assert issubclass(cls, exceptions.AuraVestError)
     assert issubclass(exceptions.LedgerError, exceptions.InvalidInput)
-    err = exceptions.InvalidInput("quantity: bad", kind="InvalidField", field="quantity", line=3, rows=[(3, "quantity", "bad")])
+    err = exceptions.InvalidInput("quantity: bad", kind="invalid_field", field="quantity", line=3, rows=[(3, "quantity", "bad")])
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is exceptions.InvalidInput
-    assert (back.kind, back.field, back.line, back.rows, str(back)) == ("InvalidField", "quantity", 3, [(3, "quantity", "bad")], "quantity: bad")
+    assert (back.kind, back.field, back.line, back.rows, str(back)) == ("invalid_field", "quantity", 3, [(3, "quantity", "bad")], "quantity: bad")
 
 
 def test_errors_from_rust_carry_the_sdk_detail() -> None:
     with pytest.raises(exceptions.InvalidInput) as err:
         auravest.Portfolio("ZZZ")
-    assert err.value.kind == "InvalidCurrency" and err.value.field == "currency"
+    assert err.value.kind == "invalid_currency" and err.value.field == "currency"
     assert "ZZZ" in str(err.value)
 
 

@@ -85,7 +85,7 @@ def test_a_refused_change_changes_nothing() -> None:
     before = p.transactions()
     with pytest.raises(LedgerError) as err:
         p.add(date="2024-03-02", type="sell", symbol="AAPL", quantity=50, price=130, currency="USD")
-    assert err.value.kind == "Oversold"
+    assert err.value.kind == "oversold"
     with pytest.raises(InvalidInput) as err2:
         p.add(date="2024-07-02", type="buy", symbol="AAPL", quantity=1, price=130, currency="USD")
     assert err2.value.field == "date"
@@ -96,7 +96,7 @@ def test_a_refused_change_changes_nothing() -> None:
     assert removed.symbol == "MSFT" and removed.quantity == Decimal("2.5")
     with pytest.raises(LedgerError) as err3:
         p.remove(1)  # the first buy: the later sale of 15 would sell more than is held
-    assert err3.value.kind == "Oversold"
+    assert err3.value.kind == "oversold"
     assert p.transactions() == before
 
 
@@ -127,7 +127,7 @@ def test_bad_price_tables_are_refused() -> None:
     p = Portfolio.from_csv(CSV, today="2024-06-30")
     with pytest.raises(InvalidInput) as err:
         p.valuation(PRICES.with_columns(pl.lit(-1.0).alias("AAPL")))
-    assert err.value.kind == "InvalidPrices" and err.value.field == "AAPL"
+    assert err.value.kind == "invalid_prices" and err.value.field == "AAPL"
     with pytest.raises(InvalidInput) as err:
         p.valuation(PRICES.reverse())
     assert err.value.field == "date"

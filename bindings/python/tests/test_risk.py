@@ -60,7 +60,7 @@ def test_missing_answer_names_the_field(sample_answers: dict[str, int]) -> None:
 def test_option_out_of_range_and_unknown_version(sample_answers: dict[str, int]) -> None:
     with pytest.raises(InvalidInput) as err:
         risk.score({**sample_answers, "risk_attitude": 99}, version="2026.1")
-    assert err.value.kind == "OptionOutOfRange"
+    assert err.value.kind == "option_out_of_range"
     with pytest.raises(InvalidInput) as err:
         risk.score(sample_answers, version="1999.9")
     assert err.value.field == "version"

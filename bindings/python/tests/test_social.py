@@ -50,6 +50,8 @@ def test_performance_share_and_compounding() -> None:
         social.performance_share({"kind": "month", "year": 2024, "month": 13}, "3.5")
     assert social.compound_percent(["10", "10"]) == Decimal("21")
     assert social.compound_percent([]) == Decimal(0)
-    with pytest.raises(InvalidInput):
-        social.compound_percent(["ten"])
+    with pytest.raises(InvalidInput) as bad:
+        social.compound_percent(["10", "ten"])
+    assert (bad.value.kind, bad.value.field, bad.value.line) == ("invalid_entry", "returns_pct", 2)
+    assert "ten" in str(bad.value)
     assert len(social.guidelines()) >= 3

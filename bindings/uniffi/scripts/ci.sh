@@ -11,8 +11,11 @@
 #      committed snapshot (bindings/uniffi/swift/generated), since no Swift
 #      compiler exists on this machine;
 #   5. package the JVM jar (classes plus the native library where JNA looks
-#      for it) and the Android layout (jniLibs/<abi>/);
-#   6. compile the Kotlin test program against that jar and run it on the JVM.
+#      for it), the classes-only Android jar and the Android layout
+#      (android/: jniLibs/<abi>/ and its README with the cargo-ndk recipe);
+#   6. compile the README's Kotlin quickstart against that jar (so the
+#      README cannot drift), then the Kotlin test program, and run it on the
+#      JVM.
 #
 #   bash bindings/uniffi/scripts/ci.sh                   # check
 #   bash bindings/uniffi/scripts/ci.sh --update-swift    # rewrite the Swift snapshot
@@ -77,7 +80,7 @@ echo "uniffi: library and bindgen from the test build in $(( $(date +%s) - step 
 
 out=${AURAVEST_UNIFFI_OUT:-$(mktemp -d)}
 [ -z "${AURAVEST_UNIFFI_OUT:-}" ] && trap 'rm -rf "$out"' EXIT
-rm -rf "$out/generated" "$out/dist" "$out/test" "$out/compat"
+rm -rf "$out/generated" "$out/dist" "$out/test" "$out/compat" "$out/readme"
 mkdir -p "$out/generated" "$out/dist" "$out/test" "$out/compat"
 
 # 3. Generate.
@@ -91,11 +94,14 @@ update=""
 python3 "$root/bindings/uniffi/scripts/check_swift.py" "$out/generated/swift" "$lib" "$snapshot" $update
 
 # 5. Package: the JVM jar with the library inside (JNA loads it from
-# linux-x86-64/ on the classpath) and the Android layout.
+# linux-x86-64/ on the classpath); for Android the same classes without any
+# library (auravest-android.jar: the app ships one library per ABI under
+# jniLibs/<abi>/, built with the NDK as android/README.md says; this host's
+# library is not an Android one, so none is put there).
 step=$(date +%s)
-mkdir -p "$out/dist/classes/linux-x86-64" "$out/dist/android/jniLibs/x86_64" "$out/dist/android/kotlin"
-cp "$lib" "$out/dist/classes/linux-x86-64/libauravest_ffi.so"
-cp "$lib" "$out/dist/android/jniLibs/x86_64/libauravest_ffi.so"
+mkdir -p "$out/dist/classes/linux-x86-64" "$out/dist/android/kotlin"
+for abi in arm64-v8a armeabi-v7a x86_64; do mkdir -p "$out/dist/android/jniLibs/$abi"; done
+cp "$root/bindings/uniffi/android/README.md" "$out/dist/android/README.md"
 cp -r "$out/generated/kotlin/." "$out/dist/android/kotlin/"
 # The generated code imports kotlinx-coroutines' DelicateCoroutinesApi (new in
 # 1.5; never used): a compile-only stand-in supplies it (tests/kotlin/compat).
@@ -103,8 +109,29 @@ cp -r "$out/generated/kotlin/." "$out/dist/android/kotlin/"
   -d "$out/compat" 2>&1 | { grep -v '^warning:' || true; }
 "$kotlinc" $(find "$out/generated/kotlin" -name '*.kt') -cp "$runtime_cp:$out/compat" -d "$out/dist/classes" 2>&1 \
   | { grep -v '^warning:' || true; }
+jar --create --file "$out/dist/auravest-android.jar" -C "$out/dist/classes" .
+cp "$lib" "$out/dist/classes/linux-x86-64/libauravest_ffi.so"
 jar --create --file "$out/dist/auravest.jar" -C "$out/dist/classes" .
-echo "uniffi: auravest.jar ($(du -h "$out/dist/auravest.jar" | cut -f1)) and android/jniLibs/x86_64 in $(( $(date +%s) - step )) s"
+if jar --list --file "$out/dist/auravest-android.jar" | grep -q '\.so$'; then
+  echo "uniffi: auravest-android.jar holds a native library" >&2
+  exit 1
+fi
+jar --list --file "$out/dist/auravest.jar" | grep -qx 'linux-x86-64/libauravest_ffi.so' \
+  || { echo "uniffi: auravest.jar lacks linux-x86-64/libauravest_ffi.so" >&2; exit 1; }
+echo "uniffi: auravest.jar ($(du -h "$out/dist/auravest.jar" | cut -f1)), auravest-android.jar ($(du -h "$out/dist/auravest-android.jar" | cut -f1), classes only) and android/ in $(( $(date +%s) - step )) s"
+
+# The README's Kotlin quickstart (its first kotlin block), compiled against
+# the jar: a quickstart that no longer compiles fails the run.
+step=$(date +%s)
+mkdir -p "$out/readme"
+awk '/^```kotlin$/ { inside = 1; next } inside && /^```$/ { exit } inside { print }' \
+  "$root/bindings/uniffi/README.md" >"$out/readme/Quickstart.kt"
+[ -s "$out/readme/Quickstart.kt" ] || { echo "uniffi: no kotlin block in bindings/uniffi/README.md" >&2; exit 1; }
+"$kotlinc" "$out/readme/Quickstart.kt" -cp "$out/dist/auravest.jar:$runtime_cp" -d "$out/readme/classes" 2>&1 \
+  | { grep -v '^warning:' || true; }
+[ -n "$(find "$out/readme/classes" -name 'QuickstartKt*.class' 2>/dev/null)" ] \
+  || { echo "uniffi: the README's Kotlin quickstart does not compile" >&2; exit 1; }
+echo "uniffi: the README's Kotlin quickstart compiles ($(( $(date +%s) - step )) s)"
 
 # 6. The Kotlin test program, against the packaged jar (no library path:
 # JNA finds the library inside the jar).

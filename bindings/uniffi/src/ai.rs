@@ -180,7 +180,7 @@ fn local_model(path: &str) -> Outcome<Arc<dyn auravest_ai::llm::LanguageModel>> 
 fn local_model(_path: &str) -> Outcome<Arc<dyn auravest_ai::llm::LanguageModel>> {
     Err(crate::errors::Detail::new(
         crate::errors::Class::ModelUnavailable,
-        "FeatureDisabled",
+        "feature_disabled",
         "this library was built without the local model (feature `local-model`)",
     )
     .build())

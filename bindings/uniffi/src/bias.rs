@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use auravest_bias::{AnalysisInput, Config, Goal, Nudge, analyze, default_as_of};
+use auravest_bias::{AnalysisInput, Config, Goal, GoalText, Nudge, analyze, default_as_of};
 use auravest_core::InstrumentTable;
 use serde::Serialize;
 
@@ -30,31 +30,19 @@ pub struct GoalInput {
     pub expected_return: Option<f64>,
 }
 
-/// The SDK's goal, read through its own serde form so its defaults and
-/// checks apply; a goal it cannot read names `goals` and its position.
-fn goal(position: usize, g: GoalInput) -> Outcome<Goal> {
-    let mut fields = serde_json::Map::new();
-    fields.insert("name".to_owned(), g.name.into());
-    fields.insert("target".to_owned(), g.target.into());
-    if let Some(by) = g.by {
-        fields.insert("by".to_owned(), by.into());
-    }
-    if let Some(m) = g.monthly_contribution {
-        fields.insert("monthly_contribution".to_owned(), m.into());
-    }
-    if let Some(r) = g.expected_return {
-        fields.insert("expected_return".to_owned(), r.into());
-    }
-    serde_json::from_value(fields.into()).map_err(|e| {
-        crate::errors::Detail::new(
-            crate::errors::Class::InvalidInput,
-            "InvalidArgument",
-            format!("goals[{position}]: {e}"),
-        )
-        .field(Some("goals"))
-        .line(Some(position))
-        .build()
-    })
+/// The SDK's goal, read by `Goal::parse` (a bad field is its
+/// `InvalidGoal`, naming the goal's position and the field).
+fn goal(position: usize, g: &GoalInput) -> Outcome<Goal> {
+    Ok(Goal::parse(
+        position,
+        GoalText {
+            name: &g.name,
+            target: &g.target,
+            by: g.by.as_deref(),
+            monthly_contribution: g.monthly_contribution.as_deref(),
+            expected_return: g.expected_return,
+        },
+    )?)
 }
 
 /// What an analysis takes beyond the portfolio and its prices.
@@ -226,7 +214,7 @@ pub fn analyze_portfolio(
     let profile = options.profile.map(auravest_risk::RiskProfile::from);
     let goals = options
         .goals
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(i, g)| goal(i + 1, g))
         .collect::<Outcome<Vec<_>>>()?;

@@ -3,7 +3,7 @@
 //! Every exported call fails with [`AuraError`]; in Kotlin it is the sealed
 //! class `AuraException` (catch `AuraException.InvalidInput` and so on), in
 //! Swift an `enum AuraError: Error`. Each variant carries the same
-//! [`ErrorDetail`]: the SDK error's variant name (`kind`), its message
+//! [`ErrorDetail`]: the SDK error's kind (`kind`, its variant in snake_case), its message
 //! (`reason`, the Rust `Display`), and, when the SDK says so, the input
 //! `field`, the `line` (1-based row of an import or position in a list), the
 //! `symbol`, and every bad row of an import (`rows`). The variant is what an
@@ -39,7 +39,9 @@ pub(crate) fn count(n: usize) -> u32 {
 /// What the SDK said about a failure.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ErrorDetail {
-    /// The SDK error's variant (`InvalidField`, `Oversold`, `NotFound`, ...).
+    /// The SDK error's kind: its variant in snake_case (`invalid_field`,
+    /// `oversold`, `not_found`, ...), or the binding's own
+    /// (`invalid_argument`, `runtime`, `task`).
     pub kind: String,
     /// What went wrong, in words (the SDK error's message).
     pub reason: String,
@@ -184,11 +186,25 @@ impl AuraError {
     pub(crate) fn argument(field: &str, reason: impl std::fmt::Display) -> Self {
         Detail::new(
             Class::InvalidInput,
-            "InvalidArgument",
+            "invalid_argument",
             format!("{field}: {reason}"),
         )
         .field(Some(field))
         .build()
+    }
+
+    /// What the SDK said, whichever the variant.
+    pub(crate) fn into_detail(self) -> ErrorDetail {
+        match self {
+            Self::InvalidInput { detail }
+            | Self::Ledger { detail }
+            | Self::DataUnavailable { detail }
+            | Self::Infeasible { detail }
+            | Self::Source { detail }
+            | Self::LimitReached { detail }
+            | Self::ModelUnavailable { detail }
+            | Self::Internal { detail } => detail,
+        }
     }
 
     /// A failure of the binding's own machinery (the runtime, a task).
@@ -200,14 +216,9 @@ impl AuraError {
 /// `Result` of every exported call.
 pub type Outcome<T> = Result<T, AuraError>;
 
-/// A detail of `class` from an SDK error: its variant's name (`Oversold`:
-/// the first word of its `Debug` form) and its message.
-fn sdk<E: std::fmt::Debug + std::fmt::Display>(class: Class, e: &E) -> Detail {
-    let debug = format!("{e:?}");
-    let kind = debug
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or("Error");
+/// A detail of `class` from an SDK error: its kind (the SDK's
+/// `Error::kind()`, the variant's name in snake_case) and its message.
+fn sdk(class: Class, kind: &str, e: &impl std::fmt::Display) -> Detail {
     Detail::new(class, kind, e.to_string())
 }
 
@@ -235,7 +246,9 @@ impl From<auravest_core::Error> for AuraError {
             E::InvalidSymbol { value, .. } => Some(value.clone()),
             _ => None,
         };
-        let mut detail = sdk(class, &e).field(e.field()).symbol(symbol.as_deref());
+        let mut detail = sdk(class, e.kind(), &e)
+            .field(e.field())
+            .symbol(symbol.as_deref());
         if let E::Import { errors } | E::InvalidPrices { errors } = &e {
             if let Some(first) = errors.first() {
                 detail = detail.line(Some(first.line)).field(Some(&first.field));
@@ -248,7 +261,9 @@ impl From<auravest_core::Error> for AuraError {
 
 impl From<auravest_risk::Error> for AuraError {
     fn from(e: auravest_risk::Error) -> Self {
-        sdk(Class::InvalidInput, &e).field(e.field()).build()
+        sdk(Class::InvalidInput, e.kind(), &e)
+            .field(e.field())
+            .build()
     }
 }
 
@@ -274,7 +289,7 @@ impl From<auravest_optimize::Error> for AuraError {
             E::UnknownTicker(t) => (Class::InvalidInput, Some("ticker"), Some(t.as_str())),
             _ => (Class::InvalidInput, None, None),
         };
-        sdk(class, &e).field(field).symbol(symbol).build()
+        sdk(class, e.kind(), &e).field(field).symbol(symbol).build()
     }
 }
 
@@ -288,7 +303,7 @@ impl From<auravest_bias::Error> for AuraError {
             | auravest_bias::Error::NotHeld { symbol } => Some(symbol.to_string()),
             _ => None,
         };
-        sdk(Class::InvalidInput, &e)
+        sdk(Class::InvalidInput, e.kind(), &e)
             .field(e.field())
             .line(e.position())
             .symbol(symbol.as_deref())
@@ -321,7 +336,7 @@ impl From<auravest_market::Error> for AuraError {
             E::InvalidRequest { field, .. } => Some(*field),
             _ => None,
         };
-        sdk(class, &e).field(field).symbol(symbol).build()
+        sdk(class, e.kind(), &e).field(field).symbol(symbol).build()
     }
 }
 
@@ -340,7 +355,10 @@ impl From<auravest_ai::Error> for AuraError {
             E::Article { line, .. } => Some(*line),
             _ => None,
         };
-        sdk(class, &e).field(field.as_deref()).line(line).build()
+        sdk(class, e.kind(), &e)
+            .field(field.as_deref())
+            .line(line)
+            .build()
     }
 }
 
@@ -349,7 +367,10 @@ impl From<auravest_social::Error> for AuraError {
         if let auravest_social::Error::Core(core) = e {
             return core.into();
         }
-        sdk(Class::InvalidInput, &e).field(e.field()).build()
+        sdk(Class::InvalidInput, e.kind(), &e)
+            .field(e.field())
+            .line(e.position())
+            .build()
     }
 }
 
@@ -365,7 +386,7 @@ mod tests {
         let AuraError::Internal { detail } = e else {
             panic!("expected Internal, got {e:?}");
         };
-        assert_eq!(detail.kind, "Solver");
+        assert_eq!(detail.kind, "solver");
         assert!(detail.reason.contains("MaxIterations"), "{}", detail.reason);
     }
 
@@ -427,6 +448,41 @@ mod tests {
             panic!("expected InvalidInput, got {e:?}");
         };
         assert_eq!((d.field.as_deref(), d.line), (Some("kb/fees.md"), Some(7)));
+    }
+
+    /// The kind is the SDK's `kind()`: the variant in snake_case, a
+    /// wrapped core error answering with its own.
+    #[test]
+    fn the_kind_is_the_sdks_snake_case_variant() {
+        let core = auravest_core::Error::InsufficientData {
+            what: "statistics",
+            needed: 2,
+            got: 1,
+        };
+        assert_eq!(core.kind(), "insufficient_data");
+        let wrapped = auravest_optimize::Error::Core(core);
+        assert_eq!(wrapped.kind(), "insufficient_data");
+        let AuraError::DataUnavailable { detail } = AuraError::from(wrapped) else {
+            panic!("expected DataUnavailable");
+        };
+        assert_eq!(detail.kind, "insufficient_data");
+        let e = auravest_risk::Error::MissingAnswer {
+            id: "age".to_owned(),
+        };
+        assert_eq!(AuraError::from(e).into_detail().kind, "missing_answer");
+        let e = auravest_market::Error::CircuitOpen {
+            source_name: "yahoo".to_owned(),
+        };
+        assert_eq!(e.kind(), "circuit_open");
+        assert_eq!(auravest_ai::Error::Cancelled.kind(), "cancelled");
+        assert_eq!(
+            auravest_social::Error::AliasSpaceExhausted.kind(),
+            "alias_space_exhausted"
+        );
+        assert_eq!(
+            AuraError::argument("cash", "bad").into_detail().kind,
+            "invalid_argument"
+        );
     }
 
     /// Decimal arguments follow the SDK's rule (exponents allowed, a

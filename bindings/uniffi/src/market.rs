@@ -67,6 +67,18 @@ fn quote(q: auravest_market::Quote) -> Outcome<Quote> {
     })
 }
 
+/// Why one symbol of [`MarketClient::quotes`] has no quote: what a
+/// thrown [`AuraError`] would carry.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct QuoteFailure {
+    /// The SDK error's kind (`not_found`, `no_data`, `exhausted`, ...).
+    pub kind: String,
+    /// What went wrong, in words (the SDK error's message).
+    pub message: String,
+    /// The symbol asked for.
+    pub symbol: String,
+}
+
 /// A symbol's quote, or why there is none.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct QuoteResult {
@@ -74,8 +86,8 @@ pub struct QuoteResult {
     pub symbol: String,
     /// The quote, when one came.
     pub quote: Option<Quote>,
-    /// Why not, otherwise (the error's message).
-    pub error: Option<String>,
+    /// Why not, otherwise.
+    pub error: Option<QuoteFailure>,
 }
 
 /// One validated bar. Price series are floats, as in the SDK's price tables.
@@ -199,7 +211,15 @@ impl MarketClient {
                 .map(|(s, a)| {
                     let (quote, error) = match a.map_err(AuraError::from).and_then(quote) {
                         Ok(q) => (Some(q), None),
-                        Err(e) => (None, Some(e.to_string())),
+                        Err(e) => {
+                            let detail = e.into_detail();
+                            let failure = QuoteFailure {
+                                kind: detail.kind,
+                                message: detail.reason,
+                                symbol: s.to_string(),
+                            };
+                            (None, Some(failure))
+                        }
                     };
                     QuoteResult {
                         symbol: s.to_string(),

@@ -4,13 +4,16 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use auravest_core::{Decimal, Symbol, price_decimal};
-use auravest_optimize::allocation::{self, Method};
+use auravest_core::{Decimal, InstrumentTable, Symbol, price_decimal};
+use auravest_optimize::allocation::{self, Method, RebalanceOptions};
+use auravest_optimize::black_litterman as bl;
 use auravest_optimize::request::{Clean, Compat};
-use auravest_optimize::{OptimizeRequest, Weights};
+use auravest_optimize::{AdviceOptions, GapKind, OptimizeRequest, Weights, rebalance_toward};
 
 use crate::errors::{AuraError, Outcome};
+use crate::portfolio::Portfolio;
 use crate::prices::{PriceTable, symbol};
+use crate::risk::{Allocation, Category};
 
 /// What to optimise.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Enum)]
@@ -253,6 +256,15 @@ pub enum AllocationMethod {
     Exact,
 }
 
+impl From<AllocationMethod> for Method {
+    fn from(m: AllocationMethod) -> Self {
+        match m {
+            AllocationMethod::Greedy => Self::Greedy,
+            AllocationMethod::Exact => Self::Exact,
+        }
+    }
+}
+
 /// Whole shares of one symbol.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Shares {
@@ -287,15 +299,9 @@ pub fn allocate(
         .into_iter()
         .unzip();
     let weights = Weights::new(tickers, values)?;
-    let cash = auravest_core::parse_decimal("cash", &cash)?;
-    let cash: f64 = decimal_to_f64(&cash)
-        .ok_or_else(|| AuraError::argument("cash", format!("{cash} is out of range")))?;
-    let method = match method {
-        AllocationMethod::Greedy => Method::Greedy,
-        AllocationMethod::Exact => Method::Exact,
-    };
+    let cash = money_f64("cash", &cash)?;
     let latest = allocation::latest_prices(&prices.frame);
-    let a = allocation::allocate(&weights, &latest, cash, method)?;
+    let a = allocation::allocate(&weights, &latest, cash, method.into())?;
     let cash_symbol = symbol(auravest_core::CASH_KEY)?;
     Ok(ShareAllocation {
         shares: a
@@ -310,6 +316,316 @@ pub fn allocate(
     })
 }
 
-fn decimal_to_f64(d: &Decimal) -> Option<f64> {
-    f64::from_str(&d.to_string()).ok()
+/// A money argument (decimal text, read by the SDK) as the float the
+/// share allocation works in.
+fn money_f64(field: &'static str, text: &str) -> Outcome<f64> {
+    let d: Decimal = auravest_core::parse_decimal(field, text)?;
+    f64::from_str(&d.to_string())
+        .map_err(|_| AuraError::argument(field, format!("{d} is out of range")))
+}
+
+/// Settings of [`recommend`]; every `null` takes the SDK's default.
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
+pub struct RecommendOptions {
+    /// Annual risk-free rate for Sharpe ratios.
+    #[uniffi(default = None)]
+    pub risk_free_rate: Option<f64>,
+    /// Daily returns a series needs to be considered.
+    #[uniffi(default = None)]
+    pub min_observations: Option<u32>,
+    /// Instrument metadata (the SDK's mapping CSV: symbol, class, sector,
+    /// country, ...) over the table the SDK ships.
+    #[uniffi(default = None)]
+    pub instruments_csv: Option<String>,
+}
+
+/// Something the profile calls for that the priced universe lacks.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RecommendationGap {
+    /// What is missing (`bonds`, `international`).
+    pub kind: String,
+    /// The share of the portfolio affected.
+    pub weight: f64,
+    /// A sentence for the user, naming what to add.
+    pub text: String,
+}
+
+/// A series the recommendation did not use, and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LeftOutSeries {
+    /// The symbol.
+    pub symbol: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A recommended portfolio for a risk category, with the reasons for it
+/// (the SDK's `Recommendation`). Call `close()` (Kotlin) when done.
+#[derive(Debug, uniffi::Object)]
+pub struct Recommendation {
+    inner: auravest_optimize::Recommendation,
+}
+
+/// The trades that move a portfolio toward a recommendation.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RebalancePlan {
+    /// Shares to trade by symbol (negative: sell); unchanged ones left out.
+    pub trades: Vec<Shares>,
+    /// Cash after the trades (decimal text).
+    pub target_cash: String,
+    /// What the trades cost in fees (decimal text).
+    pub fees: String,
+}
+
+/// Settings of [`Recommendation::rebalance`]; every `null` takes the
+/// SDK's default.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RebalanceSettings {
+    /// ISO valuation date (default: the prices' last date).
+    #[uniffi(default = None)]
+    pub as_of: Option<String>,
+    /// How whole shares are chosen.
+    #[uniffi(default = None)]
+    pub method: Option<AllocationMethod>,
+    /// The fee of one trade (decimal text).
+    #[uniffi(default = None)]
+    pub fee_per_trade: Option<String>,
+}
+
+/// The recommended portfolio for `category` from daily closes (the SDK's
+/// `recommend`: James-Stein means, Ledoit-Wolf covariance, the category's
+/// split, each sleeve within the nudges' limits).
+#[uniffi::export]
+pub fn recommend(
+    category: Category,
+    prices: Arc<PriceTable>,
+    options: RecommendOptions,
+) -> Outcome<Arc<Recommendation>> {
+    let mut advice = AdviceOptions::default();
+    if let Some(rf) = options.risk_free_rate {
+        advice.risk_free_rate = rf;
+    }
+    if let Some(n) = options.min_observations {
+        advice.min_observations =
+            usize::try_from(n).map_err(|e| AuraError::argument("min_observations", e))?;
+    }
+    let table = match options.instruments_csv {
+        Some(csv) => InstrumentTable::shipped().with_mapping_csv(csv.as_bytes())?,
+        None => InstrumentTable::shipped(),
+    };
+    let inner = auravest_optimize::recommend(category.into(), &prices.frame, &table, &advice)?;
+    Ok(Arc::new(Recommendation { inner }))
+}
+
+#[uniffi::export]
+impl Recommendation {
+    /// The category it was built for.
+    pub fn category(&self) -> Category {
+        self.inner.category.into()
+    }
+
+    /// Weight by symbol (cash included, zero weights left out).
+    pub fn weights(&self) -> Vec<Weight> {
+        self.inner
+            .weights
+            .iter()
+            .map(|(s, w)| Weight {
+                symbol: s.to_string(),
+                weight: *w,
+            })
+            .collect()
+    }
+
+    /// The split of stocks, bonds and cash that was applied.
+    pub fn allocation(&self) -> Allocation {
+        self.inner.allocation.into()
+    }
+
+    /// Expected return (the estimate), volatility and Sharpe.
+    pub fn performance(&self) -> PortfolioPerformance {
+        self.inner.performance.into()
+    }
+
+    /// The estimate minus and plus one standard error of a mean.
+    pub fn expected_return_range(&self) -> Vec<f64> {
+        let (low, high) = self.inner.expected_return_range;
+        vec![low, high]
+    }
+
+    /// Method and period, for display next to any figure.
+    pub fn basis(&self) -> String {
+        self.inner.basis.clone()
+    }
+
+    /// How much the means were pulled together (`null`: raw means).
+    pub fn shrinkage(&self) -> Option<f64> {
+        self.inner.shrinkage
+    }
+
+    /// What the universe lacks.
+    pub fn gaps(&self) -> Vec<RecommendationGap> {
+        self.inner
+            .gaps
+            .iter()
+            .map(|g| RecommendationGap {
+                kind: match g.kind {
+                    GapKind::Bonds => "bonds",
+                    GapKind::International => "international",
+                }
+                .to_owned(),
+                weight: g.weight,
+                text: g.text.clone(),
+            })
+            .collect()
+    }
+
+    /// Series not used, and why.
+    pub fn left_out(&self) -> Vec<LeftOutSeries> {
+        self.inner
+            .left_out
+            .iter()
+            .map(|l| LeftOutSeries {
+                symbol: l.ticker.to_string(),
+                reason: l.reason.clone(),
+            })
+            .collect()
+    }
+
+    /// Plain-language reasons, one per decision.
+    pub fn reasoning(&self) -> Vec<String> {
+        self.inner.reasoning.clone()
+    }
+
+    /// The whole-share trades that move `portfolio` toward this
+    /// recommendation (the SDK's `rebalance_toward`), valued on `prices`.
+    pub fn rebalance(
+        &self,
+        portfolio: Arc<Portfolio>,
+        prices: Arc<PriceTable>,
+        settings: RebalanceSettings,
+    ) -> Outcome<RebalancePlan> {
+        let valuation = portfolio.sdk_valuation(&prices, settings.as_of.as_deref())?;
+        let mut options = RebalanceOptions::default();
+        if let Some(m) = settings.method {
+            options.method = m.into();
+        }
+        if let Some(fee) = settings.fee_per_trade {
+            options.fee_per_trade = money_f64("fee_per_trade", &fee)?;
+        }
+        let plan = rebalance_toward(&self.inner, &prices.frame, &valuation, &options)?;
+        let cash = symbol(auravest_core::CASH_KEY)?;
+        Ok(RebalancePlan {
+            trades: plan
+                .trades
+                .into_iter()
+                .map(|(s, n)| Shares {
+                    symbol: s.to_string(),
+                    shares: n,
+                })
+                .collect(),
+            target_cash: price_decimal(&cash, plan.target_cash)?.to_string(),
+            fees: price_decimal(&cash, plan.fees)?.to_string(),
+        })
+    }
+}
+
+/// One symbol's market capitalisation.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct MarketCap {
+    /// The symbol.
+    pub symbol: String,
+    /// Its market capitalisation.
+    pub cap: f64,
+}
+
+/// Settings of [`black_litterman`]; every `null` takes the SDK's default.
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
+pub struct BlackLittermanSettings {
+    /// Idzorek confidences in [0, 1], one per view (default: uncertainty
+    /// proportional to the prior's).
+    #[uniffi(default = None)]
+    pub confidences: Option<Vec<f64>>,
+    /// Risk aversion of the prior and the weights.
+    #[uniffi(default = None)]
+    pub risk_aversion: Option<f64>,
+    /// The weight-on-views scalar tau.
+    #[uniffi(default = None)]
+    pub tau: Option<f64>,
+    /// Annual risk-free rate added to the prior.
+    #[uniffi(default = None)]
+    pub risk_free_rate: Option<f64>,
+    /// Risk model by name (`sample`, `ledoit-wolf`, ...).
+    #[uniffi(default = None)]
+    pub risk_model: Option<String>,
+}
+
+/// One symbol's expected annual return.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ExpectedReturn {
+    /// The symbol.
+    pub symbol: String,
+    /// Its expected annual return.
+    pub expected_return: f64,
+}
+
+fn returns_out(r: &auravest_optimize::ExpectedReturns) -> Vec<ExpectedReturn> {
+    r.tickers()
+        .iter()
+        .zip(r.values().iter())
+        .map(|(s, v)| ExpectedReturn {
+            symbol: s.to_string(),
+            expected_return: *v,
+        })
+        .collect()
+}
+
+/// A Black-Litterman posterior and its weights.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct BlackLittermanResult {
+    /// The market-implied prior returns.
+    pub prior: Vec<ExpectedReturn>,
+    /// The posterior returns under the views.
+    pub posterior: Vec<ExpectedReturn>,
+    /// The posterior's weights (unconstrained: shorts allowed).
+    pub weights: Vec<Weight>,
+}
+
+/// Black-Litterman on daily closes (the SDK's
+/// `black_litterman::from_prices`): the market-implied prior from the caps,
+/// the absolute views, the posterior and its weights.
+#[uniffi::export]
+pub fn black_litterman(
+    prices: Arc<PriceTable>,
+    market_caps: Vec<MarketCap>,
+    views: Vec<ExpectedReturn>,
+    settings: BlackLittermanSettings,
+) -> Outcome<BlackLittermanResult> {
+    let caps = market_caps
+        .iter()
+        .map(|c| Ok((symbol(&c.symbol)?, c.cap)))
+        .collect::<Outcome<_>>()?;
+    let views = views
+        .iter()
+        .map(|v| Ok((symbol(&v.symbol)?, v.expected_return)))
+        .collect::<Outcome<_>>()?;
+    let mut request = bl::PriceRequest::new(caps, views);
+    request.confidences = settings.confidences;
+    if let Some(d) = settings.risk_aversion {
+        request.risk_aversion = d;
+    }
+    if let Some(t) = settings.tau {
+        request.tau = t;
+    }
+    if let Some(rf) = settings.risk_free_rate {
+        request.risk_free_rate = rf;
+    }
+    if let Some(name) = settings.risk_model {
+        request.risk_model = FromStr::from_str(&name).map_err(AuraError::from)?;
+    }
+    let answer = bl::from_prices(&prices.frame, &request)?;
+    Ok(BlackLittermanResult {
+        prior: returns_out(&answer.prior),
+        posterior: returns_out(&answer.posterior),
+        weights: weights_out(&answer.weights),
+    })
 }

@@ -247,6 +247,85 @@ pub struct Performance {
     pub series: Vec<ValuePoint>,
 }
 
+impl From<auravest_core::PerformanceStats> for Statistics {
+    fn from(s: auravest_core::PerformanceStats) -> Self {
+        Self {
+            total_return: s.total_return,
+            cagr: s.cagr,
+            volatility: s.volatility,
+            sharpe: s.sharpe,
+            sortino: s.sortino,
+            max_drawdown: s.max_drawdown,
+            calmar: s.calmar,
+            var95: s.var_95,
+            cvar95: s.cvar_95,
+            beta: s.beta,
+        }
+    }
+}
+
+/// What the values of a [`Series`] are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SeriesKind {
+    /// Daily closes.
+    Prices,
+    /// Daily simple returns.
+    Returns,
+}
+
+/// A dated series of prices or returns, oldest first.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Series {
+    /// ISO dates.
+    pub dates: Vec<String>,
+    /// One value per date.
+    pub values: Vec<f64>,
+}
+
+fn series(field: &'static str, s: Series) -> Outcome<auravest_core::DatedSeries> {
+    Ok(auravest_core::DatedSeries {
+        dates: crate::prices::dates(field, &s.dates)?,
+        values: s.values,
+    })
+}
+
+/// The statistics of a standalone series.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SeriesStatistics {
+    /// The statistics (beta against the benchmark, when one was given).
+    pub stats: Statistics,
+    /// Jensen's alpha against the benchmark, annualised.
+    pub alpha: Option<f64>,
+    /// How many returns they were computed from.
+    pub periods: u32,
+}
+
+/// The statistics (empyrical's definitions) of a standalone price or
+/// return series, with beta and alpha against `benchmark` (a series of the
+/// same kind; price series are first restricted to their common dates).
+#[uniffi::export(default(benchmark = None, risk_free_rate = None))]
+pub fn series_statistics(
+    series: Series,
+    kind: SeriesKind,
+    benchmark: Option<Series>,
+    risk_free_rate: Option<f64>,
+) -> Outcome<SeriesStatistics> {
+    let main = self::series("series", series)?;
+    let bench = benchmark
+        .map(|b| self::series("benchmark", b))
+        .transpose()?;
+    let kind = match kind {
+        SeriesKind::Prices => auravest_core::SeriesKind::Prices,
+        SeriesKind::Returns => auravest_core::SeriesKind::Returns,
+    };
+    let out = auravest_core::series_stats(&main, bench.as_ref(), kind, risk_free_rate)?;
+    Ok(SeriesStatistics {
+        alpha: out.stats.alpha,
+        stats: out.stats.into(),
+        periods: count(out.periods),
+    })
+}
+
 impl From<auravest_core::PerformanceReport> for Performance {
     fn from(r: auravest_core::PerformanceReport) -> Self {
         let s = r.stats;
@@ -256,18 +335,7 @@ impl From<auravest_core::PerformanceReport> for Performance {
             base_currency: r.base_currency.to_string(),
             time_weighted_return: r.time_weighted_return,
             money_weighted_return: r.money_weighted_return,
-            stats: Statistics {
-                total_return: s.total_return,
-                cagr: s.cagr,
-                volatility: s.volatility,
-                sharpe: s.sharpe,
-                sortino: s.sortino,
-                max_drawdown: s.max_drawdown,
-                calmar: s.calmar,
-                var95: s.var_95,
-                cvar95: s.cvar_95,
-                beta: s.beta,
-            },
+            stats: s.into(),
             benchmark_return: r.benchmark.map(|b| b.total_return),
             basis: r.basis.to_owned(),
             series: r
@@ -297,6 +365,20 @@ impl Portfolio {
     /// The ledger as it is now (a cheap shared copy).
     pub(crate) fn ledger(&self) -> Arc<Ledger> {
         Arc::clone(&self.inner.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The SDK's valuation on `prices` at `as_of` (ISO; default the
+    /// prices' last date).
+    pub(crate) fn sdk_valuation(
+        &self,
+        prices: &PriceTable,
+        as_of: Option<&str>,
+    ) -> Outcome<auravest_core::Valuation> {
+        let ledger = self.ledger();
+        Ok(match date("as_of", as_of)? {
+            Some(d) => ledger.valuation(&prices.frame, d)?,
+            None => ledger.valuation_latest(&prices.frame)?,
+        })
     }
 
     /// Applies `f` to a copy of the ledger and keeps the copy when it succeeds.
@@ -438,12 +520,7 @@ impl Portfolio {
     /// when `null`).
     #[uniffi::method(default(as_of = None))]
     pub fn valuation(&self, prices: Arc<PriceTable>, as_of: Option<String>) -> Outcome<Valuation> {
-        let ledger = self.ledger();
-        let v = match date("as_of", as_of.as_deref())? {
-            Some(d) => ledger.valuation(&prices.frame, d)?,
-            None => ledger.valuation_latest(&prices.frame)?,
-        };
-        Ok(v.into())
+        Ok(self.sdk_valuation(&prices, as_of.as_deref())?.into())
     }
 
     /// Performance over a period: time- and money-weighted returns, the

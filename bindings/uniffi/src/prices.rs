@@ -105,6 +105,6 @@ impl PriceTable {
     pub fn to_csv(&self) -> Outcome<String> {
         let mut out = Vec::new();
         self.frame.to_csv(&mut out)?;
-        String::from_utf8(out).map_err(|e| AuraError::internal("Utf8", e))
+        String::from_utf8(out).map_err(|e| AuraError::internal("utf8", e))
     }
 }

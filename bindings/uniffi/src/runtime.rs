@@ -30,7 +30,7 @@ fn runtime() -> Outcome<&'static tokio::runtime::Runtime> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| AuraError::internal("Runtime", format!("cannot start the async runtime: {e}")))
+        .map_err(|e| AuraError::internal("runtime", format!("cannot start the async runtime: {e}")))
 }
 
 /// Aborts its task when dropped before the task finished.
@@ -53,7 +53,7 @@ where
     match (&mut task.0).await {
         Ok(out) => out,
         Err(e) => Err(AuraError::internal(
-            "Task",
+            "task",
             format!("the call stopped without a result: {e}"),
         )),
     }
@@ -108,7 +108,7 @@ mod tests {
             .expect("a test runtime");
         let out: Outcome<()> = rt.block_on(spawn(async { panic!("boom") }));
         assert!(
-            matches!(&out, Err(AuraError::Internal { detail }) if detail.kind == "Task"),
+            matches!(&out, Err(AuraError::Internal { detail }) if detail.kind == "task"),
             "{out:?}"
         );
     }

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use auravest_social::{
-    AliasPolicy, Decimal, Format, GUIDELINES, PerformanceShare, Period, compound_percent, entities,
-    render_html, wealth_warnings,
+    AliasPolicy, Decimal, Format, GUIDELINES, PerformanceShare, Period, compound_percent_text,
+    entities, render_html, wealth_warnings,
 };
 
 use crate::errors::{Outcome, count};
@@ -221,13 +221,11 @@ impl CommunityRules {
     }
 
     /// Compounds period returns given in percent; `null` when the result
-    /// overflows.
+    /// overflows. A bad entry is `InvalidInput` of kind `invalid_entry`
+    /// naming `returns_pct`, the entry's 1-based position (`line`) and its
+    /// text (in `reason`).
     pub fn compound_percent(&self, returns_pct: Vec<String>) -> Outcome<Option<String>> {
-        let values = returns_pct
-            .iter()
-            .map(|r| decimal("returns_pct", r))
-            .collect::<Outcome<Vec<_>>>()?;
-        Ok(compound_percent(&values).map(|d| d.to_string()))
+        Ok(compound_percent_text(&returns_pct)?.map(|d| d.to_string()))
     }
 
     /// The community guidelines, in order.

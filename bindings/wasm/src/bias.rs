@@ -2,14 +2,14 @@
 
 use std::collections::BTreeSet;
 
-use auravest_bias::{AnalysisInput, Config, Goal, Nudge, analyze, default_as_of};
+use auravest_bias::{AnalysisInput, Config, Goal, GoalText, Nudge, analyze, default_as_of};
 use auravest_core::{Decimal, InstrumentTable, NaiveDate, Symbol};
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{read, write};
-use crate::errors::{Failure, Outcome};
+use crate::errors::Outcome;
 use crate::portfolio::{Portfolio, Valuation, date};
 use crate::prices::PriceTable;
 use crate::risk::RiskProfile;
@@ -42,32 +42,21 @@ pub struct GoalInput {
     pub expected_return: Option<f64>,
 }
 
-/// The SDK's goal, its text fields read through its own serde form so its
-/// defaults and checks apply; a goal it cannot read names `goals` and its
-/// position. The expected return is passed as it is, not through JSON
-/// (where a non-finite number would become `null`, the SDK's default), so
-/// the SDK's own check refuses NaN and ±Infinity (`InvalidGoal`, field
-/// `expected_return`, its position as line). Once `Goal::parse` (branch
-/// uniffi-finish) is on main, this reads goals through it.
-fn goal(position: usize, g: GoalInput) -> Outcome<Goal> {
-    let fields = serde_json::json!({
-        "name": g.name,
-        "target": g.target,
-        "by": g.by,
-        "monthly_contribution": g.monthly_contribution,
-    });
-    let serde_json::Value::Object(mut fields) = fields else {
-        return Err(Failure::new("Internal", "a goal is an object"));
-    };
-    fields.retain(|_, v| !v.is_null());
-    let goal: Goal = serde_json::from_value(fields.into()).map_err(|e| Failure {
-        line: Some(position),
-        ..Failure::argument("goals", format!("[{position}]: {e}"))
-    })?;
-    Ok(Goal {
-        expected_return: g.expected_return,
-        ..goal
-    })
+/// The SDK's goal, read by `Goal::parse` (a bad field is its
+/// `InvalidGoal`, naming the goal's position as `line` and the field; the
+/// expected return is passed as it is, so the SDK's own check refuses NaN
+/// and ±Infinity).
+fn goal(position: usize, g: &GoalInput) -> Outcome<Goal> {
+    Ok(Goal::parse(
+        position,
+        GoalText {
+            name: &g.name,
+            target: &g.target,
+            by: g.by.as_deref(),
+            monthly_contribution: g.monthly_contribution.as_deref(),
+            expected_return: g.expected_return,
+        },
+    )?)
 }
 
 /// What an analysis takes beyond the portfolio and its prices; an omitted
@@ -199,7 +188,7 @@ pub fn analyze_portfolio(
     let profile = options.profile.map(auravest_risk::RiskProfile::from);
     let goals = options
         .goals
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(i, g)| goal(i + 1, g))
         .collect::<Outcome<Vec<_>>>()?;

@@ -12,7 +12,7 @@ use crate::errors::{Failure, Outcome};
 pub(crate) fn write<T: Serialize>(value: &T) -> Outcome<JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .map_err(|e| Failure::new("Internal", e.to_string()))
+        .map_err(|e| Failure::new("internal", e.to_string()))
 }
 
 /// A string argument, whatever JavaScript passed: anything else (a number,

@@ -1,9 +1,9 @@
 //! The SDK's errors as one thrown JavaScript `Error`, mapped in one place.
 //!
 //! Every exported call that can fail throws an `Error` whose `name` is
-//! `"AuraError"`, with `kind` (the SDK error's variant: `InvalidField`,
-//! `Oversold`, `InfeasibleBounds`, ... or `InvalidArgument` for an argument
-//! whose shape could not be read), `message` (the SDK's words), and, when
+//! `"AuraError"`, with `kind` (the SDK error's `kind()`, its variant in
+//! snake_case: `invalid_field`, `oversold`, `infeasible_bounds`, ... or
+//! `invalid_argument` for an argument whose shape could not be read), `message` (the SDK's words), and, when
 //! the SDK says so, the input `field`, the 1-based `line` (a row of an
 //! import, a position in a list) and the `symbol` at fault. Nothing here
 //! decides whether an input is valid: that is the SDK's call.
@@ -18,7 +18,7 @@ const AURA_ERROR_TS: &str = r#"
 /** What every fallible call throws: an `Error` named `"AuraError"`. */
 export interface AuraError extends Error {
   name: "AuraError";
-  /** The SDK error's variant (`InvalidField`, `Oversold`, `InfeasibleBounds`, ...), or `InvalidArgument` for an argument of the wrong shape. */
+  /** The SDK error's variant in snake_case (`invalid_field`, `oversold`, `infeasible_bounds`, ...), or `invalid_argument` for an argument of the wrong shape. */
   kind: string;
   /** The input field at fault, when known (`answers.horizon`, `riskFreeRate`, ...). */
   field?: string;
@@ -66,7 +66,7 @@ impl Failure {
         Self {
             message: format!("{field}: {reason}"),
             field: Some(field),
-            ..Self::new("InvalidArgument", String::new())
+            ..Self::new("invalid_argument", String::new())
         }
     }
 
@@ -85,14 +85,9 @@ impl Failure {
         self
     }
 
-    /// From an SDK error: its variant's name (the first word of its `Debug`
-    /// form) and its message.
-    fn sdk<E: std::fmt::Debug + std::fmt::Display>(e: &E) -> Self {
-        let debug = format!("{e:?}");
-        let kind = debug
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .next()
-            .unwrap_or("Error");
+    /// From an SDK error: its kind (the SDK's `Error::kind()`) and its
+    /// message.
+    fn sdk(kind: &str, e: &impl std::fmt::Display) -> Self {
         Self::new(kind, e.to_string())
     }
 }
@@ -162,7 +157,7 @@ impl From<auravest_core::Error> for Failure {
             E::InvalidSymbol { value, .. } => Some(value.clone()),
             _ => None,
         };
-        let mut failure = Self::sdk(&e).field(e.field()).symbol(symbol);
+        let mut failure = Self::sdk(e.kind(), &e).field(e.field()).symbol(symbol);
         if let E::Import { errors } | E::InvalidPrices { errors } = &e
             && let Some(first) = errors.first()
         {
@@ -174,7 +169,7 @@ impl From<auravest_core::Error> for Failure {
 
 impl From<auravest_risk::Error> for Failure {
     fn from(e: auravest_risk::Error) -> Self {
-        Self::sdk(&e).field(e.field())
+        Self::sdk(e.kind(), &e).field(e.field())
     }
 }
 
@@ -183,7 +178,7 @@ impl From<auravest_social::Error> for Failure {
         if let auravest_social::Error::Core(core) = e {
             return core.into();
         }
-        Self::sdk(&e).field(e.field())
+        Self::sdk(e.kind(), &e).field(e.field())
     }
 }
 
@@ -200,7 +195,7 @@ impl From<auravest_optimize::Error> for Failure {
             }
             _ => None,
         };
-        Self::sdk(&e).field(e.field()).symbol(symbol)
+        Self::sdk(e.kind(), &e).field(e.field()).symbol(symbol)
     }
 }
 
@@ -215,7 +210,7 @@ impl From<auravest_bias::Error> for Failure {
             | auravest_bias::Error::NotHeld { symbol } => Some(symbol.to_string()),
             _ => None,
         };
-        Self::sdk(&e)
+        Self::sdk(e.kind(), &e)
             .field(e.field())
             .line(e.position())
             .symbol(symbol)
@@ -236,7 +231,7 @@ mod tests {
         let f = Failure::from(auravest_core::Error::Import {
             errors: vec![row(3, "quantity"), row(5, "date")],
         });
-        assert_eq!(f.kind, "Import");
+        assert_eq!(f.kind, "import");
         assert_eq!((f.line, f.field.as_deref()), (Some(3), Some("quantity")));
     }
 
@@ -248,7 +243,7 @@ mod tests {
         })
         .unwrap_err();
         let f = Failure::from(e);
-        assert_eq!(f.kind, "UnknownVersion", "{f:?}");
+        assert_eq!(f.kind, "unknown_version", "{f:?}");
         assert_eq!(f.field.as_deref(), Some("version"));
         assert!(f.message.contains("no-such-version"), "{f:?}");
     }
@@ -256,7 +251,7 @@ mod tests {
     #[test]
     fn an_argument_names_its_path() {
         let f = Failure::argument("options.bounds.high", "expected f64");
-        assert_eq!(f.kind, "InvalidArgument");
+        assert_eq!(f.kind, "invalid_argument");
         assert_eq!(f.field.as_deref(), Some("options.bounds.high"));
         assert_eq!(f.message, "options.bounds.high: expected f64");
     }

@@ -43,12 +43,12 @@ const WRONG_OPTIONAL = [5, {}];
 
 /**
  * Calls each `[field, call, wrong]` with every wrong value: each must throw
- * an AuraError `InvalidArgument` naming `field`, never trap the module.
+ * an AuraError `invalid_argument` naming `field`, never trap the module.
  */
 function expectNoTraps(cases) {
   for (const [field, call, wrong] of cases) {
     for (const x of wrong) {
-      const e = expectAuraError(() => call(x), "InvalidArgument");
+      const e = expectAuraError(() => call(x), "invalid_argument");
       expect(e.field === field || e.field.startsWith(`${field}.`), `field of ${field}(${JSON.stringify(x)}): ${e.field}`);
     }
   }
@@ -74,7 +74,7 @@ export const fullChecks = [
     expectEqual(av.riskCategories().map((c) => c.category).join(), CATEGORIES.join(), "categories");
     const partial = { ...fx.answers.answers };
     delete partial[q.questions[0].id];
-    const e = expectAuraError(() => av.riskScore(partial), "MissingAnswer");
+    const e = expectAuraError(() => av.riskScore(partial), "missing_answer");
     expectEqual(e.field, "answers", "field");
   }],
   ["valuation: a portfolio from CSV valued at the prices, money as decimal strings", (av, fx) => {
@@ -103,7 +103,7 @@ export const fullChecks = [
     expect(typeof s.sharpe === "number" && typeof s.beta === "number", "sharpe and beta");
     expect(typeof r.benchmarkReturn === "number", "benchmark return");
     expect(r.start < r.end, "period");
-    const e = expectAuraError(() => p.performance(prices, { start: "2018-13-01" }), "InvalidField");
+    const e = expectAuraError(() => p.performance(prices, { start: "2018-13-01" }), "invalid_field");
     expectEqual(e.field, "start", "field");
   }],
   ["optimiser: max Sharpe matches PyPortfolioOpt within 1e-6", (av, fx) => {
@@ -145,47 +145,47 @@ export const fullChecks = [
     expect(DECIMAL.test(a.goals[0].current), "goal's current value");
     const e = expectAuraError(() => av.analyzePortfolio(p, prices, {
       goals: [{ name: "Ok", target: "1000" }, { name: "Bad", target: "lots" }],
-    }), "InvalidArgument");
-    expectEqual(e.field, "goals", "field");
+    }), "invalid_goal");
+    expectEqual(e.field, "target", "field");
     expectEqual(e.line, 2, "position");
     // A non-finite expected return is refused by the SDK, not replaced by its default.
     for (const r of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
       const g = expectAuraError(() => av.analyzePortfolio(p, prices, {
         goals: [{ name: "Ok", target: "1000" }, { name: "Bad", target: "1000", expectedReturn: r }],
-      }), "InvalidGoal");
+      }), "invalid_goal");
       expectEqual(g.field, "expected_return", `field for ${r}`);
       expectEqual(g.line, 2, `position for ${r}`);
     }
   }],
   ["typed errors: bad input says what and where, never a trap", (av, fx) => {
-    let e = expectAuraError(() => av.riskScore({ time_horizon: "soon" }), "InvalidArgument");
+    let e = expectAuraError(() => av.riskScore({ time_horizon: "soon" }), "invalid_argument");
     expectEqual(e.field, "answers.time_horizon", "field");
-    e = expectAuraError(() => av.riskScore(fx.answers.answers, "1999.9"), "UnknownVersion");
+    e = expectAuraError(() => av.riskScore(fx.answers.answers, "1999.9"), "unknown_version");
     expectEqual(e.field, "version", "field");
     const prices = av.PriceTable.fromCsv(fx.pricesCsv);
-    e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, bounds: { low: 0, high: 0.05 } }), "InfeasibleBounds");
-    e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, riskFreeRate: Number.NaN }), "InvalidParameter");
+    e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, bounds: { low: 0, high: 0.05 } }), "infeasible_bounds");
+    e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, riskFreeRate: Number.NaN }), "invalid_parameter");
     expectEqual(e.field, "risk_free_rate", "field");
-    e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, bounds: { low: 0, high: "lots" } }), "InvalidArgument");
+    e = expectAuraError(() => av.optimize(prices, { objective: { kind: "maxSharpe" }, bounds: { low: 0, high: "lots" } }), "invalid_argument");
     expectEqual(e.field, "options.bounds.high", "field");
-    e = expectAuraError(() => av.frontier(prices, { objective: { kind: "maxSharpe" } }, 0), "InvalidParameter");
+    e = expectAuraError(() => av.frontier(prices, { objective: { kind: "maxSharpe" } }, 0), "invalid_parameter");
     expectEqual(e.field, "points", "field");
-    e = expectAuraError(() => av.optimize(prices, { objective: { kind: "sharpest" } }), "InvalidArgument");
+    e = expectAuraError(() => av.optimize(prices, { objective: { kind: "sharpest" } }), "invalid_argument");
     expect(e.field.startsWith("options"), e.field);
-    e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-02-30"], [{ symbol: "A", closes: [1, 2] }]), "InvalidField");
+    e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-02-30"], [{ symbol: "A", closes: [1, 2] }]), "invalid_field");
     expectEqual(e.field, "date", "field");
     expectEqual(e.line, 2, "the date's position");
-    e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-01-03"], [{ symbol: "A", closes: [1, -2] }]), "InvalidPrices");
-    e = expectAuraError(() => new av.Portfolio("2024-01-01", "DOLLARS"), "InvalidCurrency");
+    e = expectAuraError(() => new av.PriceTable(["2024-01-02", "2024-01-03"], [{ symbol: "A", closes: [1, -2] }]), "invalid_prices");
+    e = expectAuraError(() => new av.Portfolio("2024-01-01", "DOLLARS"), "invalid_currency");
     const p = new av.Portfolio("2024-01-31", "USD");
     e = expectAuraError(() => p.importRecords([
       { date: "2024-01-02", type: "deposit", price: "1000", currency: "USD" },
       { date: "2024-01-03", type: "sell", symbol: "ACME", quantity: "5", price: "10", currency: "USD" },
-    ]), "Import");
+    ]), "import");
     expectEqual(e.line, 2, "the record at fault");
     expectEqual(e.field, "quantity", "field");
     expectEqual(p.transactionCount, 0, "a refused import changes nothing");
-    e = expectAuraError(() => p.importCsv("date,type,symbol,quantity,price,fee,currency\n2024-01-02,buy,ACME,ten,1,0,USD\n"), "Import");
+    e = expectAuraError(() => p.importCsv("date,type,symbol,quantity,price,fee,currency\n2024-01-02,buy,ACME,ten,1,0,USD\n"), "import");
     expectEqual(e.line, 2, "line");
     expectEqual(e.field, "quantity", "field");
     // After every refusal the module still answers.
@@ -224,12 +224,12 @@ export const fullChecks = [
       ["options.goals[0].expectedReturns", () => av.analyzePortfolio(p, prices2, { goals: [{ name: "A", target: "1", expectedReturns: 0.1 }] })],
       ["request.riskfree", () => p.performance(prices2, { riskfree: 0.02 })],
     ]) {
-      const u = expectAuraError(call, "InvalidArgument");
+      const u = expectAuraError(call, "invalid_argument");
       expectEqual(u.field, field, "the unknown key's path");
     }
     // NaN still reaches the SDK, which refuses it by name.
-    expectEqual(expectAuraError(() => av.optimize(prices2, { ...maxSharpe, riskFreeRate: Number.NaN }), "InvalidParameter").field, "risk_free_rate", "field");
-    const e = expectAuraError(() => new av.PriceTable(["2024-01-02", 20240103], [{ symbol: "A", closes: [1, 2] }]), "InvalidArgument");
+    expectEqual(expectAuraError(() => av.optimize(prices2, { ...maxSharpe, riskFreeRate: Number.NaN }), "invalid_parameter").field, "risk_free_rate", "field");
+    const e = expectAuraError(() => new av.PriceTable(["2024-01-02", 20240103], [{ symbol: "A", closes: [1, 2] }]), "invalid_argument");
     expectEqual(e.field, "dates", "field");
     expectEqual(e.line, 2, "the date's position");
     // The module still answers.
@@ -254,11 +254,11 @@ fullChecks.push(["a proposed mix gets the concentration nudges its portfolio wou
   const fromAnalysis = a.findings.filter((n) => n.kind === "concentration").map((n) => n.title).sort();
   expect(fromAnalysis.length > 0, "the sample portfolio has concentration findings");
   expectEqual(fromMix.join(" | "), fromAnalysis.join(" | "), "titles");
-  let e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 1.5 }]), "InvalidTarget");
+  let e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 1.5 }]), "invalid_target");
   expectEqual(e.field, "weights", "field");
-  e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 0.2 }, { symbol: "AA PL", weight: 0.2 }]), "InvalidSymbol");
+  e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 0.2 }, { symbol: "AA PL", weight: 0.2 }]), "invalid_symbol");
   expectEqual(e.line, 2, "line");
-  e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 0.2, cap: 1 }]), "InvalidArgument");
+  e = expectAuraError(() => av.mixConcentration([{ symbol: "AAPL", weight: 0.2, cap: 1 }]), "invalid_argument");
   expect(e.field.startsWith("weights"), e.field);
   prices.free();
   p.free();
@@ -282,9 +282,9 @@ export const socialChecks = [
     const html = av.renderHtml("<script>x</script> **hi**");
     expect(!html.includes("<script>") && html.includes("<strong>hi</strong>"), html);
     expect(!av.renderHtml("**hi**", "plain_text").includes("<strong>"), "plain text");
-    expectAuraError(() => av.renderHtml("x", "rich"), "InvalidArgument");
+    expectAuraError(() => av.renderHtml("x", "rich"), "invalid_argument");
     expectEqual(av.checkAlias("quiet_heron"), "quiet_heron", "alias");
-    const e = expectAuraError(() => av.checkAlias("a"), "InvalidAlias");
+    const e = expectAuraError(() => av.checkAlias("a"), "invalid_alias");
     expectEqual(e.field, "alias", "field");
   }],
   ["wrong JS types never trap: every string argument of the social and risk calls", (av, fx) => {

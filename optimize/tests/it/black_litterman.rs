@@ -798,3 +798,48 @@ proptest! {
         prop_assert!(moved < 1e-5);
     }
 }
+
+/// `from_prices` is the documented chain: the sample covariance, the
+/// market-implied prior, absolute views, the posterior and its weights.
+#[test]
+fn from_prices_is_the_documented_chain() {
+    use auravest_optimize::black_litterman::{PriceRequest, from_prices};
+    use auravest_optimize::{MissingData, ReturnMatrix, risk_models::Estimator};
+    let frame = PriceFrame::from_csv(shared("data/stock_prices.csv").as_bytes()).expect("prices");
+    let tickers: Vec<Symbol> = frame.columns().to_vec();
+    let caps: BTreeMap<Symbol, f64> = tickers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), 1e9 * (i + 1) as f64))
+        .collect();
+    let views = vec![(tickers[0].clone(), 0.10), (tickers[1].clone(), -0.05)];
+    let mut request = PriceRequest::new(caps.clone(), views.clone());
+    request.confidences = Some(vec![0.6, 0.3]);
+    let answer = from_prices(&frame, &request).unwrap();
+
+    let returns = ReturnMatrix::from_prices(&frame).unwrap();
+    let cov = Estimator::Sample
+        .estimate(&returns, MissingData::Pairwise)
+        .unwrap();
+    let prior = market_implied_prior_returns(&caps, 1.0, &cov, 0.0).unwrap();
+    let model = BlackLitterman::new(
+        &cov,
+        &prior,
+        &Views::from_absolute(cov.tickers(), &views).unwrap(),
+        &BlackLittermanOptions {
+            tau: DEFAULT_TAU,
+            omega: Omega::Idzorek(vec![0.6, 0.3]),
+        },
+    )
+    .unwrap();
+    assert_eq!(answer.prior, prior);
+    assert_eq!(&answer.posterior, model.posterior_returns());
+    assert_eq!(answer.weights, model.weights(1.0).unwrap());
+    assert!((answer.weights.values().iter().sum::<f64>() - 1.0).abs() < 1e-9);
+
+    request.views = vec![("NOPE".parse().unwrap(), 0.1)];
+    assert!(matches!(
+        from_prices(&frame, &request),
+        Err(Error::UnknownTicker(_) | Error::InvalidParameter { .. })
+    ));
+}

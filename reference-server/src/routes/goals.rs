@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::ApiJson;
-use crate::services::portfolio::{goal_decimal, sdk_goals};
+use crate::services::portfolio::sdk_goals;
 use crate::state::AppState;
 use crate::store::{GoalInput, GoalRecord};
 
@@ -58,42 +58,29 @@ pub struct GoalView {
     pub progress: Option<auravest_bias::GoalProgress>,
 }
 
-/// Converts the body and checks it with the SDK's goal rules
-/// ([`auravest_bias::Goal::validate`]), the one place they live.
+/// Reads the body with the SDK ([`auravest_bias::Goal::parse`]) and checks
+/// it with its goal rules ([`auravest_bias::Goal::validate`]), the one place
+/// they live; a refusal is a 422 naming the field.
 fn validate(body: &GoalBody) -> AppResult<GoalInput> {
-    let name = body.name.trim().to_owned();
-    let target = goal_decimal("target", &body.target)?;
-    let by = body
-        .by
-        .as_deref()
-        .map(|s| {
-            auravest_core::parse_date("by", s).map_err(|e| AppError::field("by", e.to_string()))
-        })
-        .transpose()?;
-    let monthly = body
-        .monthly_contribution
-        .as_deref()
-        .map(|m| goal_decimal("monthly_contribution", m))
-        .transpose()?;
-    let goal = auravest_bias::Goal {
-        name: name.clone(),
-        target,
-        by,
-        monthly_contribution: monthly.unwrap_or_default(),
+    let text = auravest_bias::GoalText {
+        name: &body.name,
+        target: &body.target,
+        by: body.by.as_deref(),
+        monthly_contribution: body.monthly_contribution.as_deref(),
         expected_return: body.expected_return,
     };
-    goal.validate(1, Utc::now().date_naive()).map_err(|e| {
-        let field = e.field().unwrap_or("goal");
-        let shown = e.to_string();
-        let reason = shown.strip_prefix(&format!("{field}: ")).unwrap_or(&shown);
-        AppError::field(field, reason.to_owned())
-    })?;
+    let goal = auravest_bias::Goal::parse(1, text)
+        .and_then(|goal| goal.validate(1, Utc::now().date_naive()).map(|()| goal))
+        .map_err(|e| AppError::field(e.field().unwrap_or("goal"), e.reason()))?;
     Ok(GoalInput {
-        name,
-        target: target.normalize().to_string(),
-        by,
-        monthly_contribution: monthly.map(|m| m.normalize().to_string()),
-        expected_return: body.expected_return,
+        target: goal.target.normalize().to_string(),
+        by: goal.by,
+        monthly_contribution: body
+            .monthly_contribution
+            .as_ref()
+            .map(|_| goal.monthly_contribution.normalize().to_string()),
+        expected_return: goal.expected_return,
+        name: goal.name,
     })
 }
 

@@ -312,7 +312,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await move('whatif-risk', '0.05');
     const refused = panel.locator('[data-whatif-error]');
     await refused.waitFor();
-    assert.equal(await refused.getAttribute('data-whatif-error'), 'TargetVolatilityUnreachable');
+    assert.equal(await refused.getAttribute('data-whatif-error'), 'target_volatility_unreachable');
     await move('whatif-risk', '0.2');
     await rows.first().waitFor();
     assert.match(await panel.locator('[data-whatif-performance]').innerText(), /would have returned -?\d+\.\d% a year at (1\d|20)\.\d% volatility; past returns are no forecast/);

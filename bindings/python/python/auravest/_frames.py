@@ -37,12 +37,12 @@ def is_pandas(obj: object) -> bool:
 def _day_numbers(values: np.ndarray, where: str) -> np.ndarray:
     """``datetime64`` values as int32 day numbers."""
     if values.dtype.kind != "M":
-        raise InvalidInput(f"{where}: expected dates, got {values.dtype}", kind="InvalidArgument", field=where)
+        raise InvalidInput(f"{where}: expected dates, got {values.dtype}", kind="invalid_argument", field=where)
     if np.isnat(values).any():
-        raise InvalidInput(f"{where}: a date is missing", kind="InvalidArgument", field=where)
+        raise InvalidInput(f"{where}: a date is missing", kind="invalid_argument", field=where)
     days = values.astype("datetime64[D]").astype(np.int64)
     if days.size and (days.min() < _I32.min or days.max() > _I32.max):
-        raise InvalidInput(f"{where}: a date is out of range", kind="InvalidArgument", field=where)
+        raise InvalidInput(f"{where}: a date is out of range", kind="invalid_argument", field=where)
     return np.ascontiguousarray(days, dtype=np.int32)
 
 
@@ -50,7 +50,7 @@ def _polars_table(df: pl.DataFrame, date_column: str) -> _native.PriceTable:
     if date_column not in df.columns:
         raise InvalidInput(
             f"prices: no {date_column!r} column (expected a {date_column!r} column and one column per ticker)",
-            kind="InvalidArgument",
+            kind="invalid_argument",
             field=date_column,
         )
     dates = df.get_column(date_column)
@@ -58,20 +58,20 @@ def _polars_table(df: pl.DataFrame, date_column: str) -> _native.PriceTable:
         try:
             dates = dates.str.to_date("%Y-%m-%d")
         except Exception as exc:  # polars raises its own error type
-            raise InvalidInput(f"{date_column}: {exc}", kind="InvalidArgument", field=date_column) from None
+            raise InvalidInput(f"{date_column}: {exc}", kind="invalid_argument", field=date_column) from None
     elif dates.dtype == pl.Datetime:
         dates = dates.dt.date()
     if dates.dtype != pl.Date:
         raise InvalidInput(
-            f"{date_column}: expected dates, got {dates.dtype}", kind="InvalidArgument", field=date_column
+            f"{date_column}: expected dates, got {dates.dtype}", kind="invalid_argument", field=date_column
         )
     if dates.null_count():
-        raise InvalidInput(f"{date_column}: a date is missing", kind="InvalidArgument", field=date_column)
+        raise InvalidInput(f"{date_column}: a date is missing", kind="invalid_argument", field=date_column)
     names = [c for c in df.columns if c != date_column]
     for name in names:
         if not df.schema[name].is_numeric():
             raise InvalidInput(
-                f"{name}: expected prices, got {df.schema[name]}", kind="InvalidArgument", field=name
+                f"{name}: expected prices, got {df.schema[name]}", kind="invalid_argument", field=name
             )
     day_numbers = np.ascontiguousarray(dates.cast(pl.Int32).to_numpy(), dtype=np.int32)
     if names:
@@ -95,13 +95,13 @@ def _pandas_table(df: pd.DataFrame, date_column: str) -> _native.PriceTable:
             stamps = np.asarray(pd.to_datetime(index).to_numpy(dtype="datetime64[ns]"))
         except (TypeError, ValueError) as exc:
             raise InvalidInput(
-                f"prices: the index must hold dates: {exc}", kind="InvalidArgument", field=date_column
+                f"prices: the index must hold dates: {exc}", kind="invalid_argument", field=date_column
             ) from None
     names = [str(c) for c in df.columns]
     try:
         matrix = df.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"prices: {exc}", kind="InvalidArgument", field="prices") from None
+        raise InvalidInput(f"prices: {exc}", kind="invalid_argument", field="prices") from None
     values = np.ascontiguousarray(matrix.ravel(order="F"), dtype=np.float64)
     return _native.PriceTable(_day_numbers(stamps, date_column), names, values)
 
@@ -124,7 +124,7 @@ def to_table(prices: PriceInput, *, date_column: str = "date") -> _native.PriceT
         return _pandas_table(prices, date_column)
     raise InvalidInput(
         f"prices: expected a polars or pandas DataFrame, got {type(prices).__name__}",
-        kind="InvalidArgument",
+        kind="invalid_argument",
         field="prices",
     )
 
@@ -162,4 +162,4 @@ def to_date(value: _dt.date | str | None, field: str) -> str | None:
         return value
     if hasattr(value, "date") and callable(value.date):  # pandas.Timestamp, numpy-ish
         return str(value.date().isoformat())
-    raise InvalidInput(f"{field}: expected a date, got {type(value).__name__}", kind="InvalidArgument", field=field)
+    raise InvalidInput(f"{field}: expected a date, got {type(value).__name__}", kind="invalid_argument", field=field)

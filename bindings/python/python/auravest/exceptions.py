@@ -1,8 +1,9 @@
 """The errors AuraVest raises.
 
 Every error the SDK reports arrives as a subclass of :class:`AuraVestError`.
-The message is the SDK's own; ``kind`` names the SDK's variant (``Oversold``,
-``InvalidPrices``, ``TargetVolatilityUnreachable``...), ``field`` the input
+The message is the SDK's own; ``kind`` names the SDK's variant in snake_case (``oversold``,
+``invalid_prices``, ``target_volatility_unreachable``...; ``invalid_argument``
+for an argument the binding could not read), ``field`` the input
 field at fault and ``line`` its line (1-based, the header being line 1) when
 the SDK knows them. ``rows`` lists every bad row of an import as
 ``(line, field, reason)`` tuples.

@@ -122,7 +122,7 @@ class History(Record):
 def _required(value: _dt.date | str, field: str) -> str:
     text = to_date(value, field)
     if text is None:
-        raise InvalidInput(f"{field}: a date is required", kind="InvalidArgument", field=field)
+        raise InvalidInput(f"{field}: a date is required", kind="invalid_argument", field=field)
     return text
 
 

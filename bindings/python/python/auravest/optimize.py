@@ -451,7 +451,7 @@ def _lookup(values: Mapping[str, float], ticker: str, where: str) -> float:
     for key, v in values.items():
         if str(key).upper() == ticker:
             return float(v)
-    raise InvalidInput(f"{where}: no value for {ticker}", kind="UnknownTicker", field=where)
+    raise InvalidInput(f"{where}: no value for {ticker}", kind="unknown_ticker", field=where)
 
 
 def black_litterman(
@@ -489,7 +489,7 @@ def black_litterman(
         delta = _native.opt_market_implied_risk_aversion(values[~np.isnan(values)], _native.OPT_PERIODS_PER_YEAR, rf)
     if delta is None:
         raise InvalidInput(
-            "risk_aversion: give risk_aversion or market_prices", kind="InvalidArgument", field="risk_aversion"
+            "risk_aversion: give risk_aversion or market_prices", kind="invalid_argument", field="risk_aversion"
         )
     caps = [(str(k), float(v)) for k, v in market_caps.items()]
     prior = _native.opt_market_implied_prior_returns(caps, delta, tickers, np.ascontiguousarray(cov.matrix), rf)

@@ -101,7 +101,7 @@ class Stats(Record):
 
 def _values(x: ArrayLike, field: str) -> np.ndarray:
     if isinstance(x, pl.DataFrame):
-        raise InvalidInput(f"{field}: expected a series, got a DataFrame", kind="InvalidArgument", field=field)
+        raise InvalidInput(f"{field}: expected a series, got a DataFrame", kind="invalid_argument", field=field)
     if isinstance(x, pl.Series):
         arr = x.cast(pl.Float64).to_numpy()
     elif is_pandas(x):
@@ -110,9 +110,9 @@ def _values(x: ArrayLike, field: str) -> np.ndarray:
         try:
             arr = np.asarray(x, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"{field}: {exc}", kind="InvalidArgument", field=field) from None
+            raise InvalidInput(f"{field}: {exc}", kind="invalid_argument", field=field) from None
     if arr.ndim != 1:
-        raise InvalidInput(f"{field}: expected one dimension, got {arr.ndim}", kind="InvalidArgument", field=field)
+        raise InvalidInput(f"{field}: expected one dimension, got {arr.ndim}", kind="invalid_argument", field=field)
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
@@ -122,7 +122,7 @@ def _dated(x: Any, field: str, dates: Any) -> tuple[np.ndarray, np.ndarray]:
         if "date" not in x.columns or x.width != 2:
             raise InvalidInput(
                 f"{field}: expected a DataFrame with a date column and one value column",
-                kind="InvalidArgument",
+                kind="invalid_argument",
                 field=field,
             )
         value_col = next(c for c in x.columns if c != "date")
@@ -132,7 +132,7 @@ def _dated(x: Any, field: str, dates: Any) -> tuple[np.ndarray, np.ndarray]:
     if dates is None:
         raise InvalidInput(
             f"{field}: dates are needed (a pandas Series with a DatetimeIndex, a polars DataFrame with a date column, or dates=...)",
-            kind="InvalidArgument",
+            kind="invalid_argument",
             field="dates",
         )
     if isinstance(dates, pl.Series):

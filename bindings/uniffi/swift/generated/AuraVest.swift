@@ -818,7 +818,9 @@ public protocol CommunityRulesProtocol: AnyObject, Sendable {
     
     /**
      * Compounds period returns given in percent; `null` when the result
-     * overflows.
+     * overflows. A bad entry is `InvalidInput` of kind `invalid_entry`
+     * naming `returns_pct`, the entry's 1-based position (`line`) and its
+     * text (in `reason`).
      */
     func compoundPercent(returnsPct: [String]) throws  -> String?
     
@@ -933,7 +935,9 @@ open func checkAlias(alias: String, generated: Bool = false)throws  -> String  {
     
     /**
      * Compounds period returns given in percent; `null` when the result
-     * overflows.
+     * overflows. A bad entry is `InvalidInput` of kind `invalid_entry`
+     * naming `returns_pct`, the entry's 1-based position (`line`) and its
+     * text (in `reason`).
      */
 open func compoundPercent(returnsPct: [String])throws  -> String?  {
     return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeAuraError_lift) {
@@ -1889,6 +1893,312 @@ public func FfiConverterTypePriceTable_lower(_ value: PriceTable) -> UInt64 {
 
 
 
+
+
+/**
+ * A recommended portfolio for a risk category, with the reasons for it
+ * (the SDK's `Recommendation`). Call `close()` (Kotlin) when done.
+ */
+public protocol RecommendationProtocol: AnyObject, Sendable {
+    
+    /**
+     * The split of stocks, bonds and cash that was applied.
+     */
+    func allocation()  -> Allocation
+    
+    /**
+     * Method and period, for display next to any figure.
+     */
+    func basis()  -> String
+    
+    /**
+     * The category it was built for.
+     */
+    func category()  -> Category
+    
+    /**
+     * The estimate minus and plus one standard error of a mean.
+     */
+    func expectedReturnRange()  -> [Double]
+    
+    /**
+     * What the universe lacks.
+     */
+    func gaps()  -> [RecommendationGap]
+    
+    /**
+     * Series not used, and why.
+     */
+    func leftOut()  -> [LeftOutSeries]
+    
+    /**
+     * Expected return (the estimate), volatility and Sharpe.
+     */
+    func performance()  -> PortfolioPerformance
+    
+    /**
+     * Plain-language reasons, one per decision.
+     */
+    func reasoning()  -> [String]
+    
+    /**
+     * The whole-share trades that move `portfolio` toward this
+     * recommendation (the SDK's `rebalance_toward`), valued on `prices`.
+     */
+    func rebalance(portfolio: Portfolio, prices: PriceTable, settings: RebalanceSettings) throws  -> RebalancePlan
+    
+    /**
+     * How much the means were pulled together (`null`: raw means).
+     */
+    func shrinkage()  -> Double?
+    
+    /**
+     * Weight by symbol (cash included, zero weights left out).
+     */
+    func weights()  -> [Weight]
+    
+}
+/**
+ * A recommended portfolio for a risk category, with the reasons for it
+ * (the SDK's `Recommendation`). Call `close()` (Kotlin) when done.
+ */
+open class Recommendation: RecommendationProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_auravest_ffi_fn_clone_recommendation(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_auravest_ffi_fn_free_recommendation(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The split of stocks, bonds and cash that was applied.
+     */
+open func allocation() -> Allocation  {
+    return try!  FfiConverterTypeAllocation_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_allocation(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Method and period, for display next to any figure.
+     */
+open func basis() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_basis(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The category it was built for.
+     */
+open func category() -> Category  {
+    return try!  FfiConverterTypeCategory_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_category(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The estimate minus and plus one standard error of a mean.
+     */
+open func expectedReturnRange() -> [Double]  {
+    return try!  FfiConverterSequenceDouble.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_expected_return_range(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the universe lacks.
+     */
+open func gaps() -> [RecommendationGap]  {
+    return try!  FfiConverterSequenceTypeRecommendationGap.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_gaps(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Series not used, and why.
+     */
+open func leftOut() -> [LeftOutSeries]  {
+    return try!  FfiConverterSequenceTypeLeftOutSeries.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_left_out(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Expected return (the estimate), volatility and Sharpe.
+     */
+open func performance() -> PortfolioPerformance  {
+    return try!  FfiConverterTypePortfolioPerformance_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_performance(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Plain-language reasons, one per decision.
+     */
+open func reasoning() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_reasoning(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The whole-share trades that move `portfolio` toward this
+     * recommendation (the SDK's `rebalance_toward`), valued on `prices`.
+     */
+open func rebalance(portfolio: Portfolio, prices: PriceTable, settings: RebalanceSettings)throws  -> RebalancePlan  {
+    return try  FfiConverterTypeRebalancePlan_lift(try rustCallWithError(FfiConverterTypeAuraError_lift) {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_rebalance(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePortfolio_lower(portfolio),
+        FfiConverterTypePriceTable_lower(prices),
+        FfiConverterTypeRebalanceSettings_lower(settings),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How much the means were pulled together (`null`: raw means).
+     */
+open func shrinkage() -> Double?  {
+    return try!  FfiConverterOptionDouble.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_shrinkage(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Weight by symbol (cash included, zero weights left out).
+     */
+open func weights() -> [Weight]  {
+    return try!  FfiConverterSequenceTypeWeight.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_method_recommendation_weights(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecommendation: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Recommendation
+
+    public static func lift(_ handle: UInt64) throws -> Recommendation {
+        return Recommendation(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Recommendation) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Recommendation {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Recommendation, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecommendation_lift(_ handle: UInt64) throws -> Recommendation {
+    return try FfiConverterTypeRecommendation.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecommendation_lower(_ value: Recommendation) -> UInt64 {
+    return FfiConverterTypeRecommendation.lower(value)
+}
+
+
+
+
 /**
  * A model allocation: fractions of stocks, bonds and cash summing to 1.
  */
@@ -2827,6 +3137,186 @@ public func FfiConverterTypeBar_lower(_ value: Bar) -> RustBuffer {
 
 
 /**
+ * A Black-Litterman posterior and its weights.
+ */
+public struct BlackLittermanResult: Equatable, Hashable {
+    /**
+     * The market-implied prior returns.
+     */
+    public var prior: [ExpectedReturn]
+    /**
+     * The posterior returns under the views.
+     */
+    public var posterior: [ExpectedReturn]
+    /**
+     * The posterior's weights (unconstrained: shorts allowed).
+     */
+    public var weights: [Weight]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The market-implied prior returns.
+         */prior: [ExpectedReturn], 
+        /**
+         * The posterior returns under the views.
+         */posterior: [ExpectedReturn], 
+        /**
+         * The posterior's weights (unconstrained: shorts allowed).
+         */weights: [Weight]) {
+        self.prior = prior
+        self.posterior = posterior
+        self.weights = weights
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BlackLittermanResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBlackLittermanResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BlackLittermanResult {
+        return
+            try BlackLittermanResult(
+                prior: FfiConverterSequenceTypeExpectedReturn.read(from: &buf), 
+                posterior: FfiConverterSequenceTypeExpectedReturn.read(from: &buf), 
+                weights: FfiConverterSequenceTypeWeight.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BlackLittermanResult, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeExpectedReturn.write(value.prior, into: &buf)
+        FfiConverterSequenceTypeExpectedReturn.write(value.posterior, into: &buf)
+        FfiConverterSequenceTypeWeight.write(value.weights, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBlackLittermanResult_lift(_ buf: RustBuffer) throws -> BlackLittermanResult {
+    return try FfiConverterTypeBlackLittermanResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBlackLittermanResult_lower(_ value: BlackLittermanResult) -> RustBuffer {
+    return FfiConverterTypeBlackLittermanResult.lower(value)
+}
+
+
+/**
+ * Settings of [`black_litterman`]; every `null` takes the SDK's default.
+ */
+public struct BlackLittermanSettings: Equatable, Hashable {
+    /**
+     * Idzorek confidences in [0, 1], one per view (default: uncertainty
+     * proportional to the prior's).
+     */
+    public var confidences: [Double]?
+    /**
+     * Risk aversion of the prior and the weights.
+     */
+    public var riskAversion: Double?
+    /**
+     * The weight-on-views scalar tau.
+     */
+    public var tau: Double?
+    /**
+     * Annual risk-free rate added to the prior.
+     */
+    public var riskFreeRate: Double?
+    /**
+     * Risk model by name (`sample`, `ledoit-wolf`, ...).
+     */
+    public var riskModel: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Idzorek confidences in [0, 1], one per view (default: uncertainty
+         * proportional to the prior's).
+         */confidences: [Double]? = nil, 
+        /**
+         * Risk aversion of the prior and the weights.
+         */riskAversion: Double? = nil, 
+        /**
+         * The weight-on-views scalar tau.
+         */tau: Double? = nil, 
+        /**
+         * Annual risk-free rate added to the prior.
+         */riskFreeRate: Double? = nil, 
+        /**
+         * Risk model by name (`sample`, `ledoit-wolf`, ...).
+         */riskModel: String? = nil) {
+        self.confidences = confidences
+        self.riskAversion = riskAversion
+        self.tau = tau
+        self.riskFreeRate = riskFreeRate
+        self.riskModel = riskModel
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BlackLittermanSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBlackLittermanSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BlackLittermanSettings {
+        return
+            try BlackLittermanSettings(
+                confidences: FfiConverterOptionSequenceDouble.read(from: &buf), 
+                riskAversion: FfiConverterOptionDouble.read(from: &buf), 
+                tau: FfiConverterOptionDouble.read(from: &buf), 
+                riskFreeRate: FfiConverterOptionDouble.read(from: &buf), 
+                riskModel: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BlackLittermanSettings, into buf: inout [UInt8]) {
+        FfiConverterOptionSequenceDouble.write(value.confidences, into: &buf)
+        FfiConverterOptionDouble.write(value.riskAversion, into: &buf)
+        FfiConverterOptionDouble.write(value.tau, into: &buf)
+        FfiConverterOptionDouble.write(value.riskFreeRate, into: &buf)
+        FfiConverterOptionString.write(value.riskModel, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBlackLittermanSettings_lift(_ buf: RustBuffer) throws -> BlackLittermanSettings {
+    return try FfiConverterTypeBlackLittermanSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBlackLittermanSettings_lower(_ value: BlackLittermanSettings) -> RustBuffer {
+    return FfiConverterTypeBlackLittermanSettings.lower(value)
+}
+
+
+/**
  * A category with its label, score band and model allocation.
  */
 public struct CategoryInfo: Equatable, Hashable {
@@ -3108,7 +3598,9 @@ public func FfiConverterTypeCitation_lower(_ value: Citation) -> RustBuffer {
  */
 public struct ErrorDetail: Equatable, Hashable {
     /**
-     * The SDK error's variant (`InvalidField`, `Oversold`, `NotFound`, ...).
+     * The SDK error's kind: its variant in snake_case (`invalid_field`,
+     * `oversold`, `not_found`, ...), or the binding's own
+     * (`invalid_argument`, `runtime`, `task`).
      */
     public var kind: String
     /**
@@ -3136,7 +3628,9 @@ public struct ErrorDetail: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The SDK error's variant (`InvalidField`, `Oversold`, `NotFound`, ...).
+         * The SDK error's kind: its variant in snake_case (`invalid_field`,
+         * `oversold`, `not_found`, ...), or the binding's own
+         * (`invalid_argument`, `runtime`, `task`).
          */kind: String, 
         /**
          * What went wrong, in words (the SDK error's message).
@@ -3279,6 +3773,75 @@ public func FfiConverterTypeEvidenceItem_lift(_ buf: RustBuffer) throws -> Evide
 #endif
 public func FfiConverterTypeEvidenceItem_lower(_ value: EvidenceItem) -> RustBuffer {
     return FfiConverterTypeEvidenceItem.lower(value)
+}
+
+
+/**
+ * One symbol's expected annual return.
+ */
+public struct ExpectedReturn: Equatable, Hashable {
+    /**
+     * The symbol.
+     */
+    public var symbol: String
+    /**
+     * Its expected annual return.
+     */
+    public var expectedReturn: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The symbol.
+         */symbol: String, 
+        /**
+         * Its expected annual return.
+         */expectedReturn: Double) {
+        self.symbol = symbol
+        self.expectedReturn = expectedReturn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ExpectedReturn: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExpectedReturn: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExpectedReturn {
+        return
+            try ExpectedReturn(
+                symbol: FfiConverterString.read(from: &buf), 
+                expectedReturn: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExpectedReturn, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.symbol, into: &buf)
+        FfiConverterDouble.write(value.expectedReturn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExpectedReturn_lift(_ buf: RustBuffer) throws -> ExpectedReturn {
+    return try FfiConverterTypeExpectedReturn.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExpectedReturn_lower(_ value: ExpectedReturn) -> RustBuffer {
+    return FfiConverterTypeExpectedReturn.lower(value)
 }
 
 
@@ -3798,6 +4361,75 @@ public func FfiConverterTypeHistory_lower(_ value: History) -> RustBuffer {
 
 
 /**
+ * A series the recommendation did not use, and why.
+ */
+public struct LeftOutSeries: Equatable, Hashable {
+    /**
+     * The symbol.
+     */
+    public var symbol: String
+    /**
+     * Why.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The symbol.
+         */symbol: String, 
+        /**
+         * Why.
+         */reason: String) {
+        self.symbol = symbol
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LeftOutSeries: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLeftOutSeries: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LeftOutSeries {
+        return
+            try LeftOutSeries(
+                symbol: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LeftOutSeries, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.symbol, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLeftOutSeries_lift(_ buf: RustBuffer) throws -> LeftOutSeries {
+    return try FfiConverterTypeLeftOutSeries.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLeftOutSeries_lower(_ value: LeftOutSeries) -> RustBuffer {
+    return FfiConverterTypeLeftOutSeries.lower(value)
+}
+
+
+/**
  * A FIFO lot still held.
  */
 public struct Lot: Equatable, Hashable {
@@ -3873,6 +4505,75 @@ public func FfiConverterTypeLot_lift(_ buf: RustBuffer) throws -> Lot {
 #endif
 public func FfiConverterTypeLot_lower(_ value: Lot) -> RustBuffer {
     return FfiConverterTypeLot.lower(value)
+}
+
+
+/**
+ * One symbol's market capitalisation.
+ */
+public struct MarketCap: Equatable, Hashable {
+    /**
+     * The symbol.
+     */
+    public var symbol: String
+    /**
+     * Its market capitalisation.
+     */
+    public var cap: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The symbol.
+         */symbol: String, 
+        /**
+         * Its market capitalisation.
+         */cap: Double) {
+        self.symbol = symbol
+        self.cap = cap
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MarketCap: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMarketCap: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MarketCap {
+        return
+            try MarketCap(
+                symbol: FfiConverterString.read(from: &buf), 
+                cap: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MarketCap, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.symbol, into: &buf)
+        FfiConverterDouble.write(value.cap, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMarketCap_lift(_ buf: RustBuffer) throws -> MarketCap {
+    return try FfiConverterTypeMarketCap.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMarketCap_lower(_ value: MarketCap) -> RustBuffer {
+    return FfiConverterTypeMarketCap.lower(value)
 }
 
 
@@ -5364,6 +6065,86 @@ public func FfiConverterTypeQuote_lower(_ value: Quote) -> RustBuffer {
 
 
 /**
+ * Why one symbol of [`MarketClient::quotes`] has no quote: what a
+ * thrown [`AuraError`] would carry.
+ */
+public struct QuoteFailure: Equatable, Hashable {
+    /**
+     * The SDK error's kind (`not_found`, `no_data`, `exhausted`, ...).
+     */
+    public var kind: String
+    /**
+     * What went wrong, in words (the SDK error's message).
+     */
+    public var message: String
+    /**
+     * The symbol asked for.
+     */
+    public var symbol: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The SDK error's kind (`not_found`, `no_data`, `exhausted`, ...).
+         */kind: String, 
+        /**
+         * What went wrong, in words (the SDK error's message).
+         */message: String, 
+        /**
+         * The symbol asked for.
+         */symbol: String) {
+        self.kind = kind
+        self.message = message
+        self.symbol = symbol
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QuoteFailure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQuoteFailure: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QuoteFailure {
+        return
+            try QuoteFailure(
+                kind: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                symbol: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QuoteFailure, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterString.write(value.symbol, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQuoteFailure_lift(_ buf: RustBuffer) throws -> QuoteFailure {
+    return try FfiConverterTypeQuoteFailure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQuoteFailure_lower(_ value: QuoteFailure) -> RustBuffer {
+    return FfiConverterTypeQuoteFailure.lower(value)
+}
+
+
+/**
  * A symbol's quote, or why there is none.
  */
 public struct QuoteResult: Equatable, Hashable {
@@ -5376,9 +6157,9 @@ public struct QuoteResult: Equatable, Hashable {
      */
     public var quote: Quote?
     /**
-     * Why not, otherwise (the error's message).
+     * Why not, otherwise.
      */
-    public var error: String?
+    public var error: QuoteFailure?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5390,8 +6171,8 @@ public struct QuoteResult: Equatable, Hashable {
          * The quote, when one came.
          */quote: Quote?, 
         /**
-         * Why not, otherwise (the error's message).
-         */error: String?) {
+         * Why not, otherwise.
+         */error: QuoteFailure?) {
         self.symbol = symbol
         self.quote = quote
         self.error = error
@@ -5415,14 +6196,14 @@ public struct FfiConverterTypeQuoteResult: FfiConverterRustBuffer {
             try QuoteResult(
                 symbol: FfiConverterString.read(from: &buf), 
                 quote: FfiConverterOptionTypeQuote.read(from: &buf), 
-                error: FfiConverterOptionString.read(from: &buf)
+                error: FfiConverterOptionTypeQuoteFailure.read(from: &buf)
         )
     }
 
     public static func write(_ value: QuoteResult, into buf: inout [UInt8]) {
         FfiConverterString.write(value.symbol, into: &buf)
         FfiConverterOptionTypeQuote.write(value.quote, into: &buf)
-        FfiConverterOptionString.write(value.error, into: &buf)
+        FfiConverterOptionTypeQuoteFailure.write(value.error, into: &buf)
     }
 }
 
@@ -5439,6 +6220,325 @@ public func FfiConverterTypeQuoteResult_lift(_ buf: RustBuffer) throws -> QuoteR
 #endif
 public func FfiConverterTypeQuoteResult_lower(_ value: QuoteResult) -> RustBuffer {
     return FfiConverterTypeQuoteResult.lower(value)
+}
+
+
+/**
+ * The trades that move a portfolio toward a recommendation.
+ */
+public struct RebalancePlan: Equatable, Hashable {
+    /**
+     * Shares to trade by symbol (negative: sell); unchanged ones left out.
+     */
+    public var trades: [Shares]
+    /**
+     * Cash after the trades (decimal text).
+     */
+    public var targetCash: String
+    /**
+     * What the trades cost in fees (decimal text).
+     */
+    public var fees: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Shares to trade by symbol (negative: sell); unchanged ones left out.
+         */trades: [Shares], 
+        /**
+         * Cash after the trades (decimal text).
+         */targetCash: String, 
+        /**
+         * What the trades cost in fees (decimal text).
+         */fees: String) {
+        self.trades = trades
+        self.targetCash = targetCash
+        self.fees = fees
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RebalancePlan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRebalancePlan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RebalancePlan {
+        return
+            try RebalancePlan(
+                trades: FfiConverterSequenceTypeShares.read(from: &buf), 
+                targetCash: FfiConverterString.read(from: &buf), 
+                fees: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RebalancePlan, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeShares.write(value.trades, into: &buf)
+        FfiConverterString.write(value.targetCash, into: &buf)
+        FfiConverterString.write(value.fees, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRebalancePlan_lift(_ buf: RustBuffer) throws -> RebalancePlan {
+    return try FfiConverterTypeRebalancePlan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRebalancePlan_lower(_ value: RebalancePlan) -> RustBuffer {
+    return FfiConverterTypeRebalancePlan.lower(value)
+}
+
+
+/**
+ * Settings of [`Recommendation::rebalance`]; every `null` takes the
+ * SDK's default.
+ */
+public struct RebalanceSettings: Equatable, Hashable {
+    /**
+     * ISO valuation date (default: the prices' last date).
+     */
+    public var asOf: String?
+    /**
+     * How whole shares are chosen.
+     */
+    public var method: AllocationMethod?
+    /**
+     * The fee of one trade (decimal text).
+     */
+    public var feePerTrade: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * ISO valuation date (default: the prices' last date).
+         */asOf: String? = nil, 
+        /**
+         * How whole shares are chosen.
+         */method: AllocationMethod? = nil, 
+        /**
+         * The fee of one trade (decimal text).
+         */feePerTrade: String? = nil) {
+        self.asOf = asOf
+        self.method = method
+        self.feePerTrade = feePerTrade
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RebalanceSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRebalanceSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RebalanceSettings {
+        return
+            try RebalanceSettings(
+                asOf: FfiConverterOptionString.read(from: &buf), 
+                method: FfiConverterOptionTypeAllocationMethod.read(from: &buf), 
+                feePerTrade: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RebalanceSettings, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.asOf, into: &buf)
+        FfiConverterOptionTypeAllocationMethod.write(value.method, into: &buf)
+        FfiConverterOptionString.write(value.feePerTrade, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRebalanceSettings_lift(_ buf: RustBuffer) throws -> RebalanceSettings {
+    return try FfiConverterTypeRebalanceSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRebalanceSettings_lower(_ value: RebalanceSettings) -> RustBuffer {
+    return FfiConverterTypeRebalanceSettings.lower(value)
+}
+
+
+/**
+ * Settings of [`recommend`]; every `null` takes the SDK's default.
+ */
+public struct RecommendOptions: Equatable, Hashable {
+    /**
+     * Annual risk-free rate for Sharpe ratios.
+     */
+    public var riskFreeRate: Double?
+    /**
+     * Daily returns a series needs to be considered.
+     */
+    public var minObservations: UInt32?
+    /**
+     * Instrument metadata (the SDK's mapping CSV: symbol, class, sector,
+     * country, ...) over the table the SDK ships.
+     */
+    public var instrumentsCsv: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Annual risk-free rate for Sharpe ratios.
+         */riskFreeRate: Double? = nil, 
+        /**
+         * Daily returns a series needs to be considered.
+         */minObservations: UInt32? = nil, 
+        /**
+         * Instrument metadata (the SDK's mapping CSV: symbol, class, sector,
+         * country, ...) over the table the SDK ships.
+         */instrumentsCsv: String? = nil) {
+        self.riskFreeRate = riskFreeRate
+        self.minObservations = minObservations
+        self.instrumentsCsv = instrumentsCsv
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecommendOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecommendOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecommendOptions {
+        return
+            try RecommendOptions(
+                riskFreeRate: FfiConverterOptionDouble.read(from: &buf), 
+                minObservations: FfiConverterOptionUInt32.read(from: &buf), 
+                instrumentsCsv: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecommendOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionDouble.write(value.riskFreeRate, into: &buf)
+        FfiConverterOptionUInt32.write(value.minObservations, into: &buf)
+        FfiConverterOptionString.write(value.instrumentsCsv, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecommendOptions_lift(_ buf: RustBuffer) throws -> RecommendOptions {
+    return try FfiConverterTypeRecommendOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecommendOptions_lower(_ value: RecommendOptions) -> RustBuffer {
+    return FfiConverterTypeRecommendOptions.lower(value)
+}
+
+
+/**
+ * Something the profile calls for that the priced universe lacks.
+ */
+public struct RecommendationGap: Equatable, Hashable {
+    /**
+     * What is missing (`bonds`, `international`).
+     */
+    public var kind: String
+    /**
+     * The share of the portfolio affected.
+     */
+    public var weight: Double
+    /**
+     * A sentence for the user, naming what to add.
+     */
+    public var text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What is missing (`bonds`, `international`).
+         */kind: String, 
+        /**
+         * The share of the portfolio affected.
+         */weight: Double, 
+        /**
+         * A sentence for the user, naming what to add.
+         */text: String) {
+        self.kind = kind
+        self.weight = weight
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecommendationGap: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecommendationGap: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecommendationGap {
+        return
+            try RecommendationGap(
+                kind: FfiConverterString.read(from: &buf), 
+                weight: FfiConverterDouble.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecommendationGap, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterDouble.write(value.weight, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecommendationGap_lift(_ buf: RustBuffer) throws -> RecommendationGap {
+    return try FfiConverterTypeRecommendationGap.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecommendationGap_lower(_ value: RecommendationGap) -> RustBuffer {
+    return FfiConverterTypeRecommendationGap.lower(value)
 }
 
 
@@ -5587,6 +6687,154 @@ public func FfiConverterTypeRowNote_lift(_ buf: RustBuffer) throws -> RowNote {
 #endif
 public func FfiConverterTypeRowNote_lower(_ value: RowNote) -> RustBuffer {
     return FfiConverterTypeRowNote.lower(value)
+}
+
+
+/**
+ * A dated series of prices or returns, oldest first.
+ */
+public struct Series: Equatable, Hashable {
+    /**
+     * ISO dates.
+     */
+    public var dates: [String]
+    /**
+     * One value per date.
+     */
+    public var values: [Double]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * ISO dates.
+         */dates: [String], 
+        /**
+         * One value per date.
+         */values: [Double]) {
+        self.dates = dates
+        self.values = values
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Series: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSeries: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Series {
+        return
+            try Series(
+                dates: FfiConverterSequenceString.read(from: &buf), 
+                values: FfiConverterSequenceDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Series, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.dates, into: &buf)
+        FfiConverterSequenceDouble.write(value.values, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeries_lift(_ buf: RustBuffer) throws -> Series {
+    return try FfiConverterTypeSeries.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeries_lower(_ value: Series) -> RustBuffer {
+    return FfiConverterTypeSeries.lower(value)
+}
+
+
+/**
+ * The statistics of a standalone series.
+ */
+public struct SeriesStatistics: Equatable, Hashable {
+    /**
+     * The statistics (beta against the benchmark, when one was given).
+     */
+    public var stats: Statistics
+    /**
+     * Jensen's alpha against the benchmark, annualised.
+     */
+    public var alpha: Double?
+    /**
+     * How many returns they were computed from.
+     */
+    public var periods: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The statistics (beta against the benchmark, when one was given).
+         */stats: Statistics, 
+        /**
+         * Jensen's alpha against the benchmark, annualised.
+         */alpha: Double?, 
+        /**
+         * How many returns they were computed from.
+         */periods: UInt32) {
+        self.stats = stats
+        self.alpha = alpha
+        self.periods = periods
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SeriesStatistics: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSeriesStatistics: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SeriesStatistics {
+        return
+            try SeriesStatistics(
+                stats: FfiConverterTypeStatistics.read(from: &buf), 
+                alpha: FfiConverterOptionDouble.read(from: &buf), 
+                periods: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SeriesStatistics, into buf: inout [UInt8]) {
+        FfiConverterTypeStatistics.write(value.stats, into: &buf)
+        FfiConverterOptionDouble.write(value.alpha, into: &buf)
+        FfiConverterUInt32.write(value.periods, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeriesStatistics_lift(_ buf: RustBuffer) throws -> SeriesStatistics {
+    return try FfiConverterTypeSeriesStatistics.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeriesStatistics_lower(_ value: SeriesStatistics) -> RustBuffer {
+    return FfiConverterTypeSeriesStatistics.lower(value)
 }
 
 
@@ -7738,6 +8986,81 @@ public func FfiConverterTypeRiskCap_lower(_ value: RiskCap) -> RustBuffer {
 
 
 /**
+ * What the values of a [`Series`] are.
+ */
+
+public enum SeriesKind: Equatable, Hashable {
+    
+    /**
+     * Daily closes.
+     */
+    case prices
+    /**
+     * Daily simple returns.
+     */
+    case returns
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SeriesKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSeriesKind: FfiConverterRustBuffer {
+    typealias SwiftType = SeriesKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SeriesKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .prices
+        
+        case 2: return .returns
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SeriesKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .prices:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .returns:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeriesKind_lift(_ buf: RustBuffer) throws -> SeriesKind {
+    return try FfiConverterTypeSeriesKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeriesKind_lower(_ value: SeriesKind) -> RustBuffer {
+    return FfiConverterTypeSeriesKind.lower(value)
+}
+
+
+
+/**
  * A period a performance share covers.
  */
 
@@ -8121,6 +9444,54 @@ fileprivate struct FfiConverterOptionTypeQuote: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeQuoteFailure: FfiConverterRustBuffer {
+    typealias SwiftType = QuoteFailure?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeQuoteFailure.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeQuoteFailure.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSeries: FfiConverterRustBuffer {
+    typealias SwiftType = Series?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSeries.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSeries.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeWeightBounds: FfiConverterRustBuffer {
     typealias SwiftType = WeightBounds?
 
@@ -8137,6 +9508,30 @@ fileprivate struct FfiConverterOptionTypeWeightBounds: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeWeightBounds.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeAllocationMethod: FfiConverterRustBuffer {
+    typealias SwiftType = AllocationMethod?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAllocationMethod.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAllocationMethod.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8193,6 +9588,30 @@ fileprivate struct FfiConverterOptionTypeCompatMode: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionSequenceDouble: FfiConverterRustBuffer {
+    typealias SwiftType = [Double]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]?
 
@@ -8211,6 +9630,31 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
         case 1: return try FfiConverterSequenceString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceDouble: FfiConverterRustBuffer {
+    typealias SwiftType = [Double]
+
+    public static func write(_ value: [Double], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterDouble.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Double] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Double]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterDouble.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -8417,6 +9861,31 @@ fileprivate struct FfiConverterSequenceTypeEvidenceItem: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeExpectedReturn: FfiConverterRustBuffer {
+    typealias SwiftType = [ExpectedReturn]
+
+    public static func write(_ value: [ExpectedReturn], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeExpectedReturn.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ExpectedReturn] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ExpectedReturn]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeExpectedReturn.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeFrontierPoint: FfiConverterRustBuffer {
     typealias SwiftType = [FrontierPoint]
 
@@ -8517,6 +9986,31 @@ fileprivate struct FfiConverterSequenceTypeGuidelineInfo: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeLeftOutSeries: FfiConverterRustBuffer {
+    typealias SwiftType = [LeftOutSeries]
+
+    public static func write(_ value: [LeftOutSeries], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLeftOutSeries.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LeftOutSeries] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [LeftOutSeries]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLeftOutSeries.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLot: FfiConverterRustBuffer {
     typealias SwiftType = [Lot]
 
@@ -8534,6 +10028,31 @@ fileprivate struct FfiConverterSequenceTypeLot: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeLot.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMarketCap: FfiConverterRustBuffer {
+    typealias SwiftType = [MarketCap]
+
+    public static func write(_ value: [MarketCap], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMarketCap.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MarketCap] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MarketCap]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMarketCap.read(from: &buf))
         }
         return seq
     }
@@ -8684,6 +10203,31 @@ fileprivate struct FfiConverterSequenceTypeQuoteResult: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeQuoteResult.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRecommendationGap: FfiConverterRustBuffer {
+    typealias SwiftType = [RecommendationGap]
+
+    public static func write(_ value: [RecommendationGap], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRecommendationGap.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RecommendationGap] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RecommendationGap]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRecommendationGap.read(from: &buf))
         }
         return seq
     }
@@ -9148,6 +10692,22 @@ public func allocate(weights: [Weight], prices: PriceTable, cash: String, method
 })
 }
 /**
+ * Black-Litterman on daily closes (the SDK's
+ * `black_litterman::from_prices`): the market-implied prior from the caps,
+ * the absolute views, the posterior and its weights.
+ */
+public func blackLitterman(prices: PriceTable, marketCaps: [MarketCap], views: [ExpectedReturn], settings: BlackLittermanSettings)throws  -> BlackLittermanResult  {
+    return try  FfiConverterTypeBlackLittermanResult_lift(try rustCallWithError(FfiConverterTypeAuraError_lift) {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_func_black_litterman(
+        FfiConverterTypePriceTable_lower(prices),
+        FfiConverterSequenceTypeMarketCap.lower(marketCaps),
+        FfiConverterSequenceTypeExpectedReturn.lower(views),
+        FfiConverterTypeBlackLittermanSettings_lower(settings),uniffiCallStatus
+    )
+})
+}
+/**
  * `points` portfolios along the efficient frontier (within the request's
  * bounds), from minimum volatility to maximum return.
  */
@@ -9170,6 +10730,37 @@ public func optimize(prices: PriceTable, options: OptimizeOptions)throws  -> Opt
     uniffi_auravest_ffi_fn_func_optimize(
         FfiConverterTypePriceTable_lower(prices),
         FfiConverterTypeOptimizeOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+/**
+ * The recommended portfolio for `category` from daily closes (the SDK's
+ * `recommend`: James-Stein means, Ledoit-Wolf covariance, the category's
+ * split, each sleeve within the nudges' limits).
+ */
+public func recommend(category: Category, prices: PriceTable, options: RecommendOptions)throws  -> Recommendation  {
+    return try  FfiConverterTypeRecommendation_lift(try rustCallWithError(FfiConverterTypeAuraError_lift) {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_func_recommend(
+        FfiConverterTypeCategory_lower(category),
+        FfiConverterTypePriceTable_lower(prices),
+        FfiConverterTypeRecommendOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+/**
+ * The statistics (empyrical's definitions) of a standalone price or
+ * return series, with beta and alpha against `benchmark` (a series of the
+ * same kind; price series are first restricted to their common dates).
+ */
+public func seriesStatistics(series: Series, kind: SeriesKind, benchmark: Series? = nil, riskFreeRate: Double? = nil)throws  -> SeriesStatistics  {
+    return try  FfiConverterTypeSeriesStatistics_lift(try rustCallWithError(FfiConverterTypeAuraError_lift) {
+        uniffiCallStatus in
+    uniffi_auravest_ffi_fn_func_series_statistics(
+        FfiConverterTypeSeries_lower(series),
+        FfiConverterTypeSeriesKind_lower(kind),
+        FfiConverterOptionTypeSeries.lower(benchmark),
+        FfiConverterOptionDouble.lower(riskFreeRate),uniffiCallStatus
     )
 })
 }
@@ -9248,10 +10839,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_auravest_ffi_checksum_func_allocate() != 43295) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_auravest_ffi_checksum_func_black_litterman() != 24645) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_auravest_ffi_checksum_func_frontier() != 40412) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_auravest_ffi_checksum_func_optimize() != 41253) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_func_recommend() != 12258) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_func_series_statistics() != 7665) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_auravest_ffi_checksum_func_risk_categories() != 7674) {
@@ -9285,6 +10885,39 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_auravest_ffi_checksum_method_marketclient_sources() != 63461) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_allocation() != 18054) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_basis() != 43767) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_category() != 22068) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_expected_return_range() != 50649) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_gaps() != 64740) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_left_out() != 2370) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_performance() != 52318) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_reasoning() != 51018) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_rebalance() != 53906) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_shrinkage() != 30344) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_auravest_ffi_checksum_method_recommendation_weights() != 17492) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_auravest_ffi_checksum_method_portfolio_base_currency() != 34726) {
@@ -9341,7 +10974,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_auravest_ffi_checksum_method_communityrules_check_alias() != 18959) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_auravest_ffi_checksum_method_communityrules_compound_percent() != 11198) {
+    if (uniffi_auravest_ffi_checksum_method_communityrules_compound_percent() != 42382) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_auravest_ffi_checksum_method_communityrules_entities() != 10095) {

@@ -308,6 +308,71 @@ uint64_t uniffi_auravest_ffi_fn_method_marketclient_quotes(uint64_t ptr, RustBuf
 RustBuffer uniffi_auravest_ffi_fn_method_marketclient_sources(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_CLONE_RECOMMENDATION
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_CLONE_RECOMMENDATION
+uint64_t uniffi_auravest_ffi_fn_clone_recommendation(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FREE_RECOMMENDATION
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FREE_RECOMMENDATION
+void uniffi_auravest_ffi_fn_free_recommendation(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_ALLOCATION
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_ALLOCATION
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_allocation(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_BASIS
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_BASIS
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_basis(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_CATEGORY
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_CATEGORY
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_category(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_EXPECTED_RETURN_RANGE
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_EXPECTED_RETURN_RANGE
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_expected_return_range(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_GAPS
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_GAPS
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_gaps(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_LEFT_OUT
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_LEFT_OUT
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_left_out(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_PERFORMANCE
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_PERFORMANCE
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_performance(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_REASONING
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_REASONING
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_reasoning(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_REBALANCE
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_REBALANCE
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_rebalance(uint64_t ptr, uint64_t portfolio, uint64_t prices, RustBuffer settings, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_SHRINKAGE
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_SHRINKAGE
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_shrinkage(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_WEIGHTS
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_METHOD_RECOMMENDATION_WEIGHTS
+RustBuffer uniffi_auravest_ffi_fn_method_recommendation_weights(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_CLONE_PORTFOLIO
 #define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_CLONE_PORTFOLIO
 uint64_t uniffi_auravest_ffi_fn_clone_portfolio(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -507,6 +572,11 @@ RustBuffer uniffi_auravest_ffi_fn_func_analyze_portfolio(uint64_t portfolio, uin
 RustBuffer uniffi_auravest_ffi_fn_func_allocate(RustBuffer weights, uint64_t prices, RustBuffer cash, RustBuffer method, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_BLACK_LITTERMAN
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_BLACK_LITTERMAN
+RustBuffer uniffi_auravest_ffi_fn_func_black_litterman(uint64_t prices, RustBuffer market_caps, RustBuffer views, RustBuffer settings, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_FRONTIER
 #define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_FRONTIER
 RustBuffer uniffi_auravest_ffi_fn_func_frontier(uint64_t prices, RustBuffer options, uint32_t points, RustCallStatus *_Nonnull out_status
@@ -515,6 +585,16 @@ RustBuffer uniffi_auravest_ffi_fn_func_frontier(uint64_t prices, RustBuffer opti
 #ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_OPTIMIZE
 #define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_OPTIMIZE
 RustBuffer uniffi_auravest_ffi_fn_func_optimize(uint64_t prices, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_RECOMMEND
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_RECOMMEND
+uint64_t uniffi_auravest_ffi_fn_func_recommend(RustBuffer category, uint64_t prices, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_SERIES_STATISTICS
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_SERIES_STATISTICS
+RustBuffer uniffi_auravest_ffi_fn_func_series_statistics(RustBuffer series, RustBuffer kind, RustBuffer benchmark, RustBuffer risk_free_rate, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_FN_FUNC_RISK_CATEGORIES
@@ -829,6 +909,12 @@ uint16_t uniffi_auravest_ffi_checksum_func_allocate(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_BLACK_LITTERMAN
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_BLACK_LITTERMAN
+uint16_t uniffi_auravest_ffi_checksum_func_black_litterman(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_FRONTIER
 #define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_FRONTIER
 uint16_t uniffi_auravest_ffi_checksum_func_frontier(void
@@ -838,6 +924,18 @@ uint16_t uniffi_auravest_ffi_checksum_func_frontier(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_OPTIMIZE
 #define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_OPTIMIZE
 uint16_t uniffi_auravest_ffi_checksum_func_optimize(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_RECOMMEND
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_RECOMMEND
+uint16_t uniffi_auravest_ffi_checksum_func_recommend(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_SERIES_STATISTICS
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_FUNC_SERIES_STATISTICS
+uint16_t uniffi_auravest_ffi_checksum_func_series_statistics(void
     
 );
 #endif
@@ -904,6 +1002,72 @@ uint16_t uniffi_auravest_ffi_checksum_method_marketclient_quotes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_MARKETCLIENT_SOURCES
 #define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_MARKETCLIENT_SOURCES
 uint16_t uniffi_auravest_ffi_checksum_method_marketclient_sources(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_ALLOCATION
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_ALLOCATION
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_allocation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_BASIS
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_BASIS
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_basis(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_CATEGORY
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_CATEGORY
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_category(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_EXPECTED_RETURN_RANGE
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_EXPECTED_RETURN_RANGE
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_expected_return_range(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_GAPS
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_GAPS
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_gaps(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_LEFT_OUT
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_LEFT_OUT
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_left_out(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_PERFORMANCE
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_PERFORMANCE
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_performance(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_REASONING
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_REASONING
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_reasoning(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_REBALANCE
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_REBALANCE
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_rebalance(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_SHRINKAGE
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_SHRINKAGE
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_shrinkage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_WEIGHTS
+#define UNIFFI_FFIDEF_UNIFFI_AURAVEST_FFI_CHECKSUM_METHOD_RECOMMENDATION_WEIGHTS
+uint16_t uniffi_auravest_ffi_checksum_method_recommendation_weights(void
     
 );
 #endif

@@ -26,7 +26,11 @@ fun asyncTests(paths: Paths) = runBlocking {
                     expectEqual(h.bars[0].date, "2024-01-02", "first bar")
                     expect(h.bars.all { it.close > 0.0 }) { "closes" }
                     val both = m.quotes(listOf("AAPL", "NOPE"))
-                    expect(both[0].quote != null && both[1].quote == null && both[1].error != null) { "quotes: $both" }
+                    expect(both[0].quote != null && both[0].error == null && both[1].quote == null) { "quotes: $both" }
+                    val failure = both[1].error
+                    expectEqual(failure?.kind, "not_found", "the failure's kind")
+                    expectEqual(failure?.symbol, "NOPE", "the failure's symbol")
+                    expect(failure?.message?.contains("NOPE") == true) { "the failure's message: $failure" }
                 }
             }
         }
@@ -50,10 +54,10 @@ fun asyncTests(paths: Paths) = runBlocking {
             runBlocking {
                 MarketClient("yahoo", yahoo(replay.url)).use { m ->
                     val e = expectThrows<AuraException.DataUnavailable> { runBlocking { m.quote("NOPE") } }
-                    expectEqual(e.detail.kind, "NotFound", "kind")
+                    expectEqual(e.detail.kind, "not_found", "kind")
                     expectEqual(e.detail.symbol, "NOPE", "symbol")
                     val bad = expectThrows<AuraException.InvalidInput> { runBlocking { m.quote("../etc/passwd") } }
-                    expectEqual(bad.detail.kind, "InvalidSymbol", "kind")
+                    expectEqual(bad.detail.kind, "invalid_symbol", "kind")
                     expectThrows<AuraException.InvalidInput> {
                         runBlocking { m.history("AAPL", "2024-01-10", "2024-01-01", BarInterval.DAILY) }
                     }

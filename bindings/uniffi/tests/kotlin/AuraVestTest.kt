@@ -21,6 +21,7 @@ fun main(args: Array<String>) {
     portfolioTests(paths)
     optimizeTests(paths)
     biasTests(paths)
+    adviceTests(paths)
     socialTests()
     asyncTests(paths)
     leakCheck(paths)
@@ -67,7 +68,7 @@ fun riskTests(paths: Paths) {
     }
     check("risk: an unknown version and a bad answer are InvalidInput") {
         val e = expectThrows<AuraException.InvalidInput> { riskQuestionnaire("1999.9") }
-        expectEqual(e.detail.kind, "UnknownVersion", "kind")
+        expectEqual(e.detail.kind, "unknown_version", "kind")
         val answers = sampleAnswers(paths).toMutableMap()
         answers["risk_attitude"] = 99u
         val bad = expectThrows<AuraException.InvalidInput> { riskScore(answers) }
@@ -98,7 +99,7 @@ fun priceTests(paths: Paths) {
         val negative = expectThrows<AuraException.InvalidInput> {
             PriceTable(listOf("2024-01-02"), listOf(PriceColumn("X", listOf(-1.0))))
         }
-        expectEqual(negative.detail.kind, "InvalidPrices", "kind")
+        expectEqual(negative.detail.kind, "invalid_prices", "kind")
         expect(negative.detail.rows.isNotEmpty() && negative.detail.rows[0].field == "X") { "rows: ${negative.detail.rows}" }
         val date = expectThrows<AuraException.InvalidInput> {
             PriceTable(listOf("2024-02-30"), listOf(PriceColumn("X", listOf(1.0))))
@@ -106,7 +107,7 @@ fun priceTests(paths: Paths) {
         expectEqual(date.detail.field, "date", "field")
         samplePrices(paths).use { t ->
             val e = expectThrows<AuraException.InvalidInput> { t.column("NOPE") }
-            expectEqual(e.detail.kind, "UnknownColumn", "kind")
+            expectEqual(e.detail.kind, "unknown_column", "kind")
         }
     }
 }
@@ -188,7 +189,7 @@ fun portfolioTests(paths: Paths) {
             val over = expectThrows<AuraException.Ledger> {
                 p.insert(TransactionInput("2024-02-01", "withdrawal", null, null, "1000000", null, "USD"))
             }
-            expectEqual(over.detail.kind, "InsufficientCash", "kind")
+            expectEqual(over.detail.kind, "insufficient_cash", "kind")
             expectThrows<AuraException.Ledger> { p.remove(99u) }
             val record = expectThrows<AuraException.InvalidInput> {
                 p.insert(TransactionInput("2024-02-30", "buy", "AAPL", "-1", "10", null, "USD"))

@@ -46,7 +46,7 @@ fun optimizeTests(paths: Paths) {
             val tight = expectThrows<AuraException.Infeasible> {
                 optimize(prices, OptimizeOptions(objective = Objective.MaxSharpe, bounds = WeightBounds(0.0, 0.05)))
             }
-            expectEqual(tight.detail.kind, "InfeasibleBounds", "kind")
+            expectEqual(tight.detail.kind, "infeasible_bounds", "kind")
             val model = expectThrows<AuraException.InvalidInput> {
                 optimize(prices, OptimizeOptions(objective = Objective.MaxSharpe, riskModel = "bogus"))
             }
@@ -95,15 +95,28 @@ fun biasTests(paths: Paths) {
             }
         }
     }
-    check("bias: a bad goal names its position") {
+    check("bias: a bad goal names its position and field") {
         samplePortfolio(paths).use { p ->
             samplePrices(paths).use { prices ->
                 val e = expectThrows<AuraException.InvalidInput> {
                     analyzePortfolio(p, prices, AnalysisOptions(goals = listOf(
                         GoalInput("Ok", "1000", null, null, null), GoalInput("Bad", "lots", null, null, null))))
                 }
-                expectEqual(e.detail.field, "goals", "field")
+                expectEqual(e.detail.kind, "invalid_goal", "kind")
+                expectEqual(e.detail.field, "target", "field")
                 expectEqual(e.detail.line, 2u, "position")
+                val date = expectThrows<AuraException.InvalidInput> {
+                    analyzePortfolio(p, prices, AnalysisOptions(goals = listOf(
+                        GoalInput("Car", "1000", "2030-02-30", null, null))))
+                }
+                expectEqual(Triple(date.detail.kind, date.detail.field, date.detail.line),
+                    Triple("invalid_goal", "by", 1u), "a bad date")
+                val monthly = expectThrows<AuraException.InvalidInput> {
+                    analyzePortfolio(p, prices, AnalysisOptions(goals = listOf(
+                        GoalInput("Car", "1000", null, "-5", null))))
+                }
+                expectEqual(Pair(monthly.detail.field, monthly.detail.line), Pair("monthly_contribution", 1u),
+                    "a negative contribution (the SDK's rule)")
             }
         }
     }
@@ -133,7 +146,10 @@ fun socialTests() {
             expect(month.detail.reason.isNotBlank()) { "no reason" }
             val compound = rules.compoundPercent(listOf("10", "10"))
             expectEqual(BigDecimal(compound).compareTo(BigDecimal("21")), 0, "compounded")
-            expectThrows<AuraException.InvalidInput> { rules.compoundPercent(listOf("x")) }
+            val entry = expectThrows<AuraException.InvalidInput> { rules.compoundPercent(listOf("10", "ten")) }
+            expectEqual(Triple(entry.detail.kind, entry.detail.field, entry.detail.line),
+                Triple("invalid_entry", "returns_pct", 2u), "the bad entry")
+            expect(entry.detail.reason.contains("[1]") && entry.detail.reason.contains("\"ten\"")) { entry.detail.reason }
             expect(rules.guidelines().isNotEmpty()) { "no guidelines" }
             val pct = expectThrows<AuraException.InvalidInput> { rules.performanceShare(SharePeriod.Month(2024, 3u), "ten") }
             expectEqual(pct.detail.field, "return_pct", "the decimal's field")
