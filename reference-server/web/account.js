@@ -7,6 +7,7 @@ import {
 } from './dom.js';
 import { get, post, put, patch, del, ApiError } from './api.js';
 import { slimSdk } from './wasm.js';
+import { THEMES, applyTheme, currentTheme, onThemeChange } from './appearance.js';
 
 const WIDGETS = ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'badges', 'assistant', 'community'];
 
@@ -391,6 +392,40 @@ function download(name, data) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+/**
+ * The theme choice: light, dark or the device's; shown at once and saved
+ * to the profile as soon as it is picked.
+ */
+function themeChoice(ctx) {
+  const labels = { light: 'Light', dark: 'Dark', system: 'Same as my device' };
+  const group = h('fieldset', { class: 'theme-choice', dataset: { themeChoice: '' }, 'aria-describedby': 'theme-error' },
+    h('legend', { text: 'Theme' }),
+    THEMES.map((t) => h('div', { class: 'option' },
+      h('input', { type: 'radio', id: `theme-${t}`, name: 'theme', value: t, checked: currentTheme() === t }),
+      h('label', { for: `theme-${t}`, text: labels[t] }))),
+    h('p', { class: 'field-error', id: 'theme-error', dataset: { errorFor: 'theme' } }));
+  const stop = onThemeChange((t) => {
+    if (!group.isConnected) {
+      stop();
+      return;
+    }
+    for (const r of group.querySelectorAll('input[name=theme]')) r.checked = r.value === t;
+  });
+  group.addEventListener('change', async (ev) => {
+    const theme = ev.target.value;
+    applyTheme(theme);
+    const error = group.querySelector('#theme-error');
+    error.textContent = '';
+    try {
+      ctx.setMe(await patch('/me', { theme }));
+      status(`Theme set to ${labels[theme].toLowerCase()}.`);
+    } catch (e) {
+      error.textContent = (e.fields && e.fields.theme) || e.message;
+    }
+  });
+  return group;
+}
+
 /** The profile: settings, export, deletion. */
 export async function profileView(ctx) {
   const me = await get('/me');
@@ -488,6 +523,7 @@ export async function profileView(ctx) {
   return h('div', {},
     h('h1', { text: 'Profile' }),
     section('Account', {}, facts, logout),
+    section('Appearance', {}, themeChoice(ctx)),
     section('Settings', {}, form),
     section('Your data', {},
       h('p', { text: 'Download everything AuraVest holds about you as JSON.' }), exportBtn),

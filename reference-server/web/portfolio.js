@@ -3,7 +3,7 @@
 
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section,
-  disclaimer, busy, money, signedMoney, pct, signClass, age,
+  disclaimer, busy, money, signedMoney, pct, signClass, age, loadingState, emptyState, errorState,
 } from './dom.js';
 import { get, post, del, api, ApiError } from './api.js';
 import { lineChart } from './chart.js';
@@ -18,11 +18,12 @@ function input(name, type, attrs = {}) {
 }
 
 function loadingNote(text = 'Loading…') {
-  return h('p', { class: 'muted loading', text });
+  return loadingState(text, { skeleton: true });
 }
 
-function errorNote(e) {
-  return h('p', { class: 'form-error', role: 'alert', text: e && e.message ? e.message : String(e) });
+/** What failed, why, and a Retry that runs `retry`. */
+function errorNote(e, what, retry) {
+  return errorState(what, e, retry);
 }
 
 // --- the list ------------------------------------------------------------
@@ -36,7 +37,15 @@ export async function portfoliosView(ctx) {
         h('a', { href: `#/portfolios/${p.id}`, class: 'portfolio-link' },
           h('span', { class: 'name', text: p.name }),
           h('span', { class: 'muted', text: ` ${p.currency} · since ${new Date(p.created_at).toLocaleDateString()}` })))))
-    : h('p', { class: 'empty', dataset: { portfolios: '', empty: '' }, text: 'You have no portfolios yet. Create one below.' });
+    : h('div', { dataset: { portfolios: '', empty: '' } },
+      emptyState('No portfolios yet — create one', {
+        detail: 'A portfolio holds your transactions; its value and performance follow from them.',
+        action: h('button', {
+          type: 'button',
+          text: 'Create a portfolio',
+          onclick: () => form.querySelector('input[name=name]').focus(),
+        }),
+      }));
   const form = h('form', { class: 'stack inline-form', novalidate: true, 'aria-label': 'New portfolio' },
     formError(),
     field('Portfolio name', input('name', 'text', { required: true, maxlength: 100 })),
@@ -90,7 +99,7 @@ export async function portfolioView(ctx, id) {
       replace(valuationEl, valuationView(v));
       showWhatIf(whatIfEl, id);
     } catch (e) {
-      replace(valuationEl, errorNote(e));
+      replace(valuationEl, errorNote(e, 'Could not fetch prices', loadValuation));
     }
   }
   async function loadPerformance() {
@@ -99,7 +108,7 @@ export async function portfolioView(ctx, id) {
       const perf = await get(`/portfolios/${id}/performance?range=${encodeURIComponent(range)}`);
       replace(perfEl, rangePicker(range, (r) => { range = r; loadPerformance(); }), performanceView(perf, p.currency));
     } catch (e) {
-      replace(perfEl, rangePicker(range, (r) => { range = r; loadPerformance(); }), errorNote(e));
+      replace(perfEl, rangePicker(range, (r) => { range = r; loadPerformance(); }), errorNote(e, 'Could not load the performance', loadPerformance));
     }
     const pressed = perfEl.querySelector('button[aria-pressed="true"]');
     if (pressed && perfEl.contains(document.activeElement) === false && perfEl.dataset.focus === '1') {
@@ -112,7 +121,7 @@ export async function portfolioView(ctx, id) {
       const ins = await get(`/portfolios/${id}/insights`);
       replace(insightsEl, insightsView(ins));
     } catch (e) {
-      replace(insightsEl, errorNote(e));
+      replace(insightsEl, errorNote(e, 'Could not load the insights', loadInsights));
     }
   }
   async function loadTransactions() {
@@ -131,7 +140,7 @@ export async function portfolioView(ctx, id) {
         }
       }));
     } catch (e) {
-      replace(txEl, errorNote(e));
+      replace(txEl, errorNote(e, 'Could not load the transactions', loadTransactions));
     }
   }
   function reloadAll() {

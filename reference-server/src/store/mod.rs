@@ -28,6 +28,12 @@ include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 pub const DEFAULT_DASHBOARD: &[&str] =
     &["valuation", "allocation", "performance", "nudges", "goals"];
 
+/// The web UI's colour themes a user may choose, and a new account's.
+pub const THEMES: &[&str] = &["light", "dark", "system"];
+
+/// The theme of a new account: the device's own preference.
+pub const DEFAULT_THEME: &str = "system";
+
 /// Migrations embedded in the binary (see `build.rs`), in version order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Embedded(pub(crate) &'static [(i64, &'static str, &'static str)]);
