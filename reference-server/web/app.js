@@ -1,7 +1,7 @@
 // The AuraVest web UI: a single page with hash routes. Every view is a
 // function from a context to an element; data comes from the JSON API.
 
-import { h, replace, status, errorState } from './dom.js';
+import { h, replace, status, errorState, loadingState } from './dom.js';
 import { get, post, patch, mayHaveSession, whenSignedOut } from './api.js';
 import { applyTheme, themeToggle } from './appearance.js';
 import {
@@ -124,6 +124,10 @@ async function render() {
   if (moreButton) moreButton.toggleAttribute('data-current', Boolean(nav.querySelector('a[data-more][aria-current]')));
   document.title = `${route.title} · AuraVest`;
   main.setAttribute('aria-busy', 'true');
+  // A slow page shows that it is coming instead of the last one.
+  const slow = setTimeout(() => {
+    if (seq === renderSeq) replace(main, loadingState(`Loading ${route.title.toLowerCase()}…`, { skeleton: true }));
+  }, 300);
   let view;
   try {
     view = await route.view(ctx, ...params);
@@ -132,6 +136,7 @@ async function render() {
       h('h1', { text: 'Something went wrong' }),
       errorState(`Could not load ${route.title.toLowerCase()}`, e, render));
   }
+  clearTimeout(slow);
   if (seq !== renderSeq) return;
   replace(main, view);
   main.removeAttribute('aria-busy');

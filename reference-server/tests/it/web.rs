@@ -208,7 +208,7 @@ async fn the_installable_app_is_served_with_its_types_and_the_csp() {
     assert!(sw.contains(&format!("auravest-{}-", env!("CARGO_PKG_VERSION"))));
     assert!(!sw.contains("__AURAVEST"));
     let start = sw.find("const SHELL = ").unwrap() + "const SHELL = ".len();
-    let end = start + sw[start..].find(";").unwrap();
+    let end = start + sw[start..].find(';').unwrap();
     let shell: Vec<String> = serde_json::from_str(&sw[start..end]).unwrap();
     assert!(shell.contains(&"/offline.html".to_owned()));
     for path in &shell {
