@@ -175,9 +175,13 @@ describe('AuraVest web UI: look, themes, phones, accessibility, offline', { time
         }
       } finally {
         // Back to the default for the next run, on the server too.
-        await open(page, server.base, SIGNED_IN.find((p) => p.page === 'profile')).catch(() => {});
-        await page.getByLabel('Same as my device').check().catch(() => {});
-        await context.close();
+        try {
+          await open(page, server.base, SIGNED_IN.find((p) => p.page === 'profile'));
+          await page.getByLabel('Same as my device').check();
+          await page.locator('#status').filter({ hasText: 'Theme set to same as my device' }).waitFor();
+        } finally {
+          await context.close();
+        }
       }
       assert.deepEqual(problems, [], `axe found serious or critical problems:\n${problems.join('\n')}`);
     });
@@ -215,14 +219,14 @@ describe('AuraVest web UI: look, themes, phones, accessibility, offline', { time
       await page.waitForFunction(() => document.documentElement.dataset.theme === 'system');
       assert.equal((await shown(page)).stored, 'system');
       // The switch, signed in, saves to the profile.
-      await page.getByRole('button', { name: 'Dark theme' }).click();
-      await page.waitForFunction(() => localStorage.getItem('auravest.theme') === 'dark');
-      const me = await page.evaluate(() => fetch('/api/v1/me').then((r) => r.json()));
-      assert.equal(me.theme, 'dark');
-      await page.getByRole('button', { name: 'Dark theme' }).click();
-      await page.waitForFunction(() => localStorage.getItem('auravest.theme') === 'light');
-      const back = await page.evaluate(() => fetch('/api/v1/me').then((r) => r.json()));
-      assert.equal(back.theme, 'light');
+      const saved = () => page.waitForResponse((r) => r.url().endsWith('/api/v1/me') && r.request().method() === 'PATCH');
+      for (const want of ['dark', 'light']) {
+        const [response] = await Promise.all([saved(), page.getByRole('button', { name: 'Dark theme' }).click()]);
+        assert.equal((await response.json()).theme, want);
+        assert.equal((await shown(page)).stored, want);
+        const me = await page.evaluate(() => fetch('/api/v1/me').then((r) => r.json()));
+        assert.equal(me.theme, want);
+      }
       await page.evaluate(() => fetch('/api/v1/me', {
         method: 'PATCH',
         headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': document.cookie.match(/auravest_csrf=([^;]+)/)[1] },
@@ -286,10 +290,10 @@ describe('AuraVest web UI: look, themes, phones, accessibility, offline', { time
       assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null), true, 'the worker controls the page');
       const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
       assert.deepEqual(installabilityErrors, [], 'installable');
-      const caches = await page.evaluate(() => caches.keys());
-      assert.equal(caches.length, 1);
-      assert.match(caches[0], /^auravest-\d+\.\d+\.\d+.*-[0-9a-f]{12}$/);
-      const kept = await page.evaluate((name) => caches.open(name).then((c) => c.keys()).then((ks) => ks.map((k) => new URL(k.url).pathname)), caches[0]);
+      const names = await page.evaluate(() => caches.keys());
+      assert.equal(names.length, 1, names.join(', '));
+      assert.match(names[0], /^auravest-\d+\.\d+\.\d+.*-[0-9a-f]{12}$/);
+      const kept = await page.evaluate((name) => caches.open(name).then((c) => c.keys()).then((ks) => ks.map((k) => new URL(k.url).pathname)), names[0]);
       for (const p of ['/', '/offline.html', '/assets/app.js', '/assets/style.css', '/assets/icon-192.png']) {
         assert.ok(kept.includes(p), `${p} is kept: ${kept}`);
       }
