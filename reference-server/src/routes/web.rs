@@ -191,7 +191,8 @@ impl Served {
     fn new(content_type: &'static str, body: axum::body::Bytes) -> Self {
         let digest = Sha256::digest(&body);
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        let etag = HeaderValue::try_from(format!("\"{hex}\"")).expect("hex is a valid header value");
+        let etag =
+            HeaderValue::try_from(format!("\"{hex}\"")).expect("hex is a valid header value");
         Self {
             content_type,
             body,
@@ -239,14 +240,23 @@ static FILES: LazyLock<HashMap<String, Served>> = LazyLock::new(|| {
     let mut files = HashMap::new();
     files.insert("/".to_owned(), Served::new(HTML, text(INDEX_HTML)));
     for f in ROOT_FILES {
-        files.insert(format!("/{}", f.name), Served::new(f.content_type, text(f.body)));
+        files.insert(
+            format!("/{}", f.name),
+            Served::new(f.content_type, text(f.body)),
+        );
     }
     for a in ASSETS {
-        files.insert(format!("/assets/{}", a.name), Served::new(a.content_type, text(a.body)));
+        files.insert(
+            format!("/assets/{}", a.name),
+            Served::new(a.content_type, text(a.body)),
+        );
     }
     for i in IMAGES {
         let body = axum::body::Bytes::from_static(i.body);
-        files.insert(format!("/assets/{}", i.name), Served::new(i.content_type, body));
+        files.insert(
+            format!("/assets/{}", i.name),
+            Served::new(i.content_type, body),
+        );
     }
     files.insert(
         "/sw.js".to_owned(),
@@ -492,7 +502,10 @@ async fn file(uri: Uri, headers: HeaderMap) -> Response {
     (
         StatusCode::OK,
         cache,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(f.content_type))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(f.content_type),
+        )],
         f.body.clone(),
     )
         .into_response()
@@ -585,7 +598,11 @@ mod tests {
             assert_eq!(find(a.name).map(|(j, _)| j), Some(i), "{} twice", a.name);
         }
         for i in IMAGES {
-            assert!(i.body.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is a PNG", i.name);
+            assert!(
+                i.body.starts_with(b"\x89PNG\r\n\x1a\n"),
+                "{} is a PNG",
+                i.name
+            );
         }
         // The page, the root files, the assets, the icons and the worker.
         let expected = 1 + ROOT_FILES.len() + ASSETS.len() + IMAGES.len() + 1;

@@ -224,7 +224,12 @@ async fn theme_scenario(t: TestApp) {
     assert_eq!(theme().await, "system");
     for theme in ["dark", "light", "system", "dark"] {
         let (s, b) = t
-            .json("PATCH", "/api/v1/me", Some(&u.access), json!({"theme": theme}))
+            .json(
+                "PATCH",
+                "/api/v1/me",
+                Some(&u.access),
+                json!({"theme": theme}),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{b}");
         assert_eq!(b["theme"], theme);

@@ -184,10 +184,15 @@ async fn the_installable_app_is_served_with_its_types_and_the_csp() {
     ] {
         let (status, h, body) = get(&app, path, &[]).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert_eq!(value(&h, header::CONTENT_TYPE), Some(content_type), "{path}");
+        assert_eq!(
+            value(&h, header::CONTENT_TYPE),
+            Some(content_type),
+            "{path}"
+        );
         assert_eq!(value(&h, header::CACHE_CONTROL), Some("no-cache"), "{path}");
         assert!(
-            value(&h, header::CONTENT_SECURITY_POLICY).is_some_and(|c| c.contains("default-src 'self'")),
+            value(&h, header::CONTENT_SECURITY_POLICY)
+                .is_some_and(|c| c.contains("default-src 'self'")),
             "{path}"
         );
         assert!(!body.is_empty(), "{path}");
