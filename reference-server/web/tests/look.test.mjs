@@ -268,6 +268,35 @@ describe('AuraVest web UI: look, themes, phones, accessibility, offline', { time
     }
   });
 
+  it('shows what failed with a Retry that loads again, and the portfolio page fits a phone', async () => {
+    // No service worker here: the test cuts the API off for the page itself.
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, serviceWorkers: 'block' });
+    await watch.attach(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    try {
+      await logIn(page, server.base, server.email, server.password);
+      let cut = true;
+      await page.route('**/api/v1/portfolios', (route) => (cut ? route.abort('internetdisconnected') : route.continue()));
+      await page.goto(`${server.base}/#/portfolios`);
+      const error = page.locator('[data-state="error"]');
+      await error.waitFor();
+      assert.match(await error.innerText(), /Could not load portfolios: AuraVest could not be reached/);
+      assert.equal(await page.getByRole('heading', { name: 'Your portfolios' }).count(), 0);
+      cut = false;
+      await error.getByRole('button', { name: 'Retry' }).click();
+      await page.getByRole('heading', { name: 'Your portfolios', level: 1 }).waitFor();
+      await page.getByRole('link', { name: /Demo portfolio/ }).click();
+      await page.getByRole('heading', { name: 'Demo portfolio', level: 1 }).waitFor();
+      await page.locator('[data-valuation] tr[data-symbol]').first().waitFor();
+      await page.locator('[data-transactions] table').waitFor();
+      assert.ok(await overflow(page) <= 0, `the portfolio page is ${await overflow(page)}px wider than a 360px phone`);
+      await page.screenshot({ path: path.join(SHOTS, 'portfolio-phone-light.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('is installable, works through its service worker and shows the offline page', async () => {
     // A profile on disk: Chromium does not install apps from an incognito
     // context, which is what `browser.newContext()` makes.
