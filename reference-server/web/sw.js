@@ -7,7 +7,9 @@
 //   it serves this file), so a new release replaces the cache.
 // - /api/ goes to the network only: answers hold the user's data and are
 //   never cached; offline, the app gets a JSON error it can show.
-// - /assets/ comes from the cache first (then the network, and is kept).
+// - /assets/ comes from the cache first (then the network, and is kept),
+//   except the WebAssembly package (/assets/wasm/), which is large, built
+//   apart from the server and revalidated by the browser with its ETag.
 // - A page navigation goes to the network; when that fails, the offline
 //   page answers.
 
@@ -65,7 +67,7 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(fetch(request).catch(offlineApiAnswer));
     return;
   }
-  if (request.method !== 'GET') return;
+  if (request.method !== 'GET' || url.pathname.startsWith('/assets/wasm/')) return;
   if (request.mode === 'navigate') {
     event.respondWith(navigation(request));
     return;
