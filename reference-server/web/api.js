@@ -68,7 +68,43 @@ async function send(method, path, body, options) {
     const csrf = readCookie('auravest_csrf');
     if (csrf) headers['X-CSRF-Token'] = csrf;
   }
-  return fetch(BASE + path, { method, headers, body: payload, credentials: 'same-origin' });
+  try {
+    return await fetch(BASE + path, { method, headers, body: payload, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'offline', 'AuraVest could not be reached; check your connection', null);
+  }
+}
+
+/** A wait in words: "45 seconds", "3 minutes", "12 hours 35 minutes", "2 days". */
+export function waitInWords(seconds) {
+  const s = Math.max(1, Math.ceil(Number(seconds) || 0));
+  const unit = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (s < 60) return unit(s, 'second');
+  const minutes = Math.ceil(s / 60);
+  if (minutes < 60) return unit(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours >= 48) return unit(Math.round(hours / 24), 'day');
+  return rest ? `${unit(hours, 'hour')} ${unit(rest, 'minute')}` : unit(hours, 'hour');
+}
+
+/**
+ * When a rate limit ends, in words: "try again in 12 hours 35 minutes (at
+ * 00:00 UTC)"; the clock time is given for waits of an hour or more.
+ */
+export function retryText(seconds, now = new Date()) {
+  const s = Math.max(1, Math.ceil(Number(seconds) || 0));
+  let text = `try again in ${waitInWords(s)}`;
+  if (s >= 3600) {
+    const at = new Date(now.getTime() + s * 1000);
+    // Limits that reset at midnight UTC end a second or so after it.
+    if (at.getUTCHours() === 0 && at.getUTCMinutes() === 0) at.setUTCSeconds(0);
+    const hh = String(at.getUTCHours()).padStart(2, '0');
+    const mm = String(at.getUTCMinutes()).padStart(2, '0');
+    const day = s >= 86400 ? ` on ${at.toISOString().slice(0, 10)}` : '';
+    text += ` (at ${hh}:${mm} UTC${day})`;
+  }
+  return text;
 }
 
 async function errorOf(r) {
@@ -79,6 +115,17 @@ async function errorOf(r) {
     data = null;
   }
   const e = data && data.error;
+  if (r.status === 429) {
+    // The wait from Retry-After (or the body's "retry in N s"), in words.
+    const header = Number(r.headers.get('retry-after'));
+    const inBody = e && /retry in (\d+) s/.exec(e.message || '');
+    const seconds = header > 0 ? header : (inBody ? Number(inBody[1]) : 0);
+    const err = new ApiError(429, (e && e.code) || 'rate_limited',
+      seconds ? `Too many requests: ${retryText(seconds)}.` : 'Too many requests: try again later.',
+      e && e.fields);
+    err.retryAfter = seconds || null;
+    return err;
+  }
   if (e) return new ApiError(r.status, e.code, e.message, e.fields);
   return new ApiError(r.status, 'http_error', `the server answered ${r.status}`, null);
 }
@@ -92,7 +139,7 @@ async function errorOf(r) {
 export async function api(method, path, body, options = {}) {
   let r = await send(method, path, body, options);
   if (r.status === 401 && !options.noRefresh) {
-    if (await refreshSession()) {
+    if (await refreshSession().catch(() => false)) {
       r = await send(method, path, body, options);
     }
     if (r.status === 401) {

@@ -1,8 +1,9 @@
 // The AuraVest web UI: a single page with hash routes. Every view is a
 // function from a context to an element; data comes from the JSON API.
 
-import { h, replace, status } from './dom.js';
-import { get, post, mayHaveSession, whenSignedOut } from './api.js';
+import { h, replace, status, errorState, loadingState } from './dom.js';
+import { get, post, patch, mayHaveSession, whenSignedOut } from './api.js';
+import { applyTheme, themeToggle } from './appearance.js';
 import {
   loginView, registerView, riskView, goalsView, assistantView, profileView,
 } from './account.js';
@@ -31,6 +32,17 @@ const ROUTES = [
   { re: /^#\/?$/, view: dashboardView, auth: true, title: 'Dashboard', nav: 'dashboard' },
 ];
 
+/** Any other address: an in-app "page not found". */
+const NOT_FOUND = { re: /^/, view: notFoundView, auth: false, title: 'Page not found' };
+
+function notFoundView() {
+  return h('div', { class: 'card not-found', dataset: { notFound: '' } },
+    h('p', { class: 'code', 'aria-hidden': 'true', text: '404' }),
+    h('h1', { text: 'Page not found' }),
+    h('p', { text: 'There is no page at this address. It may have moved, or the link may be mistyped.' }),
+    h('p', {}, h('a', { href: '#/', class: 'button-link', text: 'Back to the dashboard' })));
+}
+
 function navigate(hash) {
   if (location.hash === hash) render();
   else location.hash = hash;
@@ -49,13 +61,19 @@ function showNav(signedIn) {
   nav.hidden = !signedIn;
 }
 
+/** Takes the theme of the signed-in user's profile, which wins over the device's. */
+function takeTheme(m) {
+  if (m && m.theme) applyTheme(m.theme);
+}
+
 const ctx = {
   navigate,
   get me() { return me; },
-  setMe(m) { me = m; showNav(Boolean(m)); },
+  setMe(m) { me = m; showNav(Boolean(m)); takeTheme(m); },
   /** After a login: load the account and go to the dashboard. */
   async signedIn() {
     me = await get('/me');
+    takeTheme(me);
     showNav(true);
     navigate('#/');
   },
@@ -70,8 +88,10 @@ const ctx = {
 async function render() {
   const seq = ++renderSeq;
   const hash = location.hash && location.hash.startsWith('#/') ? location.hash : '#/';
-  const route = ROUTES.find((r) => r.re.test(hash)) || ROUTES[ROUTES.length - 1];
+  const route = ROUTES.find((r) => r.re.test(hash)) || NOT_FOUND;
   const params = hash.match(route.re).slice(1);
+  const more = document.getElementById('nav-more');
+  if (more && more.matches(':popover-open')) more.hidePopover();
   if (route.auth && !me) {
     const loaded = await loadMe();
     if (seq !== renderSeq) return;
@@ -82,26 +102,43 @@ async function render() {
       return;
     }
     me = loaded;
+    takeTheme(me);
+  }
+  if (route === NOT_FOUND && !me) {
+    // Keep the navigation for a signed-in user who followed a bad link.
+    const loaded = await loadMe();
+    if (seq !== renderSeq) return;
+    if (loaded) {
+      me = loaded;
+      takeTheme(me);
+    }
   }
   if (!route.auth && me && (hash === '#/login' || hash === '#/register')) {
     location.hash = '#/';
     return;
   }
   showNav(Boolean(me));
-  for (const a of nav.querySelectorAll('a[data-nav]')) {
-    if (a.dataset.nav === route.nav) a.setAttribute('aria-current', 'page');
+  for (const a of nav.querySelectorAll('a[data-nav], a[data-more]')) {
+    if ((a.dataset.nav || a.dataset.more) === route.nav) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  const moreButton = nav.querySelector('[data-more-button]');
+  if (moreButton) moreButton.toggleAttribute('data-current', Boolean(nav.querySelector('a[data-more][aria-current]')));
   document.title = `${route.title} · AuraVest`;
   main.setAttribute('aria-busy', 'true');
+  // A slow page shows that it is coming instead of the last one.
+  const slow = setTimeout(() => {
+    if (seq === renderSeq) replace(main, loadingState(`Loading ${route.title.toLowerCase()}…`, { skeleton: true }));
+  }, 300);
   let view;
   try {
     view = await route.view(ctx, ...params);
   } catch (e) {
     view = h('div', { class: 'card' },
       h('h1', { text: 'Something went wrong' }),
-      h('p', { class: 'form-error', role: 'alert', text: e && e.message ? e.message : String(e) }));
+      errorState(`Could not load ${route.title.toLowerCase()}`, e, render));
   }
+  clearTimeout(slow);
   if (seq !== renderSeq) return;
   replace(main, view);
   main.removeAttribute('aria-busy');
@@ -116,7 +153,7 @@ whenSignedOut(() => {
   if (me) ctx.signedOut('Your session has ended. Please log in again.');
 });
 
-document.getElementById('logout').addEventListener('click', async () => {
+async function logOut() {
   try {
     await post('/auth/logout');
   } catch {
@@ -124,7 +161,25 @@ document.getElementById('logout').addEventListener('click', async () => {
     // cookies are cleared below either way as far as the page goes.
   }
   ctx.signedOut('You are logged out.');
+}
+for (const b of document.querySelectorAll('[data-logout]')) b.addEventListener('click', logOut);
+
+// The header's theme switch; a signed-in user's choice is kept on the server.
+themeToggle(document.getElementById('theme-toggle'), async (theme) => {
+  if (!me) return;
+  try {
+    me = await patch('/me', { theme });
+  } catch (e) {
+    status(`Your theme could not be saved: ${e.message}`);
+  }
 });
+
+// The service worker keeps the app shell for offline use (see /sw.js).
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch(() => {
+    // No offline page, nothing else lost.
+  });
+}
 
 window.addEventListener('hashchange', render);
 render();

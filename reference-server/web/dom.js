@@ -206,3 +206,55 @@ export async function busy(button, work) {
     button.textContent = old;
   }
 }
+
+/**
+ * A loading state: a spinner with `text`, or (`skeleton: true`) grey bars
+ * where the content will be. Marked busy for assistive technology.
+ */
+export function loadingState(text = 'Loading…', { skeleton = false } = {}) {
+  return h('div', { class: 'state state-loading', role: 'status', 'aria-busy': 'true', dataset: { state: 'loading' } },
+    skeleton
+      ? h('div', { class: 'skeleton', 'aria-hidden': 'true' }, h('span'), h('span'), h('span'))
+      : h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+    h('p', { class: skeleton ? 'visually-hidden' : null, text }));
+}
+
+/**
+ * An empty state: what is missing in words (`title`), an optional line
+ * more, and an optional action (a link or button node).
+ */
+export function emptyState(title, { detail, action } = {}) {
+  return h('div', { class: 'state state-empty', dataset: { state: 'empty' } },
+    h('p', { class: 'state-title', text: title }),
+    detail ? h('p', { text: detail }) : null,
+    action || null);
+}
+
+/**
+ * An error state: `what` failed ("Could not fetch prices"), the reason
+ * when the error has one worth showing, and a Retry button that runs
+ * `retry` (which usually loads and replaces this state).
+ */
+export function errorState(what, error, retry) {
+  const reason = error && error.message ? error.message : (error ? String(error) : '');
+  const text = reason ? `${what}: ${reason}` : `${what}.`;
+  const button = retry
+    ? h('button', { type: 'button', class: 'small', text: 'Retry' })
+    : null;
+  if (button) {
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      button.textContent = 'Retrying…';
+      Promise.resolve()
+        .then(retry)
+        .catch((e) => status(e && e.message ? e.message : String(e)))
+        .finally(() => {
+          // Still here when the retry failed without replacing the state.
+          button.disabled = false;
+          button.textContent = 'Retry';
+        });
+    });
+  }
+  return h('div', { class: 'state state-error', role: 'alert', dataset: { state: 'error' } },
+    h('p', { text }), button);
+}

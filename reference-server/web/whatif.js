@@ -4,7 +4,7 @@
 // nothing is saved or traded, and the recommendation in Insights stays the
 // server's.
 
-import { h, replace, pct } from './dom.js';
+import { h, replace, pct, errorState } from './dom.js';
 import { get } from './api.js';
 import { fullSdk } from './wasm.js';
 
@@ -28,7 +28,7 @@ export async function showWhatIf(el, id) {
   try {
     prices = sdk.PriceTable.fromCsv(await get(`/portfolios/${encodeURIComponent(id)}/prices.csv`));
   } catch (e) {
-    replace(el, h('p', { class: 'form-error', text: `No price history to explore with: ${e.message}` }));
+    replace(el, errorState('Could not fetch the price history to explore with', e, () => showWhatIf(el, id)));
     return;
   }
   if (prices.symbols().length < 2) {

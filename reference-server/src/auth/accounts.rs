@@ -69,6 +69,7 @@ pub async fn create_account(
         display_mode: "percent".to_owned(),
         share_performance: false,
         count_holdings: false,
+        theme: crate::store::DEFAULT_THEME.to_owned(),
         dashboard: crate::store::DEFAULT_DASHBOARD
             .iter()
             .map(|w| (*w).to_owned())

@@ -18,7 +18,7 @@ use crate::auth::{AuthUser, clear_cookies, json_body};
 use crate::error::{AppError, AppResult};
 use crate::services::portfolio::TransactionView;
 use crate::state::AppState;
-use crate::store::{AuditAction, AuditEntry, ProfilePatch, Role, UserRecord};
+use crate::store::{AuditAction, AuditEntry, ProfilePatch, Role, THEMES, UserRecord};
 
 /// Every dashboard widget the app knows.
 pub const WIDGETS: &[&str] = &[
@@ -58,6 +58,10 @@ pub struct MeResponse {
     /// Whether the community counts the user's holdings (tickers only, never
     /// shown as theirs) in its "most held" list.
     pub count_holdings: bool,
+    /// The web UI's colour theme: `light`, `dark` or `system` (follow the
+    /// device's preference).
+    #[schema(example = "system", pattern = "^(light|dark|system)$")]
+    pub theme: String,
     /// Dashboard widgets in display order.
     pub dashboard: Vec<String>,
     /// The terms version accepted.
@@ -78,6 +82,9 @@ pub struct MePatch {
     pub share_performance: Option<bool>,
     /// Let the community count the held tickers in its "most held" list.
     pub count_holdings: Option<bool>,
+    /// `light`, `dark` or `system` (follow the device's preference).
+    #[schema(example = "dark", pattern = "^(light|dark|system)$")]
+    pub theme: Option<String>,
     /// Widgets in display order, each at most once (see [`WIDGETS`]).
     pub dashboard: Option<Vec<String>>,
 }
@@ -234,6 +241,7 @@ fn me_response(state: &AppState, u: &UserRecord) -> AppResult<MeResponse> {
         display_mode: u.display_mode.clone(),
         share_performance: u.share_performance,
         count_holdings: u.count_holdings,
+        theme: u.theme.clone(),
         dashboard: u.dashboard.clone(),
         terms_version: u.terms_version.clone(),
         created_at: u.created_at.to_rfc3339(),
@@ -287,7 +295,7 @@ pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> AppResult<
     Ok(Json(me_response(&state, &u)?))
 }
 
-/// Changes the alias, display mode, sharing choice or dashboard.
+/// Changes the alias, display mode, sharing choices, theme or dashboard.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me",
     request_body = MePatch,
     responses(
@@ -321,6 +329,14 @@ pub async fn patch_me(
             format!("{m:?} is not one of {}", DISPLAY_MODES.join(", ")),
         );
     }
+    if let Some(t) = &req.theme
+        && !THEMES.contains(&t.as_str())
+    {
+        fields.insert(
+            "theme".to_owned(),
+            format!("{t:?} is not one of {}", THEMES.join(", ")),
+        );
+    }
     if let Some(d) = &req.dashboard {
         check_dashboard(d, &mut fields);
     }
@@ -332,6 +348,7 @@ pub async fn patch_me(
         display_mode: req.display_mode,
         share_performance: req.share_performance,
         count_holdings: req.count_holdings,
+        theme: req.theme,
         dashboard: req.dashboard,
     };
     let updated = state

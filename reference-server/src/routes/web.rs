@@ -1,7 +1,14 @@
 //! The web UI: `GET /` answers the single page and `GET /assets/{file}` its
-//! scripts and styles, all compiled into the binary; `GET
+//! scripts, styles and icons, all compiled into the binary; `GET
 //! /assets/wasm/{file}` the WebAssembly package's web build, read from
 //! `AURAVEST_WASM_DIR` (built by `bindings/wasm/scripts/ci.sh`).
+//!
+//! The app is installable: `GET /manifest.webmanifest` describes it, and
+//! the service worker `GET /sw.js` (at the root, so its scope is the whole
+//! site) keeps the app shell for offline use and answers a failed
+//! navigation with `GET /offline.html`. The server fills in the worker's
+//! cache name (from its version and the shell's contents) and the list of
+//! files it keeps, so both follow the files compiled in.
 //!
 //! The package's files are served as the build compressed them: the
 //! brotli (`.br`) or gzip (`.gz`) copy beside each file when the request's
@@ -23,7 +30,7 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest as _, Sha256};
@@ -42,12 +49,63 @@ pub struct Asset {
     pub body: &'static str,
 }
 
+/// A binary file under `/assets/`: the app's PNG icons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Image {
+    /// The name under `/assets/`.
+    pub name: &'static str,
+    /// The `Content-Type` it is served with.
+    pub content_type: &'static str,
+    /// The file's bytes.
+    pub body: &'static [u8],
+}
+
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const SVG: &str = "image/svg+xml";
+const PNG: &str = "image/png";
+const HTML: &str = "text/html; charset=utf-8";
 
 /// The page at `/`.
 pub const INDEX_HTML: &str = include_str!("../../web/index.html");
+
+/// Files served at the root of the site (`/{name}`) besides the page and
+/// the service worker.
+pub const ROOT_FILES: &[Asset] = &[
+    Asset {
+        name: "manifest.webmanifest",
+        content_type: "application/manifest+json",
+        body: include_str!("../../web/manifest.webmanifest"),
+    },
+    Asset {
+        name: "offline.html",
+        content_type: HTML,
+        body: include_str!("../../web/offline.html"),
+    },
+];
+
+/// The app's icons (drawn by `web/icons/make-icons.py`), under `/assets/`.
+pub const IMAGES: &[Image] = &[
+    Image {
+        name: "icon-192.png",
+        content_type: PNG,
+        body: include_bytes!("../../web/icons/icon-192.png"),
+    },
+    Image {
+        name: "icon-512.png",
+        content_type: PNG,
+        body: include_bytes!("../../web/icons/icon-512.png"),
+    },
+    Image {
+        name: "icon-maskable-512.png",
+        content_type: PNG,
+        body: include_bytes!("../../web/icons/icon-maskable-512.png"),
+    },
+];
+
+/// The service worker as written, with `__AURAVEST_CACHE__` and
+/// `__AURAVEST_SHELL__` for the server to fill in.
+const SERVICE_WORKER_SOURCE: &str = include_str!("../../web/sw.js");
 
 /// Every file served under `/assets/`.
 pub const ASSETS: &[Asset] = &[
@@ -55,6 +113,16 @@ pub const ASSETS: &[Asset] = &[
         name: "style.css",
         content_type: CSS,
         body: include_str!("../../web/style.css"),
+    },
+    Asset {
+        name: "theme.js",
+        content_type: JS,
+        body: include_str!("../../web/theme.js"),
+    },
+    Asset {
+        name: "appearance.js",
+        content_type: JS,
+        body: include_str!("../../web/appearance.js"),
     },
     Asset {
         name: "app.js",
@@ -121,24 +189,104 @@ pub const ASSETS: &[Asset] = &[
 /// The cache policy: keep, but ask again each time (with the `ETag`).
 const CACHE_CONTROL: &str = "no-cache";
 
-/// The `ETag` of each asset (index 0 is the page), computed once.
-static ETAGS: LazyLock<Vec<HeaderValue>> = LazyLock::new(|| {
-    std::iter::once(INDEX_HTML)
-        .chain(ASSETS.iter().map(|a| a.body))
-        .map(|body| {
-            let digest = Sha256::digest(body.as_bytes());
-            let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-            HeaderValue::try_from(format!("\"{hex}\"")).expect("hex is a valid header value")
-        })
-        .collect()
+/// One file served from the binary, with its `ETag`.
+#[derive(Debug)]
+struct Served {
+    content_type: &'static str,
+    body: axum::body::Bytes,
+    etag: HeaderValue,
+}
+
+impl Served {
+    fn new(content_type: &'static str, body: axum::body::Bytes) -> Self {
+        let digest = Sha256::digest(&body);
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let etag =
+            HeaderValue::try_from(format!("\"{hex}\"")).expect("hex is a valid header value");
+        Self {
+            content_type,
+            body,
+            etag,
+        }
+    }
+}
+
+/// The paths of the app shell the service worker keeps: the page, the
+/// offline page, the manifest and every file under `/assets/` (not the
+/// WebAssembly package, which is large and optional).
+pub fn shell_paths() -> Vec<String> {
+    let mut paths = vec!["/".to_owned()];
+    paths.extend(ROOT_FILES.iter().map(|f| format!("/{}", f.name)));
+    paths.extend(ASSETS.iter().map(|a| format!("/assets/{}", a.name)));
+    paths.extend(IMAGES.iter().map(|i| format!("/assets/{}", i.name)));
+    paths
+}
+
+/// The service worker as served: its cache is named after the server's
+/// version and a digest of the shell, and it keeps [`shell_paths`].
+pub static SERVICE_WORKER: LazyLock<String> = LazyLock::new(|| {
+    let mut digest = Sha256::new();
+    digest.update(INDEX_HTML.as_bytes());
+    for f in ROOT_FILES.iter().chain(ASSETS) {
+        digest.update(f.name.as_bytes());
+        digest.update(f.body.as_bytes());
+    }
+    for i in IMAGES {
+        digest.update(i.name.as_bytes());
+        digest.update(i.body);
+    }
+    let digest = digest.finalize();
+    let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let cache = format!("auravest-{}-{short}", env!("CARGO_PKG_VERSION"));
+    let shell = serde_json::to_string(&shell_paths()).expect("a list of strings");
+    SERVICE_WORKER_SOURCE
+        .replace("__AURAVEST_CACHE__", &cache)
+        .replace("__AURAVEST_SHELL__", &shell)
 });
 
-/// `GET /`, `GET /assets/{file}` and `GET /assets/wasm/{file}`.
+/// Every file served from the binary, by its path.
+static FILES: LazyLock<HashMap<String, Served>> = LazyLock::new(|| {
+    let text = |t: &'static str| axum::body::Bytes::from_static(t.as_bytes());
+    let mut files = HashMap::new();
+    files.insert("/".to_owned(), Served::new(HTML, text(INDEX_HTML)));
+    for f in ROOT_FILES {
+        files.insert(
+            format!("/{}", f.name),
+            Served::new(f.content_type, text(f.body)),
+        );
+    }
+    for a in ASSETS {
+        files.insert(
+            format!("/assets/{}", a.name),
+            Served::new(a.content_type, text(a.body)),
+        );
+    }
+    for i in IMAGES {
+        let body = axum::body::Bytes::from_static(i.body);
+        files.insert(
+            format!("/assets/{}", i.name),
+            Served::new(i.content_type, body),
+        );
+    }
+    files.insert(
+        "/sw.js".to_owned(),
+        Served::new(JS, axum::body::Bytes::from(SERVICE_WORKER.clone())),
+    );
+    files
+});
+
+/// `GET /`, `GET /assets/{file}`, `GET /assets/wasm/{file}`, and the
+/// manifest, service worker and offline page at the root.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/assets/{file}", get(asset))
-        .route("/assets/wasm/{file}", get(wasm_asset))
+    let mut router = Router::new()
+        .route("/", get(file))
+        .route("/sw.js", get(file))
+        .route("/assets/{file}", get(file))
+        .route("/assets/wasm/{file}", get(wasm_asset));
+    for f in ROOT_FILES {
+        router = router.route(&format!("/{}", f.name), get(file));
+    }
+    router
 }
 
 /// The files of the WebAssembly package's web build the UI loads (the full
@@ -340,40 +488,35 @@ pub fn find(name: &str) -> Option<(usize, &'static Asset)> {
     ASSETS.iter().enumerate().find(|(_, a)| a.name == name)
 }
 
-async fn index(headers: HeaderMap) -> Response {
-    serve(&headers, 0, "text/html; charset=utf-8", INDEX_HTML)
+/// Whether the site serves `path` from the binary (the page, an asset, an
+/// icon, the manifest, the service worker or the offline page).
+pub fn serves(path: &str) -> bool {
+    FILES.contains_key(path)
 }
 
-async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
-    match find(&file) {
-        Some((i, a)) => serve(&headers, i + 1, a.content_type, a.body),
-        None => AppError::not_found("asset").into_response(),
-    }
-}
-
-fn serve(
-    headers: &HeaderMap,
-    etag_index: usize,
-    content_type: &'static str,
-    body: &'static str,
-) -> Response {
-    let etag = ETAGS[etag_index].clone();
-    let matches = none_match(headers, &etag);
+/// A file compiled into the binary, by the request's path.
+async fn file(uri: Uri, headers: HeaderMap) -> Response {
+    let Some(f) = FILES.get(uri.path()) else {
+        return AppError::not_found("asset").into_response();
+    };
     let cache = [
-        (header::ETAG, etag),
+        (header::ETAG, f.etag.clone()),
         (
             header::CACHE_CONTROL,
             HeaderValue::from_static(CACHE_CONTROL),
         ),
     ];
-    if matches {
+    if none_match(&headers, &f.etag) {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
     (
         StatusCode::OK,
         cache,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-        body,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(f.content_type),
+        )],
+        f.body.clone(),
     )
         .into_response()
 }
@@ -393,57 +536,181 @@ mod tests {
             .collect()
     }
 
+    /// The pages served as HTML: the app and the offline page.
+    fn pages() -> [(&'static str, &'static str); 2] {
+        let offline = ROOT_FILES
+            .iter()
+            .find(|f| f.name == "offline.html")
+            .expect("the offline page");
+        [("index.html", INDEX_HTML), ("offline.html", offline.body)]
+    }
+
     #[test]
-    fn the_page_loads_only_assets_the_router_serves() {
-        let mut refs = attribute_values(INDEX_HTML, "src");
-        refs.extend(attribute_values(INDEX_HTML, "href"));
-        assert!(!refs.is_empty());
-        for r in refs {
-            if r.starts_with('#') {
-                continue;
+    fn the_pages_load_only_files_the_router_serves() {
+        for (page, html) in pages() {
+            let mut refs = attribute_values(html, "src");
+            refs.extend(attribute_values(html, "href"));
+            assert!(!refs.is_empty());
+            for r in refs {
+                if r.starts_with('#') {
+                    continue;
+                }
+                assert!(serves(r), "{page}: {r} is not served");
             }
-            let name = r
-                .strip_prefix("/assets/")
-                .unwrap_or_else(|| panic!("{r} is not under /assets/"));
-            assert!(find(name).is_some(), "{r} is not served");
         }
     }
 
     #[test]
-    fn the_page_has_no_inline_script_style_or_handler() {
-        let lower = INDEX_HTML.to_ascii_lowercase();
-        for (i, _) in lower.match_indices("<script") {
-            let tag_end = i + lower[i..].find('>').expect("script tag closes");
-            assert!(
-                lower[..tag_end].rfind("src=").is_some_and(|s| s > i),
-                "a <script> without src"
-            );
-            assert!(
-                lower[tag_end + 1..].trim_start().starts_with("</script>"),
-                "a <script> with a body"
-            );
-        }
-        assert!(!lower.contains("<style"), "an inline <style>");
-        assert!(!lower.contains(" style="), "a style= attribute");
-        assert!(!lower.contains("javascript:"), "a javascript: URL");
-        for tag in lower.split('<').skip(1) {
-            let tag = tag.split('>').next().unwrap_or_default();
-            for word in tag.split_whitespace() {
+    fn the_pages_have_no_inline_script_style_or_handler() {
+        for (page, html) in pages() {
+            let lower = html.to_ascii_lowercase();
+            for (i, _) in lower.match_indices("<script") {
+                let tag_end = i + lower[i..].find('>').expect("script tag closes");
                 assert!(
-                    !(word.starts_with("on") && word.contains('=')),
-                    "an inline handler: {word}"
+                    lower[..tag_end].rfind("src=").is_some_and(|s| s > i),
+                    "{page}: a <script> without src"
+                );
+                assert!(
+                    lower[tag_end + 1..].trim_start().starts_with("</script>"),
+                    "{page}: a <script> with a body"
                 );
             }
+            assert!(!lower.contains("<style"), "{page}: an inline <style>");
+            assert!(!lower.contains(" style="), "{page}: a style= attribute");
+            assert!(!lower.contains("javascript:"), "{page}: a javascript: URL");
+            for tag in lower.split('<').skip(1) {
+                let tag = tag.split('>').next().unwrap_or_default();
+                for word in tag.split_whitespace() {
+                    assert!(
+                        !(word.starts_with("on") && word.contains('=')),
+                        "{page}: an inline handler: {word}"
+                    );
+                }
+            }
         }
     }
 
     #[test]
-    fn every_asset_has_a_distinct_name_and_a_body() {
+    fn the_theme_is_set_by_a_classic_script_before_the_stylesheet() {
+        for (page, html) in pages() {
+            let theme = html
+                .find(r#"<script src="/assets/theme.js"></script>"#)
+                .unwrap_or_else(|| panic!("{page} loads theme.js as a classic script"));
+            let css = html.find("/assets/style.css").expect("the stylesheet");
+            assert!(theme < css, "{page}: theme.js comes before the stylesheet");
+        }
+    }
+
+    #[test]
+    fn every_file_has_a_distinct_path_and_a_body() {
         for (i, a) in ASSETS.iter().enumerate() {
             assert!(!a.body.trim().is_empty(), "{} is empty", a.name);
             assert_eq!(find(a.name).map(|(j, _)| j), Some(i), "{} twice", a.name);
         }
-        assert_eq!(ETAGS.len(), ASSETS.len() + 1);
+        for i in IMAGES {
+            assert!(
+                i.body.starts_with(b"\x89PNG\r\n\x1a\n"),
+                "{} is a PNG",
+                i.name
+            );
+        }
+        // The page, the root files, the assets, the icons and the worker.
+        let expected = 1 + ROOT_FILES.len() + ASSETS.len() + IMAGES.len() + 1;
+        assert_eq!(FILES.len(), expected, "a path served twice");
+        assert!(serves("/sw.js") && serves("/manifest.webmanifest"));
+    }
+
+    /// The width and height a PNG's header gives.
+    fn png_size(png: &[u8]) -> (u32, u32) {
+        let be = |b: &[u8]| u32::from_be_bytes(b.try_into().expect("four bytes"));
+        (be(&png[16..20]), be(&png[20..24]))
+    }
+
+    #[test]
+    fn the_manifest_makes_the_app_installable_with_its_own_icons() {
+        let manifest = ROOT_FILES
+            .iter()
+            .find(|f| f.name == "manifest.webmanifest")
+            .expect("the manifest");
+        let m: serde_json::Value = serde_json::from_str(manifest.body).expect("JSON");
+        assert_eq!(m["name"], "AuraVest");
+        assert_eq!(m["start_url"], "/");
+        assert_eq!(m["scope"], "/");
+        assert_eq!(m["display"], "standalone");
+        assert!(m["theme_color"].is_string() && m["background_color"].is_string());
+        let icons = m["icons"].as_array().expect("icons");
+        let mut purposes = Vec::new();
+        for icon in icons {
+            let src = icon["src"].as_str().expect("src");
+            let name = src.strip_prefix("/assets/").expect("under /assets/");
+            let image = IMAGES
+                .iter()
+                .find(|i| i.name == name)
+                .unwrap_or_else(|| panic!("{src} is not one of the icons"));
+            assert_eq!(icon["type"], image.content_type);
+            let (w, h) = png_size(image.body);
+            assert_eq!(icon["sizes"], format!("{w}x{h}"), "{src}");
+            purposes.push((w, icon["purpose"].as_str().unwrap_or("any").to_owned()));
+        }
+        for want in [(192, "any"), (512, "any"), (512, "maskable")] {
+            assert!(
+                purposes.iter().any(|(w, p)| *w == want.0 && p == want.1),
+                "an icon of {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_service_worker_keeps_the_shell_under_a_versioned_cache() {
+        let sw = SERVICE_WORKER.as_str();
+        assert!(!sw.contains("__AURAVEST"), "every placeholder is filled in");
+        let cache = format!("'auravest-{}-", env!("CARGO_PKG_VERSION"));
+        assert!(sw.contains(&cache), "the cache is named after the version");
+        let paths = shell_paths();
+        for p in &paths {
+            assert!(serves(p), "{p} is kept but not served");
+            assert!(sw.contains(&format!("\"{p}\"")), "{p} is not in the worker");
+        }
+        for must in ["/", "/offline.html", "/assets/app.js", "/assets/style.css"] {
+            assert!(paths.iter().any(|p| p == must), "{must} is kept");
+        }
+        assert!(!paths.iter().any(|p| p.starts_with("/api/")));
+    }
+
+    /// The declarations between `/* {marker}:begin */` and `/* {marker}:end */`
+    /// in the stylesheet, trimmed, in order.
+    fn css_block(marker: &str) -> Vec<&'static str> {
+        let css = find("style.css").expect("the stylesheet").1.body;
+        let begin = format!("/* {marker}:begin */");
+        let end = format!("/* {marker}:end */");
+        let from = css.find(&begin).expect("the block begins") + begin.len();
+        let to = css.find(&end).expect("the block ends");
+        css[from..to]
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("--") || l.starts_with("color-scheme"))
+            .collect()
+    }
+
+    #[test]
+    fn the_dark_theme_is_the_same_chosen_or_from_the_device() {
+        let chosen = css_block("dark");
+        assert!(chosen.len() > 20, "{chosen:?}");
+        assert_eq!(chosen, css_block("system"));
+        // Every colour the light theme sets, the dark one sets too.
+        let css = find("style.css").expect("the stylesheet").1.body;
+        let root = &css[css.find(":root {").expect(":root")..];
+        let root = &root[..root.find('}').expect("the rule ends")];
+        for line in root.lines().map(str::trim).filter(|l| l.starts_with("--")) {
+            let name = line.split(':').next().unwrap_or_default();
+            let is_colour = line.contains('#') || line.contains("rgba(");
+            if is_colour {
+                assert!(
+                    chosen.iter().any(|d| d.starts_with(&format!("{name}:"))),
+                    "{name} has no dark value"
+                );
+            }
+        }
     }
 
     #[test]

@@ -36,6 +36,12 @@ pub const DEFAULT_DASHBOARD: &[&str] = &[
     "community",
 ];
 
+/// The web UI's colour themes a user may choose, and a new account's.
+pub const THEMES: &[&str] = &["light", "dark", "system"];
+
+/// The theme of a new account: the device's own preference.
+pub const DEFAULT_THEME: &str = "system";
+
 /// Migrations embedded in the binary (see `build.rs`), in version order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Embedded(pub(crate) &'static [(i64, &'static str, &'static str)]);

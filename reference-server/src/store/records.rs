@@ -33,6 +33,8 @@ pub struct UserRecord {
     /// Whether the community may count the user's holdings (tickers only)
     /// in its "most held" list.
     pub count_holdings: bool,
+    /// The web UI's colour theme (`light`, `dark` or `system`).
+    pub theme: String,
     /// Dashboard widgets in display order.
     pub dashboard: Vec<String>,
     /// The terms version the user accepted.
@@ -60,6 +62,8 @@ pub struct ProfilePatch {
     pub share_performance: Option<bool>,
     /// New choice on counting holdings in the community's aggregates.
     pub count_holdings: Option<bool>,
+    /// New colour theme.
+    pub theme: Option<String>,
     /// New dashboard layout.
     pub dashboard: Option<Vec<String>>,
 }

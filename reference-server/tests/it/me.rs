@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{PASSWORD, TestApp, TestUser, app, request};
+use crate::support::{PASSWORD, TestApp, TestOptions, TestUser, app, on_both_backends, request};
 
 fn field_names(body: &Value) -> Vec<String> {
     body["error"]["fields"]
@@ -187,6 +187,9 @@ async fn bad_patch_fields_are_named() {
         (json!({"alias": "Ana"}), "alias"),
         (json!({"alias": "a".repeat(31)}), "alias"),
         (json!({"display_mode": "absolute"}), "display_mode"),
+        (json!({"theme": "neon"}), "theme"),
+        (json!({"theme": "Dark"}), "theme"),
+        (json!({"theme": 1}), "theme"),
         (json!({"share_performance": "yes"}), "share_performance"),
         (json!({"dashboard": ["goals", "tickers"]}), "dashboard[1]"),
         (json!({"dashboard": ["goals", "goals"]}), "dashboard[1]"),
@@ -207,6 +210,63 @@ async fn bad_patch_fields_are_named() {
     assert_eq!(b["role"], "user");
     assert_eq!(b["email"], "ana@example.org");
 }
+
+/// A new account follows the device; the chosen theme is kept, survives
+/// other changes, and anything but the three themes is refused by name.
+async fn theme_scenario(t: TestApp) {
+    let u = t.user("ana@example.org").await;
+    let theme = async || {
+        let (_, b) = t
+            .json("GET", "/api/v1/me", Some(&u.access), Value::Null)
+            .await;
+        b["theme"].clone()
+    };
+    assert_eq!(theme().await, "system");
+    for theme in ["dark", "light", "system", "dark"] {
+        let (s, b) = t
+            .json(
+                "PATCH",
+                "/api/v1/me",
+                Some(&u.access),
+                json!({"theme": theme}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["theme"], theme);
+    }
+    let (s, b) = t
+        .json(
+            "PATCH",
+            "/api/v1/me",
+            Some(&u.access),
+            json!({"share_performance": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["theme"], "dark");
+    for bad in [json!("neon"), json!(""), json!(null), json!(["dark"])] {
+        let body = json!({"theme": bad, "display_mode": "hidden"});
+        let (s, b) = t
+            .json("PATCH", "/api/v1/me", Some(&u.access), body.clone())
+            .await;
+        if bad.is_null() {
+            // `null` is "no change", as for every optional field.
+            assert_eq!(s, StatusCode::OK, "{body}: {b}");
+            continue;
+        }
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {b}");
+        assert_eq!(field_names(&b), ["theme"], "{body}: {b}");
+        assert_eq!(b["error"]["code"], "validation_failed", "{b}");
+    }
+    assert_eq!(theme().await, "dark");
+}
+
+on_both_backends!(
+    theme_is_kept_and_checked_on_sqlite,
+    theme_is_kept_and_checked_on_postgres,
+    theme_scenario,
+    TestOptions::default()
+);
 
 #[tokio::test]
 async fn a_taken_alias_is_a_conflict() {

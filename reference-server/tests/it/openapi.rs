@@ -681,3 +681,22 @@ async fn answers_match_the_documented_schemas() {
         .collect();
     assert!(refused.is_empty(), "refused: {refused:?}");
 }
+
+#[tokio::test]
+async fn the_profile_documents_its_theme() {
+    let app = app().await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    for name in ["MeResponse", "MePatch"] {
+        let theme = &schemas[name]["properties"]["theme"];
+        assert_eq!(theme["pattern"], "^(light|dark|system)$", "{name}: {theme}");
+        assert!(
+            theme["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("system")),
+            "{name}: {theme}"
+        );
+    }
+    let required = schemas["MeResponse"]["required"].as_array().unwrap();
+    assert!(required.iter().any(|r| r == "theme"));
+}

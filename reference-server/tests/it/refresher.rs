@@ -31,6 +31,7 @@ async fn seed_holdings(store: &dyn Store, symbols: &[&str]) {
             display_mode: "percent".to_owned(),
             share_performance: false,
             count_holdings: false,
+            theme: "system".to_owned(),
             dashboard: Vec::new(),
             terms_version: "test".to_owned(),
             terms_accepted_at: now,

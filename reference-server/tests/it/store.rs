@@ -247,6 +247,7 @@ fn user(tag: &str) -> UserRecord {
         display_mode: "percent".to_owned(),
         share_performance: false,
         count_holdings: false,
+        theme: "system".to_owned(),
         dashboard: vec!["allocation".to_owned(), "performance".to_owned()],
         terms_version: "2025-01".to_owned(),
         terms_accepted_at: now(),
@@ -415,6 +416,7 @@ async fn profile_patch(db: &Db) {
         display_mode: None,
         share_performance: Some(true),
         count_holdings: Some(true),
+        theme: Some("dark".to_owned()),
         dashboard: Some(vec!["goals".to_owned()]),
     };
     let updated = db
@@ -427,6 +429,7 @@ async fn profile_patch(db: &Db) {
         alias: "new-alias".to_owned(),
         share_performance: true,
         count_holdings: true,
+        theme: "dark".to_owned(),
         dashboard: vec!["goals".to_owned()],
         ..u.clone()
     };
@@ -445,6 +448,18 @@ async fn profile_patch(db: &Db) {
         .expect("the user");
     assert_eq!(updated.display_mode, "hidden");
     assert_eq!(updated.alias, "new-alias");
+    assert_eq!(updated.theme, "dark", "a patch without a theme keeps it");
+
+    // The table holds only the known themes, whoever writes to it.
+    let neon = ProfilePatch {
+        theme: Some("neon".to_owned()),
+        ..ProfilePatch::default()
+    };
+    assert!(db.store.update_profile(u.id, &neon).await.is_err());
+    assert_eq!(
+        db.store.user(u.id).await.unwrap().expect("the user").theme,
+        "dark"
+    );
 
     let taken = ProfilePatch {
         alias: Some(other.alias.clone()),

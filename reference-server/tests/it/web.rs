@@ -1,6 +1,7 @@
-//! `GET /assets/wasm/{file}`: the WebAssembly package served from
-//! `AURAVEST_WASM_DIR` with the build's compressed copies, an `ETag` per
-//! encoding, and only when its version is the server's.
+//! The web UI's files: `GET /assets/wasm/{file}`, the WebAssembly package
+//! served from `AURAVEST_WASM_DIR` with the build's compressed copies, an
+//! `ETag` per encoding, and only when its version is the server's; and the
+//! installable app's manifest, icons, service worker and offline page.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
-use crate::support::{TestApp, TestOptions, app_with};
+use crate::support::{TestApp, TestOptions, app, app_with};
 
 const WASM: &[u8] = b"\0asm\x01\0\0\0 the module";
 const BR: &[u8] = b"brotli copy";
@@ -211,4 +212,61 @@ async fn pages_assets_and_api_answers_go_out_compressed_when_taken() {
     .await;
     assert_eq!(value(&headers, header::CONTENT_ENCODING), Some("br"));
     assert_eq!(body, BR);
+}
+
+#[tokio::test]
+async fn the_installable_app_is_served_with_its_types_and_the_csp() {
+    let app = app().await;
+    for (path, content_type) in [
+        ("/manifest.webmanifest", "application/manifest+json"),
+        ("/sw.js", "text/javascript; charset=utf-8"),
+        ("/offline.html", "text/html; charset=utf-8"),
+        ("/assets/theme.js", "text/javascript; charset=utf-8"),
+        ("/assets/appearance.js", "text/javascript; charset=utf-8"),
+        ("/assets/icon-192.png", "image/png"),
+        ("/assets/icon-512.png", "image/png"),
+        ("/assets/icon-maskable-512.png", "image/png"),
+    ] {
+        let (status, h, body) = get(&app, path, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(
+            value(&h, header::CONTENT_TYPE),
+            Some(content_type),
+            "{path}"
+        );
+        assert_eq!(value(&h, header::CACHE_CONTROL), Some("no-cache"), "{path}");
+        assert!(
+            value(&h, header::CONTENT_SECURITY_POLICY)
+                .is_some_and(|c| c.contains("default-src 'self'")),
+            "{path}"
+        );
+        assert!(!body.is_empty(), "{path}");
+        if content_type == "image/png" {
+            assert!(body.starts_with(b"\x89PNG\r\n\x1a\n"), "{path}");
+        }
+        // Revalidation answers 304 with the same tag.
+        let etag = value(&h, header::ETAG).expect("an ETag").to_owned();
+        let (status, again, body) = get(&app, path, &[("if-none-match", &etag)]).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{path}");
+        assert!(body.is_empty());
+        assert_eq!(value(&again, header::ETAG), Some(etag.as_str()));
+    }
+    // The worker names its cache after this server and keeps only files
+    // the server has.
+    let (_, _, sw) = get(&app, "/sw.js", &[]).await;
+    let sw = String::from_utf8(sw).unwrap();
+    assert!(sw.contains(&format!("auravest-{}-", env!("CARGO_PKG_VERSION"))));
+    assert!(!sw.contains("__AURAVEST"));
+    let start = sw.find("const SHELL = ").unwrap() + "const SHELL = ".len();
+    let end = start + sw[start..].find(';').unwrap();
+    let shell: Vec<String> = serde_json::from_str(&sw[start..end]).unwrap();
+    assert!(shell.contains(&"/offline.html".to_owned()));
+    for path in &shell {
+        let (status, _, _) = get(&app, path, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{path} is in the shell");
+    }
+    for path in ["/assets/icon-1024.png", "/sw.js.map", "/manifest.json"] {
+        let (status, _, _) = get(&app, path, &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
 }

@@ -11,137 +11,15 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import {
+  SERVER_BIN, CHROMIUM, WASM_DIR, STEP_TIMEOUT, CHROMIUM_ARGS, Watch, startServer, stopServer,
+} from './support.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SERVER_BIN = process.env.AURAVEST_SERVER_BIN
-  || (process.env.CARGO_TARGET_DIR
-    ? path.join(process.env.CARGO_TARGET_DIR, 'debug', 'auravest-server')
-    : path.resolve(here, '../../../target/debug/auravest-server'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-// The WebAssembly package's web build (bindings/wasm/scripts/ci.sh), which
-// the UI loads for its instant feedback.
-const WASM_DIR = process.env.AURAVEST_WASM_DIR || path.resolve(here, '../../../bindings/wasm/pkg/web');
 const SCREENSHOT = process.env.UI_SCREENSHOT || '/tmp/auravest-ui-portfolio.png';
-const STEP_TIMEOUT = 15_000;
-// Our flags; Playwright adds a fresh temporary --user-data-dir of its own
-// for every launch (it refuses one in `args`) and removes it on close.
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-/** Starts the server with `--demo`; resolves with its address and the demo login. */
-function startServer(dataDir) {
-  return new Promise((resolve, reject) => {
-    // The main job on its own SQLite file: nothing from the environment
-    // (CI exports DATABASE_URL and REDIS_URL for the Rust tests) may point
-    // it at shared state an earlier run left behind.
-    const inherited = Object.fromEntries(Object.entries(process.env)
-      .filter(([k]) => !['DATABASE_URL', 'REDIS_URL'].includes(k) && !k.startsWith('AURAVEST_')));
-    const child = spawn(SERVER_BIN, ['--demo'], {
-      env: {
-        ...inherited,
-        AURAVEST_ADDR: '127.0.0.1:0',
-        AURAVEST_DATA_DIR: dataDir,
-        AURAVEST_MARKET_SOURCES: 'sample',
-        AURAVEST_AI_EMBEDDER: 'hash',
-        AURAVEST_REFRESHER: 'false',
-        AURAVEST_WASM_DIR: WASM_DIR,
-        AURAVEST_LOG: process.env.AURAVEST_LOG || 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the server did not start within 60 s\nstdout:\n${out}\nstderr:\n${err}`));
-    }, 60_000);
-    child.stderr.on('data', (d) => { err = (err + d).slice(-20_000); });
-    child.stdout.on('data', (d) => {
-      out += d;
-      const addr = /listening on (http:\/\/\S+)/.exec(out);
-      const demo = /demo login: (\S+) \/ (\S+)/.exec(out);
-      if (addr && demo) {
-        clearTimeout(timer);
-        resolve({ child, base: addr[1], email: demo[1], password: demo[2], stderr: () => err });
-      }
-    });
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited with ${code}\nstdout:\n${out}\nstderr:\n${err}`));
-    });
-  });
-}
-
-/** Problems seen in the browser: console errors, page errors, CSP violations, HTTP errors. */
-class Watch {
-  constructor() {
-    this.consoleErrors = [];
-    this.pageErrors = [];
-    this.csp = [];
-    this.httpErrors = [];
-    // HTTP errors a step provokes on purpose: [{status, path: RegExp, seen}].
-    this.expected = [];
-  }
-
-  expect(status, pathRe) {
-    this.expected.push({ status, path: pathRe, seen: 0 });
-  }
-
-  async attach(context) {
-    await context.exposeFunction('__auravestCspViolation', (v) => { this.csp.push(v); });
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
-        window.__auravestCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile}:${e.lineNumber}`);
-      });
-    });
-    context.on('page', (page) => this.attachPage(page));
-  }
-
-  attachPage(page) {
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') this.consoleErrors.push(msg.text());
-    });
-    page.on('pageerror', (e) => this.pageErrors.push(String(e && e.stack ? e.stack : e)));
-    page.on('response', (r) => {
-      if (r.status() >= 400) {
-        const url = new URL(r.url());
-        this.httpErrors.push({ status: r.status(), path: url.pathname, method: r.request().method() });
-      }
-    });
-  }
-
-  /** Fails on anything not expected. */
-  check() {
-    const unexpectedHttp = this.httpErrors.filter((e) => {
-      const allow = this.expected.find((x) => x.status === e.status && x.path.test(e.path));
-      if (allow) allow.seen += 1;
-      return !allow;
-    });
-    const expectedStatuses = new Set(this.httpErrors
-      .filter((e) => !unexpectedHttp.includes(e))
-      .map((e) => e.status));
-    // Chromium logs every 4xx answer as "Failed to load resource"; those of
-    // the errors provoked on purpose are fine, nothing else is.
-    const consoleErrors = this.consoleErrors.filter((t) => {
-      const m = /Failed to load resource: the server responded with a status of (\d+)/.exec(t);
-      return !(m && expectedStatuses.has(Number(m[1])));
-    });
-    assert.deepEqual(this.csp, [], 'no CSP violations');
-    assert.deepEqual(this.pageErrors, [], 'no uncaught page errors');
-    assert.deepEqual(consoleErrors, [], 'no console errors');
-    assert.deepEqual(unexpectedHttp, [], 'no unexpected HTTP errors');
-    for (const x of this.expected) assert.ok(x.seen > 0, `the expected ${x.status} on ${x.path} happened`);
-  }
-}
 
 describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
   let server;
@@ -174,14 +52,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     try {
       if (browser) await browser.close();
     } finally {
-      if (server) {
-        server.child.removeAllListeners('exit');
-        server.child.kill('SIGTERM');
-        await new Promise((r) => {
-          const t = setTimeout(() => { server.child.kill('SIGKILL'); r(); }, 10_000);
-          server.child.once('exit', () => { clearTimeout(t); r(); });
-        });
-      }
+      await stopServer(server);
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     }
   });
@@ -439,7 +310,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
   });
 
   it('takes the risk questionnaire', async () => {
-    await page.getByRole('navigation').getByRole('link', { name: 'Risk profile' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Risk', exact: true }).click();
     await page.getByRole('heading', { name: 'Risk profile', level: 1 }).waitFor();
     const questions = page.locator('form[aria-label="Risk questionnaire"] fieldset');
     await questions.first().waitFor();
@@ -513,7 +384,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
   });
 
   it('adds a goal and shows badges', async () => {
-    await page.getByRole('navigation').getByRole('link', { name: 'Goals' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: 'Goals', exact: true }).click();
     await page.getByRole('heading', { name: 'Goals and badges', level: 1 }).waitFor();
     const form = page.locator('form[aria-label="New goal"]');
     await form.getByLabel('Name').fill('House deposit');

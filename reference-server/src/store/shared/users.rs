@@ -13,7 +13,7 @@ use crate::store::{LoginClaim, ProfilePatch, Role, StoreError, StoreResult, User
 
 const USER_SELECT: &str = "SELECT u.id, u.email_hash, u.email_enc, \
     u.password_hash, u.role, u.alias, u.display_mode, u.share_performance, \
-    u.count_holdings, u.dashboard, u.terms_version, u.terms_accepted_at, u.failed_logins, \
+    u.count_holdings, u.theme, u.dashboard, u.terms_version, u.terms_accepted_at, u.failed_logins, \
     u.locked_until, u.created_at, s.subject \
     FROM users u JOIN audit_subjects s ON s.user_id = u.id";
 
@@ -34,6 +34,7 @@ fn user_row(row: &DbRow) -> StoreResult<UserRecord> {
         display_mode: row.try_get("display_mode")?,
         share_performance: row.try_get("share_performance")?,
         count_holdings: row.try_get("count_holdings")?,
+        theme: row.try_get("theme")?,
         dashboard,
         terms_version: row.try_get("terms_version")?,
         terms_accepted_at: row.try_get("terms_accepted_at")?,
@@ -89,9 +90,9 @@ pub(super) async fn create_user(pool: &Pool, user: &UserRecord) -> StoreResult<(
         "INSERT INTO users (id, email_hash, email_enc, password_hash, role, \
          alias, display_mode, share_performance, dashboard, terms_version, \
          terms_accepted_at, failed_logins, locked_until, created_at, \
-         count_holdings) \
+         count_holdings, theme) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15)",
+         $15, $16)",
     )
     .bind(user.id)
     .bind(&user.email_hash)
@@ -108,6 +109,7 @@ pub(super) async fn create_user(pool: &Pool, user: &UserRecord) -> StoreResult<(
     .bind(user.locked_until.map(micros))
     .bind(micros(user.created_at))
     .bind(user.count_holdings)
+    .bind(&user.theme)
     .execute(&mut *tx)
     .await
     .map_err(conflict)?;
@@ -152,7 +154,8 @@ pub(super) async fn update_profile(
          display_mode = COALESCE($3, display_mode), \
          share_performance = COALESCE($4, share_performance), \
          dashboard = COALESCE($5, dashboard), \
-         count_holdings = COALESCE($6, count_holdings) WHERE id = $1",
+         count_holdings = COALESCE($6, count_holdings), \
+         theme = COALESCE($7, theme) WHERE id = $1",
     )
     .bind(id)
     .bind(patch.alias.as_deref())
@@ -160,6 +163,7 @@ pub(super) async fn update_profile(
     .bind(patch.share_performance)
     .bind(patch.dashboard.as_ref().map(Json))
     .bind(patch.count_holdings)
+    .bind(patch.theme.as_deref())
     .execute(&mut *tx)
     .await
     .map_err(conflict)?;
