@@ -399,10 +399,15 @@ mod tests {
         // A portfolio of cash alone, valued on a later day, does not move
         // the price date.
         let cash = portfolio("2024-01-02,deposit,,,100,0,USD\n");
-        let rc = cash.valuation_report(&prices, d("2024-03-01"), &table).unwrap();
+        let rc = cash
+            .valuation_report(&prices, d("2024-03-01"), &table)
+            .unwrap();
         let all = NetWorth::of(&[&ra, &rc]).unwrap().unwrap();
         assert_eq!(all.as_of, d("2024-01-05"));
-        assert_eq!(NetWorth::of(&[&rc]).unwrap().unwrap().as_of, d("2024-03-01"));
+        assert_eq!(
+            NetWorth::of(&[&rc]).unwrap().unwrap().as_of,
+            d("2024-03-01")
+        );
     }
 
     #[test]

@@ -162,14 +162,15 @@ function growthWidget(load) {
   const holder = h('div');
   const picker = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Range' });
   for (const [r, label] of RANGES) {
+    // Shown short ("3M"), named in full ("3 months").
     picker.appendChild(h('button', {
-      type: 'button', 'aria-pressed': String(r === range), 'aria-label': label, text: r.toUpperCase(), dataset: { range: r },
+      type: 'button', 'aria-pressed': String(r === range), dataset: { range: r },
       onclick: () => {
         range = r;
         for (const b of picker.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.range === r));
         draw();
       },
-    }));
+    }, h('span', { 'aria-hidden': 'true', text: r.toUpperCase() }), h('span', { class: 'visually-hidden', text: label })));
   }
   async function draw() {
     replace(holder, loading('Loading the chart…'));

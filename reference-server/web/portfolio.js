@@ -377,14 +377,13 @@ function valuationView(v, id, reload) {
 function rangePicker(current, choose) {
   const group = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Performance range' });
   for (const [r, label] of RANGES) {
+    // Shown short ("3M"), named in full ("3 months").
     group.appendChild(h('button', {
       type: 'button',
       'aria-pressed': String(r === current),
       dataset: { range: r },
-      'aria-label': label,
-      text: r.toUpperCase(),
       onclick: () => { group.parentElement.dataset.focus = '1'; choose(r); },
-    }));
+    }, h('span', { 'aria-hidden': 'true', text: r.toUpperCase() }), h('span', { class: 'visually-hidden', text: label })));
   }
   return group;
 }

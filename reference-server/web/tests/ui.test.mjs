@@ -42,7 +42,9 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
       args: CHROMIUM_ARGS,
       timeout: 30_000,
     });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    // The service worker is tested in look.test.mjs; here requests go to the
+    // network directly, so a test can stand in for an answer (page.route).
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, serviceWorkers: 'block' });
     await watch.attach(context);
     page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT);
@@ -135,7 +137,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await growth.locator('svg.chart').waitFor();
     assert.equal(await growth.locator('svg.chart polyline').count(), 2);
     assert.match(await growth.innerText(), /based on past prices/);
-    await growth.getByRole('button', { name: 'All' }).click();
+    await growth.getByRole('button', { name: 'All', exact: true }).click();
     await growth.locator('svg.chart').waitFor();
     await page.locator('[data-widget="nudges"] .nudge, [data-widget="nudges"] .state-empty').first().waitFor();
     await page.locator('[data-widget="assistant"] .pill.ai, [data-widget="assistant"] .state-error').first().waitFor({ timeout: 30_000 });
@@ -147,7 +149,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
   it('customises the dashboard and keeps the choice', async () => {
     await page.getByRole('button', { name: 'Customise' }).click();
     const editor = page.locator('[data-customiser]');
-    await editor.getByLabel('Community').uncheck();
+    await editor.getByLabel('Community', { exact: true }).uncheck();
     await editor.getByRole('button', { name: 'Move Goals up' }).click();
     await editor.getByRole('button', { name: 'Save layout' }).click();
     await page.locator('#status').filter({ hasText: 'Dashboard layout saved.' }).waitFor();
@@ -175,10 +177,10 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
 
   it('switches the performance range', async () => {
     await page.locator('[data-performance] div[data-range="1y"]').waitFor();
-    await page.getByRole('button', { name: '3 months' }).click();
+    await page.getByRole('button', { name: '3 months', exact: true }).click();
     const perf = page.locator('[data-performance] div[data-range="3m"]');
     await perf.waitFor();
-    assert.equal(await page.getByRole('button', { name: '3 months' }).getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.getByRole('button', { name: '3 months', exact: true }).getAttribute('aria-pressed'), 'true');
     const text = await perf.innerText();
     // Each figure names its method and period.
     assert.match(text, /Time-weighted, 3 months[^\d%-]*-?\d+\.\d\d%/);
@@ -194,15 +196,16 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await perf.getByRole('tooltip').filter({ hasText: 'timing of your deposits' }).waitFor();
     // The hover read-out gives the day's figures.
     const chart = perf.locator('svg.chart').first();
+    await chart.scrollIntoViewIfNeeded();
     const box = await chart.boundingBox();
-    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    await chart.hover({ position: { x: box.width * 0.6, y: box.height / 2 } });
     assert.match(await perf.locator('.chart-readout').first().innerText(), /\d{4}-\d\d-\d\d[\s\S]*Portfolio \(time-weighted\) -?\d+\.\d\d%[\s\S]*Benchmark \(SPY\) -?\d+\.\d\d%/);
     // Drawdowns and the monthly heatmap.
     assert.ok(await perf.locator('svg.chart').count() >= 2, 'a drawdown chart');
     const heat = perf.locator('table.heatmap');
     await heat.waitFor();
     assert.ok(await heat.locator('td.heat').count() >= 2, 'months in the heatmap');
-    await page.getByRole('button', { name: 'Max' }).click();
+    await page.getByRole('button', { name: 'Max', exact: true }).click();
     await page.locator('[data-performance] div[data-range="max"]').waitFor();
   });
 
@@ -346,7 +349,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     assert.match(await page.locator('[data-insights] [data-disclaimer]').innerText(), /not financial advice/);
     await page.locator('[data-insights] [data-trades]').waitFor();
     await page.locator('[data-valuation] tr[data-symbol="AAPL"]').waitFor();
-    await page.locator('[data-performance] svg.chart').waitFor();
+    await page.locator('[data-performance] svg.chart').first().waitFor();
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 

@@ -168,11 +168,11 @@ def translated(labels: Sequence[Any] | None = None) -> Iterator[None]:
                 yield
     except AuraVestError as e:
         kind = e.kind or ""
-        if kind in ("TargetReturnUnreachable", "TargetVolatilityUnreachable"):
+        if kind in ("target_return_unreachable", "target_volatility_unreachable"):
             raise exceptions.UnreachableTarget(str(e)) from e
-        if kind == "NoReturnAboveRiskFree":
+        if kind == "no_return_above_risk_free":
             raise ValueError(str(e)) from e
-        if kind in ("InfeasibleBounds", "Infeasible", "Solver", "Undiversifiable", "NotPositiveSemiDefinite"):
+        if kind in ("infeasible_bounds", "infeasible", "solver", "undiversifiable", "not_positive_semi_definite"):
             raise exceptions.OptimizationError(str(e)) from e
         raise
 
