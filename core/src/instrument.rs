@@ -303,6 +303,52 @@ impl InstrumentTable {
             .map_or(Classification::Unclassified, Classification::Known)
     }
 
+    /// Instruments matching what a person typed into a symbol box, best
+    /// first, at most `limit`: the symbol itself, then symbols starting with
+    /// the text, then names containing it (case-insensitive; surrounding
+    /// spaces and a leading `$` ignored). Empty text matches nothing.
+    ///
+    /// ```
+    /// use auravest_core::InstrumentTable;
+    /// let t = InstrumentTable::shipped();
+    /// let hits: Vec<&str> = t.search("vt", 3).iter().map(|i| i.symbol.as_str()).collect();
+    /// assert_eq!(hits[0], "VT");
+    /// // Names match too: "T-Bill" is in BIL's name.
+    /// assert!(t.search("t-bill", 10).iter().any(|i| i.symbol.as_str() == "BIL"));
+    /// assert!(t.search("  ", 10).is_empty());
+    /// ```
+    pub fn search(&self, text: &str, limit: usize) -> Vec<&Instrument> {
+        let needle = text.trim().trim_start_matches('$').to_ascii_uppercase();
+        if needle.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let lower = needle.to_lowercase();
+        let mut hits: Vec<(u8, &Instrument)> = self
+            .entries
+            .values()
+            .filter_map(|i| {
+                let sym = i.symbol.as_str();
+                let rank = if sym.eq_ignore_ascii_case(&needle) {
+                    0
+                } else if sym.to_ascii_uppercase().starts_with(&needle) {
+                    1
+                } else if i
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.to_lowercase().contains(&lower))
+                {
+                    2
+                } else {
+                    return None;
+                };
+                Some((rank, i))
+            })
+            .collect();
+        // Stable: within a rank, the table's symbol order.
+        hits.sort_by_key(|(rank, _)| *rank);
+        hits.into_iter().take(limit).map(|(_, i)| i).collect()
+    }
+
     /// Number of known instruments.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -317,6 +363,33 @@ impl InstrumentTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_ranks_the_symbol_then_prefixes_then_names() {
+        let t = InstrumentTable::shipped()
+            .with_mapping_csv(
+                "symbol,name,asset_class\nV,Visa Inc.,equity\nVISA,Other Co,equity\nXYZ,Vanguard-like Fund,fund\n"
+                    .as_bytes(),
+            )
+            .unwrap();
+        let hits: Vec<&str> = t
+            .search(" $v ", 50)
+            .iter()
+            .map(|i| i.symbol.as_str())
+            .collect();
+        assert_eq!(hits[0], "V");
+        // Every symbol starting with V comes before the name matches (XYZ).
+        let first_name_hit = hits.iter().position(|s| !s.starts_with('V')).unwrap();
+        assert!(
+            hits[first_name_hit..].iter().all(|s| !s.starts_with('V')),
+            "{hits:?}"
+        );
+        assert!(hits[first_name_hit..].contains(&"XYZ"), "{hits:?}");
+        assert_eq!(t.search("vanguard-LIKE", 5).len(), 1);
+        assert_eq!(t.search("v", 2).len(), 2);
+        assert!(t.search("", 5).is_empty() && t.search("v", 0).is_empty());
+        assert!(t.search("no such thing", 5).is_empty());
+    }
 
     #[test]
     fn mapping_overrides_and_unknowns_stay_unclassified() {

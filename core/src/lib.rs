@@ -41,6 +41,7 @@ mod error;
 mod instrument;
 pub mod io;
 mod money;
+mod net_worth;
 mod performance;
 mod portfolio;
 mod prices;
@@ -63,6 +64,7 @@ pub use money::{
     MAX_INPUT, MAX_POSITION_QUANTITY, MAX_SCALE, MAX_SPLIT_RATIO, MIN_SPLIT_RATIO, Money, Price,
     Quantity, checked_mul, parse_decimal,
 };
+pub use net_worth::NetWorth;
 pub use performance::{
     BenchmarkReturn, PERFORMANCE_BASIS, PerformanceOptions, PerformanceReport, ValuePoint,
     ValueSeries, xirr,
@@ -79,6 +81,7 @@ pub use stats::{
     series_stats,
 };
 pub use symbol::{MAX_SYMBOL_LEN, Symbol};
+pub use trade_prices::OwnPrice;
 pub use transaction::{Transaction, TransactionKind, TransactionRecord, TransactionType};
 pub use valuation::{PositionValue, Valuation, price_decimal, value_holdings};
 

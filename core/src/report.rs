@@ -40,6 +40,12 @@ pub struct ValuationReport {
     /// Weight by asset class (`equity`, `bond`, ..., [`UNCLASSIFIED`] and
     /// `cash`).
     pub allocation_by_asset_class: BTreeMap<String, f64>,
+    /// Weight by sector as the instrument table lists it, [`UNCLASSIFIED`]
+    /// for holdings it gives no sector (funds, unlisted symbols), and `cash`.
+    pub allocation_by_sector: BTreeMap<String, f64>,
+    /// Weight by the currency each holding trades in (ISO 4217); cash counts
+    /// in the base currency it is valued in.
+    pub allocation_by_currency: BTreeMap<String, f64>,
     /// Money paid in less money taken out, in the base currency (flows in
     /// other currencies are left out: they reach the value only through the
     /// cash balance).
@@ -109,16 +115,22 @@ impl Portfolio {
         let mut asset_classes = Vec::with_capacity(valuation.positions.len());
         let mut by_holding = BTreeMap::new();
         let mut by_class: BTreeMap<String, f64> = BTreeMap::new();
+        let mut by_sector: BTreeMap<String, f64> = BTreeMap::new();
+        let mut by_currency: BTreeMap<String, f64> = BTreeMap::new();
         let mut day_change = Decimal::ZERO;
         for p in &valuation.positions {
-            let class = match instruments.classify(&p.symbol) {
-                Classification::Known(i) => Some(i.asset_class),
-                Classification::Unclassified => None,
+            let (class, sector) = match instruments.classify(&p.symbol) {
+                Classification::Known(i) => (Some(i.asset_class), i.sector.as_deref()),
+                Classification::Unclassified => (None, None),
             };
             asset_classes.push(class);
             *by_class
                 .entry(class.map_or(UNCLASSIFIED, AssetClass::as_str).to_owned())
                 .or_default() += p.weight;
+            *by_sector
+                .entry(sector.unwrap_or(UNCLASSIFIED).to_owned())
+                .or_default() += p.weight;
+            *by_currency.entry(p.currency.to_string()).or_default() += p.weight;
             by_holding.insert(p.symbol.to_string(), p.weight);
             // Only a position with a close after the previous date moved today.
             let change = previous_date.filter(|d| p.price_date > *d).and_then(|d| {
@@ -150,8 +162,11 @@ impl Portfolio {
                     .unwrap_or(0.0)
             };
             by_holding.insert(CASH_KEY.to_owned(), cash_weight);
-            *by_class
-                .entry(AssetClass::Cash.as_str().to_owned())
+            for map in [&mut by_class, &mut by_sector] {
+                *map.entry(AssetClass::Cash.as_str().to_owned()).or_default() += cash_weight;
+            }
+            *by_currency
+                .entry(valuation.base_currency.to_string())
                 .or_default() += cash_weight;
         }
         let base = self.base_currency();
@@ -181,6 +196,8 @@ impl Portfolio {
             asset_classes,
             allocation_by_holding: by_holding,
             allocation_by_asset_class: by_class,
+            allocation_by_sector: by_sector,
+            allocation_by_currency: by_currency,
             net_deposits,
             total_return,
             total_return_pct,
@@ -235,5 +252,42 @@ mod tests {
         assert_eq!(r.valuation.value, Decimal::from(2600));
         assert_eq!(r.total_return, Decimal::from(100));
         assert_eq!(r.total_return_pct, Some(0.04));
+    }
+
+    #[test]
+    fn sectors_and_currencies_sum_to_one_with_cash_and_unlisted_named() {
+        let log = "date,type,symbol,quantity,price,fee,currency\n\
+                   2024-01-02,deposit,,,3000,0,USD\n\
+                   2024-01-02,buy,AAPL,10,100,0,USD\n\
+                   2024-01-02,buy,ZZZQ,10,100,0,USD\n";
+        let mut p = Portfolio::new(Currency::USD, "2024-12-31".parse().unwrap());
+        p.import(io::read_transactions_csv(log.as_bytes()).unwrap(), false)
+            .unwrap();
+        let prices =
+            PriceFrame::from_csv("date,AAPL,ZZZQ\n2024-01-02,100,100\n".as_bytes()).unwrap();
+        let known = InstrumentTable::shipped()
+            .with_mapping_csv(
+                "symbol,asset_class,sector\nAAPL,equity,Information Technology\n".as_bytes(),
+            )
+            .unwrap();
+        let r = p
+            .valuation_report(&prices, "2024-01-02".parse().unwrap(), &known)
+            .unwrap();
+        let third = 1.0 / 3.0;
+        let sectors: Vec<(&str, f64)> = r
+            .allocation_by_sector
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(sectors.len(), 3, "{sectors:?}");
+        for (name, w) in &sectors {
+            assert!(
+                ["cash", "Information Technology", UNCLASSIFIED].contains(name),
+                "{name}"
+            );
+            assert!((w - third).abs() < 1e-12, "{name}: {w}");
+        }
+        assert_eq!(r.allocation_by_currency.len(), 1);
+        assert!((r.allocation_by_currency["USD"] - 1.0).abs() < 1e-12);
     }
 }

@@ -440,6 +440,22 @@ pub fn max_drawdown(returns: &Returns) -> Drawdown {
     worst
 }
 
+/// The drawdown after each return: wealth compounded from `returns` over
+/// its running peak, less one (0 at a new high, -0.2 twenty per cent below
+/// it). Its minimum is [`max_drawdown`]'s value.
+pub fn drawdown_series(returns: &Returns) -> Vec<f64> {
+    let (mut wealth, mut peak) = (1.0_f64, 1.0_f64);
+    returns
+        .values()
+        .iter()
+        .map(|r| {
+            wealth *= 1.0 + r;
+            peak = peak.max(wealth);
+            wealth / peak - 1.0
+        })
+        .collect()
+}
+
 /// Historical value at risk: the `cutoff` quantile, linearly interpolated.
 pub fn value_at_risk(r: &[f64], cutoff: f64) -> f64 {
     let mut s = r.to_vec();
@@ -502,6 +518,33 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn drawdown_series_bottoms_at_the_maximum_drawdown() {
+        // wealth: 1 -> 1.1 -> 0.88 -> 0.99 -> 1.1 -> 1.21
+        let r = Returns::new(
+            None,
+            [
+                "2024-01-01",
+                "2024-01-02",
+                "2024-01-03",
+                "2024-01-04",
+                "2024-01-05",
+            ]
+            .map(d)
+            .to_vec(),
+            vec![0.1, -0.2, 0.125, 1.1 / 0.99 - 1.0, 0.1],
+        )
+        .unwrap();
+        let dd = drawdown_series(&r);
+        let want = [0.0, -0.2, 0.99 / 1.1 - 1.0, 0.0, 0.0];
+        for (got, want) in dd.iter().zip(want) {
+            assert!((got - want).abs() < 1e-12, "{dd:?}");
+        }
+        let worst = dd.iter().copied().fold(0.0, f64::min);
+        assert!((worst - max_drawdown(&r).value).abs() < 1e-12);
+        assert!(drawdown_series(&Returns::new(None, vec![], vec![]).unwrap()).is_empty());
     }
 
     #[test]

@@ -199,7 +199,10 @@ impl IntoResponse for AppError {
                 )
             }
             Self::RateLimited(after) => (
-                format!("too many requests; retry in {} s", retry_secs(*after)),
+                format!(
+                    "too many requests; try again in {}",
+                    wait_in_words(retry_secs(*after))
+                ),
                 None,
             ),
             Self::PayloadTooLarge => ("the request body is too large".to_owned(), None),
@@ -227,6 +230,22 @@ impl IntoResponse for AppError {
     }
 }
 
+/// A wait in words a person reads at a glance: "40 seconds", "3 minutes",
+/// "12 hours 35 minutes" (rounded up to the minute past a minute).
+pub fn wait_in_words(secs: u64) -> String {
+    let unit = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if secs < 60 {
+        return unit(secs, "second");
+    }
+    let minutes = secs.div_ceil(60);
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => unit(m, "minute"),
+        (h, 0) => unit(h, "hour"),
+        (h, m) => format!("{} {}", unit(h, "hour"), unit(m, "minute")),
+    }
+}
+
 /// Whole seconds to wait, at least one.
 fn retry_secs(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0).max(u64::from(d.as_secs() == 0))
@@ -237,6 +256,21 @@ pub type AppResult<T> = Result<T, AppError>;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn waits_are_said_in_words() {
+        for (secs, words) in [
+            (1, "1 second"),
+            (40, "40 seconds"),
+            (60, "1 minute"),
+            (61, "2 minutes"),
+            (3600, "1 hour"),
+            (45_347, "12 hours 36 minutes"),
+            (86_400, "24 hours"),
+        ] {
+            assert_eq!(wait_in_words(secs), words, "{secs}");
+        }
+    }
+
     use super::*;
 
     #[test]

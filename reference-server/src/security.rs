@@ -64,7 +64,14 @@ pub fn layers(router: Router, config: &Config) -> Router {
         // Every error the layers or extractors answer in plain text (a
         // malformed path or query, a wrong method, the timeout) gets the
         // API's JSON shape.
-        .layer(axum::middleware::map_response(json_errors));
+        .layer(axum::middleware::map_response(json_errors))
+        // Responses the client takes compressed are sent so (brotli or
+        // gzip, at a level fast enough to run per request); what is already
+        // encoded (the WebAssembly package's copies) passes as it is.
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Precise(5)),
+        );
     if let Some(cors) = cors(&config.cors_origins) {
         router = router.layer(cors);
     }

@@ -300,8 +300,40 @@ export async function goalsView(ctx) {
 
 // --- assistant -----------------------------------------------------------
 
-function usageText(used, limit) {
-  return `${used}/${limit} AI questions today`;
+/** "in 5 hours 12 minutes" until an instant. */
+function untilText(iso) {
+  const ms = Date.parse(iso) - Date.now();
+  if (!Number.isFinite(ms) || ms <= 0) return 'soon';
+  const minutes = Math.ceil(ms / 60000);
+  const hrs = Math.floor(minutes / 60);
+  const mins = minutes % 60;
+  const part = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  if (!hrs) return `in ${part(mins, 'minute')}`;
+  return mins ? `in ${part(hrs, 'hour')} ${part(mins, 'minute')}` : `in ${part(hrs, 'hour')}`;
+}
+
+/** "3 of 5 questions left today, resets at 00:00 UTC (in 5 hours 12 minutes)". */
+function usageText(used, limit, resetsAt) {
+  const left = Math.max(0, limit - used);
+  const when = resetsAt ? `, resets at 00:00 UTC (${untilText(resetsAt)})` : '';
+  return `${left} of ${limit} question${limit === 1 ? '' : 's'} left today${when}`;
+}
+
+/** The session's conversation, kept while the tab is open. */
+const HISTORY = 'auravest.assistant.history';
+function loadHistory() {
+  try {
+    return JSON.parse(sessionStorage.getItem(HISTORY) || '[]');
+  } catch {
+    return [];
+  }
+}
+function saveHistory(items) {
+  try {
+    sessionStorage.setItem(HISTORY, JSON.stringify(items.slice(-20)));
+  } catch {
+    // Storage full or unavailable: the conversation lives on this page only.
+  }
 }
 
 function answerView(a) {
@@ -340,44 +372,100 @@ function answerView(a) {
     feedback);
 }
 
-/** Ask the assistant. */
+/** Ask the assistant: the session's conversation, the day's allowance in
+ * words, and a visible "starting" state while it loads. */
 export async function assistantView() {
   const [usage, portfolios] = await Promise.all([get('/me/usage'), get('/portfolios')]);
   const ai = usage.usage.ai_questions || { used: 0, limit: 5 };
-  const usageEl = h('p', { class: 'usage', dataset: { usage: '' }, 'aria-live': 'polite', text: usageText(ai.used, ai.limit) });
-  const answerEl = h('div', { 'aria-live': 'polite' });
+  let resetsAt = usage.resets_at;
+  const usageEl = h('p', { class: 'usage', dataset: { usage: '' }, 'aria-live': 'polite', text: usageText(ai.used, ai.limit, resetsAt) });
+  const stateEl = h('div', { dataset: { assistantState: '' } });
+  const history = loadHistory();
+  const convo = h('ol', { class: 'conversation', 'aria-label': 'This session\'s questions and answers', dataset: { conversation: '' } });
+  function drawHistory() {
+    replace(convo, history.map((turn) => h('li', { class: 'turn' },
+      h('p', { class: 'question' }, h('span', { class: 'visually-hidden', text: 'You asked: ' }), turn.question),
+      answerView(turn.answer))));
+  }
+  drawHistory();
+  const pending = h('div', { 'aria-live': 'polite' });
   const select = h('select', { name: 'portfolio_id' },
     h('option', { value: '', text: 'No portfolio (general question)' }),
     portfolios.map((p) => h('option', { value: p.id, text: p.name })));
+  const ask = h('button', { type: 'submit', class: 'primary', text: 'Ask' });
   const form = h('form', { class: 'stack', novalidate: true, 'aria-label': 'Ask the assistant' },
     formError(),
     field('Your question', h('textarea', { name: 'question', rows: '3', required: true, maxlength: 1000 }),
       'For example: What is diversification? The assistant explains; it does not tell you what to buy or sell.'),
     field('About a portfolio (optional)', select),
-    h('button', { type: 'submit', class: 'primary', text: 'Ask' }));
+    ask);
+  let poll = null;
+  function showState(kind) {
+    clearTimeout(poll);
+    if (kind === 'ready') {
+      replace(stateEl);
+      ask.disabled = false;
+      return;
+    }
+    ask.disabled = true;
+    if (kind === 'off') {
+      replace(stateEl, h('p', { class: 'banner', role: 'status', text: 'The assistant is turned off on this server.' }));
+      return;
+    }
+    replace(stateEl, h('div', { class: 'state-loading banner', role: 'status' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      'The assistant is starting: it is loading its knowledge base. You can ask as soon as it is ready.'));
+    poll = setTimeout(async () => {
+      if (!stateEl.isConnected) return;
+      try {
+        const u = await get('/me/usage');
+        resetsAt = u.resets_at;
+        showState(u.assistant);
+        if (u.assistant === 'ready') status('The assistant is ready.');
+      } catch {
+        showState('starting');
+      }
+    }, 3000);
+  }
+  showState(usage.assistant || 'ready');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const v = values(form);
     const body = { question: v.question };
     if (v.portfolio_id) body.portfolio_id = v.portfolio_id;
-    await busy(form.querySelector('button[type=submit]'), async () => {
+    await busy(ask, async () => {
       try {
         clearErrors(form);
-        replace(answerEl, h('p', { class: 'muted', text: 'Thinking…' }));
+        replace(pending, h('div', { class: 'state-loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Thinking…'));
         const r = await post('/ask', body);
-        usageEl.textContent = usageText(r.used, r.limit);
-        replace(answerEl, answerView(r.answer));
+        usageEl.textContent = usageText(r.used, r.limit, resetsAt);
+        history.push({ question: v.question, answer: r.answer });
+        saveHistory(history);
+        replace(pending);
+        drawHistory();
+        form.querySelector('textarea').value = '';
+        convo.lastElementChild?.querySelector('h3')?.setAttribute('tabindex', '-1');
+        convo.lastElementChild?.querySelector('h3')?.focus();
       } catch (e) {
-        replace(answerEl);
-        if (e instanceof ApiError && e.status === 429) e.message = `You have used today's AI questions. ${e.message}`;
+        replace(pending);
+        if (e instanceof ApiError && e.status === 429) {
+          e.message = `You have used today's questions; they reset at 00:00 UTC (${untilText(resetsAt)}).`;
+        }
+        if (e instanceof ApiError && e.status === 503 && /loading/.test(e.message)) {
+          showState('starting');
+          return;
+        }
         showErrors(form, e);
       }
     });
   });
   return h('div', {},
     h('h1', { text: 'Ask the assistant' }),
+    stateEl,
+    convo,
+    pending,
     section('Question', {}, usageEl, form),
-    answerEl);
+    history.length ? h('button', { type: 'button', class: 'small', text: 'Clear this conversation', onclick: () => { history.length = 0; saveHistory(history); drawHistory(); } }) : null);
 }
 
 // --- profile -------------------------------------------------------------

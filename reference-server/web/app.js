@@ -7,7 +7,8 @@ import { applyTheme, themeToggle } from './appearance.js';
 import {
   loginView, registerView, riskView, goalsView, assistantView, profileView,
 } from './account.js';
-import { portfoliosView, portfolioView } from './portfolio.js';
+import { portfoliosView, portfolioView, holdingView } from './portfolio.js';
+import { dashboardView } from './dashboard.js';
 import { communityView } from './community.js';
 
 const main = document.getElementById('main');
@@ -21,13 +22,14 @@ const ROUTES = [
   { re: /^#\/login$/, view: loginView, auth: false, title: 'Log in' },
   { re: /^#\/register$/, view: registerView, auth: false, title: 'Create an account' },
   { re: /^#\/portfolios\/([0-9a-fA-F-]{36})$/, view: portfolioView, auth: true, title: 'Portfolio', nav: 'portfolios' },
+  { re: /^#\/portfolios\/([0-9a-fA-F-]{36})\/holdings\/([^/]{1,100})$/, view: holdingView, auth: true, title: 'Holding', nav: 'portfolios' },
   { re: /^#\/risk$/, view: riskView, auth: true, title: 'Risk profile', nav: 'risk' },
   { re: /^#\/goals$/, view: goalsView, auth: true, title: 'Goals and badges', nav: 'goals' },
   { re: /^#\/assistant$/, view: assistantView, auth: true, title: 'Assistant', nav: 'assistant' },
   { re: /^#\/profile$/, view: profileView, auth: true, title: 'Profile', nav: 'profile' },
   { re: /^#\/community$/, view: communityView, auth: true, title: 'Community', nav: 'community' },
   { re: /^#\/portfolios$/, view: portfoliosView, auth: true, title: 'Portfolios', nav: 'portfolios' },
-  { re: /^#\/?$/, view: portfoliosView, auth: true, title: 'Dashboard', nav: 'dashboard' },
+  { re: /^#\/?$/, view: dashboardView, auth: true, title: 'Dashboard', nav: 'dashboard' },
 ];
 
 /** Any other address: an in-app "page not found". */

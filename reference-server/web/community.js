@@ -25,7 +25,129 @@ function when(instant) {
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleString();
 }
 
-/** One post, with a like button on other members' posts. */
+const FLAG_REASONS = [
+  ['spam', 'Spam or self-promotion'],
+  ['harassment', 'Insults, threats or harassment'],
+  ['personal_information', 'Someone\'s personal information'],
+  ['manipulation', 'Pump-and-dump or other manipulation'],
+  ['misinformation', 'False or misleading claims'],
+  ['off_topic', 'Off topic'],
+  ['other', 'Something else (say what)'],
+];
+
+/** Whether the viewer follows each alias, asked once per page. */
+const following = new Map();
+function followsOf(alias) {
+  if (!following.has(alias)) {
+    following.set(alias, get(`/community/members/${encodeURIComponent(alias)}`)
+      .then((p) => Boolean(p.followed_by_viewer))
+      .catch(() => false));
+  }
+  return following.get(alias);
+}
+
+/** Follow / Following for a member's posts (never on one's own or anonymous ones). */
+function followButton(p) {
+  if (p.mine || !p.author || p.author.kind !== 'member') return null;
+  const alias = p.author.alias;
+  const button = h('button', { type: 'button', class: 'small', 'aria-pressed': 'false', text: 'Follow', dataset: { follow: alias }, 'aria-label': `Follow ${alias}` });
+  followsOf(alias).then((on) => {
+    button.setAttribute('aria-pressed', String(on));
+    button.textContent = on ? 'Following' : 'Follow';
+  });
+  button.addEventListener('click', async () => {
+    const on = button.getAttribute('aria-pressed') === 'true';
+    await busy(button, async () => {
+      try {
+        const path = `/community/members/${encodeURIComponent(alias)}/follow`;
+        if (on) await del(path);
+        else await put(path);
+        following.set(alias, Promise.resolve(!on));
+        for (const b of document.querySelectorAll(`button[data-follow="${CSS.escape(alias)}"]`)) {
+          b.setAttribute('aria-pressed', String(!on));
+          b.textContent = on ? 'Follow' : 'Following';
+        }
+        status(on ? `You no longer follow ${alias}.` : `You follow ${alias}: their posts show under "Following".`);
+      } catch (e) {
+        status(e.message);
+      }
+    });
+    button.textContent = button.getAttribute('aria-pressed') === 'true' ? 'Following' : 'Follow';
+  });
+  return button;
+}
+
+/** The report form, opened under a post. */
+function flagForm(p, close) {
+  const note = h('textarea', { name: 'note', rows: '2', maxlength: 500 });
+  const form = h('form', { class: 'stack flag-form', novalidate: true, 'aria-label': 'Report this post' },
+    formError(),
+    field('Why are you reporting it?', h('select', { name: 'reason' }, FLAG_REASONS.map(([v, t]) => h('option', { value: v, text: t })))),
+    field('Note for the moderators (needed for "Something else")', note),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'danger', text: 'Send report' }),
+      h('button', { type: 'button', text: 'Cancel', onclick: close })));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = values(form);
+    const body = { reason: v.reason };
+    if (v.note && v.note.trim()) body.note = v.note.trim();
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        await post(`/community/posts/${encodeURIComponent(p.id)}/flags`, body);
+        replace(form, h('p', { role: 'status', class: 'muted', text: 'Thanks: the moderators will look at it.' }));
+      } catch (e) {
+        showErrors(form, e);
+      }
+    });
+  });
+  return form;
+}
+
+/** The comments of a post and a form to add one. */
+function commentsPanel(p, onCount) {
+  const list = h('div', { class: 'comments' }, h('p', { class: 'muted small', text: 'Loading comments…' }));
+  async function load() {
+    try {
+      const page = await get(`/community/posts/${encodeURIComponent(p.id)}/comments`);
+      const items = page.items || page;
+      replace(list, items.length
+        ? h('ul', { class: 'comment-list' }, items.map((c) => h('li', { class: 'comment', dataset: { comment: c.id } },
+          h('strong', { text: authorName(c.author) }), c.mine ? h('span', { class: 'pill', text: 'you' }) : null,
+          h('time', { class: 'muted small', datetime: c.created_at, text: ` ${when(c.created_at)}` }),
+          h('p', { class: 'pre post-text', text: c.text }))))
+        : h('p', { class: 'muted small', text: 'No comments yet.' }));
+      onCount(items.length);
+    } catch (e) {
+      replace(list, h('div', { class: 'state-error', role: 'alert' }, h('p', { text: `Could not load the comments: ${e.message}` }),
+        h('button', { type: 'button', class: 'small', text: 'Retry', onclick: load })));
+    }
+  }
+  const form = h('form', { class: 'stack comment-form', novalidate: true, 'aria-label': 'Add a comment' },
+    formError(),
+    field('Your comment', h('textarea', { name: 'text', rows: '2', required: true, maxlength: 1000 })),
+    h('button', { type: 'submit', class: 'small primary', text: 'Comment' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = String(values(form).text || '');
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        await post(`/community/posts/${encodeURIComponent(p.id)}/comments`, { text });
+        form.reset();
+        status('Comment added.');
+        await load();
+      } catch (e) {
+        showErrors(form, e);
+      }
+    });
+  });
+  load();
+  return h('div', { class: 'comments-panel' }, list, form);
+}
+
+/** One post: follow its author, like, comment and report. */
 function postView(p) {
   const likes = h('span', { class: 'muted small', dataset: { likes: '' }, text: plural(p.likes, 'like') });
   let liked = Boolean(p.liked);
@@ -49,18 +171,35 @@ function postView(p) {
       });
     },
   });
+  const extra = h('div', { class: 'post-extra' });
+  const commentsButton = h('button', { type: 'button', class: 'small', 'aria-expanded': 'false', dataset: { comments: '' }, text: `Comments (${p.comments})` });
+  commentsButton.addEventListener('click', () => {
+    const open = commentsButton.getAttribute('aria-expanded') === 'true';
+    commentsButton.setAttribute('aria-expanded', String(!open));
+    flagButton?.setAttribute('aria-expanded', 'false');
+    replace(extra, open ? null : commentsPanel(p, (n) => { commentsButton.textContent = `Comments (${n})`; }));
+  });
+  const flagButton = p.mine ? null : h('button', { type: 'button', class: 'small', 'aria-expanded': 'false', text: 'Report' });
+  flagButton?.addEventListener('click', () => {
+    const open = flagButton.getAttribute('aria-expanded') === 'true';
+    flagButton.setAttribute('aria-expanded', String(!open));
+    commentsButton.setAttribute('aria-expanded', 'false');
+    replace(extra, open ? null : flagForm(p, () => { flagButton.setAttribute('aria-expanded', 'false'); replace(extra); flagButton.focus(); }));
+    extra.querySelector('select')?.focus();
+  });
   return h('article', { class: 'post card', dataset: { post: p.id } },
     h('header', { class: 'post-head' },
       h('strong', { dataset: { author: '' }, text: authorName(p.author) }),
       p.mine ? h('span', { class: 'pill', text: 'you' }) : null,
+      followButton(p),
       p.sentiment ? h('span', { class: `pill ${p.sentiment === 'bullish' ? 'gain' : 'loss'}`, text: p.sentiment }) : null,
       h('time', { class: 'muted small', datetime: p.created_at, text: when(p.created_at) })),
     h('p', { class: 'pre post-text', text: p.text }),
     p.cashtags && p.cashtags.length
       ? h('p', { class: 'small muted', text: p.cashtags.map((t) => `$${t}`).join(' ') })
       : null,
-    h('footer', { class: 'post-foot' }, like, likes,
-      h('span', { class: 'muted small', text: plural(p.comments, 'comment') })));
+    h('footer', { class: 'post-foot' }, like, likes, commentsButton, flagButton),
+    extra);
 }
 
 /** The community's pinned welcome message with its guidelines. */
@@ -279,7 +418,7 @@ export async function communityView(ctx) {
     h('h1', { text: 'Community' }),
     h('p', { class: 'muted', text: 'Members appear under their alias. Returns are shown in percent only; amounts of money never leave your account.' }),
     h('div', { class: 'two-col' },
-      section('Write a post', {}, postForm),
+      section('Write a post', {}, me ? h('p', { class: 'muted small', dataset: { postingAs: '' } }, 'You post as ', h('strong', { text: me.alias }), ' (or anonymously). ', h('a', { href: '#/profile', text: 'Change your alias' }), ' — one alias everywhere in AuraVest.') : null, postForm),
       section('Share your performance', {}, sharingNote, shareForm)),
     latest,
     h('section', { class: 'card', 'aria-labelledby': 'stream-title' },

@@ -1,17 +1,26 @@
-// Portfolio views: the list with the create form, and one portfolio with
-// its valuation, performance, insights, transactions and CSV import.
+// Portfolio views: the list with the create form; one portfolio with its
+// valuation, returns explained, insights, transactions (add, edit, delete
+// after a confirmation) and CSV import; one holding with its price chart,
+// lots, gains and the nudges about it.
 
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section,
-  disclaimer, busy, money, signedMoney, pct, signClass, age, loadingState, emptyState, errorState,
+  disclaimer, busy, money, signedMoney, pct, signClass, age, newId, loadingState, errorState,
 } from './dom.js';
-import { get, post, del, api, ApiError } from './api.js';
-import { lineChart } from './chart.js';
+import { get, post, put, del, api, ApiError } from './api.js';
+import { lineChart, valueChart, donutChart, monthlyHeatmap } from './chart.js';
 import { showWhatIf } from './whatif.js';
 
 const TYPES = ['buy', 'sell', 'dividend', 'split', 'deposit', 'withdrawal', 'fee'];
-const RANGES = [['1m', '1 month'], ['3m', '3 months'], ['ytd', 'Year to date'], ['1y', '1 year'], ['max', 'Max']];
-const CLASS_COLOURS = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+const RANGES = [['1m', '1 month'], ['3m', '3 months'], ['6m', '6 months'], ['ytd', 'Year to date'], ['1y', '1 year'], ['max', 'Max']];
+
+/** What each return figure is, in one line, shown on hover and tap. */
+const EXPLAIN = {
+  twr: 'Time-weighted: how the holdings themselves grew, with your deposits and withdrawals taken out. Use it to compare with the benchmark.',
+  mwr: 'Money-weighted (annualised): the yearly rate your own money earned, so the timing of your deposits counts. Over short periods it is magnified by annualising.',
+  benchmark: 'The benchmark\'s price change over the same days.',
+  drawdown: 'How far the time-weighted value fell below its previous high on each day.',
+};
 
 function input(name, type, attrs = {}) {
   return h('input', { name, type, ...attrs });
@@ -21,14 +30,52 @@ function loadingNote(text = 'Loading…') {
   return loadingState(text, { skeleton: true });
 }
 
-/** What failed, why, and a Retry that runs `retry`. */
-function errorNote(e, what, retry) {
-  return errorState(what, e, retry);
+/** An error with a Retry button. */
+function errorNote(e, retry, what = 'load this') {
+  return errorState(`Could not ${what}`, e, retry);
+}
+
+/** The market's status (sample data or live), fetched once per page load. */
+let marketStatus = null;
+function market() {
+  if (!marketStatus) marketStatus = get('/market/status').catch(() => ({ sample_data: null }));
+  return marketStatus;
+}
+
+/** The day date fields default to: today, or the sample's last day. */
+async function defaultDay() {
+  const m = await market();
+  return m.sample_data ? m.sample_data.last : new Date().toISOString().slice(0, 10);
+}
+
+function sampleBanner(sample) {
+  return sample ? h('p', { class: 'banner', role: 'note', dataset: { sampleBanner: '' }, text: sample.note }) : null;
+}
+
+/** A figure with its label and a one-line explanation on hover and tap. */
+function explained(label, value, cls, why) {
+  const id = newId('why');
+  const tip = h('span', { class: 'tip', role: 'tooltip', id, text: why, hidden: true });
+  const btn = h('button', {
+    type: 'button', class: 'tip-button', 'aria-label': `What is "${label}"?`, 'aria-describedby': id, 'aria-expanded': 'false', text: '?',
+    onclick: () => {
+      tip.hidden = !tip.hidden;
+      btn.setAttribute('aria-expanded', String(!tip.hidden));
+    },
+  });
+  return h('div', { class: 'stat', title: why },
+    h('span', { class: 'stat-label' }, label, ' ', btn),
+    h('span', { class: `stat-value ${cls || ''}`, text: value }),
+    tip);
+}
+
+function stat(label, value, cls = '') {
+  return h('div', { class: 'stat' }, h('span', { class: 'stat-label', text: label }), h('span', { class: `stat-value ${cls}`, text: value }));
 }
 
 // --- the list ------------------------------------------------------------
 
-/** The dashboard: the user's portfolios and a form to create one. */
+/** The user's portfolios and a form to create one. */
 export async function portfoliosView(ctx) {
   const list = await get('/portfolios');
   const items = list.length
@@ -37,15 +84,8 @@ export async function portfoliosView(ctx) {
         h('a', { href: `#/portfolios/${p.id}`, class: 'portfolio-link' },
           h('span', { class: 'name', text: p.name }),
           h('span', { class: 'muted', text: ` ${p.currency} · since ${new Date(p.created_at).toLocaleDateString()}` })))))
-    : h('div', { dataset: { portfolios: '', empty: '' } },
-      emptyState('No portfolios yet — create one', {
-        detail: 'A portfolio holds your transactions; its value and performance follow from them.',
-        action: h('button', {
-          type: 'button',
-          text: 'Create a portfolio',
-          onclick: () => form.querySelector('input[name=name]').focus(),
-        }),
-      }));
+    : h('div', { class: 'state-empty', dataset: { portfolios: '', empty: '' } },
+      h('p', { text: 'No portfolios yet — create one below, then add what you hold.' }));
   const form = h('form', { class: 'stack inline-form', novalidate: true, 'aria-label': 'New portfolio' },
     formError(),
     field('Portfolio name', input('name', 'text', { required: true, maxlength: 100 })),
@@ -67,80 +107,84 @@ export async function portfoliosView(ctx) {
   });
   return h('div', {},
     h('h1', { text: 'Your portfolios' }),
-    ctx.me ? h('p', { class: 'muted', text: `Signed in as ${ctx.me.alias}.` }) : null,
     section('Portfolios', {}, items),
     section('Create a portfolio', {}, form));
 }
 
 // --- one portfolio -------------------------------------------------------
 
-/** One portfolio. */
-export async function portfolioView(ctx, id) {
-  let p;
+async function loadPortfolio(id) {
   try {
-    p = await get(`/portfolios/${id}`);
+    return await get(`/portfolios/${id}`);
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) {
-      return h('div', { class: 'card' }, h('h1', { text: 'Portfolio not found' }),
-        h('p', {}, 'It does not exist or is not yours. ', h('a', { href: '#/', text: 'Back to your portfolios' })));
-    }
+    if (e instanceof ApiError && e.status === 404) return null;
     throw e;
   }
+}
+
+function notFound() {
+  return h('div', { class: 'card' }, h('h1', { text: 'Portfolio not found' }),
+    h('p', {}, 'It does not exist or is not yours. ', h('a', { href: '#/portfolios', text: 'Back to your portfolios' })));
+}
+
+/** One portfolio. */
+export async function portfolioView(ctx, id) {
+  const p = await loadPortfolio(id);
+  if (!p) return notFound();
+  const bannerEl = h('div');
   const valuationEl = h('div', { dataset: { valuation: '' } }, loadingNote());
   const perfEl = h('div', { dataset: { performance: '' } }, loadingNote());
   const insightsEl = h('div', { dataset: { insights: '' } }, loadingNote());
   const txEl = h('div', { dataset: { transactions: '' } }, loadingNote());
   const whatIfEl = h('div', { dataset: { whatIf: '' } }, loadingNote());
   let range = '1y';
+  let chartKind = 'growth';
 
   async function loadValuation() {
+    replace(valuationEl, loadingNote());
     try {
       const v = await get(`/portfolios/${id}/valuation`);
-      replace(valuationEl, valuationView(v));
+      replace(bannerEl, sampleBanner(v.sample_data));
+      replace(valuationEl, valuationView(v, id, reloadAll));
       showWhatIf(whatIfEl, id);
     } catch (e) {
-      replace(valuationEl, errorNote(e, 'Could not fetch prices', loadValuation));
+      replace(valuationEl, errorNote(e, loadValuation, 'value the portfolio'));
     }
   }
+  const picker = () => rangePicker(range, (r) => { range = r; loadPerformance(); });
   async function loadPerformance() {
-    replace(perfEl, rangePicker(range, (r) => { range = r; loadPerformance(); }), loadingNote());
+    replace(perfEl, picker(), loadingNote());
     try {
       const perf = await get(`/portfolios/${id}/performance?range=${encodeURIComponent(range)}`);
-      replace(perfEl, rangePicker(range, (r) => { range = r; loadPerformance(); }), performanceView(perf, p.currency));
+      replace(perfEl, picker(), performanceView(perf, p.currency, chartKind, (k) => { chartKind = k; }));
     } catch (e) {
-      replace(perfEl, rangePicker(range, (r) => { range = r; loadPerformance(); }), errorNote(e, 'Could not load the performance', loadPerformance));
+      replace(perfEl, picker(), errorNote(e, loadPerformance, 'load the performance'));
     }
-    const pressed = perfEl.querySelector('button[aria-pressed="true"]');
-    if (pressed && perfEl.contains(document.activeElement) === false && perfEl.dataset.focus === '1') {
+    const pressed = perfEl.querySelector('button[aria-pressed="true"][data-range]');
+    if (pressed && perfEl.dataset.focus === '1') {
       perfEl.dataset.focus = '';
       pressed.focus();
     }
   }
   async function loadInsights() {
+    replace(insightsEl, loadingNote());
     try {
       const ins = await get(`/portfolios/${id}/insights`);
       replace(insightsEl, insightsView(ins));
     } catch (e) {
-      replace(insightsEl, errorNote(e, 'Could not load the insights', loadInsights));
+      replace(insightsEl, errorNote(e, loadInsights, 'load the insights'));
     }
   }
   async function loadTransactions() {
+    replace(txEl, loadingNote());
     try {
       const txs = await get(`/portfolios/${id}/transactions`);
       // Performance needs at least one transaction (the API answers 422).
       if (txs.length) loadPerformance();
-      else replace(perfEl, h('p', { class: 'muted', text: 'Add a transaction to see performance.' }));
-      replace(txEl, transactionsTable(txs, async (tx) => {
-        try {
-          await del(`/portfolios/${id}/transactions/${tx.id}`);
-          status('Transaction deleted.');
-          reloadAll();
-        } catch (e) {
-          status(e.message);
-        }
-      }));
+      else replace(perfEl, h('div', { class: 'state-empty' }, h('p', { text: 'Add a transaction to see performance.' })));
+      replace(txEl, transactionsTable(txs, p, reloadAll));
     } catch (e) {
-      replace(txEl, errorNote(e, 'Could not load the transactions', loadTransactions));
+      replace(txEl, errorNote(e, loadTransactions, 'load the transactions'));
     }
   }
   function reloadAll() {
@@ -149,81 +193,178 @@ export async function portfolioView(ctx, id) {
     loadTransactions();
   }
   reloadAll();
+  market().then((m) => { if (!bannerEl.firstChild) replace(bannerEl, sampleBanner(m.sample_data)); });
 
   return h('div', { class: 'portfolio' },
-    h('p', { class: 'crumbs' }, h('a', { href: '#/', text: '← All portfolios' })),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/portfolios', text: '← All portfolios' })),
     h('h1', { text: p.name }),
     h('p', { class: 'muted', text: `Base currency ${p.currency}` }),
+    bannerEl,
     section('Valuation', { class: 'card wide' }, valuationEl),
-    section('Performance', {}, perfEl),
+    section('Returns', {}, perfEl),
     section('Insights', {}, insightsEl),
     section('What if', {}, whatIfEl),
-    section('Add a transaction', {}, transactionForm(p, reloadAll)),
+    section('Add a transaction', {}, await transactionForm(p, reloadAll)),
     section('Import a CSV', {}, importForm(p, reloadAll)),
     section('Transactions', { class: 'card wide' }, txEl));
 }
 
-function stat(label, value, cls = '') {
-  return h('div', { class: 'stat' }, h('span', { class: 'stat-label', text: label }), h('span', { class: `stat-value ${cls}`, text: value }));
+const COLUMNS = [
+  ['symbol', 'Symbol', false],
+  ['asset_class', 'Class', false],
+  ['quantity', 'Shares', true],
+  ['avg_cost', 'Avg cost', true],
+  ['price', 'Price', true],
+  ['value', 'Value', true],
+  ['weight', 'Weight', true],
+  ['day_change', 'Day', true],
+  ['unrealized_pnl', 'Unrealised', true],
+];
+
+function holdingHref(id, symbol) {
+  return `#/portfolios/${id}/holdings/${encodeURIComponent(symbol)}`;
 }
 
-function valuationView(v) {
+/** Positions as a sortable table (desktop) and as cards (phone). */
+function positionsView(v, id) {
+  const cur = v.currency;
+  let sortKey = 'value';
+  let asc = false;
+  const tableSlot = h('div');
+  const cardSlot = h('ul', { class: 'position-cards', 'aria-label': 'Positions' });
+  const stale = (pos) => (v.prices || {})[pos.symbol]?.stale;
+  function sorted() {
+    const num = (x) => (x === null || x === undefined ? -Infinity : Number(x));
+    return v.positions.slice().sort((a, b) => {
+      const [x, y] = COLUMNS.find(([k]) => k === sortKey)[2] ? [num(a[sortKey]), num(b[sortKey])] : [String(a[sortKey] || ''), String(b[sortKey] || '')];
+      const c = x < y ? -1 : x > y ? 1 : 0;
+      return asc ? c : -c;
+    });
+  }
+  function draw(focusKey) {
+    const rows = sorted();
+    const head = h('tr', {}, COLUMNS.map(([key, label, numeric]) => h('th', {
+      scope: 'col',
+      class: numeric ? 'num' : '',
+      'aria-sort': key === sortKey ? (asc ? 'ascending' : 'descending') : null,
+    }, h('button', {
+      type: 'button', class: 'sort', dataset: { sort: key }, text: label,
+      onclick: () => {
+        if (sortKey === key) asc = !asc;
+        else { sortKey = key; asc = !numeric; }
+        draw(key);
+      },
+    }))));
+    replace(tableSlot, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Positions table' },
+      h('table', { class: 'positions' },
+        h('caption', { text: `Positions as of ${v.as_of}` }),
+        h('thead', {}, head),
+        h('tbody', {}, rows.map((pos) => h('tr', { dataset: { symbol: pos.symbol } },
+          h('th', { scope: 'row' }, h('a', { href: holdingHref(id, pos.symbol), text: pos.symbol })),
+          h('td', { text: pos.asset_class || 'unclassified' }),
+          h('td', { class: 'num', text: pos.quantity }),
+          h('td', { class: 'num', text: money(pos.avg_cost, cur) }),
+          h('td', { class: 'num' }, money(pos.price, cur), h('br'),
+            stale(pos)
+              ? h('span', { class: 'tag-stale', title: 'No market source knows this symbol: valued at your own figure, not a market price', text: `${/your own price/.test(v.prices[pos.symbol].source) ? 'your price' : 'your trade'}, ${pos.price_date}` })
+              : h('span', { class: 'muted small', text: pos.price_date })),
+          h('td', { class: 'num', text: money(pos.value, cur) }),
+          h('td', { class: 'num', text: pct(pos.weight, 1) }),
+          h('td', { class: `num ${signClass(pos.day_change)}`, text: pos.day_change === null ? '—' : signedMoney(pos.day_change, cur) }),
+          h('td', { class: `num ${signClass(pos.unrealized_pnl)}`, text: signedMoney(pos.unrealized_pnl, cur) })))))));
+    replace(cardSlot, rows.map((pos) => h('li', { class: 'position-card', dataset: { symbol: pos.symbol } },
+      h('a', { class: 'card-link', href: holdingHref(id, pos.symbol) },
+        h('span', { class: 'pc-symbol', text: pos.symbol }),
+        h('span', { class: 'pc-value', text: money(pos.value, cur) })),
+      h('div', { class: 'pc-row' },
+        h('span', { class: 'muted small', text: `${pos.quantity} sh · ${pct(pos.weight, 1)}` }),
+        h('span', { class: `small ${signClass(pos.unrealized_pnl)}`, text: `${signedMoney(pos.unrealized_pnl, cur)} unrealised` })),
+      h('div', { class: 'pc-row' },
+        h('span', { class: 'muted small', text: stale(pos) ? `your trade price, ${pos.price_date}` : `${money(pos.price, cur)} on ${pos.price_date}` }),
+        h('span', { class: `small ${signClass(pos.day_change)}`, text: pos.day_change === null ? '' : `${signedMoney(pos.day_change, cur)} today` })))));
+    if (focusKey) tableSlot.querySelector(`button[data-sort="${focusKey}"]`)?.focus();
+  }
+  draw();
+  return h('div', { class: 'positions-block' }, tableSlot, cardSlot);
+}
+
+/**
+ * For a symbol no market source knows: a form to state its price (which
+ * values it from that day on), or to remove the one stated.
+ */
+function ownPriceForm(id, symbol, source, done) {
+  const mine = /your own price/.test(source.source);
+  const form = h('form', { class: 'own-price', novalidate: true, 'aria-label': `Your price for ${symbol}` },
+    formError(),
+    h('div', { class: 'own-price-fields' },
+      field('Price per share', input('price', 'text', { inputmode: 'decimal', required: true })),
+      field('On', input('date', 'date', { required: true }))),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'small primary', text: mine ? 'Update your price' : 'Set your price' }),
+      mine ? h('button', {
+        type: 'button', class: 'small', text: 'Remove your price',
+        onclick: async (ev) => {
+          await busy(ev.currentTarget, async () => {
+            try {
+              await del(`/portfolios/${id}/prices/${encodeURIComponent(symbol)}`);
+              status(`Removed your price for ${symbol}: your last trade price values it again.`);
+              done();
+            } catch (e) {
+              showErrors(form, e);
+            }
+          });
+        },
+      }) : null));
+  defaultDay().then((d) => { form.querySelector('[name=date]').value = d; });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        await put(`/portfolios/${id}/prices/${encodeURIComponent(symbol)}`, { date: String(fd.get('date') || ''), price: String(fd.get('price') || '').trim() });
+        status(`Saved your price for ${symbol}.`);
+        done();
+      } catch (e) {
+        showErrors(form, e);
+      }
+    });
+  });
+  return h('details', { class: 'own-price-box' }, h('summary', { text: mine ? `Change your price for ${symbol}` : `Know what ${symbol} is worth? Set its price` }), form);
+}
+
+function valuationView(v, id, reload) {
   const cur = v.currency;
   const stats = h('div', { class: 'stats' },
     stat('Value', money(v.value, cur)),
     stat('Day change', signedMoney(v.day_change, cur), signClass(v.day_change)),
     stat('Total return', `${signedMoney(v.total_return, cur)}${v.total_return_pct !== null && v.total_return_pct !== undefined ? ` (${pct(v.total_return_pct)})` : ''}`, signClass(v.total_return)),
     stat('Cash', money(v.cash, cur)));
-  const rows = v.positions.map((pos) => h('tr', { dataset: { symbol: pos.symbol } },
-    h('th', { scope: 'row', text: pos.symbol }),
-    h('td', { text: pos.asset_class || '—' }),
-    h('td', { class: 'num', text: pos.quantity }),
-    h('td', { class: 'num', text: money(pos.avg_cost, cur) }),
-    h('td', { class: 'num' }, money(pos.price, cur), h('br'),
-      (v.prices || {})[pos.symbol]?.stale
-        ? h('span', { class: 'tag-stale', title: 'No market source knows this symbol: valued at your own last trade price', text: `your trade, ${pos.price_date}` })
-        : h('span', { class: 'muted small', text: pos.price_date })),
-    h('td', { class: 'num', text: money(pos.value, cur) }),
-    h('td', { class: 'num', text: pct(pos.weight, 1) }),
-    h('td', { class: `num ${signClass(pos.day_change)}`, text: pos.day_change === null ? '—' : signedMoney(pos.day_change, cur) }),
-    h('td', { class: `num ${signClass(pos.unrealized_pnl)}`, text: signedMoney(pos.unrealized_pnl, cur) })));
   const table = v.positions.length
-    ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Positions' },
-      h('table', { class: 'positions' },
-        h('caption', { text: `Positions as of ${v.as_of}` }),
-        h('thead', {}, h('tr', {}, ['Symbol', 'Class', 'Shares', 'Avg cost', 'Price', 'Value', 'Weight', 'Day', 'Unrealised'].map((t, i) => h('th', { scope: 'col', class: i > 1 ? 'num' : '', text: t })))),
-        h('tbody', {}, rows)))
-    : h('p', { class: 'muted', text: 'No positions yet: add a transaction or import a CSV.' });
-  const classes = Object.entries(v.allocation_by_asset_class || {}).sort((a, b) => b[1] - a[1]);
+    ? positionsView(v, id)
+    : h('div', { class: 'state-empty' }, h('p', { text: 'No positions yet: add a transaction or import a CSV.' }));
+  const classes = Object.entries(v.allocation_by_asset_class || {});
+  const sectors = Object.entries(v.allocation_by_sector || {});
   const sources = Object.entries(v.prices || {});
   return h('div', {},
     stats,
     table,
     h('div', { class: 'two-col' },
-      h('div', {}, h('h3', { text: 'Allocation by asset class' }), allocationBar(classes)),
-      h('div', {}, h('h3', { text: 'Prices' }),
-        sources.length
-          ? h('ul', { class: 'sources' }, sources.map(([sym, s]) => h('li', { class: s.stale ? 'stale' : '' },
-            h('strong', { text: sym }), s.stale
-              ? ` valued at your last trade price (${s.as_of}): no market source knows this symbol, so this is not a market price`
-              : ` ${s.source}, as of ${s.as_of} (fetched ${age(s.age_seconds)} ago)`)))
-          : h('p', { class: 'muted', text: 'No prices needed yet.' }),
-        h('p', { class: 'muted small', text: 'Prices may be delayed.' }))));
-}
-
-function allocationBar(classes) {
-  if (!classes.length) return h('p', { class: 'muted', text: 'Nothing held yet.' });
-  const svg = h('svg', { class: 'alloc-bar', viewBox: '0 0 100 8', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
-  let x = 0;
-  classes.forEach(([, w], i) => {
-    const width = Math.max(0, w * 100);
-    svg.appendChild(h('rect', { x: x.toFixed(2), y: 0, width: width.toFixed(2), height: 8, class: CLASS_COLOURS[i % CLASS_COLOURS.length] }));
-    x += width;
-  });
-  return h('div', { class: 'allocation', dataset: { allocation: '' } }, svg,
-    h('ul', { class: 'legend' }, classes.map(([name, w], i) => h('li', {},
-      h('span', { class: `swatch ${CLASS_COLOURS[i % CLASS_COLOURS.length]}`, 'aria-hidden': 'true' }),
-      `${name}: ${pct(w, 1)}`))));
+      h('div', { dataset: { allocation: '' } }, h('h3', { text: 'By asset class' }),
+        classes.length ? donutChart(classes, 'Allocation by asset class') : h('p', { class: 'muted', text: 'Nothing held yet.' })),
+      h('div', {}, h('h3', { text: 'By sector' }),
+        sectors.length ? donutChart(sectors, 'Allocation by sector') : h('p', { class: 'muted', text: 'Nothing held yet.' }))),
+    h('h3', { text: 'Prices' }),
+    sources.length
+      ? h('ul', { class: 'sources' }, sources.map(([sym, s]) => h('li', { class: s.stale ? 'stale' : '', dataset: { source: sym } },
+        h('strong', { text: sym }), s.stale
+          ? [/your own price/.test(s.source)
+            ? ` valued at the price you set for ${s.as_of}: no market source knows this symbol, so this is your figure, not a market price`
+            : ` valued at your last trade price (${s.as_of}): no market source knows this symbol, so this is not a market price`,
+          ownPriceForm(id, sym, s, reload)]
+          : ` ${s.source}, as of ${s.as_of} (fetched ${age(s.age_seconds)} ago)`)))
+      : h('p', { class: 'muted', text: 'No prices needed yet.' }),
+    h('p', { class: 'muted small', text: 'Prices may be delayed.' }));
 }
 
 function rangePicker(current, choose) {
@@ -233,23 +374,129 @@ function rangePicker(current, choose) {
       type: 'button',
       'aria-pressed': String(r === current),
       dataset: { range: r },
-      'aria-label': label,
-      text: r.toUpperCase(),
+      title: label,
       onclick: () => { group.parentElement.dataset.focus = '1'; choose(r); },
-    }));
+    }, r.toUpperCase(), h('span', { class: 'visually-hidden', text: ` (${label})` })));
   }
   return group;
 }
 
-function performanceView(perf, currency) {
+function performanceView(perf, currency, kind, setKind) {
   const b = perf.benchmark;
+  const period = RANGES.find(([r]) => r === perf.range)?.[1].toLowerCase() || perf.period;
+  const chartSlot = h('div');
+  const dates = perf.values.map((v) => v.date);
+  function draw(k) {
+    setKind(k);
+    for (const btn of toggle.querySelectorAll('button')) btn.setAttribute('aria-pressed', String(btn.dataset.chart === k));
+    if (k === 'value') {
+      replace(chartSlot, valueChart(perf.values, currency, 'Portfolio value'));
+    } else {
+      const series = [{ name: 'Portfolio (time-weighted)', values: perf.values.map((v) => v.growth), cls: 's1' }];
+      if (b) series.push({ name: `Benchmark (${b.symbol})`, values: perf.values.map((v) => (v.benchmark === null ? NaN : v.benchmark)), cls: 'bench' });
+      replace(chartSlot, lineChart({ dates, series, format: (x) => pct(x), axis: (x) => pct(x, 0), label: 'Growth against the benchmark' }));
+    }
+  }
+  const toggle = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Chart' },
+    h('button', { type: 'button', dataset: { chart: 'growth' }, text: 'Growth vs benchmark', onclick: () => draw('growth') }),
+    h('button', { type: 'button', dataset: { chart: 'value' }, text: 'Value', onclick: () => draw('value') }));
+  draw(kind);
   return h('div', { dataset: { range: perf.range } },
     h('p', { class: 'muted', text: `${perf.from} to ${perf.to}` }),
     h('div', { class: 'stats' },
-      stat('Time-weighted return', pct(perf.twr), signClass(perf.twr)),
-      stat('Money-weighted return', perf.mwr === null || perf.mwr === undefined ? '—' : pct(perf.mwr), signClass(perf.mwr)),
-      stat(b ? `Benchmark (${b.symbol})` : 'Benchmark', b ? pct(b.total_return) : '—', b ? signClass(b.total_return) : '')),
-    lineChart(perf.values || [], currency, 'Portfolio value'));
+      explained(`Time-weighted, ${period}`, pct(perf.twr), signClass(perf.twr), EXPLAIN.twr),
+      explained('Money-weighted, annualised', perf.mwr === null || perf.mwr === undefined ? '—' : pct(perf.mwr), signClass(perf.mwr), EXPLAIN.mwr),
+      explained(b ? `Benchmark (${b.symbol}), ${period}` : 'Benchmark', b ? pct(b.total_return) : '—', b ? signClass(b.total_return) : '', EXPLAIN.benchmark),
+      explained('Deepest drawdown', pct(perf.max_drawdown), perf.max_drawdown < 0 ? 'loss' : '', EXPLAIN.drawdown)),
+    toggle,
+    chartSlot,
+    h('h3', { text: 'Drawdown' }),
+    lineChart({
+      dates: perf.drawdowns.map((d) => d.date),
+      series: [{ name: 'Below the previous high', values: perf.drawdowns.map((d) => d.drawdown), cls: 'dd' }],
+      format: (x) => pct(x),
+      axis: (x) => pct(x, 0),
+      label: 'Drawdown',
+      area: true,
+    }),
+    h('h3', { text: 'Monthly returns' }),
+    monthlyHeatmap(perf.monthly_returns, `Time-weighted return per month, ${perf.from} to ${perf.to}`),
+    h('p', { class: 'muted small basis', text: perf.basis }));
+}
+
+// --- one holding -----------------------------------------------------------
+
+/** One holding of a portfolio: price chart, lots, gains and its nudges. */
+export async function holdingView(ctx, id, rawSymbol) {
+  let symbol;
+  try {
+    symbol = decodeURIComponent(rawSymbol);
+  } catch {
+    symbol = rawSymbol;
+  }
+  const p = await loadPortfolio(id);
+  if (!p) return notFound();
+  const body = h('div', {}, loadingNote());
+  const chartEl = h('div', {}, loadingNote('Loading prices…'));
+  const back = h('p', { class: 'crumbs' }, h('a', { href: `#/portfolios/${id}`, text: `← ${p.name}` }));
+  async function load() {
+    replace(body, loadingNote());
+    try {
+      const [v, ins] = await Promise.all([get(`/portfolios/${id}/valuation`), get(`/portfolios/${id}/insights`)]);
+      const pos = v.positions.find((x) => x.symbol === symbol);
+      if (!pos) {
+        replace(body, h('div', { class: 'state-empty' }, h('p', { text: `${p.name} holds no ${symbol} now.` })));
+        return;
+      }
+      const cur = v.currency;
+      const nudges = ins.nudges.filter((n) => n.subject === symbol);
+      replace(body,
+        sampleBanner(v.sample_data),
+        h('div', { class: 'stats' },
+          stat('Value', money(pos.value, cur)),
+          stat('Shares', pos.quantity),
+          stat('Price', `${money(pos.price, cur)} (${pos.price_date})`),
+          stat('Weight', pct(pos.weight, 1)),
+          stat('Unrealised', signedMoney(pos.unrealized_pnl, cur), signClass(pos.unrealized_pnl)),
+          stat('Realised', signedMoney(pos.realized_pnl, cur), signClass(pos.realized_pnl))),
+        section('Price', {}, chartEl),
+        section('Lots', {}, pos.lots.length
+          ? h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Lots' },
+            h('table', { class: 'lots', dataset: { lots: '' } },
+              h('caption', { text: 'Open lots, oldest first: sales take from the oldest (FIFO)' }),
+              h('thead', {}, h('tr', {}, ['Bought', 'Shares', 'Cost', 'Cost per share'].map((t, i) => h('th', { scope: 'col', class: i ? 'num' : '', text: t })))),
+              h('tbody', {}, pos.lots.map((l) => h('tr', {},
+                h('td', { text: l.date }),
+                h('td', { class: 'num', text: l.quantity }),
+                h('td', { class: 'num', text: money(l.cost, cur) }),
+                h('td', { class: 'num', text: Number(l.quantity) ? money(Number(l.cost) / Number(l.quantity), cur) : '—' }))))))
+          : h('p', { class: 'muted', text: 'No open lots.' })),
+        section('Nudges about this holding', {}, nudges.length
+          ? h('ul', { class: 'nudges' }, nudges.map((n) => h('li', { class: `nudge ${n.severity || ''}` },
+            h('p', {}, h('span', { class: 'pill', text: n.severity }), ' ', h('strong', { text: n.title })),
+            h('p', { text: n.explanation }),
+            h('p', {}, h('em', { text: 'What you could do: ' }), n.action))))
+          : h('p', { class: 'muted', text: 'Nothing to flag about this holding.' }),
+        disclaimer(ins.disclaimer)));
+      loadChart(v.as_of);
+    } catch (e) {
+      replace(body, errorNote(e, load, `load ${symbol}`));
+    }
+  }
+  async function loadChart(asOf) {
+    try {
+      const to = asOf;
+      const from = new Date(Date.parse(`${to}T00:00:00Z`) - 365 * 86400000).toISOString().slice(0, 10);
+      const hist = await get(`/symbols/${encodeURIComponent(symbol)}/history?from=${from}&to=${to}`);
+      const bars = hist.bars || [];
+      replace(chartEl, valueChart(bars.map((x) => ({ date: x.date, value: x.close })), p.currency, `${symbol} close`),
+        h('p', { class: 'muted small', text: `Daily closes, ${from} to ${to}; ${hist.source ? `from ${hist.source}` : ''}. Past prices.` }));
+    } catch (e) {
+      replace(chartEl, errorNote(e, () => loadChart(asOf), `fetch prices for ${symbol}`));
+    }
+  }
+  load();
+  return h('div', { class: 'holding' }, back, h('h1', { text: symbol }), body);
 }
 
 function insightsView(ins) {
@@ -305,12 +552,23 @@ function insightsView(ins) {
   return h('div', {}, parts);
 }
 
-function transactionsTable(txs, onDelete) {
-  if (!txs.length) return h('p', { class: 'muted', text: 'No transactions yet.' });
-  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Transactions' },
-    h('table', { class: 'transactions' },
-      h('thead', {}, h('tr', {}, ['Date', 'Type', 'Symbol', 'Quantity', 'Price', 'Fee', 'Currency', ''].map((t, i) => h('th', { scope: 'col', class: i >= 3 && i <= 5 ? 'num' : '', text: t })))),
-      h('tbody', {}, txs.slice().reverse().map((t) => h('tr', {},
+// --- transactions ----------------------------------------------------------
+
+function describe(t) {
+  return `the ${t.type} of ${t.date}${t.symbol ? ` ${t.symbol}` : ''}`;
+}
+
+/**
+ * The transactions, newest first. Edit opens the form in the row; Delete
+ * asks for a confirmation in the row before anything is removed.
+ */
+function transactionsTable(txs, p, done) {
+  if (!txs.length) return h('div', { class: 'state-empty' }, h('p', { text: 'No transactions yet.' }));
+  const body = h('tbody');
+  function row(t) {
+    const tr = h('tr', { dataset: { tx: t.id } });
+    function plain() {
+      replace(tr,
         h('td', { text: t.date }),
         h('td', { text: t.type }),
         h('td', { text: t.symbol || '' }),
@@ -318,21 +576,91 @@ function transactionsTable(txs, onDelete) {
         h('td', { class: 'num', text: t.price || '' }),
         h('td', { class: 'num', text: t.fee || '' }),
         h('td', { text: t.currency }),
-        h('td', {}, h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete the ${t.type} of ${t.date}${t.symbol ? ` ${t.symbol}` : ''}`, text: 'Delete', onclick: () => onDelete(t) })))))));
+        h('td', { class: 'row-actions' },
+          h('button', { type: 'button', class: 'small', 'aria-label': `Edit ${describe(t)}`, text: 'Edit', dataset: { edit: '' }, onclick: edit }),
+          h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete ${describe(t)}`, text: 'Delete', dataset: { delete: '' }, onclick: confirmDelete })));
+    }
+    function confirmDelete() {
+      const yes = h('button', {
+        type: 'button', class: 'small danger', text: 'Yes, delete', dataset: { confirmDelete: '' },
+        onclick: async () => {
+          await busy(yes, async () => {
+            try {
+              await del(`/portfolios/${p.id}/transactions/${t.id}`);
+              status('Transaction deleted.');
+              done();
+            } catch (e) {
+              replace(tr, h('td', { colspan: '8' }, errorNote(e, plain, 'delete it')));
+            }
+          });
+        },
+      });
+      replace(tr, h('td', { colspan: '8', class: 'confirm-row' },
+        h('span', { role: 'alert', text: `Delete ${describe(t)}? This cannot be undone.` }), ' ',
+        yes, ' ',
+        h('button', { type: 'button', class: 'small', text: 'Cancel', onclick: () => { plain(); tr.querySelector('[data-delete]').focus(); } })));
+      yes.focus();
+    }
+    async function edit() {
+      const form = await transactionForm(p, done, t, () => { plain(); tr.querySelector('[data-edit]').focus(); });
+      replace(tr, h('td', { colspan: '8', class: 'edit-row' }, form));
+      form.querySelector('input[name=date]').focus();
+    }
+    plain();
+    return tr;
+  }
+  body.append(...txs.slice().reverse().map(row));
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Transactions' },
+    h('table', { class: 'transactions' },
+      h('thead', {}, h('tr', {}, ['Date', 'Type', 'Symbol', 'Quantity', 'Price', 'Fee', 'Currency', 'Actions'].map((t, i) => h('th', { scope: 'col', class: i >= 3 && i <= 5 ? 'num' : '', text: t })))),
+      body));
 }
 
-function transactionForm(p, done) {
-  const today = new Date().toISOString().slice(0, 10);
-  const form = h('form', { class: 'stack grid-form', novalidate: true, 'aria-label': 'Add a transaction' },
+/** A symbol box that suggests symbols the server describes as one types. */
+function symbolInput(value) {
+  const listId = newId('symbols');
+  const box = input('symbol', 'text', { autocapitalize: 'characters', autocomplete: 'off', placeholder: 'AAPL', list: listId, value: value || '', maxlength: 32 });
+  const list = h('datalist', { id: listId });
+  let timer = null;
+  let asked = '';
+  box.addEventListener('input', () => {
+    clearTimeout(timer);
+    const q = box.value.trim();
+    if (!q || q === asked) return;
+    timer = setTimeout(async () => {
+      asked = q;
+      try {
+        const hits = await get(`/symbols?q=${encodeURIComponent(q)}&limit=8`);
+        replace(list, hits.map((s) => h('option', { value: s.symbol, label: s.name ? `${s.symbol} — ${s.name}` : s.symbol })));
+      } catch {
+        replace(list);
+      }
+    }, 200);
+  });
+  return [box, list];
+}
+
+/**
+ * The add (or, with `tx`, edit) transaction form. Dates default inside the
+ * prices' range (the sample's last day when prices are the sample).
+ */
+async function transactionForm(p, done, tx = null, cancel = null) {
+  const day = tx ? tx.date : await defaultDay();
+  const [symbol, suggestions] = symbolInput(tx && tx.symbol);
+  const type = h('select', { name: 'type' }, TYPES.map((t) => h('option', { value: t, text: t, selected: tx ? tx.type === t : t === 'buy' })));
+  const form = h('form', { class: 'stack grid-form', novalidate: true, 'aria-label': tx ? `Edit ${describe(tx)}` : 'Add a transaction' },
     formError(),
-    field('Date', input('date', 'date', { value: today, required: true })),
-    field('Type', h('select', { name: 'type' }, TYPES.map((t) => h('option', { value: t, text: t })))),
-    field('Symbol', input('symbol', 'text', { autocapitalize: 'characters', placeholder: 'AAPL' })),
-    field('Quantity', input('quantity', 'text', { inputmode: 'decimal' }), 'Shares, or the ratio for a split.'),
-    field('Price or amount', input('price', 'text', { inputmode: 'decimal' })),
-    field('Fee', input('fee', 'text', { inputmode: 'decimal' })),
-    field('Currency', input('currency', 'text', { value: p.currency, maxlength: 3, required: true })),
-    h('button', { type: 'submit', class: 'primary', text: 'Add transaction' }));
+    field('Date', input('date', 'date', { value: day, required: true })),
+    field('Type', type),
+    field('Symbol', symbol, 'Type a ticker or a name for suggestions.'),
+    suggestions,
+    field('Quantity', input('quantity', 'text', { inputmode: 'decimal', value: tx ? tx.quantity || '' : '' }), 'Shares, or the ratio for a split.'),
+    field('Price or amount', input('price', 'text', { inputmode: 'decimal', value: tx ? tx.price || '' : '' })),
+    field('Fee', input('fee', 'text', { inputmode: 'decimal', value: tx ? tx.fee || '' : '' })),
+    field('Currency', input('currency', 'text', { value: tx ? tx.currency : p.currency, maxlength: 3, required: true })),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'primary', text: tx ? 'Save changes' : 'Add transaction' }),
+      cancel ? h('button', { type: 'button', text: 'Cancel', onclick: cancel }) : null));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const fd = new FormData(form);
@@ -344,9 +672,14 @@ function transactionForm(p, done) {
     await busy(form.querySelector('button[type=submit]'), async () => {
       try {
         clearErrors(form);
-        await post(`/portfolios/${p.id}/transactions`, body);
-        for (const k of ['symbol', 'quantity', 'price', 'fee']) form.querySelector(`[name=${k}]`).value = '';
-        status('Transaction added.');
+        if (tx) {
+          await put(`/portfolios/${p.id}/transactions/${tx.id}`, body);
+          status('Transaction saved.');
+        } else {
+          await post(`/portfolios/${p.id}/transactions`, body);
+          for (const k of ['symbol', 'quantity', 'price', 'fee']) form.querySelector(`[name=${k}]`).value = '';
+          status('Transaction added.');
+        }
         done();
       } catch (e) {
         showErrors(form, e);

@@ -9,7 +9,7 @@ use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{read, write};
-use crate::errors::Outcome;
+use crate::errors::{Failure, Outcome};
 use crate::portfolio::{Portfolio, Valuation, date};
 use crate::prices::PriceTable;
 use crate::risk::RiskProfile;

@@ -20,7 +20,10 @@ use serde::Serialize;
 use crate::metrics::Metrics;
 use crate::store::{DailyClose, LastPrice, Store};
 
-pub use sources::{SourcesError, instruments, market_from_config, uses_sample, write_sample};
+pub use sources::{
+    SampleData, SourcesError, instruments, market_from_config, sample_note, sample_range,
+    uses_sample, write_sample,
+};
 
 /// How long a quote stays fresh, in the shared cache and in the market's.
 pub const QUOTE_TTL: Duration = Duration::from_secs(60);

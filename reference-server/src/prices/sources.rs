@@ -3,7 +3,9 @@
 //! about instruments.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use chrono::NaiveDate;
 
 use auravest_market::{Chain, HttpConfig, Market, MarketOptions, QuoteCache, SourceSpec};
 
@@ -23,14 +25,13 @@ const SAMPLE_INSTRUMENTS: &str = include_str!("../../../examples/data/instrument
 /// unclassified everywhere (valuation, nudges, recommendations), never
 /// guessed.
 pub fn instruments() -> &'static auravest_core::InstrumentTable {
-    static TABLE: std::sync::LazyLock<auravest_core::InstrumentTable> =
-        std::sync::LazyLock::new(|| {
-            let shipped = auravest_core::InstrumentTable::shipped();
-            shipped
-                .clone()
-                .with_mapping_csv(SAMPLE_INSTRUMENTS.as_bytes())
-                .unwrap_or(shipped)
-        });
+    static TABLE: LazyLock<auravest_core::InstrumentTable> = LazyLock::new(|| {
+        let shipped = auravest_core::InstrumentTable::shipped();
+        shipped
+            .clone()
+            .with_mapping_csv(SAMPLE_INSTRUMENTS.as_bytes())
+            .unwrap_or(shipped)
+    });
     &TABLE
 }
 
@@ -92,6 +93,48 @@ pub fn market_from_config(
         cache,
         options,
     )))
+}
+
+/// The days the shipped sample prices cover: what the UI says when it
+/// shows them, and the range its date fields default into.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SampleData {
+    /// First day with prices (`YYYY-MM-DD`).
+    pub first: String,
+    /// Last day with prices (`YYYY-MM-DD`).
+    pub last: String,
+    /// One sentence for a banner.
+    pub note: String,
+}
+
+/// The first and last dates of the shipped sample prices.
+pub fn sample_range() -> (NaiveDate, NaiveDate) {
+    static RANGE: LazyLock<(NaiveDate, NaiveDate)> = LazyLock::new(|| {
+        let day = |line: &str| {
+            line.split(',')
+                .next()
+                .and_then(|d| d.parse::<NaiveDate>().ok())
+        };
+        let mut days = SAMPLE_PRICES.lines().skip(1).filter_map(day);
+        let first = days.next().unwrap_or(NaiveDate::MIN);
+        (first, days.last().unwrap_or(first))
+    });
+    *RANGE
+}
+
+/// The banner for prices dated `as_of`: set when the configuration falls
+/// back to the sample prices and `as_of` is inside them (no network source
+/// answered later prices).
+pub fn sample_note(config: &Config, as_of: NaiveDate) -> Option<SampleData> {
+    let (first, last) = sample_range();
+    (uses_sample(config) && as_of <= last).then(|| SampleData {
+        first: first.to_string(),
+        last: last.to_string(),
+        note: format!(
+            "Prices are the sample data shipped with AuraVest ({first} to {last}), not today's \
+             market: no live price source answered. Dates are kept inside that range."
+        ),
+    })
 }
 
 /// True when the configuration includes the shipped sample prices (so `main`

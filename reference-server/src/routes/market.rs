@@ -260,9 +260,111 @@ pub async fn history(
     }))
 }
 
-/// `/quotes`, `/symbols/{symbol}/history`.
+/// What the prices the server shows are.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MarketStatusView {
+    /// The benchmark's latest stored price date (`YYYY-MM-DD`).
+    pub as_of: String,
+    /// Set when the prices are the shipped sample data (a past period):
+    /// pages say so and keep their date fields inside it.
+    pub sample_data: Option<crate::prices::SampleData>,
+}
+
+/// Whether prices are live or the shipped sample data, and how recent.
+#[utoipa::path(get, path = "/api/v1/market/status", tag = "market",
+    responses((status = 200, body = MarketStatusView)),
+    security(("bearer" = [])))]
+pub async fn status(
+    State(state): State<AppState>,
+    _user: AuthUser,
+) -> AppResult<Json<MarketStatusView>> {
+    let benchmark = [crate::services::portfolio::BENCHMARK.to_owned()];
+    let priced = crate::services::portfolio::prices_for(&state, &benchmark, 14, None).await?;
+    Ok(Json(MarketStatusView {
+        as_of: priced.as_of.to_string(),
+        sample_data: crate::prices::sample_note(&state.config, priced.as_of),
+    }))
+}
+
+/// Longest symbol search text.
+pub const MAX_SEARCH_CHARS: usize = 40;
+/// Most suggestions one search answers.
+pub const MAX_SUGGESTIONS: usize = 20;
+
+/// `?q=&limit=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SearchParams {
+    /// What was typed: a symbol or part of a name (at most 40 characters).
+    pub q: Option<String>,
+    /// Most suggestions (1 to 20, default 8).
+    pub limit: Option<String>,
+}
+
+/// A symbol suggestion.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SymbolSuggestion {
+    /// Ticker.
+    pub symbol: String,
+    /// Name, when listed.
+    pub name: Option<String>,
+    /// Asset class.
+    pub asset_class: String,
+    /// Sector, when listed.
+    pub sector: Option<String>,
+    /// Trading currency.
+    pub currency: String,
+}
+
+/// Symbols the server describes that match what was typed (the symbol,
+/// its start, or part of the name), for the symbol box's suggestions.
+#[utoipa::path(get, path = "/api/v1/symbols", tag = "market",
+    params(SearchParams),
+    responses((status = 200, body = Vec<SymbolSuggestion>), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn search(
+    _user: AuthUser,
+    Query(params): Query<SearchParams>,
+) -> AppResult<Json<Vec<SymbolSuggestion>>> {
+    let q = params.q.unwrap_or_default();
+    if q.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::field(
+            "q",
+            format!("at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    let limit = match params.limit.as_deref() {
+        None => 8,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_SUGGESTIONS).contains(n))
+            .ok_or_else(|| {
+                AppError::field(
+                    "limit",
+                    format!("a whole number from 1 to {MAX_SUGGESTIONS}"),
+                )
+            })?,
+    };
+    Ok(Json(
+        crate::prices::instruments()
+            .search(&q, limit)
+            .into_iter()
+            .map(|i| SymbolSuggestion {
+                symbol: i.symbol.to_string(),
+                name: i.name.clone(),
+                asset_class: i.asset_class.as_str().to_owned(),
+                sector: i.sector.clone(),
+                currency: i.currency.to_string(),
+            })
+            .collect(),
+    ))
+}
+
+/// `/market/status`, `/symbols`, `/quotes`, `/symbols/{symbol}/history`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/market/status", get(status))
+        .route("/symbols", get(search))
         .route("/quotes", get(quotes))
         .route("/symbols/{symbol}/history", get(history))
 }

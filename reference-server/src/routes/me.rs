@@ -126,6 +126,8 @@ pub struct ExportPortfolio {
     /// When it holds more: the next page of the CSV
     /// (`GET /portfolios/{id}/transactions.csv?offset=…`, which links on).
     pub transactions_next: Option<String>,
+    /// The prices the user stated for symbols no market source knows.
+    pub own_prices: Vec<crate::routes::portfolios::OwnPriceView>,
 }
 
 /// Most transactions of one portfolio the export carries inline; the rest
@@ -223,6 +225,11 @@ pub struct UsageResponse {
     pub day: String,
     /// Kind → count (and limit). `ai_questions` is always present.
     pub usage: BTreeMap<String, UsageCount>,
+    /// When the daily counts start again: the next UTC midnight (RFC 3339).
+    pub resets_at: String,
+    /// The assistant: `ready`, `starting` (loading its knowledge base; it
+    /// answers 503 meanwhile) or `off` (turned off on this server).
+    pub assistant: &'static str,
 }
 
 fn me_response(state: &AppState, u: &UserRecord) -> AppResult<MeResponse> {
@@ -392,6 +399,17 @@ pub async fn export(
             created_at: p.created_at.to_rfc3339(),
             transactions,
             transactions_csv: String::from_utf8(csv).map_err(AppError::internal)?,
+            own_prices: state
+                .store
+                .own_prices(p.id)
+                .await?
+                .into_iter()
+                .map(|r| crate::routes::portfolios::OwnPriceView {
+                    symbol: r.symbol,
+                    date: r.date.to_string(),
+                    price: r.price,
+                })
+                .collect(),
             transactions_total: all_rows.len(),
             transactions_next: (all_rows.len() > rows.len()).then(|| {
                 format!(
@@ -561,9 +579,22 @@ pub async fn usage(
             limit: None,
         })
         .limit = Some(state.config.ai_daily_limit);
+    let resets_at = day
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or_else(String::new, |t| t.and_utc().to_rfc3339());
+    let assistant = if !state.assistant.enabled() {
+        "off"
+    } else if state.assistant.get().is_some() {
+        "ready"
+    } else {
+        "starting"
+    };
     Ok(Json(UsageResponse {
         day: day.to_string(),
         usage,
+        resets_at,
+        assistant,
     }))
 }
 
@@ -617,5 +648,7 @@ mod tests {
             ["dashboard[1]", "dashboard[2]"]
         );
         assert!(DEFAULT_DASHBOARD.iter().all(|w| WIDGETS.contains(w)));
+        // A new account sees every widget.
+        assert_eq!(DEFAULT_DASHBOARD.len(), WIDGETS.len());
     }
 }

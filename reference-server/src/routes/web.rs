@@ -140,6 +140,16 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../../web/dom.js"),
     },
     Asset {
+        name: "components.css",
+        content_type: CSS,
+        body: include_str!("../../web/components.css"),
+    },
+    Asset {
+        name: "dashboard.js",
+        content_type: JS,
+        body: include_str!("../../web/dashboard.js"),
+    },
+    Asset {
         name: "chart.js",
         content_type: JS,
         body: include_str!("../../web/chart.js"),

@@ -25,8 +25,16 @@ include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// The dashboard of a new account (the widgets `PATCH /me` accepts are
 /// `crate::routes::me::WIDGETS`).
-pub const DEFAULT_DASHBOARD: &[&str] =
-    &["valuation", "allocation", "performance", "nudges", "goals"];
+pub const DEFAULT_DASHBOARD: &[&str] = &[
+    "valuation",
+    "allocation",
+    "performance",
+    "nudges",
+    "assistant",
+    "goals",
+    "badges",
+    "community",
+];
 
 /// The web UI's colour themes a user may choose, and a new account's.
 pub const THEMES: &[&str] = &["light", "dark", "system"];
@@ -312,6 +320,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<PortfolioRecord>>;
     /// Deletes a portfolio and its transactions; false when not the owner's.
     async fn delete_portfolio(&self, user_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// The user's own prices of a portfolio's symbols, by symbol.
+    async fn own_prices(&self, portfolio_id: Uuid) -> StoreResult<Vec<OwnPriceRow>>;
+    /// Sets the own price of one symbol, replacing the one before (one
+    /// atomic upsert).
+    async fn put_own_price(&self, portfolio_id: Uuid, row: &OwnPriceRow) -> StoreResult<()>;
+    /// Removes the own price of one symbol; false when there was none.
+    async fn delete_own_price(&self, portfolio_id: Uuid, symbol: &str) -> StoreResult<bool>;
     /// The portfolio's transactions in stored order (date, then seq).
     async fn transactions(&self, portfolio_id: Uuid) -> StoreResult<Vec<TransactionRow>>;
     /// Appends rows in one transaction, returning them with ids and seqs.

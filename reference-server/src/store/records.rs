@@ -199,6 +199,18 @@ pub struct GoalInput {
     pub expected_return: Option<f64>,
 }
 
+/// A price the user stated for a symbol of a portfolio that no market
+/// source knows (one per portfolio and symbol, the latest set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnPriceRow {
+    /// Ticker.
+    pub symbol: String,
+    /// The day the price is for.
+    pub date: NaiveDate,
+    /// Price of one share (decimal string).
+    pub price: String,
+}
+
 /// The last price of a symbol.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LastPrice {

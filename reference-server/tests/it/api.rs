@@ -280,6 +280,14 @@ async fn valuation_performance_and_insights_of_the_sample_portfolio() {
     assert_eq!(aapl["quantity"], "80");
     assert_eq!(aapl["price"], "172.440002");
     assert_eq!(aapl["value"], "13795.20");
+    // FIFO: the open lots hold the 80 shares.
+    let lots: f64 = aapl["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["quantity"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!((lots - 80.0).abs() < 1e-9, "{aapl}");
     let total: f64 = v["allocation_by_holding"]
         .as_object()
         .unwrap()
@@ -317,6 +325,29 @@ async fn valuation_performance_and_insights_of_the_sample_portfolio() {
         assert!(p["benchmark"]["total_return"].as_f64().is_some(), "{p}");
         assert!(p["values"].as_array().unwrap().len() > 10, "{range}");
         assert_eq!(p["range"], range);
+        // Returns explained: the period in words, the basis, the months
+        // and the drawdowns, whose floor is the maximum drawdown.
+        assert!(p["period"].as_str().unwrap().starts_with("over") || range == "ytd");
+        assert!(p["basis"].as_str().unwrap().contains("annualised"));
+        assert!(!p["monthly_returns"].as_object().unwrap().is_empty());
+        let floor = p["drawdowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["drawdown"].as_f64().unwrap())
+            .fold(0.0, f64::min);
+        assert!(
+            (floor - p["max_drawdown"].as_f64().unwrap()).abs() < 1e-12,
+            "{range}"
+        );
+        // The chart's lines end where the headline figures say.
+        let last = p["values"].as_array().unwrap().last().unwrap().clone();
+        assert!((last["growth"].as_f64().unwrap() - p["twr"].as_f64().unwrap()).abs() < 1e-9);
+        let bench = p["benchmark"]["total_return"].as_f64().unwrap();
+        assert!(
+            (last["benchmark"].as_f64().unwrap() - bench).abs() < 1e-9,
+            "{range}"
+        );
     }
     let (s, p) = app
         .json(
@@ -508,6 +539,145 @@ async fn a_holding_no_source_knows_is_valued_at_the_users_last_trade_and_marked_
         .await;
     assert_eq!(s, StatusCode::CREATED, "{g}");
     assert!(g["progress"]["progress"].as_f64().is_some(), "{g}");
+
+    // The user states a later price for it: it values the holding, said so.
+    let put = |symbol: &str, body: Value| {
+        let (app, access, path) = (
+            &app,
+            u.access.clone(),
+            format!("/api/v1/portfolios/{id}/prices/{symbol}"),
+        );
+        async move { app.json("PUT", &path, Some(&access), body).await }
+    };
+    let (s, b) = put("ZZPRIV", json!({"date": "2017-09-01", "price": "42.5"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["price"], "42.5");
+    let (_, v) = app
+        .json(
+            "GET",
+            &format!("/api/v1/portfolios/{id}/valuation"),
+            Some(&u.access),
+            Value::Null,
+        )
+        .await;
+    let own = &v["prices"]["ZZPRIV"];
+    assert!(
+        own["source"].as_str().unwrap().contains("your own price"),
+        "{own}"
+    );
+    assert_eq!(
+        (own["as_of"].as_str(), own["stale"].as_bool()),
+        (Some("2017-09-01"), Some(true))
+    );
+    let pos = v["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["symbol"] == "ZZPRIV")
+        .unwrap()
+        .clone();
+    let value: f64 = pos["value"].as_str().unwrap().parse().unwrap();
+    assert!((value - 1275.0).abs() < 1e-9, "30 x 42.5: {pos}");
+    let (s, list) = app
+        .json(
+            "GET",
+            &format!("/api/v1/portfolios/{id}/prices"),
+            Some(&u.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (s, list.as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1)),
+        "{list}"
+    );
+    // Refused, naming the field: bad values, a symbol never traded, one the market prices.
+    for (symbol, body, field_name) in [
+        (
+            "ZZPRIV",
+            json!({"date": "2017-09-01", "price": "0"}),
+            "price",
+        ),
+        (
+            "ZZPRIV",
+            json!({"date": "2017-09-01", "price": "-3"}),
+            "price",
+        ),
+        (
+            "ZZPRIV",
+            json!({"date": "2017-09-01", "price": "abc"}),
+            "price",
+        ),
+        (
+            "ZZPRIV",
+            json!({"date": "2999-01-01", "price": "1"}),
+            "date",
+        ),
+        (
+            "ZZPRIV",
+            json!({"date": "2017-02-30", "price": "1"}),
+            "date",
+        ),
+        (
+            "NEVER",
+            json!({"date": "2017-09-01", "price": "1"}),
+            "symbol",
+        ),
+        (
+            "AAPL",
+            json!({"date": "2017-09-01", "price": "1"}),
+            "symbol",
+        ),
+        (
+            "..%2F..",
+            json!({"date": "2017-09-01", "price": "1"}),
+            "symbol",
+        ),
+    ] {
+        let (s, b) = put(symbol, body).await;
+        assert_eq!(
+            (s, field(&b)),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![field_name.to_owned()]
+            ),
+            "{symbol}: {b}"
+        );
+    }
+    // Removed: the trade price values it again; another user cannot touch it.
+    let other = app.user("not-the-owner@example.com").await;
+    let (s, _) = app
+        .json(
+            "DELETE",
+            &format!("/api/v1/portfolios/{id}/prices/ZZPRIV"),
+            Some(&other.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .json(
+            "DELETE",
+            &format!("/api/v1/portfolios/{id}/prices/ZZPRIV"),
+            Some(&u.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, v) = app
+        .json(
+            "GET",
+            &format!("/api/v1/portfolios/{id}/valuation"),
+            Some(&u.access),
+            Value::Null,
+        )
+        .await;
+    assert!(
+        v["prices"]["ZZPRIV"]["source"]
+            .as_str()
+            .unwrap()
+            .contains("your last trade price")
+    );
 }
 
 #[tokio::test]
@@ -811,6 +981,9 @@ async fn the_assistant_answers_meters_and_takes_feedback() {
         .json("GET", "/api/v1/me/usage", Some(&u.access), Value::Null)
         .await;
     assert_eq!(usage["usage"]["ai_questions"]["used"], 2, "{usage}");
+    assert_eq!(usage["assistant"], "ready", "{usage}");
+    let resets = usage["resets_at"].as_str().unwrap();
+    assert!(resets.contains("T00:00:00"), "{resets}");
     // Bad questions are refused before they count.
     let other = app.user("ask2@example.com").await;
     for (body, name) in [
@@ -1023,6 +1196,10 @@ async fn the_assistant_can_be_turned_off() {
         )
         .await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+    let (_, usage) = app
+        .json("GET", "/api/v1/me/usage", Some(&u.access), Value::Null)
+        .await;
+    assert_eq!(usage["assistant"], "off", "{usage}");
 }
 
 #[tokio::test]
@@ -1072,4 +1249,129 @@ async fn legal_openapi_and_unknown_routes() {
         (s, b["error"]["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
     );
+}
+
+#[tokio::test]
+async fn the_dashboard_adds_up_portfolios_in_one_currency_and_lists_the_rest() {
+    let app = app().await;
+    let u = app.user("dashboard@example.com").await;
+    let get = |path: String| {
+        let app = &app;
+        let access = u.access.clone();
+        async move { app.json("GET", &path, Some(&access), Value::Null).await }
+    };
+    // Nothing yet: an empty overview, not an error.
+    let (s, d) = get("/api/v1/dashboard".to_owned()).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert!(d["net_worth"].is_null() && d["growth"].is_null(), "{d}");
+    assert_eq!(d["portfolios"].as_array().unwrap().len(), 0);
+
+    let first = sample_portfolio(&app, &u).await;
+    let (_, one) = get(format!("/api/v1/portfolios/{first}/valuation")).await;
+    // A second USD portfolio with one deposit, and one in EUR.
+    let second = portfolio(&app, &u, "Savings").await;
+    let (s, b) = app
+        .json(
+            "POST",
+            &format!("/api/v1/portfolios/{second}/transactions"),
+            Some(&u.access),
+            json!({"date": "2018-03-01", "type": "deposit", "price": "1000", "currency": "USD"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = app
+        .json(
+            "POST",
+            "/api/v1/portfolios",
+            Some(&u.access),
+            json!({"name": "Euro", "currency": "EUR"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+
+    let (s, d) = get("/api/v1/dashboard?range=max".to_owned()).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(d["currency"], "USD");
+    let n = &d["net_worth"];
+    assert_eq!(n["portfolios"], 2, "{d}");
+    let value: f64 = n["value"].as_str().unwrap().parse().unwrap();
+    let first_value: f64 = one["value"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (value - first_value - 1000.0).abs() < 0.011,
+        "{value} {first_value}"
+    );
+    for key in [
+        "allocation_by_holding",
+        "allocation_by_asset_class",
+        "allocation_by_sector",
+        "allocation_by_currency",
+    ] {
+        let total: f64 = n[key]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|x| x.as_f64().unwrap())
+            .sum();
+        assert!((total - 1.0).abs() < 1e-9, "{key}: {total}");
+    }
+    assert!(
+        n["allocation_by_sector"]["Information Technology"]
+            .as_f64()
+            .unwrap()
+            > 0.0,
+        "{n}"
+    );
+    let lines = d["portfolios"].as_array().unwrap();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["included"], false);
+    assert!(lines[2]["note"].as_str().unwrap().contains("EUR"), "{d}");
+    // Growth: one point a day, the benchmark beside it, the basis said.
+    let g = &d["growth"];
+    let points = g["points"].as_array().unwrap();
+    assert!(points.len() > 100, "{}", points.len());
+    assert_eq!(points[0]["growth"], 0.0);
+    assert_eq!(g["to"], "2018-04-11");
+    let last = points.last().unwrap();
+    assert!((last["growth"].as_f64().unwrap() - g["twr"].as_f64().unwrap()).abs() < 1e-9);
+    assert!(
+        (last["benchmark"].as_f64().unwrap() - g["benchmark"]["total_return"].as_f64().unwrap())
+            .abs()
+            < 1e-9,
+        "{g}"
+    );
+    assert!(g["basis"].as_str().unwrap().contains("past prices"));
+    // The sample prices are said to be the sample.
+    assert_eq!(d["sample_data"]["last"], "2018-04-11", "{d}");
+    let (s, m) = get("/api/v1/market/status".to_owned()).await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["sample_data"]["first"], "2015-01-02", "{m}");
+    // Symbol suggestions: the symbol first, then by name; limits checked.
+    let (s, hits) = get("/api/v1/symbols?q=aapl".to_owned()).await;
+    assert_eq!(s, StatusCode::OK, "{hits}");
+    assert_eq!(hits[0]["symbol"], "AAPL", "{hits}");
+    assert_eq!(hits[0]["sector"], "Information Technology");
+    let (s, hits) = get("/api/v1/symbols?q=apple".to_owned()).await;
+    assert_eq!(
+        (s, hits[0]["symbol"].as_str()),
+        (StatusCode::OK, Some("AAPL"))
+    );
+    for bad in [
+        "q=".to_owned() + &"x".repeat(41),
+        "q=a&limit=0".to_owned(),
+        "q=a&limit=21".to_owned(),
+        "q=a&limit=x".to_owned(),
+    ] {
+        let (s, b) = get(format!("/api/v1/symbols?{bad}")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {b}");
+    }
+
+    let (s, b) = get("/api/v1/dashboard?range=2y".to_owned()).await;
+    assert_eq!(
+        (s, field(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["range".to_owned()])
+    );
+    let (s, _) = app
+        .json("GET", "/api/v1/dashboard", None, Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 }

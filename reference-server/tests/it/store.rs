@@ -187,6 +187,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    own_prices_upsert_scope_and_go_with_the_portfolio,
     migrations_are_idempotent,
     users_create_and_lookup,
     user_conflicts_store_nothing,
@@ -1098,6 +1099,68 @@ async fn delete_portfolio_takes_its_rows(db: &Db) {
             .unwrap()
             .is_some()
     );
+}
+
+async fn own_prices_upsert_scope_and_go_with_the_portfolio(db: &Db) {
+    use auravest_reference_server::store::OwnPriceRow;
+    let u = stored_user(db, "a").await;
+    let p = stored_portfolio(db, u.id, "Main").await;
+    let other = stored_portfolio(db, u.id, "Other").await;
+    let row = |sym: &str, d: &str, price: &str| OwnPriceRow {
+        symbol: sym.to_owned(),
+        date: day(d),
+        price: price.to_owned(),
+    };
+    assert!(db.store.own_prices(p.id).await.unwrap().is_empty());
+    db.store
+        .put_own_price(p.id, &row("ZZPRIV", "2024-01-02", "25"))
+        .await
+        .unwrap();
+    db.store
+        .put_own_price(p.id, &row("ACME", "2024-01-03", "10.5"))
+        .await
+        .unwrap();
+    // Setting again replaces it.
+    db.store
+        .put_own_price(p.id, &row("ZZPRIV", "2024-02-01", "31.25"))
+        .await
+        .unwrap();
+    db.store
+        .put_own_price(other.id, &row("ZZPRIV", "2024-01-02", "1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.own_prices(p.id).await.unwrap(),
+        vec![
+            row("ACME", "2024-01-03", "10.5"),
+            row("ZZPRIV", "2024-02-01", "31.25")
+        ]
+    );
+    // Parallel sets of one symbol leave exactly one row.
+    let sets = (0..8).map(|i| {
+        let store = db.store.clone();
+        let r = row("ACME", "2024-03-01", &format!("{}", 11 + i));
+        async move { store.put_own_price(p.id, &r).await }
+    });
+    for r in futures_util::future::join_all(sets).await {
+        r.unwrap();
+    }
+    let acme: Vec<OwnPriceRow> = db
+        .store
+        .own_prices(p.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.symbol == "ACME")
+        .collect();
+    assert_eq!(acme.len(), 1, "{acme:?}");
+    assert!(db.store.delete_own_price(p.id, "ACME").await.unwrap());
+    assert!(!db.store.delete_own_price(p.id, "ACME").await.unwrap());
+    assert_eq!(db.store.own_prices(p.id).await.unwrap().len(), 1);
+    // Deleting the portfolio takes its prices; the other keeps its own.
+    assert!(db.store.delete_portfolio(u.id, p.id).await.unwrap());
+    assert_eq!(db.raw.count("own_prices", "portfolio_id", p.id).await, 0);
+    assert_eq!(db.store.own_prices(other.id).await.unwrap().len(), 1);
 }
 
 // --- goals ---------------------------------------------------------------

@@ -36,6 +36,7 @@ const SIGNED_OUT = [
   { page: 'register', hash: '#/register', heading: 'Create an account' },
 ];
 const SIGNED_IN = [
+  { page: 'dashboard', hash: '#/', heading: /^Hello, / },
   { page: 'portfolios', hash: '#/portfolios', heading: 'Your portfolios' },
   { page: 'risk', hash: '#/risk', heading: 'Risk profile' },
   { page: 'goals', hash: '#/goals', heading: 'Goals and badges' },
@@ -48,7 +49,7 @@ const SIGNED_IN = [
 /** Goes to `hash` and waits until its heading shows and nothing is loading. */
 async function open(page, base, { hash, heading }) {
   await page.goto(`${base}/${hash}`);
-  await page.getByRole('heading', { name: heading, level: 1, exact: true }).waitFor();
+  await page.getByRole('heading', { name: heading, level: 1, exact: typeof heading === 'string' }).waitFor();
   await page.waitForFunction(() => !document.querySelector('main[aria-busy="true"], [data-state="loading"]'));
   // Let late renders (the live category, the streams) settle.
   await page.waitForTimeout(150);
@@ -262,7 +263,8 @@ describe('AuraVest web UI: look, themes, phones, accessibility, offline', { time
         assert.equal(await page.locator('#nav').isVisible(), true);
       }
       await page.getByRole('link', { name: 'Back to the dashboard' }).click();
-      await page.getByRole('heading', { name: 'Your portfolios', level: 1 }).waitFor();
+      await page.getByRole('heading', { name: /^Hello, /, level: 1 }).waitFor();
+      assert.equal(await page.title(), 'Dashboard · AuraVest');
     } finally {
       await context.close();
     }
@@ -288,8 +290,8 @@ describe('AuraVest web UI: look, themes, phones, accessibility, offline', { time
       await page.getByRole('heading', { name: 'Your portfolios', level: 1 }).waitFor();
       await page.getByRole('link', { name: /Demo portfolio/ }).click();
       await page.getByRole('heading', { name: 'Demo portfolio', level: 1 }).waitFor();
-      await page.locator('[data-valuation] tr[data-symbol]').first().waitFor();
-      await page.locator('[data-transactions] table').waitFor();
+      await page.locator('[data-valuation] tr[data-symbol]').first().waitFor({ state: 'attached' });
+      await page.locator('[data-transactions] table').waitFor({ state: 'attached' });
       assert.ok(await overflow(page) <= 0, `the portfolio page is ${await overflow(page)}px wider than a 360px phone`);
       await page.screenshot({ path: path.join(SHOTS, 'portfolio-phone-light.png'), fullPage: true });
     } finally {

@@ -93,7 +93,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await page.getByLabel('Email').fill(server.email);
     await page.getByLabel('Password').fill(server.password);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Your portfolios' }).waitFor();
+    await page.getByRole('heading', { name: /^Hello, / }).waitFor();
     const cookies = await context.cookies();
     const names = cookies.map((c) => c.name);
     assert.ok(names.includes('auravest_access') && names.includes('auravest_csrf'), names.join(','));
@@ -106,14 +106,60 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     const before = (await context.cookies()).find((c) => c.name === 'auravest_csrf').value;
     await context.clearCookies({ name: 'auravest_access' });
     await page.reload();
-    await page.getByRole('heading', { name: 'Your portfolios' }).waitFor();
+    await page.getByRole('heading', { name: /^Hello, / }).waitFor();
     const cookies = await context.cookies();
     assert.ok(cookies.some((c) => c.name === 'auravest_access'), 'a new access cookie');
     assert.notEqual(cookies.find((c) => c.name === 'auravest_csrf').value, before, 'a rotated CSRF cookie');
   });
 
+  it('lands on a dashboard of widgets: net worth, allocation, growth, nudges, AI insight, goals, badges, community', async () => {
+    const dash = page.locator('[data-dashboard]');
+    await dash.waitFor();
+    const ids = await dash.locator('[data-widget]').evaluateAll((els) => els.map((e) => e.dataset.widget));
+    assert.deepEqual(ids, ['valuation', 'allocation', 'performance', 'nudges', 'assistant', 'goals', 'badges', 'community']);
+    const worth = page.locator('[data-widget="valuation"] [data-net-worth]');
+    await worth.waitFor();
+    assert.match(await worth.innerText(), /\$\s?\d{1,3}(,\d{3})*\.\d\d/);
+    assert.match(await page.locator('[data-widget="valuation"]').innerText(), /Day change[\s\S]*Total return/);
+    // The prices are the shipped sample: said so.
+    assert.match(await page.locator('[data-sample-banner]').innerText(), /sample data shipped with AuraVest \(2015-01-02 to 2018-04-11\)/);
+    // Allocation by holding, asset class, sector and currency.
+    const alloc = page.locator('[data-widget="allocation"]');
+    await alloc.locator('svg.donut').waitFor();
+    await alloc.getByRole('tab', { name: 'Sector' }).click();
+    await alloc.locator('.legend').filter({ hasText: 'Information Technology' }).waitFor();
+    await alloc.getByRole('tab', { name: 'Currency' }).click();
+    await alloc.locator('.legend').filter({ hasText: 'USD' }).waitFor();
+    // Growth against the benchmark, with its basis.
+    const growth = page.locator('[data-widget="performance"]');
+    await growth.locator('svg.chart').waitFor();
+    assert.equal(await growth.locator('svg.chart polyline').count(), 2);
+    assert.match(await growth.innerText(), /based on past prices/);
+    await growth.getByRole('button', { name: 'All' }).click();
+    await growth.locator('svg.chart').waitFor();
+    await page.locator('[data-widget="nudges"] .nudge, [data-widget="nudges"] .state-empty').first().waitFor();
+    await page.locator('[data-widget="assistant"] .pill.ai, [data-widget="assistant"] .state-error').first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-widget="goals"]').filter({ hasText: 'No goals yet' }).waitFor();
+    await page.locator('[data-widget="community"] a[href="#/community"]').waitFor();
+    await page.screenshot({ path: SCREENSHOT.replace(/portfolio(\.png)$/, 'dashboard$1'), fullPage: true });
+  });
+
+  it('customises the dashboard and keeps the choice', async () => {
+    await page.getByRole('button', { name: 'Customise' }).click();
+    const editor = page.locator('[data-customiser]');
+    await editor.getByLabel('Community').uncheck();
+    await editor.getByRole('button', { name: 'Move Goals up' }).click();
+    await editor.getByRole('button', { name: 'Save layout' }).click();
+    await page.locator('#status').filter({ hasText: 'Dashboard layout saved.' }).waitFor();
+    await page.reload();
+    const dash = page.locator('[data-dashboard]');
+    await dash.locator('[data-widget="valuation"]').waitFor();
+    const ids = await dash.locator('[data-widget]').evaluateAll((els) => els.map((e) => e.dataset.widget));
+    assert.deepEqual(ids, ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'assistant', 'badges']);
+  });
+
   it('opens the demo portfolio and shows its valuation', async () => {
-    await page.getByRole('link', { name: /Demo portfolio/ }).click();
+    await page.locator('[data-widget="valuation"]').getByRole('link', { name: 'Demo portfolio', exact: true }).click();
     await page.getByRole('heading', { name: 'Demo portfolio', level: 1 }).waitFor();
     portfolioUrl = page.url();
     assert.match(portfolioUrl, /#\/portfolios\/[0-9a-f-]{36}$/);
@@ -123,7 +169,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     const value = page.locator('[data-valuation] .stat', { hasText: 'Value' }).locator('.stat-value');
     assert.match(await value.innerText(), /\$\s?\d{1,3}(,\d{3})*\.\d\d/);
     assert.match(await page.locator('[data-valuation]').innerText(), /Day change[\s\S]*Total return/);
-    assert.match(await page.locator('[data-allocation]').innerText(), /equity: \d/);
+    assert.match(await page.locator('[data-allocation]').innerText(), /equity\s+\d+\.\d%/);
     assert.match(await page.locator('[data-valuation] .sources').innerText(), /AAPL file, as of \d{4}-\d\d-\d\d/);
   });
 
@@ -134,11 +180,78 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await perf.waitFor();
     assert.equal(await page.getByRole('button', { name: '3 months' }).getAttribute('aria-pressed'), 'true');
     const text = await perf.innerText();
-    assert.match(text, /Time-weighted return\s+-?\d+\.\d\d%/);
-    assert.match(text, /Benchmark \(SPY\)\s+-?\d+\.\d\d%/);
-    assert.ok(await perf.locator('svg.chart polyline').count() === 1, 'a line chart');
+    // Each figure names its method and period.
+    assert.match(text, /Time-weighted, 3 months[^\d%-]*-?\d+\.\d\d%/);
+    assert.match(text, /Money-weighted, annualised[^\d%-]*(-?\d+\.\d\d%|—)/);
+    assert.match(text, /Benchmark \(SPY\), 3 months[^\d%-]*-?\d+\.\d\d%/);
+    assert.match(text, /based on past prices/i);
+    // The growth chart draws the portfolio and the benchmark.
+    assert.equal(await perf.locator('svg.chart').first().locator('polyline').count(), 2, 'portfolio and benchmark lines');
+    // The one-line explanation opens on tap.
+    const why = perf.getByRole('button', { name: 'What is "Money-weighted, annualised"?' });
+    await why.click();
+    assert.equal(await why.getAttribute('aria-expanded'), 'true');
+    await perf.getByRole('tooltip').filter({ hasText: 'timing of your deposits' }).waitFor();
+    // The hover read-out gives the day's figures.
+    const chart = perf.locator('svg.chart').first();
+    const box = await chart.boundingBox();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    assert.match(await perf.locator('.chart-readout').first().innerText(), /\d{4}-\d\d-\d\d[\s\S]*Portfolio \(time-weighted\) -?\d+\.\d\d%[\s\S]*Benchmark \(SPY\) -?\d+\.\d\d%/);
+    // Drawdowns and the monthly heatmap.
+    assert.ok(await perf.locator('svg.chart').count() >= 2, 'a drawdown chart');
+    const heat = perf.locator('table.heatmap');
+    await heat.waitFor();
+    assert.ok(await heat.locator('td.heat').count() >= 2, 'months in the heatmap');
     await page.getByRole('button', { name: 'Max' }).click();
     await page.locator('[data-performance] div[data-range="max"]').waitFor();
+  });
+
+  it('sorts the positions and opens a holding with its lots, gains and price chart', async () => {
+    const table = page.locator('[data-valuation] table.positions');
+    await table.getByRole('button', { name: 'Symbol' }).click();
+    const symbols = () => table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.symbol));
+    const asc = await symbols();
+    assert.deepEqual(asc, [...asc].sort(), 'sorted by symbol');
+    assert.equal(await table.locator('th[aria-sort]').getAttribute('aria-sort'), 'ascending');
+    await table.getByRole('button', { name: 'Symbol' }).click();
+    assert.deepEqual(await symbols(), [...asc].sort().reverse());
+    await table.getByRole('link', { name: 'AAPL' }).click();
+    await page.getByRole('heading', { name: 'AAPL', level: 1 }).waitFor();
+    const lots = page.locator('[data-lots] tbody tr');
+    await lots.first().waitFor();
+    assert.match(await page.locator('.holding').innerText(), /Unrealised[\s\S]*Realised/);
+    await page.locator('.holding svg.chart polyline').waitFor();
+    await page.getByRole('link', { name: '← Demo portfolio' }).click();
+    await page.locator('[data-valuation] tr[data-symbol="AAPL"]').waitFor();
+  });
+
+  it('edits a transaction and deletes one only after a confirmation', async () => {
+    const tx = page.locator('[data-transactions]');
+    const first = tx.locator('tbody tr').first();
+    await first.waitFor();
+    const rows = await tx.locator('tbody tr').count();
+    // Delete asks first; Cancel keeps the row.
+    await first.getByRole('button', { name: /^Delete the / }).click();
+    await tx.getByRole('alert').filter({ hasText: 'cannot be undone' }).waitFor();
+    await tx.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await tx.locator('tbody tr').count(), rows);
+    // Edit the newest transaction's fee and save.
+    await first.getByRole('button', { name: /^Edit the / }).click();
+    const form = tx.locator('form');
+    await form.getByLabel('Fee').fill('2.5');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#status').filter({ hasText: 'Transaction saved.' }).waitFor();
+    await tx.locator('tbody tr').first().locator('td', { hasText: '2.5' }).waitFor();
+  });
+
+  it('suggests symbols and defaults dates inside the sample prices', async () => {
+    const form = page.locator('form[aria-label="Add a transaction"]');
+    assert.equal(await form.getByLabel('Date').inputValue(), '2018-04-11');
+    await form.getByLabel('Symbol').fill('appl');
+    await form.getByLabel('Symbol').fill('apple');
+    await page.waitForFunction(() => [...document.querySelectorAll('form[aria-label="Add a transaction"] datalist option')].some((o) => o.value === 'AAPL'));
+    await form.getByLabel('Symbol').fill('');
+    await page.locator('[data-sample-banner]').waitFor();
   });
 
   it('re-optimises the holdings in the browser as the risk and cap sliders move', async () => {
@@ -307,18 +420,44 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await page.locator('.badge[data-badge="learning_checklist_finished"]:not(.earned)').waitFor();
   });
 
+  it('says the assistant is starting instead of failing while it loads', async () => {
+    let starting = true;
+    await page.route('**/api/v1/me/usage', async (route) => {
+      const r = await route.fetch();
+      const body = await r.json();
+      if (starting) body.assistant = 'starting';
+      await route.fulfill({ response: r, json: body });
+    });
+    await page.getByRole('navigation').getByRole('link', { name: 'Assistant' }).click();
+    const state = page.locator('[data-assistant-state]');
+    await state.filter({ hasText: 'The assistant is starting' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Ask' }).isDisabled(), true);
+    starting = false;
+    await page.waitForFunction(() => !document.querySelector('[data-assistant-state]').textContent.includes('starting'), null, { timeout: 10_000 });
+    assert.equal(await page.getByRole('button', { name: 'Ask' }).isDisabled(), false);
+    await page.unroute('**/api/v1/me/usage');
+    await page.getByRole('navigation').getByRole('link', { name: 'Goals' }).click();
+    await page.getByRole('heading', { name: 'Goals and badges', level: 1 }).waitFor();
+  });
+
   it('asks the assistant and shows citations, the disclaimer and the usage', async () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Assistant' }).click();
     await page.getByRole('heading', { name: 'Ask the assistant', level: 1 }).waitFor();
     const usage = page.locator('[data-usage]');
-    assert.match(await usage.innerText(), /^0\/5 AI questions today$/);
+    assert.match(await usage.innerText(), /^5 of 5 questions left today, resets at 00:00 UTC \(in \d+ hours?( \d+ minutes?)?\)$|^5 of 5 questions left today, resets at 00:00 UTC \(in \d+ minutes?\)$/);
     await page.getByLabel('Your question').fill('What is diversification and why does it matter?');
     await page.getByLabel('About a portfolio (optional)').selectOption({ label: 'Demo portfolio' });
     await page.getByRole('button', { name: 'Ask' }).click();
     await page.locator('[data-citations] li').first().waitFor({ timeout: 30_000 });
     const answer = page.locator('article[data-answer]');
     assert.match(await answer.locator('[data-disclaimer]').innerText(), /not financial advice/);
-    await usage.filter({ hasText: '1/5 AI questions today' }).waitFor();
+    await usage.filter({ hasText: '4 of 5 questions left today' }).waitFor();
+    // The session's conversation stays when the page is opened again.
+    await page.getByRole('navigation').getByRole('link', { name: 'Goals' }).click();
+    await page.getByRole('heading', { name: 'Goals and badges', level: 1 }).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Assistant' }).click();
+    await page.locator('[data-conversation] article[data-answer]').first().waitFor();
+    assert.match(await page.locator('[data-conversation] .question').first().innerText(), /diversification/);
     await answer.getByRole('button', { name: 'Helpful' }).click();
     await answer.locator('button[aria-pressed="true"]', { hasText: 'Helpful' }).waitFor();
   });
@@ -415,6 +554,12 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
       await p2.locator('.field-error[data-error-for="accepted_terms_version"]').filter({ hasText: /required/ }).waitFor();
       await p2.getByLabel(/I have read and accept the terms/).check();
       await p2.getByRole('button', { name: 'Create account' }).click();
+      // A new account lands on the dashboard, whose widgets say what to do first.
+      await p2.getByRole('heading', { name: /^Hello, / }).waitFor();
+      const start = p2.locator('[data-widget="valuation"]');
+      await start.filter({ hasText: 'No portfolios yet' }).waitFor();
+      await p2.locator('[data-widget="goals"]').filter({ hasText: 'No goals yet' }).waitFor();
+      await start.getByRole('link', { name: 'Create a portfolio' }).click();
       await p2.getByRole('heading', { name: 'Your portfolios' }).waitFor();
       await p2.locator('[data-portfolios][data-empty]').waitFor();
       assert.equal(await p2.getByText('Demo portfolio').count(), 0);
@@ -429,6 +574,31 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
       await p2.locator('[data-valuation]').filter({ hasText: 'No positions yet' }).waitFor();
       await p2.locator('[data-performance]').filter({ hasText: 'Add a transaction to see performance.' }).waitFor();
       await p2.locator('[data-insights] [data-disclaimer]').waitFor();
+
+      // The community: follow the demo member, like, comment on and report their post.
+      await p2.getByRole('navigation').getByRole('link', { name: 'Community' }).click();
+      const theirs = p2.locator('[data-stream] article[data-post]', { hasText: 'earnings call' });
+      await theirs.waitFor();
+      const follow = theirs.locator('button[data-follow]');
+      await follow.filter({ hasText: 'Follow' }).waitFor();
+      await follow.click();
+      await follow.filter({ hasText: 'Following' }).waitFor();
+      assert.equal(await follow.getAttribute('aria-pressed'), 'true');
+      await p2.getByRole('group', { name: 'Posts to show' }).getByRole('button', { name: 'Following' }).click();
+      const followed = p2.locator('[data-stream] article[data-post]', { hasText: 'earnings call' });
+      await followed.waitFor();
+      await followed.getByRole('button', { name: 'Like' }).click();
+      await followed.locator('[data-likes]').filter({ hasText: '1 like' }).waitFor();
+      await followed.getByRole('button', { name: 'Comments (0)' }).click();
+      await followed.getByLabel('Your comment').fill('Which numbers are you watching?');
+      await followed.getByRole('button', { name: 'Comment', exact: true }).click();
+      await followed.locator('.comment').filter({ hasText: 'Which numbers' }).waitFor();
+      await followed.getByRole('button', { name: 'Comments (1)' }).waitFor();
+      await followed.getByRole('button', { name: 'Report' }).click();
+      await followed.getByLabel('Why are you reporting it?').selectOption('off_topic');
+      await followed.getByRole('button', { name: 'Send report' }).click();
+      await followed.getByRole('status').filter({ hasText: 'moderators will look' }).waitFor();
+      await p2.locator('[data-posting-as] a[href="#/profile"]').waitFor();
 
       // Profile: a bad alias shows its error, the export downloads JSON,
       // and deleting the account signs out.

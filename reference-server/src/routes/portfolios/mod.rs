@@ -240,9 +240,15 @@ pub fn router() -> Router<AppState> {
             "/portfolios/{id}/transactions/{tx}",
             put(edit_transaction).delete(delete_transaction),
         )
+        .route("/dashboard", get(dashboard))
         .route("/portfolios/{id}/valuation", get(valuation))
         .route("/portfolios/{id}/performance", get(performance))
         .route("/portfolios/{id}/insights", get(insights))
         .route("/portfolios/{id}/prices.csv", get(prices_csv))
         .route("/portfolios/{id}/refresh", post(refresh))
+        .route("/portfolios/{id}/prices", get(own_prices))
+        .route(
+            "/portfolios/{id}/prices/{symbol}",
+            put(put_own_price).delete(delete_own_price),
+        )
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use chrono::Utc;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
@@ -27,6 +27,23 @@ pub async fn valuation(
     Ok(Json(valuation_of(&state, &loaded).await?))
 }
 
+/// All the caller's portfolios added up: the net worth in the first
+/// portfolio's currency with its allocations, each portfolio's line, and
+/// the growth over a range against the benchmark. A portfolio that cannot
+/// be valued is listed with the reason, never failing the page.
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "portfolios",
+    params(RangeParams),
+    responses((status = 200, body = OverviewView), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn dashboard(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(params): Query<RangeParams>,
+) -> AppResult<Json<OverviewView>> {
+    let range = range_of(params.range.as_deref())?;
+    Ok(Json(overview_of(&state, user.id, range).await?))
+}
+
 /// Value series, TWR and MWR over a range, against the benchmark.
 #[utoipa::path(get, path = "/api/v1/portfolios/{id}/performance", tag = "portfolios",
     params(RangeParams),
@@ -39,14 +56,8 @@ pub async fn performance(
     Path(id): Path<Uuid>,
     Query(params): Query<RangeParams>,
 ) -> AppResult<Json<PerformanceView>> {
-    // Checked before touching the store; core's one vocabulary of windows.
-    let range = match params.range.as_deref() {
-        None => auravest_core::Range::Y1,
-        Some(text) => text.parse::<auravest_core::Range>().map_err(|e| match e {
-            auravest_core::Error::InvalidField { reason, .. } => AppError::field("range", reason),
-            e => AppError::field("range", e.to_string()),
-        })?,
-    };
+    // Checked before touching the store.
+    let range = range_of(params.range.as_deref())?;
     let loaded = load(&state, user.id, id).await?;
     let Some(first) = loaded
         .ledger
@@ -65,7 +76,7 @@ pub async fn performance(
     symbols.sort();
     symbols.dedup();
     let lookback = auravest_core::history_days(first, Utc::now().date_naive());
-    let priced = prices_for(&state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
+    let priced = prices_for(&state, &symbols, lookback, Some(&loaded)).await?;
     let end = priced.as_of;
     let start = range.start_within(end, first);
     let series = loaded
@@ -89,7 +100,24 @@ pub async fn performance(
             symbol: BENCHMARK.to_owned(),
             total_return: c.total_return(),
         });
+    let dates: Vec<_> = series.points.iter().map(|p| p.date).collect();
+    let bench = priced.frame.growth_on(BENCHMARK, &dates);
+    let daily = series.daily_returns();
+    let drawdowns: Vec<DrawdownPointView> = daily
+        .dates()
+        .iter()
+        .zip(auravest_core::stats::drawdown_series(&daily))
+        .map(|(d, dd)| DrawdownPointView {
+            date: d.to_string(),
+            drawdown: dd,
+        })
+        .collect();
     Ok(Json(PerformanceView {
+        period: range.phrase(),
+        basis: PERFORMANCE_BASIS,
+        monthly_returns: auravest_core::stats::monthly_returns(&daily),
+        max_drawdown: auravest_core::stats::max_drawdown(&daily).value,
+        drawdowns,
         range: range.to_string(),
         from: from.to_string(),
         to: end.to_string(),
@@ -99,9 +127,13 @@ pub async fn performance(
         values: series
             .points
             .iter()
-            .map(|p| ValuePointView {
+            .zip(series.growth())
+            .enumerate()
+            .map(|(i, (p, growth))| ValuePointView {
                 date: p.date.to_string(),
                 value: p.value.round_dp(2).to_string(),
+                growth,
+                benchmark: bench.as_ref().and_then(|b| b.get(i).copied().flatten()),
             })
             .collect(),
     }))
@@ -198,4 +230,142 @@ pub async fn refresh(
     Ok(Json(RefreshView {
         report: report.into(),
     }))
+}
+
+/// A price the user stated for a symbol no market source knows.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OwnPriceView {
+    /// Ticker.
+    pub symbol: String,
+    /// The day the price is for (`YYYY-MM-DD`).
+    pub date: String,
+    /// Price of one share in the symbol's currency (decimal string).
+    pub price: String,
+}
+
+/// `PUT /portfolios/{id}/prices/{symbol}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnPriceIn {
+    /// The day the price is for (`YYYY-MM-DD`, not after today).
+    pub date: String,
+    /// Price of one share (a positive decimal string, at most 8 decimals).
+    pub price: String,
+}
+
+/// The prices the user stated for the portfolio's symbols that no market
+/// source knows.
+#[utoipa::path(get, path = "/api/v1/portfolios/{id}/prices", tag = "portfolios",
+    responses((status = 200, body = Vec<OwnPriceView>), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn own_prices(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Vec<OwnPriceView>>> {
+    record_of(&state, user.id, id).await?;
+    Ok(Json(
+        own_prices_of(&state, id)
+            .await?
+            .into_iter()
+            .map(|m| OwnPriceView {
+                symbol: m.symbol.to_string(),
+                date: m.date.to_string(),
+                price: m.price.normalize().to_string(),
+            })
+            .collect(),
+    ))
+}
+
+/// Sets the price of a symbol the portfolio holds that no market source
+/// knows (a private share, an unlisted fund): it values the holding from
+/// its date on, beside the trade prices, until set again. Refused for a
+/// symbol the portfolio never traded or one the market prices.
+#[utoipa::path(put, path = "/api/v1/portfolios/{id}/prices/{symbol}", tag = "portfolios",
+    params(("id" = Uuid, Path, description = "Portfolio id"),
+        ("symbol" = String, Path, description = "Ticker")),
+    request_body = OwnPriceIn,
+    responses((status = 200, body = OwnPriceView), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_own_price(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, symbol)): Path<(Uuid, String)>,
+    ApiJson(body): ApiJson<OwnPriceIn>,
+) -> AppResult<Json<OwnPriceView>> {
+    let field = |name: &'static str| {
+        move |e: auravest_core::Error| match e {
+            auravest_core::Error::InvalidField { reason, .. } => AppError::field(name, reason),
+            e => AppError::field(name, e.to_string()),
+        }
+    };
+    let symbol = auravest_core::Symbol::new(&symbol).map_err(field("symbol"))?;
+    let date = auravest_core::parse_date("date", &body.date).map_err(field("date"))?;
+    let price: auravest_core::Decimal = body
+        .price
+        .trim()
+        .parse()
+        .map_err(|_| AppError::field("price", "not a decimal number"))?;
+    let today = Utc::now().date_naive();
+    let mark = auravest_core::OwnPrice::new(symbol, date, price, today).map_err(|e| match e {
+        auravest_core::Error::InvalidField { field, reason } => AppError::field(field, reason),
+        e => AppError::field("date", e.to_string()),
+    })?;
+    let loaded = load(&state, user.id, id).await?;
+    if first_use(&loaded.ledger.portfolio, mark.symbol.as_str()).is_none() {
+        return Err(AppError::field(
+            "symbol",
+            format!("the portfolio has no trade of {}", mark.symbol),
+        ));
+    }
+    let name = [mark.symbol.to_string()];
+    let market = prices_for(&state, &name, 14, None).await?;
+    if market
+        .frame
+        .column(mark.symbol.as_str())
+        .is_some_and(|c| c.iter().any(Option::is_some))
+    {
+        return Err(AppError::field(
+            "symbol",
+            format!(
+                "market sources price {}: your own price is only for symbols none of them knows",
+                mark.symbol
+            ),
+        ));
+    }
+    let row = crate::store::OwnPriceRow {
+        symbol: mark.symbol.to_string(),
+        date: mark.date,
+        price: mark.price.normalize().to_string(),
+    };
+    state.store.put_own_price(id, &row).await?;
+    Ok(Json(OwnPriceView {
+        symbol: row.symbol,
+        date: row.date.to_string(),
+        price: row.price,
+    }))
+}
+
+/// Removes the user's own price of a symbol (its trade prices value it again).
+#[utoipa::path(delete, path = "/api/v1/portfolios/{id}/prices/{symbol}", tag = "portfolios",
+    params(("id" = Uuid, Path, description = "Portfolio id"),
+        ("symbol" = String, Path, description = "Ticker")),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete_own_price(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, symbol)): Path<(Uuid, String)>,
+) -> AppResult<StatusCode> {
+    record_of(&state, user.id, id).await?;
+    let symbol = auravest_core::Symbol::new(&symbol).map_err(|e| match e {
+        auravest_core::Error::InvalidField { reason, .. } => AppError::field("symbol", reason),
+        e => AppError::field("symbol", e.to_string()),
+    })?;
+    if state.store.delete_own_price(id, symbol.as_str()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::not_found("own price"))
+    }
 }

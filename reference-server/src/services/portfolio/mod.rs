@@ -133,6 +133,18 @@ pub(crate) async fn held_now(state: &AppState, user: Uuid) -> AppResult<Vec<Symb
     Ok(out.into_iter().collect())
 }
 
+/// A `range` parameter in core's one vocabulary of windows (`1y` when
+/// absent); a 422 on `range` otherwise.
+pub(crate) fn range_of(text: Option<&str>) -> AppResult<auravest_core::Range> {
+    match text {
+        None => Ok(auravest_core::Range::Y1),
+        Some(text) => text.parse().map_err(|e| match e {
+            auravest_core::Error::InvalidField { reason, .. } => AppError::field("range", reason),
+            e => AppError::field("range", e.to_string()),
+        }),
+    }
+}
+
 /// Every symbol the ledger ever held.
 pub(crate) fn symbols_of(p: &Portfolio) -> Vec<String> {
     let set: BTreeSet<String> = p
@@ -153,7 +165,7 @@ pub(crate) async fn open_prices_of(state: &AppState, loaded: &Loaded) -> AppResu
         .map(|p| p.symbol().clone())
         .collect();
     let names: Vec<String> = open.iter().map(ToString::to_string).collect();
-    let priced = prices_for(state, &names, portfolio.history_days(), Some(portfolio)).await?;
+    let priced = prices_for(state, &names, portfolio.history_days(), Some(loaded)).await?;
     Ok(priced.frame.select(&open))
 }
 
@@ -164,8 +176,9 @@ pub(crate) async fn prices_for(
     state: &AppState,
     symbols: &[String],
     lookback_days: i64,
-    since: Option<&Portfolio>,
+    of: Option<&Loaded>,
 ) -> AppResult<Priced> {
+    let since = of.map(|l| &l.ledger.portfolio);
     let known = state.store.last_prices(symbols).await?;
     let have: BTreeSet<&str> = known.iter().map(|p| p.symbol.as_str()).collect();
     let missing: Vec<String> = symbols
@@ -245,10 +258,12 @@ pub(crate) async fn prices_for(
     // A symbol no source knows is valued at the user's own last trade
     // price (the SDK's rule), marked as such and stale, so the rest of the
     // portfolio keeps working.
-    let frame = match since {
-        Some(portfolio) => {
+    let frame = match of {
+        Some(loaded) => {
+            let portfolio = &loaded.ledger.portfolio;
+            let marks = own_prices_of(state, loaded.record.id).await?;
             let (frame, own) = portfolio
-                .with_trade_prices(frame)
+                .with_own_prices(frame, &marks)
                 .map_err(AppError::internal)?;
             for symbol in own {
                 let traded = portfolio
@@ -257,17 +272,24 @@ pub(crate) async fn prices_for(
                     .rev()
                     .find(|t| t.symbol() == Some(&symbol) && t.date <= as_of)
                     .map(|t| t.date);
-                let Some(traded) = traded else { continue };
+                let marked = marks
+                    .iter()
+                    .find(|m| m.symbol == symbol && m.date <= as_of)
+                    .map(|m| m.date);
+                // The later of the two is the price shown (the user's own
+                // price on a tie, as the SDK values it).
+                let (source, day) = match (traded, marked) {
+                    (t, Some(m)) if t.is_none_or(|t| m >= t) => (OWN_PRICE_SOURCE, m),
+                    (Some(t), _) => (TRADE_PRICE_SOURCE, t),
+                    _ => continue,
+                };
                 sources.insert(
                     symbol.to_string(),
                     PriceSource {
-                        source: TRADE_PRICE_SOURCE.to_owned(),
-                        as_of: traded.to_string(),
-                        fetched_at: traded
-                            .and_time(chrono::NaiveTime::MIN)
-                            .and_utc()
-                            .to_rfc3339(),
-                        age_seconds: (as_of - traded).num_seconds().max(0),
+                        source: source.to_owned(),
+                        as_of: day.to_string(),
+                        fetched_at: day.and_time(chrono::NaiveTime::MIN).and_utc().to_rfc3339(),
+                        age_seconds: (as_of - day).num_seconds().max(0),
                         stale: true,
                     },
                 );
@@ -302,6 +324,31 @@ pub(crate) struct Priced {
     pub(crate) sources: BTreeMap<String, PriceSource>,
 }
 
+/// The user's own prices of the portfolio's symbols, as the SDK takes them
+/// (a stored row that no longer reads is skipped: it was checked when set).
+pub(crate) async fn own_prices_of(
+    state: &AppState,
+    portfolio_id: Uuid,
+) -> AppResult<Vec<auravest_core::OwnPrice>> {
+    Ok(state
+        .store
+        .own_prices(portfolio_id)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(auravest_core::OwnPrice {
+                symbol: Symbol::new(&row.symbol).ok()?,
+                date: row.date,
+                price: row.price.parse().ok()?,
+            })
+        })
+        .collect())
+}
+
+/// The `source` of a price no market source had that the user stated
+/// (`PUT /portfolios/{id}/prices/{symbol}`).
+pub const OWN_PRICE_SOURCE: &str = "your own price (no market source knows this symbol)";
+
 /// The `source` of a price no market source had: the user's own last buy
 /// or sell price for the symbol.
 pub const TRADE_PRICE_SOURCE: &str = "your last trade price (no market source knows this symbol)";
@@ -332,7 +379,9 @@ pub(crate) fn priced_error(e: &auravest_core::Error) -> AppError {
     }
 }
 
+mod overview;
 mod report;
+pub use overview::*;
 pub use report::*;
 
 /// Stored goals as the SDK's goals.

@@ -43,6 +43,19 @@ pub struct PositionView {
     pub unrealized_pnl: String,
     /// Realised gain (decimal string).
     pub realized_pnl: String,
+    /// The open lots, oldest first (sales take from the oldest).
+    pub lots: Vec<LotView>,
+}
+
+/// Shares bought together and still held.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LotView {
+    /// Purchase date.
+    pub date: String,
+    /// Shares left (decimal string, adjusted for later splits).
+    pub quantity: String,
+    /// Cost of those shares, purchase fee included (decimal string).
+    pub cost: String,
 }
 
 /// A valuation.
@@ -70,14 +83,25 @@ pub struct ValuationView {
     pub allocation_by_holding: BTreeMap<String, f64>,
     /// Fraction by asset class.
     pub allocation_by_asset_class: BTreeMap<String, f64>,
+    /// Fraction by sector (`unclassified` where none is listed, `cash`).
+    pub allocation_by_sector: BTreeMap<String, f64>,
+    /// Fraction by trading currency (cash in the base currency).
+    pub allocation_by_currency: BTreeMap<String, f64>,
+    /// Set when the prices are the shipped sample data (a past period), so
+    /// the page can say so and keep dates inside it.
+    pub sample_data: Option<crate::prices::SampleData>,
     /// Where each price came from and how old it is.
     pub prices: BTreeMap<String, PriceSource>,
 }
 
-/// Values the portfolio at the latest prices.
-pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult<ValuationView> {
+/// The SDK's valuation report of the portfolio at the latest prices, with
+/// the prices' sources and the symbols it priced.
+pub(crate) async fn valuation_report_of(
+    state: &AppState,
+    loaded: &Loaded,
+) -> AppResult<(auravest_core::ValuationReport, Priced, Vec<String>)> {
     let symbols = symbols_of(&loaded.ledger.portfolio);
-    let priced = prices_for(state, &symbols, 14, Some(&loaded.ledger.portfolio)).await?;
+    let priced = prices_for(state, &symbols, 14, Some(loaded)).await?;
     // The SDK computes the page: day change, allocations, net deposits and
     // the total return; unlisted symbols stay unclassified.
     let report = loaded
@@ -90,6 +114,12 @@ pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult
             }
             e => priced_error(&e),
         })?;
+    Ok((report, priced, symbols))
+}
+
+/// Values the portfolio at the latest prices.
+pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult<ValuationView> {
+    let (report, priced, symbols) = valuation_report_of(state, loaded).await?;
     let v = &report.valuation;
     let positions = v
         .positions
@@ -108,6 +138,21 @@ pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult
             day_change: day_change.map(|d| d.round_dp(2).to_string()),
             unrealized_pnl: p.unrealized_pnl.round_dp(2).to_string(),
             realized_pnl: p.realized_pnl.round_dp(2).to_string(),
+            lots: loaded
+                .ledger
+                .portfolio
+                .holdings()
+                .position(&p.symbol)
+                .map(|pos| {
+                    pos.lots()
+                        .map(|l| LotView {
+                            date: l.date.to_string(),
+                            quantity: l.quantity.normalize().to_string(),
+                            cost: l.cost.round_dp(2).to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect();
     Ok(ValuationView {
@@ -122,6 +167,9 @@ pub(crate) async fn valuation_of(state: &AppState, loaded: &Loaded) -> AppResult
         positions,
         allocation_by_holding: report.allocation_by_holding,
         allocation_by_asset_class: report.allocation_by_asset_class,
+        allocation_by_sector: report.allocation_by_sector,
+        allocation_by_currency: report.allocation_by_currency,
+        sample_data: crate::prices::sample_note(&state.config, v.as_of),
         prices: priced
             .sources
             .into_iter()
@@ -149,6 +197,34 @@ pub struct PerformanceView {
     pub benchmark: Option<BenchmarkView>,
     /// Daily values.
     pub values: Vec<ValuePointView>,
+    /// The range in words ("over the last year").
+    pub period: &'static str,
+    /// What the figures are, for the page to show beside them.
+    pub basis: &'static str,
+    /// Time-weighted return per calendar month (`YYYY-MM`, fraction); the
+    /// first and last months are partial when the range cuts them.
+    pub monthly_returns: BTreeMap<String, f64>,
+    /// The drawdown on each price day: the time-weighted value below its
+    /// running peak (fraction, 0 at a new high).
+    pub drawdowns: Vec<DrawdownPointView>,
+    /// The deepest drawdown over the range (fraction, ≤ 0).
+    pub max_drawdown: f64,
+}
+
+/// What the performance figures are.
+pub const PERFORMANCE_BASIS: &str = "Time-weighted return: the growth of the holdings with \
+     deposits and withdrawals taken out, over the period shown. Money-weighted return: the \
+     annualised internal rate of return of your own deposits and withdrawals, so timing counts \
+     and short periods magnify it. Benchmark: the price change of the benchmark over the same \
+     days. All based on past prices; not a forecast.";
+
+/// One day's drawdown.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DrawdownPointView {
+    /// Day.
+    pub date: String,
+    /// Below the running peak (fraction, ≤ 0).
+    pub drawdown: f64,
 }
 
 /// A benchmark's return.
@@ -167,6 +243,10 @@ pub struct ValuePointView {
     pub date: String,
     /// Value (decimal string).
     pub value: String,
+    /// Time-weighted return since the first day (fraction).
+    pub growth: f64,
+    /// The benchmark's price change since the first day (fraction), when priced.
+    pub benchmark: Option<f64>,
 }
 
 /// Stored prices may end this many days before a period's last day (a
@@ -220,7 +300,7 @@ pub(crate) async fn period_return(
         .max(opened);
     let symbols = symbols_of(&loaded.ledger.portfolio);
     let lookback = auravest_core::history_days(start, today);
-    let priced = prices_for(state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
+    let priced = prices_for(state, &symbols, lookback, Some(&loaded)).await?;
     if !symbols.is_empty()
         && priced
             .as_of
@@ -434,7 +514,7 @@ pub(crate) async fn analysis_of(
     symbols.sort();
     symbols.dedup();
     let lookback = loaded.ledger.portfolio.history_days();
-    let priced = prices_for(state, &symbols, lookback, Some(&loaded.ledger.portfolio)).await?;
+    let priced = prices_for(state, &symbols, lookback, Some(loaded)).await?;
     let profile = risk_profile_of(state, user).await?;
     let goals = sdk_goals(&state.store.goals(user).await?)?;
     let benchmark = priced.frame.column_index(BENCHMARK).map(|_| BENCHMARK);

@@ -74,12 +74,14 @@ pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserD
 pub(super) async fn delete_user(store: &Backend, id: Uuid) -> StoreResult<bool> {
     // Children first, so the result does not rest on the
     // foreign keys' cascades alone.
-    const STATEMENTS: [&str; 12] = [
+    const STATEMENTS: [&str; 13] = [
         "DELETE FROM answer_feedback WHERE answer_id IN \
          (SELECT id FROM answers WHERE user_id = $1)",
         "DELETE FROM checklist_done WHERE user_id = $1",
         "DELETE FROM answers WHERE user_id = $1",
         "DELETE FROM summaries WHERE portfolio_id IN \
+         (SELECT id FROM portfolios WHERE user_id = $1)",
+        "DELETE FROM own_prices WHERE portfolio_id IN \
          (SELECT id FROM portfolios WHERE user_id = $1)",
         "DELETE FROM transactions WHERE portfolio_id IN \
          (SELECT id FROM portfolios WHERE user_id = $1)",

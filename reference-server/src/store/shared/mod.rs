@@ -23,8 +23,9 @@ use uuid::Uuid;
 use super::{Backend, Db, MIGRATIONS, NAME};
 use crate::store::{
     AnswerRow, AuditEntry, AuditRow, DailyClose, FeedbackRow, GoalInput, GoalRecord, HeldLock,
-    LastPrice, LeaderLock, LedgerClaim, LoginClaim, PortfolioRecord, ProfilePatch, RefreshRecord,
-    RiskRecord, Role, Rotation, Store, StoreResult, TransactionRow, UserData, UserRecord,
+    LastPrice, LeaderLock, LedgerClaim, LoginClaim, OwnPriceRow, PortfolioRecord, ProfilePatch,
+    RefreshRecord, RiskRecord, Role, Rotation, Store, StoreResult, TransactionRow, UserData,
+    UserRecord,
 };
 use auravest_core::TransactionRecord;
 
@@ -179,6 +180,18 @@ impl Store for Backend {
 
     async fn delete_portfolio(&self, user_id: Uuid, id: Uuid) -> StoreResult<bool> {
         portfolios::delete_portfolio(&self.pool, user_id, id).await
+    }
+
+    async fn own_prices(&self, portfolio_id: Uuid) -> StoreResult<Vec<OwnPriceRow>> {
+        portfolios::own_prices(&self.pool, portfolio_id).await
+    }
+
+    async fn put_own_price(&self, portfolio_id: Uuid, row: &OwnPriceRow) -> StoreResult<()> {
+        portfolios::put_own_price(&self.pool, portfolio_id, row).await
+    }
+
+    async fn delete_own_price(&self, portfolio_id: Uuid, symbol: &str) -> StoreResult<bool> {
+        portfolios::delete_own_price(&self.pool, portfolio_id, symbol).await
     }
 
     // --- a portfolio's transactions --------------------------------------

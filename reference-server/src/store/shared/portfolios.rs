@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::users::lock_user_under_cap;
 use super::{Db, DbRow, Pool};
 use crate::store::sql::{conflict, micros};
-use crate::store::{PortfolioRecord, StoreResult};
+use crate::store::{OwnPriceRow, PortfolioRecord, StoreResult};
 
 pub(super) const PORTFOLIO_COLUMNS: &str = "id, user_id, name, currency, created_at, version";
 
@@ -114,7 +114,7 @@ pub(super) async fn delete_portfolio(pool: &Pool, user_id: Uuid, id: Uuid) -> St
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    for table in ["summaries", "transactions"] {
+    for table in ["summaries", "own_prices", "transactions"] {
         let sql = format!("DELETE FROM {table} WHERE portfolio_id = $1 AND {OWNED}");
         sqlx::query(&sql)
             .bind(id)
@@ -128,5 +128,54 @@ pub(super) async fn delete_portfolio(pool: &Pool, user_id: Uuid, id: Uuid) -> St
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn own_prices(pool: &Pool, portfolio_id: Uuid) -> StoreResult<Vec<OwnPriceRow>> {
+    let rows = sqlx::query(
+        "SELECT symbol, day, price FROM own_prices WHERE portfolio_id = $1 ORDER BY symbol",
+    )
+    .bind(portfolio_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OwnPriceRow {
+                symbol: r.try_get("symbol")?,
+                date: r.try_get("day")?,
+                price: r.try_get("price")?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn put_own_price(
+    pool: &Pool,
+    portfolio_id: Uuid,
+    row: &OwnPriceRow,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO own_prices (portfolio_id, symbol, day, price) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (portfolio_id, symbol) DO UPDATE SET day = excluded.day, price = excluded.price",
+    )
+    .bind(portfolio_id)
+    .bind(&row.symbol)
+    .bind(row.date)
+    .bind(&row.price)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn delete_own_price(
+    pool: &Pool,
+    portfolio_id: Uuid,
+    symbol: &str,
+) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM own_prices WHERE portfolio_id = $1 AND symbol = $2")
+        .bind(portfolio_id)
+        .bind(symbol)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
