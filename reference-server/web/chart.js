@@ -144,7 +144,7 @@ export function lineChart({ dates, series, format, axis, label, area = false }) 
     });
     cursor.setAttribute('visibility', 'visible');
     readout.replaceChildren(h('strong', { text: dates[at] }), ' ',
-      usable.map((s, n) => h('span', { class: 'legend-item' },
+      ...usable.map((s, n) => h('span', { class: 'legend-item' },
         h('span', { class: `legend-swatch ${s.cls || `s${n + 1}`}`, 'aria-hidden': 'true' }),
         `${s.name} ${Number.isFinite(s.values[at]) ? fmt(s.values[at]) : '—'}`)));
   }

@@ -147,7 +147,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
   it('customises the dashboard and keeps the choice', async () => {
     await page.getByRole('button', { name: 'Customise' }).click();
     const editor = page.locator('[data-customiser]');
-    await editor.getByLabel('Community').uncheck();
+    await editor.getByRole('checkbox', { name: 'Community' }).uncheck();
     await editor.getByRole('button', { name: 'Move Goals up' }).click();
     await editor.getByRole('button', { name: 'Save layout' }).click();
     await page.locator('#status').filter({ hasText: 'Dashboard layout saved.' }).waitFor();
@@ -175,10 +175,10 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
 
   it('switches the performance range', async () => {
     await page.locator('[data-performance] div[data-range="1y"]').waitFor();
-    await page.getByRole('button', { name: '3 months' }).click();
+    await page.getByRole('group', { name: 'Performance range' }).getByRole('button', { name: '3 months' }).click();
     const perf = page.locator('[data-performance] div[data-range="3m"]');
     await perf.waitFor();
-    assert.equal(await page.getByRole('button', { name: '3 months' }).getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.getByRole('group', { name: 'Performance range' }).getByRole('button', { name: '3 months' }).getAttribute('aria-pressed'), 'true');
     const text = await perf.innerText();
     // Each figure names its method and period.
     assert.match(text, /Time-weighted, 3 months[^\d%-]*-?\d+\.\d\d%/);
@@ -194,15 +194,17 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await perf.getByRole('tooltip').filter({ hasText: 'timing of your deposits' }).waitFor();
     // The hover read-out gives the day's figures.
     const chart = perf.locator('svg.chart').first();
+    await chart.scrollIntoViewIfNeeded();
     const box = await chart.boundingBox();
     await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    await perf.locator('.chart-readout').first().filter({ hasText: /\d{4}-\d\d-\d\d/ }).waitFor({ timeout: 5_000 });
     assert.match(await perf.locator('.chart-readout').first().innerText(), /\d{4}-\d\d-\d\d[\s\S]*Portfolio \(time-weighted\) -?\d+\.\d\d%[\s\S]*Benchmark \(SPY\) -?\d+\.\d\d%/);
     // Drawdowns and the monthly heatmap.
     assert.ok(await perf.locator('svg.chart').count() >= 2, 'a drawdown chart');
     const heat = perf.locator('table.heatmap');
     await heat.waitFor();
     assert.ok(await heat.locator('td.heat').count() >= 2, 'months in the heatmap');
-    await page.getByRole('button', { name: 'Max' }).click();
+    await page.getByRole('group', { name: 'Performance range' }).getByRole('button', { name: 'Max' }).click();
     await page.locator('[data-performance] div[data-range="max"]').waitFor();
   });
 
