@@ -3,13 +3,13 @@
 
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section,
-  disclaimer, busy, money, pct, values,
+  disclaimer, busy, money, pct, values, loadingState,
 } from './dom.js';
 import { get, post, put, patch, del, ApiError } from './api.js';
 import { slimSdk } from './wasm.js';
 import { THEMES, applyTheme, currentTheme, onThemeChange } from './appearance.js';
 
-const WIDGETS = ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'badges', 'assistant', 'community'];
+import { WIDGETS } from './dashboard.js';
 
 function input(name, type, attrs = {}) {
   return h('input', { name, type, ...attrs });
@@ -412,9 +412,8 @@ export async function assistantView() {
       replace(stateEl, h('p', { class: 'banner', role: 'status', text: 'The assistant is turned off on this server.' }));
       return;
     }
-    replace(stateEl, h('div', { class: 'state-loading banner', role: 'status' },
-      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-      'The assistant is starting: it is loading its knowledge base. You can ask as soon as it is ready.'));
+    replace(stateEl, h('div', { class: 'banner' },
+      loadingState('The assistant is starting: it is loading its knowledge base. You can ask as soon as it is ready.')));
     poll = setTimeout(async () => {
       if (!stateEl.isConnected) return;
       try {
@@ -436,7 +435,7 @@ export async function assistantView() {
     await busy(ask, async () => {
       try {
         clearErrors(form);
-        replace(pending, h('div', { class: 'state-loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Thinking…'));
+        replace(pending, loadingState('Thinking…'));
         const r = await post('/ask', body);
         usageEl.textContent = usageText(r.used, r.limit, resetsAt);
         history.push({ question: v.question, answer: r.answer });
@@ -524,9 +523,9 @@ export async function profileView(ctx) {
     h('dt', { text: 'Terms accepted' }), h('dd', { text: `version ${me.terms_version}` }),
     h('dt', { text: 'Member since' }), h('dd', { text: new Date(me.created_at).toLocaleDateString() }));
   const dash = h('fieldset', { class: 'widgets', 'aria-describedby': 'dashboard-error' }, h('legend', { text: 'Dashboard widgets' }),
-    WIDGETS.map((w) => h('div', { class: 'option' },
+    WIDGETS.map(([w, title]) => h('div', { class: 'option' },
       h('input', { type: 'checkbox', id: `w-${w}`, name: 'dashboard', value: w, checked: me.dashboard.includes(w) }),
-      h('label', { for: `w-${w}`, text: w }))),
+      h('label', { for: `w-${w}`, text: title }))),
     h('p', { class: 'field-error', id: 'dashboard-error', dataset: { errorFor: 'dashboard' } }));
   const form = h('form', { class: 'stack', novalidate: true, 'aria-label': 'Profile settings' },
     formError(),
@@ -547,7 +546,9 @@ export async function profileView(ctx) {
       display_mode: fd.get('display_mode'),
       share_performance: form.querySelector('[name=share_performance]').checked,
       count_holdings: form.querySelector('[name=count_holdings]').checked,
-      dashboard: fd.getAll('dashboard'),
+      // The order set on the dashboard is kept; a widget ticked here joins at the end.
+      dashboard: ((ticked) => [...me.dashboard.filter((w) => ticked.has(w)),
+        ...WIDGETS.map(([w]) => w).filter((w) => ticked.has(w) && !me.dashboard.includes(w))])(new Set(fd.getAll('dashboard'))),
     };
     await busy(form.querySelector('button[type=submit]'), async () => {
       try {

@@ -3,7 +3,7 @@
 // and the two leaderboards. Texts from the API are always set as text.
 
 import {
-  h, replace, field, formError, clearErrors, showErrors, status, section, busy, values, plural,
+  h, replace, field, formError, clearErrors, showErrors, status, section, busy, values, plural, errorState,
 } from './dom.js';
 import { get, post, put, del, ApiError } from './api.js';
 import { slimSdk } from './wasm.js';
@@ -120,8 +120,7 @@ function commentsPanel(p, onCount) {
         : h('p', { class: 'muted small', text: 'No comments yet.' }));
       onCount(items.length);
     } catch (e) {
-      replace(list, h('div', { class: 'state-error', role: 'alert' }, h('p', { text: `Could not load the comments: ${e.message}` }),
-        h('button', { type: 'button', class: 'small', text: 'Retry', onclick: load })));
+      replace(list, errorState('Could not load the comments', e, load));
     }
   }
   const form = h('form', { class: 'stack comment-form', novalidate: true, 'aria-label': 'Add a comment' },

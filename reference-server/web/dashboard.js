@@ -4,6 +4,7 @@
 
 import {
   h, replace, status, money, signedMoney, pct, signClass, disclaimer, plural,
+  loadingState, emptyState, errorState,
 } from './dom.js';
 import { get, patch } from './api.js';
 import { lineChart, donutChart } from './chart.js';
@@ -32,18 +33,16 @@ const SEVERITY = { critical: 0, warning: 1, info: 2 };
 const SEEN_BADGES = 'auravest.seenBadges';
 
 function loading(text = 'Loading…') {
-  return h('div', { class: 'state-loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
+  return loadingState(text, { skeleton: true });
 }
 
-/** An error with a retry button that re-runs `retry`. */
+/** What failed, why, and a Retry that runs `retry`. */
 function failed(what, e, retry) {
-  return h('div', { class: 'state-error', role: 'alert' },
-    h('p', {}, `Could not ${what}: ${e && e.message ? e.message : String(e)}`),
-    h('button', { type: 'button', class: 'small', text: 'Retry', onclick: retry }));
+  return errorState(`Could not ${what}`, e, retry);
 }
 
 function empty(text, ...extra) {
-  return h('div', { class: 'state-empty' }, h('p', { text }), ...extra);
+  return emptyState(text, { action: extra.length ? h('div', { class: 'state-actions' }, ...extra) : null });
 }
 
 /**

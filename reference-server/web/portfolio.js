@@ -5,7 +5,7 @@
 
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section,
-  disclaimer, busy, money, signedMoney, pct, signClass, age, newId, loadingState, errorState,
+  disclaimer, busy, money, signedMoney, pct, signClass, age, newId, loadingState, emptyState, errorState,
 } from './dom.js';
 import { get, post, put, del, api, ApiError } from './api.js';
 import { lineChart, valueChart, donutChart, monthlyHeatmap } from './chart.js';
@@ -30,9 +30,9 @@ function loadingNote(text = 'Loading…') {
   return loadingState(text, { skeleton: true });
 }
 
-/** An error with a Retry button. */
-function errorNote(e, retry, what = 'load this') {
-  return errorState(`Could not ${what}`, e, retry);
+/** What failed, why, and a Retry that runs `retry`. */
+function errorNote(e, what, retry) {
+  return errorState(what, e, retry);
 }
 
 /** The market's status (sample data or live), fetched once per page load. */
@@ -84,8 +84,15 @@ export async function portfoliosView(ctx) {
         h('a', { href: `#/portfolios/${p.id}`, class: 'portfolio-link' },
           h('span', { class: 'name', text: p.name }),
           h('span', { class: 'muted', text: ` ${p.currency} · since ${new Date(p.created_at).toLocaleDateString()}` })))))
-    : h('div', { class: 'state-empty', dataset: { portfolios: '', empty: '' } },
-      h('p', { text: 'No portfolios yet — create one below, then add what you hold.' }));
+    : h('div', { dataset: { portfolios: '', empty: '' } },
+      emptyState('No portfolios yet — create one', {
+        detail: 'A portfolio holds your transactions; its value and performance follow from them.',
+        action: h('button', {
+          type: 'button',
+          text: 'Create a portfolio',
+          onclick: () => form.querySelector('input[name=name]').focus(),
+        }),
+      }));
   const form = h('form', { class: 'stack inline-form', novalidate: true, 'aria-label': 'New portfolio' },
     formError(),
     field('Portfolio name', input('name', 'text', { required: true, maxlength: 100 })),
@@ -148,7 +155,7 @@ export async function portfolioView(ctx, id) {
       replace(valuationEl, valuationView(v, id, reloadAll));
       showWhatIf(whatIfEl, id);
     } catch (e) {
-      replace(valuationEl, errorNote(e, loadValuation, 'value the portfolio'));
+      replace(valuationEl, errorNote(e, 'Could not fetch prices', loadValuation));
     }
   }
   const picker = () => rangePicker(range, (r) => { range = r; loadPerformance(); });
@@ -158,7 +165,7 @@ export async function portfolioView(ctx, id) {
       const perf = await get(`/portfolios/${id}/performance?range=${encodeURIComponent(range)}`);
       replace(perfEl, picker(), performanceView(perf, p.currency, chartKind, (k) => { chartKind = k; }));
     } catch (e) {
-      replace(perfEl, picker(), errorNote(e, loadPerformance, 'load the performance'));
+      replace(perfEl, picker(), errorNote(e, 'Could not load the performance', loadPerformance));
     }
     const pressed = perfEl.querySelector('button[aria-pressed="true"][data-range]');
     if (pressed && perfEl.dataset.focus === '1') {
@@ -172,7 +179,7 @@ export async function portfolioView(ctx, id) {
       const ins = await get(`/portfolios/${id}/insights`);
       replace(insightsEl, insightsView(ins));
     } catch (e) {
-      replace(insightsEl, errorNote(e, loadInsights, 'load the insights'));
+      replace(insightsEl, errorNote(e, 'Could not load the insights', loadInsights));
     }
   }
   async function loadTransactions() {
@@ -181,10 +188,10 @@ export async function portfolioView(ctx, id) {
       const txs = await get(`/portfolios/${id}/transactions`);
       // Performance needs at least one transaction (the API answers 422).
       if (txs.length) loadPerformance();
-      else replace(perfEl, h('div', { class: 'state-empty' }, h('p', { text: 'Add a transaction to see performance.' })));
+      else replace(perfEl, emptyState('Add a transaction to see performance.'));
       replace(txEl, transactionsTable(txs, p, reloadAll));
     } catch (e) {
-      replace(txEl, errorNote(e, loadTransactions, 'load the transactions'));
+      replace(txEl, errorNote(e, 'Could not load the transactions', loadTransactions));
     }
   }
   function reloadAll() {
@@ -342,7 +349,7 @@ function valuationView(v, id, reload) {
     stat('Cash', money(v.cash, cur)));
   const table = v.positions.length
     ? positionsView(v, id)
-    : h('div', { class: 'state-empty' }, h('p', { text: 'No positions yet: add a transaction or import a CSV.' }));
+    : emptyState('No positions yet: add a transaction or import a CSV.');
   const classes = Object.entries(v.allocation_by_asset_class || {});
   const sectors = Object.entries(v.allocation_by_sector || {});
   const sources = Object.entries(v.prices || {});
@@ -374,9 +381,10 @@ function rangePicker(current, choose) {
       type: 'button',
       'aria-pressed': String(r === current),
       dataset: { range: r },
-      title: label,
+      'aria-label': label,
+      text: r.toUpperCase(),
       onclick: () => { group.parentElement.dataset.focus = '1'; choose(r); },
-    }, r.toUpperCase(), h('span', { class: 'visually-hidden', text: ` (${label})` })));
+    }));
   }
   return group;
 }
@@ -445,7 +453,7 @@ export async function holdingView(ctx, id, rawSymbol) {
       const [v, ins] = await Promise.all([get(`/portfolios/${id}/valuation`), get(`/portfolios/${id}/insights`)]);
       const pos = v.positions.find((x) => x.symbol === symbol);
       if (!pos) {
-        replace(body, h('div', { class: 'state-empty' }, h('p', { text: `${p.name} holds no ${symbol} now.` })));
+        replace(body, emptyState(`${p.name} holds no ${symbol} now.`));
         return;
       }
       const cur = v.currency;
@@ -480,7 +488,7 @@ export async function holdingView(ctx, id, rawSymbol) {
         disclaimer(ins.disclaimer)));
       loadChart(v.as_of);
     } catch (e) {
-      replace(body, errorNote(e, load, `load ${symbol}`));
+      replace(body, errorNote(e, `Could not load ${symbol}`, load));
     }
   }
   async function loadChart(asOf) {
@@ -492,7 +500,7 @@ export async function holdingView(ctx, id, rawSymbol) {
       replace(chartEl, valueChart(bars.map((x) => ({ date: x.date, value: x.close })), p.currency, `${symbol} close`),
         h('p', { class: 'muted small', text: `Daily closes, ${from} to ${to}; ${hist.source ? `from ${hist.source}` : ''}. Past prices.` }));
     } catch (e) {
-      replace(chartEl, errorNote(e, () => loadChart(asOf), `fetch prices for ${symbol}`));
+      replace(chartEl, errorNote(e, `Could not fetch prices for ${symbol}`, () => loadChart(asOf)));
     }
   }
   load();
@@ -563,7 +571,7 @@ function describe(t) {
  * asks for a confirmation in the row before anything is removed.
  */
 function transactionsTable(txs, p, done) {
-  if (!txs.length) return h('div', { class: 'state-empty' }, h('p', { text: 'No transactions yet.' }));
+  if (!txs.length) return emptyState('No transactions yet.');
   const body = h('tbody');
   function row(t) {
     const tr = h('tr', { dataset: { tx: t.id } });
@@ -590,7 +598,7 @@ function transactionsTable(txs, p, done) {
               status('Transaction deleted.');
               done();
             } catch (e) {
-              replace(tr, h('td', { colspan: '8' }, errorNote(e, plain, 'delete it')));
+              replace(tr, h('td', { colspan: '8' }, errorNote(e, 'Could not delete it', plain)));
             }
           });
         },

@@ -170,6 +170,51 @@ async fn a_package_of_another_version_or_none_is_not_served() {
 }
 
 #[tokio::test]
+async fn pages_assets_and_api_answers_go_out_compressed_when_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    package(dir.path(), env!("CARGO_PKG_VERSION"));
+    let app = app_serving(dir.path()).await;
+    let raw = auravest_reference_server::routes::web::ASSETS
+        .iter()
+        .find(|a| a.name == "app.js")
+        .unwrap()
+        .body;
+    for (accept, encoding) in [("br", "br"), ("gzip", "gzip"), ("gzip, deflate, br", "br")] {
+        let (status, headers, body) =
+            get(&app, "/assets/app.js", &[("accept-encoding", accept)]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            value(&headers, header::CONTENT_ENCODING),
+            Some(encoding),
+            "{accept}"
+        );
+        assert!(
+            value(&headers, header::VARY)
+                .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+        );
+        assert!(
+            body.len() < raw.len() / 2,
+            "{accept}: {} of {}",
+            body.len(),
+            raw.len()
+        );
+    }
+    // Without Accept-Encoding: the text itself.
+    let (_, headers, body) = get(&app, "/assets/app.js", &[]).await;
+    assert_eq!(value(&headers, header::CONTENT_ENCODING), None);
+    assert_eq!(body, raw.as_bytes());
+    // The package's own brotli copy is sent as built, not compressed again.
+    let (_, headers, body) = get(
+        &app,
+        "/assets/wasm/auravest_bg.wasm",
+        &[("accept-encoding", "br")],
+    )
+    .await;
+    assert_eq!(value(&headers, header::CONTENT_ENCODING), Some("br"));
+    assert_eq!(body, BR);
+}
+
+#[tokio::test]
 async fn the_installable_app_is_served_with_its_types_and_the_csp() {
     let app = app().await;
     for (path, content_type) in [
@@ -224,49 +269,4 @@ async fn the_installable_app_is_served_with_its_types_and_the_csp() {
         let (status, _, _) = get(&app, path, &[]).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
-}
-
-#[tokio::test]
-async fn pages_assets_and_api_answers_go_out_compressed_when_taken() {
-    let dir = tempfile::tempdir().unwrap();
-    package(dir.path(), env!("CARGO_PKG_VERSION"));
-    let app = app_serving(dir.path()).await;
-    let raw = auravest_reference_server::routes::web::ASSETS
-        .iter()
-        .find(|a| a.name == "app.js")
-        .unwrap()
-        .body;
-    for (accept, encoding) in [("br", "br"), ("gzip", "gzip"), ("gzip, deflate, br", "br")] {
-        let (status, headers, body) =
-            get(&app, "/assets/app.js", &[("accept-encoding", accept)]).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            value(&headers, header::CONTENT_ENCODING),
-            Some(encoding),
-            "{accept}"
-        );
-        assert!(
-            value(&headers, header::VARY)
-                .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
-        );
-        assert!(
-            body.len() < raw.len() / 2,
-            "{accept}: {} of {}",
-            body.len(),
-            raw.len()
-        );
-    }
-    // Without Accept-Encoding: the text itself.
-    let (_, headers, body) = get(&app, "/assets/app.js", &[]).await;
-    assert_eq!(value(&headers, header::CONTENT_ENCODING), None);
-    assert_eq!(body, raw.as_bytes());
-    // The package's own brotli copy is sent as built, not compressed again.
-    let (_, headers, body) = get(
-        &app,
-        "/assets/wasm/auravest_bg.wasm",
-        &[("accept-encoding", "br")],
-    )
-    .await;
-    assert_eq!(value(&headers, header::CONTENT_ENCODING), Some("br"));
-    assert_eq!(body, BR);
 }
