@@ -5,8 +5,8 @@
 // - The shell is cached on install under a name the server derives from
 //   its version and the shell's contents (it fills in CACHE and SHELL when
 //   it serves this file), so a new release replaces the cache.
-// - /api/ goes to the network only: answers hold the user's data and are
-//   never cached; offline, the app gets a JSON error it can show.
+// - /api/ is not touched: it goes to the network only, as without a worker;
+//   its answers hold the user's data and are never cached.
 // - /assets/ comes from the cache first (then the network, and is kept),
 //   except the WebAssembly package (/assets/wasm/), which is large, built
 //   apart from the server and revalidated by the browser with its ETag.
@@ -31,16 +31,6 @@ self.addEventListener('activate', (event) => {
     .then(() => self.clients.claim()));
 });
 
-function offlineApiAnswer() {
-  const body = JSON.stringify({
-    error: { code: 'offline', message: 'you are offline; try again when connected' },
-  });
-  return new Response(body, {
-    status: 503,
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
-  });
-}
-
 async function fromCacheFirst(request) {
   const cache = await caches.open(CACHE);
   const hit = await cache.match(request);
@@ -63,10 +53,9 @@ self.addEventListener('fetch', (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith('/api/')) {
-    event.respondWith(fetch(request).catch(offlineApiAnswer));
-    return;
-  }
+  // The API is left to the network: never cached, and when it cannot be
+  // reached the app says so itself (api.js).
+  if (url.pathname.startsWith('/api/')) return;
   if (request.method !== 'GET' || url.pathname.startsWith('/assets/wasm/')) return;
   if (request.mode === 'navigate') {
     event.respondWith(navigation(request));
