@@ -120,7 +120,11 @@ async function main() {
       const usable = Date.now() - t0;
       await p.waitForLoadState('networkidle');
       results.push({ usable, bytes, requests });
-      console.log(`run ${run + 1}: usable in ${usable} ms; ${(bytes / 1024).toFixed(1)} KB in ${requests} responses`);
+      const slowest = await p.evaluate(() => performance.getEntriesByType('resource')
+        .map((e) => [new URL(e.name).pathname, Math.round(e.duration)])
+        .sort((a, b) => b[1] - a[1]).slice(0, 3));
+      console.log(`run ${run + 1}: usable in ${usable} ms; ${(bytes / 1024).toFixed(1)} KB in ${requests} responses; `
+        + `slowest: ${slowest.map(([u, ms]) => `${u} ${ms} ms`).join(', ')}`);
       await context.close();
     }
     const med = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];

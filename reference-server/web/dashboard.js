@@ -238,15 +238,22 @@ function insightWidget(data) {
       replace(body, empty('An AI-written summary of your portfolio appears here once it holds something.'));
       return;
     }
-    const r = await get(`/portfolios/${first.id}/summary`);
-    const s = r.summary || {};
+    const s = await get(`/portfolios/${first.id}/summary`);
     replace(body,
       h('p', { class: 'ai-label' }, h('span', { class: 'pill ai', text: 'AI-generated' }), ` about ${first.name}`),
-      h('p', { class: 'pre', text: s.text || '' }),
-      s.model ? h('p', { class: 'muted small', text: `Written by ${s.model} from the figures on your portfolio page.` }) : null,
+      h('p', { class: 'pre', dataset: { insightText: '' }, text: withoutDisclaimer(s.text || '', s.disclaimer) }),
+      h('p', { class: 'muted small', text: s.model && s.model !== 'none'
+        ? `Drafted by ${s.model} from the figures on your portfolio page, and checked against them.`
+        : 'Put together from the figures on your portfolio page (no language model drafted it).' }),
       s.disclaimer ? disclaimer(s.disclaimer) : null,
       h('a', { href: '#/assistant', text: 'Ask the assistant a question' }));
   });
+}
+
+/** `text` without the disclaimer it ends with (the card shows it once, below). */
+function withoutDisclaimer(text, disclaimerText) {
+  const t = text.trimEnd();
+  return disclaimerText && t.endsWith(disclaimerText) ? t.slice(0, -disclaimerText.length).trimEnd() : t;
 }
 
 function goalsWidget() {

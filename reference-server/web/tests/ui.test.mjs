@@ -140,7 +140,11 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await growth.getByRole('button', { name: 'All', exact: true }).click();
     await growth.locator('svg.chart').waitFor();
     await page.locator('[data-widget="nudges"] .nudge, [data-widget="nudges"] .state-empty').first().waitFor();
-    await page.locator('[data-widget="assistant"] .pill.ai, [data-widget="assistant"] .state-error').first().waitFor({ timeout: 30_000 });
+    // The AI insight: labelled as such, with the summary's text.
+    const insight = page.locator('[data-widget="assistant"] [data-insight-text]');
+    await insight.waitFor({ timeout: 30_000 });
+    assert.ok((await insight.innerText()).trim().length > 40, await insight.innerText());
+    await page.locator('[data-widget="assistant"] .pill.ai').filter({ hasText: 'AI-generated' }).waitFor();
     await page.locator('[data-widget="goals"]').filter({ hasText: 'No goals yet' }).waitFor();
     await page.locator('[data-widget="community"] a[href="#/community"]').waitFor();
     await page.screenshot({ path: SCREENSHOT.replace(/portfolio(\.png)$/, 'dashboard$1'), fullPage: true });
