@@ -4,6 +4,7 @@
 
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section, busy, values, plural, errorState,
+  onSubmit,
 } from './dom.js';
 import { get, post, put, del, ApiError } from './api.js';
 import { slimSdk } from './wasm.js';
@@ -87,22 +88,13 @@ function flagForm(p, close) {
     h('div', { class: 'form-actions' },
       h('button', { type: 'submit', class: 'danger', text: 'Send report' }),
       h('button', { type: 'button', text: 'Cancel', onclick: close })));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const v = values(form);
-    const body = { reason: v.reason };
-    if (v.note && v.note.trim()) body.note = v.note.trim();
-    await busy(form.querySelector('button[type=submit]'), async () => {
-      try {
-        clearErrors(form);
-        await post(`/community/posts/${encodeURIComponent(p.id)}/flags`, body);
-        replace(form, h('p', { role: 'status', class: 'muted', text: 'Thanks: the moderators will look at it.' }));
-      } catch (e) {
-        showErrors(form, e);
-      }
-    });
+  return onSubmit(form, async (fd) => {
+    const body = { reason: String(fd.get('reason') || '') };
+    const text = String(fd.get('note') || '').trim();
+    if (text) body.note = text;
+    await post(`/community/posts/${encodeURIComponent(p.id)}/flags`, body);
+    replace(form, h('p', { role: 'status', class: 'muted', text: 'Thanks: the moderators will look at it.' }));
   });
-  return form;
 }
 
 /** The comments of a post and a form to add one. */
@@ -127,20 +119,11 @@ function commentsPanel(p, onCount) {
     formError(),
     field('Your comment', h('textarea', { name: 'text', rows: '2', required: true, maxlength: 1000 })),
     h('button', { type: 'submit', class: 'small primary', text: 'Comment' }));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const text = String(values(form).text || '');
-    await busy(form.querySelector('button[type=submit]'), async () => {
-      try {
-        clearErrors(form);
-        await post(`/community/posts/${encodeURIComponent(p.id)}/comments`, { text });
-        form.reset();
-        status('Comment added.');
-        await load();
-      } catch (e) {
-        showErrors(form, e);
-      }
-    });
+  onSubmit(form, async (fd) => {
+    await post(`/community/posts/${encodeURIComponent(p.id)}/comments`, { text: String(fd.get('text') || '') });
+    form.reset();
+    status('Comment added.');
+    await load();
   });
   load();
   return h('div', { class: 'comments-panel' }, list, form);

@@ -193,6 +193,26 @@ export function disclaimer(text) {
   return h('p', { class: 'disclaimer', dataset: { disclaimer: '' } }, h('strong', { text: 'Disclaimer: ' }), text);
 }
 
+/**
+ * Sends `form` through `work(formData)` on submit: the default is
+ * prevented, the submit button shows it is busy, old errors are cleared,
+ * and what `work` throws is shown in the form (see `showErrors`).
+ */
+export function onSubmit(form, work, aliases = {}) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        clearErrors(form);
+        await work(new FormData(form));
+      } catch (e) {
+        showErrors(form, e, aliases);
+      }
+    });
+  });
+  return form;
+}
+
 /** A submit button that shows it is busy while `work` runs. */
 export async function busy(button, work) {
   const old = button.textContent;

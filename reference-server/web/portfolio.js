@@ -6,6 +6,7 @@
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section,
   disclaimer, busy, money, signedMoney, pct, signClass, age, newId, loadingState, emptyState, errorState,
+  onSubmit,
 } from './dom.js';
 import { get, post, put, del, api, ApiError } from './api.js';
 import { lineChart, valueChart, donutChart, monthlyHeatmap } from './chart.js';
@@ -98,19 +99,10 @@ export async function portfoliosView(ctx) {
     field('Portfolio name', input('name', 'text', { required: true, maxlength: 100 })),
     field('Base currency', input('currency', 'text', { value: 'USD', maxlength: 3, autocapitalize: 'characters', required: true }), 'ISO code, e.g. USD or EUR.'),
     h('button', { type: 'submit', class: 'primary', text: 'Create portfolio' }));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const fd = new FormData(form);
-    await busy(form.querySelector('button[type=submit]'), async () => {
-      try {
-        clearErrors(form);
-        const p = await post('/portfolios', { name: fd.get('name'), currency: String(fd.get('currency')).trim().toUpperCase() || 'USD' });
-        status(`Created the portfolio ${p.name}.`);
-        ctx.navigate(`#/portfolios/${p.id}`);
-      } catch (e) {
-        showErrors(form, e);
-      }
-    });
+  onSubmit(form, async (fd) => {
+    const p = await post('/portfolios', { name: fd.get('name'), currency: String(fd.get('currency')).trim().toUpperCase() || 'USD' });
+    status(`Created the portfolio ${p.name}.`);
+    ctx.navigate(`#/portfolios/${p.id}`);
   });
   return h('div', {},
     h('h1', { text: 'Your portfolios' }),
@@ -323,19 +315,10 @@ function ownPriceForm(id, symbol, source, done) {
         },
       }) : null));
   defaultDay().then((d) => { form.querySelector('[name=date]').value = d; });
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const fd = new FormData(form);
-    await busy(form.querySelector('button[type=submit]'), async () => {
-      try {
-        clearErrors(form);
-        await put(`/portfolios/${id}/prices/${encodeURIComponent(symbol)}`, { date: String(fd.get('date') || ''), price: String(fd.get('price') || '').trim() });
-        status(`Saved your price for ${symbol}.`);
-        done();
-      } catch (e) {
-        showErrors(form, e);
-      }
-    });
+  onSubmit(form, async (fd) => {
+    await put(`/portfolios/${id}/prices/${encodeURIComponent(symbol)}`, { date: String(fd.get('date') || ''), price: String(fd.get('price') || '').trim() });
+    status(`Saved your price for ${symbol}.`);
+    done();
   });
   return h('details', { class: 'own-price-box' }, h('summary', { text: mine ? `Change your price for ${symbol}` : `Know what ${symbol} is worth? Set its price` }), form);
 }
@@ -668,32 +651,22 @@ async function transactionForm(p, done, tx = null, cancel = null) {
     h('div', { class: 'form-actions' },
       h('button', { type: 'submit', class: 'primary', text: tx ? 'Save changes' : 'Add transaction' }),
       cancel ? h('button', { type: 'button', text: 'Cancel', onclick: cancel }) : null));
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const fd = new FormData(form);
+  return onSubmit(form, async (fd) => {
     const body = {};
     for (const k of ['date', 'type', 'symbol', 'quantity', 'price', 'fee', 'currency']) {
       const v = String(fd.get(k) || '').trim();
       if (v) body[k] = k === 'symbol' || k === 'currency' ? v.toUpperCase() : v;
     }
-    await busy(form.querySelector('button[type=submit]'), async () => {
-      try {
-        clearErrors(form);
-        if (tx) {
-          await put(`/portfolios/${p.id}/transactions/${tx.id}`, body);
-          status('Transaction saved.');
-        } else {
-          await post(`/portfolios/${p.id}/transactions`, body);
-          for (const k of ['symbol', 'quantity', 'price', 'fee']) form.querySelector(`[name=${k}]`).value = '';
-          status('Transaction added.');
-        }
-        done();
-      } catch (e) {
-        showErrors(form, e);
-      }
-    });
+    if (tx) {
+      await put(`/portfolios/${p.id}/transactions/${tx.id}`, body);
+      status('Transaction saved.');
+    } else {
+      await post(`/portfolios/${p.id}/transactions`, body);
+      for (const k of ['symbol', 'quantity', 'price', 'fee']) form.querySelector(`[name=${k}]`).value = '';
+      status('Transaction added.');
+    }
+    done();
   });
-  return form;
 }
 
 function importForm(p, done) {

@@ -96,6 +96,9 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await page.getByLabel('Password').fill(server.password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: /^Hello, / }).waitFor();
+    // A badge earned since the dashboard was last seen gets a small
+    // celebration, once (the later dashboard visits check it is gone).
+    await page.locator('[data-widget="badges"] [data-celebrate]').filter({ hasText: /New badge: |new badges!/ }).waitFor();
     const cookies = await context.cookies();
     const names = cookies.map((c) => c.name);
     assert.ok(names.includes('auravest_access') && names.includes('auravest_csrf'), names.join(','));
@@ -147,6 +150,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await page.locator('[data-widget="assistant"] .pill.ai').filter({ hasText: 'AI-generated' }).waitFor();
     await page.locator('[data-widget="goals"]').filter({ hasText: 'No goals yet' }).waitFor();
     await page.locator('[data-widget="community"] a[href="#/community"]').waitFor();
+
     await page.screenshot({ path: SCREENSHOT.replace(/portfolio(\.png)$/, 'dashboard$1'), fullPage: true });
   });
 
@@ -162,6 +166,8 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await dash.locator('[data-widget="valuation"]').waitFor();
     const ids = await dash.locator('[data-widget]').evaluateAll((els) => els.map((e) => e.dataset.widget));
     assert.deepEqual(ids, ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'assistant', 'badges']);
+    await page.locator('[data-widget="badges"] .badge.earned').first().waitFor();
+    assert.equal(await page.locator('[data-celebrate]').count(), 0, 'the celebration shows once');
   });
 
   it('opens the demo portfolio and shows its valuation', async () => {
@@ -545,6 +551,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     watch.expect(422, /\/auth\/register$/);
     watch.expect(404, /\/portfolios\/[0-9a-f-]{36}$/);
     watch.expect(422, /^\/api\/v1\/me$/);
+    watch.expect(422, /\/prices\/ZZPRIV$/);
     const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await watch.attach(other);
     try {
@@ -581,6 +588,30 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
       await p2.locator('[data-valuation]').filter({ hasText: 'No positions yet' }).waitFor();
       await p2.locator('[data-performance]').filter({ hasText: 'Add a transaction to see performance.' }).waitFor();
       await p2.locator('[data-insights] [data-disclaimer]').waitFor();
+
+      // A holding no market source knows: valued at the trade price, then at the price the user sets.
+      const add = p2.locator('form[aria-label="Add a transaction"]');
+      await add.getByLabel('Type').selectOption('deposit');
+      await add.getByLabel('Price or amount').fill('5000');
+      await add.getByRole('button', { name: 'Add transaction' }).click();
+      await p2.locator('#status').filter({ hasText: 'Transaction added.' }).waitFor();
+      await add.getByLabel('Type').selectOption('buy');
+      await add.getByLabel('Symbol').fill('ZZPRIV');
+      await add.getByLabel('Quantity').fill('10');
+      await add.getByLabel('Price or amount').fill('20');
+      await add.getByRole('button', { name: 'Add transaction' }).click();
+      const source = p2.locator('[data-valuation] li[data-source="ZZPRIV"]');
+      await source.filter({ hasText: 'valued at your last trade price' }).waitFor();
+      await source.getByText('Know what ZZPRIV is worth? Set its price').click();
+      const own = source.locator('form[aria-label="Your price for ZZPRIV"]');
+      assert.equal(await own.getByLabel('On').inputValue(), '2018-04-11', 'dated inside the sample prices');
+      await own.getByLabel('Price per share').fill('0');
+      await own.getByRole('button', { name: 'Set your price' }).click();
+      await own.locator('.field-error[data-error-for="price"]').filter({ hasText: /more than zero/ }).waitFor();
+      await own.getByLabel('Price per share').fill('27.5');
+      await own.getByRole('button', { name: 'Set your price' }).click();
+      await p2.locator('[data-valuation] li[data-source="ZZPRIV"]').filter({ hasText: 'valued at the price you set for 2018-04-11' }).waitFor();
+      await p2.locator('[data-valuation] tr[data-symbol="ZZPRIV"]').filter({ hasText: '$275.00' }).waitFor();
 
       // The community: follow the demo member, like, comment on and report their post.
       await p2.getByRole('navigation').getByRole('link', { name: 'Community' }).click();
