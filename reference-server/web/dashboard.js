@@ -4,7 +4,7 @@
 
 import {
   h, replace, status, money, signedMoney, pct, signClass, disclaimer, plural,
-  loadingState, emptyState, errorState,
+  loadingState, emptyState, errorState, stat, sampleBanner,
 } from './dom.js';
 import { get, patch } from './api.js';
 import { lineChart, donutChart } from './chart.js';
@@ -64,13 +64,6 @@ function widget(id, what, load) {
   }
   run();
   return card;
-}
-
-function stat(label, value, cls = '', hint = null) {
-  return h('div', { class: 'stat' },
-    h('span', { class: 'stat-label', text: label }),
-    h('span', { class: `stat-value ${cls}`, text: value }),
-    hint ? h('span', { class: 'stat-hint', text: hint }) : null);
 }
 
 // --- the widgets --------------------------------------------------------
@@ -393,7 +386,7 @@ export async function dashboardView(ctx) {
   const grid = h('div', { class: 'dashboard-grid', dataset: { dashboard: '' } });
   const banner = h('div');
   data().then((d) => {
-    if (d.sample_data) replace(banner, h('p', { class: 'banner', role: 'note', dataset: { sampleBanner: '' }, text: d.sample_data.note }));
+    replace(banner, sampleBanner(d.sample_data));
   }).catch(() => {});
   if (widgets.length) grid.append(...widgets.map((id) => makers[id]()));
   else grid.append(empty('Every widget is hidden. Choose some with "Customise".'));

@@ -181,6 +181,21 @@ export function age(seconds) {
   return `${Math.round(s / 86400)} d`;
 }
 
+/** A figure in a `.stats` grid: its label, its value (with a sign class)
+ * and an optional line saying what it is. */
+export function stat(label, value, cls = '', hint = null) {
+  return h('div', { class: 'stat' },
+    h('span', { class: 'stat-label', text: label }),
+    h('span', { class: `stat-value ${cls}`, text: value }),
+    hint ? h('span', { class: 'stat-hint', text: hint }) : null);
+}
+
+/** The banner saying prices are the shipped sample data (`sample_data` of
+ * the API), or null when they are not. */
+export function sampleBanner(sample) {
+  return sample ? h('p', { class: 'banner', role: 'note', dataset: { sampleBanner: '' }, text: sample.note }) : null;
+}
+
 /** A section with a heading (h2 by default) and content. */
 export function section(title, attrs, ...children) {
   const id = newId('sec');

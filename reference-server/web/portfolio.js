@@ -6,7 +6,7 @@
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section,
   disclaimer, busy, money, signedMoney, pct, signClass, age, newId, loadingState, emptyState, errorState,
-  onSubmit,
+  onSubmit, stat, sampleBanner,
 } from './dom.js';
 import { get, post, put, del, api, ApiError } from './api.js';
 import { lineChart, valueChart, donutChart, monthlyHeatmap } from './chart.js';
@@ -49,10 +49,6 @@ async function defaultDay() {
   return m.sample_data ? m.sample_data.last : new Date().toISOString().slice(0, 10);
 }
 
-function sampleBanner(sample) {
-  return sample ? h('p', { class: 'banner', role: 'note', dataset: { sampleBanner: '' }, text: sample.note }) : null;
-}
-
 /** A figure with its label and a one-line explanation on hover and tap. */
 function explained(label, value, cls, why) {
   const id = newId('why');
@@ -68,10 +64,6 @@ function explained(label, value, cls, why) {
     h('span', { class: 'stat-label' }, label, ' ', btn),
     h('span', { class: `stat-value ${cls || ''}`, text: value }),
     tip);
-}
-
-function stat(label, value, cls = '') {
-  return h('div', { class: 'stat' }, h('span', { class: 'stat-label', text: label }), h('span', { class: `stat-value ${cls}`, text: value }));
 }
 
 // --- the list ------------------------------------------------------------

@@ -7,7 +7,6 @@ use super::*;
 use std::collections::BTreeMap;
 
 use auravest_core::{NetWorth, Range, ValuationReport, ValueSeries};
-use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -119,10 +118,22 @@ pub struct GrowthPointView {
     pub benchmark: Option<f64>,
 }
 
-/// A portfolio's part in the overview.
+/// A portfolio's part in the overview: its prices over its whole history
+/// (and the benchmark's), read once for both its valuation and its growth.
 struct Part {
     loaded: Loaded,
+    priced: Priced,
     report: ValuationReport,
+}
+
+/// The portfolio's prices over its whole history, the benchmark's with them.
+async fn history_of(state: &AppState, loaded: &Loaded) -> AppResult<Priced> {
+    let mut symbols = symbols_of(&loaded.ledger.portfolio);
+    symbols.push(BENCHMARK.to_owned());
+    symbols.sort();
+    symbols.dedup();
+    let lookback = loaded.ledger.portfolio.history_days();
+    prices_for(state, &symbols, lookback, Some(loaded)).await
 }
 
 /// Adds up the user's portfolios and their growth over `range`.
@@ -151,20 +162,25 @@ pub(crate) async fn overview_of(
             note: None,
         };
         let valued = match load(state, user, record.id).await {
-            Ok(loaded) => valuation_report_of(state, &loaded)
-                .await
-                .map(|(report, _, _)| (loaded, report)),
+            Ok(loaded) => match history_of(state, &loaded).await {
+                Ok(priced) => report_from(&loaded, &priced).map(|report| (loaded, priced, report)),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         match valued {
-            Ok((loaded, report)) => {
+            Ok((loaded, priced, report)) => {
                 line.value = Some(report.valuation.value.round_dp(2).to_string());
                 line.day_change = Some(report.day_change.round_dp(2).to_string());
                 line.total_return_pct = report.total_return_pct;
                 let base = currency.get_or_insert_with(|| record.currency.clone());
                 if *base == record.currency {
                     line.included = true;
-                    parts.push(Part { loaded, report });
+                    parts.push(Part {
+                        loaded,
+                        priced,
+                        report,
+                    });
                 } else {
                     line.note = Some(format!(
                         "in {}, not added to the {base} total (no exchange rate is assumed)",
@@ -183,7 +199,7 @@ pub(crate) async fn overview_of(
     }
     let reports: Vec<&ValuationReport> = parts.iter().map(|p| &p.report).collect();
     let net_worth = NetWorth::of(&reports).map_err(AppError::internal)?;
-    let growth = growth_of(state, &parts, range).await?;
+    let growth = growth_of(&parts, range)?;
     let sample_data = net_worth
         .as_ref()
         .and_then(|n| crate::prices::sample_note(&state.config, n.as_of));
@@ -211,11 +227,7 @@ pub(crate) async fn overview_of(
 
 /// The parts' combined value series over `range` and the benchmark beside
 /// it; `None` when no part holds anything in the range.
-async fn growth_of(
-    state: &AppState,
-    parts: &[Part],
-    range: Range,
-) -> AppResult<Option<GrowthView>> {
+fn growth_of(parts: &[Part], range: Range) -> AppResult<Option<GrowthView>> {
     let Some(first) = parts
         .iter()
         .filter_map(|p| {
@@ -230,27 +242,17 @@ async fn growth_of(
     else {
         return Ok(None);
     };
-    let lookback = auravest_core::history_days(first, Utc::now().date_naive());
-    let mut frames = Vec::with_capacity(parts.len());
-    for part in parts {
-        let portfolio = &part.loaded.ledger.portfolio;
-        let mut symbols = symbols_of(portfolio);
-        symbols.push(BENCHMARK.to_owned());
-        symbols.sort();
-        symbols.dedup();
-        frames.push(prices_for(state, &symbols, lookback, Some(&part.loaded)).await?);
-    }
-    let Some(end) = frames.iter().map(|p| p.as_of).max() else {
+    let Some(end) = parts.iter().map(|p| p.priced.as_of).max() else {
         return Ok(None);
     };
     let start = range.start_within(end, first);
     let mut series = Vec::with_capacity(parts.len());
-    for (part, priced) in parts.iter().zip(&frames) {
+    for part in parts {
         match part
             .loaded
             .ledger
             .portfolio
-            .value_series(&priced.frame, start, end)
+            .value_series(&part.priced.frame, start, end)
         {
             Ok(s) => series.push(s),
             // Nothing held in the range: it adds nothing.
@@ -266,10 +268,10 @@ async fn growth_of(
         return Ok(None);
     }
     let dates: Vec<_> = all.points.iter().map(|p| p.date).collect();
-    let frame = frames
+    let frame = parts
         .iter()
-        .find(|p| p.frame.column_index(BENCHMARK).is_some())
-        .map(|p| &p.frame);
+        .map(|p| &p.priced.frame)
+        .find(|f| f.column_index(BENCHMARK).is_some());
     let bench = frame.and_then(|f| f.growth_on(BENCHMARK, &dates));
     let from = dates[0];
     let benchmark = frame

@@ -102,9 +102,18 @@ pub(crate) async fn valuation_report_of(
 ) -> AppResult<(auravest_core::ValuationReport, Priced, Vec<String>)> {
     let symbols = symbols_of(&loaded.ledger.portfolio);
     let priced = prices_for(state, &symbols, 14, Some(loaded)).await?;
-    // The SDK computes the page: day change, allocations, net deposits and
-    // the total return; unlisted symbols stay unclassified.
-    let report = loaded
+    let report = report_from(loaded, &priced)?;
+    Ok((report, priced, symbols))
+}
+
+/// The SDK's valuation report of the portfolio at `priced`'s latest date:
+/// day change, allocations, net deposits and the total return; unlisted
+/// symbols stay unclassified.
+pub(crate) fn report_from(
+    loaded: &Loaded,
+    priced: &Priced,
+) -> AppResult<auravest_core::ValuationReport> {
+    loaded
         .ledger
         .portfolio
         .valuation_report(&priced.frame, priced.as_of, crate::prices::instruments())
@@ -113,8 +122,7 @@ pub(crate) async fn valuation_report_of(
                 AppError::field("transactions", e.to_string())
             }
             e => priced_error(&e),
-        })?;
-    Ok((report, priced, symbols))
+        })
 }
 
 /// Values the portfolio at the latest prices.
