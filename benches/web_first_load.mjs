@@ -118,7 +118,12 @@ async function main() {
       await p.locator('[data-widget="allocation"] svg.donut').waitFor();
       await p.locator('[data-widget="performance"] svg.chart polyline').first().waitFor();
       const usable = Date.now() - t0;
-      await p.waitForLoadState('networkidle');
+      // Settled: no response finished for 500 ms (not 'networkidle': the
+      // live-events connection stays open for as long as the page).
+      for (let seen = -1; seen !== requests;) {
+        seen = requests;
+        await p.waitForTimeout(500);
+      }
       results.push({ usable, bytes, requests });
       const slowest = await p.evaluate(() => performance.getEntriesByType('resource')
         .map((e) => [new URL(e.name).pathname, Math.round(e.duration)])

@@ -186,10 +186,11 @@ impl From<StoreError> for AppError {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let status = self.status_code();
-        let (message, fields) = match &self {
+impl AppError {
+    /// The error as the API sends it (an internal error's detail goes to
+    /// the log, not to the client).
+    pub fn body(&self) -> ErrorBody {
+        let (message, fields) = match self {
             Self::Validation { message, fields } => (message.clone(), Some(fields.clone())),
             Self::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
@@ -213,14 +214,20 @@ impl IntoResponse for AppError {
             | Self::Unavailable(m) => (m.clone(), None),
             Self::Http { message, .. } => (message.clone(), None),
         };
-        let body = ErrorBody {
+        ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
                 message,
                 fields,
             },
-        };
-        let mut response = (status, axum::Json(body)).into_response();
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let mut response = (status, axum::Json(self.body())).into_response();
         if let Self::RateLimited(after) = self {
             response
                 .headers_mut()

@@ -13,6 +13,7 @@ pub mod error;
 pub mod keyed;
 pub mod ledger;
 pub mod limits;
+pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod prices;

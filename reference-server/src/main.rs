@@ -151,6 +151,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("shutting down");
         // Background work stops with the listener, not after the drain.
         background.assistant.cancel_loading();
+        // Open live-event streams end now, so the drain does not wait for them.
+        background.live.close();
         let _ = stop_tx.send(true);
     };
     serve::serve(

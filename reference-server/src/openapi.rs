@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
+use crate::routes::{ai, alerts, community, goals, legal, live, market, me, portfolios, risk};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -26,13 +26,16 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         portfolios::own_prices, portfolios::put_own_price, portfolios::delete_own_price,
         goals::list, goals::create, goals::get_one, goals::update, goals::delete, goals::badges,
         market::quotes, market::history, market::status, market::search,
-        ai::ask, ai::summary, ai::feedback, ai::checklist, ai::check_item, ai::uncheck_item,
+        ai::ask, ai::ask_stream, ai::summary, ai::feedback, ai::checklist, ai::check_item, ai::uncheck_item,
         community::create_post, community::get_post, community::delete_post,
         community::create_comment, community::list_comments, community::like, community::unlike,
         community::flag, community::feed, community::symbol_posts, community::trending_tickers,
         community::profile, community::follow, community::unfollow, community::notifications,
         community::mark_read, community::moderation_queue, community::remove_post,
         community::restore_post, community::share_performance, community::top_performers,
+        live::live,
+        alerts::watchlist, alerts::watch, alerts::unwatch, alerts::alerts, alerts::create_alert,
+        alerts::delete_alert,
         community::top_contributors, community::list_posts, community::mark_helpful,
         community::unmark_helpful, community::member_posts, community::most_held,
     ),
@@ -49,7 +52,8 @@ use crate::routes::{ai, community, goals, legal, market, me, portfolios, risk};
         (name = "market", description = "Delayed quotes and history"),
         (name = "assistant", description = "The AI assistant and learning"),
         (name = "legal", description = "Terms, privacy and About our AI"),
-        (name = "community", description = "Posts, cashtags, feeds, follows, performance shares, leaderboards, notifications and moderation"),
+        (name = "community", description = "Posts, cashtags, feeds, follows, performance shares, leaderboards, notifications, moderation and live events"),
+        (name = "alerts", description = "Watchlists and price alerts"),
     )
 )]
 pub struct ApiDoc;

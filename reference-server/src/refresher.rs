@@ -101,6 +101,16 @@ async fn refresh(state: &AppState) -> RefreshReport {
         closes = report.closes,
         "prices refreshed"
     );
+    match crate::services::alerts::check(state, &report.quotes, Utc::now()).await {
+        Ok(done) if done.checked > 0 => tracing::info!(
+            checked = done.checked,
+            fired = done.fired,
+            rearmed = done.rearmed,
+            "price alerts checked"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "price alerts could not be checked"),
+    }
     report
 }
 

@@ -233,6 +233,7 @@ async fn within_time(
 ) -> Response {
     let path = req.uri().path();
     let ai = path == "/api/v1/ask"
+        || path == "/api/v1/ask/stream"
         || (path.starts_with("/api/v1/portfolios/") && path.ends_with("/summary"));
     let limit = if ai {
         limits.ai_request_timeout

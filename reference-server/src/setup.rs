@@ -164,10 +164,21 @@ pub fn assistant_until(
     let (assistant, report) = setup
         .build(&|_, _| {})
         .map_err(|e| SetupError::Assistant(e.to_string()))?;
+    // The drafting model, found the same way as in every shell.
+    let (model, note) = auravest_ai::setup::env::language_model(config.ai_model)
+        .map_err(|e| SetupError::Assistant(format!("AURAVEST_AI_MODEL: {e}")))?;
+    if let Some(note) = note {
+        tracing::info!(%note, "no drafting model");
+    }
+    let assistant = match model {
+        Some(m) => assistant.with_model(m),
+        None => assistant,
+    };
     tracing::info!(
         embedder = %report.embedder,
         chunks = report.chunks,
         note = report.embedder_note.as_deref().unwrap_or(""),
+        model = %assistant.model_id(),
         "assistant ready"
     );
     Ok(assistant)
@@ -267,7 +278,10 @@ async fn build(
             .map_err(|e| SetupError::Assistant(e.to_string()))??;
         AssistantSlot::ready(with_server_stores(built, &store))
     };
+    let live = crate::live::LiveBus::new(store.sql_pool(), config.live_poll);
+    live.start();
     Ok(AppState::new(Inner {
+        live,
         keys: Keys::new(&config.secrets),
         config,
         store,

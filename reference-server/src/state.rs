@@ -40,6 +40,9 @@ pub struct Inner {
     pub ledger_locks: crate::keyed::KeyedLocks<uuid::Uuid>,
     /// One summary per portfolio is drafted at a time in this process.
     pub drafting: crate::keyed::KeyedLocks<uuid::Uuid>,
+    /// The community's live events, shared by every replica through the
+    /// database.
+    pub live: crate::live::LiveBus,
 }
 
 /// Where the assistant is put once its knowledge base and index are loaded

@@ -53,7 +53,7 @@ async function refreshSession() {
 }
 
 async function send(method, path, body, options) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: options.accept || 'application/json' };
   let payload;
   if (body !== undefined) {
     if (options.contentType) {
@@ -152,6 +152,67 @@ export async function api(method, path, body, options = {}) {
   if (r.status === 204) return null;
   const type = r.headers.get('content-type') || '';
   return type.includes('json') ? r.json() : r.text();
+}
+
+/**
+ * Calls an API route that answers with server-sent events (a POST, so not
+ * `EventSource`): calls `onEvent(name, data)` for each event as it
+ * arrives (data parsed as JSON) and resolves with the data of the
+ * `final` event. An answer that is not a stream (a refusal) and an
+ * `error` event throw `ApiError`; a 401 is refreshed once, as in `api`.
+ */
+export async function streamed(path, body, onEvent, final = 'answer') {
+  const options = { accept: 'text/event-stream' };
+  let r = await send('POST', path, body, options);
+  if (r.status === 401) {
+    if (await refreshSession().catch(() => false)) r = await send('POST', path, body, options);
+    if (r.status === 401) {
+      const err = await errorOf(r);
+      onSignedOut(err);
+      throw err;
+    }
+  }
+  if (!r.ok) throw await errorOf(r);
+  const reader = r.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let result;
+  const handle = (block) => {
+    let name = 'message';
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event:')) name = line.slice(6).trim();
+      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+    }
+    if (!data.length) return;
+    const value = JSON.parse(data.join('\n'));
+    if (name === 'error') {
+      const e = value.error || {};
+      throw new ApiError(500, e.code || 'internal', e.message || 'the answer failed', e.fields);
+    }
+    if (name === final) result = value;
+    onEvent(name, value);
+  };
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw new ApiError(0, 'offline', 'The connection was lost before the answer was complete; try again', null);
+    }
+    if (chunk.done) break;
+    buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, '\n');
+    let at;
+    while ((at = buffer.indexOf('\n\n')) >= 0) {
+      handle(buffer.slice(0, at));
+      buffer = buffer.slice(at + 2);
+    }
+  }
+  if (buffer.trim()) handle(buffer);
+  if (result === undefined) {
+    throw new ApiError(0, 'incomplete', 'The answer stopped before it was complete; try again', null);
+  }
+  return result;
 }
 
 export const get = (path, options) => api('GET', path, undefined, options);

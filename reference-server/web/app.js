@@ -9,7 +9,9 @@ import {
 } from './account.js';
 import { portfoliosView, portfolioView, holdingView } from './portfolio.js';
 import { dashboardView } from './dashboard.js';
-import { communityView } from './community.js';
+import { watchlistView } from './watch.js';
+import { communityView, notificationsView } from './community.js';
+import { startLive, stopLive, onLive } from './live.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -28,6 +30,8 @@ const ROUTES = [
   { re: /^#\/assistant$/, view: assistantView, auth: true, title: 'Assistant', nav: 'assistant' },
   { re: /^#\/profile$/, view: profileView, auth: true, title: 'Profile', nav: 'profile' },
   { re: /^#\/community$/, view: communityView, auth: true, title: 'Community', nav: 'community' },
+  { re: /^#\/watchlist$/, view: watchlistView, auth: true, title: 'Watchlist and alerts', nav: 'watchlist' },
+  { re: /^#\/notifications$/, view: notificationsView, auth: true, title: 'Notifications', nav: 'notifications' },
   { re: /^#\/portfolios$/, view: portfoliosView, auth: true, title: 'Portfolios', nav: 'portfolios' },
   { re: /^#\/?$/, view: dashboardView, auth: true, title: 'Dashboard', nav: 'dashboard' },
 ];
@@ -57,8 +61,41 @@ async function loadMe() {
   }
 }
 
+const bell = document.getElementById('bell');
+const bellCount = bell.querySelector('[data-unread]');
+
+/** Shows the unread count on the bell (and in its name, for screen readers). */
+function setUnread(n) {
+  const count = Math.max(0, Number(n) || 0);
+  bellCount.hidden = count === 0;
+  bellCount.textContent = count > 99 ? '99+' : String(count);
+  bell.setAttribute('aria-label', count ? `Notifications, ${count} unread` : 'Notifications');
+}
+
+async function refreshBell() {
+  try {
+    setUnread((await get('/community/notifications?unread=true')).unread);
+  } catch {
+    // The count stays as it was; the next notification tries again.
+  }
+}
+
+onLive((kind) => {
+  if (kind === 'notification' || kind === 'reset') refreshBell();
+});
+
 function showNav(signedIn) {
   nav.hidden = !signedIn;
+  bell.hidden = !signedIn;
+  if (signedIn && !bell.dataset.started) {
+    bell.dataset.started = 'true';
+    startLive();
+    refreshBell();
+  } else if (!signedIn && bell.dataset.started) {
+    delete bell.dataset.started;
+    stopLive();
+    setUnread(0);
+  }
 }
 
 /** Takes the theme of the signed-in user's profile, which wins over the device's. */
@@ -68,6 +105,7 @@ function takeTheme(m) {
 
 const ctx = {
   navigate,
+  setUnread,
   get me() { return me; },
   setMe(m) { me = m; showNav(Boolean(m)); takeTheme(m); },
   /** After a login: load the account and go to the dashboard. */
@@ -122,6 +160,8 @@ async function render() {
     if ((a.dataset.nav || a.dataset.more) === route.nav) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  if (route.nav === 'notifications') bell.setAttribute('aria-current', 'page');
+  else bell.removeAttribute('aria-current');
   const moreButton = nav.querySelector('[data-more-button]');
   if (moreButton) moreButton.toggleAttribute('data-current', Boolean(nav.querySelector('a[data-more][aria-current]')));
   document.title = `${route.title} · AuraVest`;

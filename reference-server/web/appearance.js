@@ -25,6 +25,11 @@ export function shownTheme() {
 export function applyTheme(theme) {
   const t = THEMES.includes(theme) ? theme : 'system';
   document.documentElement.dataset.theme = t;
+  // The toolbar colour of the chosen theme (theme.js marked each tag's scheme).
+  for (const m of document.querySelectorAll('meta[name="theme-color"][data-scheme]')) {
+    const scheme = m.dataset.scheme;
+    m.setAttribute('media', t === 'system' ? `(prefers-color-scheme: ${scheme})` : (scheme === t ? 'all' : 'not all'));
+  }
   try {
     localStorage.setItem(KEY, t);
   } catch {

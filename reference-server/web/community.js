@@ -4,10 +4,11 @@
 
 import {
   h, replace, field, formError, clearErrors, showErrors, status, section, busy, values, plural, errorState,
-  onSubmit,
+  onSubmit, emptyState,
 } from './dom.js';
 import { get, post, put, del, ApiError } from './api.js';
 import { slimSdk } from './wasm.js';
+import { onLive, watchStreams } from './live.js';
 
 /** The last complete month as `YYYY-MM`. */
 function lastMonth() {
@@ -97,6 +98,13 @@ function flagForm(p, close) {
   });
 }
 
+/** Per post, the comment ids already counted (listed, or announced live). */
+const countedComments = new Map();
+function counted(postId) {
+  if (!countedComments.has(postId)) countedComments.set(postId, new Set());
+  return countedComments.get(postId);
+}
+
 /** The comments of a post and a form to add one. */
 function commentsPanel(p, onCount) {
   const list = h('div', { class: 'comments' }, h('p', { class: 'muted small', text: 'Loading comments…' }));
@@ -110,6 +118,7 @@ function commentsPanel(p, onCount) {
           h('time', { class: 'muted small', datetime: c.created_at, text: ` ${when(c.created_at)}` }),
           h('p', { class: 'pre post-text', text: c.text }))))
         : h('p', { class: 'muted small', text: 'No comments yet.' }));
+      for (const c of items) counted(p.id).add(c.id);
       onCount(items.length);
     } catch (e) {
       replace(list, errorState('Could not load the comments', e, load));
@@ -154,12 +163,15 @@ function postView(p) {
     },
   });
   const extra = h('div', { class: 'post-extra' });
-  const commentsButton = h('button', { type: 'button', class: 'small', 'aria-expanded': 'false', dataset: { comments: '' }, text: `Comments (${p.comments})` });
+  const commentsButton = h('button', { type: 'button', class: 'small', 'aria-expanded': 'false', dataset: { comments: String(p.comments) }, text: `Comments (${p.comments})` });
   commentsButton.addEventListener('click', () => {
     const open = commentsButton.getAttribute('aria-expanded') === 'true';
     commentsButton.setAttribute('aria-expanded', String(!open));
     flagButton?.setAttribute('aria-expanded', 'false');
-    replace(extra, open ? null : commentsPanel(p, (n) => { commentsButton.textContent = `Comments (${n})`; }));
+    replace(extra, open ? null : commentsPanel(p, (n) => {
+      commentsButton.dataset.comments = String(n);
+      commentsButton.textContent = `Comments (${n})`;
+    }));
   });
   const flagButton = p.mine ? null : h('button', { type: 'button', class: 'small', 'aria-expanded': 'false', text: 'Report' });
   flagButton?.addEventListener('click', () => {
@@ -192,7 +204,7 @@ function pinnedView(pinned) {
 }
 
 function postList(items, empty) {
-  if (!items.length) return h('p', { class: 'empty', text: empty });
+  if (!items.length) return emptyState(empty);
   return h('div', { class: 'posts' }, items.map(postView));
 }
 
@@ -218,14 +230,85 @@ export async function communityView(ctx) {
   function press(which) {
     for (const [k, b] of Object.entries(streamButtons)) b.setAttribute('aria-pressed', String(k === which));
   }
+  // Live: posts for the stream shown wait behind a "N new posts" button,
+  // so the page never jumps under the reader; comments, likes and
+  // removals show at once.
+  let shown = 'latest';
+  const waiting = [];
+  const newPosts = h('button', { type: 'button', class: 'new-posts', hidden: true, dataset: { newPosts: '' } });
+  const newPostsNote = h('div', { 'aria-live': 'polite', class: 'visually-hidden' });
+  function showWaiting() {
+    newPosts.hidden = waiting.length === 0;
+    newPosts.textContent = `Show ${plural(waiting.length, 'new post')}`;
+    newPostsNote.textContent = waiting.length ? `${plural(waiting.length, 'new post')} in this stream.` : '';
+  }
+  function isShown(id) {
+    return Boolean(stream.querySelector(`[data-post="${CSS.escape(id)}"]`));
+  }
+  newPosts.addEventListener('click', () => {
+    // Newest first, as the stream is.
+    const fresh = waiting.splice(0).filter((p) => !isShown(p.id));
+    const list = stream.querySelector('.posts');
+    if (list) list.prepend(...fresh.map(postView));
+    else replace(stream, h('div', { class: 'posts' }, fresh.map(postView)));
+    showWaiting();
+    stream.querySelector('article[data-post]')?.setAttribute('tabindex', '-1');
+    stream.querySelector('article[data-post]')?.focus();
+  });
+  function resetWaiting(which) {
+    shown = which;
+    waiting.length = 0;
+    showWaiting();
+    watchStreams(which.startsWith('ticker:') ? ['latest', 'following', which] : ['latest', 'following']);
+  }
+  // Events that come while the page is still loading are left to the
+  // page's own fetch; once it was shown and then left, the listener goes.
+  let mounted = false;
+  const stopLive = onLive((kind, data) => {
+    if (!stream.isConnected) {
+      if (mounted) stopLive();
+      return;
+    }
+    mounted = true;
+    if (kind === 'post') {
+      const p = data.post;
+      if (!(data.streams || []).includes(shown) || isShown(p.id) || waiting.some((w) => w.id === p.id)) return;
+      waiting.unshift(p);
+      showWaiting();
+    } else if (kind === 'comment') {
+      // The thread's count after the comment, as the server says it; a
+      // replayed event sets the same number again.
+      const seen = counted(data.post_id);
+      const fresh = !seen.has(data.comment.id);
+      seen.add(data.comment.id);
+      for (const b of document.querySelectorAll(`[data-post="${CSS.escape(data.post_id)}"] > .post-foot [data-comments]`)) {
+        const n = typeof data.comments === 'number' ? data.comments : Number(b.dataset.comments || 0) + (fresh ? 1 : 0);
+        b.dataset.comments = String(n);
+        b.textContent = `Comments (${n})`;
+      }
+    } else if (kind === 'reactions') {
+      for (const el of document.querySelectorAll(`[data-post="${CSS.escape(data.post_id)}"] > .post-foot [data-likes]`)) {
+        el.textContent = plural(data.likes, 'like');
+      }
+    } else if (kind === 'removed') {
+      for (const el of document.querySelectorAll(`[data-post="${CSS.escape(data.post_id)}"]`)) el.remove();
+      const at = waiting.findIndex((w) => w.id === data.post_id);
+      if (at >= 0) waiting.splice(at, 1);
+      showWaiting();
+    }
+  });
   async function showStream(which) {
     const s = STREAMS[which];
+    // Watched from before the fetch, so a post made meanwhile waits behind
+    // the button (or is already in the page; it is never shown twice).
+    resetWaiting(which);
     const page = await get(s.path);
     press(which);
     streamTitle.textContent = s.title;
     replace(stream, page.pinned ? pinnedView(page.pinned) : null, postList(page.items, s.empty));
   }
   async function showTicker(symbol) {
+    resetWaiting(`ticker:${symbol.toUpperCase()}`);
     const page = await get(`/community/symbols/${encodeURIComponent(symbol)}/posts`);
     press(null);
     streamTitle.textContent = `Posts about $${symbol.toUpperCase()}`;
@@ -355,13 +438,14 @@ export async function communityView(ctx) {
         onclick: () => showTicker(t.symbol).catch((e) => status(e.message)),
       }),
       ` ${plural(t.mentions, 'mention')}`)))
-    : h('p', { class: 'empty', text: 'No ticker is unusually busy today.' });
+    : emptyState('No ticker is unusually busy today.', { detail: 'Tickers show here when members mention them more than usual.' });
 
   // Most held, by members who let their holdings be counted.
   const heldList = held.length
     ? h('ol', { dataset: { mostHeld: '' } }, held.map((x) => h('li', {},
       h('strong', { text: `$${x.symbol}` }), ` held by ${Math.round(x.share * 100)}% of counting members`)))
-    : h('p', { class: 'empty', dataset: { mostHeld: '' }, text: 'Too few members count their holdings yet.' });
+    : h('div', { dataset: { mostHeld: '' } }, emptyState('Too few members count their holdings yet.',
+      { detail: 'Shown once enough members let their holdings be counted (in your profile), so no one can be singled out.' }));
 
   // Leaderboards.
   const performers = h('div', { dataset: { performers: '' }, 'aria-live': 'polite' });
@@ -373,7 +457,7 @@ export async function communityView(ctx) {
     const rows = await get(`/community/leaderboards/performers?period=${encodeURIComponent(period)}`);
     replace(performers, rows.length
       ? h('ol', {}, rows.map((r) => h('li', {}, h('strong', { text: r.member.alias }), ` ${Number(r.return_pct) > 0 ? '+' : ''}${Number(r.return_pct).toFixed(1)}%`)))
-      : h('p', { class: 'empty', text: 'No one has shared a return for this period yet.' }));
+      : emptyState('No one has shared a return for this period yet.', { detail: 'Returns are shared in percent only, from the form above.' }));
   }
   boardForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -394,7 +478,7 @@ export async function communityView(ctx) {
   ]);
   replace(contributors, top.length
     ? h('ol', {}, top.map((r) => h('li', {}, h('strong', { text: r.member.alias }), ` ${r.likes_received} likes, ${r.answers} helpful answers`)))
-    : h('p', { class: 'empty', text: 'No likes or helpful answers in the last 30 days.' }));
+    : emptyState('No likes or helpful answers in the last 30 days.'));
 
   return h('div', {},
     h('h1', { text: 'Community' }),
@@ -407,10 +491,84 @@ export async function communityView(ctx) {
       streamTitle,
       h('div', { class: 'segmented', role: 'group', 'aria-label': 'Posts to show' }, Object.values(streamButtons)),
       tickerForm,
+      newPostsNote,
+      newPosts,
       stream),
     h('div', { class: 'two-col' },
       section('Trending tickers', {}, trendingList),
       section('Most held', {}, heldList)),
     section('Top contributors, last 30 days', {}, contributors),
     section('Top performers', {}, boardForm, performers));
+}
+
+/** The user's notifications, newest first: mark one or all read; new ones
+ * arrive live. */
+export async function notificationsView(ctx) {
+  const list = h('div', { dataset: { notifications: '' } });
+  const markAll = h('button', { type: 'button', class: 'small', text: 'Mark all as read', dataset: { markAll: '' } });
+  async function load() {
+    let page;
+    try {
+      page = await get('/community/notifications');
+    } catch (e) {
+      replace(list, errorState('Could not load your notifications', e, load));
+      return;
+    }
+    markAll.disabled = page.unread === 0;
+    ctx.setUnread?.(page.unread);
+    replace(list, page.items.length
+      ? h('ul', { class: 'notifications' }, page.items.map((n) => h('li', {
+        class: `notification${n.read ? '' : ' unread'}`,
+        dataset: { notification: n.id, read: String(n.read) },
+      },
+      h('p', { class: 'text' },
+        n.read ? null : h('span', { class: 'visually-hidden', text: 'Unread: ' }),
+        n.text),
+      h('span', { class: 'muted small' },
+        h('time', { datetime: n.created_at, text: when(n.created_at) }),
+        n.read ? null : ' ',
+        n.read ? null : h('button', {
+          type: 'button',
+          class: 'small',
+          text: 'Mark read',
+          'aria-label': `Mark read: ${n.text}`,
+          onclick: async (ev) => {
+            await busy(ev.currentTarget, async () => {
+              try {
+                await post('/community/notifications/read', { ids: [n.id] });
+                await load();
+              } catch (e) {
+                status(e.message);
+              }
+            });
+          },
+        })))))
+      : emptyState('No notifications yet.', { detail: 'Replies, comments, mentions, new followers and likes on your posts show here as they happen.' }));
+  }
+  markAll.addEventListener('click', async () => {
+    await busy(markAll, async () => {
+      try {
+        const r = await post('/community/notifications/read', { all: true });
+        status(`${plural(r.marked, 'notification')} marked read.`);
+        await load();
+      } catch (e) {
+        status(e.message);
+      }
+    });
+  });
+  let mounted = false;
+  const stop = onLive((kind) => {
+    if (!list.isConnected) {
+      if (mounted) stop();
+      return;
+    }
+    mounted = true;
+    if (kind === 'notification') load();
+  });
+  await load();
+  return h('div', {},
+    h('h1', { text: 'Notifications' }),
+    h('section', { class: 'card' },
+      h('div', { class: 'notification-actions' }, markAll, h('a', { href: '#/community', text: 'Go to the community' })),
+      list));
 }

@@ -599,7 +599,7 @@ function transactionsTable(txs, p, done) {
 }
 
 /** A symbol box that suggests symbols the server describes as one types. */
-function symbolInput(value) {
+export function symbolInput(value) {
   const listId = newId('symbols');
   const box = input('symbol', 'text', { autocapitalize: 'characters', autocomplete: 'off', placeholder: 'AAPL', list: listId, value: value || '', maxlength: 32 });
   const list = h('datalist', { id: listId });

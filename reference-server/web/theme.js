@@ -13,4 +13,13 @@
   }
   if (theme !== 'light' && theme !== 'dark') theme = 'system';
   document.documentElement.dataset.theme = theme;
+  // The browser's toolbar colour follows the chosen theme too: a fixed
+  // choice applies its colour whatever the device's scheme.
+  var metas = document.querySelectorAll('meta[name="theme-color"]');
+  for (var i = 0; i < metas.length; i += 1) {
+    var m = metas[i];
+    var scheme = /dark/.test(m.getAttribute('media') || '') ? 'dark' : 'light';
+    m.dataset.scheme = scheme;
+    if (theme !== 'system') m.setAttribute('media', scheme === theme ? 'all' : 'not all');
+  }
 }());

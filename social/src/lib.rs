@@ -105,6 +105,7 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod alerts;
 mod alias;
 mod community;
 #[cfg(feature = "testing")]
@@ -125,6 +126,7 @@ mod text;
 mod views;
 mod wealth;
 
+pub use alerts::{AlertQuote, AlertRule, AlertStep, MAX_MOVE_PERCENT};
 pub use alias::{
     Alias, AliasPolicy, AliasProblem, DEFAULT_ALIAS_PREFIX, MAX_ACCOUNT_ALIAS_LEN, MAX_ALIAS_LEN,
     MIN_ALIAS_LEN, PHONE_DIGITS,

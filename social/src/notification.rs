@@ -88,6 +88,39 @@ pub struct PriceAlert {
     pub condition: AlertCondition,
     /// The price that triggered the alert.
     pub price: Decimal,
+    /// Where the quote came from (`yahoo`, `stooq`, `sample`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When the market printed the quote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
+    /// How old the quote was when the alert fired, in seconds (quotes are
+    /// delayed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<i64>,
+}
+
+impl PriceAlert {
+    /// Where the price came from and how old it was, in words:
+    /// `yahoo quote of 2026-12-07 14:30 UTC, 15 minutes old`.
+    pub fn provenance(&self) -> Option<String> {
+        let source = self.source.as_deref()?;
+        let mut out = format!("{source} quote");
+        if let Some(at) = self.as_of {
+            out.push_str(&format!(" of {}", at.format("%Y-%m-%d %H:%M UTC")));
+        }
+        if let Some(age) = self.age_seconds {
+            let minutes = age.max(0) / 60;
+            out.push_str(&match minutes {
+                0 => ", under a minute old".to_owned(),
+                1 => ", 1 minute old".to_owned(),
+                m if m < 120 => format!(", {m} minutes old"),
+                m if m < 48 * 60 => format!(", {} hours old", m / 60),
+                m => format!(", {} days old", m / (24 * 60)),
+            });
+        }
+        Some(out)
+    }
 }
 
 /// What a notification is about.
@@ -210,7 +243,7 @@ impl NotificationKind {
     }
 
     /// The sentence for a notification that stands alone.
-    fn sentence(&self) -> String {
+    pub(crate) fn sentence(&self) -> String {
         match self {
             Self::LikeMilestone { likes, .. } => format!("Your post reached {likes} likes"),
             Self::Moderation { outcome, reason } => {
@@ -238,18 +271,17 @@ impl NotificationKind {
             }
             Self::PriceAlert { alert } => {
                 let s = &alert.symbol;
-                match alert.condition {
-                    AlertCondition::Above { threshold } => {
-                        format!("${s} rose above {threshold} (now {})", alert.price)
-                    }
-                    AlertCondition::Below { threshold } => {
-                        format!("${s} fell below {threshold} (now {})", alert.price)
-                    }
+                let what = match alert.condition {
+                    AlertCondition::Above { threshold } => format!("${s} rose above {threshold}"),
+                    AlertCondition::Below { threshold } => format!("${s} fell below {threshold}"),
                     AlertCondition::Moved { percent } => format!(
-                        "${s} moved {}{percent}% today (now {})",
-                        if percent.is_sign_negative() { "" } else { "+" },
-                        alert.price
+                        "${s} moved {}{percent}% today",
+                        if percent.is_sign_negative() { "" } else { "+" }
                     ),
+                };
+                match alert.provenance() {
+                    Some(from) => format!("{what} (now {}; {from})", alert.price),
+                    None => format!("{what} (now {})", alert.price),
                 }
             }
             other => format!("Someone {}", other.verb()),

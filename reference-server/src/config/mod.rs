@@ -188,6 +188,19 @@ pub struct Config {
     /// `AURAVEST_AI_EMBEDDER` (`minilm`, the default when its weights are
     /// installed, or `hash`): the assistant's embedder.
     pub ai_hash_embedder: bool,
+    /// `AURAVEST_AI_MODEL` (`none`, the default; `local` for the Gemma 3
+    /// 270M whose weights `scripts/fetch-models.sh` installs, best in a
+    /// release build; `openai` for the OpenAI-compatible server of the
+    /// `AURAVEST_OPENAI_*` variables; `auto` for the local model when it
+    /// loads, else none): the model that drafts the assistant's answers,
+    /// each draft checked before it is shown and streamed by
+    /// `POST /api/v1/ask/stream`. Without one the assistant answers from its
+    /// sources alone.
+    pub ai_model: auravest_ai::setup::env::ModelChoice,
+    /// `AURAVEST_LIVE_POLL_SECS` (default 5): how often each replica reads
+    /// new live events without being told (a lost `NOTIFY`); events are
+    /// announced at once otherwise.
+    pub live_poll: Duration,
     /// `AURAVEST_WASM_DIR` (default: the folder `bindings/wasm/scripts/ci.sh`
     /// builds in this checkout, `bindings/wasm/pkg/web`): the WebAssembly
     /// package's web build, served under `/assets/wasm/` for the UI's
@@ -449,6 +462,14 @@ impl Config {
             redis_namespace,
             ai: parse(&lookup, "AURAVEST_AI", true)?,
             ai_hash_embedder,
+            ai_model: match lookup("AURAVEST_AI_MODEL").as_deref().map(str::trim) {
+                None | Some("") => auravest_ai::setup::env::ModelChoice::None,
+                Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                    name: "AURAVEST_AI_MODEL",
+                    reason: format!("{v:?} is not one of none, local, openai, auto"),
+                })?,
+            },
+            live_poll: secs("AURAVEST_LIVE_POLL_SECS", crate::live::POLL)?,
             wasm_dir: parse(
                 &lookup,
                 "AURAVEST_WASM_DIR",

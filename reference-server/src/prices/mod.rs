@@ -64,6 +64,23 @@ pub struct RefreshReport {
     pub failed: Vec<(String, String)>,
     /// Daily closes stored.
     pub closes: usize,
+    /// The quotes stored, by symbol (for the price alerts).
+    #[serde(skip)]
+    pub quotes: std::collections::BTreeMap<String, RefreshedQuote>,
+}
+
+/// One symbol's refresh: the closes stored and the quote, or why not.
+type Refreshed = Result<(usize, RefreshedQuote), String>;
+
+/// A quote a refresh stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshedQuote {
+    /// The price, as stored (decimal string).
+    pub price: String,
+    /// When the market printed it.
+    pub market_time: chrono::DateTime<Utc>,
+    /// Which source gave it.
+    pub source: String,
 }
 
 /// Quotes, histories and refreshes; cheap to clone.
@@ -83,6 +100,10 @@ pub struct PriceService {
     /// Each symbol's stored closes, read once and kept for [`SERIES_TTL`]
     /// (dropped at once when this process stores new closes).
     series: Arc<std::sync::Mutex<SeriesCache>>,
+    /// Per symbol that no source could price on a request, its failures in
+    /// a row and when it may be tried again, so a portfolio holding symbols
+    /// no source knows does not ask every source for them on every page.
+    missed: Arc<std::sync::Mutex<std::collections::HashMap<String, (u32, Instant)>>>,
 }
 
 /// What the last backfill of a symbol did.
@@ -153,7 +174,45 @@ impl PriceService {
             backfill_retry: BACKFILL_RETRY_FIRST,
             backfilled: Arc::default(),
             series: Arc::default(),
+            missed: Arc::default(),
         }
+    }
+
+    /// Refreshes the symbols a request found without any stored price,
+    /// skipping those that failed recently: a symbol no source priced is
+    /// tried again after [`BACKFILL_RETRY_FIRST`], then doubling up to
+    /// [`BACKFILL_RETRY_MAX`] (the background refresher keeps trying every
+    /// held symbol on its own schedule). Returns the refresh's report of the
+    /// symbols it tried.
+    pub async fn refresh_missing(&self, symbols: &[String]) -> RefreshReport {
+        let now = Instant::now();
+        let due: Vec<String> = {
+            let missed = self.missed.lock().unwrap_or_else(|e| e.into_inner());
+            symbols
+                .iter()
+                .filter(|s| missed.get(s.as_str()).is_none_or(|(_, at)| now >= *at))
+                .cloned()
+                .collect()
+        };
+        if due.is_empty() {
+            return RefreshReport::default();
+        }
+        let report = self.refresh(&due).await;
+        let mut missed = self.missed.lock().unwrap_or_else(|e| e.into_inner());
+        for s in &report.refreshed {
+            missed.remove(s);
+        }
+        if missed.len() + report.failed.len() > BACKFILL_MEMORY {
+            missed.clear();
+        }
+        for (s, _) in &report.failed {
+            let failures = missed.get(s).map_or(0, |(n, _)| *n).saturating_add(1);
+            missed.insert(
+                s.clone(),
+                (failures, now + backoff(failures, self.backfill_retry)),
+            );
+        }
+        report
     }
 
     /// The stored closes of each symbol (symbols without any are absent),
@@ -471,7 +530,7 @@ impl PriceService {
         let mut unique: Vec<String> = symbols.to_vec();
         unique.sort();
         unique.dedup();
-        let results: Vec<(String, Result<usize, String>)> =
+        let results: Vec<(String, Refreshed)> =
             futures_util::stream::iter(unique.into_iter().map(|s| async move {
                 let out = self.refresh_one(&s).await;
                 (s, out)
@@ -482,8 +541,9 @@ impl PriceService {
         let mut report = RefreshReport::default();
         for (symbol, result) in results {
             match result {
-                Ok(n) => {
+                Ok((n, quote)) => {
                     report.closes += n;
+                    report.quotes.insert(symbol.clone(), quote);
                     report.refreshed.push(symbol);
                 }
                 Err(reason) => report.failed.push((symbol, reason)),
@@ -494,7 +554,7 @@ impl PriceService {
         report
     }
 
-    async fn refresh_one(&self, text: &str) -> Result<usize, String> {
+    async fn refresh_one(&self, text: &str) -> Result<(usize, RefreshedQuote), String> {
         let symbol: Symbol = match text.parse() {
             Ok(s) => s,
             Err(e) => {
@@ -515,12 +575,17 @@ impl PriceService {
         let out = self.store_refresh(source.as_ref(), &symbol, &quote).await;
         self.metrics
             .price_refresh(&label, if out.is_ok() { "ok" } else { "error" });
+        let facts = RefreshedQuote {
+            price: quote.price.to_string(),
+            market_time: quote.market_time,
+            source: quote.source.clone(),
+        };
         if out.is_ok() {
             // Shared with every replica; a cache that cannot store only
             // costs a later source call.
             let _ = self.market.remember_quote(quote).await;
         }
-        out
+        out.map(|n| (n, facts))
     }
 
     async fn store_refresh(

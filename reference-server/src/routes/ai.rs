@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use auravest_ai::llm::CancelToken;
 use auravest_ai::{PortfolioContext, ToolContext};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -136,6 +137,168 @@ pub async fn ask(
     ApiJson(body): ApiJson<AskBody>,
 ) -> AppResult<Json<AskView>> {
     let assistant = assistant(&state)?;
+    if assistant.model_id() == auravest_ai::assistant::MODEL_NONE {
+        // Nothing to compute for long: answered on this task, so a dropped
+        // request gives its question back (the SDK's rule).
+        let out = ask_view(&state, &user, &body, &CancelToken::new(), &mut |_| {}).await?;
+        return Ok(Json(out));
+    }
+    let mut steps = Answering::start(state.clone(), user, body);
+    loop {
+        match steps.next().await {
+            Some(Step::Draft(_)) => {}
+            Some(Step::Done(out)) => return (*out).map(Json),
+            None => return Err(AppError::internal("the answering task ended early")),
+        }
+    }
+}
+
+/// Asks the assistant as [`ask`], answering with server-sent events: a
+/// `draft` event per piece of the model's draft as it is written (none
+/// without a model), then one `answer` event holding what `/ask` returns
+/// (the checked answer, which says whether the draft was kept). A
+/// question refused before anything is written gets the plain error
+/// status (422, 429, 503); a failure after it gets an `error` event with
+/// the error body. A client that goes away stops the draft.
+#[utoipa::path(post, path = "/api/v1/ask/stream", tag = "assistant", request_body = AskBody,
+    responses((status = 200, content_type = "text/event-stream",
+            description = "`draft` events (`{\"text\": ...}`), then an `answer` event (an AskView) or an `error` event (an ErrorBody)"),
+        (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn ask_stream(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<AskBody>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+
+    let assistant = assistant(&state)?;
+    let account = user.id.to_string();
+    if assistant
+        .questions_left(&account, Utc::now())
+        .await
+        .ok()
+        .flatten()
+        == Some(0)
+    {
+        return Err(AppError::RateLimited(until_midnight()));
+    }
+    // The draft may not run past the assistant's time limit: then it stops
+    // and the answer from the sources is sent.
+    let limit = state.config.serve_limits.ai_request_timeout;
+    let mut steps = Answering::start(state, user, body);
+    let timer = steps.cancel.clone();
+    steps.timer = Some(tokio::spawn(async move {
+        tokio::time::sleep(limit).await;
+        timer.cancel();
+    }));
+    // Refused before anything was written: the plain error.
+    let first = match steps.next().await {
+        Some(Step::Done(out)) => match *out {
+            Err(e) => return Err(e),
+            ok => Step::Done(Box::new(ok)),
+        },
+        Some(step) => step,
+        None => return Err(AppError::internal("the answering task ended early")),
+    };
+    let event = |step: Step| -> Event {
+        let (name, data) = match step {
+            Step::Draft(text) => ("draft", json!({ "text": text })),
+            Step::Done(out) => match *out {
+                Ok(view) => (
+                    "answer",
+                    serde_json::to_value(&view)
+                        .unwrap_or_else(|e| json!({ "error": e.to_string() })),
+                ),
+                Err(e) => ("error", serde_json::to_value(e.body()).unwrap_or_default()),
+            },
+        };
+        Event::default().event(name).data(data.to_string())
+    };
+    let stream = futures_util::stream::unfold(
+        (Some(first), steps),
+        move |(pending, mut steps)| async move {
+            let step = match pending {
+                Some(s) => s,
+                None => steps.next().await?,
+            };
+            Some((
+                Ok::<_, std::convert::Infallible>(event(step)),
+                (None, steps),
+            ))
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// One step of an answer being written.
+enum Step {
+    /// A piece of the model's draft.
+    Draft(String),
+    /// The checked answer, or why there is none.
+    Done(Box<AppResult<AskView>>),
+}
+
+/// A question being answered on a thread of its own: a language model
+/// computes without yielding while it writes, so the server's workers go
+/// on serving. Dropping it (the client went away) stops the draft; the
+/// answer from the sources is still recorded.
+struct Answering {
+    steps: tokio::sync::mpsc::UnboundedReceiver<Step>,
+    cancel: CancelToken,
+    /// What stops the draft at the time limit (ended with the answer).
+    timer: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Answering {
+    fn start(state: AppState, user: AuthUser, body: AskBody) -> Self {
+        let (tx, steps) = tokio::sync::mpsc::unbounded_channel();
+        let cancel = CancelToken::new();
+        let stop = cancel.clone();
+        let pieces = tx.clone();
+        let job = async move {
+            let mut sink = move |piece: &str| {
+                let _ = pieces.send(Step::Draft(piece.to_owned()));
+            };
+            let out = ask_view(&state, &user, &body, &stop, &mut sink).await;
+            let _ = tx.send(Step::Done(Box::new(out)));
+        };
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || handle.block_on(job));
+        Self {
+            steps,
+            cancel,
+            timer: None,
+        }
+    }
+
+    async fn next(&mut self) -> Option<Step> {
+        self.steps.recv().await
+    }
+}
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        if let Some(t) = self.timer.take() {
+            t.abort();
+        }
+    }
+}
+
+/// Answers, records and counts one question: what `/ask` returns.
+async fn ask_view(
+    state: &AppState,
+    user: &AuthUser,
+    body: &AskBody,
+    cancel: &CancelToken,
+    on_text: &mut auravest_ai::llm::TokenSink<'_>,
+) -> AppResult<AskView> {
+    let assistant = assistant(state)?;
     let now = Utc::now();
     let account = user.id.to_string();
     // A cheap early refusal before the portfolio's context is built; the
@@ -147,7 +310,7 @@ pub async fn ask(
     // one atomic statement, given back if the answer fails or this request
     // is dropped), records the answer and keeps its feedback, all in the
     // database (`services::metering`).
-    let answer = answer(&state, &user, &body, assistant, now).await?;
+    let answer = answer(state, user, body, assistant, now, cancel, on_text).await?;
     let answer_id = Uuid::parse_str(&answer.id).map_err(AppError::internal)?;
     state
         .store
@@ -173,11 +336,11 @@ pub async fn ask(
         .ok()
         .flatten()
         .unwrap_or(0);
-    Ok(Json(AskView {
+    Ok(AskView {
         answer,
         used: i64::from(limit.saturating_sub(left)),
         limit,
-    }))
+    })
 }
 
 /// Answers one question for the user (metered by the assistant).
@@ -187,6 +350,8 @@ async fn answer(
     body: &AskBody,
     assistant: &auravest_ai::Assistant,
     now: chrono::DateTime<Utc>,
+    cancel: &CancelToken,
+    on_text: &mut auravest_ai::llm::TokenSink<'_>,
 ) -> AppResult<auravest_ai::Answer> {
     let loaded = match body.portfolio_id {
         Some(id) => Some(
@@ -211,7 +376,14 @@ async fn answer(
         as_of: ctx.as_ref().and_then(|c| c.prices.dates().last().copied()),
     };
     let answer = assistant
-        .ask_at(&user.id.to_string(), &body.question, &tools, now)
+        .ask_streaming(
+            &user.id.to_string(),
+            &body.question,
+            &tools,
+            now,
+            cancel,
+            on_text,
+        )
         .await
         .map_err(ai_error)?;
     Ok(answer)
@@ -375,6 +547,7 @@ async fn set_item(
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/ask", post(ask))
+        .route("/ask/stream", post(ask_stream))
         .route("/portfolios/{id}/summary", get(summary))
         .route("/answers/{id}/feedback", post(feedback))
         .route("/checklist", get(checklist))

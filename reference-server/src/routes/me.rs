@@ -202,6 +202,10 @@ pub struct ExportResponse {
     pub feedback: Vec<ExportFeedback>,
     /// Learning checklist items marked done: item → when (RFC 3339).
     pub checklist: BTreeMap<String, String>,
+    /// Watched symbols.
+    pub watchlist: Vec<String>,
+    /// Price alert rules.
+    pub alerts: Vec<crate::services::alerts::AlertView>,
     /// The community's record of the caller (`auravest_social::MemberExport`:
     /// the member, every post and comment, follows, notifications); null
     /// when they never took part.
@@ -478,6 +482,12 @@ pub async fn export(
             .checklist
             .iter()
             .map(|(item, at)| (item.clone(), at.to_rfc3339()))
+            .collect(),
+        watchlist: data.watchlist.iter().map(|w| w.symbol.clone()).collect(),
+        alerts: data
+            .alerts
+            .iter()
+            .filter_map(crate::services::alerts::alert_view)
             .collect(),
         community: crate::services::community::member_export(&state, user.id).await?,
     };

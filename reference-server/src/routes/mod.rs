@@ -7,9 +7,11 @@ use axum::middleware;
 use crate::state::AppState;
 
 pub mod ai;
+pub mod alerts;
 pub mod community;
 pub mod goals;
 pub mod legal;
+pub mod live;
 pub mod market;
 pub mod me;
 pub mod ops;
@@ -31,6 +33,8 @@ pub fn app(state: AppState) -> Router {
         .merge(market::router())
         .merge(ai::router())
         .merge(community::router())
+        .merge(live::router())
+        .merge(alerts::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::serve));
     let router = Router::new()
         .nest("/api/v1", api)

@@ -170,6 +170,16 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../../web/community.js"),
     },
     Asset {
+        name: "live.js",
+        content_type: JS,
+        body: include_str!("../../web/live.js"),
+    },
+    Asset {
+        name: "watch.js",
+        content_type: JS,
+        body: include_str!("../../web/watch.js"),
+    },
+    Asset {
         name: "whatif.js",
         content_type: JS,
         body: include_str!("../../web/whatif.js"),

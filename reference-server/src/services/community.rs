@@ -335,11 +335,177 @@ pub(crate) fn social_error(e: &Error) -> AppError {
 /// # Errors
 /// Database failures, as internal errors.
 pub async fn delete_member(state: &AppState, user: Uuid, posts: PostsChoice) -> AppResult<()> {
-    with_community(state, async move |c| {
-        c.store().erase_member(user, posts).await
+    let (member, written) = with_community(state, async move |c| {
+        let member = c.store().account(user).await?.map(|(id, _)| id);
+        // Everything they wrote, anonymous posts included, whatever its state.
+        let written = match member {
+            Some(id) => {
+                let query =
+                    auravest_social::PostQuery::new(auravest_social::Scope::Authors(vec![id]));
+                c.store()
+                    .query_posts(&query)
+                    .await?
+                    .iter()
+                    .map(|p| p.id.to_string())
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        c.store().erase_member(user, posts).await?;
+        Ok((member, written))
     })
     .await?;
+    // Their posts, comments and notifications leave the live events too.
+    if let Some(id) = member {
+        state
+            .live
+            .forget_posts(&written)
+            .await
+            .map_err(AppError::internal)?;
+        state
+            .live
+            .forget_member(crate::live::member_key(id))
+            .await
+            .map_err(AppError::internal)?;
+    }
     Ok(())
+}
+
+// --- price alerts -------------------------------------------------------------
+
+/// Delivers a price alert to a user as one of their community
+/// notifications (their member is created if they have none yet); it
+/// reaches their live connections like any notification.
+///
+/// # Errors
+/// The user no longer exists (404); the community's and database's errors.
+pub(crate) async fn notify_price_alert(
+    state: &AppState,
+    user: Uuid,
+    alert: auravest_social::PriceAlert,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let record = state
+        .store
+        .user(user)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let caller = AuthUser {
+        id: user,
+        role: record.role,
+        audit_subject: record.audit_subject,
+    };
+    with_member(state, &caller, Access::Write, async move |mut c, me| {
+        c.notify_price_alert(me, alert, now).await.map(|_| ())
+    })
+    .await
+}
+
+// --- live events --------------------------------------------------------------
+//
+// Announced inside the change's own `with_member` call, under
+// `COMMUNITY_LOCK`, so events follow the changes' order (a post deleted
+// right after it was made is never announced after its removal).
+
+/// Announces a new post or comment to live clients, as any other member
+/// sees it (an anonymous author stays anonymous). A comment carries its
+/// thread's comment count. Something not visible to others (held back by
+/// the community's rules) is not announced.
+pub(crate) async fn announce_post(
+    live: &crate::live::LiveBus,
+    c: &ServerCommunity,
+    id: auravest_social::PostId,
+) {
+    use crate::live::{Kind, NewEvent, member_key};
+    let view = match c.view_post(None, id).await {
+        Ok(v) if v.status == auravest_social::PostStatus::Visible => v,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::debug!(error = %e, %id, "live events: the new post is not readable");
+            return;
+        }
+    };
+    let author = match &view.author {
+        auravest_social::Author::Member { id, .. } => Some(member_key(*id)),
+        auravest_social::Author::Anonymous => None,
+    };
+    let symbols = view.cashtags.iter().map(ToString::to_string).collect();
+    let (kind, payload) = match view.thread {
+        None => (Kind::Post, serde_json::to_value(&view)),
+        Some(thread) => {
+            let comments = c.view_post(None, thread).await.map(|t| t.comments).ok();
+            (
+                Kind::Comment,
+                serde_json::to_value(&view).map(|v| {
+                    serde_json::json!({
+                        "post_id": thread.to_string(),
+                        "comments": comments,
+                        "comment": v,
+                    })
+                }),
+            )
+        }
+    };
+    let Ok(payload) = payload else {
+        return;
+    };
+    live.announce(NewEvent {
+        kind,
+        audience: None,
+        author,
+        post: Some(id.to_string()),
+        symbols,
+        payload,
+    })
+    .await;
+}
+
+/// Announces a post's like count to live clients.
+pub(crate) async fn announce_likes(
+    live: &crate::live::LiveBus,
+    id: auravest_social::PostId,
+    likes: u32,
+) {
+    live.announce(crate::live::NewEvent {
+        kind: crate::live::Kind::Reactions,
+        audience: None,
+        author: None,
+        post: Some(id.to_string()),
+        symbols: Vec::new(),
+        payload: serde_json::json!({ "post_id": id.to_string(), "likes": likes }),
+    })
+    .await;
+}
+
+/// Announces that a post is no longer shown (deleted, hidden or taken
+/// down), and drops its kept events so reconnecting clients are not sent
+/// its text again.
+pub(crate) async fn announce_removed(live: &crate::live::LiveBus, id: auravest_social::PostId) {
+    if let Err(e) = live.forget_posts(&[id.to_string()]).await {
+        tracing::warn!(error = %e, %id, "live events: the post's events could not be dropped");
+    }
+    live.announce(crate::live::NewEvent {
+        kind: crate::live::Kind::Removed,
+        audience: None,
+        author: None,
+        post: Some(id.to_string()),
+        symbols: Vec::new(),
+        payload: serde_json::json!({ "post_id": id.to_string() }),
+    })
+    .await;
+}
+
+/// Tells the member's live connections that whom it follows changed.
+pub(crate) async fn announce_follows(live: &crate::live::LiveBus, member: UserId) {
+    live.announce(crate::live::NewEvent {
+        kind: crate::live::Kind::Follows,
+        audience: Some(crate::live::member_key(member)),
+        author: None,
+        post: None,
+        symbols: Vec::new(),
+        payload: serde_json::json!({}),
+    })
+    .await;
 }
 
 /// Everything the community holds about a user, for the data export;

@@ -61,6 +61,9 @@ const NO_MEMBER: i64 = 0;
 #[derive(Debug, Clone)]
 pub struct SqlSocialStore {
     pool: SqlPool,
+    /// Where new notifications are announced to their recipient's live
+    /// connections (none for a bare store).
+    live: Option<crate::live::LiveBus>,
 }
 
 /// Why a query failed, before it becomes the community's [`Error`].
@@ -127,6 +130,7 @@ impl SqlSocialStore {
     pub fn sqlite(pool: SqlitePool) -> Self {
         Self {
             pool: SqlPool::Sqlite(pool),
+            live: None,
         }
     }
 
@@ -134,6 +138,7 @@ impl SqlSocialStore {
     pub fn postgres(pool: PgPool) -> Self {
         Self {
             pool: SqlPool::Postgres(pool),
+            live: None,
         }
     }
 
@@ -141,6 +146,7 @@ impl SqlSocialStore {
     pub fn of(state: &AppState) -> Self {
         Self {
             pool: state.store.sql_pool(),
+            live: Some(state.live.clone()),
         }
     }
 

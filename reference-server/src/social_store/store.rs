@@ -513,7 +513,7 @@ impl Store for SqlSocialStore {
     }
 
     async fn insert_notification(&mut self, notification: NewNotification) -> Result<Notification> {
-        on_pool!(self, p => {
+        let made = on_pool!(self, p => {
             let sql = format!(
                 "INSERT INTO social_notifications (recipient_id, kind, actor_id, created_ns, is_read) \
                  VALUES ($1, $2, $3, $4, $5) RETURNING {NOTIFICATION_COLUMNS}"
@@ -527,7 +527,19 @@ impl Store for SqlSocialStore {
                 .fetch_one(p)
                 .await?;
             notification_of(row)
-        })
+        })?;
+        if let Some(bus) = &self.live {
+            bus.announce(crate::live::NewEvent {
+                kind: crate::live::Kind::Notification,
+                audience: Some(sql_id(made.recipient.get())),
+                author: None,
+                post: None,
+                symbols: Vec::new(),
+                payload: serde_json::json!({ "id": made.id.to_string(), "kind": made.kind }),
+            })
+            .await;
+        }
+        Ok(made)
     }
 
     async fn notifications(

@@ -379,8 +379,38 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_goal(&self, user_id: Uuid, id: Uuid) -> StoreResult<bool>;
 
     // --- prices ----------------------------------------------------------
-    /// Every distinct symbol in any portfolio's transactions, sorted.
+    /// Every distinct symbol in any portfolio's transactions, on any
+    /// watchlist or in any alert rule, sorted: what the refresher keeps fresh.
     async fn held_symbols(&self) -> StoreResult<Vec<String>>;
+
+    // --- watchlists and price alerts -------------------------------------
+    /// The user's watched symbols, in symbol order.
+    async fn watchlist(&self, user_id: Uuid) -> StoreResult<Vec<WatchRow>>;
+    /// Adds a symbol to the watchlist unless the user already watches
+    /// `max` (one atomic step; the user's row is locked first). True when
+    /// it is on the list now (added, or there already).
+    async fn watch_capped(&self, user_id: Uuid, row: &WatchRow, max: usize) -> StoreResult<bool>;
+    /// Takes a symbol off the watchlist; false when it was not on it.
+    async fn unwatch(&self, user_id: Uuid, symbol: &str) -> StoreResult<bool>;
+    /// The user's alert rules, oldest first.
+    async fn alerts(&self, user_id: Uuid) -> StoreResult<Vec<AlertRow>>;
+    /// Stores a rule unless the user has `max` (one atomic step). False
+    /// when full.
+    async fn create_alert_capped(&self, row: &AlertRow, max: usize) -> StoreResult<bool>;
+    /// Deletes one of the user's rules; false when not theirs.
+    async fn delete_alert(&self, user_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// Every rule on these symbols (for the refresher).
+    async fn alerts_on(&self, symbols: &[String]) -> StoreResult<Vec<AlertRow>>;
+    /// Moves a rule from `armed == from` to `to` in one conditional update
+    /// (setting `fired_at` when given): true for the one caller that made
+    /// the change, so a rule fires once however many check it at once.
+    async fn set_alert_armed(
+        &self,
+        id: Uuid,
+        from: bool,
+        to: bool,
+        fired_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool>;
     /// Inserts or replaces last prices.
     async fn upsert_last_prices(&self, prices: &[LastPrice]) -> StoreResult<()>;
     /// Last prices of these symbols (missing ones are absent).

@@ -341,6 +341,38 @@ pub struct UserData {
     pub feedback: Vec<FeedbackRow>,
     /// Learning checklist items marked done: item → when.
     pub checklist: BTreeMap<String, DateTime<Utc>>,
+    /// Watched symbols, in symbol order.
+    pub watchlist: Vec<WatchRow>,
+    /// Price alert rules, oldest first.
+    pub alerts: Vec<AlertRow>,
+}
+
+/// A symbol on a user's watchlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchRow {
+    /// Ticker.
+    pub symbol: String,
+    /// When it was added.
+    pub added_at: DateTime<Utc>,
+}
+
+/// A price alert rule of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRow {
+    /// Its id.
+    pub id: Uuid,
+    /// Whose.
+    pub user_id: Uuid,
+    /// Ticker.
+    pub symbol: String,
+    /// The condition (`auravest_social::AlertCondition` as JSON).
+    pub condition: String,
+    /// May it fire (false once fired, until the condition resets).
+    pub armed: bool,
+    /// When it was set.
+    pub created_at: DateTime<Utc>,
+    /// When it last fired.
+    pub fired_at: Option<DateTime<Utc>>,
 }
 
 /// An AI answer given to a user.

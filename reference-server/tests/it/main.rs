@@ -4,12 +4,15 @@
 
 mod support;
 
+mod alerts;
 mod api;
+mod assistant;
 mod auth;
 mod binary;
 mod concurrency;
 mod hardening;
 mod idor;
+mod live;
 mod me;
 mod openapi;
 mod ops;

@@ -181,6 +181,7 @@ async fn replica(store: Arc<dyn Store>, delay: Duration) -> AppState {
         ledgers: auravest_reference_server::ledger::LedgerCache::default(),
         ledger_locks: Default::default(),
         drafting: Default::default(),
+        live: base.live.clone(),
     })
 }
 
@@ -253,4 +254,62 @@ async fn a_failed_backfill_is_retried_after_its_back_off() {
         "retried and stored"
     );
     assert_eq!(store.closes(&syms, None, None).await.unwrap().len(), 2);
+}
+
+/// A symbol no source prices is asked for once, not on every request that
+/// finds it unpriced; after its back-off it is tried again, and once a
+/// source knows it the refresh stores it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpriced_symbol_is_not_asked_for_on_every_request() {
+    let app = app().await;
+    let store = Arc::clone(&app.state.store);
+    let source = Arc::new(MemorySource::new("memory", 10));
+    let market = Arc::new(Market::new(Arc::new(Chain::new(vec![
+        Arc::clone(&source) as Arc<dyn auravest_market::QuoteSource>
+    ]))));
+    let prices = PriceService::new(market, Arc::clone(&store), None, app.state.metrics.clone())
+        .with_backfill_retry(Duration::from_millis(1500));
+    let wanted = vec!["ZZZZ".to_owned()];
+    let first = prices.refresh_missing(&wanted).await;
+    assert_eq!(first.failed.len(), 1, "{first:?}");
+    let asked = source.calls();
+    assert!(asked > 0, "the source was asked once");
+    for _ in 0..5 {
+        let again = prices.refresh_missing(&wanted).await;
+        assert!(
+            again.failed.is_empty() && again.refreshed.is_empty(),
+            "{again:?}"
+        );
+    }
+    assert_eq!(source.calls(), asked, "not asked again within the back-off");
+    // The background refresh is not held back by it.
+    assert_eq!(prices.refresh(&wanted).await.failed.len(), 1);
+    assert!(source.calls() > asked);
+
+    // A source that knows it now: after the back-off it is stored.
+    let known = Arc::new(
+        MemorySource::new("memory", 10)
+            .with_closes("AAPL", &[("2024-01-02", 185.64), ("2024-01-03", 184.25)]),
+    );
+    let market = Arc::new(Market::new(Arc::new(Chain::new(vec![
+        Arc::clone(&known) as Arc<dyn auravest_market::QuoteSource>
+    ]))));
+    let prices = PriceService::new(market, Arc::clone(&store), None, app.state.metrics.clone())
+        .with_backfill_retry(Duration::from_millis(1500));
+    let aapl = vec!["AAPL".to_owned()];
+    known.fail_with(auravest_market::Error::Unavailable {
+        source_name: "memory".to_owned(),
+        reason: "down for the test".to_owned(),
+        detail: String::new(),
+    });
+    assert_eq!(prices.refresh_missing(&aapl).await.failed.len(), 1);
+    known.clear_failure();
+    assert!(
+        prices.refresh_missing(&aapl).await.refreshed.is_empty(),
+        "within the back-off"
+    );
+    assert!(store.last_prices(&aapl).await.unwrap().is_empty());
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    assert_eq!(prices.refresh_missing(&aapl).await.refreshed, ["AAPL"]);
+    assert_eq!(store.last_prices(&aapl).await.unwrap()[0].price, "184.25");
 }

@@ -89,8 +89,16 @@ impl TestApp {
     /// Sends a request; the body is parsed as JSON when it is JSON, else
     /// given as a string.
     pub(crate) async fn call(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
-        let res = self
-            .router
+        Self::call_router(&self.router, req).await
+    }
+
+    /// As [`TestApp::call`], on another router (an app built over parts of
+    /// this one).
+    pub(crate) async fn call_router(
+        router: &Router,
+        req: Request<Body>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let res = router
             .clone()
             .oneshot(req)
             .await

@@ -45,6 +45,8 @@ const SIGNED_IN = [
   { page: 'profile', hash: '#/profile', heading: 'Profile' },
   { page: 'community', hash: '#/community', heading: 'Community' },
   { page: 'assistant', hash: '#/assistant', heading: 'Ask the assistant' },
+  { page: 'notifications', hash: '#/notifications', heading: 'Notifications' },
+  { page: 'watchlist', hash: '#/watchlist', heading: 'Watchlist and alerts' },
   { page: '404', hash: '#/nope/1', heading: 'Page not found' },
 ];
 
@@ -82,6 +84,9 @@ function shown(page) {
     theme: document.documentElement.dataset.theme,
     bg: getComputedStyle(document.documentElement).backgroundColor,
     stored: localStorage.getItem('auravest.theme'),
+    // The browser toolbar's colour: the first theme-color tag whose media matches.
+    toolbar: [...document.querySelectorAll('meta[name="theme-color"]')]
+      .find((m) => matchMedia(m.getAttribute('media') || 'all').matches)?.content,
   }));
 }
 
@@ -217,12 +222,18 @@ describe('AuraVest web UI: look, themes, phones, accessibility, offline', { time
       await page.getByRole('heading', { name: 'Log in' }).waitFor();
       assert.equal(await page.evaluate(() => window.__firstTheme), 'dark');
       assert.ok(isDark((await shown(page)).bg));
+      // The toolbar takes the chosen theme's colour, whatever the device's.
+      await page.emulateMedia({ colorScheme: 'light' });
+      assert.equal((await shown(page)).toolbar, '#12212e');
       // The header's switch flips it (signed out: on this device only).
       const toggle = page.getByRole('button', { name: 'Dark theme' });
       assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
       await toggle.click();
-      assert.deepEqual(await shown(page).then((s) => [s.theme, s.stored, isDark(s.bg)]), ['light', 'light', false]);
+      assert.deepEqual(await shown(page).then((s) => [s.theme, s.stored, isDark(s.bg), s.toolbar]), ['light', 'light', false, '#1b5e84']);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      assert.equal((await shown(page)).toolbar, '#1b5e84', 'a fixed choice ignores the device');
       await toggle.click();
+      assert.equal((await shown(page)).toolbar, '#12212e');
       // Logging in: the profile's theme ("system" for the demo user, the
       // device light) wins and is stored.
       await page.emulateMedia({ colorScheme: 'light' });

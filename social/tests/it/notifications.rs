@@ -256,6 +256,9 @@ async fn price_alerts_are_a_notification_type() {
             symbol: aapl.clone(),
             condition: *condition,
             price: Decimal::new(2015, 1),
+            source: None,
+            as_of: None,
+            age_seconds: None,
         };
         c.notify_price_alert(u[0], alert, t(i64::try_from(i).unwrap()))
             .await
@@ -291,6 +294,9 @@ async fn price_alerts_are_a_notification_type() {
                 symbol: aapl,
                 condition: alerts[0].0,
                 price: Decimal::ONE,
+                source: None,
+                as_of: None,
+                age_seconds: None,
             },
             t(9),
         )

@@ -117,6 +117,7 @@ pub async fn share_performance(
     };
     let share = PerformanceShare::new(period, return_pct, risk).map_err(|e| social_error(&e))?;
     let anonymous = body.anonymous;
+    let live = state.live.clone();
     let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
         let id = c
             .share_performance(me, &share, anonymous, Utc::now())
@@ -124,6 +125,7 @@ pub async fn share_performance(
         if !anonymous {
             c.record_return(me, share.period, share.return_pct).await?;
         }
+        announce_post(&live, &c, id).await;
         c.view_post(Some(me), id).await
     })
     .await?;
@@ -261,9 +263,14 @@ pub async fn follow(
     user: AuthUser,
     Path(alias): Path<String>,
 ) -> AppResult<Json<FollowView>> {
+    let live = state.live.clone();
     let changed = with_member(&state, &user, Access::Write, async move |mut c, me| {
         let target = member_by_alias(&c, &alias).await?;
-        c.follow(me, target, Utc::now()).await
+        let changed = c.follow(me, target, Utc::now()).await?;
+        if changed {
+            announce_follows(&live, me).await;
+        }
+        Ok(changed)
     })
     .await?;
     Ok(Json(FollowView {
@@ -282,9 +289,14 @@ pub async fn unfollow(
     user: AuthUser,
     Path(alias): Path<String>,
 ) -> AppResult<Json<FollowView>> {
+    let live = state.live.clone();
     let changed = with_member(&state, &user, Access::Write, async move |mut c, me| {
         let target = member_by_alias(&c, &alias).await?;
-        c.unfollow(me, target).await
+        let changed = c.unfollow(me, target).await?;
+        if changed {
+            announce_follows(&live, me).await;
+        }
+        Ok(changed)
     })
     .await?;
     Ok(Json(FollowView {

@@ -158,9 +158,13 @@ async fn moderate(
     };
     // Named as the community's own log names it.
     let name = action.name();
+    let live = state.live.clone();
     let (audit, status) = with_member(state, user, Access::Write, async move |mut c, me| {
         let audit = c.moderate(me, action, &reason, Utc::now()).await?;
         let status = c.store().post(post).await?.map(|p| p.status);
+        if remove {
+            announce_removed(&live, post).await;
+        }
         Ok((audit, status))
     })
     .await?;

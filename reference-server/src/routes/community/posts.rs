@@ -30,8 +30,10 @@ pub async fn create_post(
     user: AuthUser,
     ApiJson(body): ApiJson<DraftIn>,
 ) -> AppResult<(StatusCode, Json<PostView>)> {
+    let live = state.live.clone();
     let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
         let id = c.post(me, draft(body), Utc::now()).await?;
+        announce_post(&live, &c, id).await;
         c.view_post(Some(me), id).await
     })
     .await?;
@@ -69,8 +71,11 @@ pub async fn delete_post(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     let id = post_id(&id)?;
+    let live = state.live.clone();
     with_member(&state, &user, Access::Write, async move |mut c, me| {
-        c.delete_post(me, id).await
+        c.delete_post(me, id).await?;
+        announce_removed(&live, id).await;
+        Ok(())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -92,8 +97,10 @@ pub async fn create_comment(
     ApiJson(body): ApiJson<DraftIn>,
 ) -> AppResult<(StatusCode, Json<PostView>)> {
     let on = post_id(&id)?;
+    let live = state.live.clone();
     let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
         let id = c.comment(me, on, draft(body), Utc::now()).await?;
+        announce_post(&live, &c, id).await;
         c.view_post(Some(me), id).await
     })
     .await?;
@@ -180,9 +187,12 @@ pub async fn like(
     Path(id): Path<String>,
 ) -> AppResult<Json<PostView>> {
     let id = post_id(&id)?;
+    let live = state.live.clone();
     let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
         c.like(me, id, Utc::now()).await?;
-        c.view_post(Some(me), id).await
+        let view = c.view_post(Some(me), id).await?;
+        announce_likes(&live, id, view.likes).await;
+        Ok(view)
     })
     .await?;
     Ok(Json(view))
@@ -200,9 +210,12 @@ pub async fn unlike(
     Path(id): Path<String>,
 ) -> AppResult<Json<PostView>> {
     let id = post_id(&id)?;
+    let live = state.live.clone();
     let view = with_member(&state, &user, Access::Write, async move |mut c, me| {
         c.unlike(me, id, Utc::now()).await?;
-        c.view_post(Some(me), id).await
+        let view = c.view_post(Some(me), id).await?;
+        announce_likes(&live, id, view.likes).await;
+        Ok(view)
     })
     .await?;
     Ok(Json(view))
@@ -293,8 +306,13 @@ pub async fn flag(
             ));
         }
     };
+    let live = state.live.clone();
     let outcome = with_member(&state, &user, Access::Write, async move |mut c, me| {
-        c.flag(me, id, reason, Utc::now()).await
+        let outcome = c.flag(me, id, reason, Utc::now()).await?;
+        if outcome.hidden {
+            announce_removed(&live, id).await;
+        }
+        Ok(outcome)
     })
     .await?;
     Ok(Json(outcome))

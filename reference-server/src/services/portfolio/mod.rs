@@ -188,7 +188,7 @@ pub(crate) async fn prices_for(
         .collect();
     let mut last = known;
     if !missing.is_empty() {
-        state.prices.refresh(&missing).await;
+        state.prices.refresh_missing(&missing).await;
         last = state.store.last_prices(symbols).await?;
     }
     let as_of = last

@@ -7,7 +7,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::users::{load_user, lock_user};
-use super::{Backend, Pool, goals, ledger, metering, portfolios, risk};
+use super::{Backend, Pool, alerts, goals, ledger, metering, portfolios, risk};
 use crate::store::{AnswerRow, FeedbackRow, StoreResult, UserData};
 
 pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserData>> {
@@ -68,13 +68,17 @@ pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserD
         answers,
         feedback,
         checklist,
+        watchlist: alerts::watchlist(pool, id).await?,
+        alerts: alerts::alerts(pool, id).await?,
     }))
 }
 
 pub(super) async fn delete_user(store: &Backend, id: Uuid) -> StoreResult<bool> {
     // Children first, so the result does not rest on the
     // foreign keys' cascades alone.
-    const STATEMENTS: [&str; 13] = [
+    const STATEMENTS: [&str; 15] = [
+        "DELETE FROM watchlist WHERE user_id = $1",
+        "DELETE FROM alert_rules WHERE user_id = $1",
         "DELETE FROM answer_feedback WHERE answer_id IN \
          (SELECT id FROM answers WHERE user_id = $1)",
         "DELETE FROM checklist_done WHERE user_id = $1",

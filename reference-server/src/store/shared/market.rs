@@ -22,10 +22,12 @@ fn price_row(row: &DbRow) -> StoreResult<LastPrice> {
 }
 
 pub(super) async fn held_symbols(pool: &Pool) -> StoreResult<Vec<String>> {
-    let mut symbols: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT symbol FROM transactions WHERE symbol IS NOT NULL")
-            .fetch_all(pool)
-            .await?;
+    let mut symbols: Vec<String> = sqlx::query_scalar(
+        "SELECT symbol FROM transactions WHERE symbol IS NOT NULL \
+             UNION SELECT symbol FROM watchlist UNION SELECT symbol FROM alert_rules",
+    )
+    .fetch_all(pool)
+    .await?;
     symbols.sort();
     Ok(symbols)
 }

@@ -22,14 +22,15 @@ use uuid::Uuid;
 
 use super::{Backend, Db, MIGRATIONS, NAME};
 use crate::store::{
-    AnswerRow, AuditEntry, AuditRow, DailyClose, FeedbackRow, GoalInput, GoalRecord, HeldLock,
-    LastPrice, LeaderLock, LedgerClaim, LoginClaim, OwnPriceRow, PortfolioRecord, ProfilePatch,
-    RefreshRecord, RiskRecord, Role, Rotation, Store, StoreResult, TransactionRow, UserData,
-    UserRecord,
+    AlertRow, AnswerRow, AuditEntry, AuditRow, DailyClose, FeedbackRow, GoalInput, GoalRecord,
+    HeldLock, LastPrice, LeaderLock, LedgerClaim, LoginClaim, OwnPriceRow, PortfolioRecord,
+    ProfilePatch, RefreshRecord, RiskRecord, Role, Rotation, Store, StoreResult, TransactionRow,
+    UserData, UserRecord, WatchRow,
 };
 use auravest_core::TransactionRecord;
 
 mod account;
+mod alerts;
 mod audit;
 mod goals;
 mod ledger;
@@ -265,6 +266,46 @@ impl Store for Backend {
 
     async fn held_symbols(&self) -> StoreResult<Vec<String>> {
         market::held_symbols(&self.pool).await
+    }
+
+    // --- watchlists and price alerts -------------------------------------
+
+    async fn watchlist(&self, user_id: Uuid) -> StoreResult<Vec<WatchRow>> {
+        alerts::watchlist(&self.pool, user_id).await
+    }
+
+    async fn watch_capped(&self, user_id: Uuid, row: &WatchRow, max: usize) -> StoreResult<bool> {
+        alerts::watch_capped(&self.pool, user_id, row, max).await
+    }
+
+    async fn unwatch(&self, user_id: Uuid, symbol: &str) -> StoreResult<bool> {
+        alerts::unwatch(&self.pool, user_id, symbol).await
+    }
+
+    async fn alerts(&self, user_id: Uuid) -> StoreResult<Vec<AlertRow>> {
+        alerts::alerts(&self.pool, user_id).await
+    }
+
+    async fn create_alert_capped(&self, row: &AlertRow, max: usize) -> StoreResult<bool> {
+        alerts::create_alert_capped(&self.pool, row, max).await
+    }
+
+    async fn delete_alert(&self, user_id: Uuid, id: Uuid) -> StoreResult<bool> {
+        alerts::delete_alert(&self.pool, user_id, id).await
+    }
+
+    async fn alerts_on(&self, symbols: &[String]) -> StoreResult<Vec<AlertRow>> {
+        alerts::alerts_on(&self.pool, symbols).await
+    }
+
+    async fn set_alert_armed(
+        &self,
+        id: Uuid,
+        from: bool,
+        to: bool,
+        fired_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool> {
+        alerts::set_alert_armed(&self.pool, id, from, to, fired_at).await
     }
 
     async fn upsert_last_prices(&self, prices: &[LastPrice]) -> StoreResult<()> {

@@ -1,0 +1,182 @@
+// The community live in the browser: another member's post waits behind a
+// "Show 1 new post" button (the page does not jump), comments and likes on
+// the reader's post update in place, the bell counts the unread
+// notifications as they arrive, and the notifications page marks them
+// read. Another member acts through the API, as another device would.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import {
+  CHROMIUM, STEP_TIMEOUT, CHROMIUM_ARGS, Watch, startServer, stopServer, logIn,
+} from './support.mjs';
+
+const SHOTS = process.env.AURAVEST_SCREENSHOT_DIR || '/tmp/auravest-ui';
+
+/** Another member, signed in through the API (a bearer token). */
+async function member(base, email) {
+  const legal = await (await fetch(`${base}/api/v1/legal`)).json();
+  const password = 'quiet-lantern-orchard-58';
+  const json = async (method, p, body, token) => {
+    const r = await fetch(`${base}/api/v1${p}`, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  await json('POST', '/auth/register', { email, password, accepted_terms_version: legal.terms_version });
+  const { access_token: token } = await json('POST', '/auth/login', { email, password });
+  return { call: (method, p, body) => json(method, p, body, token) };
+}
+
+describe('the community, live', { timeout: 180_000 }, () => {
+  let server;
+  let dataDir;
+  let browser;
+  let context;
+  let page;
+  let bob;
+  const watch = new Watch();
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    dataDir = mkdtempSync(path.join(tmpdir(), 'auravest-live-'));
+    server = await startServer(dataDir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+    await watch.attach(context);
+    page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    bob = await member(server.base, 'live-bob@example.org');
+    await bob.call('PATCH', '/me', { alias: 'bob_live' });
+  });
+
+  after(async () => {
+    try {
+      if (browser) await browser.close();
+    } finally {
+      await stopServer(server);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows new posts behind a button, comments and likes in place, and counts notifications on the bell', async () => {
+    await logIn(page, server.base, server.email, server.password);
+    const bell = page.locator('[data-bell]');
+    await bell.waitFor();
+    assert.equal(await bell.getAttribute('aria-label'), 'Notifications');
+    await page.getByRole('navigation').getByRole('link', { name: 'Community' }).click();
+    await page.getByRole('heading', { name: 'Community', level: 1 }).waitFor();
+    await page.waitForFunction(() => document.documentElement.dataset.live === 'on');
+
+    // The reader posts; Bob's post then waits behind the button.
+    const form = page.locator('form[aria-label="New post"]');
+    await form.getByLabel('Your post').fill('Rebalancing into $VTI this week');
+    await form.getByRole('button', { name: 'Post' }).click();
+    const mine = page.locator('[data-stream] article[data-post]', { hasText: 'Rebalancing into $VTI' });
+    await mine.waitFor();
+    const myId = await mine.getAttribute('data-post');
+    const before = await page.locator('[data-stream] article[data-post]').count();
+    await bob.call('POST', '/community/posts', { text: 'Anyone else watching $AAPL earnings?' });
+    const button = page.locator('[data-new-posts]');
+    await button.filter({ hasText: 'Show 1 new post' }).waitFor();
+    assert.equal(await page.locator('[data-stream] article[data-post]').count(), before, 'the stream did not jump');
+    await button.click();
+    const first = page.locator('[data-stream] article[data-post]').first();
+    assert.match(await first.innerText(), /watching \$AAPL earnings/);
+    assert.match(await first.locator('[data-author]').innerText(), /bob_live/);
+    assert.equal(await button.isHidden(), true);
+
+    // Bob comments on and likes the reader's post: counts change in place,
+    // and the bell counts the notifications.
+    await bob.call('POST', `/community/posts/${myId}/comments`, { text: 'Nice, what allocation?' });
+    await bob.call('PUT', `/community/posts/${myId}/like`);
+    await mine.locator('[data-comments]').filter({ hasText: 'Comments (1)' }).waitFor();
+    await mine.locator('[data-likes]').filter({ hasText: '1 like' }).waitFor();
+    // A comment and a like: two notifications.
+    await page.waitForFunction(() => /^Notifications, 2 unread$/.test(document.querySelector('[data-bell]').getAttribute('aria-label')));
+    const unread = Number(await bell.locator('[data-unread]').innerText());
+    assert.equal(unread, 2);
+    await page.screenshot({ path: path.join(SHOTS, 'community-live-desktop.png') });
+
+    // The notifications page: what happened, then marked read.
+    await bell.click();
+    await page.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
+    const items = page.locator('[data-notifications] li[data-notification]');
+    await items.first().waitFor();
+    assert.match(await page.locator('[data-notifications]').innerText(), /bob_live commented on your post/);
+    assert.equal(await page.locator('[data-notifications] li[data-read="false"]').count(), unread);
+    await page.screenshot({ path: path.join(SHOTS, 'notifications-desktop.png') });
+    // One marked read, then all.
+    await items.first().getByRole('button', { name: /^Mark read/ }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-notifications] li[data-read="false"]').length === n, unread - 1);
+    await page.waitForFunction(() => document.querySelector('[data-bell] [data-unread]').textContent === '1');
+    await page.getByRole('button', { name: 'Mark all as read' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-notifications] li[data-read="false"]').length === 0);
+    await page.waitForFunction(() => document.querySelector('[data-bell] [data-unread]').hidden);
+    assert.equal(await bell.getAttribute('aria-label'), 'Notifications');
+
+    // A new one arrives while the page is open.
+    await bob.call('POST', `/community/posts/${myId}/comments`, { text: 'And which fund?' });
+    await page.locator('[data-notifications] li[data-read="false"]').first().waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-bell] [data-unread]').textContent === '1');
+    watch.check();
+  });
+
+  it('keeps a watchlist with delayed prices and sets price alerts', async () => {
+    watch.expect(422, /^\/api\/v1\/alerts$/);
+    await page.goto(`${server.base}/#/watchlist`);
+    await page.getByRole('heading', { name: 'Watchlist and alerts', level: 1 }).waitFor();
+    await page.locator('[data-watchlist]').filter({ hasText: 'Nothing on your watchlist yet' }).waitFor();
+    const add = page.locator('form[aria-label="Add to the watchlist"]');
+    await add.getByLabel('Symbol').fill('aapl');
+    await add.getByRole('button', { name: 'Watch' }).click();
+    const item = page.locator('[data-watchlist] li[data-watch="AAPL"]');
+    await item.waitFor();
+    assert.match(await item.innerText(), /^\$AAPL\s+\d{1,3}(,\d{3})*\.\d{2,4}\s+shipped sample data of \d{4}-\d{2}-\d{2}\s+Remove$/);
+
+    const form = page.locator('form[aria-label="New price alert"]');
+    await form.getByLabel('Symbol').fill('AAPL');
+    await form.getByLabel('When it').selectOption('moved');
+    await form.getByLabel('Value').fill('0');
+    await form.getByRole('button', { name: 'Set alert' }).click();
+    await form.locator('.field-error, .form-error').filter({ hasText: /percent|move/ }).first().waitFor();
+    await form.getByLabel('Value').fill('-5');
+    await form.getByRole('button', { name: 'Set alert' }).click();
+    const rule = page.locator('[data-alerts] li[data-alert]');
+    await rule.filter({ hasText: '$AAPL falls 5% or more in a day' }).waitFor();
+    assert.equal(await rule.first().getAttribute('data-armed'), 'true');
+    assert.match(await rule.first().innerText(), /waiting/i);
+    await page.screenshot({ path: path.join(SHOTS, 'watchlist-desktop.png'), fullPage: true });
+    await rule.first().getByRole('button', { name: /^Delete the alert/ }).click();
+    await page.locator('[data-alerts]').filter({ hasText: 'No price alerts yet' }).waitFor();
+    await item.getByRole('button', { name: 'Remove AAPL from the watchlist' }).click();
+    await page.locator('[data-watchlist]').filter({ hasText: 'Nothing on your watchlist yet' }).waitFor();
+    watch.check();
+  });
+
+  it('keeps the bell on a phone', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, serviceWorkers: 'block' });
+    try {
+      const p = await phone.newPage();
+      p.setDefaultTimeout(STEP_TIMEOUT);
+      await logIn(p, server.base, server.email, server.password);
+      const bell = p.locator('[data-bell]');
+      await bell.waitFor();
+      const box = await bell.boundingBox();
+      assert.ok(box && box.x + box.width <= 390, `the bell fits the screen: ${JSON.stringify(box)}`);
+      await bell.click();
+      await p.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
+      await p.screenshot({ path: path.join(SHOTS, 'notifications-phone.png'), fullPage: true });
+      assert.equal(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0, 'no sideways scroll');
+    } finally {
+      await phone.close();
+    }
+  });
+});
