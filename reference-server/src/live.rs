@@ -78,6 +78,9 @@ pub enum Kind {
     /// The audience followed or unfollowed someone (not sent to clients: the
     /// connection reloads whom its member follows).
     Follows,
+    /// A direct message for the audience (payload: `{"id", "from", "text",
+    /// "sent_at"}`).
+    Message,
     /// A kind this version does not know (written by a newer replica during
     /// a rolling deploy): skipped, never sent.
     Unknown,
@@ -93,6 +96,7 @@ impl Kind {
             Self::Removed => "removed",
             Self::Notification => "notification",
             Self::Follows => "follows",
+            Self::Message => "message",
             Self::Unknown => "unknown",
         }
     }
@@ -105,6 +109,7 @@ impl Kind {
             Self::Removed,
             Self::Notification,
             Self::Follows,
+            Self::Message,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -10,6 +10,7 @@ import {
 import { portfoliosView, portfolioView, holdingView } from './portfolio.js';
 import { dashboardView } from './dashboard.js';
 import { watchlistView } from './watch.js';
+import { messagesView, conversationView } from './messages.js';
 import { communityView, notificationsView } from './community.js';
 import { startLive, stopLive, onLive } from './live.js';
 
@@ -30,6 +31,8 @@ const ROUTES = [
   { re: /^#\/assistant$/, view: assistantView, auth: true, title: 'Assistant', nav: 'assistant' },
   { re: /^#\/profile$/, view: profileView, auth: true, title: 'Profile', nav: 'profile' },
   { re: /^#\/community$/, view: communityView, auth: true, title: 'Community', nav: 'community' },
+  { re: /^#\/messages$/, view: messagesView, auth: true, title: 'Messages', nav: 'messages' },
+  { re: /^#\/messages\/([^/]{1,100})$/, view: conversationView, auth: true, title: 'Conversation', nav: 'messages' },
   { re: /^#\/watchlist$/, view: watchlistView, auth: true, title: 'Watchlist and alerts', nav: 'watchlist' },
   { re: /^#\/notifications$/, view: notificationsView, auth: true, title: 'Notifications', nav: 'notifications' },
   { re: /^#\/portfolios$/, view: portfoliosView, auth: true, title: 'Portfolios', nav: 'portfolios' },

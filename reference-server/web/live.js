@@ -7,7 +7,7 @@
 
 import { get } from './api.js';
 
-const KINDS = ['post', 'comment', 'reactions', 'removed', 'notification', 'reset'];
+const KINDS = ['post', 'comment', 'reactions', 'removed', 'notification', 'message', 'reset'];
 const listeners = new Set();
 let source = null;
 let running = false;

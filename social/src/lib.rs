@@ -98,6 +98,10 @@
 //! - **Notifications** ([`NotificationKind`]): replies, comments, mentions,
 //!   followers, likes and like milestones, moderation outcomes and price
 //!   alerts, with read state and [`Digest`]s.
+//! - **Direct messages** ([`MessageContext`]): only between members who
+//!   follow each other, with messages on, neither blocking the other.
+//! - **Price alerts** ([`AlertRule`]): fire once per crossing, re-armed
+//!   when the condition resets.
 //! - **Guidelines** ([`GUIDELINES`]) and the pinned [`WELCOME_MESSAGE`], as data.
 //!
 //! The ranking formulas are in [`ranking`]; every default is a field of [`Config`].
@@ -115,6 +119,7 @@ mod feed;
 mod guidelines;
 mod ids;
 mod memory;
+mod messages;
 mod model;
 mod moderation;
 mod notification;
@@ -140,6 +145,9 @@ pub use feed::{Cursor, DEFAULT_PAGE_SIZE, FeedKind, MAX_PAGE_SIZE, PageRequest, 
 pub use guidelines::{GUIDELINES, Guideline, PinnedMessage, WELCOME_MESSAGE, guideline, welcome};
 pub use ids::{AuditId, NotificationId, PostId, UserId, seeded_rng};
 pub use memory::MemoryStore;
+pub use messages::{
+    MAX_MESSAGE_CHARS, MESSAGES_PER_MINUTE, MessageContext, MessageRefusal, message_text,
+};
 pub use model::{
     AccountStatus, Draft, NewPost, NewUser, OptIn, PeriodReturn, Post, PostStatus, PrivacySettings,
     Sentiment, User,

@@ -129,7 +129,8 @@ fn last_event_id(headers: &HeaderMap, query: Option<&str>) -> AppResult<Option<i
 /// streams), `comment` (`{"post_id", "comments", "comment": PostView}`:
 /// the thread's comment count after it), `reactions`
 /// (`{"post_id", "likes"}`), `removed` (`{"post_id"}`), `notification`
-/// (`{"id", "kind"}`, the caller's own) and `reset` (the last event id is
+/// (`{"id", "kind"}`, the caller's own), `message` (a direct message to the
+/// caller: `{"id", "from", "text", "sent_at"}`) and `reset` (the last event id is
 /// older than what is kept: reload). Each event has an `id`; reconnecting
 /// with it in `Last-Event-ID` sends what was missed, in order, nothing
 /// twice. Views are as any other member sees them (no anonymous author).
@@ -295,7 +296,7 @@ impl Connection {
             }
             Kind::Comment | Kind::Reactions | Kind::Removed => e.payload.to_string(),
             Kind::Unknown => return None,
-            Kind::Notification => {
+            Kind::Notification | Kind::Message => {
                 if e.audience != Some(self.member) {
                     return None;
                 }

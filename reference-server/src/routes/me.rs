@@ -202,6 +202,8 @@ pub struct ExportResponse {
     pub feedback: Vec<ExportFeedback>,
     /// Learning checklist items marked done: item → when (RFC 3339).
     pub checklist: BTreeMap<String, String>,
+    /// Direct messages sent and received, newest first.
+    pub messages: Vec<crate::services::community::ExportMessage>,
     /// Watched symbols.
     pub watchlist: Vec<String>,
     /// Price alert rules.
@@ -483,6 +485,7 @@ pub async fn export(
             .iter()
             .map(|(item, at)| (item.clone(), at.to_rfc3339()))
             .collect(),
+        messages: crate::services::community::messages_export(&state, user.id).await?,
         watchlist: data.watchlist.iter().map(|w| w.symbol.clone()).collect(),
         alerts: data
             .alerts

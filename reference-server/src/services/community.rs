@@ -351,6 +351,9 @@ pub async fn delete_member(state: &AppState, user: Uuid, posts: PostsChoice) -> 
             }
             None => Vec::new(),
         };
+        if let Some(id) = member {
+            c.store().erase_messages(id).await?;
+        }
         c.store().erase_member(user, posts).await?;
         Ok((member, written))
     })
@@ -524,6 +527,57 @@ pub async fn member_export(
         }
     })
     .await
+}
+
+/// The user's direct messages, sent and received, newest first, for the
+/// data export (empty when they never took part).
+///
+/// # Errors
+/// The database's, as internal errors.
+pub async fn messages_export(state: &AppState, user: Uuid) -> AppResult<Vec<ExportMessage>> {
+    with_community(state, async move |c| {
+        let Some((me, _)) = c.store().account(user).await? else {
+            return Ok(Vec::new());
+        };
+        let mine = crate::live::member_key(me);
+        let mut out = Vec::new();
+        for m in c.store().messages_of(me, i64::MAX).await? {
+            let (other, sent) = if m.sender == mine {
+                (m.recipient, true)
+            } else {
+                (m.sender, false)
+            };
+            let with = c
+                .store()
+                .user(UserId::new(u64::try_from(other).unwrap_or(0)))
+                .await?
+                .map_or_else(
+                    || "a former member".to_owned(),
+                    |u| u.alias.as_str().to_owned(),
+                );
+            out.push(ExportMessage {
+                with,
+                sent,
+                text: m.body,
+                at: DateTime::<Utc>::from_timestamp_nanos(m.created_ns).to_rfc3339(),
+            });
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// A direct message in the data export.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ExportMessage {
+    /// The other member's alias.
+    pub with: String,
+    /// Sent by the user (else received).
+    pub sent: bool,
+    /// The text.
+    pub text: String,
+    /// When (RFC 3339).
+    pub at: String,
 }
 
 /// Whether the user wrote any post or comment (any status, anonymous ones

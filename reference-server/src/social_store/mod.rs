@@ -119,10 +119,12 @@ macro_rules! bind_all {
     }};
 }
 
+mod messages;
 mod query;
 mod rows;
 mod store;
 
+pub use messages::MessageRow;
 use rows::*;
 
 impl SqlSocialStore {

@@ -25,14 +25,14 @@ async fn app() -> TestApp {
 
 /// One server-sent event.
 #[derive(Debug, Clone)]
-struct Ev {
-    id: i64,
-    name: String,
-    data: Value,
+pub(crate) struct Ev {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) data: Value,
 }
 
 /// A client of `/api/v1/live`, reading events as they come.
-struct Live {
+pub(crate) struct Live {
     body: Body,
     buffer: String,
 }
@@ -40,7 +40,12 @@ struct Live {
 impl Live {
     /// Connects `user` to `router`'s live events with `query` and, when
     /// given, the last event id it has.
-    async fn connect(router: &Router, user: &TestUser, query: &str, last: Option<i64>) -> Self {
+    pub(crate) async fn connect(
+        router: &Router,
+        user: &TestUser,
+        query: &str,
+        last: Option<i64>,
+    ) -> Self {
         let mut req = Request::builder()
             .uri(format!("/api/v1/live{query}"))
             .header(header::AUTHORIZATION, format!("Bearer {}", user.access));
@@ -65,7 +70,7 @@ impl Live {
     }
 
     /// The next event within `wait`, or `None`.
-    async fn next_within(&mut self, wait: Duration) -> Option<Ev> {
+    pub(crate) async fn next_within(&mut self, wait: Duration) -> Option<Ev> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             while let Some(at) = self.buffer.find("\n\n") {
@@ -99,14 +104,14 @@ impl Live {
         }
     }
 
-    async fn next(&mut self) -> Ev {
+    pub(crate) async fn next(&mut self) -> Ev {
         self.next_within(Duration::from_secs(10))
             .await
             .expect("an event within 10 s")
     }
 
     /// The next event named `name`, skipping others (returned too).
-    async fn until(&mut self, name: &str) -> (Ev, Vec<Ev>) {
+    pub(crate) async fn until(&mut self, name: &str) -> (Ev, Vec<Ev>) {
         let mut skipped = Vec::new();
         loop {
             let e = self.next().await;

@@ -14,6 +14,7 @@ mod hardening;
 mod idor;
 mod live;
 mod me;
+mod messages;
 mod openapi;
 mod ops;
 mod refresher;

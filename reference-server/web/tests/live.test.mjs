@@ -161,6 +161,45 @@ describe('the community, live', { timeout: 180_000 }, () => {
     watch.check();
   });
 
+  it('exchanges direct messages with a member who follows back, live', async () => {
+    // The demo member and Bob follow each other.
+    const me = await page.evaluate(() => fetch('/api/v1/me').then((r) => r.json()));
+    await page.goto(`${server.base}/#/community`);
+    await page.getByRole('heading', { name: 'Community', level: 1 }).waitFor();
+    const follow = page.locator('button[data-follow="bob_live"]').first();
+    await follow.waitFor();
+    if ((await follow.getAttribute('aria-pressed')) !== 'true') await follow.click();
+    await page.locator('button[data-follow="bob_live"][aria-pressed="true"]').first().waitFor();
+    const demoAlias = (await bob.call('GET', `/community/members/${encodeURIComponent(me.alias.replaceAll('-', '_'))}`)).member.alias;
+    await bob.call('PUT', `/community/members/${encodeURIComponent(demoAlias)}/follow`);
+
+    await page.goto(`${server.base}/#/messages`);
+    await page.getByRole('heading', { name: 'Messages', level: 1 }).waitFor();
+    await page.locator('[data-conversations]').filter({ hasText: 'No messages yet' }).waitFor();
+    await bob.call('POST', `/community/messages/with/${encodeURIComponent(demoAlias)}`, { text: 'Hi! How do you size a new position?' });
+    const item = page.locator('[data-conversations] li[data-conversation="bob_live"]');
+    await item.filter({ hasText: '1 new message' }).waitFor();
+    await item.getByRole('link').click();
+    await page.getByRole('heading', { name: 'Messages with bob_live', level: 1 }).waitFor();
+    await page.locator('[data-thread] li[data-message]', { hasText: 'size a new position' }).waitFor();
+    await page.getByLabel('Your message').fill('A few percent at most, then add over time.');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('[data-thread] li.message.mine', { hasText: 'A few percent' }).waitFor();
+    const seen = await bob.call('GET', `/community/messages/with/${encodeURIComponent(demoAlias)}`);
+    assert.equal(seen.messages.at(-1).text, 'A few percent at most, then add over time.');
+    // Bob's next message arrives while the conversation is open.
+    await bob.call('POST', `/community/messages/with/${encodeURIComponent(demoAlias)}`, { text: 'Thanks, that helps.' });
+    await page.locator('[data-thread] li[data-message]', { hasText: 'that helps' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'messages-desktop.png'), fullPage: true });
+    // A block stops both sides, with the reason shown; unblocking restores it.
+    await page.getByRole('button', { name: 'Block bob_live' }).click();
+    await page.locator('[data-refusal]').filter({ hasText: 'blocked' }).waitFor();
+    await assert.rejects(bob.call('POST', `/community/messages/with/${encodeURIComponent(demoAlias)}`, { text: 'hello?' }), /403/);
+    await page.getByRole('button', { name: 'Unblock bob_live' }).click();
+    await page.getByLabel('Your message').waitFor();
+    watch.check();
+  });
+
   it('keeps the bell on a phone', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, serviceWorkers: 'block' });
     try {

@@ -241,7 +241,7 @@ pub async fn member_posts(
     Ok(Json(page))
 }
 
-async fn member_by_alias(c: &ServerCommunity, alias: &str) -> Result<UserId, Error> {
+pub(super) async fn member_by_alias(c: &ServerCommunity, alias: &str) -> Result<UserId, Error> {
     c.store()
         .user_by_alias(alias)
         .await?

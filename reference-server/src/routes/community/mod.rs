@@ -36,9 +36,11 @@ use crate::state::AppState;
 use crate::services::community::*;
 
 mod feeds;
+mod messages;
 mod moderation;
 mod posts;
 pub use feeds::*;
+pub use messages::*;
 pub use moderation::*;
 pub use posts::*;
 
@@ -309,6 +311,18 @@ pub fn router() -> Router<AppState> {
         )
         .route("/community/notifications", get(notifications))
         .route("/community/notifications/read", post(mark_read))
+        .route("/community/messages", get(conversations))
+        .route("/community/messages/settings", put(message_settings))
+        .route(
+            "/community/messages/with/{alias}",
+            get(thread).post(send_message),
+        )
+        .route(
+            "/community/messages/blocks/{alias}",
+            put(block).delete(unblock),
+        )
+        .route("/community/messages/{id}/report", post(report_message))
+        .route("/community/moderation/messages", get(reported_messages))
         .route("/community/moderation/flags", get(moderation_queue))
         .route("/community/moderation/posts/{id}/remove", post(remove_post))
         .route(
