@@ -11,6 +11,7 @@ import { portfoliosView, portfolioView, holdingView } from './portfolio.js';
 import { dashboardView } from './dashboard.js';
 import { watchlistView } from './watch.js';
 import { messagesView, conversationView } from './messages.js';
+import { moderationView } from './moderation.js';
 import { communityView, notificationsView } from './community.js';
 import { startLive, stopLive, onLive } from './live.js';
 
@@ -33,6 +34,7 @@ const ROUTES = [
   { re: /^#\/community$/, view: communityView, auth: true, title: 'Community', nav: 'community' },
   { re: /^#\/messages$/, view: messagesView, auth: true, title: 'Messages', nav: 'messages' },
   { re: /^#\/messages\/([^/]{1,100})$/, view: conversationView, auth: true, title: 'Conversation', nav: 'messages' },
+  { re: /^#\/moderation$/, view: moderationView, auth: true, title: 'Moderation', nav: 'moderation' },
   { re: /^#\/watchlist$/, view: watchlistView, auth: true, title: 'Watchlist and alerts', nav: 'watchlist' },
   { re: /^#\/notifications$/, view: notificationsView, auth: true, title: 'Notifications', nav: 'notifications' },
   { re: /^#\/portfolios$/, view: portfoliosView, auth: true, title: 'Portfolios', nav: 'portfolios' },
@@ -89,6 +91,9 @@ onLive((kind) => {
 
 function showNav(signedIn) {
   nav.hidden = !signedIn;
+  // The moderators' page, for moderators and admins only.
+  const moderates = Boolean(me && (me.role === 'moderator' || me.role === 'admin'));
+  for (const el of document.querySelectorAll('[data-moderator-only]')) el.hidden = !moderates;
   bell.hidden = !signedIn;
   if (signedIn && !bell.dataset.started) {
     bell.dataset.started = 'true';

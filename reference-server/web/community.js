@@ -480,6 +480,22 @@ export async function communityView(ctx) {
     ? h('ol', {}, top.map((r) => h('li', {}, h('strong', { text: r.member.alias }), ` ${r.likes_received} likes, ${r.answers} helpful answers`)))
     : emptyState('No likes or helpful answers in the last 30 days.'));
 
+  // Feedback to the moderators: safety worries, bugs, ideas.
+  const feedbackForm = onSubmit(h('form', { class: 'stack', novalidate: true, 'aria-label': 'Feedback to the moderators' },
+    formError(),
+    field('About', h('select', { name: 'category' },
+      h('option', { value: 'safety', text: 'Someone\'s safety or the guidelines' }),
+      h('option', { value: 'bug', text: 'Something does not work' }),
+      h('option', { value: 'idea', text: 'An idea' }),
+      h('option', { value: 'other', text: 'Something else' }))),
+    field('What happened, or what you suggest', h('textarea', { name: 'text', rows: '3', required: true, maxlength: 1000 }),
+      'Only the moderators read it. To report one post or message, use its Report button.'),
+    h('button', { type: 'submit', text: 'Send to the moderators' })), async (fd) => {
+    await post('/community/feedback', { category: String(fd.get('category') || ''), text: String(fd.get('text') || '') });
+    feedbackForm.reset();
+    status('Thank you: the moderators will read it.');
+  });
+
   return h('div', {},
     h('h1', { text: 'Community' }),
     h('p', { class: 'muted', text: 'Members appear under their alias. Returns are shown in percent only; amounts of money never leave your account.' }),
@@ -497,6 +513,7 @@ export async function communityView(ctx) {
     h('div', { class: 'two-col' },
       section('Trending tickers', {}, trendingList),
       section('Most held', {}, heldList)),
+    section('Tell the moderators', {}, feedbackForm),
     section('Top contributors, last 30 days', {}, contributors),
     section('Top performers', {}, boardForm, performers));
 }

@@ -146,7 +146,8 @@ pub use guidelines::{GUIDELINES, Guideline, PinnedMessage, WELCOME_MESSAGE, guid
 pub use ids::{AuditId, NotificationId, PostId, UserId, seeded_rng};
 pub use memory::MemoryStore;
 pub use messages::{
-    MAX_MESSAGE_CHARS, MESSAGES_PER_MINUTE, MessageContext, MessageRefusal, message_text,
+    FEEDBACK_PER_HOUR, FeedbackCategory, MAX_MESSAGE_CHARS, MESSAGES_PER_MINUTE, MessageContext,
+    MessageRefusal, message_text,
 };
 pub use model::{
     AccountStatus, Draft, NewPost, NewUser, OptIn, PeriodReturn, Post, PostStatus, PrivacySettings,

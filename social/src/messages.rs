@@ -109,6 +109,54 @@ pub fn message_text(text: &str) -> Result<String> {
     Ok(text.replace("\r\n", "\n"))
 }
 
+/// Feedback one member may send the moderators in an hour.
+pub const FEEDBACK_PER_HOUR: u32 = 5;
+
+/// What feedback to the moderators is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackCategory {
+    /// Someone's safety or a breach of the guidelines.
+    Safety,
+    /// Something that does not work.
+    Bug,
+    /// A suggestion.
+    Idea,
+    /// Anything else.
+    Other,
+}
+
+impl FeedbackCategory {
+    /// Every category.
+    pub const ALL: [Self; 4] = [Self::Safety, Self::Bug, Self::Idea, Self::Other];
+
+    /// `safety`, `bug`, `idea` or `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Safety => "safety",
+            Self::Bug => "bug",
+            Self::Idea => "idea",
+            Self::Other => "other",
+        }
+    }
+
+    /// Parses a category.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] on `category`, naming the choices.
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "category",
+                    format!("{s:?} is not one of safety, bug, idea, other"),
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +208,17 @@ mod tests {
             ..mutual()
         };
         assert_eq!(me.check(), Err(MessageRefusal::ToSelf));
+    }
+
+    #[test]
+    fn feedback_categories_parse() {
+        for c in FeedbackCategory::ALL {
+            assert_eq!(FeedbackCategory::parse(c.as_str()).unwrap(), c);
+        }
+        assert_eq!(
+            FeedbackCategory::parse("spam").unwrap_err().field(),
+            Some("category")
+        );
     }
 
     #[test]

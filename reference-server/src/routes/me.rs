@@ -202,6 +202,8 @@ pub struct ExportResponse {
     pub feedback: Vec<ExportFeedback>,
     /// Learning checklist items marked done: item → when (RFC 3339).
     pub checklist: BTreeMap<String, String>,
+    /// Feedback sent to the moderators, newest first.
+    pub feedback_to_moderators: Vec<crate::services::community::ExportFeedbackSent>,
     /// Direct messages sent and received, newest first.
     pub messages: Vec<crate::services::community::ExportMessage>,
     /// Watched symbols.
@@ -485,6 +487,8 @@ pub async fn export(
             .iter()
             .map(|(item, at)| (item.clone(), at.to_rfc3339()))
             .collect(),
+        feedback_to_moderators: crate::services::community::feedback_export(&state, user.id)
+            .await?,
         messages: crate::services::community::messages_export(&state, user.id).await?,
         watchlist: data.watchlist.iter().map(|w| w.symbol.clone()).collect(),
         alerts: data

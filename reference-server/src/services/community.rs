@@ -567,6 +567,44 @@ pub async fn messages_export(state: &AppState, user: Uuid) -> AppResult<Vec<Expo
     .await
 }
 
+/// The feedback the user sent the moderators, newest first, for the data
+/// export.
+///
+/// # Errors
+/// The database's, as internal errors.
+pub async fn feedback_export(state: &AppState, user: Uuid) -> AppResult<Vec<ExportFeedbackSent>> {
+    with_community(state, async move |c| {
+        let Some((me, _)) = c.store().account(user).await? else {
+            return Ok(Vec::new());
+        };
+        Ok(c.store()
+            .feedback_of(me)
+            .await?
+            .into_iter()
+            .map(|f| ExportFeedbackSent {
+                category: f.category,
+                text: f.body,
+                at: DateTime::<Utc>::from_timestamp_nanos(f.created_ns).to_rfc3339(),
+                resolved: f.resolved_ns.is_some(),
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Feedback to the moderators in the data export.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ExportFeedbackSent {
+    /// Its category.
+    pub category: String,
+    /// The text.
+    pub text: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Resolved by a moderator.
+    pub resolved: bool,
+}
+
 /// A direct message in the data export.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ExportMessage {

@@ -324,8 +324,8 @@ impl SqlSocialStore {
         })
     }
 
-    /// Removes a leaving member's messages (sent and received), setting and
-    /// blocks.
+    /// Removes a leaving member's messages (sent and received), setting,
+    /// blocks and feedback.
     ///
     /// # Errors
     /// Backend failures.
@@ -333,12 +333,137 @@ impl SqlSocialStore {
         on!(self, p => {
             for sql in [
                 "DELETE FROM direct_messages WHERE sender_id = $1 OR recipient_id = $1",
+                "DELETE FROM community_feedback WHERE member_id = $1",
                 "DELETE FROM message_settings WHERE member_id = $1",
                 "DELETE FROM member_blocks WHERE blocker_id = $1 OR blocked_id = $1",
             ] {
                 sqlx::query(sql).bind(key(member)).execute(p).await?;
             }
             Ok(())
+        })
+    }
+}
+
+/// Feedback a member sent to the moderators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackRow {
+    /// Its id (a UUID).
+    pub id: String,
+    /// Who sent it.
+    pub member: i64,
+    /// `safety`, `bug`, `idea` or `other`.
+    pub category: String,
+    /// The text.
+    pub body: String,
+    /// When (ns since the epoch).
+    pub created_ns: i64,
+    /// When a moderator resolved it.
+    pub resolved_ns: Option<i64>,
+}
+
+type FeedbackDbRow = (String, i64, String, String, i64, Option<i64>);
+
+fn feedback((id, member, category, body, created_ns, resolved_ns): FeedbackDbRow) -> FeedbackRow {
+    FeedbackRow {
+        id,
+        member,
+        category,
+        body,
+        created_ns,
+        resolved_ns,
+    }
+}
+
+impl SqlSocialStore {
+    /// Feedback the member sent since `since`.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn feedback_sent_since(&self, member: UserId, since: DateTime<Utc>) -> Result<u32> {
+        on!(self, p => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM community_feedback WHERE member_id = $1 AND created_ns >= $2",
+            )
+            .bind(key(member))
+            .bind(nanos(since))
+            .fetch_one(p)
+            .await?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        })
+    }
+
+    /// Stores feedback.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn insert_feedback(&self, f: &FeedbackRow) -> Result<()> {
+        on!(self, p => {
+            sqlx::query(
+                "INSERT INTO community_feedback (id, member_id, category, body, created_ns, resolved_ns) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&f.id)
+            .bind(f.member)
+            .bind(&f.category)
+            .bind(&f.body)
+            .bind(f.created_ns)
+            .bind(f.resolved_ns)
+            .execute(p)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Open feedback, oldest first (for moderators).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn open_feedback(&self, limit: i64) -> Result<Vec<FeedbackRow>> {
+        on!(self, p => {
+            let rows: Vec<FeedbackDbRow> = sqlx::query_as(
+                "SELECT id, member_id, category, body, created_ns, resolved_ns FROM community_feedback \
+                 WHERE resolved_ns IS NULL ORDER BY created_ns, id LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+            Ok(rows.into_iter().map(feedback).collect())
+        })
+    }
+
+    /// The member's own feedback, newest first (for the export).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn feedback_of(&self, member: UserId) -> Result<Vec<FeedbackRow>> {
+        on!(self, p => {
+            let rows: Vec<FeedbackDbRow> = sqlx::query_as(
+                "SELECT id, member_id, category, body, created_ns, resolved_ns FROM community_feedback \
+                 WHERE member_id = $1 ORDER BY created_ns DESC, id DESC",
+            )
+            .bind(key(member))
+            .fetch_all(p)
+            .await?;
+            Ok(rows.into_iter().map(feedback).collect())
+        })
+    }
+
+    /// Resolves open feedback; false when unknown or resolved already.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn resolve_feedback(&self, id: &str, by: UserId, now: DateTime<Utc>) -> Result<bool> {
+        on!(self, p => {
+            let done = sqlx::query(
+                "UPDATE community_feedback SET resolved_ns = $2, resolved_by = $3 \
+                 WHERE id = $1 AND resolved_ns IS NULL",
+            )
+            .bind(id)
+            .bind(nanos(now))
+            .bind(key(by))
+            .execute(p)
+            .await?;
+            Ok(done.rows_affected() > 0)
         })
     }
 }

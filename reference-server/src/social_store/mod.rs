@@ -124,7 +124,7 @@ mod query;
 mod rows;
 mod store;
 
-pub use messages::MessageRow;
+pub use messages::{FeedbackRow, MessageRow};
 use rows::*;
 
 impl SqlSocialStore {

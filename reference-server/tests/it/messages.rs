@@ -343,3 +343,170 @@ on_both_backends!(
     the_send_limit_holds_in_parallel,
     TestOptions::default()
 );
+
+/// Feedback reaches the moderators' queue (five an hour, under parallel
+/// requests); a moderator resolves it and bans a member, both audited.
+async fn feedback_and_bans(app: TestApp) {
+    let ann = member(&app, "fb-ann@example.com", "ann_fb").await;
+    let bob = member(&app, "fb-bob@example.com", "bob_fb").await;
+    let keeper = member(&app, "fb-keeper@example.com", "keeper_fb").await;
+    for (body, field) in [
+        (json!({"category": "spam", "text": "x"}), "category"),
+        (json!({"category": "safety", "text": "  "}), "text"),
+    ] {
+        let (s, b) = app
+            .json(
+                "POST",
+                "/api/v1/community/feedback",
+                Some(&ann.access),
+                body,
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(b["error"]["fields"][field].is_string(), "{b}");
+    }
+    let texts: Vec<String> = (0..8)
+        .map(|i| format!("bob_fb keeps posting pump-and-dump tips ({i})"))
+        .collect();
+    let sent = futures_util::future::join_all(texts.iter().map(|t| {
+        app.json(
+            "POST",
+            "/api/v1/community/feedback",
+            Some(&ann.access),
+            json!({"category": "safety", "text": t}),
+        )
+    }))
+    .await;
+    let ok = sent
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let limited = sent
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((ok, limited), (5, 3), "{sent:?}");
+
+    let (s, _) = app
+        .json(
+            "GET",
+            "/api/v1/community/moderation/feedback",
+            Some(&ann.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    auravest_reference_server::auth::grant_role(
+        app.state.store.as_ref(),
+        &app.state.keys,
+        "fb-keeper@example.com",
+        auravest_reference_server::store::Role::Moderator,
+    )
+    .await
+    .unwrap();
+    let (s, queue) = app
+        .json(
+            "GET",
+            "/api/v1/community/moderation/feedback",
+            Some(&keeper.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{queue}");
+    assert_eq!(queue.as_array().unwrap().len(), 5);
+    assert_eq!(queue[0]["from"], "ann_fb");
+    assert_eq!(queue[0]["category"], "safety");
+    let id = queue[0]["id"].as_str().unwrap().to_owned();
+    let resolve = format!("/api/v1/community/moderation/feedback/{id}/resolve");
+    let (s, _) = app
+        .json("POST", &resolve, Some(&keeper.access), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app
+        .json("POST", &resolve, Some(&keeper.access), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "once");
+    let (_, queue) = app
+        .json(
+            "GET",
+            "/api/v1/community/moderation/feedback",
+            Some(&keeper.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(queue.as_array().unwrap().len(), 4);
+
+    // A ban: audited; the banned member can no longer post.
+    let (s, b) = app
+        .json(
+            "POST",
+            "/api/v1/community/moderation/members/bob_fb/ban",
+            Some(&ann.access),
+            json!({"reason": "manipulation"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    let (s, ban) = app
+        .json(
+            "POST",
+            "/api/v1/community/moderation/members/bob_fb/ban",
+            Some(&keeper.access),
+            json!({"reason": "repeated pump-and-dump posts"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{ban}");
+    assert_eq!(ban["member"], "bob_fb");
+    let (s, b) = app
+        .json(
+            "POST",
+            "/api/v1/community/posts",
+            Some(&bob.access),
+            json!({"text": "buy now!"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    let audited = app.state.store.audit_rows(200).await.unwrap();
+    let actions: Vec<String> = audited
+        .iter()
+        .filter(|a| a.entry.action == auravest_reference_server::store::AuditAction::Moderation)
+        .map(|a| a.entry.detail["action"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        actions.contains(&"ban".to_owned()) && actions.contains(&"resolve_feedback".to_owned()),
+        "{actions:?}"
+    );
+    // In the sender's export; gone with the account.
+    let (_, export) = app
+        .json("GET", "/api/v1/me/export", Some(&ann.access), Value::Null)
+        .await;
+    assert_eq!(
+        export["feedback_to_moderators"].as_array().map(Vec::len),
+        Some(5),
+        "{export}"
+    );
+    let (s, _) = app
+        .json(
+            "DELETE",
+            "/api/v1/me?posts=delete",
+            Some(&ann.access),
+            Value::Null,
+        )
+        .await;
+    assert!(s.is_success());
+    let (_, queue) = app
+        .json(
+            "GET",
+            "/api/v1/community/moderation/feedback",
+            Some(&keeper.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(queue, json!([]));
+}
+
+on_both_backends!(
+    feedback_and_bans_on_sqlite,
+    feedback_and_bans_on_postgres,
+    feedback_and_bans,
+    TestOptions::default()
+);

@@ -7,11 +7,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  CHROMIUM, STEP_TIMEOUT, CHROMIUM_ARGS, Watch, startServer, stopServer, logIn,
+  CHROMIUM, STEP_TIMEOUT, CHROMIUM_ARGS, SERVER_BIN, Watch, startServer, stopServer, logIn,
 } from './support.mjs';
 
 const SHOTS = process.env.AURAVEST_SCREENSHOT_DIR || '/tmp/auravest-ui';
@@ -197,6 +198,55 @@ describe('the community, live', { timeout: 180_000 }, () => {
     await assert.rejects(bob.call('POST', `/community/messages/with/${encodeURIComponent(demoAlias)}`, { text: 'hello?' }), /403/);
     await page.getByRole('button', { name: 'Unblock bob_live' }).click();
     await page.getByLabel('Your message').waitFor();
+    watch.check();
+  });
+
+  it('sends feedback to the moderators, and a moderator takes down a reported post', async () => {
+    await page.goto(`${server.base}/#/community`);
+    await page.getByRole('heading', { name: 'Community', level: 1 }).waitFor();
+    const feedback = page.locator('form[aria-label="Feedback to the moderators"]');
+    await feedback.getByLabel('About').selectOption('safety');
+    await feedback.getByLabel('What happened, or what you suggest').fill('Someone keeps promising guaranteed returns in the comments.');
+    await feedback.getByRole('button', { name: 'Send to the moderators' }).click();
+    await page.locator('#status').filter({ hasText: 'the moderators will read it' }).waitFor();
+    // A post to report.
+    const carl = await member(server.base, 'live-carl@example.org');
+    const spam = await carl.call('POST', '/community/posts', { text: 'Guaranteed 40% a month, DM me for the $XYZ signal' });
+    await page.reload();
+    const article = page.locator(`[data-stream] article[data-post="${spam.id}"]`);
+    await article.getByRole('button', { name: 'Report' }).click();
+    const flag = article.locator('form[aria-label="Report this post"]');
+    await flag.getByLabel('Why are you reporting it?').selectOption('manipulation');
+    await flag.getByRole('button', { name: 'Send report' }).click();
+    await article.filter({ hasText: 'the moderators will look at it' }).waitFor();
+    // The moderators' page is not for members.
+    assert.equal(await page.locator('#nav a[data-nav="moderation"]').isVisible(), false);
+
+    // Made a moderator by the operator's command, on the same database.
+    const env = Object.fromEntries(Object.entries(process.env)
+      .filter(([k]) => !['DATABASE_URL', 'REDIS_URL'].includes(k) && !k.startsWith('AURAVEST_')));
+    const granted = spawnSync(SERVER_BIN, ['admin', 'grant', '--email', server.email, '--role', 'moderator'], {
+      env: { ...env, AURAVEST_DATA_DIR: dataDir, AURAVEST_AI: 'false', AURAVEST_LOG: 'warn' },
+      encoding: 'utf8',
+    });
+    assert.equal(granted.status, 0, granted.stderr);
+    await page.goto(`${server.base}/#/moderation`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Moderation', level: 1 }).waitFor();
+    assert.equal(await page.locator('#nav a[data-nav="moderation"]').isVisible(), true);
+    const queued = page.locator(`[data-flagged] li[data-queue-post="${spam.id}"]`);
+    await queued.waitFor();
+    assert.match(await queued.innerText(), /manipulation \(1\)/);
+    await page.locator('[data-feedback-queue] li[data-feedback]', { hasText: 'guaranteed returns' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'moderation-desktop.png'), fullPage: true });
+    // A reason is required; then the post is taken down and leaves the queue.
+    await queued.getByRole('button', { name: /^Take down/ }).click();
+    await queued.locator('.field-error').filter({ hasText: 'Give a reason first' }).waitFor();
+    await queued.getByRole('textbox').fill('Pump-and-dump promotion');
+    await queued.getByRole('button', { name: /^Take down/ }).click();
+    await page.locator('[data-flagged]').filter({ hasText: 'No flagged posts' }).waitFor();
+    await page.locator('[data-feedback-queue] li[data-feedback]').first().getByRole('button', { name: /^Mark resolved/ }).click();
+    await page.locator('[data-feedback-queue]').filter({ hasText: 'No open feedback' }).waitFor();
     watch.check();
   });
 

@@ -35,10 +35,12 @@ use crate::state::AppState;
 #[allow(clippy::wildcard_imports)]
 use crate::services::community::*;
 
+mod feedback;
 mod feeds;
 mod messages;
 mod moderation;
 mod posts;
+pub use feedback::*;
 pub use feeds::*;
 pub use messages::*;
 pub use moderation::*;
@@ -323,6 +325,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/community/messages/{id}/report", post(report_message))
         .route("/community/moderation/messages", get(reported_messages))
+        .route("/community/feedback", post(send_feedback))
+        .route("/community/moderation/feedback", get(feedback_queue))
+        .route(
+            "/community/moderation/feedback/{id}/resolve",
+            post(resolve_feedback),
+        )
+        .route(
+            "/community/moderation/members/{alias}/ban",
+            post(ban_member),
+        )
         .route("/community/moderation/flags", get(moderation_queue))
         .route("/community/moderation/posts/{id}/remove", post(remove_post))
         .route(
