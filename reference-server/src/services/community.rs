@@ -547,14 +547,7 @@ pub async fn messages_export(state: &AppState, user: Uuid) -> AppResult<Vec<Expo
             } else {
                 (m.sender, false)
             };
-            let with = c
-                .store()
-                .user(UserId::new(u64::try_from(other).unwrap_or(0)))
-                .await?
-                .map_or_else(
-                    || "a former member".to_owned(),
-                    |u| u.alias.as_str().to_owned(),
-                );
+            let with = alias_of(&c, other).await?;
             out.push(ExportMessage {
                 with,
                 sent,
@@ -565,6 +558,21 @@ pub async fn messages_export(state: &AppState, user: Uuid) -> AppResult<Vec<Expo
         Ok(out)
     })
     .await
+}
+
+/// A member's alias (a community id as events and messages store it), or
+/// a placeholder for one who left.
+///
+/// # Errors
+/// Backend failures.
+pub(crate) async fn alias_of(c: &ServerCommunity, member: i64) -> Result<String, Error> {
+    Ok(c.store()
+        .user(UserId::new(u64::try_from(member).unwrap_or(0)))
+        .await?
+        .map_or_else(
+            || "a former member".to_owned(),
+            |u| u.alias.as_str().to_owned(),
+        ))
 }
 
 /// The feedback the user sent the moderators, newest first, for the data

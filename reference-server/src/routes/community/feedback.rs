@@ -5,7 +5,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-use auravest_social::{FEEDBACK_PER_HOUR, FeedbackCategory, ModAction, Store as _, UserId};
+use auravest_social::{FEEDBACK_PER_HOUR, FeedbackCategory, ModAction};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -120,14 +120,7 @@ pub async fn feedback_queue(
     let out = with_member(&state, &user, Access::Read, async move |c, _me| {
         let mut out = Vec::new();
         for f in c.store().open_feedback(200).await? {
-            let from = c
-                .store()
-                .user(UserId::new(u64::try_from(f.member).unwrap_or(0)))
-                .await?
-                .map_or_else(
-                    || "a former member".to_owned(),
-                    |u| u.alias.as_str().to_owned(),
-                );
+            let from = alias_of(&c, f.member).await?;
             out.push(FeedbackView {
                 id: f.id,
                 from,

@@ -128,10 +128,6 @@ fn member_key(m: UserId) -> i64 {
     crate::live::member_key(m)
 }
 
-fn member_of(raw: i64) -> UserId {
-    UserId::new(u64::try_from(raw).unwrap_or(0))
-}
-
 fn view(m: &MessageRow, me: UserId) -> MessageView {
     let mine = m.sender == member_key(me);
     MessageView {
@@ -142,14 +138,6 @@ fn view(m: &MessageRow, me: UserId) -> MessageView {
         read: m.read_ns.is_some(),
         reported: !mine && m.reported_ns.is_some(),
     }
-}
-
-/// A member's alias, or a placeholder for one who left.
-async fn alias_of(c: &ServerCommunity, member: i64) -> Result<String, auravest_social::Error> {
-    Ok(c.store().user(member_of(member)).await?.map_or_else(
-        || "a former member".to_owned(),
-        |u| u.alias.as_str().to_owned(),
-    ))
 }
 
 /// What the community's rule needs about `me` writing to `other`.
