@@ -363,7 +363,22 @@ impl Assistant {
     /// # Errors
     /// The usage meter's error.
     pub async fn questions_left(&self, user: &str, now: DateTime<Utc>) -> Result<Option<u32>> {
-        let Some(limit) = self.config.daily_question_limit else {
+        self.questions_left_within(user, now, self.config.daily_question_limit)
+            .await
+    }
+
+    /// As [`Assistant::questions_left`] with `limit` for this user instead
+    /// of the configured one (an embedder with plans of its own).
+    ///
+    /// # Errors
+    /// The usage meter's error.
+    pub async fn questions_left_within(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+        limit: Option<u32>,
+    ) -> Result<Option<u32>> {
+        let Some(limit) = limit else {
             return Ok(None);
         };
         let used = self
@@ -415,6 +430,28 @@ impl Assistant {
         cancel: &CancelToken,
         on_text: &mut TokenSink<'_>,
     ) -> Result<Answer> {
+        let limit = self.config.daily_question_limit;
+        self.ask_streaming_within(user, question, tools, now, limit, cancel, on_text)
+            .await
+    }
+
+    /// As [`Assistant::ask_streaming`] with `limit` questions a day for this
+    /// user instead of the configured limit (`None`: no limit), for an
+    /// embedder whose users have plans.
+    ///
+    /// # Errors
+    /// As [`Assistant::ask`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn ask_streaming_within(
+        &self,
+        user: &str,
+        question: &str,
+        tools: &ToolContext<'_>,
+        now: DateTime<Utc>,
+        limit: Option<u32>,
+        cancel: &CancelToken,
+        on_text: &mut TokenSink<'_>,
+    ) -> Result<Answer> {
         let question = question.trim();
         if question.is_empty() {
             return Err(Error::invalid("question", "is empty"));
@@ -430,7 +467,7 @@ impl Assistant {
         // step (parallel questions cannot pass the limit together), and
         // given back when the answer fails.
         let day = now.date_naive();
-        let limit = self.config.daily_question_limit.unwrap_or(u32::MAX);
+        let limit = limit.unwrap_or(u32::MAX);
         if self
             .usage
             .consume(user, UsageKind::AiQuestion, day, limit)

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod openapi;
+pub mod plans;
 pub mod prices;
 pub mod quote_cache;
 pub mod refresher;

@@ -45,6 +45,15 @@ enum AdminAction {
         #[arg(long, default_value = "admin")]
         role: String,
     },
+    /// Puts the user with this email on a plan.
+    Tier {
+        /// The user's email.
+        #[arg(long)]
+        email: String,
+        /// free or plus.
+        #[arg(long)]
+        tier: String,
+    },
 }
 
 fn init_logs() {
@@ -106,6 +115,20 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| e.to_string())?;
         println!("granted {} to user {id}", role.as_str());
+        return Ok(());
+    }
+    if let Some(Command::Admin {
+        action: AdminAction::Tier { email, tier },
+    }) = cli.command
+    {
+        let tier = auravest_reference_server::plans::Tier::parse(&tier)
+            .ok_or_else(|| format!("--tier: {tier:?} is not free or plus"))?;
+        let store = setup::open_store(&config).await?;
+        let keys = auravest_reference_server::crypto::Keys::new(&config.secrets);
+        let id = auravest_reference_server::auth::set_tier(store.as_ref(), &keys, &email, tier)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("user {id} is on the {} plan", tier.as_str());
         return Ok(());
     }
     match &config.secrets_origin {

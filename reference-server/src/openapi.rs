@@ -5,7 +5,9 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{ai, alerts, community, goals, legal, live, market, me, portfolios, risk};
+use crate::routes::{
+    ai, alerts, community, goals, legal, live, market, me, plans, portfolios, risk,
+};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -39,7 +41,7 @@ use crate::routes::{ai, alerts, community, goals, legal, live, market, me, portf
         community::reported_messages, community::send_feedback, community::feedback_queue,
         community::resolve_feedback, community::ban_member,
         alerts::watchlist, alerts::watch, alerts::unwatch, alerts::alerts, alerts::create_alert,
-        alerts::delete_alert,
+        alerts::delete_alert, plans::plans, plans::notify_me,
         community::top_contributors, community::list_posts, community::mark_helpful,
         community::unmark_helpful, community::member_posts, community::most_held,
     ),

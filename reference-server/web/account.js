@@ -638,6 +638,7 @@ export async function profileView(ctx) {
   return h('div', {},
     h('h1', { text: 'Profile' }),
     section('Account', {}, facts, logout),
+    section('Plan', {}, h('p', {}, 'Your plan, its limits and AuraVest Plus: ', h('a', { href: '#/plus', text: 'see the plans' }), '.')),
     section('Appearance', {}, themeChoice(ctx)),
     section('Settings', {}, form),
     section('Your data', {},

@@ -12,6 +12,7 @@ import { dashboardView } from './dashboard.js';
 import { watchlistView } from './watch.js';
 import { messagesView, conversationView } from './messages.js';
 import { moderationView } from './moderation.js';
+import { plusView } from './plus.js';
 import { communityView, notificationsView } from './community.js';
 import { startLive, stopLive, onLive } from './live.js';
 
@@ -34,6 +35,7 @@ const ROUTES = [
   { re: /^#\/community$/, view: communityView, auth: true, title: 'Community', nav: 'community' },
   { re: /^#\/messages$/, view: messagesView, auth: true, title: 'Messages', nav: 'messages' },
   { re: /^#\/messages\/([^/]{1,100})$/, view: conversationView, auth: true, title: 'Conversation', nav: 'messages' },
+  { re: /^#\/plus$/, view: plusView, auth: true, title: 'AuraVest Plus', nav: 'plus' },
   { re: /^#\/moderation$/, view: moderationView, auth: true, title: 'Moderation', nav: 'moderation' },
   { re: /^#\/watchlist$/, view: watchlistView, auth: true, title: 'Watchlist and alerts', nav: 'watchlist' },
   { re: /^#\/notifications$/, view: notificationsView, auth: true, title: 'Notifications', nav: 'notifications' },

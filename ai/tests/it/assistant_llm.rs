@@ -426,3 +426,76 @@ async fn a_question_dropped_mid_answer_is_refunded() {
     }
     assert_eq!(a.questions_left("u", now).await.unwrap(), Some(2));
 }
+
+#[tokio::test]
+async fn a_limit_given_per_call_replaces_the_configured_one() {
+    let a = hash_assistant().with_daily_question_limit(Some(5));
+    let m = market();
+    let t = tools(&m, a.kb(), None);
+    let now = Utc::now();
+    a.ask_streaming_within(
+        "plan-user",
+        QUESTION,
+        &t,
+        now,
+        Some(1),
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let e = a
+        .ask_streaming_within(
+            "plan-user",
+            QUESTION,
+            &t,
+            now,
+            Some(1),
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitReached {
+                limit: 1,
+                used: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        a.questions_left_within("plan-user", now, Some(3))
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        a.questions_left("plan-user", now).await.unwrap(),
+        Some(4),
+        "the configured limit"
+    );
+    assert_eq!(
+        a.questions_left_within("plan-user", now, None)
+            .await
+            .unwrap(),
+        None
+    );
+    // Without a limit for the call, the configured one does not apply.
+    for _ in 0..6 {
+        a.ask_streaming_within(
+            "free-for-all",
+            QUESTION,
+            &t,
+            now,
+            None,
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    }
+}

@@ -140,6 +140,35 @@ pub async fn grant_role(
     Ok(user.id)
 }
 
+/// Puts the account with this email on a plan (the `admin tier` command)
+/// and audits it.
+///
+/// # Errors
+/// [`AppError::NotFound`] when no account has this email.
+pub async fn set_tier(
+    store: &dyn Store,
+    keys: &Keys,
+    email: &str,
+    tier: crate::plans::Tier,
+) -> AppResult<Uuid> {
+    let user = store
+        .user_by_email_hash(&keys.email_hash(email))
+        .await?
+        .ok_or_else(|| AppError::not_found("account with this email"))?;
+    let now = Utc::now();
+    store.set_tier(user.id, tier.as_str(), now).await?;
+    store
+        .audit(&AuditEntry {
+            at: now,
+            action: AuditAction::Admin,
+            subject: None,
+            object: Some(keys.object_hash(user.id)),
+            detail: serde_json::json!({"set_tier": tier.as_str()}),
+        })
+        .await?;
+    Ok(user.id)
+}
+
 // --- sessions -----------------------------------------------------------
 
 pub(super) struct Session {

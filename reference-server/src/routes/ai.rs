@@ -176,8 +176,11 @@ pub async fn ask_stream(
 
     let assistant = assistant(&state)?;
     let account = user.id.to_string();
+    let questions = crate::plans::plan_of(&state, user.id)
+        .await?
+        .ai_questions_per_day;
     if assistant
-        .questions_left(&account, Utc::now())
+        .questions_left_within(&account, Utc::now(), Some(questions))
         .await
         .ok()
         .flatten()
@@ -301,16 +304,25 @@ async fn ask_view(
     let assistant = assistant(state)?;
     let now = Utc::now();
     let account = user.id.to_string();
+    let limit = crate::plans::plan_of(state, user.id)
+        .await?
+        .ai_questions_per_day;
     // A cheap early refusal before the portfolio's context is built; the
     // charge itself is the SDK's one atomic step below.
-    if assistant.questions_left(&account, now).await.ok().flatten() == Some(0) {
+    if assistant
+        .questions_left_within(&account, now, Some(limit))
+        .await
+        .ok()
+        .flatten()
+        == Some(0)
+    {
         return Err(AppError::RateLimited(until_midnight()));
     }
     // The assistant meters the question (paid for before it is answered, in
     // one atomic statement, given back if the answer fails or this request
     // is dropped), records the answer and keeps its feedback, all in the
     // database (`services::metering`).
-    let answer = answer(state, user, body, assistant, now, cancel, on_text).await?;
+    let answer = answer(state, user, body, assistant, (now, limit), cancel, on_text).await?;
     let answer_id = Uuid::parse_str(&answer.id).map_err(AppError::internal)?;
     state
         .store
@@ -327,11 +339,10 @@ async fn ask_view(
             }),
         })
         .await?;
-    let limit = state.config.ai_daily_limit;
     // The question is answered and paid for: a count that cannot be read
     // now must not turn the answer into an error.
     let left = assistant
-        .questions_left(&account, now)
+        .questions_left_within(&account, now, Some(limit))
         .await
         .ok()
         .flatten()
@@ -349,7 +360,7 @@ async fn answer(
     user: &AuthUser,
     body: &AskBody,
     assistant: &auravest_ai::Assistant,
-    now: chrono::DateTime<Utc>,
+    (now, limit): (chrono::DateTime<Utc>, u32),
     cancel: &CancelToken,
     on_text: &mut auravest_ai::llm::TokenSink<'_>,
 ) -> AppResult<auravest_ai::Answer> {
@@ -376,11 +387,12 @@ async fn answer(
         as_of: ctx.as_ref().and_then(|c| c.prices.dates().last().copied()),
     };
     let answer = assistant
-        .ask_streaming(
+        .ask_streaming_within(
             &user.id.to_string(),
             &body.question,
             &tools,
             now,
+            Some(limit),
             cancel,
             on_text,
         )

@@ -22,11 +22,6 @@ use crate::services::alerts::{AlertView, alert_view};
 use crate::state::AppState;
 use crate::store::{AlertRow, WatchRow};
 
-/// Most symbols on one watchlist.
-pub const MAX_WATCHLIST: usize = 50;
-/// Most alert rules per user.
-pub const MAX_ALERTS: usize = 50;
-
 /// A watched symbol with its last stored price.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WatchView {
@@ -47,7 +42,7 @@ pub struct WatchView {
 pub struct WatchlistView {
     /// The symbols, in symbol order.
     pub items: Vec<WatchView>,
-    /// The most it may hold.
+    /// The most it may hold on the caller's plan.
     pub limit: usize,
 }
 
@@ -101,7 +96,9 @@ pub async fn watchlist(
         .collect();
     Ok(Json(WatchlistView {
         items,
-        limit: MAX_WATCHLIST,
+        limit: crate::plans::plan_of(&state, user.id)
+            .await?
+            .watchlist_symbols,
     }))
 }
 
@@ -123,13 +120,15 @@ pub async fn watch(
         symbol: symbol.to_string(),
         added_at: Utc::now(),
     };
+    let plan = crate::plans::plan_of(&state, user.id).await?;
     if !state
         .store
-        .watch_capped(user.id, &row, MAX_WATCHLIST)
+        .watch_capped(user.id, &row, plan.watchlist_symbols)
         .await?
     {
         return Err(AppError::Conflict(format!(
-            "a watchlist holds at most {MAX_WATCHLIST} symbols"
+            "your plan ({}) holds at most {} symbols on the watchlist",
+            plan.name, plan.watchlist_symbols
         )));
     }
     if state
@@ -204,6 +203,15 @@ pub async fn create_alert(
     // The SDK's rule decides what is acceptable; its field is ours `value`.
     let rule =
         AlertRule::new(symbol, condition).map_err(|e| AppError::field("value", e.to_string()))?;
+    let plan = crate::plans::plan_of(&state, user.id).await?;
+    if matches!(rule.condition, AlertCondition::Moved { .. })
+        && !plan.allows(crate::plans::Feature::DailyMoveAlerts)
+    {
+        return Err(AppError::Forbidden(format!(
+            "alerts on a day's move are part of AuraVest Plus; your plan ({}) has alerts on price levels",
+            plan.name
+        )));
+    }
     let row = AlertRow {
         id: Uuid::new_v4(),
         user_id: user.id,
@@ -213,9 +221,14 @@ pub async fn create_alert(
         created_at: Utc::now(),
         fired_at: None,
     };
-    if !state.store.create_alert_capped(&row, MAX_ALERTS).await? {
+    if !state
+        .store
+        .create_alert_capped(&row, plan.alert_rules)
+        .await?
+    {
         return Err(AppError::Conflict(format!(
-            "at most {MAX_ALERTS} alert rules"
+            "your plan ({}) has at most {} alert rules",
+            plan.name, plan.alert_rules
         )));
     }
     if state

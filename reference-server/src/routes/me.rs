@@ -595,7 +595,11 @@ pub async fn usage(
             used: 0,
             limit: None,
         })
-        .limit = Some(state.config.ai_daily_limit);
+        .limit = Some(
+        crate::plans::plan_of(&state, user.id)
+            .await?
+            .ai_questions_per_day,
+    );
     let resets_at = day
         .succ_opt()
         .and_then(|d| d.and_hms_opt(0, 0, 0))

@@ -15,6 +15,7 @@ pub mod live;
 pub mod market;
 pub mod me;
 pub mod ops;
+pub mod plans;
 pub mod portfolios;
 pub mod risk;
 pub mod web;
@@ -35,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .merge(community::router())
         .merge(live::router())
         .merge(alerts::router())
+        .merge(plans::router())
         .route("/openapi.json", axum::routing::get(crate::openapi::serve));
     let router = Router::new()
         .nest("/api/v1", api)

@@ -175,6 +175,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../../web/live.js"),
     },
     Asset {
+        name: "plus.js",
+        content_type: JS,
+        body: include_str!("../../web/plus.js"),
+    },
+    Asset {
         name: "moderation.js",
         content_type: JS,
         body: include_str!("../../web/moderation.js"),

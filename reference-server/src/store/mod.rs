@@ -392,6 +392,15 @@ pub trait Store: Send + Sync + 'static {
     async fn watch_capped(&self, user_id: Uuid, row: &WatchRow, max: usize) -> StoreResult<bool>;
     /// Takes a symbol off the watchlist; false when it was not on it.
     async fn unwatch(&self, user_id: Uuid, symbol: &str) -> StoreResult<bool>;
+    /// The user's tier as an operator set it (`None`: the free plan).
+    async fn tier(&self, user_id: Uuid) -> StoreResult<Option<String>>;
+    /// Sets the user's tier.
+    async fn set_tier(&self, user_id: Uuid, tier: &str, since: DateTime<Utc>) -> StoreResult<()>;
+    /// Records that the user wants to hear when the paid plan opens; false
+    /// when they had asked already (one atomic insert).
+    async fn note_plus_interest(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// When the user asked to hear about the paid plan.
+    async fn plus_interest(&self, user_id: Uuid) -> StoreResult<Option<DateTime<Utc>>>;
     /// The user's alert rules, oldest first.
     async fn alerts(&self, user_id: Uuid) -> StoreResult<Vec<AlertRow>>;
     /// Stores a rule unless the user has `max` (one atomic step). False

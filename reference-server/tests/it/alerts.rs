@@ -194,10 +194,20 @@ on_both_backends!(
     TestOptions::default()
 );
 
-/// N parallel additions against the caps: never past them.
+/// N parallel additions against the plan's caps: never past them; Plus
+/// has more, and alerts on a day's move.
 async fn caps_hold_in_parallel(app: TestApp) {
     let u = app.user("alerts-caps@example.com").await;
-    let n = 60;
+    let (_, plans) = app
+        .json("GET", "/api/v1/plans", Some(&u.access), Value::Null)
+        .await;
+    assert_eq!(plans["current"], "free", "{plans}");
+    let free = &plans["plans"][0];
+    let (watch_cap, rule_cap) = (
+        usize::try_from(free["watchlist_symbols"].as_u64().unwrap()).unwrap(),
+        usize::try_from(free["alert_rules"].as_u64().unwrap()).unwrap(),
+    );
+    let n = watch_cap + 10;
     let watch = futures_util::future::join_all((0..n).map(|i| {
         let (app, token) = (&app, u.access.clone());
         async move {
@@ -208,23 +218,30 @@ async fn caps_hold_in_parallel(app: TestApp) {
                 Value::Null,
             )
             .await
-            .0
         }
     }))
     .await;
-    let ok = watch.iter().filter(|s| **s == StatusCode::OK).count();
-    let full = watch.iter().filter(|s| **s == StatusCode::CONFLICT).count();
-    assert_eq!((ok, full), (50, 10), "{watch:?}");
-    assert_eq!(
-        app.state
-            .store
-            .watchlist(u.id.parse().unwrap())
-            .await
+    let ok = watch.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let full: Vec<&Value> = watch
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!((ok, full.len()), (watch_cap, 10), "{watch:?}");
+    assert!(
+        full[0]["error"]["message"]
+            .as_str()
             .unwrap()
-            .len(),
-        50
+            .contains("your plan"),
+        "{}",
+        full[0]
     );
-    let rules = futures_util::future::join_all((0..n).map(|i| {
+    let id: uuid::Uuid = u.id.parse().unwrap();
+    assert_eq!(
+        app.state.store.watchlist(id).await.unwrap().len(),
+        watch_cap
+    );
+    let rules = futures_util::future::join_all((0..rule_cap + 5).map(|i| {
         let (app, token) = (&app, u.access.clone());
         async move {
             app.json(
@@ -240,16 +257,63 @@ async fn caps_hold_in_parallel(app: TestApp) {
     .await;
     let ok = rules.iter().filter(|s| **s == StatusCode::CREATED).count();
     let full = rules.iter().filter(|s| **s == StatusCode::CONFLICT).count();
-    assert_eq!((ok, full), (50, 10), "{rules:?}");
-    assert_eq!(
-        app.state
-            .store
-            .alerts(u.id.parse().unwrap())
-            .await
+    assert_eq!((ok, full), (rule_cap, 5), "{rules:?}");
+    assert_eq!(app.state.store.alerts(id).await.unwrap().len(), rule_cap);
+    // A day's move is a Plus feature.
+    let moved = json!({"symbol": "AAPL", "kind": "moved", "value": "-5"});
+    let (s, b) = app
+        .json("POST", "/api/v1/alerts", Some(&u.access), moved.clone())
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
             .unwrap()
-            .len(),
-        50
+            .contains("AuraVest Plus"),
+        "{b}"
     );
+    // On Plus: more rules, and moves.
+    app.state
+        .store
+        .set_tier(id, "plus", Utc::now())
+        .await
+        .unwrap();
+    let (_, plans) = app
+        .json("GET", "/api/v1/plans", Some(&u.access), Value::Null)
+        .await;
+    assert_eq!(plans["current"], "plus");
+    let (s, b) = app
+        .json("POST", "/api/v1/alerts", Some(&u.access), moved)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (_, usage) = app
+        .json("GET", "/api/v1/me/usage", Some(&u.access), Value::Null)
+        .await;
+    assert_eq!(
+        usage["usage"]["ai_questions"]["limit"], plans["plans"][1]["ai_questions_per_day"],
+        "{usage}"
+    );
+    // "Notify me" is kept once, however often it is asked at once.
+    let asks = futures_util::future::join_all((0..6).map(|_| {
+        app.json(
+            "POST",
+            "/api/v1/plans/plus/notify",
+            Some(&u.access),
+            Value::Null,
+        )
+    }))
+    .await;
+    assert!(
+        asks.iter()
+            .all(|(s, b)| *s == StatusCode::OK && b["notify_me"] == true),
+        "{asks:?}"
+    );
+    let audited = app.state.store.audit_rows(500).await.unwrap();
+    let noted = audited
+        .iter()
+        .filter(|a| a.entry.detail.get("notify_me").is_some())
+        .count();
+    assert_eq!(noted, 1);
 }
 
 on_both_backends!(

@@ -148,10 +148,16 @@ describe('the community, live', { timeout: 180_000 }, () => {
     await form.getByLabel('Value').fill('0');
     await form.getByRole('button', { name: 'Set alert' }).click();
     await form.locator('.field-error, .form-error').filter({ hasText: /percent|move/ }).first().waitFor();
+    // A day's move is a Plus feature: the form says so.
+    watch.expect(403, /^\/api\/v1\/alerts$/);
     await form.getByLabel('Value').fill('-5');
     await form.getByRole('button', { name: 'Set alert' }).click();
+    await form.locator('[data-form-error]').filter({ hasText: 'AuraVest Plus' }).waitFor();
+    await form.getByLabel('When it').selectOption('below');
+    await form.getByLabel('Value').fill('150');
+    await form.getByRole('button', { name: 'Set alert' }).click();
     const rule = page.locator('[data-alerts] li[data-alert]');
-    await rule.filter({ hasText: '$AAPL falls 5% or more in a day' }).waitFor();
+    await rule.filter({ hasText: '$AAPL falls below 150' }).waitFor();
     assert.equal(await rule.first().getAttribute('data-armed'), 'true');
     assert.match(await rule.first().innerText(), /waiting/i);
     await page.screenshot({ path: path.join(SHOTS, 'watchlist-desktop.png'), fullPage: true });
@@ -247,6 +253,23 @@ describe('the community, live', { timeout: 180_000 }, () => {
     await page.locator('[data-flagged]').filter({ hasText: 'No flagged posts' }).waitFor();
     await page.locator('[data-feedback-queue] li[data-feedback]').first().getByRole('button', { name: /^Mark resolved/ }).click();
     await page.locator('[data-feedback-queue]').filter({ hasText: 'No open feedback' }).waitFor();
+    watch.check();
+  });
+
+  it('shows the plans and records "notify me" once', async () => {
+    await page.goto(`${server.base}/#/plus`);
+    await page.getByRole('heading', { name: 'Upgrade to AuraVest Plus', level: 1 }).waitFor();
+    assert.match(await page.locator('[data-current-plan]').innerText(), /You are on AuraVest\./);
+    const table = page.getByRole('table');
+    assert.match(await table.innerText(), /AI questions a day\s+5\s+50/);
+    assert.match(await table.innerText(), /Alerts on a day's move\s+No\s+Yes/);
+    await page.getByRole('button', { name: 'Notify me when Plus opens' }).click();
+    const done = page.getByRole('button', { name: 'We will let you know' });
+    await done.waitFor();
+    assert.equal(await done.isDisabled(), true);
+    await page.reload();
+    await page.getByRole('button', { name: 'We will let you know' }).waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'plus-desktop.png'), fullPage: true });
     watch.check();
   });
 

@@ -47,6 +47,8 @@ const SIGNED_IN = [
   { page: 'assistant', hash: '#/assistant', heading: 'Ask the assistant' },
   { page: 'notifications', hash: '#/notifications', heading: 'Notifications' },
   { page: 'watchlist', hash: '#/watchlist', heading: 'Watchlist and alerts' },
+  { page: 'messages', hash: '#/messages', heading: 'Messages' },
+  { page: 'plus', hash: '#/plus', heading: 'Upgrade to AuraVest Plus' },
   { page: '404', hash: '#/nope/1', heading: 'Page not found' },
 ];
 

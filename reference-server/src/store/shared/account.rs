@@ -76,7 +76,9 @@ pub(super) async fn user_data(pool: &Pool, id: Uuid) -> StoreResult<Option<UserD
 pub(super) async fn delete_user(store: &Backend, id: Uuid) -> StoreResult<bool> {
     // Children first, so the result does not rest on the
     // foreign keys' cascades alone.
-    const STATEMENTS: [&str; 15] = [
+    const STATEMENTS: [&str; 17] = [
+        "DELETE FROM user_tiers WHERE user_id = $1",
+        "DELETE FROM plus_interest WHERE user_id = $1",
         "DELETE FROM watchlist WHERE user_id = $1",
         "DELETE FROM alert_rules WHERE user_id = $1",
         "DELETE FROM answer_feedback WHERE answer_id IN \

@@ -36,6 +36,7 @@ mod goals;
 mod ledger;
 mod market;
 mod metering;
+mod plans;
 mod portfolios;
 mod risk;
 mod tokens;
@@ -280,6 +281,22 @@ impl Store for Backend {
 
     async fn unwatch(&self, user_id: Uuid, symbol: &str) -> StoreResult<bool> {
         alerts::unwatch(&self.pool, user_id, symbol).await
+    }
+
+    async fn tier(&self, user_id: Uuid) -> StoreResult<Option<String>> {
+        plans::tier(&self.pool, user_id).await
+    }
+
+    async fn set_tier(&self, user_id: Uuid, tier: &str, since: DateTime<Utc>) -> StoreResult<()> {
+        plans::set_tier(&self.pool, user_id, tier, since).await
+    }
+
+    async fn note_plus_interest(&self, user_id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
+        plans::note_plus_interest(&self.pool, user_id, at).await
+    }
+
+    async fn plus_interest(&self, user_id: Uuid) -> StoreResult<Option<DateTime<Utc>>> {
+        plans::plus_interest(&self.pool, user_id).await
     }
 
     async fn alerts(&self, user_id: Uuid) -> StoreResult<Vec<AlertRow>> {
