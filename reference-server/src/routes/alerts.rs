@@ -175,7 +175,8 @@ pub async fn alerts(
 /// refreshed quote, then again only after the condition was false.
 #[utoipa::path(post, path = "/api/v1/alerts", tag = "alerts", request_body = AlertBody,
     responses((status = 201, body = AlertView),
-        (status = 409, description = "Too many rules", body = crate::error::ErrorBody),
+        (status = 403, description = "Alerts on a day's move are not on the caller's plan", body = crate::error::ErrorBody),
+        (status = 409, description = "Too many rules for the caller's plan", body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_alert(
