@@ -63,6 +63,8 @@ mod frame;
 #[cfg(feature = "http")]
 mod http;
 mod market;
+#[cfg(feature = "news")]
+pub mod news;
 mod source;
 mod spec;
 mod types;

@@ -85,6 +85,9 @@ pub async fn run_once(state: &AppState) -> Option<RefreshReport> {
     Some(report)
 }
 
+/// Symbols whose news one refresh asks for.
+const NEWS_PER_TICK: usize = 100;
+
 /// One refresh of the held symbols (the caller holds the lock).
 async fn refresh(state: &AppState) -> RefreshReport {
     let symbols = match state.store.held_symbols().await {
@@ -110,6 +113,19 @@ async fn refresh(state: &AppState) -> RefreshReport {
         ),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "price alerts could not be checked"),
+    }
+    // News for the same symbols, each at most every 30 minutes.
+    if state.news.is_some() {
+        let mut stored = 0;
+        for symbol in report.refreshed.iter().take(NEWS_PER_TICK) {
+            match crate::services::news::refresh(state, symbol).await {
+                Ok(n) => stored += n,
+                Err(e) => tracing::warn!(%symbol, error = %e, "news could not be stored"),
+            }
+        }
+        if stored > 0 {
+            tracing::info!(headlines = stored, "news refreshed");
+        }
     }
     report
 }

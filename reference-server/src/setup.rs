@@ -278,10 +278,21 @@ async fn build(
             .map_err(|e| SetupError::Assistant(e.to_string()))??;
         AssistantSlot::ready(with_server_stores(built, &store))
     };
+    let news = if config.news_feeds.is_empty() {
+        None
+    } else {
+        let http = auravest_market::HttpConfig::from_lookup(|k| config.market_vars.get(k))
+            .map_err(|e| SetupError::Market(e.to_string()))?;
+        Some(Arc::new(
+            auravest_market::news::NewsClient::new(&http, config.news_feeds.clone())
+                .map_err(|e| SetupError::Market(e.to_string()))?,
+        ))
+    };
     let live = crate::live::LiveBus::new(store.sql_pool(), config.live_poll);
     live.start();
     Ok(AppState::new(Inner {
         live,
+        news,
         keys: Keys::new(&config.secrets),
         config,
         store,

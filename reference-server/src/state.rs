@@ -43,6 +43,8 @@ pub struct Inner {
     /// The community's live events, shared by every replica through the
     /// database.
     pub live: crate::live::LiveBus,
+    /// News feeds (none when `AURAVEST_NEWS_FEEDS` names none).
+    pub news: Option<Arc<auravest_market::news::NewsClient>>,
 }
 
 /// Where the assistant is put once its knowledge base and index are loaded

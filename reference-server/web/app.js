@@ -14,7 +14,7 @@ import { messagesView, conversationView } from './messages.js';
 import { moderationView } from './moderation.js';
 import { plusView } from './plus.js';
 import { communityView, notificationsView } from './community.js';
-import { startLive, stopLive, onLive } from './live.js';
+import { startLive, stopLive, onLive, endPage } from './live.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -135,6 +135,8 @@ const ctx = {
 
 async function render() {
   const seq = ++renderSeq;
+  // The page's live listeners go with the page.
+  endPage();
   const hash = location.hash && location.hash.startsWith('#/') ? location.hash : '#/';
   const route = ROUTES.find((r) => r.re.test(hash)) || NOT_FOUND;
   const params = hash.match(route.re).slice(1);

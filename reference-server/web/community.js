@@ -8,7 +8,7 @@ import {
 } from './dom.js';
 import { get, post, put, del, ApiError } from './api.js';
 import { slimSdk } from './wasm.js';
-import { onLive, watchStreams } from './live.js';
+import { onPageLive, watchStreams } from './live.js';
 
 /** The last complete month as `YYYY-MM`. */
 function lastMonth() {
@@ -236,6 +236,7 @@ export async function communityView(ctx) {
   let shown = 'latest';
   const waiting = [];
   const newPosts = h('button', { type: 'button', class: 'new-posts', hidden: true, dataset: { newPosts: '' } });
+  const sentiment = h('div', { 'aria-live': 'polite' });
   const newPostsNote = h('div', { 'aria-live': 'polite', class: 'visually-hidden' });
   function showWaiting() {
     newPosts.hidden = waiting.length === 0;
@@ -261,15 +262,7 @@ export async function communityView(ctx) {
     showWaiting();
     watchStreams(which.startsWith('ticker:') ? ['latest', 'following', which] : ['latest', 'following']);
   }
-  // Events that come while the page is still loading are left to the
-  // page's own fetch; once it was shown and then left, the listener goes.
-  let mounted = false;
-  const stopLive = onLive((kind, data) => {
-    if (!stream.isConnected) {
-      if (mounted) stopLive();
-      return;
-    }
-    mounted = true;
+  onPageLive((kind, data) => {
     if (kind === 'post') {
       const p = data.post;
       if (!(data.streams || []).includes(shown) || isShown(p.id) || waiting.some((w) => w.id === p.id)) return;
@@ -299,6 +292,7 @@ export async function communityView(ctx) {
   });
   async function showStream(which) {
     const s = STREAMS[which];
+    replace(sentiment);
     // Watched from before the fetch, so a post made meanwhile waits behind
     // the button (or is already in the page; it is never shown twice).
     resetWaiting(which);
@@ -309,9 +303,15 @@ export async function communityView(ctx) {
   }
   async function showTicker(symbol) {
     resetWaiting(`ticker:${symbol.toUpperCase()}`);
-    const page = await get(`/community/symbols/${encodeURIComponent(symbol)}/posts`);
+    const [page, mood] = await Promise.all([
+      get(`/community/symbols/${encodeURIComponent(symbol)}/posts`),
+      get(`/community/symbols/${encodeURIComponent(symbol)}/sentiment?days=7`).catch(() => null),
+    ]);
     press(null);
     streamTitle.textContent = `Posts about $${symbol.toUpperCase()}`;
+    replace(sentiment, mood && mood.bullish_share != null
+      ? h('p', { class: 'hint', dataset: { sentiment: '' }, text: `Members' sentiment, last ${mood.days} days: ${plural(mood.bullish, 'bullish member')}, ${plural(mood.bearish, 'bearish member')} (${Math.round(mood.bullish_share * 100)}% bullish; each member counted once, by their latest tagged post). Opinions, not advice.` })
+      : h('p', { class: 'hint', dataset: { sentiment: '' }, text: 'No member tagged this ticker bullish or bearish in the last 7 days.' }));
     replace(stream, postList(page.items, `No posts about $${symbol.toUpperCase()} yet.`));
   }
   for (const [which, label] of [['latest', 'Latest'], ['trending', 'Trending'], ['following', 'Following']]) {
@@ -507,6 +507,7 @@ export async function communityView(ctx) {
       streamTitle,
       h('div', { class: 'segmented', role: 'group', 'aria-label': 'Posts to show' }, Object.values(streamButtons)),
       tickerForm,
+      sentiment,
       newPostsNote,
       newPosts,
       stream),
@@ -573,13 +574,7 @@ export async function notificationsView(ctx) {
       }
     });
   });
-  let mounted = false;
-  const stop = onLive((kind) => {
-    if (!list.isConnected) {
-      if (mounted) stop();
-      return;
-    }
-    mounted = true;
+  onPageLive((kind) => {
     if (kind === 'notification') load();
   });
   await load();

@@ -19,6 +19,7 @@ export const WIDGETS = [
   ['goals', 'Goals'],
   ['badges', 'Badges'],
   ['community', 'Community'],
+  ['news', 'News on your holdings'],
 ];
 const TITLES = Object.fromEntries(WIDGETS);
 
@@ -319,6 +320,39 @@ function communityWidget() {
   });
 }
 
+function newsWidget(data) {
+  return widget('news', 'load the news', async (body) => {
+    const d = await data();
+    const held = Object.entries((d.net_worth && d.net_worth.allocation_by_holding) || {})
+      .filter(([sym]) => sym !== 'cash' && sym !== 'CASH')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([sym]) => sym);
+    if (!held.length) {
+      replace(body, empty('Headlines about what you hold show here.'));
+      return;
+    }
+    const pages = await Promise.all(held.map((s) => get(`/symbols/${encodeURIComponent(s)}/news?days=7`).catch(() => null)));
+    if (pages.every((p) => p && !p.feeds)) {
+      replace(body, empty('This server reads no news feeds.'));
+      return;
+    }
+    const items = pages.flatMap((p, i) => (p ? p.items.map((x) => ({ ...x, symbol: held[i] })) : []))
+      .sort((a, b) => String(b.published || '').localeCompare(String(a.published || '')))
+      .slice(0, 5);
+    if (!items.length) {
+      replace(body, empty(`No headlines about ${held.map((s) => `$${s}`).join(', ')} in the last 7 days.`));
+      return;
+    }
+    replace(body,
+      h('ul', { class: 'headlines' }, items.map((x) => h('li', { class: 'headline' },
+        h('span', { class: 'pill', text: `$${x.symbol}` }), ' ',
+        x.link ? h('a', { href: x.link, target: '_blank', rel: 'noopener noreferrer', text: x.title }) : h('span', { text: x.title }),
+        h('span', { class: 'muted small', text: ` ${x.source}` })))),
+      h('p', { class: 'muted small', text: 'Headlines about your three largest holdings, from the feeds this server reads.' }));
+  });
+}
+
 // --- customising ----------------------------------------------------------
 
 function customiser(current, onSaved) {
@@ -382,6 +416,7 @@ export async function dashboardView(ctx) {
     goals: () => goalsWidget(),
     badges: () => badgesWidget(),
     community: () => communityWidget(),
+    news: () => newsWidget(data),
   };
   const grid = h('div', { class: 'dashboard-grid', dataset: { dashboard: '' } });
   const banner = h('div');

@@ -9,6 +9,8 @@ import { get } from './api.js';
 
 const KINDS = ['post', 'comment', 'reactions', 'removed', 'notification', 'message', 'reset'];
 const listeners = new Set();
+/** Listeners of the page shown; dropped when another page is shown. */
+const pageListeners = new Set();
 let source = null;
 let running = false;
 let streams = ['latest', 'following'];
@@ -42,7 +44,7 @@ function open() {
       } catch {
         return;
       }
-      for (const fn of [...listeners]) fn(name, data);
+      for (const fn of [...listeners, ...pageListeners]) fn(name, data);
     });
   }
   s.addEventListener('open', () => {
@@ -98,4 +100,14 @@ export function watchStreams(list) {
 export function onLive(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
+}
+
+/** As `onLive`, for the page being shown: dropped by `endPage`. */
+export function onPageLive(fn) {
+  pageListeners.add(fn);
+}
+
+/** Drops the listeners of the page that was shown (the router calls it). */
+export function endPage() {
+  pageListeners.clear();
 }

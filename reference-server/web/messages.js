@@ -6,22 +6,16 @@ import {
   h, replace, field, formError, status, busy, emptyState, errorState, onSubmit, plural,
 } from './dom.js';
 import { get, post, put, del } from './api.js';
-import { onLive } from './live.js';
+import { onPageLive } from './live.js';
 
 function when(instant) {
   const d = new Date(instant);
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleString();
 }
 
-/** Reloads `load` on live events while `el` is on the page. */
-function liveReload(el, kinds, load) {
-  let mounted = false;
-  const stop = onLive((kind, data) => {
-    if (!el.isConnected) {
-      if (mounted) stop();
-      return;
-    }
-    mounted = true;
+/** Reloads `load` on the live events `kinds` accepts while the page is shown. */
+function liveReload(kinds, load) {
+  onPageLive((kind, data) => {
     if (kinds(kind, data)) load();
   });
 }
@@ -64,7 +58,7 @@ export async function messagesView(ctx) {
     const alias = String(fd.get('alias') || '').trim().replace(/^@/, '');
     ctx.navigate(`#/messages/${encodeURIComponent(alias)}`);
   });
-  liveReload(list, (kind) => kind === 'message', load);
+  liveReload((kind) => kind === 'message', load);
   await load();
   return h('div', {},
     h('h1', { text: 'Messages' }),
@@ -77,7 +71,12 @@ export async function messagesView(ctx) {
 
 /** One conversation. */
 export async function conversationView(ctx, aliasParam) {
-  const alias = decodeURIComponent(aliasParam);
+  let alias;
+  try {
+    alias = decodeURIComponent(aliasParam);
+  } catch {
+    alias = aliasParam;
+  }
   const list = h('ol', { class: 'thread', dataset: { thread: '' }, 'aria-live': 'polite', 'aria-label': `Messages with ${alias}` });
   const note = h('div', {});
   const blockButton = h('button', { type: 'button', class: 'small', dataset: { block: '' } });
@@ -92,7 +91,7 @@ export async function conversationView(ctx, aliasParam) {
     await load();
     text.focus();
   });
-  function draw() {
+  let draw = () => {
     blockButton.textContent = thread.blocked ? `Unblock ${thread.with}` : `Block ${thread.with}`;
     blockButton.setAttribute('aria-pressed', String(thread.blocked));
     replace(note, thread.can_send ? null : h('p', { class: 'banner', role: 'status', dataset: { refusal: '' }, text: `You cannot write to ${thread.with}: ${thread.refusal}.` }));
@@ -124,7 +123,7 @@ export async function conversationView(ctx, aliasParam) {
           }) : null,
           !m.mine && m.reported ? ' · reported' : '')))
       : h('li', {}, emptyState(`No messages with ${thread.with} yet.`)));
-  }
+  };
   async function load() {
     try {
       thread = await get(`/community/messages/with/${encodeURIComponent(alias)}`);
@@ -147,11 +146,21 @@ export async function conversationView(ctx, aliasParam) {
     });
     draw();
   });
-  liveReload(list, (kind, data) => kind === 'message' && data.from === alias, load);
+  const who = () => (thread ? thread.with : alias).toLowerCase();
+  liveReload((kind, data) => kind === 'message' && String(data.from).toLowerCase() === who(), load);
+  const heading = h('h1', { text: `Messages with ${alias}` });
+  const actions = h('div', { class: 'form-actions' }, blockButton);
+  form.hidden = true;
+  actions.hidden = true;
+  const origDraw = draw;
+  draw = () => {
+    origDraw();
+    heading.textContent = `Messages with ${thread.with}`;
+    actions.hidden = false;
+  };
   await load();
-  if (!thread) return h('div', {}, h('h1', { text: `Messages with ${alias}` }), list);
   return h('div', {},
     h('p', {}, h('a', { href: '#/messages', text: '← All messages' })),
-    h('h1', { text: `Messages with ${thread.with}` }),
-    h('section', { class: 'card' }, note, list, form, h('div', { class: 'form-actions' }, blockButton)));
+    heading,
+    h('section', { class: 'card' }, note, list, form, actions));
 }

@@ -91,13 +91,30 @@ export async function moderationView() {
       ? h('ul', { class: 'moderation-list' }, messages.map((m) => h('li', { class: 'card moderation-item', dataset: { reportedMessage: m.id } },
         h('p', { class: 'small muted', text: `From ${m.from} to ${m.to}, ${when(m.sent_at)} · reported: ${m.reason}` }),
         h('p', { class: 'pre', text: m.text }),
-        reasoned(`${m.from}, sender of a reported message`, [
+        m.sender_present ? reasoned(`${m.from}, sender of a reported message`, [
           [`Ban ${m.from}`, async (reason) => {
             await post(`/community/moderation/members/${encodeURIComponent(m.from)}/ban`, { reason });
             status(`${m.from} is banned.`);
             await load();
           }, 'danger'],
-        ]))))
+        ]) : h('p', { class: 'small muted', text: 'The sender has left.' }),
+        h('button', {
+          type: 'button',
+          class: 'small',
+          text: 'Close the report',
+          'aria-label': `Close the report of the message from ${m.from}`,
+          onclick: async (ev) => {
+            await busy(ev.currentTarget, async () => {
+              try {
+                await post(`/community/moderation/messages/${encodeURIComponent(m.id)}/resolve`);
+                status('Report closed.');
+                await load();
+              } catch (e) {
+                status(e.message);
+              }
+            });
+          },
+        }))))
       : emptyState('No reported messages.'));
     replace(feedback, notes.length
       ? h('ul', { class: 'moderation-list' }, notes.map((f) => h('li', { class: 'card moderation-item', dataset: { feedback: f.id } },

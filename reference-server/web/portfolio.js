@@ -459,10 +459,33 @@ export async function holdingView(ctx, id, rawSymbol) {
             h('p', { text: n.explanation }),
             h('p', {}, h('em', { text: 'What you could do: ' }), n.action))))
           : h('p', { class: 'muted', text: 'Nothing to flag about this holding.' }),
+        section('News', {}, newsEl),
         disclaimer(ins.disclaimer)));
       loadChart(v.as_of);
+      loadNews();
     } catch (e) {
       replace(body, errorNote(e, `Could not load ${symbol}`, load));
+    }
+  }
+  const newsEl = h('div', { dataset: { news: '' } }, loadingNote('Loading headlines…'));
+  async function loadNews() {
+    try {
+      const n = await get(`/symbols/${encodeURIComponent(symbol)}/news?days=7`);
+      if (!n.items.length) {
+        replace(newsEl, emptyState(n.feeds ? `No headlines about ${symbol} in the last 7 days.` : 'This server reads no news feeds.'));
+        return;
+      }
+      const lean = { positive: 'gain', negative: 'loss', neutral: '' };
+      replace(newsEl,
+        h('ul', { class: 'headlines' }, n.items.map((x) => h('li', { class: 'headline', dataset: { headline: x.id } },
+          x.link
+            ? h('a', { href: x.link, target: '_blank', rel: 'noopener noreferrer', text: x.title })
+            : h('span', { text: x.title }),
+          h('span', { class: 'muted small', text: ` ${x.source}${x.published ? `, ${new Date(x.published).toLocaleString()}` : ''} ` }),
+          h('span', { class: `pill ${lean[x.sentiment.lean] || ''}`, title: 'By a finance word list, not a reading of the article', text: x.sentiment.lean })))),
+        h('p', { class: 'muted small', text: `Headlines from the feeds this server reads; the lean is ${n.method}.` }));
+    } catch (e) {
+      replace(newsEl, errorNote(e, `Could not fetch headlines for ${symbol}`, loadNews));
     }
   }
   async function loadChart(asOf) {

@@ -22,7 +22,12 @@ function priceText(p) {
 
 /** The watchlist page. */
 export async function watchlistView() {
-  const market = await get('/market/status').catch(() => ({ sample_data: null }));
+  const [market, plans] = await Promise.all([
+    get('/market/status').catch(() => ({ sample_data: null })),
+    get('/plans').catch(() => null),
+  ]);
+  const plan = plans ? plans.plans.find((p) => p.tier === plans.current) : null;
+  const moves = !plan || plan.daily_move_alerts;
   const where = (w) => (market.sample_data && (w.source === 'file' || w.source === 'sample')
     ? `shipped sample data of ${w.as_of}`
     : `${w.source}, ${w.as_of} (delayed)`);
@@ -115,14 +120,15 @@ export async function watchlistView() {
   const kind = h('select', { name: 'kind' },
     h('option', { value: 'above', text: 'rises above (price)' }),
     h('option', { value: 'below', text: 'falls below (price)' }),
-    h('option', { value: 'moved', text: 'moves in a day by (percent; negative for a fall)' }));
+    h('option', { value: 'moved', text: moves ? 'moves in a day by (percent; negative for a fall)' : 'moves in a day by (AuraVest Plus)' }));
   const ruleForm = onSubmit(h('form', { class: 'stack grid-form', novalidate: true, 'aria-label': 'New price alert' },
     formError(),
     field('Symbol', ruleBox),
     ruleList,
     field('When it', kind),
     field('Value', h('input', { name: 'value', type: 'text', inputmode: 'decimal', required: true, placeholder: '200' }),
-      'A price in the symbol\'s currency, or a percentage such as 5 or -5.'),
+      moves ? 'A price in the symbol\'s currency, or a percentage such as 5 or -5.' : 'A price in the symbol\'s currency. Alerts on a day\'s move come with AuraVest Plus.'),
+    plan ? h('p', { class: 'muted small', dataset: { planLimits: '' }, text: `Your plan (${plan.name}): ${plan.watchlist_symbols} symbols on the watchlist, ${plan.alert_rules} alert rules. ` }, h('a', { href: '#/plus', text: 'See the plans' })) : null,
     h('button', { type: 'submit', class: 'primary', text: 'Set alert' })), async (fd) => {
     const rule = await post('/alerts', {
       symbol: String(fd.get('symbol') || '').trim().replace(/^\$/, ''),

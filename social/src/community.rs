@@ -21,6 +21,7 @@ use crate::store::Store;
 use crate::views::Member;
 use crate::{Error, Result};
 
+pub use discover::MAX_SENTIMENT_DAYS;
 pub use feeds::CommentOrder;
 
 /// How the trending feed ranks posts.
@@ -253,6 +254,29 @@ impl<S: Store> Community<S> {
         Ok(Member {
             id,
             alias: user.alias.to_string(),
+        })
+    }
+
+    /// Checks a reason a member gives (a report of a direct message, a
+    /// moderator's action): trimmed, not blank, at most
+    /// [`Config::max_reason_chars`].
+    ///
+    /// # Errors
+    /// [`Error::Empty`] or [`Error::TooLong`].
+    pub fn report_reason(&self, reason: &str) -> Result<String> {
+        self.checked_reason("reason", reason)
+    }
+
+    /// May a member act now (neither suspended nor banned)?
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown member.
+    pub async fn may_act(&self, member: UserId, now: DateTime<Utc>) -> Result<bool> {
+        let user = self.user_required(member).await?;
+        Ok(match user.status {
+            crate::model::AccountStatus::Active => true,
+            crate::model::AccountStatus::Suspended { until } => until <= now,
+            crate::model::AccountStatus::Banned => false,
         })
     }
 

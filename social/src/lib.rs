@@ -139,7 +139,9 @@ pub use alias::{
 /// The risk category a shared return is shown with: the questionnaire's own
 /// type, so a profile and a post never disagree on what a band is called.
 pub use auravest_risk::RiskCategory;
-pub use community::{CommentOrder, Community, Config, RankFormula, TickerTrendConfig};
+pub use community::{
+    CommentOrder, Community, Config, MAX_SENTIMENT_DAYS, RankFormula, TickerTrendConfig,
+};
 pub use error::{Entity, Error, Result};
 pub use feed::{Cursor, DEFAULT_PAGE_SIZE, FeedKind, MAX_PAGE_SIZE, PageRequest, Snapshot};
 pub use guidelines::{GUIDELINES, Guideline, PinnedMessage, WELCOME_MESSAGE, guideline, welcome};
@@ -170,7 +172,8 @@ pub use store::{Level, Order, PostQuery, Reactions, Scope, Store};
 pub use text::{Cashtag, Entities, Link, Mention, Span, cashtags, entities, links, mentions};
 pub use views::{
     Author, ContributorEntry, FlagOutcome, HeldSymbol, Member, MemberExport, OwnProfile, Page,
-    PerformerEntry, PostView, ProfileView, QueueItem, ReasonCount, RevealedAuthor, TrendingTicker,
+    PerformerEntry, PostView, ProfileView, QueueItem, ReasonCount, RevealedAuthor, TickerSentiment,
+    TrendingTicker,
 };
 pub use wealth::{AmountCue, WealthWarning, wealth_warnings};
 

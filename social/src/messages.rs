@@ -15,6 +15,8 @@ pub const MESSAGES_PER_MINUTE: u32 = 10;
 /// What is known about a sender and a recipient when a message is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MessageContext {
+    /// The sender is suspended or banned (may read, not act).
+    pub sender_restricted: bool,
     /// The sender writes to themself.
     pub same_member: bool,
     /// The sender follows the recipient.
@@ -33,6 +35,8 @@ pub struct MessageContext {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageRefusal {
+    /// The sender is suspended or banned.
+    Restricted,
     /// Writing to oneself.
     ToSelf,
     /// One of them blocked the other.
@@ -49,6 +53,7 @@ impl MessageRefusal {
     /// The reason in words, for the sender.
     pub fn reason(self) -> &'static str {
         match self {
+            Self::Restricted => "your account is suspended or banned: you may read but not write",
             Self::ToSelf => "you cannot send a message to yourself",
             Self::Blocked => "messages between you and this member are blocked",
             Self::NotMutual => "messages are only between members who follow each other",
@@ -62,6 +67,9 @@ impl MessageContext {
     /// May the sender write to the recipient? The first reason that stops
     /// it, blocks first (a block is never hidden behind another reason).
     pub fn check(&self) -> std::result::Result<(), MessageRefusal> {
+        if self.sender_restricted {
+            return Err(MessageRefusal::Restricted);
+        }
         if self.same_member {
             return Err(MessageRefusal::ToSelf);
         }
@@ -163,6 +171,7 @@ mod tests {
 
     fn mutual() -> MessageContext {
         MessageContext {
+            sender_restricted: false,
             same_member: false,
             sender_follows: true,
             recipient_follows: true,
@@ -208,6 +217,12 @@ mod tests {
             ..mutual()
         };
         assert_eq!(me.check(), Err(MessageRefusal::ToSelf));
+        let banned = MessageContext {
+            sender_restricted: true,
+            blocked: true,
+            ..mutual()
+        };
+        assert_eq!(banned.check(), Err(MessageRefusal::Restricted));
     }
 
     #[test]

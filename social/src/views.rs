@@ -166,6 +166,26 @@ pub struct TrendingTicker {
     pub z_score: f64,
 }
 
+/// How members lean on a ticker (see `Community::ticker_sentiment`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TickerSentiment {
+    /// The ticker.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub symbol: Symbol,
+    /// The window, in days up to now.
+    pub days: i64,
+    /// Members whose latest tagged post is bullish.
+    pub bullish: u32,
+    /// Members whose latest tagged post is bearish.
+    pub bearish: u32,
+    /// Tagged posts and comments in the window (every one, before counting
+    /// each member once).
+    pub tagged_posts: u32,
+    /// `bullish / (bullish + bearish)`; absent when no one tagged one.
+    pub bullish_share: Option<f64>,
+}
+
 /// A ticker held by opted-in members.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -9,4 +9,6 @@ mod file;
 mod frame;
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "http")]
+mod news;
 mod support;

@@ -197,6 +197,11 @@ pub struct Config {
     /// `POST /api/v1/ask/stream`. Without one the assistant answers from its
     /// sources alone.
     pub ai_model: auravest_ai::setup::env::ModelChoice,
+    /// `AURAVEST_NEWS_FEEDS`: RSS/Atom feed URL templates with `{symbol}`,
+    /// comma-separated (default: Yahoo Finance's per-symbol headline feed
+    /// when the market sources reach the network, else none; `none` for
+    /// none).
+    pub news_feeds: Vec<String>,
     /// `AURAVEST_LIVE_POLL_SECS` (default 5): how often each replica reads
     /// new live events without being told (a lost `NOTIFY`); events are
     /// announced at once otherwise.
@@ -434,6 +439,39 @@ impl Config {
                 reason: "is for PostgreSQL; DATABASE_URL is not a postgres:// URL".to_owned(),
             });
         }
+        let news_feeds = match lookup("AURAVEST_NEWS_FEEDS").as_deref().map(str::trim) {
+            None | Some("") => {
+                if market_sources
+                    .iter()
+                    .any(auravest_market::SourceSpec::is_network)
+                {
+                    vec![auravest_market::news::DEFAULT_NEWS_FEED.to_owned()]
+                } else {
+                    Vec::new()
+                }
+            }
+            Some("none") => Vec::new(),
+            Some(list) => {
+                let feeds: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                for f in &feeds {
+                    let lower = f.to_ascii_lowercase();
+                    if !(lower.starts_with("https://") || lower.starts_with("http://"))
+                        || !f.contains("{symbol}")
+                    {
+                        return Err(ConfigError::Invalid {
+                            name: "AURAVEST_NEWS_FEEDS",
+                            reason: format!("{f:?} is not an http(s):// URL with {{symbol}} in it"),
+                        });
+                    }
+                }
+                feeds
+            }
+        };
         Ok(Self {
             addr,
             database_url,
@@ -470,6 +508,7 @@ impl Config {
                 })?,
             },
             live_poll: secs("AURAVEST_LIVE_POLL_SECS", crate::live::POLL)?,
+            news_feeds,
             wasm_dir: parse(
                 &lookup,
                 "AURAVEST_WASM_DIR",

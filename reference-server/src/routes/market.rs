@@ -360,10 +360,71 @@ pub async fn search(
     ))
 }
 
-/// `/market/status`, `/symbols`, `/quotes`, `/symbols/{symbol}/history`.
+/// `?days=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct NewsParams {
+    /// The window in days up to now, 1–30 (default 7).
+    pub days: Option<String>,
+}
+
+/// A symbol's headlines.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewsView {
+    /// The symbol.
+    pub symbol: String,
+    /// Headlines of the window, newest first (at most 50).
+    pub items: Vec<crate::services::news::HeadlineView>,
+    /// Whether any news feed is configured on this server.
+    pub feeds: bool,
+    /// How each headline's lean is scored, in words.
+    pub method: &'static str,
+}
+
+/// A symbol's news headlines from the configured RSS/Atom feeds (Yahoo
+/// Finance's by default), each with its lean by a finance word list; the
+/// feeds are asked at most every 30 minutes per symbol.
+#[utoipa::path(get, path = "/api/v1/symbols/{symbol}/news", tag = "market",
+    params(("symbol" = String, Path, description = "Ticker"), NewsParams),
+    responses((status = 200, body = NewsView), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn news(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Path(symbol): Path<String>,
+    Query(params): Query<NewsParams>,
+) -> AppResult<Json<NewsView>> {
+    let symbol =
+        Symbol::new(symbol.trim()).map_err(|e| AppError::field("symbol", e.to_string()))?;
+    let days = match params.days.as_deref().map(str::trim) {
+        None | Some("") => 7,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=crate::services::news::MAX_NEWS_DAYS).contains(d))
+            .ok_or_else(|| {
+                AppError::field(
+                    "days",
+                    format!(
+                        "{v:?} is not 1 to {} days",
+                        crate::services::news::MAX_NEWS_DAYS
+                    ),
+                )
+            })?,
+    };
+    let items = crate::services::news::headlines(&state, symbol.as_str(), days).await?;
+    Ok(Json(NewsView {
+        symbol: symbol.to_string(),
+        items,
+        feeds: state.news.is_some(),
+        method: "word count against finance word lists: (positive - negative) / (positive + negative); not advice",
+    }))
+}
+
+/// `/market/status`, `/symbols`, `/quotes`, `/symbols/{symbol}/history`, `/symbols/{symbol}/news`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/market/status", get(status))
+        .route("/symbols/{symbol}/news", get(news))
         .route("/symbols", get(search))
         .route("/quotes", get(quotes))
         .route("/symbols/{symbol}/history", get(history))

@@ -30,6 +30,7 @@ pub const WIDGETS: &[&str] = &[
     "badges",
     "assistant",
     "community",
+    "news",
 ];
 
 pub use crate::store::DEFAULT_DASHBOARD;
@@ -204,8 +205,13 @@ pub struct ExportResponse {
     pub checklist: BTreeMap<String, String>,
     /// Feedback sent to the moderators, newest first.
     pub feedback_to_moderators: Vec<crate::services::community::ExportFeedbackSent>,
-    /// Direct messages sent and received, newest first.
-    pub messages: Vec<crate::services::community::ExportMessage>,
+    /// Direct messaging: the setting, blocks, and messages sent and
+    /// received, newest first.
+    pub messaging: crate::services::community::ExportMessaging,
+    /// The plan (`free` or `plus`).
+    pub plan: crate::plans::Tier,
+    /// When the user asked to hear about AuraVest Plus (RFC 3339).
+    pub plus_notify_me: Option<String>,
     /// Watched symbols.
     pub watchlist: Vec<String>,
     /// Price alert rules.
@@ -489,7 +495,13 @@ pub async fn export(
             .collect(),
         feedback_to_moderators: crate::services::community::feedback_export(&state, user.id)
             .await?,
-        messages: crate::services::community::messages_export(&state, user.id).await?,
+        messaging: crate::services::community::messages_export(&state, user.id).await?,
+        plan: crate::plans::tier_of(&state, user.id).await?,
+        plus_notify_me: state
+            .store
+            .plus_interest(user.id)
+            .await?
+            .map(|t| t.to_rfc3339()),
         watchlist: data.watchlist.iter().map(|w| w.symbol.clone()).collect(),
         alerts: data
             .alerts

@@ -107,10 +107,37 @@ pub async fn check(
     let symbols: Vec<String> = quotes.keys().cloned().collect();
     let rows = state.store.alerts_on(&symbols).await?;
     let mut previous: BTreeMap<String, Option<Decimal>> = BTreeMap::new();
+    // Each user's plan decides which of their rules run: a plan without
+    // daily moves pauses those, and only the plan's number of rules (the
+    // oldest) run, so a user moved to a smaller plan keeps their rules but
+    // only the plan's share fires.
+    let mut allowed: BTreeMap<Uuid, (crate::plans::Plan, std::collections::HashSet<Uuid>)> =
+        BTreeMap::new();
     for row in rows {
         let (Some(rule), Some(q)) = (rule_of(&row), quotes.get(&row.symbol)) else {
             continue;
         };
+        if let std::collections::btree_map::Entry::Vacant(slot) = allowed.entry(row.user_id) {
+            let plan = crate::plans::plan_of(state, row.user_id).await?;
+            let first: std::collections::HashSet<Uuid> = state
+                .store
+                .alerts(row.user_id)
+                .await?
+                .iter()
+                .take(plan.alert_rules)
+                .map(|r| r.id)
+                .collect();
+            slot.insert((plan, first));
+        }
+        let Some((plan, first)) = allowed.get(&row.user_id) else {
+            continue;
+        };
+        let paused = !first.contains(&row.id)
+            || (matches!(rule.condition, AlertCondition::Moved { .. })
+                && !plan.allows(crate::plans::Feature::DailyMoveAlerts));
+        if paused {
+            continue;
+        }
         let Ok(price) = Decimal::from_str(&q.price) else {
             continue;
         };
@@ -134,7 +161,7 @@ pub async fn check(
                 // Claimed first: only the caller that disarms it delivers.
                 if !state
                     .store
-                    .set_alert_armed(row.id, true, false, Some(now))
+                    .set_alert_armed(row.id, true, false, None)
                     .await?
                 {
                     continue;
@@ -142,7 +169,14 @@ pub async fn check(
                 match crate::services::community::notify_price_alert(state, row.user_id, alert, now)
                     .await
                 {
-                    Ok(()) => out.fired += 1,
+                    Ok(()) => {
+                        // Marked fired once it was delivered.
+                        state
+                            .store
+                            .set_alert_armed(row.id, false, false, Some(now))
+                            .await?;
+                        out.fired += 1;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, rule = %row.id, "price alert not delivered; re-armed");
                         state

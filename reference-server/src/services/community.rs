@@ -529,35 +529,59 @@ pub async fn member_export(
     .await
 }
 
-/// The user's direct messages, sent and received, newest first, for the
-/// data export (empty when they never took part).
+/// The user's direct messages (sent and received, newest first), their
+/// setting and the members they blocked, for the data export (empty when
+/// they never took part).
 ///
 /// # Errors
 /// The database's, as internal errors.
-pub async fn messages_export(state: &AppState, user: Uuid) -> AppResult<Vec<ExportMessage>> {
+pub async fn messages_export(state: &AppState, user: Uuid) -> AppResult<ExportMessaging> {
     with_community(state, async move |c| {
         let Some((me, _)) = c.store().account(user).await? else {
-            return Ok(Vec::new());
+            return Ok(ExportMessaging {
+                accepts_messages: true,
+                blocked: Vec::new(),
+                messages: Vec::new(),
+            });
         };
         let mine = crate::live::member_key(me);
-        let mut out = Vec::new();
+        let mut messages = Vec::new();
         for m in c.store().messages_of(me, i64::MAX).await? {
             let (other, sent) = if m.sender == mine {
                 (m.recipient, true)
             } else {
                 (m.sender, false)
             };
-            let with = alias_of(&c, other).await?;
-            out.push(ExportMessage {
-                with,
+            messages.push(ExportMessage {
+                with: alias_of(&c, other).await?,
                 sent,
                 text: m.body,
                 at: DateTime::<Utc>::from_timestamp_nanos(m.created_ns).to_rfc3339(),
+                reported_reason: if sent { None } else { m.report_reason },
             });
         }
-        Ok(out)
+        let mut blocked = Vec::new();
+        for id in c.store().blocks_of(me).await? {
+            blocked.push(alias_of(&c, id).await?);
+        }
+        Ok(ExportMessaging {
+            accepts_messages: c.store().accepts_messages(me).await?,
+            blocked,
+            messages,
+        })
     })
     .await
+}
+
+/// Direct messaging in the data export.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ExportMessaging {
+    /// Whether the user takes messages.
+    pub accepts_messages: bool,
+    /// The members the user blocked.
+    pub blocked: Vec<String>,
+    /// Messages sent and received, newest first.
+    pub messages: Vec<ExportMessage>,
 }
 
 /// A member's alias (a community id as events and messages store it), or
@@ -624,6 +648,8 @@ pub struct ExportMessage {
     pub text: String,
     /// When (RFC 3339).
     pub at: String,
+    /// Why the user reported it, if they did (received messages only).
+    pub reported_reason: Option<String>,
 }
 
 /// Whether the user wrote any post or comment (any status, anonymous ones

@@ -4,4 +4,5 @@
 pub mod alerts;
 pub mod community;
 pub mod metering;
+pub mod news;
 pub mod portfolio;

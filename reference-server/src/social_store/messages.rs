@@ -315,12 +315,46 @@ impl SqlSocialStore {
         on!(self, p => {
             let rows: Vec<Row> = sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM direct_messages WHERE reported_ns IS NOT NULL \
-                 ORDER BY reported_ns DESC LIMIT $1"
+                 AND report_resolved_ns IS NULL ORDER BY reported_ns DESC LIMIT $1"
             ))
             .bind(limit)
             .fetch_all(p)
             .await?;
             Ok(rows.into_iter().map(message).collect())
+        })
+    }
+
+    /// Closes an open report of a message; false when there is none.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn resolve_message_report(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
+        on!(self, p => {
+            let done = sqlx::query(
+                "UPDATE direct_messages SET report_resolved_ns = $2 \
+                 WHERE id = $1 AND reported_ns IS NOT NULL AND report_resolved_ns IS NULL",
+            )
+            .bind(id)
+            .bind(nanos(now))
+            .execute(p)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    /// The members this member blocked.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn blocks_of(&self, member: UserId) -> Result<Vec<i64>> {
+        on!(self, p => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT blocked_id FROM member_blocks WHERE blocker_id = $1 ORDER BY blocked_id",
+            )
+            .bind(key(member))
+            .fetch_all(p)
+            .await?;
+            Ok(ids)
         })
     }
 
@@ -334,6 +368,7 @@ impl SqlSocialStore {
             for sql in [
                 "DELETE FROM direct_messages WHERE sender_id = $1 OR recipient_id = $1",
                 "DELETE FROM community_feedback WHERE member_id = $1",
+                "UPDATE community_feedback SET resolved_by = NULL WHERE resolved_by = $1",
                 "DELETE FROM message_settings WHERE member_id = $1",
                 "DELETE FROM member_blocks WHERE blocker_id = $1 OR blocked_id = $1",
             ] {

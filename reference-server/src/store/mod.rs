@@ -34,6 +34,7 @@ pub const DEFAULT_DASHBOARD: &[&str] = &[
     "goals",
     "badges",
     "community",
+    "news",
 ];
 
 /// The web UI's colour themes a user may choose, and a new account's.
@@ -382,6 +383,20 @@ pub trait Store: Send + Sync + 'static {
     /// Every distinct symbol in any portfolio's transactions, on any
     /// watchlist or in any alert rule, sorted: what the refresher keeps fresh.
     async fn held_symbols(&self) -> StoreResult<Vec<String>>;
+
+    // --- news --------------------------------------------------------------
+    /// Stores headlines (a headline seen again is updated).
+    async fn upsert_headlines(&self, rows: &[HeadlineRow]) -> StoreResult<()>;
+    /// A symbol's headlines since `since_ns` (undated ones by when they
+    /// were fetched), newest first, at most `limit`.
+    async fn headlines(
+        &self,
+        symbol: &str,
+        since_ns: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<HeadlineRow>>;
+    /// When a symbol's news was last stored.
+    async fn last_news_fetch(&self, symbol: &str) -> StoreResult<Option<i64>>;
 
     // --- watchlists and price alerts -------------------------------------
     /// The user's watched symbols, in symbol order.

@@ -402,3 +402,22 @@ pub struct FeedbackRow {
     /// When.
     pub at: DateTime<Utc>,
 }
+
+/// A news headline as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadlineRow {
+    /// Ticker.
+    pub symbol: String,
+    /// The feed's id for it.
+    pub id: String,
+    /// Plain-text title.
+    pub title: String,
+    /// Where to read it.
+    pub link: Option<String>,
+    /// Who published it.
+    pub source: String,
+    /// When (ns since the epoch), if the feed said.
+    pub published_ns: Option<i64>,
+    /// When it was fetched.
+    pub fetched_ns: i64,
+}

@@ -286,6 +286,28 @@ async fn caps_hold_in_parallel(app: TestApp) {
         .json("POST", "/api/v1/alerts", Some(&u.access), moved)
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    // Back on the free plan the move rule waits; on Plus again it fires.
+    let crash = BTreeMap::from([(
+        "AAPL".to_owned(),
+        RefreshedQuote {
+            price: "80".to_owned(),
+            market_time: "2018-04-12T15:00:00Z".parse().unwrap(),
+            source: "yahoo".to_owned(),
+        },
+    )]);
+    let later: DateTime<Utc> = "2018-04-12T15:10:00Z".parse().unwrap();
+    app.state
+        .store
+        .set_tier(id, "free", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(check(&app.state, &crash, later).await.unwrap().fired, 0);
+    app.state
+        .store
+        .set_tier(id, "plus", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(check(&app.state, &crash, later).await.unwrap().fired, 1);
     let (_, usage) = app
         .json("GET", "/api/v1/me/usage", Some(&u.access), Value::Null)
         .await;

@@ -132,6 +132,7 @@ fn with_model(base: &TestApp, model: Arc<dyn LanguageModel>) -> Router {
         ledger_locks: Default::default(),
         drafting: Default::default(),
         live: s.live.clone(),
+        news: s.news.clone(),
     });
     auravest_reference_server::app(state)
 }

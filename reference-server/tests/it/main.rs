@@ -15,6 +15,7 @@ mod idor;
 mod live;
 mod me;
 mod messages;
+mod news;
 mod openapi;
 mod ops;
 mod refresher;

@@ -229,7 +229,10 @@ async fn messages_between_mutual_follows(app: TestApp) {
         StatusCode::NOT_FOUND,
         "nor a stranger"
     );
-    assert_eq!(report(&bob, "not-a-uuid").await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        report(&bob, "not-a-uuid").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     assert_eq!(report(&bob, id).await, StatusCode::NO_CONTENT);
     assert_eq!(report(&bob, id).await, StatusCode::NOT_FOUND, "once");
     let (s, _) = app
@@ -265,12 +268,48 @@ async fn messages_between_mutual_follows(app: TestApp) {
         (Some("ann_dm"), Some("bob_dm"))
     );
     assert_eq!(queue[0]["reason"], "unwanted");
+    assert_eq!(queue[0]["sender_present"], true);
+    // Closed by a moderator: it leaves the queue (once).
+    let close = format!("/api/v1/community/moderation/messages/{id}/resolve");
+    let (s, _) = app
+        .json("POST", &close, Some(&moderator.access), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app
+        .json("POST", &close, Some(&moderator.access), Value::Null)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, queue) = app
+        .json(
+            "GET",
+            "/api/v1/community/moderation/messages",
+            Some(&moderator.access),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(queue, json!([]));
 
-    // In the export; gone with the account, from both sides.
+    // In the export (the recipient's report too); gone with the account,
+    // from both sides and from the live events.
+    let (_, bob_export) = app
+        .json("GET", "/api/v1/me/export", Some(&bob.access), Value::Null)
+        .await;
+    let messaging = &bob_export["messaging"];
+    assert_eq!(messaging["accepts_messages"], true, "{messaging}");
+    assert_eq!(messaging["blocked"], json!([]));
+    assert!(
+        messaging["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["reported_reason"] == "unwanted"),
+        "{messaging}"
+    );
+    assert_eq!(bob_export["plan"], "free");
     let (_, export) = app
         .json("GET", "/api/v1/me/export", Some(&ann.access), Value::Null)
         .await;
-    let texts: Vec<&str> = export["messages"]
+    let texts: Vec<&str> = export["messaging"]["messages"]
         .as_array()
         .unwrap()
         .iter()
@@ -298,6 +337,12 @@ async fn messages_between_mutual_follows(app: TestApp) {
         )
         .await;
     assert_eq!(list["conversations"], json!([]), "{list}");
+    let mut replay = Live::connect(&app.router, &bob, "", Some(0)).await;
+    let mut seen = Vec::new();
+    while let Some(e) = replay.next_within(Duration::from_millis(800)).await {
+        seen.push(e);
+    }
+    assert!(seen.iter().all(|e| e.name != "message"), "{seen:?}");
 }
 
 on_both_backends!(
@@ -436,6 +481,8 @@ async fn feedback_and_bans(app: TestApp) {
         .await;
     assert_eq!(queue.as_array().unwrap().len(), 4);
 
+    follow(&app, &bob, "keeper_fb").await;
+    follow(&app, &keeper, "bob_fb").await;
     // A ban: audited; the banned member can no longer post.
     let (s, b) = app
         .json(
@@ -465,6 +512,13 @@ async fn feedback_and_bans(app: TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    // Nor write to anyone, even a mutual follow.
+    let (s, b) = send(&app, &bob, "keeper_fb", "let me explain").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert!(
+        b["error"]["message"].as_str().unwrap().contains("banned"),
+        "{b}"
+    );
     let audited = app.state.store.audit_rows(200).await.unwrap();
     let actions: Vec<String> = audited
         .iter()

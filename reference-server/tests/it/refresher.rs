@@ -182,6 +182,7 @@ async fn replica(store: Arc<dyn Store>, delay: Duration) -> AppState {
         ledger_locks: Default::default(),
         drafting: Default::default(),
         live: base.live.clone(),
+        news: base.news.clone(),
     })
 }
 

@@ -121,7 +121,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     const dash = page.locator('[data-dashboard]');
     await dash.waitFor();
     const ids = await dash.locator('[data-widget]').evaluateAll((els) => els.map((e) => e.dataset.widget));
-    assert.deepEqual(ids, ['valuation', 'allocation', 'performance', 'nudges', 'assistant', 'goals', 'badges', 'community']);
+    assert.deepEqual(ids, ['valuation', 'allocation', 'performance', 'nudges', 'assistant', 'goals', 'badges', 'community', 'news']);
     const worth = page.locator('[data-widget="valuation"] [data-net-worth]');
     await worth.waitFor();
     assert.match(await worth.innerText(), /\$\s?\d{1,3}(,\d{3})*\.\d\d/);
@@ -165,7 +165,7 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     const dash = page.locator('[data-dashboard]');
     await dash.locator('[data-widget="valuation"]').waitFor();
     const ids = await dash.locator('[data-widget]').evaluateAll((els) => els.map((e) => e.dataset.widget));
-    assert.deepEqual(ids, ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'assistant', 'badges']);
+    assert.deepEqual(ids, ['valuation', 'allocation', 'performance', 'nudges', 'goals', 'assistant', 'badges', 'news']);
     await page.locator('[data-widget="badges"] .badge.earned').first().waitFor();
     assert.equal(await page.locator('[data-celebrate]').count(), 0, 'the celebration shows once');
   });
@@ -559,6 +559,8 @@ describe('AuraVest web UI in Chromium', { timeout: 240_000 }, () => {
     await tickers.getByLabel('Ticker').fill('aapl');
     await tickers.getByRole('button', { name: 'Show posts' }).click();
     await page.getByRole('heading', { name: 'Posts about $AAPL' }).waitFor();
+    // The post was tagged bullish: the ticker's sentiment says so.
+    assert.match(await page.locator('[data-sentiment]').innerText(), /1 bullish member, 0 bearish members \(100% bullish/);
     await page.locator('[data-stream] article[data-post]', { hasText: 'earnings call' }).waitFor();
 
     // Sharing is off for the demo user: under the alias it is refused with

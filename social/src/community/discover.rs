@@ -7,14 +7,72 @@ use chrono::{DateTime, Utc};
 
 use super::Community;
 use crate::ids::{PostId, UserId};
+use crate::model::Sentiment;
 use crate::model::{AccountStatus, OptIn};
 use crate::performance::Period;
 use crate::ranking::z_score;
 use crate::store::{Level, PostQuery, Scope, Store};
-use crate::views::{ContributorEntry, HeldSymbol, PerformerEntry, TrendingTicker};
+use crate::views::{ContributorEntry, HeldSymbol, PerformerEntry, TickerSentiment, TrendingTicker};
 use crate::{Error, Result};
 
+/// The longest window [`Community::ticker_sentiment`] counts, in days.
+pub const MAX_SENTIMENT_DAYS: i64 = 90;
+
 impl<S: Store> Community<S> {
+    /// How members see a ticker: among visible posts and comments that tag
+    /// it in the last `days` days with a bullish or bearish tag, each
+    /// member counts once, by their latest tagged post (so one member
+    /// cannot tilt the ratio by posting often); anonymous posts count, as
+    /// members. `bullish_share` is bullish / (bullish + bearish), absent
+    /// when no one tagged a sentiment.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] on `days` outside 1 to [`MAX_SENTIMENT_DAYS`].
+    pub async fn ticker_sentiment(
+        &self,
+        symbol: &Symbol,
+        days: i64,
+        now: DateTime<Utc>,
+    ) -> Result<TickerSentiment> {
+        if !(1..=MAX_SENTIMENT_DAYS).contains(&days) {
+            return Err(Error::invalid(
+                "days",
+                format!("must be 1 to {MAX_SENTIMENT_DAYS}, got {days}"),
+            ));
+        }
+        let mut query = PostQuery::new(Scope::Symbol(symbol.clone()));
+        query.visible_only = true;
+        query.since = Some(now - chrono::TimeDelta::days(days));
+        query.until = Some(now);
+        // Newest first: the first tagged post of each author is their latest.
+        let mut latest: HashMap<UserId, Sentiment> = HashMap::new();
+        let mut posts = 0u32;
+        for post in self.store.query_posts(&query).await? {
+            let Some(s) = post.sentiment else {
+                continue;
+            };
+            posts += 1;
+            latest.entry(post.author).or_insert(s);
+        }
+        let bullish = u32::try_from(
+            latest
+                .values()
+                .filter(|s| **s == Sentiment::Bullish)
+                .count(),
+        )
+        .unwrap_or(u32::MAX);
+        let members = u32::try_from(latest.len()).unwrap_or(u32::MAX);
+        let bearish = members - bullish;
+        Ok(TickerSentiment {
+            symbol: symbol.clone(),
+            days,
+            bullish,
+            bearish,
+            tagged_posts: posts,
+            bullish_share: (members > 0).then(|| f64::from(bullish) / f64::from(members)),
+        })
+    }
+
     /// Tickers mentioned unusually often in the latest window.
     ///
     /// For each ticker, visible posts and comments that tag it are counted in

@@ -462,13 +462,17 @@ proptest! {
             })
             .collect();
         let candidate = format!("{prefix}_{disguised}");
-        // Refused as a blocked word, or for a staff word it happens to hold (`modErator`).
+        // Refused as a blocked word, for a staff word it happens to hold
+        // (`modErator`), or, when the prefix makes it read as a web
+        // address (`Www_admin`), as a link.
         let refused = AliasPolicy::default().check(&candidate);
         prop_assert!(
             matches!(
                 refused,
                 Err(Error::InvalidAlias {
-                    reason: AliasProblem::BlockedWord { .. } | AliasProblem::Reserved
+                    reason: AliasProblem::BlockedWord { .. }
+                        | AliasProblem::Reserved
+                        | AliasProblem::LooksLikeLink
                 })
             ),
             "{} gave {:?}", candidate, refused

@@ -363,3 +363,63 @@ async fn top_performers_are_opt_in_and_percentages_only() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn ticker_sentiment_counts_each_member_once_by_their_latest_tag() {
+    let (mut c, u) = community_with(relaxed(), &[], 5).await;
+    let now = t(40 * DAY);
+    let at = |hours: i64| now - TimeDelta::hours(hours);
+    // u0: bearish, then bullish (latest counts); u1 bullish three times;
+    // u2 bearish; u3 untagged; u4 bullish but 10 days ago (outside 7 days).
+    c.post(u[0], Draft::new("$AAPL looks weak").bearish(), at(30))
+        .await
+        .unwrap();
+    c.post(u[0], Draft::new("$AAPL changed my mind").bullish(), at(2))
+        .await
+        .unwrap();
+    for h in 3..6 {
+        c.post(
+            u[1],
+            Draft::new(format!("$AAPL to the moon {h}")).bullish(),
+            at(h),
+        )
+        .await
+        .unwrap();
+    }
+    c.post(u[2], Draft::new("$AAPL overvalued").bearish(), at(5))
+        .await
+        .unwrap();
+    c.post(u[3], Draft::new("$AAPL earnings tomorrow"), at(1))
+        .await
+        .unwrap();
+    c.post(
+        u[4],
+        Draft::new("$AAPL cheap").bullish(),
+        now - TimeDelta::days(10),
+    )
+    .await
+    .unwrap();
+    c.post(u[2], Draft::new("$MSFT strong").bullish(), at(1))
+        .await
+        .unwrap();
+    let s = c.ticker_sentiment(&sym("AAPL"), 7, now).await.unwrap();
+    assert_eq!((s.bullish, s.bearish, s.tagged_posts), (2, 1, 6));
+    assert!((s.bullish_share.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    let wide = c.ticker_sentiment(&sym("AAPL"), 30, now).await.unwrap();
+    assert_eq!((wide.bullish, wide.bearish), (3, 1));
+    let none = c.ticker_sentiment(&sym("TSLA"), 7, now).await.unwrap();
+    assert_eq!(
+        (none.bullish, none.bearish, none.bullish_share),
+        (0, 0, None)
+    );
+    for days in [0, 91, -3] {
+        let e = c
+            .ticker_sentiment(&sym("AAPL"), days, now)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidInput { field: "days", .. }),
+            "{e}"
+        );
+    }
+}

@@ -59,7 +59,8 @@ fn iso(ns: i64) -> String {
     DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339()
 }
 
-/// Sends feedback to the moderators (five an hour).
+/// Sends feedback to the moderators (five an hour). A suspended or banned
+/// member can still write to them: it is how they appeal.
 #[utoipa::path(post, path = "/api/v1/community/feedback", tag = "community",
     request_body = FeedbackIn,
     responses((status = 201, body = FeedbackView),
@@ -148,7 +149,8 @@ pub async fn resolve_feedback(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     user.require(Role::Moderator)?;
-    let parsed = Uuid::parse_str(id.trim()).map_err(|_| AppError::not_found("feedback"))?;
+    let parsed =
+        Uuid::parse_str(id.trim()).map_err(|_| AppError::field("id", "is not a feedback id"))?;
     let key = parsed.to_string();
     let done = with_member(&state, &user, Access::Write, async move |c, me| {
         c.store().resolve_feedback(&key, me, Utc::now()).await

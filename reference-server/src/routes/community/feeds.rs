@@ -61,6 +61,40 @@ pub async fn symbol_posts(
     Ok(Json(page))
 }
 
+/// `?days=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SentimentParams {
+    /// The window in days up to now, 1–90 (default 7).
+    pub days: Option<String>,
+}
+
+/// How members lean on a ticker: bullish and bearish members over the
+/// window, each counted once by their latest tagged post.
+#[utoipa::path(get, path = "/api/v1/community/symbols/{symbol}/sentiment", tag = "community",
+    params(("symbol" = String, Path, description = "Ticker (`AAPL`)"), SentimentParams),
+    responses((status = 200, body = auravest_social::TickerSentiment),
+        (status = 422, description = "`symbol` or `days` invalid", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn symbol_sentiment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(symbol): Path<String>,
+    Query(params): Query<SentimentParams>,
+) -> AppResult<Json<auravest_social::TickerSentiment>> {
+    let symbol = Symbol::new(&symbol).map_err(|e| AppError::field("symbol", e.to_string()))?;
+    let days = match params.days.as_deref().map(str::trim) {
+        None | Some("") => 7,
+        Some(v) => v
+            .parse::<i64>()
+            .map_err(|_| AppError::field("days", format!("{v:?} is not a number of days")))?,
+    };
+    let view = with_member(&state, &user, Access::Read, async move |c, _me| {
+        c.ticker_sentiment(&symbol, days, Utc::now()).await
+    })
+    .await?;
+    Ok(Json(view))
+}
+
 /// Tickers talked about unusually often today.
 #[utoipa::path(get, path = "/api/v1/community/trending/tickers", tag = "community",
     responses((status = 200, body = Vec<TrendingTicker>)),

@@ -23,9 +23,6 @@ use crate::store::Role;
 /// Messages shown in one conversation (the latest).
 pub const CONVERSATION_LIMIT: i64 = 200;
 
-/// Longest report reason, in characters.
-const MAX_REASON_CHARS: usize = 500;
-
 /// A message as its reader sees it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MessageView {
@@ -118,6 +115,8 @@ pub struct ReportedMessageView {
     pub reason: String,
     /// When (RFC 3339).
     pub reported_at: String,
+    /// The sender still has an account (a ban can reach them).
+    pub sender_present: bool,
 }
 
 fn iso(ns: i64) -> String {
@@ -148,6 +147,7 @@ async fn context(
 ) -> Result<MessageContext, auravest_social::Error> {
     let store = c.store();
     Ok(MessageContext {
+        sender_restricted: !c.may_act(me, Utc::now()).await?,
         same_member: me == other,
         sender_follows: store.following(me).await?.contains(&other),
         recipient_follows: store.following(other).await?.contains(&me),
@@ -301,7 +301,8 @@ pub async fn send_message(
         live.announce(crate::live::NewEvent {
             kind: crate::live::Kind::Message,
             audience: Some(member_key(other)),
-            author: None,
+            // The sender's, so the event goes when their account does.
+            author: Some(member_key(me)),
             post: None,
             symbols: Vec::new(),
             payload: serde_json::json!({
@@ -377,15 +378,11 @@ pub async fn report_message(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReasonIn>,
 ) -> AppResult<StatusCode> {
-    let reason = body.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(AppError::field(
-            "reason",
-            format!("must be 1 to {MAX_REASON_CHARS} characters"),
-        ));
-    }
+    let reason = community(&state)
+        .report_reason(&body.reason)
+        .map_err(|e| social_error(&e))?;
     let id = Uuid::parse_str(id.trim())
-        .map_err(|_| AppError::not_found("message"))?
+        .map_err(|_| AppError::field("id", "is not a message id"))?
         .to_string();
     let done = with_member(&state, &user, Access::Write, async move |c, me| {
         c.store().report_message(&id, me, &reason, Utc::now()).await
@@ -394,6 +391,41 @@ pub async fn report_message(
     if !done {
         return Err(AppError::not_found("message"));
     }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Closes a report of a message (moderators; audited).
+#[utoipa::path(post, path = "/api/v1/community/moderation/messages/{id}/resolve", tag = "community",
+    params(("id" = String, Path, description = "Message id")),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, description = "Not a reported message, or resolved already", body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn resolve_report(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    user.require(Role::Moderator)?;
+    let parsed =
+        Uuid::parse_str(id.trim()).map_err(|_| AppError::field("id", "is not a message id"))?;
+    let key = parsed.to_string();
+    let done = with_member(&state, &user, Access::Write, async move |c, _me| {
+        c.store().resolve_message_report(&key, Utc::now()).await
+    })
+    .await?;
+    if !done {
+        return Err(AppError::not_found("reported message"));
+    }
+    state
+        .store
+        .audit(&crate::store::AuditEntry {
+            at: Utc::now(),
+            action: crate::store::AuditAction::Moderation,
+            subject: Some(user.audit_subject),
+            object: Some(state.keys.object_hash(parsed)),
+            detail: serde_json::json!({ "action": "resolve_message_report" }),
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -409,7 +441,13 @@ pub async fn reported_messages(
     let out = with_member(&state, &user, Access::Read, async move |c, _me| {
         let mut out = Vec::new();
         for m in c.store().reported_messages(200).await? {
+            let sender_present = c
+                .store()
+                .user(UserId::new(u64::try_from(m.sender).unwrap_or(0)))
+                .await?
+                .is_some();
             out.push(ReportedMessageView {
+                sender_present,
                 from: alias_of(&c, m.sender).await?,
                 to: alias_of(&c, m.recipient).await?,
                 sent_at: iso(m.created_ns),

@@ -297,6 +297,10 @@ pub fn router() -> Router<AppState> {
         .route("/community/posts/{id}/flags", post(flag))
         .route("/community/feed", get(feed))
         .route("/community/symbols/{symbol}/posts", get(symbol_posts))
+        .route(
+            "/community/symbols/{symbol}/sentiment",
+            get(symbol_sentiment),
+        )
         .route("/community/trending/tickers", get(trending_tickers))
         .route("/community/performance", post(share_performance))
         .route("/community/most-held", get(most_held))
@@ -325,6 +329,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/community/messages/{id}/report", post(report_message))
         .route("/community/moderation/messages", get(reported_messages))
+        .route(
+            "/community/moderation/messages/{id}/resolve",
+            post(resolve_report),
+        )
         .route("/community/feedback", post(send_feedback))
         .route("/community/moderation/feedback", get(feedback_queue))
         .route(

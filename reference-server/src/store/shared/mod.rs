@@ -23,9 +23,9 @@ use uuid::Uuid;
 use super::{Backend, Db, MIGRATIONS, NAME};
 use crate::store::{
     AlertRow, AnswerRow, AuditEntry, AuditRow, DailyClose, FeedbackRow, GoalInput, GoalRecord,
-    HeldLock, LastPrice, LeaderLock, LedgerClaim, LoginClaim, OwnPriceRow, PortfolioRecord,
-    ProfilePatch, RefreshRecord, RiskRecord, Role, Rotation, Store, StoreResult, TransactionRow,
-    UserData, UserRecord, WatchRow,
+    HeadlineRow, HeldLock, LastPrice, LeaderLock, LedgerClaim, LoginClaim, OwnPriceRow,
+    PortfolioRecord, ProfilePatch, RefreshRecord, RiskRecord, Role, Rotation, Store, StoreResult,
+    TransactionRow, UserData, UserRecord, WatchRow,
 };
 use auravest_core::TransactionRecord;
 
@@ -36,6 +36,7 @@ mod goals;
 mod ledger;
 mod market;
 mod metering;
+mod news;
 mod plans;
 mod portfolios;
 mod risk;
@@ -267,6 +268,25 @@ impl Store for Backend {
 
     async fn held_symbols(&self) -> StoreResult<Vec<String>> {
         market::held_symbols(&self.pool).await
+    }
+
+    // --- news --------------------------------------------------------------
+
+    async fn upsert_headlines(&self, rows: &[HeadlineRow]) -> StoreResult<()> {
+        news::upsert_headlines(&self.pool, rows).await
+    }
+
+    async fn headlines(
+        &self,
+        symbol: &str,
+        since_ns: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<HeadlineRow>> {
+        news::headlines(&self.pool, symbol, since_ns, limit).await
+    }
+
+    async fn last_news_fetch(&self, symbol: &str) -> StoreResult<Option<i64>> {
+        news::last_news_fetch(&self.pool, symbol).await
     }
 
     // --- watchlists and price alerts -------------------------------------
