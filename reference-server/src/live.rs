@@ -153,6 +153,16 @@ pub struct Event {
 
 type Row = (i64, String, Option<i64>, Option<i64>, String, String);
 
+/// Runs the same statements on whichever database the pool reaches.
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            SqlPool::Sqlite($p) => $body,
+            SqlPool::Postgres($p) => $body,
+        }
+    };
+}
+
 fn event_of((id, kind, audience, author, symbols, payload): Row) -> Event {
     Event {
         id,
@@ -283,22 +293,9 @@ impl LiveBus {
     pub async fn after(&self, id: i64, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
         const SELECT: &str = "SELECT id, kind, audience, author, symbols, payload \
             FROM live_events WHERE id > $1 ORDER BY id LIMIT $2";
-        let rows: Vec<Row> = match &self.0.pool {
-            SqlPool::Sqlite(p) => {
-                sqlx::query_as(SELECT)
-                    .bind(id)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?
-            }
-            SqlPool::Postgres(p) => {
-                sqlx::query_as(SELECT)
-                    .bind(id)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let rows: Vec<Row> = on_pool!(&self.0.pool, p => {
+            sqlx::query_as(SELECT).bind(id).bind(limit).fetch_all(p).await?
+        });
         Ok(rows.into_iter().map(event_of).collect())
     }
 
@@ -308,10 +305,8 @@ impl LiveBus {
     /// The database's.
     pub async fn bounds(&self) -> Result<Option<(i64, i64)>, sqlx::Error> {
         const SELECT: &str = "SELECT MIN(id), MAX(id) FROM live_events";
-        let (first, last): (Option<i64>, Option<i64>) = match &self.0.pool {
-            SqlPool::Sqlite(p) => sqlx::query_as(SELECT).fetch_one(p).await?,
-            SqlPool::Postgres(p) => sqlx::query_as(SELECT).fetch_one(p).await?,
-        };
+        let (first, last): (Option<i64>, Option<i64>) =
+            on_pool!(&self.0.pool, p => sqlx::query_as(SELECT).fetch_one(p).await?);
         Ok(first.zip(last))
     }
 
@@ -375,18 +370,10 @@ impl LiveBus {
     /// The database's.
     pub async fn forget_member(&self, member: i64) -> Result<(), sqlx::Error> {
         const DELETE: &str = "DELETE FROM live_events WHERE author = $1 OR audience = $1";
-        match &self.0.pool {
-            SqlPool::Sqlite(p) => sqlx::query(DELETE)
-                .bind(member)
-                .execute(p)
-                .await
-                .map(|_| ()),
-            SqlPool::Postgres(p) => sqlx::query(DELETE)
-                .bind(member)
-                .execute(p)
-                .await
-                .map(|_| ()),
-        }
+        on_pool!(&self.0.pool, p => {
+            sqlx::query(DELETE).bind(member).execute(p).await?;
+        });
+        Ok(())
     }
 
     /// Deletes the kept events carrying these posts or comments (`p42`),
@@ -404,22 +391,13 @@ impl LiveBus {
                 "DELETE FROM live_events WHERE kind IN ('post', 'comment') AND post_id IN ({})",
                 marks.join(", ")
             );
-            match &self.0.pool {
-                SqlPool::Sqlite(p) => {
-                    let mut q = sqlx::query(&sql);
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    q.execute(p).await?;
+            on_pool!(&self.0.pool, p => {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id);
                 }
-                SqlPool::Postgres(p) => {
-                    let mut q = sqlx::query(&sql);
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    q.execute(p).await?;
-                }
-            }
+                q.execute(p).await?;
+            });
         }
         Ok(())
     }
@@ -439,18 +417,10 @@ impl LiveBus {
         const DELETE: &str = "DELETE FROM live_events WHERE created_ns < $1";
         let keep = chrono::Duration::from_std(RETENTION).unwrap_or_default();
         let before = (Utc::now() - keep).timestamp_nanos_opt().unwrap_or(0);
-        match pool {
-            SqlPool::Sqlite(p) => sqlx::query(DELETE)
-                .bind(before)
-                .execute(p)
-                .await
-                .map(|_| ()),
-            SqlPool::Postgres(p) => sqlx::query(DELETE)
-                .bind(before)
-                .execute(p)
-                .await
-                .map(|_| ()),
-        }
+        on_pool!(pool, p => {
+            sqlx::query(DELETE).bind(before).execute(p).await?;
+        });
+        Ok(())
     }
 }
 

@@ -174,20 +174,10 @@ pub async fn ask_stream(
     use axum::response::IntoResponse as _;
     use axum::response::sse::{Event, KeepAlive, Sse};
 
-    let assistant = assistant(&state)?;
-    let account = user.id.to_string();
-    let questions = crate::plans::plan_of(&state, user.id)
-        .await?
-        .ai_questions_per_day;
-    if assistant
-        .questions_left_within(&account, Utc::now(), Some(questions))
-        .await
-        .ok()
-        .flatten()
-        == Some(0)
-    {
-        return Err(AppError::RateLimited(until_midnight()));
-    }
+    // Refused before the stream (turned off, loading): the plain error.
+    // A question over the day's limit is refused by `ask_view` first
+    // thing, which comes back as a plain error too.
+    assistant(&state)?;
     // The draft may not run past the assistant's time limit: then it stops
     // and the answer from the sources is sent.
     let limit = state.config.serve_limits.ai_request_timeout;

@@ -72,7 +72,17 @@ pub async fn watchlist(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> AppResult<Json<WatchlistView>> {
-    let rows = state.store.watchlist(user.id).await?;
+    let plan = crate::plans::plan_of(&state, user.id).await?;
+    watchlist_of(&state, user.id, plan.watchlist_symbols).await
+}
+
+/// The user's watchlist with the last stored prices, under `limit`.
+async fn watchlist_of(
+    state: &AppState,
+    user: Uuid,
+    limit: usize,
+) -> AppResult<Json<WatchlistView>> {
+    let rows = state.store.watchlist(user).await?;
     let symbols: Vec<String> = rows.iter().map(|r| r.symbol.clone()).collect();
     let prices: BTreeMap<String, crate::store::LastPrice> = state
         .store
@@ -94,12 +104,7 @@ pub async fn watchlist(
             }
         })
         .collect();
-    Ok(Json(WatchlistView {
-        items,
-        limit: crate::plans::plan_of(&state, user.id)
-            .await?
-            .watchlist_symbols,
-    }))
+    Ok(Json(WatchlistView { items, limit }))
 }
 
 /// Adds a symbol to the watchlist (adding it twice changes nothing); its
@@ -139,7 +144,7 @@ pub async fn watch(
     {
         state.prices.refresh_missing(&[row.symbol]).await;
     }
-    watchlist(State(state), user).await
+    watchlist_of(&state, user.id, plan.watchlist_symbols).await
 }
 
 /// Takes a symbol off the watchlist.

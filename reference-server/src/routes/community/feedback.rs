@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::routes::ApiJson;
 use crate::social_store::FeedbackRow;
 use crate::state::AppState;
-use crate::store::{AuditAction, AuditEntry, Role};
+use crate::store::Role;
 
 /// Feedback to the moderators.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -159,16 +159,13 @@ pub async fn resolve_feedback(
     if !done {
         return Err(AppError::not_found("feedback"));
     }
-    state
-        .store
-        .audit(&AuditEntry {
-            at: Utc::now(),
-            action: AuditAction::Moderation,
-            subject: Some(user.audit_subject),
-            object: Some(state.keys.object_hash(parsed)),
-            detail: serde_json::json!({ "action": "resolve_feedback" }),
-        })
-        .await?;
+    audit_moderation(
+        &state,
+        &user,
+        Some(state.keys.object_hash(parsed)),
+        serde_json::json!({ "action": "resolve_feedback" }),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -200,16 +197,13 @@ pub async fn ban_member(
         ))
     })
     .await?;
-    state
-        .store
-        .audit(&AuditEntry {
-            at: Utc::now(),
-            action: AuditAction::Moderation,
-            subject: Some(user.audit_subject),
-            object: None,
-            detail: serde_json::json!({ "action": "ban", "community_audit": audit.get() }),
-        })
-        .await?;
+    audit_moderation(
+        &state,
+        &user,
+        None,
+        serde_json::json!({ "action": "ban", "community_audit": audit.get() }),
+    )
+    .await?;
     Ok(Json(BanView {
         audit: audit.to_string(),
         member,

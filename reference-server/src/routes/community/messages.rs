@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::live::member_key;
 use crate::routes::ApiJson;
 use crate::social_store::MessageRow;
 use crate::state::AppState;
@@ -121,10 +122,6 @@ pub struct ReportedMessageView {
 
 fn iso(ns: i64) -> String {
     DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339()
-}
-
-fn member_key(m: UserId) -> i64 {
-    crate::live::member_key(m)
 }
 
 fn view(m: &MessageRow, me: UserId) -> MessageView {
@@ -416,16 +413,13 @@ pub async fn resolve_report(
     if !done {
         return Err(AppError::not_found("reported message"));
     }
-    state
-        .store
-        .audit(&crate::store::AuditEntry {
-            at: Utc::now(),
-            action: crate::store::AuditAction::Moderation,
-            subject: Some(user.audit_subject),
-            object: Some(state.keys.object_hash(parsed)),
-            detail: serde_json::json!({ "action": "resolve_message_report" }),
-        })
-        .await?;
+    audit_moderation(
+        &state,
+        &user,
+        Some(state.keys.object_hash(parsed)),
+        serde_json::json!({ "action": "resolve_message_report" }),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -268,6 +268,27 @@ fn page(cursor: Option<&str>, limit_raw: Option<&str>) -> AppResult<PageRequest>
     Ok(PageRequest { cursor, limit })
 }
 
+/// Records a moderator's action in our audit log: the action's code, the
+/// community's own audit id when it has one, and keyed hashes only.
+async fn audit_moderation(
+    state: &AppState,
+    user: &crate::auth::AuthUser,
+    object: Option<String>,
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    state
+        .store
+        .audit(&crate::store::AuditEntry {
+            at: chrono::Utc::now(),
+            action: crate::store::AuditAction::Moderation,
+            subject: Some(user.audit_subject),
+            object,
+            detail,
+        })
+        .await?;
+    Ok(())
+}
+
 fn draft(body: DraftIn) -> Draft {
     Draft {
         text: body.text,

@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::ApiJson;
 use crate::state::AppState;
-use crate::store::{AuditAction, AuditEntry, Role};
+use crate::store::Role;
 
 // --- notifications -------------------------------------------------------------
 
@@ -168,19 +168,16 @@ async fn moderate(
         Ok((audit, status))
     })
     .await?;
-    state
-        .store
-        .audit(&AuditEntry {
-            at: Utc::now(),
-            action: AuditAction::Moderation,
-            subject: Some(user.audit_subject),
-            object: Some(post_object(state, post)),
-            detail: serde_json::json!({
-                "action": name,
-                "community_audit": audit.get(),
-            }),
-        })
-        .await?;
+    audit_moderation(
+        state,
+        user,
+        Some(post_object(state, post)),
+        serde_json::json!({
+            "action": name,
+            "community_audit": audit.get(),
+        }),
+    )
+    .await?;
     Ok(Json(ModerationView {
         audit: audit.to_string(),
         post: post.to_string(),
