@@ -7,8 +7,73 @@ use serde::Serialize;
 
 use crate::guard::looks_like_instruction;
 use crate::retrieve::Passage;
-use crate::text::{content_terms, sentences};
+use crate::text::{content_terms, sentences, words};
 use crate::tools::ToolOutput;
+
+/// Names of measures, each group one measure: a sentence that names only
+/// other measures does not answer a question about this one ("What does a
+/// P/E ratio tell me?" is not answered by a sentence on the P/B ratio).
+/// Phrases as [`words`] gives them, joined by spaces.
+pub const KEY_TERMS: &[&[&str]] = &[
+    &[
+        "pe",
+        "pe ratio",
+        "price to earnings",
+        "price earnings",
+        "earnings multiple",
+    ],
+    &["pb", "pb ratio", "price to book", "book value"],
+    &["peg", "peg ratio"],
+    &["ps ratio", "price to sales"],
+    &["eps", "earnings per share"],
+    &["dividend yield"],
+    &["payout ratio"],
+    &["expense ratio", "ter", "ongoing charge"],
+    &["sharpe", "sharpe ratio"],
+    &["sortino", "sortino ratio"],
+    &["beta"],
+    &["alpha"],
+    &["cagr", "compound annual growth rate"],
+    &["volatility", "standard deviation"],
+    &["drawdown", "max drawdown", "maximum drawdown"],
+    &[
+        "market cap",
+        "market capitalisation",
+        "market capitalization",
+    ],
+    &["time weighted", "twr"],
+    &[
+        "money weighted",
+        "mwr",
+        "irr",
+        "xirr",
+        "internal rate of return",
+    ],
+    &["duration"],
+    &["yield to maturity", "ytm"],
+];
+
+/// The [`KEY_TERMS`] groups `text` names, by index.
+pub fn key_terms(text: &str) -> Vec<usize> {
+    let joined = format!(" {} ", words(text).join(" "));
+    KEY_TERMS
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.iter().any(|t| joined.contains(&format!(" {t} "))))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Does `sentence` name measures, none of them one `question` names, while
+/// the question names one? Such a sentence is off the question's subject.
+pub fn off_subject(question: &str, sentence: &str) -> bool {
+    let q = key_terms(question);
+    if q.is_empty() {
+        return false;
+    }
+    let s = key_terms(sentence);
+    !s.is_empty() && s.iter().all(|i| !q.contains(i))
+}
 
 /// One source of an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,6 +159,7 @@ impl Composition {
         per_passage: usize,
     ) {
         let q: Vec<String> = content_terms(question);
+        let q_keys = key_terms(question);
         let mut used_articles: Vec<&str> = Vec::new();
         for p in passages {
             if used_articles.len() >= max_passages {
@@ -111,6 +177,13 @@ impl Composition {
                 let terms = content_terms(&s);
                 if terms.len() < 4 {
                     continue;
+                }
+                // A sentence about another measure than the one asked about.
+                if !q_keys.is_empty() {
+                    let keys = key_terms(&s);
+                    if !keys.is_empty() && keys.iter().all(|k| !q_keys.contains(k)) {
+                        continue;
+                    }
                 }
                 let overlap = q.iter().filter(|t| terms.contains(t)).count() as f32;
                 // Earlier sentences define; later ones elaborate.
@@ -160,4 +233,40 @@ pub fn render(paragraphs: &[String], disclaimer: &str) -> String {
     }
     out.push_str(disclaimer);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_terms, off_subject};
+
+    #[test]
+    fn sentences_on_another_measure_are_off_subject() {
+        let q = "What does a P/E ratio tell me?";
+        assert!(off_subject(
+            q,
+            "The P/B ratio compares price with book value."
+        ));
+        assert!(!off_subject(
+            q,
+            "A high P/E ratio means investors pay more per unit of earnings."
+        ));
+        // Naming both keeps it: it may contrast them.
+        assert!(!off_subject(
+            q,
+            "Unlike the P/B ratio, the price-to-earnings ratio uses profits."
+        ));
+        // No measure in the sentence, or none in the question: not judged.
+        assert!(!off_subject(
+            q,
+            "Investors use valuation multiples to compare companies."
+        ));
+        assert!(!off_subject(
+            "Why diversify?",
+            "The Sharpe ratio divides excess return by volatility."
+        ));
+        assert_eq!(
+            key_terms("price-to-book and P/E"),
+            key_terms("P/E or the price to book ratio")
+        );
+    }
 }

@@ -162,6 +162,9 @@ pub struct CaseResult {
     pub missing_figures: Vec<String>,
     /// Figures in the answer found in no passage or tool result.
     pub invented_numbers: Vec<String>,
+    /// Sentences of the answer about another measure than the one the
+    /// question names (see [`crate::compose::off_subject`]).
+    pub off_subject: Vec<String>,
     /// What the checks did with the model's draft (`None` without a model
     /// or when the question was declined).
     pub draft: Option<crate::llm::verify::DraftOutcome>,
@@ -175,14 +178,15 @@ impl std::fmt::Display for CaseResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} ({}): retrieved {:?} tools {:?} refused {} missing {:?} invented {:?}",
+            "{} ({}): retrieved {:?} tools {:?} refused {} missing {:?} invented {:?} off-subject {:?}",
             self.id,
             self.category,
             self.retrieved,
             self.tools,
             self.refused,
             self.missing_figures,
-            self.invented_numbers
+            self.invented_numbers,
+            self.off_subject
         )
     }
 }
@@ -195,6 +199,7 @@ impl CaseResult {
             && self.refusal_ok
             && self.missing_figures.is_empty()
             && self.invented_numbers.is_empty()
+            && self.off_subject.is_empty()
     }
 }
 
@@ -219,6 +224,8 @@ pub struct EvalReport {
     pub figure_accuracy: f64,
     /// Figures in answers found in no passage or tool result.
     pub invented_numbers: usize,
+    /// Sentences in answers about another measure than the question's.
+    pub off_subject_sentences: usize,
     /// Calls to tools that write (none exists; counted to prove it).
     pub write_tool_calls: usize,
     /// Share of retrieval cases sharing no content word with the title.
@@ -291,6 +298,7 @@ pub async fn run(set: &EvalSet, assistant: &Assistant, root: &Path) -> Result<Ev
     for c in &set.cases {
         let tools = ToolContext {
             market: Some(&market),
+            news: None,
             portfolio: c.with_portfolio.then_some(&ctx),
             kb,
             as_of: Some(set.as_of),
@@ -336,6 +344,10 @@ pub async fn run(set: &EvalSet, assistant: &Assistant, root: &Path) -> Result<Ev
             refusal_ok: a.refused == c.must_refuse,
             missing_figures: missing,
             invented_numbers: invented_numbers(&a),
+            off_subject: crate::text::sentences(&a.answer)
+                .into_iter()
+                .filter(|s| crate::compose::off_subject(&c.question, s))
+                .collect(),
             draft: a.draft,
             answer: a.answer.clone(),
         });
@@ -369,6 +381,7 @@ pub async fn run(set: &EvalSet, assistant: &Assistant, root: &Path) -> Result<Ev
             figures.0 as f64 / figures.1 as f64
         },
         invented_numbers: results.iter().map(|r| r.invented_numbers.len()).sum(),
+        off_subject_sentences: results.iter().map(|r| r.off_subject.len()).sum(),
         write_tool_calls: writes,
         no_shared_title_word_share: set.no_shared_title_word_share(kb),
         drafts,

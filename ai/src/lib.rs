@@ -38,7 +38,7 @@
 //! let kb = KnowledgeBase::builtin()?;
 //! let retriever = memory_retriever(&kb, Box::new(HashEmbedder::default()))?;
 //! let assistant = Assistant::new(kb.clone(), retriever)?;
-//! let tools = ToolContext { market: None, portfolio: None, kb: &kb, as_of: None };
+//! let tools = ToolContext { market: None, news: None, portfolio: None, kb: &kb, as_of: None };
 //! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 //! let answer = rt.block_on(assistant.ask("user-1", "What is diversification?", &tools))?;
 //! assert!(!answer.refused && !answer.citations.is_empty());
@@ -90,6 +90,6 @@ pub use kb::{Article, Chunk, ChunkOptions, KnowledgeBase};
 pub use minilm::MiniLm;
 pub use retrieve::{Passage, Retrieval, RetrievalConfig, Retriever};
 pub use store::{FeedbackKind, UsageKind};
-pub use tools::{PortfolioContext, Range, ToolCall, ToolContext, ToolName};
+pub use tools::{NewsFeed, NewsItem, PortfolioContext, Range, ToolCall, ToolContext, ToolName};
 #[cfg(feature = "usearch")]
 pub use usearch_index::{SavedIndexInfo, UsearchIndex, UsearchMetric, UsearchOptions};

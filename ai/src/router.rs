@@ -13,6 +13,8 @@
 //!    market word) with fundamentals words → `get_fundamentals`; with a
 //!    period or performance words → `get_price_history`; otherwise →
 //!    `get_stock_price`.
+//!    News words ("news", "headlines", "what's happening") with a ticker →
+//!    `get_news` over the days the question names (a week by default).
 //! 4. **Portfolio**: "my portfolio / holdings / positions / account /
 //!    investments" with an attribute (worth, largest, risk category, nudges,
 //!    performance...) → `compare_to_benchmark` when it compares with the
@@ -31,7 +33,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::text::words;
-use crate::tools::{METRICS, Range, ToolCall, ToolName};
+use crate::tools::{DEFAULT_NEWS_DAYS, MAX_NEWS_DAYS, METRICS, Range, ToolCall, ToolName};
 
 /// What the router decided.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,7 +75,7 @@ pub fn tickers(question: &str, known: &BTreeSet<String>) -> Vec<String> {
         &lower,
         &[
             "price", "trading", "quote", "worth", "stock", "share", "perform", "return", "done",
-            "doing", "p/e", "dividend", "buy", "sell", "chart", "history",
+            "doing", "p/e", "dividend", "buy", "sell", "chart", "history", "news", "headline",
         ],
     );
     let mut out: Vec<String> = Vec::new();
@@ -175,7 +177,67 @@ pub fn range_of(question: &str) -> Option<Range> {
     None
 }
 
-fn is_injection(lower: &str) -> bool {
+/// The number of days a news question names ("today", "this week", "the
+/// past 3 days"), capped at [`MAX_NEWS_DAYS`]; [`DEFAULT_NEWS_DAYS`] when it
+/// names none.
+pub fn news_days(question: &str) -> u32 {
+    let q = question.to_lowercase();
+    let w = words(&q);
+    let has = |x: &str| w.iter().any(|y| y == x);
+    let mut days = None;
+    for pair in w.windows(2) {
+        let n = match pair[0].as_str() {
+            "a" | "one" | "last" | "past" | "this" | "the" => Some(1),
+            "two" => Some(2),
+            "three" => Some(3),
+            "four" => Some(4),
+            "five" => Some(5),
+            "seven" => Some(7),
+            "ten" => Some(10),
+            other => other.parse::<u32>().ok(),
+        };
+        let unit = pair[1].trim_end_matches('s');
+        if let Some(n) = n {
+            days = match unit {
+                "day" => Some(n),
+                "week" => Some(n.saturating_mul(7)),
+                "month" => Some(n.saturating_mul(30)),
+                _ => None,
+            };
+            if days.is_some() {
+                break;
+            }
+        }
+    }
+    let days = days.or_else(|| {
+        if has("today") {
+            Some(1)
+        } else if has("yesterday") {
+            Some(2)
+        } else {
+            None
+        }
+    });
+    days.unwrap_or(DEFAULT_NEWS_DAYS).clamp(1, MAX_NEWS_DAYS)
+}
+
+fn is_news(lower: &str) -> bool {
+    let w = words(lower);
+    w.iter()
+        .any(|x| x == "news" || x == "headline" || x == "headlines")
+        || contains_any(
+            lower,
+            &[
+                "what's happening",
+                "whats happening",
+                "what is happening",
+                "in the press",
+                "latest on",
+            ],
+        )
+}
+
+pub(crate) fn is_injection(lower: &str) -> bool {
     let padded = format!(" {lower} ");
     contains_any(
         &padded,
@@ -304,6 +366,11 @@ const PORTFOLIO_ATTRIBUTES: &[&str] = &[
     "summary",
     "concentrat",
     "how much",
+    "so much",
+    "too much",
+    "heavy",
+    "overweight",
+    "exposure",
     "up or down",
     "gain",
     "loss",
@@ -402,9 +469,13 @@ pub fn plan(question: &str, known: &BTreeSet<String>, has_portfolio: bool) -> Pl
                     args: json!({"range": r.as_str(), "benchmark": benchmark_of(&tickers)}),
                 }
             } else {
+                // "Why is so much of my portfolio in AMZN?": the summary
+                // with that holding's own weight and nudges.
                 ToolCall {
                     name: ToolName::GetPortfolioSummary,
-                    args: json!({}),
+                    args: tickers
+                        .first()
+                        .map_or_else(|| json!({}), |t| json!({"symbol": t})),
                 }
             };
             plan.calls.push(call);
@@ -437,7 +508,12 @@ pub fn plan(question: &str, known: &BTreeSet<String>, has_portfolio: bool) -> Pl
                     "gained", "lost", "since",
                 ],
             );
-        let call = if fundamentals {
+        let call = if is_news(&lower) {
+            ToolCall {
+                name: ToolName::GetNews,
+                args: json!({"symbol": t, "days": news_days(question)}),
+            }
+        } else if fundamentals {
             ToolCall {
                 name: ToolName::GetFundamentals,
                 args: json!({"symbol": t}),
@@ -534,6 +610,25 @@ mod tests {
         assert_eq!(names(&p), ["explain_metric"]);
         let p = plan("Why is diversification useful?", &known(), true);
         assert!(p.calls.is_empty());
+        let p = plan("Why is so much of my portfolio in AAPL?", &known(), true);
+        assert_eq!(names(&p), ["get_portfolio_summary"]);
+        assert_eq!(p.calls[0].args, json!({"symbol": "AAPL"}));
+        let p = plan("Any news on NVDA this week?", &known(), true);
+        assert_eq!(names(&p), ["get_news"]);
+        assert_eq!(p.calls[0].args, json!({"symbol": "NVDA", "days": 7}));
+        let p = plan("Latest headlines about $AAPL and $GOOG?", &known(), true);
+        assert_eq!(names(&p), ["get_news", "get_news"]);
+        assert_eq!(p.calls[1].args["symbol"], "GOOG");
+    }
+
+    #[test]
+    fn news_windows() {
+        assert_eq!(news_days("news on AAPL today"), 1);
+        assert_eq!(news_days("AAPL news over the past 3 days"), 3);
+        assert_eq!(news_days("AAPL headlines from the last two weeks"), 14);
+        assert_eq!(news_days("AAPL news this month"), 30);
+        assert_eq!(news_days("AAPL news in the past 90 days"), MAX_NEWS_DAYS);
+        assert_eq!(news_days("any AAPL news?"), DEFAULT_NEWS_DAYS);
     }
 
     #[test]

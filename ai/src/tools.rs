@@ -5,12 +5,14 @@
 //! (`source`, `as_of`, `stale`) plus plain sentences the composer quotes.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use auravest_bias::{AnalysisInput, Config as BiasConfig, analyze};
 use auravest_core::{Decimal, NaiveDate, Portfolio, PriceChange, PriceFrame, Symbol};
 use auravest_market::{HistoryRequest, Market};
 use auravest_risk::RiskProfile;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -33,17 +35,20 @@ pub enum ToolName {
     CompareToBenchmark,
     /// `explain_metric(name)`.
     ExplainMetric,
+    /// `get_news(symbol, days)`.
+    GetNews,
 }
 
 impl ToolName {
     /// Every tool.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::GetStockPrice,
         Self::GetPriceHistory,
         Self::GetFundamentals,
         Self::GetPortfolioSummary,
         Self::CompareToBenchmark,
         Self::ExplainMetric,
+        Self::GetNews,
     ];
 
     /// The wire name.
@@ -55,6 +60,7 @@ impl ToolName {
             Self::GetPortfolioSummary => "get_portfolio_summary",
             Self::CompareToBenchmark => "compare_to_benchmark",
             Self::ExplainMetric => "explain_metric",
+            Self::GetNews => "get_news",
         }
     }
 
@@ -86,7 +92,7 @@ pub struct ToolCall {
     /// Which tool.
     pub name: ToolName,
     /// Its arguments as JSON (`{"symbol": "AAPL"}`, `{"symbol", "range"}`,
-    /// `{"range", "benchmark"}`, `{"name"}`, `{}`).
+    /// `{"range", "benchmark"}`, `{"name"}`, `{"symbol", "days"}`, `{}`).
     pub args: Value,
 }
 
@@ -121,11 +127,82 @@ pub struct PortfolioContext {
     pub prices_source: String,
 }
 
+/// The window `get_news` reads when the question names none, in days.
+pub const DEFAULT_NEWS_DAYS: u32 = 7;
+
+/// The longest window `get_news` reads, in days.
+pub const MAX_NEWS_DAYS: u32 = 30;
+
+/// Most headlines `get_news` states in an answer.
+pub const MAX_NEWS_FACTS: usize = 5;
+
+/// One news headline, as a [`NewsFeed`] gives it to `get_news`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewsItem {
+    /// The symbol it is about.
+    pub symbol: String,
+    /// The title as plain text.
+    pub title: String,
+    /// Who published it (the feed's name or the link's host).
+    pub source: String,
+    /// Where to read it.
+    pub link: Option<String>,
+    /// When it was published, if the feed said.
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// A boxed future, so [`NewsFeed`] can be a trait object.
+pub type NewsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<NewsItem>, String>> + Send + 'a>>;
+
+/// Where the `get_news` tool reads headlines: the server's stored feeds, a
+/// feed client, or a fixed list (`Vec<NewsItem>` implements it).
+pub trait NewsFeed: Send + Sync {
+    /// Headlines about `symbol` published within `days` days before `now`
+    /// (undated ones included), newest first. An error is a sentence saying
+    /// why the feeds could not be read.
+    fn recent<'a>(&'a self, symbol: &'a Symbol, days: u32, now: DateTime<Utc>) -> NewsFuture<'a>;
+
+    /// The feeds' name for citations ("news feeds", "Yahoo Finance RSS").
+    fn name(&self) -> &str {
+        "news feeds"
+    }
+}
+
+/// A fixed list: the items about `symbol` within the window, newest first.
+impl NewsFeed for Vec<NewsItem> {
+    fn recent<'a>(&'a self, symbol: &'a Symbol, days: u32, now: DateTime<Utc>) -> NewsFuture<'a> {
+        let items = within_window(self, symbol, days, now);
+        Box::pin(std::future::ready(Ok(items)))
+    }
+}
+
+/// The items about `symbol` published within `days` days before `now`
+/// (undated ones kept, last), newest first: the window every [`NewsFeed`]
+/// over a list applies.
+pub fn within_window(
+    items: &[NewsItem],
+    symbol: &Symbol,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Vec<NewsItem> {
+    let since = now - chrono::Duration::days(i64::from(days.min(MAX_NEWS_DAYS)));
+    let mut out: Vec<NewsItem> = items
+        .iter()
+        .filter(|h| h.symbol.eq_ignore_ascii_case(symbol.as_str()))
+        .filter(|h| h.published.is_none_or(|p| p >= since && p <= now))
+        .cloned()
+        .collect();
+    out.sort_by_key(|h| std::cmp::Reverse(h.published));
+    out
+}
+
 /// What the tools read from.
 #[derive(Clone, Copy)]
 pub struct ToolContext<'a> {
     /// Market data (the same chain and settings as `auravest quote`).
     pub market: Option<&'a Market>,
+    /// News headlines per symbol, for `get_news`.
+    pub news: Option<&'a dyn NewsFeed>,
     /// The user's portfolio.
     pub portfolio: Option<&'a PortfolioContext>,
     /// The knowledge base, for metric definitions.
@@ -138,6 +215,7 @@ impl fmt::Debug for ToolContext<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ToolContext")
             .field("market", &self.market.is_some())
+            .field("news", &self.news.is_some())
             .field("portfolio", &self.portfolio.is_some())
             .field("as_of", &self.as_of)
             .finish_non_exhaustive()
@@ -360,12 +438,122 @@ impl ToolContext<'_> {
                     _ => self.fundamentals(call, &sym).await,
                 }
             }
-            ToolName::GetPortfolioSummary => self.portfolio_summary(call),
+            ToolName::GetPortfolioSummary => {
+                let focus = arg("symbol").and_then(|s| Symbol::new(&s).ok());
+                self.portfolio_summary(call, focus.as_ref())
+            }
             ToolName::CompareToBenchmark => {
                 let bench = arg("benchmark").unwrap_or_else(|| "SPY".to_owned());
                 self.compare(call, range.unwrap_or(Range::Y1), &bench).await
             }
             ToolName::ExplainMetric => self.explain(call, &arg("name").unwrap_or_default()),
+            ToolName::GetNews => {
+                let Some(sym) = arg("symbol").and_then(|s| Symbol::new(&s).ok()) else {
+                    return failure(
+                        call.name,
+                        call.args.clone(),
+                        "news",
+                        "missing or invalid symbol".to_owned(),
+                        "I could not tell which symbol the question is about.".to_owned(),
+                    );
+                };
+                let days =
+                    call.args
+                        .get("days")
+                        .and_then(Value::as_u64)
+                        .map_or(DEFAULT_NEWS_DAYS, |d| {
+                            u32::try_from(d)
+                                .unwrap_or(MAX_NEWS_DAYS)
+                                .clamp(1, MAX_NEWS_DAYS)
+                        });
+                self.news(call, &sym, days).await
+            }
+        }
+    }
+
+    async fn news(&self, call: &ToolCall, sym: &Symbol, days: u32) -> ToolOutput {
+        let Some(feed) = self.news else {
+            return failure(
+                call.name,
+                call.args.clone(),
+                "none",
+                "no news feed is configured".to_owned(),
+                "No news feed is configured, so I cannot look up headlines.".to_owned(),
+            );
+        };
+        // News is about the present: the window ends now whatever date the
+        // portfolio's prices end at.
+        let end = Utc::now();
+        let period = if days == 1 {
+            "the last day".to_owned()
+        } else {
+            format!("the last {days} days")
+        };
+        let items = match feed.recent(sym, days, end).await {
+            Ok(items) => items,
+            Err(e) => {
+                return failure(
+                    call.name,
+                    call.args.clone(),
+                    feed.name(),
+                    e,
+                    format!("The news feeds could not be read for {sym} just now."),
+                );
+            }
+        };
+        // Headlines are outside text: one that reads as an instruction is
+        // left out, never quoted.
+        let (kept, dropped): (Vec<NewsItem>, Vec<NewsItem>) = items
+            .into_iter()
+            .filter(|h| !h.title.trim().is_empty())
+            .partition(|h| !crate::router::is_injection(&h.title.to_lowercase()));
+        let shown: Vec<&NewsItem> = kept.iter().take(MAX_NEWS_FACTS).collect();
+        let mut facts = Vec::new();
+        if shown.is_empty() {
+            facts.push(format!(
+                "No headlines about {sym} from {period} are in the configured news feeds ({}).",
+                feed.name()
+            ));
+        } else {
+            facts.push(format!(
+                "{} headline{} about {sym} from {period} {} in the news feeds; headlines report events and are not a recommendation.",
+                kept.len(),
+                if kept.len() == 1 { "" } else { "s" },
+                if kept.len() == 1 { "is" } else { "are" },
+            ));
+            for h in &shown {
+                let when = h
+                    .published
+                    .map_or_else(|| "undated".to_owned(), |p| p.date_naive().to_string());
+                facts.push(format!("\"{}\" ({}, {when}).", h.title.trim(), h.source));
+            }
+        }
+        let sources: std::collections::BTreeSet<&str> =
+            shown.iter().map(|h| h.source.as_str()).collect();
+        let source = if sources.is_empty() {
+            feed.name().to_owned()
+        } else {
+            sources.into_iter().collect::<Vec<_>>().join(", ")
+        };
+        let newest = kept.iter().filter_map(|h| h.published).max();
+        let headlines: Vec<Value> = shown
+            .iter()
+            .map(|h| {
+                json!({"title": h.title, "source": h.source, "link": h.link,
+                       "published": h.published})
+            })
+            .collect();
+        ToolOutput {
+            name: call.name,
+            args: call.args.clone(),
+            result: json!({
+                "symbol": sym, "days": days, "count": kept.len(), "headlines": headlines,
+                "left_out_as_instructions": dropped.len(),
+                "source": source, "as_of": newest.map(|d| d.date_naive()), "stale": false,
+            }),
+            ok: true,
+            facts,
+            label: format!("{sym} news, {period} ({source})"),
         }
     }
 
@@ -557,13 +745,13 @@ impl ToolContext<'_> {
                 "market",
                 e.to_string(),
                 format!(
-                    "Fundamentals such as the P/E ratio are not available for {sym} from the configured data sources, so I cannot give that figure."
+                    "Fundamentals (valuation figures) are not available for {sym} from the configured data sources, so I cannot give that figure."
                 ),
             ),
         }
     }
 
-    fn portfolio_summary(&self, call: &ToolCall) -> ToolOutput {
+    fn portfolio_summary(&self, call: &ToolCall, focus: Option<&Symbol>) -> ToolOutput {
         let Some(ctx) = self.portfolio else {
             return no_portfolio(call);
         };
@@ -609,6 +797,30 @@ impl ToolContext<'_> {
                 listed.join(", ")
             ));
         }
+        // A holding the question names: its own weight and the nudges about it.
+        if let Some(sym) = focus {
+            match positions.iter().find(|p| &p.symbol == sym) {
+                Some(p) => facts.push(format!(
+                    "{sym} is {} of your portfolio, worth {} {} on {}.",
+                    pct_abs(p.weight),
+                    money(p.value),
+                    v.base_currency,
+                    v.as_of
+                )),
+                None => facts.push(format!("You hold no {sym} in this portfolio.")),
+            }
+            for n in analysis
+                .nudges
+                .iter()
+                .filter(|n| n.subject.as_deref() == Some(sym.as_str()))
+            {
+                facts.push(format!(
+                    "Nudge about {sym}: {}. {}",
+                    n.title.trim_end_matches('.'),
+                    n.explanation
+                ));
+            }
+        }
         let start = ctx.portfolio.transactions().first().map(|t| t.date);
         let twr = start.and_then(|s| {
             ctx.portfolio
@@ -626,7 +838,13 @@ impl ToolContext<'_> {
         if let Some(c) = &category {
             facts.push(format!("Your risk profile category is {c}."));
         }
-        for n in analysis.nudges.iter().take(3) {
+        // The other nudges (the named holding's are stated above).
+        for n in analysis
+            .nudges
+            .iter()
+            .filter(|n| focus.is_none_or(|f| n.subject.as_deref() != Some(f.as_str())))
+            .take(3)
+        {
             facts.push(format!("Nudge: {}", n.title.trim_end_matches('.')).to_owned() + ".");
         }
         let positions_json: Vec<Value> = positions

@@ -166,6 +166,7 @@ fn eval_reports_every_metric_and_kb_build_saves_the_index() {
         "refusal_accuracy",
         "figure_accuracy",
         "invented_numbers",
+        "off_subject_sentences",
         "write_tool_calls",
         "no_shared_title_word_share",
         "failures",
@@ -175,6 +176,7 @@ fn eval_reports_every_metric_and_kb_build_saves_the_index() {
     assert_eq!(v["cases"], 118);
     assert_eq!(v["embedder"], "hash-384");
     assert_eq!(v["invented_numbers"], 0, "{v}");
+    assert_eq!(v["off_subject_sentences"], 0, "{v}");
     assert_eq!(v["write_tool_calls"], 0);
     // --check exits 1 exactly when a target is missed.
     let missed = v["recall_at_3"].as_f64().unwrap() < 0.9
@@ -433,4 +435,75 @@ fn openai_model_drafts_through_a_compatible_server() {
         assert!(user.ends_with("Question: What does diversification mean?\nAnswer:"));
         assert!(user.contains("[1] "));
     }
+}
+
+/// `--news-feed` against a local RSS server: a news question quotes the
+/// headline and its source; without a feed it says none is set.
+#[test]
+fn news_questions_read_the_named_feed() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(MockServer::start());
+    let when = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc2822();
+    let rss = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Wire</title>\
+         <item><title>Tesla recalls &lt;i&gt;older&lt;/i&gt; cars</title><guid>t1</guid>\
+         <pubDate>{when}</pubDate></item></channel></rss>"
+    );
+    rt.block_on(
+        Mock::given(method("GET"))
+            .and(path("/rss"))
+            .and(query_param("s", "TSLA"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(rss))
+            .expect(1)
+            .mount(&server),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let feed = format!("{}/rss?s={{symbol}}", server.uri());
+    let ask = |extra: &[&str]| {
+        let mut args = vec![
+            "ask",
+            "Any news on TSLA today?",
+            "--hash-embedder",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&run(&args, dir.path()))
+    };
+    let v = ask(&["--news-feed", &feed]);
+    assert_eq!(v["tools"][0]["name"], "get_news", "{v:#}");
+    assert_eq!(v["tools"][0]["args"]["days"], 1);
+    let answer = v["answer"].as_str().unwrap();
+    assert!(
+        answer.contains("\"Tesla recalls older cars\" (Wire, "),
+        "{answer}"
+    );
+    let v = ask(&[]);
+    assert!(
+        v["answer"]
+            .as_str()
+            .unwrap()
+            .contains("No news feed is configured"),
+        "{v:#}"
+    );
+    let out = run(
+        &[
+            "ask",
+            "news on TSLA",
+            "--hash-embedder",
+            "--news-feed",
+            "ftp://x/{symbol}",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("feeds"), "{}", stderr(&out));
+    rt.block_on(server.verify());
 }

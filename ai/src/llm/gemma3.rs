@@ -273,6 +273,9 @@ struct Layer {
 pub struct KvCache {
     layers: Vec<Option<(Tensor, Tensor)>>,
     pos: usize,
+    /// Positions local layers keep beyond their window, so that the last
+    /// `slack` positions can be taken back ([`KvCache::truncate`]).
+    slack: usize,
 }
 
 impl KvCache {
@@ -285,6 +288,66 @@ impl KvCache {
     pub fn clear(&mut self) {
         self.layers.clear();
         self.pos = 0;
+    }
+
+    /// How many of the last positions [`KvCache::truncate`] can take back.
+    pub fn slack(&self) -> usize {
+        self.slack
+    }
+
+    /// Takes back every position from `pos` on, as if they had never been
+    /// run (speculative decoding drops the draft tokens the model did not
+    /// confirm this way). At most [`KvCache::slack`] positions can be taken
+    /// back after one [`Gemma3::forward`] call; the cache is left as it was
+    /// on an error.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `pos` is past the cache's position, or when a
+    /// local layer no longer holds the positions it would need.
+    pub fn truncate(&mut self, pos: usize) -> Result<()> {
+        if pos > self.pos {
+            return Err(Error::invalid(
+                "pos",
+                format!("{pos} is past the cache's position {}", self.pos),
+            ));
+        }
+        let drop = self.pos - pos;
+        if drop == 0 {
+            return Ok(());
+        }
+        let mut next = Vec::with_capacity(self.layers.len());
+        for slot in &self.layers {
+            next.push(match slot {
+                None => None,
+                Some((k, v)) => {
+                    let held = k.dim(2).map_err(candle_err("truncate"))?;
+                    // What is left must still reach back as far as the next
+                    // query needs: a layer that holds every position does;
+                    // a local layer cut to its window plus the slack does
+                    // when no more than the slack is taken back.
+                    if held < drop || (held < self.pos && drop > self.slack) {
+                        return Err(Error::invalid(
+                            "pos",
+                            format!(
+                                "cannot take back {drop} positions: a layer holds {held} and keeps {} spare",
+                                self.slack
+                            ),
+                        ));
+                    }
+                    if held - drop == 0 {
+                        None
+                    } else {
+                        Some((
+                            k.narrow(2, 0, held - drop).map_err(candle_err("truncate"))?,
+                            v.narrow(2, 0, held - drop).map_err(candle_err("truncate"))?,
+                        ))
+                    }
+                }
+            });
+        }
+        self.layers = next;
+        self.pos = pos;
+        Ok(())
     }
 
     /// Positions held by layer `i` (bounded by the window for local layers).
@@ -469,9 +532,17 @@ impl Gemma3 {
 
     /// A new, empty cache for this model.
     pub fn new_cache(&self) -> KvCache {
+        self.new_cache_with_slack(0)
+    }
+
+    /// A new, empty cache whose local layers keep `slack` positions beyond
+    /// their window, so that [`KvCache::truncate`] can take back up to
+    /// `slack` positions (for speculative decoding).
+    pub fn new_cache_with_slack(&self, slack: usize) -> KvCache {
         KvCache {
             layers: vec![None; self.cfg.layers],
             pos: 0,
+            slack,
         }
     }
 
@@ -513,7 +584,7 @@ impl Gemma3 {
         // caller's cache untouched.
         let mut next = cache.layers.clone();
         let logits = self
-            .run(tokens, cache.pos, &mut next, all)
+            .run(tokens, cache.pos, cache.slack, &mut next, all)
             .map_err(candle_err("forward"))?;
         cache.layers = next;
         cache.pos = end;
@@ -524,6 +595,7 @@ impl Gemma3 {
         &self,
         tokens: &[u32],
         start: usize,
+        slack: usize,
         kv: &mut [Option<(Tensor, Tensor)>],
         all: bool,
     ) -> candle_core::Result<Vec<f32>> {
@@ -536,7 +608,7 @@ impl Gemma3 {
         let mut masks = Masks::default();
         for (layer, slot) in self.layers.iter().zip(kv.iter_mut()) {
             let h = layer.attn_norm.forward(&x)?;
-            let h = self.attention(layer, &h, start, slot, &mut masks)?;
+            let h = self.attention(layer, &h, (start, slack), slot, &mut masks)?;
             let h = layer.post_attn_norm.forward(&h)?;
             x = (x + h)?;
             let h = layer.ffn_norm.forward(&x)?;
@@ -556,7 +628,7 @@ impl Gemma3 {
         &self,
         layer: &Layer,
         x: &Tensor,
-        start: usize,
+        (start, slack): (usize, usize),
         slot: &mut Option<(Tensor, Tensor)>,
         masks: &mut Masks,
     ) -> candle_core::Result<Tensor> {
@@ -583,9 +655,10 @@ impl Gemma3 {
         let total = k.dim(2)?;
         let first = start + seq - total; // position of the first key held
         // Local layers keep the last window - 1 positions: with the next
-        // query's own key, exactly the window.
-        *slot = Some(if layer.local && total > cfg.sliding_window - 1 {
-            let keep = cfg.sliding_window - 1;
+        // query's own key, exactly the window (plus the slack that can be
+        // taken back).
+        let keep = cfg.sliding_window - 1 + slack;
+        *slot = Some(if layer.local && total > keep {
             (
                 k.narrow(2, total - keep, keep)?.contiguous()?,
                 v.narrow(2, total - keep, keep)?.contiguous()?,

@@ -49,6 +49,7 @@ async fn answers_cite_passages_and_tool_results_without_inventing_figures() {
     let (a, m, p, kb) = (hash_assistant(), market(), portfolio(), kb());
     let tools = ToolContext {
         market: Some(&m),
+        news: None,
         portfolio: Some(&p),
         kb: &kb,
         as_of: as_of(),
@@ -102,6 +103,7 @@ async fn personalised_instructions_get_education_never_a_pick() {
     let (a, m, p, kb) = (hash_assistant(), market(), portfolio(), kb());
     let tools = ToolContext {
         market: Some(&m),
+        news: None,
         portfolio: Some(&p),
         kb: &kb,
         as_of: as_of(),
@@ -140,6 +142,7 @@ async fn portfolio_questions_need_a_portfolio() {
     let (a, m, kb) = (hash_assistant(), market(), kb());
     let tools = ToolContext {
         market: Some(&m),
+        news: None,
         portfolio: None,
         kb: &kb,
         as_of: as_of(),
@@ -161,6 +164,7 @@ async fn injected_text_in_the_knowledge_base_is_never_quoted() {
     let a = Assistant::new(kb.clone(), r).unwrap();
     let tools = ToolContext {
         market: None,
+        news: None,
         portfolio: None,
         kb: &kb,
         as_of: None,
@@ -198,6 +202,7 @@ async fn metering_limits_questions_per_user_and_day() {
     .unwrap();
     let tools = ToolContext {
         market: None,
+        news: None,
         portfolio: None,
         kb: &kb,
         as_of: None,
@@ -282,6 +287,7 @@ async fn every_answer_is_audited_and_feedback_is_kept_for_review() {
     .unwrap();
     let tools = ToolContext {
         market: None,
+        news: None,
         portfolio: None,
         kb: &kb,
         as_of: None,
@@ -338,6 +344,7 @@ async fn insights_are_structured_and_cached_per_portfolio_and_day() {
     let p = portfolio();
     let tools = ToolContext {
         market: Some(&m),
+        news: None,
         portfolio: Some(&p),
         kb: &kb,
         as_of: as_of(),
@@ -445,6 +452,7 @@ async fn a_failed_answer_gives_its_question_back() {
     .unwrap();
     let tools = ToolContext {
         market: None,
+        news: None,
         portfolio: None,
         kb: &kb,
         as_of: None,
@@ -460,4 +468,44 @@ async fn a_failed_answer_gives_its_question_back() {
         .await
         .unwrap();
     assert_eq!(a.questions_left("alice", now).await.unwrap(), Some(0));
+}
+
+#[tokio::test]
+async fn news_questions_are_answered_from_the_headlines_with_their_source() {
+    let (a, kb) = (hash_assistant(), kb());
+    let feed = vec![auravest_ai::NewsItem {
+        symbol: "NVDA".to_owned(),
+        title: "Nvidia opens 2 new labs in Taipei".to_owned(),
+        source: "Wire".to_owned(),
+        link: Some("https://wire.example/nvda".to_owned()),
+        published: Some(Utc::now() - chrono::Duration::hours(3)),
+    }];
+    let tools = ToolContext {
+        market: None,
+        news: Some(&feed),
+        portfolio: None,
+        kb: &kb,
+        as_of: as_of(),
+    };
+    let ans = a
+        .ask("u-news", "What's the latest news on NVDA?", &tools)
+        .await
+        .unwrap();
+    assert!(!ans.refused, "{}", ans.answer);
+    assert_eq!(ans.tools.len(), 1);
+    assert_eq!(ans.tools[0].name, auravest_ai::ToolName::GetNews);
+    assert!(
+        ans.answer
+            .contains("\"Nvidia opens 2 new labs in Taipei\" (Wire, "),
+        "{}",
+        ans.answer
+    );
+    check_citations(&ans);
+    assert!(invented_numbers(&ans).is_empty(), "{}", ans.answer);
+    // A pick dressed as a news question is still refused.
+    let ans = a
+        .ask("u-news", "Given the news, should I buy NVDA?", &tools)
+        .await
+        .unwrap();
+    assert!(ans.refused && ans.tools.is_empty(), "{}", ans.answer);
 }

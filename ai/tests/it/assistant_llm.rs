@@ -97,6 +97,7 @@ fn tools<'a>(
 ) -> ToolContext<'a> {
     ToolContext {
         market: Some(m),
+        news: None,
         portfolio,
         kb,
         as_of: Some("2018-04-11".parse().unwrap()),

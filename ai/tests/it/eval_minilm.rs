@@ -64,6 +64,8 @@ async fn offline_evaluation_meets_its_targets_with_minilm() {
     assert!(r.tool_accuracy >= 0.95, "{summary}");
     assert!(r.refusal_accuracy >= 0.95, "{summary}");
     assert_eq!(r.invented_numbers, 0, "{summary}");
+    // Quoted sentences stay on the measure the question names.
+    assert_eq!(r.off_subject_sentences, 0, "{summary}");
     assert_eq!(r.write_tool_calls, 0);
     assert!(r.figure_accuracy >= 0.95, "{summary}");
 

@@ -555,3 +555,107 @@ fn futures_lite_block_on<F: Future>(f: F) -> F::Output {
         .unwrap()
         .block_on(f)
 }
+
+/// Positions taken back from a cache with slack are forgotten exactly: the
+/// logits after running other tokens in their place are those of a cache
+/// that never saw them, also past the sliding window; taking back more than
+/// the slack from a local layer cut to its window is a typed error that
+/// leaves the cache alone.
+#[test]
+fn truncated_caches_forget_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (m, _) = Gemma3::load_file(&tiny_path(dir.path()), options()).unwrap();
+    let vocab = m.vocab_size() as u32;
+    let toks: Vec<u32> = std::iter::once(2)
+        .chain((1..16).map(|i| 6 + (i * 37) % (vocab - 6)))
+        .collect();
+    let other = [7u32, 9, 11];
+    let mut cache = m.new_cache_with_slack(3);
+    m.forward(&toks, &mut cache, false).unwrap();
+    cache.truncate(toks.len() - 3).unwrap();
+    assert_eq!(cache.position(), toks.len() - 3);
+    let a = m.forward(&other, &mut cache, true).unwrap();
+    let mut fresh = m.new_cache();
+    m.forward(&toks[..toks.len() - 3], &mut fresh, false)
+        .unwrap();
+    let b = m.forward(&other, &mut fresh, true).unwrap();
+    assert!(max_diff(&a, &b) < 1e-3, "{}", max_diff(&a, &b));
+    // Slack 0: a local layer holds only its window, so nothing can go back.
+    let mut tight = m.new_cache();
+    m.forward(&toks, &mut tight, false).unwrap();
+    let e = tight.truncate(toks.len() - 1).unwrap_err();
+    assert!(matches!(e, Error::Invalid { .. }), "{e}");
+    assert_eq!(tight.position(), toks.len());
+    assert!(cache.truncate(cache.position() + 1).is_err());
+}
+
+/// Greedy decoding with prompt lookup gives exactly the tokens plain
+/// decoding gives on the tiny model, for prompts that repeat themselves (so
+/// drafts are proposed and some confirmed), with and without stop
+/// sequences, and leaves the cache holding exactly the session's tokens.
+#[test]
+fn prompt_lookup_leaves_greedy_output_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plain = local(dir.path());
+    plain.set_draft_tokens(0);
+    let mut fast = local(dir.path());
+    assert_eq!(
+        plain.draft_tokens(),
+        auravest_ai::llm::local::DEFAULT_DRAFT_TOKENS
+    );
+    fast.set_draft_tokens(auravest_ai::llm::local::SUGGESTED_DRAFT_TOKENS);
+    let (mut drafted, mut accepted) = (0, 0);
+    for prompt in [
+        "a stock to a stock to a stock to",
+        "b c d e b c d e b c",
+        "the fund the fund the fund",
+        "x y z",
+    ] {
+        for penalty in [1.0, 1.1] {
+            let mut req = GenerateRequest::new("", prompt, 24);
+            req.sampling.repeat_penalty = penalty;
+            let p = plain
+                .generate_blocking(&req, &CancelToken::new(), &mut |_| {})
+                .unwrap();
+            let mut pieces = String::new();
+            let f = fast
+                .generate_blocking(&req, &CancelToken::new(), &mut |s| pieces.push_str(s))
+                .unwrap();
+            assert_eq!(
+                (&f.text, f.generated_tokens, f.finish),
+                (&p.text, p.generated_tokens, p.finish),
+                "{prompt:?} with penalty {penalty}"
+            );
+            assert_eq!(pieces, f.text);
+            assert_eq!(plain.last_timings().drafted, 0);
+            let t = fast.last_timings();
+            assert!(t.accepted <= t.drafted);
+            drafted += t.drafted;
+            accepted += t.accepted;
+            assert_eq!(
+                fast.cached_tokens().len(),
+                fast.encode(prompt).unwrap().len() + f.generated_tokens
+            );
+            // A stop sequence from inside the text cuts both at the same place.
+            if let Some(cut) = p.text.char_indices().nth(5).map(|(i, _)| i) {
+                let stop: String = p.text[cut..].chars().take(2).collect();
+                let req = req.clone().with_stop([stop]);
+                let a = plain
+                    .generate_blocking(&req, &CancelToken::new(), &mut |_| {})
+                    .unwrap();
+                let b = fast
+                    .generate_blocking(&req, &CancelToken::new(), &mut |_| {})
+                    .unwrap();
+                assert_eq!((a.text, a.finish), (b.text, b.finish), "{prompt:?} stopped");
+            }
+        }
+    }
+    assert!(drafted > 0, "no prompt drafted anything");
+    assert!(accepted > 0, "no draft was confirmed ({drafted} proposed)");
+    // Sampled requests never draft.
+    let mut req = GenerateRequest::new("", "a stock to a stock to", 12);
+    req.sampling.temperature = 1.0;
+    fast.generate_blocking(&req, &CancelToken::new(), &mut |_| {})
+        .unwrap();
+    assert_eq!(fast.last_timings().drafted, 0);
+}

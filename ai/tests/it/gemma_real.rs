@@ -191,6 +191,7 @@ fn evaluation_subset_with_the_local_model_invents_no_numbers() {
     }
     assert_eq!(r.model, "gemma-3-270m-q4_k_m");
     assert_eq!(r.invented_numbers, 0);
+    assert_eq!(r.off_subject_sentences, 0);
     assert!(r.drafts.drafted >= 10, "{:?}", r.drafts);
     let shares = r.drafts.accepted + r.drafts.repaired + r.drafts.replaced;
     assert!((shares - 1.0).abs() < 1e-9);

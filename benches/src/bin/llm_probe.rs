@@ -2,8 +2,18 @@
 //! it): loads Gemma 3 270M in a fresh process and prints one JSON line.
 //!
 //! ```text
-//! llm_probe ours|upstream [--prompt-tokens N] [--decode N] [--rag-tokens N] [--profile-output]
+//! llm_probe ours|upstream|lookup|ids [--prompt-tokens N] [--decode N] [--rag-tokens N] [--draft-tokens N] [--profile-output]
 //! ```
+//!
+//! `lookup` is ours through the product path
+//! (`LocalGemma::generate_blocking`, greedy without repeat penalty, no stop
+//! sequence) with prompt-lookup drafting (`--draft-tokens N` per step, 0
+//! for none); its JSON adds `drafted` and `accepted` per run. It stops early only at an end-of-text token.
+//!
+//! `ids` loads only the tokenizer and prints the token ids of the warm-up,
+//! answer and RAG prompts (`{"warmup", "answer", "rag"}`), which
+//! `benches/compare_llamacpp.sh` feeds llama.cpp so both engines see the
+//! same tokens.
 //!
 //! - `ours` is `auravest_ai::llm::gemma3::Gemma3`; `upstream` is candle's
 //!   `quantized_gemma3::ModelWeights`. Both read the same GGUF file and use
@@ -38,7 +48,9 @@ use std::time::{Duration, Instant};
 
 use auravest_ai::llm::gemma3::{Gemma3, KvCache, LoadOptions};
 use auravest_ai::llm::gguf_tokenizer::tokenizer_from_gguf;
+use auravest_ai::llm::local::LocalGemma;
 use auravest_ai::llm::sampling::argmax;
+use auravest_ai::llm::{CancelToken, GenerateRequest, Sampling};
 use auravest_benches::llm::{
     RAG_PASSAGES, Upstream, answer_prompt, ranked_passages, sized_request,
 };
@@ -101,6 +113,7 @@ struct Run {
     decode: Duration,
     total: Duration,
     text: String,
+    ids: Vec<u32>,
 }
 
 impl Run {
@@ -116,6 +129,7 @@ impl Run {
             "decode_tok_s": self.decode_tokens as f64 / s(self.decode),
             "total_s": s(self.total),
             "text": self.text,
+            "ids": self.ids,
         })
     }
 }
@@ -147,6 +161,7 @@ fn answer(engine: &mut dyn Engine, tok: &Tokenizer, text: &str, decode: usize) -
         decode: decode_time,
         total: start.elapsed(),
         text,
+        ids: out,
     })
 }
 
@@ -202,14 +217,15 @@ struct Args {
     decode: usize,
     rag_tokens: usize,
     profile_output: bool,
+    draft_tokens: Option<usize>,
 }
 
 fn parse_args() -> std::result::Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let side = args.next().unwrap_or_default();
-    if side != "ours" && side != "upstream" {
+    if !["ours", "upstream", "ids", "lookup"].contains(&side.as_str()) {
         return Err(format!(
-            "the first argument must be ours or upstream, not {side:?}"
+            "the first argument must be ours, upstream, lookup or ids, not {side:?}"
         ));
     }
     let mut a = Args {
@@ -218,6 +234,7 @@ fn parse_args() -> std::result::Result<Args, String> {
         decode: 64,
         rag_tokens: 1300,
         profile_output: false,
+        draft_tokens: None,
     };
     while let Some(flag) = args.next() {
         if flag == "--profile-output" {
@@ -232,6 +249,7 @@ fn parse_args() -> std::result::Result<Args, String> {
             "--prompt-tokens" => a.prompt_tokens = n,
             "--decode" => a.decode = n,
             "--rag-tokens" => a.rag_tokens = n,
+            "--draft-tokens" => a.draft_tokens = Some(n),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -239,6 +257,111 @@ fn parse_args() -> std::result::Result<Args, String> {
         return Err("--prompt-tokens and --decode must be at least 1".to_owned());
     }
     Ok(a)
+}
+
+/// One greedy generation through `LocalGemma` (prompt lookup on), timed
+/// by its own timings.
+fn lookup_run(m: &LocalGemma, text: &str, decode: usize) -> Result<Value> {
+    let mut req = GenerateRequest::new("", text, decode);
+    req.sampling = Sampling {
+        repeat_penalty: 1.0,
+        ..Sampling::GREEDY
+    };
+    m.reset();
+    let start = Instant::now();
+    let out = m.generate_blocking(&req, &CancelToken::new(), &mut |_| {})?;
+    let total = start.elapsed().as_secs_f64();
+    let t = m.last_timings();
+    let (p, d) = (t.prefill.as_secs_f64(), t.decode.as_secs_f64());
+    Ok(json!({
+        "prompt_tokens": out.prompt_tokens,
+        "prefill_s": p,
+        "prefill_tok_s": out.prompt_tokens as f64 / p,
+        "decode_tokens": out.generated_tokens,
+        "decode_s": d,
+        "decode_tok_s": out.generated_tokens as f64 / d,
+        "total_s": total,
+        "text": out.text,
+        "drafted": t.drafted,
+        "accepted": t.accepted,
+    }))
+}
+
+/// The `lookup` side: the product's generation path.
+fn lookup_probe(
+    path: &std::path::Path,
+    (header, tokenizer, start): (Duration, Duration, Instant),
+    tok: &Tokenizer,
+    args: &Args,
+) -> Result<Value> {
+    let t = Instant::now();
+    let mut m = LocalGemma::load(path, LoadOptions::default())?;
+    if let Some(n) = args.draft_tokens {
+        m.set_draft_tokens(n);
+    }
+    let weights = t.elapsed();
+    let load = start.elapsed();
+    let rss_load = peak_rss_mb();
+    let warm = lookup_run(&m, WARM_UP, 4)?;
+    let ranked = ranked_passages()?;
+    let ids_of = |text: &str| encode(tok, text);
+    let (req, _) = answer_prompt(&ranked, args.prompt_tokens, ids_of)?;
+    let run = lookup_run(&m, &req.completion_text(), args.decode)?;
+    let rss_run = peak_rss_mb();
+    let rag = if args.rag_tokens > 0 {
+        let n = RAG_PASSAGES.min(ranked.len());
+        let (req, _) = sized_request(&ranked[..n], args.rag_tokens, ids_of)?;
+        Some(lookup_run(&m, &req.completion_text(), args.decode)?)
+    } else {
+        None
+    };
+    let mut v = load_json(
+        "lookup",
+        [header, tokenizer, weights, load],
+        [rss_load, rss_run, peak_rss_mb()],
+    );
+    v["draft_tokens"] = json!(m.draft_tokens());
+    v["warmup_s"] = warm["total_s"].clone();
+    v["answer"] = run;
+    v["rag"] = json!(rag);
+    Ok(v)
+}
+
+/// The figures every side reports about loading: the side, the threads,
+/// the load times (GGUF header, tokenizer, weights, total) and peak RSS
+/// (after load, after the answer run, at the end).
+fn load_json(
+    side: &str,
+    [header, tokenizer, weights, load]: [Duration; 4],
+    [rss_load, rss_run, rss_end]: [Option<f64>; 3],
+) -> Value {
+    json!({
+        "side": side,
+        "threads": std::thread::available_parallelism().map_or(0, usize::from),
+        "header_s": header.as_secs_f64(),
+        "tokenizer_s": tokenizer.as_secs_f64(),
+        "weights_s": weights.as_secs_f64(),
+        "load_s": load.as_secs_f64(),
+        "rss_load_mb": rss_load,
+        "rss_run_mb": rss_run,
+        "rss_peak_mb": rss_end,
+    })
+}
+
+/// The prompts' token ids, as [`probe`] builds them.
+fn prompt_ids(tok: &Tokenizer, args: &Args) -> Result<Value> {
+    let ranked = ranked_passages()?;
+    let ids_of = |text: &str| encode(tok, text);
+    let (req, _) = answer_prompt(&ranked, args.prompt_tokens, ids_of)?;
+    let answer = encode(tok, &req.completion_text())?;
+    let rag = if args.rag_tokens > 0 {
+        let n = RAG_PASSAGES.min(ranked.len());
+        let (req, _) = sized_request(&ranked[..n], args.rag_tokens, ids_of)?;
+        Some(encode(tok, &req.completion_text())?)
+    } else {
+        None
+    };
+    Ok(json!({"warmup": encode(tok, WARM_UP)?, "answer": answer, "rag": rag}))
 }
 
 fn probe(args: &Args) -> Result<Value> {
@@ -250,6 +373,13 @@ fn probe(args: &Args) -> Result<Value> {
     let t = Instant::now();
     let (tok, _vocab) = tokenizer_from_gguf(&content)?;
     let tokenizer = t.elapsed();
+    if args.side == "ids" {
+        return prompt_ids(&tok, args);
+    }
+    if args.side == "lookup" {
+        drop(content);
+        return lookup_probe(&path, (header, tokenizer, start), &tok, args);
+    }
     let t = Instant::now();
     let mut engine: Box<dyn Engine> = if args.side == "ours" {
         let model = Gemma3::load(&content, &mut file, LoadOptions::default())?;
@@ -292,21 +422,21 @@ fn probe(args: &Args) -> Result<Value> {
     } else {
         None
     };
-    Ok(json!({
-        "side": args.side,
-        "threads": std::thread::available_parallelism().map_or(0, usize::from),
-        "header_s": header.as_secs_f64(),
-        "tokenizer_s": tokenizer.as_secs_f64(),
-        "weights_s": weights.as_secs_f64(),
-        "load_s": load.as_secs_f64(),
-        "rss_load_mb": rss_load,
-        "rss_run_mb": rss_run,
-        "rss_peak_mb": rss_end,
+    let mut v = load_json(
+        &args.side,
+        [header, tokenizer, weights, load],
+        [rss_load, rss_run, rss_end],
+    );
+    let extra = json!({
         "warmup_s": warm.total.as_secs_f64(),
         "answer": run.json(),
         "rag": rag.as_ref().map(Run::json),
         "output_projection": output,
-    }))
+    });
+    if let (Value::Object(v), Value::Object(extra)) = (&mut v, extra) {
+        v.extend(extra);
+    }
+    Ok(v)
 }
 
 fn main() -> ExitCode {
@@ -315,7 +445,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("llm_probe: {e}");
             eprintln!(
-                "usage: llm_probe ours|upstream [--prompt-tokens N] [--decode N] [--rag-tokens N] [--profile-output]"
+                "usage: llm_probe ours|upstream|lookup|ids [--prompt-tokens N] [--decode N] [--rag-tokens N] [--draft-tokens N] [--profile-output]"
             );
             return ExitCode::from(2);
         }

@@ -158,6 +158,7 @@ impl AssistantCore {
         let answer = interruptible(py, move || {
             let tools = ToolContext {
                 market: market.as_deref(),
+                news: None,
                 portfolio: context.as_ref(),
                 kb: assistant.kb(),
                 as_of,

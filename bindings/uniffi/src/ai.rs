@@ -252,6 +252,7 @@ impl Assistant {
         spawn(async move {
             let tools = ToolContext {
                 market: market.as_deref(),
+                news: None,
                 portfolio: context.as_ref(),
                 kb: assistant.kb(),
                 as_of,

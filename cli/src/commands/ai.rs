@@ -94,8 +94,64 @@ pub(crate) struct AskArgs {
     /// json); the checked answer follows.
     #[arg(long)]
     stream: bool,
+    /// An RSS/Atom feed URL with `{symbol}` in it, for news questions
+    /// (repeatable; `--news-feed default` is Yahoo Finance's per-symbol
+    /// headline feed). Without one, news questions say no feed is set.
+    #[arg(long = "news-feed", value_name = "URL")]
+    news_feeds: Vec<String>,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+}
+
+/// The `get_news` tool over feeds fetched as the question is answered.
+struct FeedNews(auravest_market::news::NewsClient);
+
+impl auravest_ai::NewsFeed for FeedNews {
+    fn recent<'a>(
+        &'a self,
+        symbol: &'a auravest_core::Symbol,
+        days: u32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> auravest_ai::tools::NewsFuture<'a> {
+        Box::pin(async move {
+            let items: Vec<auravest_ai::NewsItem> = self
+                .0
+                .headlines(symbol.as_str())
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|h| auravest_ai::NewsItem {
+                    symbol: h.symbol,
+                    title: h.title,
+                    source: h.source,
+                    link: h.link,
+                    published: h.published,
+                })
+                .collect();
+            Ok(auravest_ai::tools::within_window(&items, symbol, days, now))
+        })
+    }
+}
+
+fn news_feed(templates: &[String]) -> Result<Option<FeedNews>, CliError> {
+    if templates.is_empty() {
+        return Ok(None);
+    }
+    let feeds = templates
+        .iter()
+        .map(|t| {
+            if t == "default" {
+                auravest_market::news::DEFAULT_NEWS_FEED.to_owned()
+            } else {
+                t.clone()
+            }
+        })
+        .collect();
+    let config = auravest_market::HttpConfig::from_env()
+        .map_err(|e| crate::commands::market::market_error(&e))?;
+    auravest_market::news::NewsClient::new(&config, feeds)
+        .map(|c| Some(FeedNews(c)))
+        .map_err(|e| crate::commands::market::market_error(&e))
 }
 
 #[derive(Debug, Args)]
@@ -205,8 +261,10 @@ pub(crate) fn run_ask(args: &AskArgs) -> Result<String, CliError> {
         Some(m) => assistant.with_model(m),
         None => assistant,
     };
+    let news = news_feed(&args.news_feeds)?;
     let tools = ToolContext {
         market: Some(&market),
+        news: news.as_ref().map(|n| n as &dyn auravest_ai::NewsFeed),
         portfolio: portfolio.as_ref(),
         kb: assistant.kb(),
         as_of,
@@ -283,12 +341,13 @@ pub(crate) fn run_eval(args: &EvalArgs) -> Result<String, CliError> {
     let missed = report.recall_at_3 < 0.9
         || report.tool_accuracy < 0.95
         || report.refusal_accuracy < 0.95
-        || report.invented_numbers > 0;
+        || report.invented_numbers > 0
+        || report.off_subject_sentences > 0;
     let out = if args.format == Format::Json {
         print_json(&report)?
     } else {
         let mut s = format!(
-            "cases {}  embedder {}  model {}\nrecall@3 {:.3}  MRR {:.3}  tools {:.3}  refusals {:.3}  figures {:.3}  invented numbers {}  write-tool calls {}\nquestions sharing no word with their article's title: {:.1}%\n",
+            "cases {}  embedder {}  model {}\nrecall@3 {:.3}  MRR {:.3}  tools {:.3}  refusals {:.3}  figures {:.3}  invented numbers {}  off-subject sentences {}  write-tool calls {}\nquestions sharing no word with their article's title: {:.1}%\n",
             report.cases,
             report.embedder,
             report.model,
@@ -298,6 +357,7 @@ pub(crate) fn run_eval(args: &EvalArgs) -> Result<String, CliError> {
             report.refusal_accuracy,
             report.figure_accuracy,
             report.invented_numbers,
+            report.off_subject_sentences,
             report.write_tool_calls,
             report.no_shared_title_word_share * 100.0
         );

@@ -132,7 +132,7 @@ pub(crate) enum Progress {
     Never,
 }
 
-fn market_error(e: &MarketError) -> CliError {
+pub(crate) fn market_error(e: &MarketError) -> CliError {
     match e {
         MarketError::BadSymbol { .. } | MarketError::InvalidRequest { .. } => {
             CliError::invalid(e.to_string())

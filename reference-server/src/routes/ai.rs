@@ -370,8 +370,10 @@ async fn answer(
         None => None,
     };
     let market = state.prices.market();
+    let news = crate::services::news::StoredNews::new(state);
     let tools = ToolContext {
         market: Some(market.as_ref()),
+        news: Some(&news),
         portfolio: ctx.as_ref(),
         kb: assistant.kb(),
         as_of: ctx.as_ref().and_then(|c| c.prices.dates().last().copied()),
@@ -415,6 +417,7 @@ pub async fn summary(
     let market = state.prices.market();
     let tools = ToolContext {
         market: Some(market.as_ref()),
+        news: None,
         portfolio: Some(&ctx),
         kb: assistant.kb(),
         as_of: ctx.prices.dates().last().copied(),

@@ -142,3 +142,47 @@ pub async fn headlines(state: &AppState, symbol: &str, days: i64) -> AppResult<V
         })
         .collect())
 }
+
+/// The assistant's `get_news` tool reads what [`headlines`] reads: the
+/// stored headlines, fetched first when stale.
+pub struct StoredNews {
+    state: AppState,
+}
+
+impl StoredNews {
+    /// Reads through `state`'s store and news client.
+    pub fn new(state: &AppState) -> Self {
+        Self {
+            state: state.clone(),
+        }
+    }
+}
+
+impl auravest_ai::NewsFeed for StoredNews {
+    fn recent<'a>(
+        &'a self,
+        symbol: &'a auravest_core::Symbol,
+        days: u32,
+        _now: DateTime<Utc>,
+    ) -> auravest_ai::tools::NewsFuture<'a> {
+        Box::pin(async move {
+            let days = i64::from(days).clamp(1, MAX_NEWS_DAYS);
+            let views = headlines(&self.state, symbol.as_str(), days)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(views
+                .into_iter()
+                .map(|h| auravest_ai::NewsItem {
+                    symbol: symbol.to_string(),
+                    published: h
+                        .published
+                        .and_then(|p| DateTime::parse_from_rfc3339(&p).ok())
+                        .map(|p| p.with_timezone(&Utc)),
+                    title: h.title,
+                    source: h.source,
+                    link: h.link,
+                })
+                .collect())
+        })
+    }
+}
