@@ -18,7 +18,7 @@ use crate::guard::{
 };
 use crate::kb::KnowledgeBase;
 use crate::llm::prompt::{Source, answer_request, summary_request};
-use crate::llm::verify::{DraftOutcome, Problem, SUPPORT_THRESHOLD, verify};
+use crate::llm::verify::{DraftOutcome, Problem, SUPPORT_THRESHOLD, verify_for};
 use crate::llm::{CancelToken, LanguageModel, TokenSink};
 use crate::retrieve::{Retrieval, Retriever};
 use crate::router::{Plan, plan};
@@ -685,7 +685,7 @@ impl Assistant {
                 .draft(
                     model.as_ref(),
                     &request,
-                    &comp.sources,
+                    (question, &comp.sources),
                     cancel,
                     on_text,
                     &mut verdicts,
@@ -747,14 +747,15 @@ impl Assistant {
         })
     }
 
-    /// Generates a draft for `request` and checks it against `sources`; a
-    /// failing model counts as a replaced draft. Returns the verification
-    /// and the tokens used.
+    /// Generates a draft for `request` and checks it against `sources`,
+    /// dropping sentences off the measure `question` names; a failing model
+    /// counts as a replaced draft. Returns the verification and the tokens
+    /// used.
     async fn draft(
         &self,
         model: &dyn LanguageModel,
         request: &crate::llm::GenerateRequest,
-        sources: &[String],
+        (question, sources): (&str, &[String]),
         cancel: &CancelToken,
         on_text: &mut TokenSink<'_>,
         verdicts: &mut Vec<Verdict>,
@@ -772,7 +773,8 @@ impl Assistant {
         };
         let tokens = u32::try_from(generation.prompt_tokens + generation.generated_tokens)
             .unwrap_or(u32::MAX);
-        let v = verify(
+        let v = verify_for(
+            question,
             &generation.text,
             sources,
             self.retriever.embedder(),
@@ -1035,7 +1037,7 @@ impl Assistant {
                 .draft(
                     model.as_ref(),
                     &request,
-                    &texts,
+                    ("", &texts),
                     &CancelToken::new(),
                     &mut |_| {},
                     &mut verdicts,

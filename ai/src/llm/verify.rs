@@ -88,6 +88,9 @@ pub enum Problem {
     },
     /// It tells the reader to buy or sell.
     Advice,
+    /// It is about another measure than the one the question names (see
+    /// [`crate::compose::off_subject`]).
+    OffSubject,
 }
 
 /// The verdict on one sentence.
@@ -245,6 +248,21 @@ pub fn verify(
     embedder: &dyn Embedder,
     threshold: f32,
 ) -> Result<Verification> {
+    verify_for("", draft, sources, embedder, threshold)
+}
+
+/// [`verify`], also dropping sentences about another measure than the one
+/// `question` names ([`Problem::OffSubject`]).
+///
+/// # Errors
+/// The embedder's error.
+pub fn verify_for(
+    question: &str,
+    draft: &str,
+    sources: &[String],
+    embedder: &dyn Embedder,
+    threshold: f32,
+) -> Result<Verification> {
     let drafted: Vec<String> = sentences(draft.trim())
         .into_iter()
         .map(|s| s.trim().to_owned())
@@ -290,6 +308,9 @@ pub fn verify(
         }
         if is_advice(body) {
             problems.push(Problem::Advice);
+        }
+        if crate::compose::off_subject(question, body) {
+            problems.push(Problem::OffSubject);
         }
         // Support: the cited sources when there are valid markers, else all.
         let cited: Vec<usize> = markers
@@ -459,6 +480,23 @@ mod tests {
             "{v:#?}"
         );
         assert_eq!(v.outcome, DraftOutcome::Replaced);
+    }
+
+    #[test]
+    fn a_sentence_on_another_measure_is_dropped() {
+        let sources = vec![
+            "A high P/E ratio means investors pay more for each unit of earnings.".to_owned(),
+            "The P/B ratio compares the share price with book value per share.".to_owned(),
+        ];
+        let e = HashEmbedder::default();
+        let draft = "A high P/E ratio means investors pay more for each unit of earnings [1]. The P/B ratio compares the share price with book value per share [2].";
+        let v = verify_for("What does a P/E ratio tell me?", draft, &sources, &e, 0.3).unwrap();
+        assert_eq!(v.outcome, DraftOutcome::Repaired, "{v:?}");
+        assert!(v.sentences[1].problems.contains(&Problem::OffSubject));
+        assert!(!v.text.contains("P/B"));
+        // Without a question naming a measure, both stay.
+        let v = verify(draft, &sources, &e, 0.3).unwrap();
+        assert_eq!(v.outcome, DraftOutcome::Accepted, "{v:?}");
     }
 
     #[test]
