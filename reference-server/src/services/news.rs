@@ -117,18 +117,24 @@ pub async fn refresh(state: &AppState, symbol: &str) -> AppResult<usize> {
     Ok(rows.len())
 }
 
+/// `symbol`'s stored headlines of the last `days` days, newest first
+/// (fetched first when stale).
+async fn recent_rows(state: &AppState, symbol: &str, days: i64) -> AppResult<Vec<HeadlineRow>> {
+    refresh(state, symbol).await?;
+    let since = (Utc::now() - chrono::Duration::days(days))
+        .timestamp_nanos_opt()
+        .unwrap_or(0);
+    Ok(state.store.headlines(symbol, since, NEWS_LIMIT).await?)
+}
+
 /// `symbol`'s headlines of the last `days` days, newest first (fetched
 /// first when stale).
 ///
 /// # Errors
 /// The store's.
 pub async fn headlines(state: &AppState, symbol: &str, days: i64) -> AppResult<Vec<HeadlineView>> {
-    refresh(state, symbol).await?;
-    let since = (Utc::now() - chrono::Duration::days(days))
-        .timestamp_nanos_opt()
-        .unwrap_or(0);
-    let rows = state.store.headlines(symbol, since, NEWS_LIMIT).await?;
-    Ok(rows
+    Ok(recent_rows(state, symbol, days)
+        .await?
         .into_iter()
         .map(|r| HeadlineView {
             sentiment: headline_sentiment(&r.title).into(),
@@ -167,20 +173,17 @@ impl auravest_ai::NewsFeed for StoredNews {
     ) -> auravest_ai::tools::NewsFuture<'a> {
         Box::pin(async move {
             let days = i64::from(days).clamp(1, MAX_NEWS_DAYS);
-            let views = headlines(&self.state, symbol.as_str(), days)
+            let rows = recent_rows(&self.state, symbol.as_str(), days)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok(views
+            Ok(rows
                 .into_iter()
-                .map(|h| auravest_ai::NewsItem {
-                    symbol: symbol.to_string(),
-                    published: h
-                        .published
-                        .and_then(|p| DateTime::parse_from_rfc3339(&p).ok())
-                        .map(|p| p.with_timezone(&Utc)),
-                    title: h.title,
-                    source: h.source,
-                    link: h.link,
+                .map(|r| auravest_ai::NewsItem {
+                    symbol: r.symbol,
+                    published: r.published_ns.map(DateTime::<Utc>::from_timestamp_nanos),
+                    title: r.title,
+                    source: r.source,
+                    link: r.link,
                 })
                 .collect())
         })

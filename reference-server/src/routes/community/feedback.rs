@@ -148,25 +148,15 @@ pub async fn resolve_feedback(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    user.require(Role::Moderator)?;
-    let parsed =
-        Uuid::parse_str(id.trim()).map_err(|_| AppError::field("id", "is not a feedback id"))?;
-    let key = parsed.to_string();
-    let done = with_member(&state, &user, Access::Write, async move |c, me| {
+    let entry = QueueEntry {
+        id_error: "is not a feedback id",
+        missing: "feedback",
+        action: "resolve_feedback",
+    };
+    resolve_entry(&state, &user, &id, entry, async move |c, me, key| {
         c.store().resolve_feedback(&key, me, Utc::now()).await
     })
-    .await?;
-    if !done {
-        return Err(AppError::not_found("feedback"));
-    }
-    audit_moderation(
-        &state,
-        &user,
-        Some(state.keys.object_hash(parsed)),
-        serde_json::json!({ "action": "resolve_feedback" }),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// Bans a member (moderators; audited, with the reason in the community's

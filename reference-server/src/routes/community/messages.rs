@@ -402,25 +402,15 @@ pub async fn resolve_report(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    user.require(Role::Moderator)?;
-    let parsed =
-        Uuid::parse_str(id.trim()).map_err(|_| AppError::field("id", "is not a message id"))?;
-    let key = parsed.to_string();
-    let done = with_member(&state, &user, Access::Write, async move |c, _me| {
+    let entry = QueueEntry {
+        id_error: "is not a message id",
+        missing: "reported message",
+        action: "resolve_message_report",
+    };
+    resolve_entry(&state, &user, &id, entry, async move |c, _me, key| {
         c.store().resolve_message_report(&key, Utc::now()).await
     })
-    .await?;
-    if !done {
-        return Err(AppError::not_found("reported message"));
-    }
-    audit_moderation(
-        &state,
-        &user,
-        Some(state.keys.object_hash(parsed)),
-        serde_json::json!({ "action": "resolve_message_report" }),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// Reported messages, the newest report first (moderators).

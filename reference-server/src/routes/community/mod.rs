@@ -289,6 +289,52 @@ async fn audit_moderation(
     Ok(())
 }
 
+/// What a moderation-queue entry is called: in the error for a bad id, in
+/// the 404, and the audited action's code.
+struct QueueEntry {
+    id_error: &'static str,
+    missing: &'static str,
+    action: &'static str,
+}
+
+/// Closes one moderation-queue entry (moderators only): `id` must be a
+/// UUID, `resolve` says whether the entry was open (else 404), and the
+/// action is audited with the entry's keyed hash.
+async fn resolve_entry<F>(
+    state: &AppState,
+    user: &crate::auth::AuthUser,
+    id: &str,
+    entry: QueueEntry,
+    resolve: F,
+) -> AppResult<axum::http::StatusCode>
+where
+    F: AsyncFnOnce(
+        ServerCommunity,
+        auravest_social::UserId,
+        String,
+    ) -> Result<bool, auravest_social::Error>,
+{
+    user.require(crate::store::Role::Moderator)?;
+    let parsed =
+        Uuid::parse_str(id.trim()).map_err(|_| AppError::field("id", entry.id_error))?;
+    let key = parsed.to_string();
+    let done = with_member(state, user, Access::Write, async move |c, me| {
+        resolve(c, me, key).await
+    })
+    .await?;
+    if !done {
+        return Err(AppError::not_found(entry.missing));
+    }
+    audit_moderation(
+        state,
+        user,
+        Some(state.keys.object_hash(parsed)),
+        serde_json::json!({ "action": entry.action }),
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 fn draft(body: DraftIn) -> Draft {
     Draft {
         text: body.text,
