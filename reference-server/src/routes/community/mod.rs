@@ -315,8 +315,7 @@ where
     ) -> Result<bool, auravest_social::Error>,
 {
     user.require(crate::store::Role::Moderator)?;
-    let parsed =
-        Uuid::parse_str(id.trim()).map_err(|_| AppError::field("id", entry.id_error))?;
+    let parsed = Uuid::parse_str(id.trim()).map_err(|_| AppError::field("id", entry.id_error))?;
     let key = parsed.to_string();
     let done = with_member(state, user, Access::Write, async move |c, me| {
         resolve(c, me, key).await
