@@ -10,7 +10,9 @@
 # tokens the two engines agree on. Ours runs twice per round: the plain
 # greedy loop, and the product path with prompt-lookup drafting (whose
 # drafted/accepted counts are printed, and whose text must equal the plain
-# loop's).
+# loop's). A fourth side is ours with the opt-in options that are faster
+# but not bit-identical to the default (`--fast`: the vectorised GELU and
+# attention to the visible keys only).
 #
 #   bash benches/compare_llamacpp.sh
 #   RUNS=5 THREADS=2 bash benches/compare_llamacpp.sh
@@ -53,11 +55,15 @@ for i in $(seq 1 "$runs"); do
   "$probe" ours >"$out/ours.$i.json"
   (cd "$peer" && node probe.mjs "$model" "$out/ids.json" --threads "$threads") >"$out/llama.$i.json"
   "$probe" lookup --draft-tokens 8 >"$out/lookup.$i.json"
+  "$probe" ours --fast >"$out/fast.$i.json"
 done
 echo "end:   $(uptime)"
 echo
 echo "== ours, plain greedy decoding (the same loop as llm_probe's other sides)"
 python3 "$root/benches/peer/llm_table.py" "$out" "$runs" ours llama "llama.cpp"
+echo
+echo "== ours with the opt-in fast options (fast_gelu, skip_masked_keys; not the same bits as the default)"
+python3 "$root/benches/peer/llm_table.py" "$out" "$runs" fast llama "llama.cpp"
 echo
 echo "== ours through the product path (LocalGemma::generate_blocking) with prompt lookup, 8 draft tokens"
 python3 "$root/benches/peer/llm_table.py" "$out" "$runs" lookup llama "llama.cpp"

@@ -54,8 +54,10 @@
 //! index) and `openai` (an OpenAI-compatible backend) are opt-in; the models'
 //! weights come from `scripts/fetch-models.sh`.
 
-// `unsafe` is denied workspace-wide; the one exception is memory-mapping
-// MiniLM's weights (`minilm.rs`), allowed there and nowhere else.
+// `unsafe` is denied workspace-wide; the two exceptions, allowed there and
+// nowhere else: memory-mapping MiniLM's weights (`minilm.rs`), and the SIMD
+// loads of the int8 matrix kernels (`llm/int8.rs`, bounds checked before
+// each kernel runs).
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]

@@ -23,14 +23,31 @@
 //!   the new positions together.
 //! - **The embeddings stay quantized**: rows are dequantized on lookup, and
 //!   the same tensor is the output projection.
+//! - **Q8_0 and Q5_0 weights are multiplied as integer matrices**
+//!   ([`super::int8`]): the projections that read the hidden state (640
+//!   values, not a multiple of candle's 256-value blocks) and the tied output
+//!   head are held in tiles for AVX-512 VNNI / AVX2 kernels that give
+//!   candle's results bit for bit, read from the file a tile at a time. Each
+//!   input is quantized once for every projection that reads it, and the
+//!   feed-forward's GELU runs on every core ([`super::activation`]).
+//! - **Long prompts attend in chunks** of 256 queries, each scoring only the
+//!   keys it can see (its window on local layers, the past on all), with a
+//!   softmax that sums as candle's does over the whole masked row and a
+//!   weighted sum over every value (zero weights outside), so the output
+//!   keeps its bits; opt-in ([`LoadOptions::skip_masked_keys`]), the
+//!   weighted sum skips the masked values too.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor, gguf_file};
 use candle_core::{DType, Device, Module, Tensor};
+
+use super::int8::{BlockFormat, PackedQ8, Q8Rows};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
@@ -191,15 +208,39 @@ pub struct LoadOptions {
     /// The longest context (prompt plus generated tokens) this instance
     /// serves; RoPE tables are sized to it.
     pub context: usize,
-    /// Requantise Q5_0 tensors to Q8_0 (faster on CPU, slightly larger).
+    /// Hold Q8_0 and Q5_0 weights in the integer layout of
+    /// [`super::int8`] and multiply them there (the fast path, with the same
+    /// results as candle's); otherwise candle's quantized matmul runs them.
+    pub int8: bool,
+    /// Requantise Q5_0 tensors to Q8_0 at load (candle's Q5_0 kernel is
+    /// scalar). The int8 path does it the same way, so both paths compute
+    /// the same values; off, both keep Q5_0 exactly.
     pub requantize_q5: bool,
+    /// On the int8 path, compute the feed-forward's GELU with a vectorised
+    /// exponential instead of the C library's `tanh` (faster; as accurate,
+    /// but not the same bits, so the output can differ from the default).
+    pub fast_gelu: bool,
+    /// Let each chunk of a long prompt's queries weight only the values of
+    /// the keys it can see (its window on local layers, the past on all), as
+    /// it already scores only those keys, instead of every value with zero
+    /// weights. The same function, with less work on long prompts, but
+    /// candle's matrix product groups a shorter sum differently, so the
+    /// output can differ in the last bits from the default.
+    pub skip_masked_keys: bool,
+    /// Queries per attention chunk of a long prompt (at least 1; a value at
+    /// least the prompt's length attends in one piece).
+    pub attention_chunk: usize,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         Self {
             context: 4096,
+            int8: true,
             requantize_q5: true,
+            fast_gelu: false,
+            skip_masked_keys: false,
+            attention_chunk: ATTENTION_CHUNK,
         }
     }
 }
@@ -250,15 +291,90 @@ impl Norm {
     }
 }
 
+/// How a weight is held after loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// In candle's quantized tensor, in this type.
+    Candle(GgmlDType),
+    /// In the integer layout of the int8 kernels, from this file type.
+    Int8(GgmlDType),
+}
+
+/// A projection's weights.
+#[derive(Debug, Clone)]
+enum Linear {
+    Int8(Arc<PackedQ8>),
+    Candle(QMatMul),
+}
+
+/// A projection's input, quantized at most once for every int8 projection
+/// that reads it.
+struct Input<'a> {
+    x: &'a Tensor,
+    q: OnceCell<Q8Rows>,
+}
+
+impl<'a> Input<'a> {
+    fn new(x: &'a Tensor) -> Self {
+        Self {
+            x,
+            q: OnceCell::new(),
+        }
+    }
+
+    fn quantized(&self) -> candle_core::Result<&Q8Rows> {
+        if let Some(q) = self.q.get() {
+            return Ok(q);
+        }
+        let k = self.x.dims().last().copied().unwrap_or(0);
+        let values = self.x.flatten_all()?.to_vec1::<f32>()?;
+        let q = Q8Rows::quantize(values.len() / k.max(1), k, &values).map_err(|e| int8_err(&e))?;
+        Ok(self.q.get_or_init(|| q))
+    }
+}
+
+fn int8_err(e: &Error) -> candle_core::Error {
+    candle_core::Error::Msg(format!("int8 matmul: {e}"))
+}
+
+impl Linear {
+    fn forward(&self, input: &Input<'_>) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Candle(m) => m.forward(input.x),
+            Self::Int8(w) => {
+                let out = w.matmul(input.quantized()?).map_err(|e| int8_err(&e))?;
+                let mut shape = input.x.dims().to_vec();
+                if let Some(last) = shape.last_mut() {
+                    *last = w.rows();
+                }
+                Tensor::from_vec(out, shape, input.x.device())
+            }
+        }
+    }
+}
+
+/// The token embeddings (also the output head when tied).
+#[derive(Debug, Clone)]
+enum Embedding {
+    Int8(Arc<PackedQ8>),
+    Candle(Arc<QTensor>),
+}
+
+/// A weight as loaded.
+enum Loaded {
+    Int8(PackedQ8),
+    Candle(QTensor),
+}
+
 #[derive(Debug, Clone)]
 struct Layer {
-    wq: QMatMul,
-    wk: QMatMul,
-    wv: QMatMul,
-    wo: QMatMul,
-    gate: QMatMul,
-    up: QMatMul,
-    down: QMatMul,
+    wq: Linear,
+    wk: Linear,
+    wv: Linear,
+    wo: Linear,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
     q_norm: Norm,
     k_norm: Norm,
     attn_norm: Norm,
@@ -364,15 +480,19 @@ impl KvCache {
 #[derive(Debug, Clone)]
 pub struct Gemma3 {
     cfg: Gemma3Config,
-    embed: Arc<QTensor>,
-    output: QMatMul,
+    embed: Embedding,
+    vocab: usize,
+    output: Linear,
     layers: Vec<Layer>,
     norm: Norm,
     rope_local: Rope,
     rope_global: Rope,
     context: usize,
+    fast_gelu: bool,
+    skip_masked_keys: bool,
+    attention_chunk: usize,
     device: Device,
-    weight_types: Vec<(String, GgmlDType)>,
+    weight_types: Vec<(String, Held)>,
 }
 
 impl Gemma3 {
@@ -390,9 +510,17 @@ impl Gemma3 {
         if options.context == 0 {
             return Err(Error::invalid("context", "must be at least 1 token"));
         }
+        if options.attention_chunk == 0 {
+            return Err(Error::invalid(
+                "attention_chunk",
+                "must be at least 1 query",
+            ));
+        }
         let dev = Device::Cpu;
         let mut weight_types = Vec::new();
-        let mut tensor = |name: &str, shape: &[usize]| -> Result<QTensor> {
+        // Reads a tensor; a 2-D Q8_0 or Q5_0 one goes to the int8 layout
+        // when `int8` is set and asked for.
+        let mut tensor = |name: &str, shape: &[usize], int8: bool| -> Result<Loaded> {
             let Some(info) = content.tensor_infos.get(name) else {
                 return Err(model_err(format!("tensor {name} is missing")));
             };
@@ -401,6 +529,22 @@ impl Gemma3 {
                     "tensor {name} has shape {:?}, expected {shape:?}",
                     info.shape.dims()
                 )));
+            }
+            let format = match info.ggml_dtype {
+                GgmlDType::Q8_0 => Some(BlockFormat::Q8_0),
+                GgmlDType::Q5_0 if options.requantize_q5 => Some(BlockFormat::Q5_0AsQ8_0),
+                GgmlDType::Q5_0 => Some(BlockFormat::Q5_0),
+                _ => None,
+            };
+            if let (true, true, Some(format), &[rows, cols]) = (int8, options.int8, format, shape) {
+                let at = content.tensor_data_offset + info.offset;
+                reader
+                    .seek(SeekFrom::Start(at))
+                    .map_err(|e| model_err(format!("{name}: seeking to {at}: {e}")))?;
+                let packed = PackedQ8::from_reader(rows, cols, format, reader)
+                    .map_err(|e| model_err(format!("{name}: {e}")))?;
+                weight_types.push((name.to_owned(), Held::Int8(info.ggml_dtype)));
+                return Ok(Loaded::Int8(packed));
             }
             let t = content
                 .tensor(reader, name, &dev)
@@ -411,16 +555,26 @@ impl Gemma3 {
             } else {
                 t
             };
-            weight_types.push((name.to_owned(), t.dtype()));
-            Ok(t)
+            weight_types.push((name.to_owned(), Held::Candle(t.dtype())));
+            Ok(Loaded::Candle(t))
         };
-        let norm = |t: QTensor, name: &str| -> Result<Norm> {
+        let norm = |t: Loaded, name: &str| -> Result<Norm> {
+            let Loaded::Candle(t) = t else {
+                return Err(model_err(format!("{name} is not a vector")));
+            };
             Ok(Norm {
                 weight: t.dequantize(&Device::Cpu).map_err(candle_err(name))?,
                 eps: cfg.rms_eps as f32,
             })
         };
-        let qmm = |t: QTensor, name: &str| QMatMul::from_qtensor(t).map_err(candle_err(name));
+        let linear = |t: Loaded, name: &str| -> Result<Linear> {
+            Ok(match t {
+                Loaded::Int8(p) => Linear::Int8(Arc::new(p)),
+                Loaded::Candle(t) => {
+                    Linear::Candle(QMatMul::from_qtensor(t).map_err(candle_err(name))?)
+                }
+            })
+        };
         let h = cfg.hidden;
         let q_dim = cfg.heads * cfg.head_dim;
         let kv_dim = cfg.kv_heads * cfg.head_dim;
@@ -429,14 +583,33 @@ impl Gemma3 {
             .get("token_embd.weight")
             .map(|i| i.shape.dims().first().copied().unwrap_or(0))
             .ok_or_else(|| model_err("tensor token_embd.weight is missing"))?;
-        let embed = Arc::new(tensor("token_embd.weight", &[vocab, h])?);
-        let output = match content.tensor_infos.get("output.weight") {
-            Some(_) => qmm(tensor("output.weight", &[vocab, h])?, "output.weight")?,
-            None => {
-                QMatMul::from_arc(Arc::clone(&embed)).map_err(candle_err("token_embd.weight"))?
+        let tied = !content.tensor_infos.contains_key("output.weight");
+        let (embed, tied_output) = match tensor("token_embd.weight", &[vocab, h], true)? {
+            Loaded::Int8(p) => {
+                let p = Arc::new(p);
+                let out = tied.then(|| Linear::Int8(Arc::clone(&p)));
+                (Embedding::Int8(p), out)
+            }
+            Loaded::Candle(t) => {
+                let t = Arc::new(t);
+                let out = if tied {
+                    let m = QMatMul::from_arc(Arc::clone(&t))
+                        .map_err(candle_err("token_embd.weight"))?;
+                    Some(Linear::Candle(m))
+                } else {
+                    None
+                };
+                (Embedding::Candle(t), out)
             }
         };
-        let final_norm = tensor("output_norm.weight", &[h])?;
+        let output = match tied_output {
+            Some(o) => o,
+            None => {
+                let t = tensor("output.weight", &[vocab, h], true)?;
+                linear(t, "output.weight")?
+            }
+        };
+        let final_norm = tensor("output_norm.weight", &[h], false)?;
         let final_norm = norm(final_norm, "output_norm.weight")?;
         let ffn = content
             .tensor_infos
@@ -446,7 +619,7 @@ impl Gemma3 {
         let mut layers = Vec::with_capacity(cfg.layers);
         for i in 0..cfg.layers {
             let n = |s: &str| format!("blk.{i}.{s}.weight");
-            let mut get = |s: &str, shape: &[usize]| tensor(&n(s), shape);
+            let mut get = |s: &str, shape: &[usize]| tensor(&n(s), shape, shape.len() == 2);
             let wq = get("attn_q", &[q_dim, h])?;
             let wk = get("attn_k", &[kv_dim, h])?;
             let wv = get("attn_v", &[kv_dim, h])?;
@@ -461,13 +634,13 @@ impl Gemma3 {
             let ffn_norm = get("ffn_norm", &[h])?;
             let post_ffn_norm = get("post_ffw_norm", &[h])?;
             layers.push(Layer {
-                wq: qmm(wq, &n("attn_q"))?,
-                wk: qmm(wk, &n("attn_k"))?,
-                wv: qmm(wv, &n("attn_v"))?,
-                wo: qmm(wo, &n("attn_output"))?,
-                gate: qmm(gate, &n("ffn_gate"))?,
-                up: qmm(up, &n("ffn_up"))?,
-                down: qmm(down, &n("ffn_down"))?,
+                wq: linear(wq, &n("attn_q"))?,
+                wk: linear(wk, &n("attn_k"))?,
+                wv: linear(wv, &n("attn_v"))?,
+                wo: linear(wo, &n("attn_output"))?,
+                gate: linear(gate, &n("ffn_gate"))?,
+                up: linear(up, &n("ffn_up"))?,
+                down: linear(down, &n("ffn_down"))?,
                 q_norm: norm(q_norm, &n("attn_q_norm"))?,
                 k_norm: norm(k_norm, &n("attn_k_norm"))?,
                 attn_norm: norm(attn_norm, &n("attn_norm"))?,
@@ -484,12 +657,16 @@ impl Gemma3 {
         Ok(Self {
             cfg,
             embed,
+            vocab,
             output,
             layers,
             norm: final_norm,
             rope_local,
             rope_global,
             context: options.context,
+            fast_gelu: options.fast_gelu,
+            skip_masked_keys: options.skip_masked_keys,
+            attention_chunk: options.attention_chunk,
             device: dev,
             weight_types,
         })
@@ -522,11 +699,11 @@ impl Gemma3 {
 
     /// The vocabulary size (rows of the embedding table).
     pub fn vocab_size(&self) -> usize {
-        self.embed.shape().dims().first().copied().unwrap_or(0)
+        self.vocab
     }
 
-    /// Each weight's name and the type it is held in after loading.
-    pub fn weight_types(&self) -> &[(String, GgmlDType)] {
+    /// Each weight's name and how it is held after loading.
+    pub fn weight_types(&self) -> &[(String, Held)] {
         &self.weight_types
     }
 
@@ -600,8 +777,7 @@ impl Gemma3 {
         all: bool,
     ) -> candle_core::Result<Vec<f32>> {
         let seq = tokens.len();
-        let ids = Tensor::new(tokens, &self.device)?;
-        let mut x = self.embed.embedding(&ids)?.unsqueeze(0)?;
+        let mut x = self.embed(tokens)?.unsqueeze(0)?;
         x = (x * (self.cfg.hidden as f64).sqrt())?;
         // Every local layer holds the same positions, and so does every
         // global one: each kind's mask is built once per call.
@@ -612,15 +788,14 @@ impl Gemma3 {
             let h = layer.post_attn_norm.forward(&h)?;
             x = (x + h)?;
             let h = layer.ffn_norm.forward(&x)?;
-            let g = layer.gate.forward(&h)?.gelu()?;
-            let u = layer.up.forward(&h)?;
-            let h = layer.down.forward(&(g * u)?)?;
+            let f = feed_forward(layer, &h, self.fast_gelu)?;
+            let h = layer.down.forward(&Input::new(&f))?;
             let h = layer.post_ffn_norm.forward(&h)?;
             x = (x + h)?;
         }
         let x = if all { x } else { x.narrow(1, seq - 1, 1)? };
         let x = self.norm.forward(&x)?;
-        let logits = self.output.forward(&x)?;
+        let logits = self.output.forward(&Input::new(&x))?;
         logits.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()
     }
 
@@ -635,9 +810,10 @@ impl Gemma3 {
         let cfg = &self.cfg;
         let (b, seq, _) = x.dims3()?;
         let (nh, nkv, hd) = (cfg.heads, cfg.kv_heads, cfg.head_dim);
-        let q = layer.wq.forward(x)?.reshape((b, seq, nh, hd))?;
-        let k = layer.wk.forward(x)?.reshape((b, seq, nkv, hd))?;
-        let v = layer.wv.forward(x)?.reshape((b, seq, nkv, hd))?;
+        let input = Input::new(x);
+        let q = layer.wq.forward(&input)?.reshape((b, seq, nh, hd))?;
+        let k = layer.wk.forward(&input)?.reshape((b, seq, nkv, hd))?;
+        let v = layer.wv.forward(&input)?.reshape((b, seq, nkv, hd))?;
         let q = layer.q_norm.forward(&q)?.transpose(1, 2)?;
         let k = layer.k_norm.forward(&k)?.transpose(1, 2)?;
         let v = v.transpose(1, 2)?.contiguous()?;
@@ -666,38 +842,221 @@ impl Gemma3 {
         } else {
             (k.clone(), v.clone())
         });
-        // Grouped-query attention without copying keys: the query heads of
-        // one key head are stacked along the sequence axis.
-        let group = nh / nkv;
-        let q = q.contiguous()?.reshape((b, nkv, group * seq, hd))?;
-        let scale = 1.0 / (hd as f64).sqrt();
-        let scores = (q.matmul(&k.t()?)? * scale)?;
-        let scores = scores.reshape((b, nh, seq, total))?;
-        let kind = &mut masks.0[usize::from(layer.local)];
-        let built = match kind.take() {
-            Some((t, m)) if t == total => m,
-            _ => {
-                let window = layer.local.then_some(cfg.sliding_window);
-                mask(seq, total, start, first, window, &self.device)?
-            }
+        // Queries in chunks, each scoring only the keys it can see: a long
+        // prompt's local layers skip what lies beyond their window and every
+        // layer what lies in the future.
+        let window = layer.local.then_some(cfg.sliding_window);
+        let chunk = self.attention_chunk;
+        let mut outs = Vec::with_capacity(seq.div_ceil(chunk));
+        for c0 in (0..seq).step_by(chunk) {
+            let cs = (seq - c0).min(chunk);
+            let qp = start + c0; // position of the chunk's first query
+            // Keys (as indices into k) from the first any of the chunk's
+            // queries sees to the last query's own.
+            let lo = match window {
+                Some(w) => (qp + 1).saturating_sub(w).max(first) - first,
+                None => 0,
+            };
+            let hi = qp + cs - first;
+            let key = MaskKey {
+                local: layer.local,
+                chunk: c0,
+                keys: hi - lo,
+            };
+            let built = match masks.0.iter().find(|(k, _)| *k == key) {
+                Some((_, m)) => m.clone(),
+                None => {
+                    let m = mask(cs, hi - lo, qp, first + lo, window, &self.device)?;
+                    masks.0.push((key, m.clone()));
+                    m
+                }
+            };
+            let qc = q.narrow(2, c0, cs)?;
+            let narrow = |t: &Tensor| -> candle_core::Result<Tensor> {
+                if lo == 0 && hi == total {
+                    Ok(t.clone())
+                } else {
+                    t.narrow(2, lo, hi - lo)?.contiguous()
+                }
+            };
+            // Scores only for the keys the chunk can see; the weighted sum of
+            // values over every key held (with zero weights outside), whose
+            // sums candle groups as without chunks, unless the caller opted
+            // out of the same bits.
+            let kc = narrow(&k)?;
+            let (vc, span) = if self.skip_masked_keys {
+                (narrow(&v)?, None)
+            } else {
+                (v.clone(), Some((lo, total)))
+            };
+            outs.push(attend(&qc, &kc, &vc, built.as_ref(), nkv, span)?);
+        }
+        let out = if outs.len() == 1 {
+            outs.swap_remove(0)
+        } else {
+            Tensor::cat(&outs, 2)?
         };
-        let scores = match &built {
-            Some(m) => scores.broadcast_add(m)?,
-            None => scores,
-        };
-        *kind = Some((total, built));
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let probs = probs.reshape((b, nkv, group * seq, total))?;
-        let out = probs.matmul(&v)?.reshape((b, nh, seq, hd))?;
         let out = out.transpose(1, 2)?.reshape((b, seq, nh * hd))?;
-        layer.wo.forward(&out)
+        layer.wo.forward(&Input::new(&out))
+    }
+
+    /// The embeddings of `tokens` (checked to be in the vocabulary), one
+    /// row each.
+    fn embed(&self, tokens: &[u32]) -> candle_core::Result<Tensor> {
+        match &self.embed {
+            Embedding::Candle(t) => t.embedding(&Tensor::new(tokens, &self.device)?),
+            Embedding::Int8(p) => {
+                let h = p.cols();
+                let mut out = vec![0f32; tokens.len() * h];
+                for (row, &t) in out.chunks_exact_mut(h).zip(tokens) {
+                    p.dequantize_row(t as usize, row)
+                        .map_err(|e| int8_err(&e))?;
+                }
+                Tensor::from_vec(out, (tokens.len(), h), &self.device)
+            }
+        }
     }
 }
 
-/// The attention masks of one forward call, by layer kind (global, local),
-/// with the number of key positions each was built for.
+/// `gelu(gate(h)) · up(h)`: on int8 weights with the fused activation of
+/// [`super::activation`], otherwise with candle's ops.
+fn feed_forward(layer: &Layer, h: &Tensor, fast_gelu: bool) -> candle_core::Result<Tensor> {
+    let input = Input::new(h);
+    match (&layer.gate, &layer.up) {
+        (Linear::Int8(gate), Linear::Int8(up)) => {
+            let q = input.quantized()?;
+            let mut g = gate.matmul(q).map_err(|e| int8_err(&e))?;
+            let u = up.matmul(q).map_err(|e| int8_err(&e))?;
+            super::activation::gelu_mul(&mut g, &u, fast_gelu);
+            let mut shape = h.dims().to_vec();
+            if let Some(last) = shape.last_mut() {
+                *last = gate.rows();
+            }
+            Tensor::from_vec(g, shape, h.device())
+        }
+        _ => layer.gate.forward(&input)?.gelu()? * layer.up.forward(&input)?,
+    }
+}
+
+/// Queries per attention chunk of a long prompt, by default.
+pub const ATTENTION_CHUNK: usize = 256;
+
+/// Scaled dot-product attention of queries `q` (batch, heads, n, head size)
+/// over keys and values `k`, `v` (batch, kv heads, keys, head size), with an
+/// additive `mask` (n, keys). Grouped-query attention without copying keys:
+/// the query heads of one key head are stacked along the sequence axis.
+/// With `span` = `(offset, full)`, `k` holds keys `offset..` of the `full`
+/// keys that `v` holds, the others being masked for these queries (see
+/// [`softmax_rows`]); without it, `k` and `v` hold the same keys.
+fn attend(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    nkv: usize,
+    span: Option<(usize, usize)>,
+) -> candle_core::Result<Tensor> {
+    let (b, nh, n, hd) = q.dims4()?;
+    let keys = k.dim(2)?;
+    let group = nh / nkv;
+    let q = q.contiguous()?.reshape((b, nkv, group * n, hd))?;
+    let scale = 1.0 / (hd as f64).sqrt();
+    let scores = (q.matmul(&k.t()?)? * scale)?;
+    let scores = scores.reshape((b, nh, n, keys))?;
+    let scores = match mask {
+        Some(m) => scores.broadcast_add(m)?,
+        None => scores,
+    };
+    let probs = softmax_rows(&scores, span)?;
+    let width = span.map_or(keys, |(_, full)| full);
+    let probs = probs.reshape((b, nkv, group * n, width))?;
+    probs.matmul(v)?.reshape((b, nh, n, hd))
+}
+
+/// Softmax over the last axis of `scores`. With `span` = `(offset, full)`,
+/// the rows stand for keys `offset..offset + keys` of rows of `full` keys
+/// whose other entries are masked: the result has rows of `full` values
+/// (zeros outside), summed as candle's softmax sums the full row (on AVX2,
+/// 32 running sums by position, added pairwise, then the remainder one by
+/// one), so a chunk that scores only the keys it can see gets the bits of
+/// scoring all of them with a mask.
+fn softmax_rows(scores: &Tensor, span: Option<(usize, usize)>) -> candle_core::Result<Tensor> {
+    let mut dims = scores.dims().to_vec();
+    let keys = dims.last().copied().unwrap_or(1).max(1);
+    let (offset, full) = span.unwrap_or((0, keys));
+    let values = scores.flatten_all()?.to_vec1::<f32>()?;
+    let lanes = candle_sum_lanes();
+    let mut out = vec![0f32; values.len() / keys * full];
+    out.par_chunks_mut(full)
+        .zip(values.par_chunks(keys))
+        .for_each(|(dst, src)| {
+            let row = &mut dst[offset..offset + keys];
+            row.copy_from_slice(src);
+            softmax_row(row, offset, full, lanes);
+        });
+    if let Some(last) = dims.last_mut() {
+        *last = full;
+    }
+    Tensor::from_vec(out, dims, scores.device())
+}
+
+/// How many running sums candle's `f32` row sum keeps on this CPU (32 with
+/// AVX2; otherwise it sums one by one).
+fn candle_sum_lanes() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        return 32;
+    }
+    1
+}
+
+fn softmax_row(row: &mut [f32], offset: usize, full: usize, lanes: usize) {
+    let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+    for x in row.iter_mut() {
+        *x = (*x - max).exp();
+    }
+    let sum = if lanes == 32 {
+        let vector = full & !31;
+        let mut acc = [0f32; 32];
+        for (i, &x) in row.iter().enumerate() {
+            if offset + i < vector {
+                acc[(offset + i) % 32] += x;
+            }
+        }
+        // Four registers of eight: (r0 + r1) + (r2 + r3), then the halves,
+        // then two horizontal adds.
+        let mut s = [0f32; 8];
+        for (j, s) in s.iter_mut().enumerate() {
+            *s = (acc[j] + acc[8 + j]) + (acc[16 + j] + acc[24 + j]);
+        }
+        let t = [s[0] + s[4], s[1] + s[5], s[2] + s[6], s[3] + s[7]];
+        let mut sum = (t[0] + t[1]) + (t[2] + t[3]);
+        for (i, &x) in row.iter().enumerate() {
+            if offset + i >= vector {
+                sum += x;
+            }
+        }
+        sum
+    } else {
+        row.iter().fold(0f32, |s, &x| s + x)
+    };
+    for x in row.iter_mut() {
+        *x /= sum;
+    }
+}
+
+/// Which mask a chunk of queries needs: every layer of a kind (local or
+/// global) holds the same positions, so one mask serves them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MaskKey {
+    local: bool,
+    chunk: usize,
+    keys: usize,
+}
+
+/// The attention masks of one forward call.
 #[derive(Default)]
-struct Masks([Option<(usize, Option<Tensor>)>; 2]);
+struct Masks(Vec<(MaskKey, Option<Tensor>)>);
 
 /// The additive mask (0 or −∞) of queries at `start..start + seq` over keys
 /// at `first..first + total`: causal, and within `window` positions for

@@ -25,6 +25,8 @@ use serde::Serialize;
 
 use crate::error::Result;
 
+#[cfg(feature = "gemma")]
+mod activation;
 // The model and tokenizer internals speak candle's and tokenizers' types;
 // they are public only under the hidden `internals` feature (the project's
 // own benchmarks and tests), so the crate's API never exposes those types.
@@ -42,6 +44,12 @@ pub mod gguf_tokenizer;
 #[cfg(all(feature = "gemma", not(feature = "internals")))]
 #[allow(unreachable_pub, dead_code)]
 mod gguf_tokenizer;
+#[cfg(all(feature = "gemma", feature = "internals"))]
+#[doc(hidden)]
+pub mod int8;
+#[cfg(all(feature = "gemma", not(feature = "internals")))]
+#[allow(unreachable_pub, dead_code)]
+mod int8;
 #[cfg(feature = "gemma")]
 pub mod local;
 #[cfg(feature = "openai")]

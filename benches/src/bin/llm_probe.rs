@@ -2,8 +2,14 @@
 //! it): loads Gemma 3 270M in a fresh process and prints one JSON line.
 //!
 //! ```text
-//! llm_probe ours|upstream|lookup|ids [--prompt-tokens N] [--decode N] [--rag-tokens N] [--draft-tokens N] [--profile-output]
+//! llm_probe ours|upstream|lookup|ids [--prompt-tokens N] [--decode N] [--rag-tokens N] [--draft-tokens N] [--profile-output] [--candle-matmul] [--fast]
 //! ```
+//!
+//! `--candle-matmul` loads ours (`ours`, `lookup`) without the int8 kernels
+//! (`LoadOptions::int8` off: candle's quantized matmul for every weight, as
+//! before them), to measure what they bring in the same session.
+//! `--fast` turns on the options that are faster but not bit-identical to
+//! the default: `LoadOptions::fast_gelu` and `LoadOptions::skip_masked_keys`.
 //!
 //! `lookup` is ours through the product path
 //! (`LocalGemma::generate_blocking`, greedy without repeat penalty, no stop
@@ -218,6 +224,20 @@ struct Args {
     rag_tokens: usize,
     profile_output: bool,
     draft_tokens: Option<usize>,
+    candle_matmul: bool,
+    fast: bool,
+}
+
+impl Args {
+    /// How ours is loaded.
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            int8: !self.candle_matmul,
+            fast_gelu: self.fast,
+            skip_masked_keys: self.fast,
+            ..LoadOptions::default()
+        }
+    }
 }
 
 fn parse_args() -> std::result::Result<Args, String> {
@@ -235,10 +255,20 @@ fn parse_args() -> std::result::Result<Args, String> {
         rag_tokens: 1300,
         profile_output: false,
         draft_tokens: None,
+        candle_matmul: false,
+        fast: false,
     };
     while let Some(flag) = args.next() {
         if flag == "--profile-output" {
             a.profile_output = true;
+            continue;
+        }
+        if flag == "--candle-matmul" {
+            a.candle_matmul = true;
+            continue;
+        }
+        if flag == "--fast" {
+            a.fast = true;
             continue;
         }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -295,7 +325,7 @@ fn lookup_probe(
     args: &Args,
 ) -> Result<Value> {
     let t = Instant::now();
-    let mut m = LocalGemma::load(path, LoadOptions::default())?;
+    let mut m = LocalGemma::load(path, args.load_options())?;
     if let Some(n) = args.draft_tokens {
         m.set_draft_tokens(n);
     }
@@ -382,7 +412,7 @@ fn probe(args: &Args) -> Result<Value> {
     }
     let t = Instant::now();
     let mut engine: Box<dyn Engine> = if args.side == "ours" {
-        let model = Gemma3::load(&content, &mut file, LoadOptions::default())?;
+        let model = Gemma3::load(&content, &mut file, args.load_options())?;
         let cache = model.new_cache();
         Box::new(Ours { model, cache })
     } else {
@@ -445,7 +475,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("llm_probe: {e}");
             eprintln!(
-                "usage: llm_probe ours|upstream|lookup|ids [--prompt-tokens N] [--decode N] [--rag-tokens N] [--draft-tokens N] [--profile-output]"
+                "usage: llm_probe ours|upstream|lookup|ids [--prompt-tokens N] [--decode N] [--rag-tokens N] [--draft-tokens N] [--profile-output] [--candle-matmul] [--fast]"
             );
             return ExitCode::from(2);
         }
