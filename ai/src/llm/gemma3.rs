@@ -333,6 +333,16 @@ impl<'a> Input<'a> {
     }
 }
 
+/// An int8 product's `out` as a tensor shaped like its input `x` with
+/// `cols` values in the last axis.
+fn int8_output(out: Vec<f32>, x: &Tensor, cols: usize) -> candle_core::Result<Tensor> {
+    let mut shape = x.dims().to_vec();
+    if let Some(last) = shape.last_mut() {
+        *last = cols;
+    }
+    Tensor::from_vec(out, shape, x.device())
+}
+
 fn int8_err(e: &Error) -> candle_core::Error {
     candle_core::Error::Msg(format!("int8 matmul: {e}"))
 }
@@ -343,11 +353,7 @@ impl Linear {
             Self::Candle(m) => m.forward(input.x),
             Self::Int8(w) => {
                 let out = w.matmul(input.quantized()?).map_err(|e| int8_err(&e))?;
-                let mut shape = input.x.dims().to_vec();
-                if let Some(last) = shape.last_mut() {
-                    *last = w.rows();
-                }
-                Tensor::from_vec(out, shape, input.x.device())
+                int8_output(out, input.x, w.rows())
             }
         }
     }
@@ -928,11 +934,7 @@ fn feed_forward(layer: &Layer, h: &Tensor, fast_gelu: bool) -> candle_core::Resu
             let mut g = gate.matmul(q).map_err(|e| int8_err(&e))?;
             let u = up.matmul(q).map_err(|e| int8_err(&e))?;
             super::activation::gelu_mul(&mut g, &u, fast_gelu);
-            let mut shape = h.dims().to_vec();
-            if let Some(last) = shape.last_mut() {
-                *last = gate.rows();
-            }
-            Tensor::from_vec(g, shape, h.device())
+            int8_output(g, h, gate.rows())
         }
         _ => layer.gate.forward(&input)?.gelu()? * layer.up.forward(&input)?,
     }

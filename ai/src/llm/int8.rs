@@ -52,6 +52,8 @@
 // exception to the workspace's `unsafe_code = "deny"` (see `lib.rs`).
 #![allow(unsafe_code)]
 
+use std::ops::Range;
+
 use half::f16;
 use rayon::prelude::*;
 
@@ -418,7 +420,11 @@ impl PackedQ8 {
             let per_unit = m.div_ceil(workers);
             out.par_chunks_mut(per_unit * n)
                 .enumerate()
-                .for_each(|(u, dst)| self.rows_into(x, u * per_unit, dst, level));
+                .for_each(|(u, dst)| {
+                    let m0 = u * per_unit;
+                    let tokens = m0..m0 + dst.len() / n;
+                    self.fill(x, 0..self.tiles, tokens, (dst, n), level);
+                });
         } else {
             // A few tokens (decoding): the tiles are split between the
             // workers, each filling a stripe of columns.
@@ -428,8 +434,9 @@ impl PackedQ8 {
                 .map(|u| {
                     let t0 = u * per_unit;
                     let t1 = (t0 + per_unit).min(self.tiles);
-                    let mut stripe = vec![0f32; m * (t1 - t0) * TILE];
-                    self.stripe(x, t0, t1, &mut stripe, level);
+                    let width = (t1 - t0) * TILE;
+                    let mut stripe = vec![0f32; m * width];
+                    self.fill(x, t0..t1, 0..m, (&mut stripe, width), level);
                     (t0, stripe)
                 })
                 .collect();
@@ -445,41 +452,28 @@ impl PackedQ8 {
         Ok(out)
     }
 
-    /// Every tile against the tokens `m0..` whose output rows `dst` holds
-    /// (whole rows of `self.rows` values).
-    fn rows_into(&self, x: &Q8Rows, m0: usize, dst: &mut [f32], level: Level) {
-        let n = self.rows;
-        let rows = dst.len() / n;
-        for t in 0..self.tiles {
-            let c0 = t * TILE;
-            let take = TILE.min(n - c0);
-            let mut i = 0;
-            while i < rows {
-                let mt = (rows - i).min(MAX_TOKENS);
-                let mut acc = [[0f32; TILE]; MAX_TOKENS];
-                self.kernel(level, t, x, m0 + i, mt, &mut acc);
-                for (j, row) in acc.iter().enumerate().take(mt) {
-                    let at = (i + j) * n + c0;
-                    dst[at..at + take].copy_from_slice(&row[..take]);
-                }
-                i += mt;
-            }
-        }
-    }
-
-    /// Tiles `t0..t1` against every token of `x`, into `stripe`
-    /// (`x.rows × (t1 - t0) · 16`, row-major).
-    fn stripe(&self, x: &Q8Rows, t0: usize, t1: usize, stripe: &mut [f32], level: Level) {
-        let width = (t1 - t0) * TILE;
-        for t in t0..t1 {
-            let mut m0 = 0;
-            while m0 < x.rows {
-                let mt = (x.rows - m0).min(MAX_TOKENS);
+    /// Tiles `tiles` against tokens `tokens`, into `dst`: the outputs of
+    /// token `tokens.start + i` and tile `t` start at
+    /// `i · stride + (t − tiles.start) · 16` (padding rows left out).
+    fn fill(
+        &self,
+        x: &Q8Rows,
+        tiles: Range<usize>,
+        tokens: Range<usize>,
+        (dst, stride): (&mut [f32], usize),
+        level: Level,
+    ) {
+        for t in tiles.clone() {
+            let col = (t - tiles.start) * TILE;
+            let take = TILE.min(self.rows - t * TILE);
+            let mut m0 = tokens.start;
+            while m0 < tokens.end {
+                let mt = (tokens.end - m0).min(MAX_TOKENS);
                 let mut acc = [[0f32; TILE]; MAX_TOKENS];
                 self.kernel(level, t, x, m0, mt, &mut acc);
                 for (i, row) in acc.iter().enumerate().take(mt) {
-                    let at = (m0 + i) * width + (t - t0) * TILE;
-                    stripe[at..at + TILE].copy_from_slice(row);
+                    let at = (m0 - tokens.start + i) * stride + col;
+                    dst[at..at + take].copy_from_slice(&row[..take]);
                 }
                 m0 += mt;
             }
